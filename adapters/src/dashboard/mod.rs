@@ -1,0 +1,8 @@
+//! The dashboard: its signed HTTP API (receiver) and the D1 incident index it lists from
+//! (sender).
+
+pub mod receiver;
+pub mod sender;
+
+/// The D1 binding holding the incident index.
+pub const INDEX_DATABASE: &str = "DB";

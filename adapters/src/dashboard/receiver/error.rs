@@ -1,0 +1,62 @@
+//! The API's error shape: `{"error": {"code": "...", "message": "..."}}` with a stable code
+//! and the matching 4xx/5xx status.
+
+use super::auth::AuthError;
+use incidentd_core::DomainError;
+use serde_json::json;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found() -> Self {
+        ApiError::new(404, "NOT_FOUND", "no such route or incident")
+    }
+
+    pub fn method_not_allowed() -> Self {
+        ApiError::new(
+            405,
+            "METHOD_NOT_ALLOWED",
+            "method not allowed on this route",
+        )
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError::new(500, "INTERNAL", message)
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        json!({ "error": { "code": self.code, "message": self.message } })
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::NotConfigured => ApiError::new(503, "AUTH_NOT_CONFIGURED", e.to_string()),
+            _ => ApiError::new(401, "UNAUTHORIZED", e.to_string()),
+        }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        match &e {
+            DomainError::NotFound => ApiError::new(404, e.code(), e.to_string()),
+            DomainError::Invalid { .. } => ApiError::new(422, e.code(), e.to_string()),
+            DomainError::Storage(_) => ApiError::new(500, e.code(), e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The incident domain, free of any platform type: the state and its events, the commands that
+//! change it, and the Incident Durable Object's logic written against the runtime's storage
+//! port, so all of it runs under `cargo test`.
+
+pub mod error;
+pub mod forward;
+pub mod model;
+pub mod object;
+
+pub use error::DomainError;
+pub use model::{IncidentMessage, IncidentState, Severity, Source, Status};
+pub use object::{IncidentObject, IncidentView, StartIncident, TimelineEntry};
+
+/// The event type the outbox forwards with `sendEvent` after the first event.
+pub const WORKFLOW_EVENT_TYPE: &str = "incident-event";
+
+/// The `IncidentWorkflow` instance of an incident: one per incident, id derived from it.
+pub fn workflow_instance_id(incident_id: &str) -> String {
+    format!("incident-{incident_id}")
+}

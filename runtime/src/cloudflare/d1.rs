@@ -1,0 +1,65 @@
+//! [`Database`] over a D1 binding.
+
+use super::bindings::{D1Binding, D1Statement};
+use super::js;
+use crate::sql::{Database, Row, SqlError, SqlValue};
+use crate::BoxFuture;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+pub struct D1 {
+    binding: D1Binding,
+}
+
+impl D1 {
+    pub fn new(binding: JsValue) -> Self {
+        Self {
+            binding: binding.unchecked_into(),
+        }
+    }
+
+    fn statement(&self, sql: &str, params: &[SqlValue]) -> Result<D1Statement, SqlError> {
+        let fail = |e: JsValue| SqlError::new(format!("{}: {sql}", js::error_message(&e)));
+        self.binding
+            .prepare(sql)
+            .and_then(|s| s.bind(&js::params(params)))
+            .map_err(fail)
+    }
+}
+
+impl Database for D1 {
+    fn execute<'a>(
+        &'a self,
+        sql: &'a str,
+        params: Vec<SqlValue>,
+    ) -> BoxFuture<'a, Result<(), SqlError>> {
+        Box::pin(async move {
+            let promise = self
+                .statement(sql, &params)?
+                .run()
+                .map_err(|e| SqlError::new(js::error_message(&e)))?;
+            JsFuture::from(promise)
+                .await
+                .map(drop)
+                .map_err(|e| SqlError::new(format!("{}: {sql}", js::error_message(&e))))
+        })
+    }
+
+    fn query<'a>(
+        &'a self,
+        sql: &'a str,
+        params: Vec<SqlValue>,
+    ) -> BoxFuture<'a, Result<Vec<Row>, SqlError>> {
+        Box::pin(async move {
+            let promise = self
+                .statement(sql, &params)?
+                .all()
+                .map_err(|e| SqlError::new(js::error_message(&e)))?;
+            let result = JsFuture::from(promise)
+                .await
+                .map_err(|e| SqlError::new(format!("{}: {sql}", js::error_message(&e))))?;
+            let results = js_sys::Reflect::get(&result, &"results".into()).unwrap_or(JsValue::NULL);
+            js::rows(&results)
+        })
+    }
+}

@@ -1,0 +1,50 @@
+//! The export the generated JS entry calls: `WorkflowHost.run(class, env, event, step, NonRetryableError)`.
+
+use super::{js, CfServices, CfStep};
+use crate::registry;
+use crate::workflow::WorkflowRun;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+/// Static entry point for every Workflow class (a struct with static methods, because
+/// worker-build turns free functions into methods of the default entrypoint).
+#[wasm_bindgen]
+pub struct WorkflowHost;
+
+#[wasm_bindgen]
+impl WorkflowHost {
+    pub async fn run(
+        class_name: String,
+        env: JsValue,
+        event: JsValue,
+        step: JsValue,
+        non_retryable: js_sys::Function,
+    ) -> Result<JsValue, JsValue> {
+        let Some(def) = registry::workflow(&class_name) else {
+            return Err(
+                js_sys::Error::new(&format!("no workflow registered as {class_name}")).into(),
+            );
+        };
+        let get = |key: &str| {
+            js_sys::Reflect::get(&event, &JsValue::from_str(key)).unwrap_or(JsValue::NULL)
+        };
+        let payload =
+            js::from_js(&get("payload")).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
+        let instance_id = get("instanceId").as_string().unwrap_or_default();
+        let run = WorkflowRun {
+            instance_id: instance_id.clone(),
+            payload,
+            step: Rc::new(CfStep::new(step, non_retryable)),
+            services: Rc::new(CfServices::new(env)),
+        };
+        match (def.run)(run).await {
+            Ok(output) => Ok(js::to_js(&output)),
+            Err(e) => {
+                crate::log::error(&format!(
+                    "workflow {class_name} instance {instance_id} failed: {e}"
+                ));
+                Err(js_sys::Error::new(&e.0).into())
+            }
+        }
+    }
+}

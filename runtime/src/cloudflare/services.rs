@@ -1,0 +1,42 @@
+//! [`Services`] over a Worker's `env`.
+
+use super::{CfWorkflowClient, D1};
+use crate::sql::{Database, SqlError};
+use crate::workflow::{Services, WorkflowClient, WorkflowClientError};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+pub struct CfServices {
+    env: JsValue,
+}
+
+impl CfServices {
+    /// `env` as the platform passes it (`worker::Env` derefs to it).
+    pub fn new(env: JsValue) -> Self {
+        Self { env }
+    }
+
+    fn binding(&self, name: &str) -> Option<JsValue> {
+        js_sys::Reflect::get(&self.env, &JsValue::from_str(name))
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    }
+}
+
+impl Services for CfServices {
+    fn database(&self, binding: &str) -> Result<Rc<dyn Database>, SqlError> {
+        self.binding(binding)
+            .map(|b| Rc::new(D1::new(b)) as Rc<dyn Database>)
+            .ok_or_else(|| SqlError::new(format!("no D1 binding named {binding}")))
+    }
+
+    fn workflow(&self, binding: &str) -> Result<Rc<dyn WorkflowClient>, WorkflowClientError> {
+        self.binding(binding)
+            .map(|b| Rc::new(CfWorkflowClient::new(b)) as Rc<dyn WorkflowClient>)
+            .ok_or_else(|| WorkflowClientError(format!("no workflow binding named {binding}")))
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        self.binding(name).and_then(|v| v.as_string())
+    }
+}

@@ -1,0 +1,119 @@
+//! The two SQL ports the framework is written against:
+//! - [`SqlStore`]: a Durable Object's synchronous SQLite storage, with transactions and the alarm;
+//! - [`Database`]: an asynchronous database such as D1.
+//!
+//! Both speak plain SQL with positional `?` parameters and return rows as JSON objects, so the
+//! same statements run on Cloudflare and, in native tests, on an in-process SQLite.
+
+use crate::BoxFuture;
+use serde::de::DeserializeOwned;
+use std::fmt;
+
+/// One bound parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SqlValue {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl From<i64> for SqlValue {
+    fn from(v: i64) -> Self {
+        SqlValue::Integer(v)
+    }
+}
+impl From<u32> for SqlValue {
+    fn from(v: u32) -> Self {
+        SqlValue::Integer(i64::from(v))
+    }
+}
+impl From<&str> for SqlValue {
+    fn from(v: &str) -> Self {
+        SqlValue::Text(v.to_owned())
+    }
+}
+impl From<String> for SqlValue {
+    fn from(v: String) -> Self {
+        SqlValue::Text(v)
+    }
+}
+impl From<&String> for SqlValue {
+    fn from(v: &String) -> Self {
+        SqlValue::Text(v.clone())
+    }
+}
+impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(SqlValue::Null, Into::into)
+    }
+}
+
+/// A result row: column name to value.
+pub type Row = serde_json::Map<String, serde_json::Value>;
+
+/// A storage or database failure, with the statement that failed when known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SqlError {
+    pub message: String,
+}
+
+impl SqlError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for SqlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SqlError {}
+
+/// Decodes rows into a typed value.
+pub fn decode_rows<T: DeserializeOwned>(rows: Vec<Row>) -> Result<Vec<T>, SqlError> {
+    rows.into_iter()
+        .map(|row| {
+            serde_json::from_value(serde_json::Value::Object(row))
+                .map_err(|e| SqlError::new(format!("row does not decode: {e}")))
+        })
+        .collect()
+}
+
+/// A Durable Object's SQLite storage. Calls are synchronous, as they are on the platform.
+pub trait SqlStore {
+    fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<(), SqlError>;
+    fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, SqlError>;
+
+    /// Runs `body` atomically: every write inside it, the alarm included, commits or none does.
+    fn transaction<T>(&self, body: impl FnOnce() -> Result<T, SqlError>) -> Result<T, SqlError>;
+
+    /// Schedules the object's single alarm at `at_ms` (unix milliseconds), replacing any other.
+    fn set_alarm(&self, at_ms: i64) -> Result<(), SqlError>;
+
+    fn query_as<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Vec<T>, SqlError> {
+        decode_rows(self.query(sql, params)?)
+    }
+}
+
+/// An asynchronous SQL database (D1 on Cloudflare).
+pub trait Database {
+    fn execute<'a>(
+        &'a self,
+        sql: &'a str,
+        params: Vec<SqlValue>,
+    ) -> BoxFuture<'a, Result<(), SqlError>>;
+    fn query<'a>(
+        &'a self,
+        sql: &'a str,
+        params: Vec<SqlValue>,
+    ) -> BoxFuture<'a, Result<Vec<Row>, SqlError>>;
+}

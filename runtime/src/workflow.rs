@@ -1,0 +1,85 @@
+//! What a workflow body and an outbox forwarder can reach: the platform services, and clients
+//! of other workflows.
+
+use crate::sql::{Database, SqlError};
+use crate::step::Step;
+use crate::BoxFuture;
+use serde_json::Value;
+use std::fmt;
+use std::rc::Rc;
+
+/// Result of creating a workflow instance. The instance id is the idempotency key: creating an
+/// id that exists is not an error for at-least-once callers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Created {
+    New,
+    AlreadyExisted,
+}
+
+/// A failure talking to the workflow engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkflowClientError(pub String);
+
+impl fmt::Display for WorkflowClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for WorkflowClientError {}
+
+/// A workflow binding: `create`, `get(id).sendEvent`, `get(id).status`.
+pub trait WorkflowClient {
+    fn create<'a>(
+        &'a self,
+        instance_id: &'a str,
+        params: &'a Value,
+    ) -> BoxFuture<'a, Result<Created, WorkflowClientError>>;
+
+    fn send_event<'a>(
+        &'a self,
+        instance_id: &'a str,
+        event_type: &'a str,
+        payload: &'a Value,
+    ) -> BoxFuture<'a, Result<(), WorkflowClientError>>;
+
+    /// The engine's status object (`{ status, error, output }`).
+    fn status<'a>(
+        &'a self,
+        instance_id: &'a str,
+    ) -> BoxFuture<'a, Result<Value, WorkflowClientError>>;
+}
+
+/// Platform services by binding name.
+pub trait Services {
+    fn database(&self, binding: &str) -> Result<Rc<dyn Database>, SqlError>;
+    fn workflow(&self, binding: &str) -> Result<Rc<dyn WorkflowClient>, WorkflowClientError>;
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// Everything one run of a workflow body receives.
+#[derive(Clone)]
+pub struct WorkflowRun {
+    pub instance_id: String,
+    pub payload: Value,
+    pub step: Rc<dyn Step>,
+    pub services: Rc<dyn Services>,
+}
+
+/// A failure of the run itself (not of an isolated side effect).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkflowError(pub String);
+
+impl fmt::Display for WorkflowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for WorkflowError {}
+
+impl From<crate::error::StepError> for WorkflowError {
+    fn from(e: crate::error::StepError) -> Self {
+        WorkflowError(e.to_string())
+    }
+}

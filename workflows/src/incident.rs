@@ -1,0 +1,44 @@
+//! `IncidentWorkflow`: one long-lived instance per incident. It fans out the event it was
+//! created with, then waits for each next event the outbox sends, until the incident reaches a
+//! terminal status.
+
+use crate::fanout;
+use incidentd_core::{IncidentMessage, WORKFLOW_EVENT_TYPE};
+use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
+use incidentd_runtime::Duration;
+use serde_json::{json, Value};
+
+pub const CLASS: &str = "IncidentWorkflow";
+
+/// How long the instance waits for the next event.
+pub const WAIT_TIMEOUT: Duration = Duration::from_millis(7 * 86_400_000);
+
+pub async fn run(run: WorkflowRun) -> Result<Value, WorkflowError> {
+    let mut message: IncidentMessage = crate::payload(&run)?;
+    let mut last_handled = 0;
+    let mut handled = 0u32;
+    let mut waits = 0u32;
+    loop {
+        // At-least-once forwarding may deliver an event twice; its effects ran already.
+        if message.event_id > last_handled {
+            fanout::dispatch(&run, CLASS, &message).await;
+            last_handled = message.event_id;
+            handled += 1;
+        }
+        if message.is_terminal() {
+            break;
+        }
+        waits += 1;
+        message = run
+            .step
+            .wait_for(
+                &format!("wait-for-event:{waits}"),
+                WORKFLOW_EVENT_TYPE,
+                WAIT_TIMEOUT,
+            )
+            .await?;
+    }
+    Ok(
+        json!({ "incident_id": message.incident_id, "events_handled": handled, "last_event_id": last_handled }),
+    )
+}
