@@ -3,7 +3,7 @@
 //!
 //! | route | what |
 //! | --- | --- |
-//! | `GET /healthz` | liveness, unauthenticated |
+//! | `GET /healthz` | liveness and the registered workflows and senders, unauthenticated |
 //! | `POST /dashboard/incidents` | declare an incident (acknowledged once committed in its DO) |
 //! | `GET /dashboard/incidents` | the caller's incidents, from the D1 index |
 //! | `GET /dashboard/incidents/:id` | state and timeline, from the DO |
@@ -17,6 +17,7 @@ use incidentd_adapters::dashboard::INDEX_DATABASE;
 use incidentd_core::object::StartIncident;
 use incidentd_core::{workflow_instance_id, Source};
 use incidentd_runtime::cloudflare::CfServices;
+use incidentd_runtime::registry;
 use incidentd_runtime::workflow::Services;
 use serde_json::json;
 use worker::{event, Context, Date, Env, Method, Request, Response, Result};
@@ -40,7 +41,7 @@ async fn route(mut req: Request, env: Env) -> Handled {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
     if segments.as_slice() == ["healthz"] {
-        return http::json(200, &json!({ "ok": true })).map_err(internal);
+        return health();
     }
     if segments.first() != Some(&"dashboard") {
         return Err(ApiError::not_found());
@@ -58,6 +59,21 @@ async fn route(mut req: Request, env: Env) -> Handled {
         }
         _ => Err(ApiError::not_found()),
     }
+}
+
+/// Liveness plus what this build registered, so a test can check that every workflow and
+/// sender made it into the wasm module.
+fn health() -> Handled {
+    let workflows: Vec<&str> = registry::workflows().iter().map(|w| w.class_name).collect();
+    let senders: Vec<&str> = registry::senders(incidentd_workflows::incident::CLASS)
+        .iter()
+        .map(|s| s.name)
+        .collect();
+    http::json(
+        200,
+        &json!({ "ok": true, "workflows": workflows, "senders": senders }),
+    )
+    .map_err(internal)
 }
 
 fn authenticate(
@@ -103,6 +119,7 @@ async fn create(env: &Env, auth: &AuthContext, body: &[u8]) -> Handled {
         created_by: auth.user_id.clone(),
         source: Source::Dashboard,
     };
+    input.validate()?; // before the Durable Object exists: bad input must create nothing
     let body = serde_json::to_string(&input).map_err(|e| ApiError::internal(e.to_string()))?;
     let call =
         http::internal(Method::Post, "/start", &auth.client_id, Some(body)).map_err(internal)?;

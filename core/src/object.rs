@@ -33,9 +33,10 @@ pub struct StartIncident {
 }
 
 impl StartIncident {
-    /// Checks the input and fills the derived fields.
-    fn into_state(self, now_ms: i64) -> Result<IncidentState, DomainError> {
-        let prompt = self.prompt.trim().to_owned();
+    /// Checks the input without touching storage, so receivers can reject it before
+    /// addressing (and so creating) a Durable Object.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        let prompt = self.prompt.trim();
         if prompt.is_empty() {
             return Err(DomainError::invalid("prompt", "must not be empty"));
         }
@@ -45,7 +46,7 @@ impl StartIncident {
                 format!("at most {MAX_PROMPT_CHARS} characters"),
             ));
         }
-        let title = match self.title.as_deref().map(str::trim) {
+        match self.title.as_deref().map(str::trim) {
             Some("") => {
                 return Err(DomainError::invalid(
                     "title",
@@ -58,9 +59,8 @@ impl StartIncident {
                     format!("at most {MAX_TITLE_CHARS} characters"),
                 ))
             }
-            Some(t) => t.to_owned(),
-            None => title_from_prompt(&prompt),
-        };
+            _ => {}
+        }
         for (field, value) in [
             ("id", &self.id),
             ("tenant_id", &self.tenant_id),
@@ -70,6 +70,17 @@ impl StartIncident {
                 return Err(DomainError::invalid(field, "must not be empty"));
             }
         }
+        Ok(())
+    }
+
+    /// Checks the input and fills the derived fields.
+    fn into_state(self, now_ms: i64) -> Result<IncidentState, DomainError> {
+        self.validate()?;
+        let prompt = self.prompt.trim().to_owned();
+        let title = match self.title.as_deref().map(str::trim) {
+            Some(t) => t.to_owned(),
+            None => title_from_prompt(&prompt),
+        };
         Ok(IncidentState {
             id: self.id,
             tenant_id: self.tenant_id,

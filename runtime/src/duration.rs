@@ -103,7 +103,7 @@ impl Duration {
             ("second", 1_000),
         ];
         for (name, factor) in SPELLED {
-            if self.millis >= *factor && self.millis % factor == 0 {
+            if self.millis >= *factor && self.millis.is_multiple_of(*factor) {
                 let n = self.millis / factor;
                 let plural = if n == 1 { "" } else { "s" };
                 return format!("{n} {name}{plural}");

@@ -1,1 +1,210 @@
-//! placeholder
+//! Harness for the end-to-end tests and benchmarks: starts the built worker on local workerd
+//! (`wrangler dev`) on a free loopback port with its own state directory, applies the D1
+//! migrations, and stops everything when dropped.
+//!
+//! It needs `build/` (run `scripts/build`) and `node_modules/` (run `scripts/bootstrap`);
+//! `scripts/test` does both before running these tests.
+
+use incidentctl::{Client, Credentials};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The secret the harness gives the worker (`--var`, which takes precedence over .dev.vars).
+pub const TEST_SECRET: &str = "e2e-signing-secret";
+/// How long the worker may take to answer /healthz after spawning.
+pub const START_TIMEOUT: Duration = Duration::from_secs(90);
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the repo")
+        .to_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn wrangler() -> PathBuf {
+    repo_root().join("node_modules/.bin/wrangler")
+}
+
+/// A running local worker.
+pub struct LocalWorker {
+    child: Child,
+    pub port: u16,
+    pub state_dir: PathBuf,
+    pub log_path: PathBuf,
+}
+
+impl LocalWorker {
+    /// Builds nothing: fails with a clear message when `build/` or `node_modules/` is missing.
+    pub fn start(name: &str) -> LocalWorker {
+        let root = repo_root();
+        for (path, hint) in [
+            ("build/index_bg.wasm", "scripts/build"),
+            ("node_modules/.bin/wrangler", "scripts/bootstrap"),
+        ] {
+            assert!(
+                root.join(path).exists(),
+                "{path} is missing: run {hint} first (scripts/test does)"
+            );
+        }
+        let state_dir = root
+            .join("target/e2e-state")
+            .join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state_dir);
+        std::fs::create_dir_all(&state_dir).expect("state dir");
+        let log_path = state_dir.join("wrangler.log");
+
+        let migrate = Command::new(wrangler())
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(&state_dir)
+            .current_dir(&root)
+            .env("CI", "true")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .output()
+            .expect("wrangler runs");
+        assert!(
+            migrate.status.success(),
+            "D1 migrations failed:\n{}",
+            String::from_utf8_lossy(&migrate.stderr)
+        );
+
+        let port = free_port();
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let child = Command::new(wrangler())
+            .args([
+                "dev",
+                "--local",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+            ])
+            .args([
+                "--inspector-ip",
+                "127.0.0.1",
+                "--inspector-port",
+                &free_port().to_string(),
+            ])
+            .args([
+                "--show-interactive-dev-session=false",
+                "--log-level",
+                "info",
+            ])
+            .arg("--var")
+            .arg(format!("DASHBOARD_SIGNING_SECRET:{TEST_SECRET}"))
+            .arg("--persist-to")
+            .arg(&state_dir)
+            .current_dir(&root)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("WRANGLER_SEND_ERROR_REPORTS", "false")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("wrangler dev starts");
+        let worker = LocalWorker {
+            child,
+            port,
+            state_dir,
+            log_path,
+        };
+        worker.wait_ready();
+        worker
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + START_TIMEOUT;
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(2))
+            .build();
+        while Instant::now() < deadline {
+            if let Ok(r) = agent.get(&format!("{}/healthz", self.base_url())).call() {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!(
+            "worker not ready within {START_TIMEOUT:?}; log:\n{}",
+            self.log()
+        );
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// A client signed for `tenant` with the worker's secret.
+    pub fn client(&self, tenant: &str) -> Client {
+        Client::new(Credentials {
+            base_url: self.base_url(),
+            client_id: tenant.to_owned(),
+            user_id: format!("{tenant}-user"),
+            secret: TEST_SECRET.to_owned(),
+        })
+    }
+
+    /// Durable Objects that have storage (one SQLite file each).
+    pub fn durable_object_count(&self) -> usize {
+        let dir = self.state_dir.join("v3/do/incidentd-Incident");
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| {
+                        let path = e.path();
+                        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+                        path.extension().is_some_and(|x| x == "sqlite")
+                            && stem.len() == 64
+                            && stem.bytes().all(|b| b.is_ascii_hexdigit())
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for LocalWorker {
+    fn drop(&mut self) {
+        // SIGINT lets wrangler take down workerd and esbuild with it.
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` every 100 ms until it returns `Some` or `timeout` passes.
+pub fn poll<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return Some(value);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,212 @@
+//! One incident through the whole pipeline on local workerd: the Durable Object commits and
+//! acknowledges, its alarm creates the IncidentWorkflow instance, the dashboard sender writes
+//! the D1 index, and the list shows it. Plus the requests that must write nothing.
+
+use incidentd_adapters::dashboard::receiver::auth::SignedRequest;
+use incidentd_e2e::{poll, LocalWorker, TEST_SECRET};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+fn listed_ids(reply: &incidentctl::Reply) -> Vec<String> {
+    reply.body["incidents"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|i| i["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_incident_travels_the_whole_pipeline() {
+    let worker = LocalWorker::start("pipeline");
+    let client = worker.client("demo");
+
+    // Every registered workflow and sender is present in the wasm build.
+    let health: Value = ureq::get(&format!("{}/healthz", worker.base_url()))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    assert_eq!(
+        health["workflows"],
+        json!([
+            "IncidentAgentTurnWorkflow",
+            "IncidentAnalysisWorkflow",
+            "IncidentPromptWorkflow",
+            "IncidentWorkflow"
+        ])
+    );
+    assert_eq!(health["senders"], json!(["dashboard.index"]));
+
+    let created = client
+        .post(
+            "/dashboard/incidents",
+            &json!({ "prompt": "Checkout is failing\nsince 10:02" }),
+        )
+        .unwrap();
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let id = created.body["incident"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    assert_eq!(id.len(), 64);
+    assert_eq!(created.body["incident"]["title"], "Checkout is failing");
+    assert_eq!(created.body["incident"]["status"], "open");
+
+    // The DO holds state and timeline at once (the acknowledgement came after the commit).
+    let shown = client.get(&format!("/dashboard/incidents/{id}")).unwrap();
+    assert_eq!(shown.status, 200);
+    assert_eq!(shown.body["timeline"][0]["event_type"], "INCIDENT_CREATED");
+
+    // The index row appears (eventually consistent: bounded polling).
+    let listed = poll(Duration::from_secs(20), || {
+        let reply = client.get("/dashboard/incidents").unwrap();
+        listed_ids(&reply).contains(&id).then_some(reply)
+    });
+    let listed = listed.unwrap_or_else(|| {
+        panic!(
+            "incident never reached the D1 index; log:\n{}",
+            worker.log()
+        )
+    });
+    let row = listed.body["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (row["status"].as_str(), row["severity"].as_str()),
+        (Some("open"), Some("medium"))
+    );
+
+    // The outbox marked the event delivered, and the workflow instance exists.
+    let shown = client.get(&format!("/dashboard/incidents/{id}")).unwrap();
+    assert!(
+        shown.body["timeline"][0]["published_at"].is_i64(),
+        "{:?}",
+        shown.body
+    );
+    let workflow = client
+        .get(&format!("/dashboard/incidents/{id}/workflow"))
+        .unwrap();
+    assert_eq!(workflow.status, 200, "{:?}", workflow.body);
+    assert_eq!(workflow.body["instance_id"], format!("incident-{id}"));
+    let status = workflow.body["status"]["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        ["queued", "running", "waiting"].contains(&status.as_str()),
+        "instance status {status}"
+    );
+
+    // Another tenant sees neither the incident nor it in its list.
+    let other = worker.client("other-tenant");
+    assert_eq!(
+        other
+            .get(&format!("/dashboard/incidents/{id}"))
+            .unwrap()
+            .status,
+        404
+    );
+    assert!(listed_ids(&other.get("/dashboard/incidents").unwrap()).is_empty());
+}
+
+#[test]
+fn unauthenticated_and_malformed_requests_write_nothing() {
+    let worker = LocalWorker::start("rejects");
+    let client = worker.client("demo");
+    let objects_before = worker.durable_object_count();
+    let url = format!("{}/dashboard/incidents", worker.base_url());
+    let body = br#"{"prompt":"db down"}"#;
+
+    // No signature at all.
+    let unsigned = ureq::post(&url).send_bytes(body).unwrap_err();
+    let ureq::Error::Status(401, response) = unsigned else {
+        panic!("expected 401, got {unsigned:?}")
+    };
+    let error: Value = response.into_json().unwrap();
+    assert_eq!(error["error"]["code"], "UNAUTHORIZED");
+
+    // Headers signed for another route (and for a GET) replayed against the create route.
+    for (method, path) in [
+        ("POST", "/dashboard/incidents/elsewhere"),
+        ("GET", "/dashboard/incidents"),
+    ] {
+        let signed = SignedRequest {
+            method,
+            path,
+            client_id: "demo",
+            user_id: "demo-user",
+            timestamp: incidentctl::now_secs(),
+            body,
+        };
+        let mut request = ureq::post(&url);
+        for (name, value) in signed.headers(TEST_SECRET.as_bytes()) {
+            request = request.set(name, &value);
+        }
+        match request.send_bytes(body) {
+            Err(ureq::Error::Status(401, _)) => {}
+            other => panic!("replayed {method} {path} signature: expected 401, got {other:?}"),
+        }
+    }
+
+    // The wrong secret.
+    let forged = incidentctl::Client::new(incidentctl::Credentials {
+        secret: "wrong".into(),
+        ..client.credentials().clone()
+    });
+    assert_eq!(
+        forged
+            .send("POST", "/dashboard/incidents", body)
+            .unwrap()
+            .status,
+        401
+    );
+
+    // Expired timestamp.
+    let stale = client
+        .send_at(
+            "POST",
+            "/dashboard/incidents",
+            body,
+            incidentctl::now_secs() - 301,
+        )
+        .unwrap();
+    assert_eq!(
+        (stale.status, stale.body["error"]["code"].as_str()),
+        (401, Some("UNAUTHORIZED"))
+    );
+
+    // Malformed JSON and well-formed JSON of the wrong shape.
+    let malformed = client
+        .send("POST", "/dashboard/incidents", b"{\"prompt\":")
+        .unwrap();
+    assert_eq!(
+        (malformed.status, malformed.body["error"]["code"].as_str()),
+        (400, Some("INVALID_JSON"))
+    );
+    let wrong_shape = client
+        .send("POST", "/dashboard/incidents", br#"{"prompt":42}"#)
+        .unwrap();
+    assert_eq!(
+        (
+            wrong_shape.status,
+            wrong_shape.body["error"]["code"].as_str()
+        ),
+        (422, Some("INVALID_INPUT"))
+    );
+    let empty = client
+        .send("POST", "/dashboard/incidents", br#"{"prompt":"  "}"#)
+        .unwrap();
+    assert_eq!(empty.status, 422);
+
+    // Nothing was written: no Durable Object, nothing in the index.
+    assert_eq!(worker.durable_object_count(), objects_before);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(listed_ids(&client.get("/dashboard/incidents").unwrap()).is_empty());
+}

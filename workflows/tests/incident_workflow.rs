@@ -1,0 +1,174 @@
+//! IncidentWorkflow on the native engine, with the real D1 migration on an in-process SQLite:
+//! fan-out to the dashboard sender, redelivered events, and the index only moving forward.
+
+use incidentd_core::model::{IncidentState, Severity, Source, Status};
+use incidentd_core::{IncidentMessage, WORKFLOW_EVENT_TYPE};
+use incidentd_runtime::native::{NativeServices, NativeStep, SqliteDatabase, StepRecord};
+use incidentd_runtime::sql::Database;
+use incidentd_runtime::workflow::WorkflowRun;
+use serde_json::json;
+use std::rc::Rc;
+
+const MIGRATION: &str = include_str!("../../migrations/0001_incident_index.sql");
+
+fn message(event_id: i64, status: Status, title: &str) -> IncidentMessage {
+    IncidentMessage {
+        incident_id: "inc-1".into(),
+        event_id,
+        event_type: "INCIDENT_CREATED".into(),
+        data: json!({}),
+        at: 1_000 * event_id,
+        incident: IncidentState {
+            id: "inc-1".into(),
+            tenant_id: "demo".into(),
+            status,
+            severity: Severity::High,
+            title: title.into(),
+            description: "d".into(),
+            prompt: "p".into(),
+            created_by: "u".into(),
+            source: Source::Dashboard,
+            assignee: None,
+            created_at: 1_000,
+            updated_at: 1_000 * event_id,
+            last_event_id: event_id,
+        },
+    }
+}
+
+struct Harness {
+    step: Rc<NativeStep>,
+    db: Rc<SqliteDatabase>,
+    run: WorkflowRun,
+}
+
+fn harness(first: &IncidentMessage) -> Harness {
+    incidentd_workflows::link();
+    let db = Rc::new(SqliteDatabase::in_memory());
+    db.apply(MIGRATION).unwrap();
+    let mut services = NativeServices::default();
+    services
+        .databases
+        .insert("DB".into(), db.clone() as Rc<dyn Database>);
+    let step = Rc::new(NativeStep::new());
+    let run = WorkflowRun {
+        instance_id: "incident-inc-1".into(),
+        payload: serde_json::to_value(first).unwrap(),
+        step: step.clone(),
+        services: Rc::new(services),
+    };
+    Harness { step, db, run }
+}
+
+fn index_row(db: &SqliteDatabase) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    pollster::block_on(db.query(
+        "SELECT id, tenant_id, status, title, last_event_id FROM incident_index",
+        vec![],
+    ))
+    .unwrap()
+}
+
+#[test]
+fn the_created_event_reaches_the_index_and_the_run_ends_at_a_terminal_status() {
+    let first = message(1, Status::Open, "Checkout failing");
+    let h = harness(&first);
+    h.step.send_event(
+        WORKFLOW_EVENT_TYPE,
+        serde_json::to_value(message(2, Status::Resolved, "Checkout fixed")).unwrap(),
+    );
+
+    let output = pollster::block_on(incidentd_workflows::incident::run(h.run.clone())).unwrap();
+    assert_eq!(
+        output,
+        json!({ "incident_id": "inc-1", "events_handled": 2, "last_event_id": 2 })
+    );
+
+    let rows = index_row(&h.db);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (
+            rows[0]["status"].as_str(),
+            rows[0]["last_event_id"].as_i64()
+        ),
+        (Some("resolved"), Some(2))
+    );
+    let step_names: Vec<String> = h
+        .step
+        .records()
+        .into_iter()
+        .filter_map(|r| match r {
+            StepRecord::Attempt { name, .. } => Some(name),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        step_names,
+        ["dashboard.index:1", "dashboard.index:2"],
+        "step names carry the event id"
+    );
+}
+
+#[test]
+fn a_redelivered_event_produces_no_second_effect_and_an_old_one_never_overwrites() {
+    let first = message(1, Status::Open, "v1");
+    let h = harness(&first);
+    let second = serde_json::to_value(message(2, Status::Mitigating, "v2")).unwrap();
+    h.step.send_event(WORKFLOW_EVENT_TYPE, second.clone());
+    h.step.send_event(WORKFLOW_EVENT_TYPE, second); // at-least-once forwarding delivered it twice
+    h.step.send_event(
+        WORKFLOW_EVENT_TYPE,
+        serde_json::to_value(message(3, Status::Resolved, "v3")).unwrap(),
+    );
+
+    pollster::block_on(incidentd_workflows::incident::run(h.run.clone())).unwrap();
+    let attempts = h
+        .step
+        .records()
+        .iter()
+        .filter(|r| matches!(r, StepRecord::Attempt { .. }))
+        .count();
+    assert_eq!(attempts, 3, "one effect per distinct event");
+
+    // A late, older snapshot applied directly to the index is ignored.
+    let stale = message(1, Status::Open, "stale");
+    pollster::block_on(incidentd_adapters::dashboard::sender::index_incident(
+        incidentd_runtime::registry::SenderCall {
+            event_type: "INCIDENT_CREATED".into(),
+            event_id: 1,
+            message: Rc::new(serde_json::to_value(&stale).unwrap()),
+            idempotency_key: "inc-1:1:dashboard.index".into(),
+            services: h.run.services.clone(),
+        },
+    ))
+    .unwrap();
+    let rows = index_row(&h.db);
+    assert_eq!(
+        (rows[0]["title"].as_str(), rows[0]["last_event_id"].as_i64()),
+        (Some("v3"), Some(3))
+    );
+}
+
+#[test]
+fn a_failing_sender_is_retried_per_its_policy_and_never_fails_the_run() {
+    let first = message(1, Status::Resolved, "t");
+    let h = harness(&first);
+    // Break the index: every attempt of the sender fails.
+    pollster::block_on(h.db.execute("DROP TABLE incident_index", vec![])).unwrap();
+
+    let output = pollster::block_on(incidentd_workflows::incident::run(h.run.clone()));
+    assert!(
+        output.is_ok(),
+        "a sender failure is isolated from the run: {output:?}"
+    );
+    let delays: Vec<u64> = h
+        .step
+        .records()
+        .into_iter()
+        .filter_map(|r| match r {
+            StepRecord::Attempt { at, .. } => Some(at),
+            _ => None,
+        })
+        .collect();
+    // limit 5, 1 s exponential: attempts at 0, 1, 3, 7, 15, 31 s of virtual time.
+    assert_eq!(delays, [0, 1_000, 3_000, 7_000, 15_000, 31_000]);
+}
