@@ -3,7 +3,7 @@
 //!
 //! | route | what |
 //! | --- | --- |
-//! | `GET /healthz` | liveness and the registered workflows and senders, unauthenticated |
+//! | `GET /healthz` | liveness and the registered workflows and effects, unauthenticated |
 //! | `POST /dashboard/incidents` | declare an incident (acknowledged once committed in its DO) |
 //! | `GET /dashboard/incidents` | the caller's incidents, from the D1 index |
 //! | `GET /dashboard/incidents/:id` | state and timeline, from the DO |
@@ -62,16 +62,16 @@ async fn route(mut req: Request, env: Env) -> Handled {
 }
 
 /// Liveness plus what this build registered, so a test can check that every workflow and
-/// sender made it into the wasm module.
+/// effect made it into the wasm module.
 fn health() -> Handled {
     let workflows: Vec<&str> = registry::workflows().iter().map(|w| w.class_name).collect();
-    let senders: Vec<&str> = registry::senders(incidentd_workflows::incident::CLASS)
+    let effects: Vec<&str> = registry::effects(incidentd_workflows::incident::CLASS)
         .iter()
-        .map(|s| s.name)
+        .map(|e| e.name)
         .collect();
     http::json(
         200,
-        &json!({ "ok": true, "workflows": workflows, "senders": senders }),
+        &json!({ "ok": true, "workflows": workflows, "effects": effects }),
     )
     .map_err(internal)
 }

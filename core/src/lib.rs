@@ -2,11 +2,13 @@
 //! change it, and the Incident Durable Object's logic written against the runtime's storage
 //! port, so all of it runs under `cargo test`.
 
+pub mod effects;
 pub mod error;
 pub mod forward;
 pub mod model;
 pub mod object;
 
+pub use effects::{IncidentCreated, IncidentEvent, IncidentSender, INCIDENT_WORKFLOW};
 pub use error::DomainError;
 pub use model::{IncidentMessage, IncidentState, Severity, Source, Status};
 pub use object::{IncidentObject, IncidentView, StartIncident, TimelineEntry};

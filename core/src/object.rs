@@ -1,6 +1,7 @@
 //! The Incident Durable Object's logic over the runtime's [`SqlStore`] port. The worker's DO
 //! class is a thin shell that builds this over `ctx.storage` and forwards calls.
 
+use crate::effects::IncidentCreated;
 use crate::error::DomainError;
 use crate::forward::IncidentForwarder;
 use crate::model::{event_type, IncidentMessage, IncidentState, Severity, Source, Status};
@@ -8,7 +9,6 @@ use incidentd_runtime::outbox::{NewEvent, Outbox, OutboxPolicy, OutboxRow, PassR
 use incidentd_runtime::sql::{SqlError, SqlStore};
 use incidentd_runtime::workflow::WorkflowClient;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS incident (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
@@ -248,16 +248,17 @@ impl<S: SqlStore> IncidentObject<S> {
             return Ok(Started::AlreadyExisted(existing));
         }
         let state = input.into_state(now_ms)?;
-        let data = json!({
-            "status": state.status,
-            "severity": state.severity,
-            "title": state.title,
-            "description": state.description,
-            "prompt": state.prompt,
-            "created_by": state.created_by,
-            "source": state.source,
-            "assignee": state.assignee,
-        });
+        let data = serde_json::to_value(IncidentCreated {
+            status: state.status,
+            severity: state.severity,
+            title: state.title.clone(),
+            description: state.description.clone(),
+            prompt: state.prompt.clone(),
+            created_by: state.created_by.clone(),
+            source: state.source,
+            assignee: state.assignee.clone(),
+        })
+        .map_err(|e| DomainError::Storage(e.to_string()))?;
         self.commit(state, event_type::INCIDENT_CREATED, data, now_ms)
             .map(Started::Created)
     }

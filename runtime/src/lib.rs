@@ -8,14 +8,17 @@
 //! - hosts: `cloudflare` (wasm32 only: `wasm_bindgen` bindings to the platform) and
 //!   `native` (in-process SQLite, for tests).
 
+pub mod config;
 pub mod duration;
 pub mod error;
+pub mod fanout;
 pub mod log;
 pub mod outbox;
 pub mod registry;
 pub mod retry;
 pub mod sql;
 pub mod step;
+pub mod typed_step;
 pub mod workflow;
 
 #[cfg(target_arch = "wasm32")]
@@ -34,5 +37,28 @@ pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T
 /// Re-exported for registration code.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::config::PolicyOverride;
+    pub use crate::registry::{
+        EffectDef, EffectKind, FromSenderCall, HandlerDef, SendContext, SenderCall, StepDef,
+        WorkflowDef,
+    };
+    pub use crate::retry::{Backoff, RetryPolicy, StepConfig};
+    pub use crate::typed_step::{StepContext, TypedStep};
+    pub use crate::workflow::{WorkflowError, WorkflowRun};
+    pub use crate::{BoxFuture, Duration, EffectError};
     pub use inventory;
+    pub use serde_json;
+
+    /// The JSON Schema of a payload type, for the manifest.
+    pub fn schema<T: schemars::JsonSchema>() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default()
+    }
+
+    /// Decodes a workflow's input; a payload of the wrong shape is a bug upstream, not a retry.
+    pub fn decode_payload<T: serde::de::DeserializeOwned>(
+        run: &WorkflowRun,
+    ) -> Result<T, WorkflowError> {
+        serde_json::from_value(run.payload.clone())
+            .map_err(|e| WorkflowError(format!("invalid workflow payload: {e}")))
+    }
 }

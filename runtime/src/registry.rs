@@ -1,6 +1,8 @@
-//! The one registry: workflows and senders register themselves with `inventory`, and
-//! everything derived (the dispatch at run time, the generated JS entry, the manifest) reads it.
+//! The one registry: workflows, steps and effects (senders and dispatchers) register
+//! themselves with `inventory` (the attribute macros emit the registrations), and everything
+//! derived reads it: the dispatch at run time, the generated JS entry, the manifest.
 
+use crate::config;
 use crate::error::EffectError;
 use crate::retry::StepConfig;
 use crate::workflow::{Services, WorkflowError, WorkflowRun};
@@ -8,7 +10,7 @@ use crate::BoxFuture;
 use serde_json::Value;
 use std::rc::Rc;
 
-/// A Cloudflare Workflow class whose `run` is Rust.
+/// A Cloudflare Workflow class whose `run` is Rust (`#[workflow]`).
 pub struct WorkflowDef {
     /// The exported JS class (`IncidentWorkflow`), also wrangler's `class_name`.
     pub class_name: &'static str,
@@ -16,33 +18,99 @@ pub struct WorkflowDef {
     pub binding: &'static str,
     /// wrangler's workflow `name` (`incident-workflow`).
     pub name: &'static str,
+    /// Default step config of this workflow's steps (attribute level).
+    pub defaults: StepConfig,
+    /// Its `#[step]`s, in the order the body runs them.
+    pub steps: &'static [&'static StepDef],
+    /// Whether it fans events out to the registered senders and dispatchers.
+    pub fans_out: bool,
+    /// JSON Schema of the payload the instance is created with.
+    pub payload_schema: fn() -> Value,
     pub run: fn(WorkflowRun) -> BoxFuture<'static, Result<Value, WorkflowError>>,
 }
 
 inventory::collect!(WorkflowDef);
 
-/// One side effect a workflow fans events out to, as a `step.do` per event.
-pub struct SenderDef {
+/// A `#[step]` function: one `step.do`.
+pub struct StepDef {
+    /// The step's name; the engine's step name is this plus the instance of the call.
     pub name: &'static str,
+    /// Its config when it declared one; otherwise its workflow's defaults apply.
+    pub config: Option<StepConfig>,
+    /// The idempotency-key template, e.g. `"{incident_id}:{ts}"`.
+    pub idempotency_key: &'static str,
+}
+
+/// Whether an effect is an adapter's sender or a cross-cutting dispatcher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EffectKind {
+    Sender,
+    Dispatcher,
+}
+
+/// A sender or dispatcher (`#[sender]`, `#[dispatcher]`): a set of handlers, one per event
+/// type it handles.
+pub struct EffectDef {
+    pub name: &'static str,
+    pub kind: EffectKind,
     /// The workflow class that fans out to it.
     pub workflow: &'static str,
-    /// The event types it handles; others are not offered to it.
-    pub events: &'static [&'static str],
+    pub handlers: &'static [HandlerDef],
+}
+
+inventory::collect!(EffectDef);
+
+/// One handler: the `step.do` an effect runs for one event type.
+pub struct HandlerDef {
+    /// The event type (`INCIDENT_CREATED`).
+    pub event: &'static str,
+    /// The trait method (`incident_created`), used in step names and config keys.
+    pub method: &'static str,
+    /// Attribute-level config: the effect's default, overridden by the handler's own.
     pub config: StepConfig,
+    /// The idempotency-key template.
+    pub idempotency_key: &'static str,
     pub run: fn(SenderCall) -> BoxFuture<'static, Result<(), EffectError>>,
 }
 
-inventory::collect!(SenderDef);
+impl HandlerDef {
+    /// The step name prefix (`dashboard.incident_created`); the event id is appended.
+    pub fn step_name(&self, effect: &EffectDef) -> String {
+        format!("{}.{}", effect.name, self.method)
+    }
 
-/// What a sender receives for one event.
+    /// Attribute config overridden by `retry-policies.toml`.
+    pub fn effective_config(&self, effect: &EffectDef) -> StepConfig {
+        config::effective(&self.step_name(effect), Some(effect.name), self.config)
+    }
+}
+
+/// What a handler receives for one event.
 #[derive(Clone)]
 pub struct SenderCall {
     pub event_type: String,
     pub event_id: i64,
-    /// The whole forwarded message (event and state snapshot).
+    /// The workflow instance fanning out (scopes default idempotency keys).
+    pub instance_id: String,
+    /// The whole forwarded message.
     pub message: Rc<Value>,
-    /// Stable across redeliveries and retries of this event for this sender.
+    pub services: Rc<dyn Services>,
+}
+
+/// Built from a [`SenderCall`] for a handler's typed event argument. The application
+/// implements it for its event envelope.
+pub trait FromSenderCall: Sized {
+    /// The workflow class that fans these events out.
+    const WORKFLOW: &'static str;
+    fn from_call(call: &SenderCall) -> Result<Self, EffectError>;
+}
+
+/// The context a handler runs in.
+pub struct SendContext {
+    /// Derived from the handler's template; stable across retries and redeliveries.
     pub idempotency_key: String,
+    pub event_id: i64,
     pub services: Rc<dyn Services>,
 }
 
@@ -74,15 +142,34 @@ pub fn workflow(class_name: &str) -> Option<&'static WorkflowDef> {
     workflows().into_iter().find(|w| w.class_name == class_name)
 }
 
-/// Senders of one workflow, sorted by name so fan-out order is stable.
-pub fn senders(workflow: &str) -> Vec<&'static SenderDef> {
+/// Senders and dispatchers a workflow fans out to, sorted by name so fan-out order is stable.
+pub fn effects(workflow: &str) -> Vec<&'static EffectDef> {
     ensure_registered();
-    let mut all: Vec<_> = inventory::iter::<SenderDef>
+    let mut all: Vec<_> = inventory::iter::<EffectDef>
         .into_iter()
-        .filter(|s| s.workflow == workflow)
+        .filter(|e| e.workflow == workflow)
         .collect();
-    all.sort_by_key(|s| s.name);
+    all.sort_by_key(|e| e.name);
     all
+}
+
+/// Every registered step name with its default, for validating the retry-policy file.
+pub fn known_policy_names() -> Vec<String> {
+    let mut names = Vec::new();
+    for w in workflows() {
+        for step in w.steps {
+            names.push(step.name.to_owned());
+        }
+        for effect in effects(w.class_name) {
+            names.push(effect.name.to_owned());
+            for handler in effect.handlers {
+                names.push(handler.step_name(effect));
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// The wrangler `main` module: re-exports the worker-build output and declares one

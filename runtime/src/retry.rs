@@ -5,7 +5,7 @@ use crate::duration::Duration;
 use serde::{Deserialize, Serialize};
 
 /// How the delay grows between attempts (Cloudflare's `retries.backoff`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Backoff {
     Constant,

@@ -60,6 +60,8 @@ pub trait Services {
 /// Everything one run of a workflow body receives.
 #[derive(Clone)]
 pub struct WorkflowRun {
+    /// The registered class running (`IncidentWorkflow`).
+    pub class_name: &'static str,
     pub instance_id: String,
     pub payload: Value,
     pub step: Rc<dyn Step>,

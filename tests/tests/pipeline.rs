@@ -38,7 +38,7 @@ fn an_incident_travels_the_whole_pipeline() {
             "IncidentWorkflow"
         ])
     );
-    assert_eq!(health["senders"], json!(["dashboard.index"]));
+    assert_eq!(health["effects"], json!(["dashboard"]));
 
     let created = client
         .post(

@@ -1,26 +1,34 @@
-//! `IncidentAnalysisWorkflow`: post-resolution analysis. Minimal for now: it validates its
-//! input and records receipt in one step; the postmortem arrives with the AI adapter.
+//! `IncidentAnalysisWorkflow`: post-resolution analysis. Minimal until the AI adapter lands: it
+//! validates its input and records receipt in one step.
 
+use incidentd_macros::{step, workflow};
+use incidentd_runtime::typed_step::StepContext;
 use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
-use incidentd_runtime::StepConfig;
+use incidentd_runtime::EffectError;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AnalysisRequest {
     pub incident_id: String,
     pub tenant_id: String,
 }
 
-pub async fn run(run: WorkflowRun) -> Result<Value, WorkflowError> {
-    let request: AnalysisRequest = crate::payload(&run)?;
-    let name = format!("analysis.received:{}", request.incident_id);
-    let receipt = serde_json::to_value(&request).map_err(|e| WorkflowError(e.to_string()))?;
-    Ok(run
-        .step
-        .run(&name, &StepConfig::default(), move || {
-            let receipt = receipt.clone();
-            async move { Ok(receipt) }
-        })
-        .await?)
+#[step(name = "analysis.received", idempotency_key = "{incident_id}")]
+async fn record_analysis(ctx: StepContext, request: AnalysisRequest) -> Result<Value, EffectError> {
+    Ok(json!({ "key": ctx.idempotency_key, "tenant_id": request.tenant_id }))
+}
+
+#[workflow(
+    class = "IncidentAnalysisWorkflow",
+    binding = "INCIDENT_ANALYSIS_WORKFLOW",
+    name = "incident-analysis-workflow",
+    retries(limit = 5, delay = "30 seconds", backoff = "exponential"),
+    steps = [record_analysis]
+)]
+pub async fn incident_analysis_workflow(
+    run: WorkflowRun,
+    request: AnalysisRequest,
+) -> Result<Value, WorkflowError> {
+    Ok(RECORD_ANALYSIS.call(&run, request).await?)
 }

@@ -2,26 +2,45 @@
 //! created with, then waits for each next event the outbox sends, until the incident reaches a
 //! terminal status.
 
-use crate::fanout;
-use incidentd_core::{IncidentMessage, WORKFLOW_EVENT_TYPE};
+use incidentd_core::{IncidentMessage, INCIDENT_WORKFLOW, WORKFLOW_EVENT_TYPE};
+use incidentd_macros::workflow;
+use incidentd_runtime::fanout::{self, Event};
 use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
 use incidentd_runtime::Duration;
 use serde_json::{json, Value};
 
-pub const CLASS: &str = "IncidentWorkflow";
+pub const CLASS: &str = INCIDENT_WORKFLOW;
 
 /// How long the instance waits for the next event.
 pub const WAIT_TIMEOUT: Duration = Duration::from_millis(7 * 86_400_000);
 
-pub async fn run(run: WorkflowRun) -> Result<Value, WorkflowError> {
-    let mut message: IncidentMessage = crate::payload(&run)?;
+#[workflow(
+    class = "IncidentWorkflow",
+    binding = "INCIDENT_WORKFLOW",
+    name = "incident-workflow",
+    fans_out = true
+)]
+pub async fn incident_workflow(
+    run: WorkflowRun,
+    first: IncidentMessage,
+) -> Result<Value, WorkflowError> {
+    let mut message = first;
     let mut last_handled = 0;
     let mut handled = 0u32;
     let mut waits = 0u32;
     loop {
         // At-least-once forwarding may deliver an event twice; its effects ran already.
         if message.event_id > last_handled {
-            fanout::dispatch(&run, CLASS, &message).await;
+            let subject = format!("incident={}", message.incident_id);
+            let payload =
+                serde_json::to_value(&message).map_err(|e| WorkflowError(e.to_string()))?;
+            let event = Event {
+                subject: &subject,
+                event_type: &message.event_type,
+                event_id: message.event_id,
+                message: payload,
+            };
+            fanout::dispatch(&run, event).await;
             last_handled = message.event_id;
             handled += 1;
         }

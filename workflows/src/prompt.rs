@@ -1,32 +1,37 @@
-//! `IncidentPromptWorkflow`: answers a prompt addressed to the incident agent. Minimal for now:
-//! it validates its input and records receipt in one step; the AI call arrives with the AI
-//! adapter.
+//! `IncidentPromptWorkflow`: answers a prompt addressed to the incident agent. Minimal until
+//! the AI adapter lands: it validates its input and records receipt in one step.
 
+use incidentd_macros::{step, workflow};
+use incidentd_runtime::typed_step::StepContext;
 use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
-use incidentd_runtime::StepConfig;
+use incidentd_runtime::EffectError;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PromptRequest {
     pub incident_id: String,
     pub prompt: String,
     pub user_id: String,
+    /// The prompt's message timestamp (its identity in the chat).
     pub ts: String,
 }
 
-pub async fn run(run: WorkflowRun) -> Result<Value, WorkflowError> {
-    let request: PromptRequest = crate::payload(&run)?;
-    let name = format!(
-        "agent-prompt.received:{}:{}",
-        request.incident_id, request.ts
-    );
-    let receipt = serde_json::json!({ "incident_id": request.incident_id, "ts": request.ts, "prompt_chars": request.prompt.chars().count() });
-    Ok(run
-        .step
-        .run(&name, &StepConfig::default(), move || {
-            let receipt = receipt.clone();
-            async move { Ok(receipt) }
-        })
-        .await?)
+#[step(name = "agent-prompt.received", idempotency_key = "{incident_id}:{ts}")]
+async fn record_prompt(ctx: StepContext, request: PromptRequest) -> Result<Value, EffectError> {
+    Ok(json!({ "key": ctx.idempotency_key, "prompt_chars": request.prompt.chars().count() }))
+}
+
+#[workflow(
+    class = "IncidentPromptWorkflow",
+    binding = "INCIDENT_PROMPT_WORKFLOW",
+    name = "incident-prompt-workflow",
+    retries(limit = 3, delay = "2 seconds"),
+    steps = [record_prompt]
+)]
+pub async fn incident_prompt_workflow(
+    run: WorkflowRun,
+    request: PromptRequest,
+) -> Result<Value, WorkflowError> {
+    Ok(RECORD_PROMPT.call(&run, request).await?)
 }

@@ -16,7 +16,10 @@ fn message(event_id: i64, status: Status, title: &str) -> IncidentMessage {
         incident_id: "inc-1".into(),
         event_id,
         event_type: "INCIDENT_CREATED".into(),
-        data: json!({}),
+        data: json!({
+            "status": status, "severity": "high", "title": title, "description": "d", "prompt": "p",
+            "created_by": "u", "source": "dashboard", "assignee": null
+        }),
         at: 1_000 * event_id,
         incident: IncidentState {
             id: "inc-1".into(),
@@ -52,6 +55,7 @@ fn harness(first: &IncidentMessage) -> Harness {
         .insert("DB".into(), db.clone() as Rc<dyn Database>);
     let step = Rc::new(NativeStep::new());
     let run = WorkflowRun {
+        class_name: "IncidentWorkflow",
         instance_id: "incident-inc-1".into(),
         payload: serde_json::to_value(first).unwrap(),
         step: step.clone(),
@@ -77,7 +81,11 @@ fn the_created_event_reaches_the_index_and_the_run_ends_at_a_terminal_status() {
         serde_json::to_value(message(2, Status::Resolved, "Checkout fixed")).unwrap(),
     );
 
-    let output = pollster::block_on(incidentd_workflows::incident::run(h.run.clone())).unwrap();
+    let output = pollster::block_on(incidentd_workflows::incident::incident_workflow(
+        h.run.clone(),
+        first.clone(),
+    ))
+    .unwrap();
     assert_eq!(
         output,
         json!({ "incident_id": "inc-1", "events_handled": 2, "last_event_id": 2 })
@@ -103,7 +111,10 @@ fn the_created_event_reaches_the_index_and_the_run_ends_at_a_terminal_status() {
         .collect();
     assert_eq!(
         step_names,
-        ["dashboard.index:1", "dashboard.index:2"],
+        [
+            "dashboard.incident_created:1",
+            "dashboard.incident_created:2"
+        ],
         "step names carry the event id"
     );
 }
@@ -120,7 +131,11 @@ fn a_redelivered_event_produces_no_second_effect_and_an_old_one_never_overwrites
         serde_json::to_value(message(3, Status::Resolved, "v3")).unwrap(),
     );
 
-    pollster::block_on(incidentd_workflows::incident::run(h.run.clone())).unwrap();
+    pollster::block_on(incidentd_workflows::incident::incident_workflow(
+        h.run.clone(),
+        first.clone(),
+    ))
+    .unwrap();
     let attempts = h
         .step
         .records()
@@ -131,14 +146,15 @@ fn a_redelivered_event_produces_no_second_effect_and_an_old_one_never_overwrites
 
     // A late, older snapshot applied directly to the index is ignored.
     let stale = message(1, Status::Open, "stale");
-    pollster::block_on(incidentd_adapters::dashboard::sender::index_incident(
-        incidentd_runtime::registry::SenderCall {
-            event_type: "INCIDENT_CREATED".into(),
-            event_id: 1,
-            message: Rc::new(serde_json::to_value(&stale).unwrap()),
-            idempotency_key: "inc-1:1:dashboard.index".into(),
-            services: h.run.services.clone(),
-        },
+    let ctx = incidentd_runtime::registry::SendContext {
+        idempotency_key: "incident-inc-1:1:dashboard.incident_created".into(),
+        event_id: 1,
+        services: h.run.services.clone(),
+    };
+    pollster::block_on(incidentd_adapters::dashboard::sender::upsert(
+        &ctx,
+        &stale.incident,
+        1,
     ))
     .unwrap();
     let rows = index_row(&h.db);
@@ -155,7 +171,10 @@ fn a_failing_sender_is_retried_per_its_policy_and_never_fails_the_run() {
     // Break the index: every attempt of the sender fails.
     pollster::block_on(h.db.execute("DROP TABLE incident_index", vec![])).unwrap();
 
-    let output = pollster::block_on(incidentd_workflows::incident::run(h.run.clone()));
+    let output = pollster::block_on(incidentd_workflows::incident::incident_workflow(
+        h.run.clone(),
+        first.clone(),
+    ));
     assert!(
         output.is_ok(),
         "a sender failure is isolated from the run: {output:?}"

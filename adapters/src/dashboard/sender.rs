@@ -3,10 +3,10 @@
 //! out-of-order deliveries are harmless.
 
 use super::INDEX_DATABASE;
-use incidentd_core::model::event_type;
-use incidentd_core::IncidentMessage;
-use incidentd_runtime::registry::{SenderCall, SenderDef};
-use incidentd_runtime::{Backoff, Duration, EffectError, RetryPolicy, StepConfig};
+use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender, IncidentState};
+use incidentd_macros::sender;
+use incidentd_runtime::registry::SendContext;
+use incidentd_runtime::EffectError;
 
 const UPSERT: &str = "INSERT INTO incident_index \
     (id, tenant_id, status, severity, assignee, title, description, created_at, updated_at, last_event_id) \
@@ -24,14 +24,16 @@ fn label(value: impl serde::Serialize) -> String {
         .unwrap_or_default()
 }
 
-pub async fn index_incident(call: SenderCall) -> Result<(), EffectError> {
-    let message: IncidentMessage = serde_json::from_value((*call.message).clone())
-        .map_err(|e| EffectError::non_retryable(format!("not an incident message: {e}")))?;
-    let db = call
+/// Writes the incident's index row as of `event_id`.
+pub async fn upsert(
+    ctx: &SendContext,
+    state: &IncidentState,
+    event_id: i64,
+) -> Result<(), EffectError> {
+    let db = ctx
         .services
         .database(INDEX_DATABASE)
         .map_err(|e| EffectError::non_retryable(e.message))?;
-    let state = &message.incident;
     db.execute(
         UPSERT,
         vec![
@@ -44,22 +46,27 @@ pub async fn index_incident(call: SenderCall) -> Result<(), EffectError> {
             state.description.as_str().into(),
             state.created_at.into(),
             state.updated_at.into(),
-            message.event_id.into(),
+            event_id.into(),
         ],
     )
     .await
     .map_err(|e| EffectError::retryable(format!("index upsert failed: {e}")))
 }
 
-incidentd_runtime::__private::inventory::submit! {
-    SenderDef {
-        name: "dashboard.index",
-        workflow: "IncidentWorkflow",
-        events: &[event_type::INCIDENT_CREATED],
-        config: StepConfig {
-            retries: RetryPolicy { limit: 5, delay: Duration::from_millis(1_000), backoff: Backoff::Exponential },
-            timeout: Duration::from_millis(30_000),
-        },
-        run: |call| Box::pin(index_incident(call)),
+#[derive(Default)]
+pub struct DashboardIndex;
+
+#[sender(
+    name = "dashboard",
+    retries(limit = 5, delay = "1 second", backoff = "exponential"),
+    timeout = "30 seconds"
+)]
+impl IncidentSender for DashboardIndex {
+    async fn incident_created(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<IncidentCreated>,
+    ) -> Result<(), EffectError> {
+        upsert(ctx, &event.incident, event.event_id).await
     }
 }

@@ -32,6 +32,7 @@ impl WorkflowHost {
             js::from_js(&get("payload")).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
         let instance_id = get("instanceId").as_string().unwrap_or_default();
         let run = WorkflowRun {
+            class_name: def.class_name,
             instance_id: instance_id.clone(),
             payload,
             step: Rc::new(CfStep::new(step, non_retryable)),

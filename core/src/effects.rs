@@ -1,0 +1,77 @@
+//! What senders and dispatchers implement: [`IncidentSender`], one method per incident event
+//! kind, each unhandled unless implemented. `#[sender]`/`#[dispatcher]` on an impl registers
+//! the implemented methods; nothing else lists them.
+
+use crate::model::{IncidentMessage, IncidentState, Severity, Source, Status};
+use incidentd_runtime::registry::{FromSenderCall, SendContext, SenderCall};
+use incidentd_runtime::EffectError;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::ops::Deref;
+
+/// The workflow class that fans incident events out.
+pub const INCIDENT_WORKFLOW: &str = "IncidentWorkflow";
+
+/// One delivered event: its envelope, the incident as of the event, and its typed data
+/// (reachable directly: `event.title` derefs to the data).
+#[derive(Clone, Debug, PartialEq)]
+pub struct IncidentEvent<T> {
+    pub incident_id: String,
+    pub event_id: i64,
+    pub at: i64,
+    pub incident: IncidentState,
+    pub data: T,
+}
+
+impl<T> Deref for IncidentEvent<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.data
+    }
+}
+
+impl<T: DeserializeOwned> FromSenderCall for IncidentEvent<T> {
+    const WORKFLOW: &'static str = INCIDENT_WORKFLOW;
+
+    fn from_call(call: &SenderCall) -> Result<Self, EffectError> {
+        // A message that does not decode will never decode: retrying cannot help.
+        let message: IncidentMessage = serde_json::from_value((*call.message).clone())
+            .map_err(|e| EffectError::non_retryable(format!("not an incident message: {e}")))?;
+        let data = serde_json::from_value(message.data)
+            .map_err(|e| EffectError::non_retryable(format!("{} data: {e}", message.event_type)))?;
+        Ok(IncidentEvent {
+            incident_id: message.incident_id,
+            event_id: message.event_id,
+            at: message.at,
+            incident: message.incident,
+            data,
+        })
+    }
+}
+
+/// `INCIDENT_CREATED`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct IncidentCreated {
+    pub status: Status,
+    pub severity: Severity,
+    pub title: String,
+    pub description: String,
+    pub prompt: String,
+    pub created_by: String,
+    pub source: Source,
+    pub assignee: Option<String>,
+}
+
+/// The incident events an effect may handle. Implement the ones you handle; the rest are
+/// never called.
+#[allow(async_fn_in_trait)] // single-threaded Workers: no Send bound wanted
+pub trait IncidentSender {
+    async fn incident_created(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<IncidentCreated>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+}

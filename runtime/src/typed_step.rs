@@ -1,0 +1,55 @@
+//! A `#[step]` function as a value: `LOAD_CONTEXT.call(&run, input)` runs it as one durable
+//! `step.do`, named after the step and its idempotency key, with its effective policy.
+
+use crate::config;
+use crate::error::{EffectError, StepError};
+use crate::registry::{self, StepDef};
+use crate::retry::StepConfig;
+use crate::workflow::{Services, WorkflowRun};
+use crate::BoxFuture;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::rc::Rc;
+
+/// What a step body receives besides its input.
+#[derive(Clone)]
+pub struct StepContext {
+    /// From the step's template; the same on every attempt and replay.
+    pub idempotency_key: String,
+    pub services: Rc<dyn Services>,
+}
+
+pub struct TypedStep<I, O> {
+    pub def: StepDef,
+    pub key: fn(&WorkflowRun, &I) -> String,
+    pub body: fn(StepContext, I) -> BoxFuture<'static, Result<O, EffectError>>,
+}
+
+impl<I, O> TypedStep<I, O>
+where
+    I: Clone + 'static,
+    O: Serialize + DeserializeOwned + 'static,
+{
+    /// The step's config within `workflow`: its own, else the workflow's defaults, then
+    /// `retry-policies.toml`.
+    pub fn effective_config(&self, workflow: &str) -> StepConfig {
+        let defaults = registry::workflow(workflow)
+            .map(|w| w.defaults)
+            .unwrap_or_default();
+        config::effective(self.def.name, None, self.def.config.unwrap_or(defaults))
+    }
+
+    pub async fn call(&'static self, run: &WorkflowRun, input: I) -> Result<O, StepError> {
+        let idempotency_key = (self.key)(run, &input);
+        let name = format!("{}:{}", self.def.name, idempotency_key);
+        let config = self.effective_config(run.class_name);
+        let context = StepContext {
+            idempotency_key,
+            services: run.services.clone(),
+        };
+        let body = self.body;
+        run.step
+            .run(&name, &config, move || body(context.clone(), input.clone()))
+            .await
+    }
+}
