@@ -13,6 +13,7 @@ pub mod duration;
 pub mod error;
 pub mod fanout;
 pub mod log;
+pub mod manifest;
 pub mod outbox;
 pub mod registry;
 pub mod retry;

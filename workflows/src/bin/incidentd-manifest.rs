@@ -1,21 +1,30 @@
 //! Prints what is derived from the workflow registry.
 //!
-//! `incidentd-manifest js-entry` prints the wrangler `main` module (js/entry.mjs).
+//! - `json`: every workflow's definition (payload schemas, steps, effective policies, fan-out);
+//! - `mermaid`: the same as a Mermaid flowchart;
+//! - `js-entry`: the wrangler `main` module (js/entry.mjs);
+//! - `policy-schema`: the JSON Schema of retry-policies.toml.
 
-use incidentd_runtime::registry;
+use incidentd_runtime::{config, manifest, registry};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // Link the workflows crate so its registrations are present.
-    let _ = incidentd_workflows::incident::CLASS;
-    match std::env::args().nth(1).as_deref() {
-        Some("js-entry") => {
-            print!("{}", registry::js_entry());
-            ExitCode::SUCCESS
+    incidentd_workflows::link();
+    let output = match std::env::args().nth(1).as_deref() {
+        Some("json") => {
+            serde_json::to_string_pretty(&manifest::json()).expect("manifest serialises")
+        }
+        Some("mermaid") => manifest::mermaid(),
+        Some("js-entry") => registry::js_entry(),
+        Some("policy-schema") => {
+            serde_json::to_string_pretty(&schemars::schema_for!(config::PolicyFile))
+                .expect("schema serialises")
         }
         _ => {
-            eprintln!("usage: incidentd-manifest js-entry");
-            ExitCode::from(2)
+            eprintln!("usage: incidentd-manifest json | mermaid | js-entry | policy-schema");
+            return ExitCode::from(2);
         }
-    }
+    };
+    println!("{}", output.trim_end());
+    ExitCode::SUCCESS
 }

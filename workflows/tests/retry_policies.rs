@@ -1,0 +1,56 @@
+//! retry-policies.toml: every name it overrides exists, its checked-in JSON Schema is current,
+//! and its overrides reach the effective policy.
+
+use incidentd_runtime::config::{PolicyFile, FILE};
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/../{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+#[test]
+fn every_overridden_name_is_a_registered_step_sender_or_handler() {
+    incidentd_workflows::link();
+    let file: PolicyFile = toml::from_str(&read(FILE)).unwrap();
+    let known = incidentd_runtime::registry::known_policy_names();
+    let unknown: Vec<&String> = file
+        .policies
+        .keys()
+        .filter(|name| !known.contains(name))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "{FILE}: unknown policy name(s) {unknown:?}; allowed names are the registered steps, senders, dispatchers and handlers: {known:?}"
+    );
+}
+
+#[test]
+fn the_checked_in_schema_is_generated_from_the_config_types() {
+    let generated = serde_json::to_value(schemars::schema_for!(PolicyFile)).unwrap();
+    let on_disk: serde_json::Value =
+        serde_json::from_str(&read("retry-policies.schema.json")).unwrap();
+    assert_eq!(
+        on_disk, generated,
+        "retry-policies.schema.json is stale: regenerate it with `cargo run -p incidentd-workflows --bin incidentd-manifest -- policy-schema > retry-policies.schema.json`"
+    );
+}
+
+#[test]
+fn the_file_override_reaches_the_effective_policy() {
+    incidentd_workflows::link();
+    let dashboard = incidentd_runtime::registry::effects("IncidentWorkflow")
+        .into_iter()
+        .find(|e| e.name == "dashboard")
+        .unwrap();
+    let handler = &dashboard.handlers[0];
+    assert_eq!(handler.config.retries.limit, 5, "attribute default");
+    assert_eq!(
+        handler.effective_config(dashboard).retries.limit,
+        8,
+        "overridden by {FILE}"
+    );
+    assert_eq!(
+        handler.effective_config(dashboard).retries.delay,
+        handler.config.retries.delay,
+        "unset fields keep the attribute's value"
+    );
+}
