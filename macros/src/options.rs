@@ -270,7 +270,12 @@ pub fn parse(tokens: TokenStream, allowed: &[Opt], what: &str) -> syn::Result<Op
             Opt::Timeout => {
                 options.timeout = duration_value(meta, &mut errors);
                 if options.timeout == Some(Duration::ZERO) {
-                    errors.spanned(meta, "timeout must be more than zero");
+                    match meta {
+                        Meta::NameValue(nv) => {
+                            errors.spanned(&nv.value, "timeout must be more than zero")
+                        }
+                        _ => errors.spanned(meta, "timeout must be more than zero"),
+                    }
                 }
             }
             Opt::IdempotencyKey => {

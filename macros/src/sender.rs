@@ -132,8 +132,10 @@ pub fn expand(attr: TokenStream, item: TokenStream, kind: Kind) -> syn::Result<T
     }
 
     let mut handlers = Vec::new();
+    let mut methods = 0;
     for impl_item in &mut item_impl.items {
         let ImplItem::Fn(f) = impl_item else { continue };
+        methods += 1;
         let mut own = Options::default();
         let (steps, rest): (Vec<_>, Vec<_>) = f.attrs.drain(..).partition(is_step_attr);
         f.attrs = rest;
@@ -183,7 +185,7 @@ pub fn expand(attr: TokenStream, item: TokenStream, kind: Kind) -> syn::Result<T
             options: own,
         });
     }
-    if handlers.is_empty() && trait_path.is_some() {
+    if methods == 0 && trait_path.is_some() {
         errors.spanned(
             &item_impl.self_ty,
             format!("a #[{what}] must implement at least one event handler"),

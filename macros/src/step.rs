@@ -37,12 +37,17 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let mut errors = Errors::default();
     let function = match syn::parse2::<Item>(item)? {
         Item::Fn(f) => f,
-        other => return Err(syn::Error::new(other.span(), "#[step] goes on an async fn")),
+        other => {
+            return Err(syn::Error::new_spanned(
+                other,
+                "#[step] goes on an async fn",
+            ))
+        }
     };
     let sig = &function.sig;
     if let Some(FnArg::Receiver(receiver)) = sig.inputs.first() {
-        return Err(syn::Error::new(
-            receiver.span(),
+        return Err(syn::Error::new_spanned(
+            receiver,
             "#[step] on a method belongs inside a #[sender] or #[dispatcher] impl (add the attribute to the impl)",
         ));
     }

@@ -33,9 +33,11 @@ impl Template {
                     chars.next();
                     text_part.push('}');
                 }
-                '}' => return Err(error(format!(
+                '}' => {
+                    return Err(error(format!(
                     "unmatched `}}` in idempotency key {text:?}; write `}}}}` for a literal brace"
-                ))),
+                )))
+                }
                 '{' => {
                     let mut name = String::new();
                     loop {

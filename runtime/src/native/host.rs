@@ -1,13 +1,17 @@
-//! A native stand-in for the Workflows engine, for tests: step results memoised by name, retries
-//! per the step's policy on a virtual clock (no real sleeping), `sleep`, and `wait_for_event`
-//! fed from a queue. Everything it did is recorded for assertions.
+//! A native stand-in for the Workflows engine, for tests, with Cloudflare's replay semantics:
+//! step results (and received events) are memoised by step name and call count, and after a
+//! crash the run function is executed again from the top, replaying memoised steps. Retries
+//! follow each step's policy on a virtual clock (no real sleeping); `wait_for_event` is fed
+//! from a queue. Crashes can be injected after any effect, before its result is recorded; a
+//! seed makes a random crash schedule reproducible. Everything it did is recorded.
 
 use crate::duration::Duration;
-use crate::error::{EffectError, StepError};
+use crate::error::StepError;
+use crate::registry::WorkflowDef;
 use crate::retry::StepConfig;
 use crate::sql::{Database, SqlError};
 use crate::step::{Effect, Step};
-use crate::workflow::{Services, WorkflowClient, WorkflowClientError};
+use crate::workflow::{Services, WorkflowClient, WorkflowClientError, WorkflowError, WorkflowRun};
 use crate::BoxFuture;
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
@@ -17,14 +21,14 @@ use std::rc::Rc;
 /// One thing the native engine did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepRecord {
-    /// An attempt of `step.do`, at virtual time `at` (ms), and whether it failed.
+    /// An attempt of `step.do`, at virtual time `at` (ms), and its error if it failed.
     Attempt {
         name: String,
         attempt: u32,
         at: u64,
         error: Option<String>,
     },
-    /// A `step.do` answered from the memo without running.
+    /// A step answered from the memo without running.
     Replayed {
         name: String,
     },
@@ -36,14 +40,28 @@ pub enum StepRecord {
         name: String,
         event_type: String,
     },
+    /// A crash was injected after effect number `effect` (1-based, counted across runs).
+    Crashed {
+        name: String,
+        effect: u64,
+    },
 }
+
+/// The panic payload of an injected crash: the isolate died mid-run.
+#[derive(Debug)]
+pub struct InjectedCrash;
 
 #[derive(Default)]
 pub struct NativeStep {
     clock: Cell<u64>,
     memo: RefCell<HashMap<String, Value>>,
+    /// How often each name was used in the current run (the engine keys steps by name + count).
+    counts: RefCell<HashMap<String, u32>>,
     events: RefCell<VecDeque<(String, Value)>>,
     records: RefCell<Vec<StepRecord>>,
+    effects_run: Cell<u64>,
+    crash_after: RefCell<Vec<u64>>,
+    crash_after_steps: RefCell<Vec<String>>,
 }
 
 impl NativeStep {
@@ -70,6 +88,102 @@ impl NativeStep {
     fn record(&self, record: StepRecord) {
         self.records.borrow_mut().push(record);
     }
+
+    /// Crash right after the given effects (1-based ordinals over the engine's life, counting
+    /// every attempt), before their results are recorded.
+    pub fn crash_after_effects(&self, ordinals: &[u64]) {
+        self.crash_after.borrow_mut().extend_from_slice(ordinals);
+    }
+
+    /// Crash once, right after the effect of the step named `name` completes the first time.
+    pub fn crash_once_after_step(&self, name: &str) {
+        self.crash_after_steps.borrow_mut().push(name.to_owned());
+    }
+
+    fn should_crash(&self, name: &str, ordinal: u64) -> bool {
+        let mut steps = self.crash_after_steps.borrow_mut();
+        if let Some(i) = steps.iter().position(|s| s == name) {
+            steps.remove(i);
+            return true;
+        }
+        self.crash_after.borrow().contains(&ordinal)
+    }
+
+    /// A reproducible random crash schedule: each of the first `horizon` effects crashes with
+    /// probability `percent`/100, drawn from a xorshift generator seeded with `seed`.
+    pub fn crash_randomly(&self, seed: u64, percent: u64, horizon: u64) {
+        let mut state = seed.max(1);
+        let mut ordinals = Vec::new();
+        for ordinal in 1..=horizon {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            if state % 100 < percent {
+                ordinals.push(ordinal);
+            }
+        }
+        self.crash_after_effects(&ordinals);
+    }
+
+    /// Crashes injected so far.
+    pub fn crashes(&self) -> usize {
+        self.records
+            .borrow()
+            .iter()
+            .filter(|r| matches!(r, StepRecord::Crashed { .. }))
+            .count()
+    }
+
+    /// The engine's key for a step: its name plus how often the name was used in this run.
+    fn key(&self, name: &str) -> String {
+        let mut counts = self.counts.borrow_mut();
+        let count = counts.entry(name.to_owned()).or_insert(0);
+        *count += 1;
+        format!("{name}#{count}")
+    }
+
+    fn replayed(&self, name: &str, key: &str) -> Option<Value> {
+        let value = self.memo.borrow().get(key).cloned()?;
+        self.record(StepRecord::Replayed {
+            name: name.to_owned(),
+        });
+        Some(value)
+    }
+
+    /// Runs a workflow as the engine does: executes it, and after each injected crash executes
+    /// it again from the top (memoised steps replay) until it returns.
+    pub fn run_to_completion(
+        &self,
+        def: &WorkflowDef,
+        run: WorkflowRun,
+    ) -> Result<Value, WorkflowError> {
+        silence_injected_crashes();
+        loop {
+            self.counts.borrow_mut().clear();
+            let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                futures_util::FutureExt::now_or_never((def.run)(run.clone()))
+                    .expect("native runs never wait on real I/O: every port is in-process")
+            }));
+            match attempt {
+                Ok(result) => return result,
+                Err(payload) if payload.is::<InjectedCrash>() => continue,
+                Err(payload) => std::panic::resume_unwind(payload),
+            }
+        }
+    }
+}
+
+/// Keeps the default panic report for real panics only.
+fn silence_injected_crashes() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !info.payload().is::<InjectedCrash>() {
+                default(info);
+            }
+        }));
+    });
 }
 
 impl Step for NativeStep {
@@ -80,29 +194,31 @@ impl Step for NativeStep {
         mut effect: Effect,
     ) -> BoxFuture<'a, Result<Value, StepError>> {
         Box::pin(async move {
-            if let Some(value) = self.memo.borrow().get(name).cloned() {
-                self.record(StepRecord::Replayed {
-                    name: name.to_owned(),
-                });
+            let key = self.key(name);
+            if let Some(value) = self.replayed(name, &key) {
                 return Ok(value);
             }
             let mut attempt = 1;
             loop {
                 let outcome = effect().await;
+                let ordinal = self.effects_run.get() + 1;
+                self.effects_run.set(ordinal);
+                if self.should_crash(name, ordinal) {
+                    self.record(StepRecord::Crashed {
+                        name: name.to_owned(),
+                        effect: ordinal,
+                    });
+                    std::panic::panic_any(InjectedCrash);
+                }
                 self.record(StepRecord::Attempt {
                     name: name.to_owned(),
                     attempt,
                     at: self.clock.get(),
-                    error: outcome
-                        .as_ref()
-                        .err()
-                        .map(|e: &EffectError| e.message.clone()),
+                    error: outcome.as_ref().err().map(|e| e.message.clone()),
                 });
                 match outcome {
                     Ok(value) => {
-                        self.memo
-                            .borrow_mut()
-                            .insert(name.to_owned(), value.clone());
+                        self.memo.borrow_mut().insert(key, value.clone());
                         return Ok(value);
                     }
                     Err(e) if !e.is_retryable() || attempt > config.retries.limit => {
@@ -126,11 +242,16 @@ impl Step for NativeStep {
         duration: Duration,
     ) -> BoxFuture<'a, Result<(), StepError>> {
         Box::pin(async move {
+            let key = self.key(name);
+            if self.replayed(name, &key).is_some() {
+                return Ok(());
+            }
             self.clock.set(self.clock.get() + duration.as_millis());
             self.record(StepRecord::Slept {
                 name: name.to_owned(),
                 duration,
             });
+            self.memo.borrow_mut().insert(key, Value::Null);
             Ok(())
         })
     }
@@ -142,19 +263,27 @@ impl Step for NativeStep {
         _timeout: Duration,
     ) -> BoxFuture<'a, Result<Value, StepError>> {
         Box::pin(async move {
+            let key = self.key(name);
+            if let Some(value) = self.replayed(name, &key) {
+                return Ok(value);
+            }
             self.record(StepRecord::Waited {
                 name: name.to_owned(),
                 event_type: event_type.to_owned(),
             });
-            let mut events = self.events.borrow_mut();
-            let position = events
-                .iter()
-                .position(|(t, _)| t == event_type)
-                .ok_or(StepError::TimedOut)?;
-            Ok(events
-                .remove(position)
-                .map(|(_, payload)| payload)
-                .unwrap_or(Value::Null))
+            let payload = {
+                let mut events = self.events.borrow_mut();
+                let position = events
+                    .iter()
+                    .position(|(t, _)| t == event_type)
+                    .ok_or(StepError::TimedOut)?;
+                events
+                    .remove(position)
+                    .map(|(_, payload)| payload)
+                    .unwrap_or(Value::Null)
+            };
+            self.memo.borrow_mut().insert(key, payload.clone());
+            Ok(payload)
         })
     }
 }

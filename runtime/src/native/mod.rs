@@ -5,5 +5,5 @@
 mod host;
 mod sqlite;
 
-pub use host::{NativeServices, NativeStep, StepRecord};
+pub use host::{InjectedCrash, NativeServices, NativeStep, StepRecord};
 pub use sqlite::{SqliteDatabase, SqliteStore};

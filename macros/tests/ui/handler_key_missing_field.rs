@@ -1,0 +1,24 @@
+// A handler idempotency key naming a field the event does not have: rustc reports the missing
+// field on the literal.
+use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+use incidentd_macros::sender;
+use incidentd_runtime::registry::SendContext;
+use incidentd_runtime::EffectError;
+
+#[derive(Default)]
+pub struct Webhook;
+
+#[sender(name = "webhook")]
+impl IncidentSender for Webhook {
+    #[step(idempotency_key = "{incident_id}:{nope}")]
+    async fn incident_created(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<IncidentCreated>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+}
+
+fn main() {}

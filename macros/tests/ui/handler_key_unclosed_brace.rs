@@ -1,0 +1,23 @@
+// A malformed idempotency key template (unclosed brace): the error is on the literal.
+use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+use incidentd_macros::sender;
+use incidentd_runtime::registry::SendContext;
+use incidentd_runtime::EffectError;
+
+#[derive(Default)]
+pub struct Webhook;
+
+#[sender(name = "webhook")]
+impl IncidentSender for Webhook {
+    #[step(idempotency_key = "{incident_id}:{event_id")]
+    async fn incident_created(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<IncidentCreated>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+}
+
+fn main() {}

@@ -1,0 +1,22 @@
+// A handler without `async`: the error is on its `fn` keyword.
+use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+use incidentd_macros::sender;
+use incidentd_runtime::registry::SendContext;
+use incidentd_runtime::EffectError;
+
+#[derive(Default)]
+pub struct Webhook;
+
+#[sender(name = "webhook")]
+impl IncidentSender for Webhook {
+    fn incident_created(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<IncidentCreated>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+}
+
+fn main() {}

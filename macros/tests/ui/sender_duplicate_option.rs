@@ -1,0 +1,22 @@
+// The same option twice: the error is on the second key.
+use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+use incidentd_macros::sender;
+use incidentd_runtime::registry::SendContext;
+use incidentd_runtime::EffectError;
+
+#[derive(Default)]
+pub struct Webhook;
+
+#[sender(name = "webhook", timeout = "30 seconds", timeout = "1 minute")]
+impl IncidentSender for Webhook {
+    async fn incident_created(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<IncidentCreated>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+}
+
+fn main() {}

@@ -1,0 +1,22 @@
+// #[sender] on an inherent impl (no trait): the error is on the self type.
+use incidentd_core::{IncidentCreated, IncidentEvent};
+use incidentd_macros::sender;
+use incidentd_runtime::registry::SendContext;
+use incidentd_runtime::EffectError;
+
+#[derive(Default)]
+pub struct Webhook;
+
+#[sender(name = "webhook")]
+impl Webhook {
+    pub async fn incident_created(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<IncidentCreated>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+}
+
+fn main() {}

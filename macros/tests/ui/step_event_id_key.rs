@@ -1,0 +1,22 @@
+// `{event_id}` in a standalone #[step] key: steps have no event, so it is rejected on the literal.
+use incidentd_macros::step;
+use incidentd_runtime::typed_step::StepContext;
+use incidentd_runtime::EffectError;
+
+pub struct Input {
+    pub incident_id: String,
+}
+
+pub struct Output {
+    pub key: String,
+}
+
+#[step(name = "webhook.post", idempotency_key = "{incident_id}:{event_id}")]
+pub async fn post(ctx: StepContext, input: Input) -> Result<Output, EffectError> {
+    let _ = input.incident_id;
+    Ok(Output {
+        key: ctx.idempotency_key,
+    })
+}
+
+fn main() {}

@@ -1,0 +1,22 @@
+// A #[step] function without `async`: the error is on its `fn` keyword.
+use incidentd_macros::step;
+use incidentd_runtime::typed_step::StepContext;
+use incidentd_runtime::EffectError;
+
+pub struct Input {
+    pub incident_id: String,
+}
+
+pub struct Output {
+    pub key: String,
+}
+
+#[step(name = "webhook.post", idempotency_key = "{incident_id}")]
+pub fn post(ctx: StepContext, input: Input) -> Result<Output, EffectError> {
+    let _ = input.incident_id;
+    Ok(Output {
+        key: ctx.idempotency_key,
+    })
+}
+
+fn main() {}

@@ -1,0 +1,21 @@
+// A #[step] function that does not return a Result: the error is on the return type.
+use incidentd_macros::step;
+use incidentd_runtime::typed_step::StepContext;
+
+pub struct Input {
+    pub incident_id: String,
+}
+
+pub struct Output {
+    pub key: String,
+}
+
+#[step(name = "webhook.post", idempotency_key = "{incident_id}")]
+pub async fn post(ctx: StepContext, input: Input) -> Output {
+    let _ = input.incident_id;
+    Output {
+        key: ctx.idempotency_key,
+    }
+}
+
+fn main() {}

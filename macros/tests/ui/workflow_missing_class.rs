@@ -1,0 +1,18 @@
+// A #[workflow] without `class`: the error is on the function name.
+use incidentd_macros::workflow;
+use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct Payload {
+    pub incident_id: String,
+}
+
+#[workflow(binding = "WEBHOOK_WORKFLOW", name = "webhook-workflow")]
+pub async fn webhook_workflow(run: WorkflowRun, payload: Payload) -> Result<Value, WorkflowError> {
+    let _ = run;
+    Ok(json!({ "incident_id": payload.incident_id }))
+}
+
+fn main() {}

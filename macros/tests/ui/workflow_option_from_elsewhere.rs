@@ -1,0 +1,23 @@
+// `idempotency_key` is a step and sender option, not a #[workflow] one: the error is on the key.
+use incidentd_macros::workflow;
+use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct Payload {
+    pub incident_id: String,
+}
+
+#[workflow(
+    class = "WebhookWorkflow",
+    binding = "WEBHOOK_WORKFLOW",
+    name = "webhook-workflow",
+    idempotency_key = "{incident_id}"
+)]
+pub async fn webhook_workflow(run: WorkflowRun, payload: Payload) -> Result<Value, WorkflowError> {
+    let _ = run;
+    Ok(json!({ "incident_id": payload.incident_id }))
+}
+
+fn main() {}
