@@ -12,6 +12,7 @@ pub mod config;
 pub mod duration;
 pub mod error;
 pub mod fanout;
+pub mod http;
 pub mod log;
 pub mod manifest;
 pub mod outbox;

@@ -53,6 +53,7 @@ pub trait WorkflowClient {
 /// Platform services by binding name.
 pub trait Services {
     fn database(&self, binding: &str) -> Result<Rc<dyn Database>, SqlError>;
+    fn http(&self) -> Rc<dyn crate::http::HttpClient>;
     fn workflow(&self, binding: &str) -> Result<Rc<dyn WorkflowClient>, WorkflowClientError>;
     fn var(&self, name: &str) -> Option<String>;
 }

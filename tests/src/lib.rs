@@ -45,6 +45,11 @@ pub struct LocalWorker {
 impl LocalWorker {
     /// Builds nothing: fails with a clear message when `build/` or `node_modules/` is missing.
     pub fn start(name: &str) -> LocalWorker {
+        Self::start_with_vars(name, &[])
+    }
+
+    /// Starts with extra Worker variables (base URLs of fake services, for instance).
+    pub fn start_with_vars(name: &str, vars: &[(&str, &str)]) -> LocalWorker {
         let root = repo_root();
         for (path, hint) in [
             ("build/index_bg.wasm", "scripts/build"),
@@ -100,6 +105,10 @@ impl LocalWorker {
             ])
             .arg("--var")
             .arg(format!("DASHBOARD_SIGNING_SECRET:{TEST_SECRET}"))
+            .args(
+                vars.iter()
+                    .flat_map(|(k, v)| ["--var".to_owned(), format!("{k}:{v}")]),
+            )
             .arg("--persist-to")
             .arg(&state_dir)
             .current_dir(&root)

@@ -4,6 +4,7 @@
 
 use incidentd_adapters::dashboard::receiver::auth::SignedRequest;
 use incidentd_e2e::{poll, LocalWorker, TEST_SECRET};
+use incidentd_runtime::native::{RecordingServer, Scripted};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -20,7 +21,10 @@ fn listed_ids(reply: &incidentctl::Reply) -> Vec<String> {
 
 #[test]
 fn an_incident_travels_the_whole_pipeline() {
-    let worker = LocalWorker::start("pipeline");
+    // A webhook receiver on loopback: the webhook sender calls it from a workflow step.
+    let receiver = RecordingServer::start(vec![Scripted::status(503)]);
+    let hook = format!("{}/hook", receiver.url);
+    let worker = LocalWorker::start_with_vars("pipeline", &[("WEBHOOK_URL", &hook)]);
     let client = worker.client("demo");
 
     // Every registered workflow and sender is present in the wasm build.
@@ -38,7 +42,7 @@ fn an_incident_travels_the_whole_pipeline() {
             "IncidentWorkflow"
         ])
     );
-    assert_eq!(health["effects"], json!(["dashboard"]));
+    assert_eq!(health["effects"], json!(["dashboard", "webhook"]));
 
     let created = client
         .post(
@@ -103,6 +107,24 @@ fn an_incident_travels_the_whole_pipeline() {
         ["queued", "running", "waiting"].contains(&status.as_str()),
         "instance status {status}"
     );
+
+    // The webhook got the event with its idempotency key; the 503 was retried with the same key.
+    let deliveries = poll(Duration::from_secs(30), || {
+        let requests = receiver.requests();
+        (requests.len() >= 2).then_some(requests)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "webhook not retried; requests {:?}; log:\n{}",
+            receiver.requests(),
+            worker.log()
+        )
+    });
+    let key = format!("{id}:1:webhook");
+    for request in &deliveries {
+        assert_eq!(request.header("idempotency-key"), Some(key.as_str()));
+        assert_eq!(request.json()["incident_id"], id.as_str());
+    }
 
     // Another tenant sees neither the incident nor it in its list.
     let other = worker.client("other-tenant");

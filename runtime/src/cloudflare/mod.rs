@@ -5,6 +5,7 @@
 mod bindings;
 mod d1;
 mod host;
+mod http;
 mod js;
 mod services;
 mod step;

@@ -30,6 +30,10 @@ impl Services for CfServices {
             .ok_or_else(|| SqlError::new(format!("no D1 binding named {binding}")))
     }
 
+    fn http(&self) -> Rc<dyn crate::http::HttpClient> {
+        Rc::new(super::http::CfHttp)
+    }
+
     fn workflow(&self, binding: &str) -> Result<Rc<dyn WorkflowClient>, WorkflowClientError> {
         self.binding(binding)
             .map(|b| Rc::new(CfWorkflowClient::new(b)) as Rc<dyn WorkflowClient>)

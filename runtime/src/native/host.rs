@@ -304,6 +304,10 @@ impl Services for NativeServices {
             .ok_or_else(|| SqlError::new(format!("no database {binding}")))
     }
 
+    fn http(&self) -> Rc<dyn crate::http::HttpClient> {
+        Rc::new(super::NativeHttp)
+    }
+
     fn workflow(&self, binding: &str) -> Result<Rc<dyn WorkflowClient>, WorkflowClientError> {
         self.workflows
             .get(binding)

@@ -3,7 +3,11 @@
 //! deterministic stand-in for the Workflows engine.
 
 mod host;
+mod http;
+mod recording_server;
 mod sqlite;
 
 pub use host::{InjectedCrash, NativeServices, NativeStep, StepRecord};
+pub use http::NativeHttp;
+pub use recording_server::{RecordedRequest, RecordingServer, Scripted};
 pub use sqlite::{SqliteDatabase, SqliteStore};

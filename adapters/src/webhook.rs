@@ -1,0 +1,51 @@
+//! The webhook sender: posts every incident event it handles as JSON to the URL in the
+//! `WEBHOOK_URL` variable, with an `Idempotency-Key` header so the receiver can drop
+//! redeliveries. Without `WEBHOOK_URL` it does nothing. The worked example of
+//! docs/adding-a-sender.md: this file plus `pub mod webhook;` in lib.rs is all it took.
+
+use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+use incidentd_macros::sender;
+use incidentd_runtime::http::HttpRequest;
+use incidentd_runtime::registry::SendContext;
+use incidentd_runtime::EffectError;
+use serde_json::json;
+
+/// The variable holding the receiver's URL.
+pub const URL_VAR: &str = "WEBHOOK_URL";
+
+#[derive(Default)]
+pub struct Webhook;
+
+#[sender(
+    name = "webhook",
+    retries(limit = 5, delay = "5 seconds", backoff = "exponential"),
+    timeout = "30 seconds",
+    idempotency_key = "{incident_id}:{event_id}:webhook"
+)]
+impl IncidentSender for Webhook {
+    async fn incident_created(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<IncidentCreated>,
+    ) -> Result<(), EffectError> {
+        let Some(url) = ctx.services.var(URL_VAR) else {
+            return Ok(());
+        };
+        let body = json!({
+            "type": "INCIDENT_CREATED",
+            "incident_id": event.incident_id,
+            "event_id": event.event_id,
+            "title": event.title,
+            "severity": event.severity,
+            "incident": event.incident,
+        });
+        let request =
+            HttpRequest::post_json(&url, &body).header("idempotency-key", &ctx.idempotency_key);
+        ctx.services
+            .http()
+            .send(request)
+            .await?
+            .error_for_status("webhook")?;
+        Ok(())
+    }
+}
