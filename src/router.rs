@@ -1,25 +1,19 @@
 //! The fetch handler: routes, authentication, and the calls into the Incident Durable Object
-//! and the D1 index.
-//!
-//! | route | what |
-//! | --- | --- |
-//! | `GET /healthz` | liveness and the registered workflows and effects, unauthenticated |
-//! | `POST /dashboard/incidents` | declare an incident (acknowledged once committed in its DO) |
-//! | `GET /dashboard/incidents` | the caller's incidents, from the D1 index |
-//! | `GET /dashboard/incidents/:id` | state and timeline, from the DO |
-//! | `GET /dashboard/incidents/:id/workflow` | the incident's `IncidentWorkflow` instance status |
+//! and D1. The API is documented in docs/api.md and served as OpenAPI at `/openapi.json`.
 
 use crate::http;
 use crate::{INCIDENT_BINDING, INCIDENT_WORKFLOW_BINDING, SIGNING_SECRET};
-use incidentd_adapters::dashboard::receiver::requests::{parse_body, CreateIncident};
-use incidentd_adapters::dashboard::receiver::{auth, list, ApiError, AuthContext};
-use incidentd_adapters::dashboard::INDEX_DATABASE;
+use incidentd_adapters::dashboard::receiver::requests::{self, parse_body, CreateIncident, Replay};
+use incidentd_adapters::dashboard::receiver::{auth, list, openapi, tenant, ApiError, AuthContext};
+use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
 use incidentd_core::object::StartIncident;
-use incidentd_core::{workflow_instance_id, Source};
+use incidentd_core::Source;
 use incidentd_runtime::cloudflare::CfServices;
 use incidentd_runtime::registry;
+use incidentd_runtime::sql::Database;
 use incidentd_runtime::workflow::Services;
 use serde_json::json;
+use std::rc::Rc;
 use worker::{event, Context, Date, Env, Method, Request, Response, Result};
 
 type Handled = std::result::Result<Response, ApiError>;
@@ -36,27 +30,84 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     }
 }
 
+/// What a handler needs: the environment, the caller, the raw body.
+struct Call<'a> {
+    env: &'a Env,
+    auth: AuthContext,
+    body: Vec<u8>,
+}
+
+impl Call<'_> {
+    fn database(&self) -> std::result::Result<Rc<dyn Database>, ApiError> {
+        CfServices::new(self.env.clone().into())
+            .database(INDEX_DATABASE)
+            .map_err(|e| ApiError::internal(e.message))
+    }
+
+    /// Sends an internal request to the incident's Durable Object.
+    async fn object(&self, id: &str, method: Method, path: &str, body: Option<String>) -> Handled {
+        let call = http::internal(method, path, &self.auth.client_id, body).map_err(internal)?;
+        stub(self.env, id)?
+            .fetch_with_request(call)
+            .await
+            .map_err(internal)
+    }
+}
+
 async fn route(mut req: Request, env: Env) -> Handled {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
-    if segments.as_slice() == ["healthz"] {
-        return health();
-    }
-    if segments.first() != Some(&"dashboard") {
-        return Err(ApiError::not_found());
+    match segments.as_slice() {
+        ["healthz"] => return health(),
+        ["openapi.json"] => return http::json(200, &openapi::document()).map_err(internal),
+        ["dashboard", ..] => {}
+        _ => return Err(ApiError::not_found()),
     }
     // Authenticate before anything else; the signature covers the raw body bytes.
     let body = req.bytes().await.map_err(internal)?;
+    if body.len() > requests::MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            format!("body exceeds {} bytes", requests::MAX_BODY_BYTES),
+        ));
+    }
     let auth = authenticate(&req, &env, &body)?;
+    let call = Call {
+        env: &env,
+        auth,
+        body,
+    };
     match (method, &segments[1..]) {
-        (Method::Post, ["incidents"]) => create(&env, &auth, &body).await,
-        (Method::Get, ["incidents"]) => list(&env, &auth).await,
-        (Method::Get, ["incidents", id]) => get(&env, &auth, id).await,
-        (Method::Get, ["incidents", id, "workflow"]) => workflow_status(&env, &auth, id).await,
-        (_, ["incidents"] | ["incidents", _] | ["incidents", _, "workflow"]) => {
-            Err(ApiError::method_not_allowed())
+        (Method::Get, ["incidents"]) => list(&call).await,
+        (Method::Post, ["incidents"]) => create(&call).await,
+        (Method::Get, ["incidents", id]) => get(&call, id).await,
+        (Method::Get, ["incidents", id, "workflow"]) => workflow_status(&call, id).await,
+        (Method::Get, ["incidents", id, "dead-letters"]) => {
+            call.object(id, Method::Get, "/dead-letters", None).await
         }
+        (Method::Post, ["incidents", id, "dead-letters", event_id, "replay"]) => {
+            parse_body::<Replay>(&call.body)?;
+            call.object(id, Method::Post, &format!("/replay/{event_id}"), None)
+                .await
+        }
+        (Method::Post, ["incidents", id, "affection", "updates"]) => {
+            change(&call, id, "affection/updates").await
+        }
+        (
+            Method::Post,
+            ["incidents", id, route @ ("severity" | "assignee" | "status" | "messages" | "affection")],
+        ) => change(&call, id, route).await,
+        (
+            _,
+            ["incidents"]
+            | ["incidents", _]
+            | ["incidents", _, "workflow" | "dead-letters" | "severity" | "assignee" | "status" | "messages"
+            | "affection"]
+            | ["incidents", _, "affection", "updates"]
+            | ["incidents", _, "dead-letters", _, "replay"],
+        ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -106,36 +157,49 @@ fn authenticate(
     )?)
 }
 
-async fn create(env: &Env, auth: &AuthContext, body: &[u8]) -> Handled {
-    let request: CreateIncident = parse_body(body)?;
-    let namespace = env.durable_object(INCIDENT_BINDING).map_err(internal)?;
-    let id = namespace.unique_id().map_err(internal)?;
-    let input = StartIncident {
+async fn create(call: &Call<'_>) -> Handled {
+    let request: CreateIncident = parse_body(&call.body)?;
+    let namespace = call
+        .env
+        .durable_object(INCIDENT_BINDING)
+        .map_err(internal)?;
+    // With an idempotency key the object is named by it, so a retried create reaches the
+    // incident the first attempt made.
+    let id = match request.checked_idempotency_key()? {
+        Some(key) => namespace
+            .id_from_name(&format!("{}:{key}", call.auth.client_id))
+            .map_err(internal)?,
+        None => namespace.unique_id().map_err(internal)?,
+    };
+    let mut input = StartIncident {
         id: id.to_string(),
-        tenant_id: auth.client_id.clone(),
+        tenant_id: call.auth.client_id.clone(),
         prompt: request.prompt,
         title: request.title,
         severity: request.severity,
-        created_by: auth.user_id.clone(),
+        created_by: call.auth.user_id.clone(),
         source: Source::Dashboard,
+        entry_points: Vec::new(),
+        services: Vec::new(),
     };
     input.validate()?; // before the Durable Object exists: bad input must create nothing
+    let (entry_points, services) =
+        tenant::tenant_config(call.database()?.as_ref(), &call.auth.client_id).await?;
+    input.entry_points = entry_points;
+    input.services = services;
     let body = serde_json::to_string(&input).map_err(|e| ApiError::internal(e.to_string()))?;
-    let call =
-        http::internal(Method::Post, "/start", &auth.client_id, Some(body)).map_err(internal)?;
-    id.get_stub()
-        .map_err(internal)?
-        .fetch_with_request(call)
+    call.object(&input.id, Method::Post, "/start", Some(body))
         .await
-        .map_err(internal)
 }
 
-async fn list(env: &Env, auth: &AuthContext) -> Handled {
-    let services = CfServices::new(env.clone().into());
-    let db = services
-        .database(INDEX_DATABASE)
-        .map_err(|e| ApiError::internal(e.message))?;
-    let incidents = list::list_incidents(db.as_ref(), &auth.client_id).await?;
+async fn change(call: &Call<'_>, id: &str, route: &str) -> Handled {
+    let command = requests::command(route, &call.body, &call.auth.user_id)?;
+    let body = serde_json::to_string(&command).map_err(|e| ApiError::internal(e.to_string()))?;
+    call.object(id, Method::Post, "/command", Some(body)).await
+}
+
+async fn list(call: &Call<'_>) -> Handled {
+    let incidents = list::list_incidents(call.database()?.as_ref(), &call.auth.client_id).await?;
     http::json(200, &json!({ "incidents": incidents })).map_err(internal)
 }
 
@@ -152,35 +216,47 @@ fn stub(env: &Env, id: &str) -> std::result::Result<worker::Stub, ApiError> {
     object_id.get_stub().map_err(internal)
 }
 
-async fn get(env: &Env, auth: &AuthContext, id: &str) -> Handled {
-    let call = http::internal(Method::Get, "/get", &auth.client_id, None).map_err(internal)?;
-    stub(env, id)?
-        .fetch_with_request(call)
-        .await
-        .map_err(internal)
+async fn get(call: &Call<'_>, id: &str) -> Handled {
+    let response = call.object(id, Method::Get, "/get", None).await?;
+    if response.status_code() != 404 {
+        return Ok(response);
+    }
+    // A closed incident's object deleted its storage after archiving it.
+    match archive::load(call.database()?.as_ref(), &call.auth.client_id, id).await {
+        Ok(Some(view)) => http::json(
+            200,
+            &json!({ "incident": view.incident, "timeline": view.timeline, "archived": true }),
+        )
+        .map_err(internal),
+        Ok(None) => Ok(response),
+        Err(e) => Err(ApiError::internal(format!("archive lookup: {e}"))),
+    }
 }
 
-async fn workflow_status(env: &Env, auth: &AuthContext, id: &str) -> Handled {
+async fn workflow_status(call: &Call<'_>, id: &str) -> Handled {
     // The tenant check comes from the Durable Object.
-    let call = http::internal(Method::Get, "/get", &auth.client_id, None).map_err(internal)?;
-    let response = stub(env, id)?
-        .fetch_with_request(call)
-        .await
-        .map_err(internal)?;
+    let mut response = call.object(id, Method::Get, "/workflow", None).await?;
     if response.status_code() != 200 {
         return Ok(response);
     }
-    let services = CfServices::new(env.clone().into());
-    let client = services
+    let instance: serde_json::Value = response.json().await.map_err(internal)?;
+    let instance_id = instance["instance_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let client = CfServices::new(call.env.clone().into())
         .workflow(INCIDENT_WORKFLOW_BINDING)
         .map_err(|e| ApiError::internal(e.0))?;
-    let instance_id = workflow_instance_id(id);
     match client.status(&instance_id).await {
         Ok(status) => http::json(
             200,
             &json!({ "instance_id": instance_id, "status": status }),
         )
         .map_err(internal),
-        Err(e) => Err(ApiError::new(404, "WORKFLOW_NOT_FOUND", e.0)),
+        Err(e) => Err(ApiError::new(
+            404,
+            "NOT_FOUND",
+            format!("workflow instance {instance_id}: {e}"),
+        )),
     }
 }

@@ -1,8 +1,8 @@
 //! The example sender of docs/adding-a-sender.md is registered by its one file and delivers to
 //! a recording server on 127.0.0.1: idempotency key header, 429 Retry-After honoured.
 
-use incidentd_core::model::{IncidentState, Severity, Source, Status};
-use incidentd_core::{IncidentCreated, IncidentMessage};
+use incidentd_core::model::Status;
+use incidentd_core::IncidentMessage;
 use incidentd_runtime::native::{
     NativeServices, NativeStep, RecordingServer, Scripted, StepRecord,
 };
@@ -11,39 +11,7 @@ use incidentd_runtime::step::Step;
 use std::rc::Rc;
 
 fn message() -> IncidentMessage {
-    let incident = IncidentState {
-        id: "inc-9".into(),
-        tenant_id: "demo".into(),
-        status: Status::Open,
-        severity: Severity::High,
-        title: "Checkout failing".into(),
-        description: "d".into(),
-        prompt: "p".into(),
-        created_by: "u".into(),
-        source: Source::Dashboard,
-        assignee: None,
-        created_at: 1,
-        updated_at: 1,
-        last_event_id: 1,
-    };
-    let data = IncidentCreated {
-        status: Status::Open,
-        severity: Severity::High,
-        title: incident.title.clone(),
-        description: "d".into(),
-        prompt: "p".into(),
-        created_by: "u".into(),
-        source: Source::Dashboard,
-        assignee: None,
-    };
-    IncidentMessage {
-        incident_id: "inc-9".into(),
-        event_id: 1,
-        event_type: "INCIDENT_CREATED".into(),
-        data: serde_json::to_value(data).unwrap(),
-        at: 1,
-        incident,
-    }
+    incidentd_core::testing::message("inc-9", 1, Status::Open, "Checkout failing")
 }
 
 #[test]

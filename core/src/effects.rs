@@ -2,7 +2,9 @@
 //! kind, each unhandled unless implemented. `#[sender]`/`#[dispatcher]` on an impl registers
 //! the implemented methods; nothing else lists them.
 
-use crate::model::{IncidentMessage, IncidentState, Severity, Source, Status};
+use crate::model::{
+    AffectedService, AffectionStatus, IncidentMessage, IncidentState, Severity, Source, Status,
+};
 use incidentd_runtime::registry::{FromSenderCall, SendContext, SenderCall};
 use incidentd_runtime::EffectError;
 use serde::de::DeserializeOwned;
@@ -62,14 +64,96 @@ pub struct IncidentCreated {
     pub assignee: Option<String>,
 }
 
+/// `STATUS_UPDATE`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StatusUpdated {
+    pub status: Status,
+    pub message: String,
+}
+
+/// `SEVERITY_UPDATE`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SeverityUpdated {
+    pub severity: Severity,
+}
+
+/// `ASSIGNEE_UPDATE`; `None` clears it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AssigneeUpdated {
+    pub assignee: Option<String>,
+}
+
+/// `MESSAGE_ADDED`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MessageAdded {
+    pub message: String,
+    pub message_id: String,
+    pub user_id: String,
+}
+
+/// `AFFECTION_UPDATE`: the first one creates the public incident (title and services set).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AffectionUpdated {
+    pub message: String,
+    pub created_by: String,
+    pub status: Option<AffectionStatus>,
+    pub title: Option<String>,
+    pub services: Option<Vec<AffectedService>>,
+}
+
 /// The incident events an effect may handle. Implement the ones you handle; the rest are
-/// never called.
+/// never called (each default does nothing).
 #[allow(async_fn_in_trait)] // single-threaded Workers: no Send bound wanted
 pub trait IncidentSender {
     async fn incident_created(
         &self,
         ctx: &SendContext,
         event: &IncidentEvent<IncidentCreated>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+
+    async fn status_update(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<StatusUpdated>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+
+    async fn severity_update(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<SeverityUpdated>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+
+    async fn assignee_update(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<AssigneeUpdated>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+
+    async fn message_added(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<MessageAdded>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+
+    async fn affection_update(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<AffectionUpdated>,
     ) -> Result<(), EffectError> {
         let _ = (ctx, event);
         Ok(())

@@ -8,6 +8,8 @@ pub enum DomainError {
     NotFound,
     /// Input that can never be valid; `field` names what is wrong.
     Invalid { field: &'static str, reason: String },
+    /// Valid input that the incident's current state refuses (`INVALID_TRANSITION`, ...).
+    Conflict { code: &'static str, reason: String },
     /// Storage failed; the change was not committed.
     Storage(String),
 }
@@ -20,11 +22,19 @@ impl DomainError {
         }
     }
 
+    pub fn conflict(code: &'static str, reason: impl Into<String>) -> Self {
+        DomainError::Conflict {
+            code,
+            reason: reason.into(),
+        }
+    }
+
     /// Stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
             DomainError::NotFound => "NOT_FOUND",
             DomainError::Invalid { .. } => "INVALID_INPUT",
+            DomainError::Conflict { code, .. } => code,
             DomainError::Storage(_) => "STORAGE_ERROR",
         }
     }
@@ -35,6 +45,7 @@ impl fmt::Display for DomainError {
         match self {
             DomainError::NotFound => f.write_str("incident not found"),
             DomainError::Invalid { field, reason } => write!(f, "{field}: {reason}"),
+            DomainError::Conflict { reason, .. } => f.write_str(reason),
             DomainError::Storage(e) => write!(f, "storage error: {e}"),
         }
     }

@@ -7,16 +7,23 @@ pub mod error;
 pub mod forward;
 pub mod model;
 pub mod object;
+#[doc(hidden)]
+pub mod testing;
 
-pub use effects::{IncidentCreated, IncidentEvent, IncidentSender, INCIDENT_WORKFLOW};
+pub use effects::{
+    AffectionUpdated, AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender,
+    MessageAdded, SeverityUpdated, StatusUpdated, INCIDENT_WORKFLOW,
+};
 pub use error::DomainError;
 pub use model::{IncidentMessage, IncidentState, Severity, Source, Status};
-pub use object::{IncidentObject, IncidentView, StartIncident, TimelineEntry};
+pub use object::{
+    Applied, Archive, Command, IncidentObject, IncidentView, StartIncident, TimelineEntry,
+};
 
 /// The event type the outbox forwards with `sendEvent` after the first event.
 pub const WORKFLOW_EVENT_TYPE: &str = "incident-event";
 
-/// The `IncidentWorkflow` instance of an incident: one per incident, id derived from it.
+/// The first `IncidentWorkflow` instance of an incident (later generations: see [`forward`]).
 pub fn workflow_instance_id(incident_id: &str) -> String {
-    format!("incident-{incident_id}")
+    forward::instance_id(incident_id, 1)
 }

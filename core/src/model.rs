@@ -1,7 +1,8 @@
-//! Incident state and events.
+//! Incident state and the data of its events.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -16,6 +17,19 @@ impl Status {
     pub fn is_terminal(self) -> bool {
         matches!(self, Status::Resolved | Status::Declined)
     }
+
+    /// The transitions a caller may request: open → mitigating, open | mitigating →
+    /// resolved | declined.
+    pub fn can_move_to(self, next: Status) -> bool {
+        matches!(
+            (self, next),
+            (Status::Open, Status::Mitigating)
+                | (
+                    Status::Open | Status::Mitigating,
+                    Status::Resolved | Status::Declined
+                )
+        )
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -26,23 +40,62 @@ pub enum Severity {
     High,
 }
 
-impl Severity {
-    pub fn parse(text: &str) -> Option<Severity> {
-        match text {
-            "low" => Some(Severity::Low),
-            "medium" => Some(Severity::Medium),
-            "high" => Some(Severity::High),
-            _ => None,
-        }
-    }
-}
-
 /// Where an incident was declared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     Dashboard,
     Slack,
+}
+
+/// A service of the tenant's catalog, as the status page knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Service {
+    pub id: String,
+    pub name: String,
+}
+
+/// Who is paged for what: an entry point of the tenant's configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct EntryPoint {
+    pub id: String,
+    pub assignee: String,
+    /// When to choose it (for the AI triage).
+    pub prompt: String,
+    /// Chosen when nothing else matches, or when the AI is unavailable.
+    pub is_fallback: bool,
+}
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum AffectionStatus {
+    Investigating,
+    Mitigating,
+    Resolved,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Impact {
+    Partial,
+    Major,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AffectedService {
+    pub id: String,
+    pub impact: Impact,
+}
+
+/// The public status-page incident derived from the affection updates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Affection {
+    pub title: String,
+    pub services: Vec<AffectedService>,
+    pub status: AffectionStatus,
+    pub updates: u32,
 }
 
 /// The derived state of one incident. Times are unix milliseconds.
@@ -58,6 +111,16 @@ pub struct IncidentState {
     pub created_by: String,
     pub source: Source,
     pub assignee: Option<String>,
+    #[serde(default)]
+    pub entry_point_id: Option<String>,
+    /// The tenant's services as of the incident's start (what affection may name).
+    #[serde(default)]
+    pub services: Vec<Service>,
+    #[serde(default)]
+    pub affection: Option<Affection>,
+    /// Free-form adapter metadata (a Slack channel, say), merged key by key. Never secrets.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
     pub created_at: i64,
     pub updated_at: i64,
     /// The event that produced this state.
@@ -67,6 +130,11 @@ pub struct IncidentState {
 /// Event type names as stored in the outbox and seen by senders.
 pub mod event_type {
     pub const INCIDENT_CREATED: &str = "INCIDENT_CREATED";
+    pub const STATUS_UPDATE: &str = "STATUS_UPDATE";
+    pub const SEVERITY_UPDATE: &str = "SEVERITY_UPDATE";
+    pub const ASSIGNEE_UPDATE: &str = "ASSIGNEE_UPDATE";
+    pub const MESSAGE_ADDED: &str = "MESSAGE_ADDED";
+    pub const AFFECTION_UPDATE: &str = "AFFECTION_UPDATE";
 }
 
 /// What the outbox forwards to `IncidentWorkflow` for each event: the event and the incident's

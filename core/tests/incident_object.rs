@@ -1,11 +1,16 @@
 //! The Incident Durable Object's logic over an in-process SQLite and a recording workflow
-//! engine: commits are atomic, events reach the workflow in order, failures are retried,
-//! a duplicate create is harmless.
+//! engine: atomic commits, every transition rule and rejected input, deduplicated messages,
+//! in-order forwarding with state as of each event, dead letters and replay, generations of
+//! the workflow instance, and archive before delete.
 
-use incidentd_core::model::{Severity, Source, Status};
-use incidentd_core::object::{IncidentObject, StartIncident, Started};
-use incidentd_core::{workflow_instance_id, DomainError, IncidentMessage};
+use incidentd_core::forward::{instance_id, EVENTS_PER_INSTANCE, ROLL_AFTER_IDLE_MS};
+use incidentd_core::model::{
+    AffectedService, AffectionStatus, EntryPoint, Impact, Service, Severity, Source, Status,
+};
+use incidentd_core::object::{Applied, Archive, Command, IncidentObject, StartIncident, Started};
+use incidentd_core::{DomainError, IncidentMessage, IncidentView};
 use incidentd_runtime::native::SqliteStore;
+use incidentd_runtime::outbox::OutboxPolicy;
 use incidentd_runtime::sql::SqlStore;
 use incidentd_runtime::workflow::{Created, WorkflowClient, WorkflowClientError};
 use incidentd_runtime::BoxFuture;
@@ -13,12 +18,41 @@ use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 
-/// A workflow engine that records instances and events, and can be told to fail.
+/// A workflow engine that records instances and events, and fails while told to.
 #[derive(Default)]
 struct FakeEngine {
     instances: RefCell<BTreeMap<String, Vec<Value>>>,
     create_calls: RefCell<u32>,
     failures: RefCell<VecDeque<String>>,
+}
+
+impl FakeEngine {
+    fn fail_next(&self, times: usize) {
+        self.failures
+            .borrow_mut()
+            .extend((0..times).map(|i| format!("engine unavailable #{i}")));
+    }
+
+    fn failure(&self) -> Option<WorkflowClientError> {
+        self.failures
+            .borrow_mut()
+            .pop_front()
+            .map(WorkflowClientError)
+    }
+
+    /// Event ids delivered to an instance, in order.
+    fn delivered(&self, instance: &str) -> Vec<i64> {
+        self.instances
+            .borrow()
+            .get(instance)
+            .map(|events| {
+                events
+                    .iter()
+                    .map(|e| e["event_id"].as_i64().unwrap())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 impl WorkflowClient for FakeEngine {
@@ -29,8 +63,8 @@ impl WorkflowClient for FakeEngine {
     ) -> BoxFuture<'a, Result<Created, WorkflowClientError>> {
         Box::pin(async move {
             *self.create_calls.borrow_mut() += 1;
-            if let Some(e) = self.failures.borrow_mut().pop_front() {
-                return Err(WorkflowClientError(e));
+            if let Some(e) = self.failure() {
+                return Err(e);
             }
             let mut instances = self.instances.borrow_mut();
             if instances.contains_key(id) {
@@ -48,6 +82,9 @@ impl WorkflowClient for FakeEngine {
         payload: &'a Value,
     ) -> BoxFuture<'a, Result<(), WorkflowClientError>> {
         Box::pin(async move {
+            if let Some(e) = self.failure() {
+                return Err(e);
+            }
             match self.instances.borrow_mut().get_mut(id) {
                 Some(events) => {
                     events.push(payload.clone());
@@ -65,168 +102,742 @@ impl WorkflowClient for FakeEngine {
     }
 }
 
+/// An archive that records what it got, and can refuse.
+#[derive(Default)]
+struct FakeArchive {
+    stored: RefCell<Vec<IncidentView>>,
+    refuse: RefCell<bool>,
+}
+
+impl Archive for FakeArchive {
+    fn archive<'a>(&'a self, view: &'a IncidentView) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            if *self.refuse.borrow() {
+                return Err("D1 unavailable".into());
+            }
+            self.stored.borrow_mut().push(view.clone());
+            Ok(())
+        })
+    }
+}
+
+const TENANT: &str = "demo";
+const ID: &str = "abc123";
+
 fn start_input(prompt: &str) -> StartIncident {
     StartIncident {
-        id: "abc123".into(),
-        tenant_id: "demo".into(),
+        id: ID.into(),
+        tenant_id: TENANT.into(),
         prompt: prompt.into(),
         title: None,
         severity: None,
         created_by: "user-1".into(),
         source: Source::Dashboard,
+        entry_points: vec![
+            EntryPoint {
+                id: "payments".into(),
+                assignee: "U-PAY".into(),
+                prompt: "payments".into(),
+                is_fallback: false,
+            },
+            EntryPoint {
+                id: "platform".into(),
+                assignee: "U-PLAT".into(),
+                prompt: "else".into(),
+                is_fallback: true,
+            },
+        ],
+        services: vec![
+            Service {
+                id: "api".into(),
+                name: "API".into(),
+            },
+            Service {
+                id: "checkout".into(),
+                name: "Checkout".into(),
+            },
+        ],
     }
 }
 
-fn object() -> IncidentObject<SqliteStore> {
-    IncidentObject::open(SqliteStore::in_memory()).unwrap()
+struct World {
+    object: IncidentObject<SqliteStore>,
+    engine: FakeEngine,
+    analysis: FakeEngine,
+    archive: FakeArchive,
+}
+
+impl World {
+    fn new() -> World {
+        World {
+            object: IncidentObject::open(SqliteStore::in_memory()),
+            engine: FakeEngine::default(),
+            analysis: FakeEngine::default(),
+            archive: FakeArchive::default(),
+        }
+    }
+
+    fn started() -> World {
+        let world = World::new();
+        world
+            .object
+            .start(start_input("Checkout is failing\nsince 10:02"), 1_000)
+            .unwrap();
+        world
+    }
+
+    fn apply(&self, command: Command) -> Result<Applied, DomainError> {
+        self.object.apply(TENANT, command, 2_000)
+    }
+
+    fn alarm(&self, now: i64) -> incidentd_core::object::AlarmReport {
+        pollster::block_on(
+            self.object
+                .on_alarm(&self.engine, &self.analysis, &self.archive, now),
+        )
+        .unwrap()
+    }
+
+    fn timeline_len(&self) -> usize {
+        self.object.get(TENANT).unwrap().timeline.len()
+    }
+}
+
+fn status(status: Status) -> Command {
+    Command::UpdateStatus {
+        status,
+        message: "because".into(),
+    }
+}
+
+fn code(result: Result<Applied, DomainError>) -> &'static str {
+    result.unwrap_err().code()
 }
 
 #[test]
-fn start_commits_state_event_and_alarm_together() {
-    let object = object();
-    let Started::Created(state) = object
+fn start_commits_state_event_and_alarm_together_and_picks_the_fallback_entry_point() {
+    let world = World::new();
+    let Started::Created(state) = world
+        .object
         .start(start_input("Checkout is failing\nsince 10:02"), 1_000)
         .unwrap()
     else {
         panic!("expected a new incident");
     };
-    assert_eq!(state.status, Status::Open);
-    assert_eq!(state.severity, Severity::Medium);
+    assert_eq!(
+        (state.status, state.severity),
+        (Status::Open, Severity::Medium)
+    );
     assert_eq!(
         state.title, "Checkout is failing",
         "fallback title: the prompt's first line"
     );
+    assert_eq!(
+        (state.entry_point_id.as_deref(), state.assignee.as_deref()),
+        (Some("platform"), Some("U-PLAT"))
+    );
     assert_eq!(state.last_event_id, 1);
-    assert_eq!(object.store().alarm(), Some(1_000));
-
-    let view = object.get().unwrap();
+    assert_eq!(world.object.store().alarm(), Some(1_000));
+    let view = world.object.get(TENANT).unwrap();
     assert_eq!(view.incident, state);
-    assert_eq!(view.timeline.len(), 1);
     assert_eq!(view.timeline[0].event_type, "INCIDENT_CREATED");
-    assert_eq!(view.timeline[0].data["title"], "Checkout is failing");
     assert_eq!(view.timeline[0].published_at, None);
 }
 
 #[test]
-fn a_storage_failure_during_start_commits_nothing() {
-    let object = object();
-    object
-        .store()
-        .fail_next_statement_containing("INSERT INTO incident");
-    assert!(matches!(
-        object.start(start_input("db down"), 1_000),
-        Err(DomainError::Storage(_))
-    ));
-    assert_eq!(object.get(), Err(DomainError::NotFound));
-    assert_eq!(object.store().alarm(), None);
-    // The outbox kept no orphan row: the next start gets event id 1.
-    let Started::Created(state) = object.start(start_input("db down"), 2_000).unwrap() else {
+fn without_entry_points_the_incident_starts_unassigned_never_stuck() {
+    let world = World::new();
+    let input = StartIncident {
+        entry_points: Vec::new(),
+        ..start_input("db down")
+    };
+    let Started::Created(state) = world.object.start(input, 1).unwrap() else {
         panic!()
     };
-    assert_eq!(state.last_event_id, 1);
+    assert_eq!((state.assignee, state.entry_point_id), (None, None));
+    assert_eq!(state.status, Status::Open);
 }
 
 #[test]
-fn invalid_input_is_rejected_and_nothing_is_written() {
-    let object = object();
-    let err = object.start(start_input("   "), 1_000).unwrap_err();
-    assert_eq!(err, DomainError::invalid("prompt", "must not be empty"));
-    let long = StartIncident {
+fn a_storage_failure_during_start_commits_nothing() {
+    let world = World::new();
+    world
+        .object
+        .store()
+        .fail_next_statement_containing("INSERT INTO incident");
+    assert!(matches!(
+        world.object.start(start_input("db down"), 1_000),
+        Err(DomainError::Storage(_))
+    ));
+    assert_eq!(world.object.get(TENANT), Err(DomainError::NotFound));
+    assert_eq!(world.object.store().alarm(), None);
+    let Started::Created(state) = world.object.start(start_input("db down"), 2_000).unwrap() else {
+        panic!()
+    };
+    assert_eq!(state.last_event_id, 1, "no orphan outbox row");
+}
+
+#[test]
+fn invalid_start_input_is_rejected_and_nothing_is_written() {
+    let world = World::new();
+    assert_eq!(
+        world.object.start(start_input("   "), 1).unwrap_err(),
+        DomainError::invalid("prompt", "must not be empty")
+    );
+    let long_title = StartIncident {
         title: Some("x".repeat(121)),
         ..start_input("p")
     };
     assert!(matches!(
-        object.start(long, 1_000),
+        world.object.start(long_title, 1),
         Err(DomainError::Invalid { field: "title", .. })
     ));
-    assert_eq!(object.get(), Err(DomainError::NotFound));
-    assert_eq!(object.store().alarm(), None);
+    let long_prompt = start_input(&"p".repeat(4_001));
+    assert!(matches!(
+        world.object.start(long_prompt, 1),
+        Err(DomainError::Invalid {
+            field: "prompt",
+            ..
+        })
+    ));
+    assert_eq!(world.object.get(TENANT), Err(DomainError::NotFound));
+    assert_eq!(world.object.store().alarm(), None);
+}
+
+#[test]
+fn reads_of_a_never_started_object_create_no_storage() {
+    let world = World::new();
+    assert_eq!(world.object.get(TENANT), Err(DomainError::NotFound));
+    assert_eq!(
+        code(world.apply(Command::SetSeverity {
+            severity: Severity::High
+        })),
+        "NOT_FOUND"
+    );
+    let tables = world
+        .object
+        .store()
+        .query("SELECT name FROM sqlite_master WHERE type = 'table'", &[])
+        .unwrap();
+    assert!(tables.is_empty(), "no tables: {tables:?}");
 }
 
 #[test]
 fn a_second_start_is_a_no_op() {
-    let object = object();
-    object.start(start_input("first"), 1_000).unwrap();
-    let again = object.start(start_input("second"), 2_000).unwrap();
-    assert!(matches!(again, Started::AlreadyExisted(ref s) if s.prompt == "first"));
-    assert_eq!(object.get().unwrap().timeline.len(), 1);
+    let world = World::started();
+    let again = world.object.start(start_input("second"), 2_000).unwrap();
+    assert!(matches!(again, Started::AlreadyExisted(ref s) if s.prompt.starts_with("Checkout")));
+    assert_eq!(world.timeline_len(), 1);
 }
 
 #[test]
-fn the_alarm_creates_the_workflow_with_the_state_as_of_the_event() {
-    let object = object();
-    object
-        .start(start_input("Checkout is failing"), 1_000)
-        .unwrap();
-    let engine = FakeEngine::default();
-    let report = pollster::block_on(object.on_alarm(&engine, 1_010)).unwrap();
-    assert_eq!(report.forwarded, vec![1]);
-    assert_eq!(report.next_alarm_at, None);
+fn another_tenant_sees_nothing_and_changes_nothing() {
+    let world = World::started();
+    assert_eq!(world.object.get("other"), Err(DomainError::NotFound));
+    let result = world.object.apply(
+        "other",
+        Command::SetSeverity {
+            severity: Severity::High,
+        },
+        2,
+    );
+    assert_eq!(result, Err(DomainError::NotFound));
+    assert_eq!(world.timeline_len(), 1);
+}
 
-    let instances = engine.instances.borrow();
-    let params = &instances[&workflow_instance_id("abc123")][0];
-    let message: IncidentMessage = serde_json::from_value(params.clone()).unwrap();
-    assert_eq!(message.event_type, "INCIDENT_CREATED");
-    assert_eq!(message.event_id, 1);
-    assert_eq!(message.incident.last_event_id, 1);
-    assert_eq!(message.incident.title, "Checkout is failing");
-    assert_eq!(object.get().unwrap().timeline[0].published_at, Some(1_010));
+#[test]
+fn status_transitions_follow_the_rules() {
+    let allowed = [
+        (Status::Open, Status::Mitigating),
+        (Status::Open, Status::Resolved),
+        (Status::Open, Status::Declined),
+        (Status::Mitigating, Status::Resolved),
+        (Status::Mitigating, Status::Declined),
+    ];
+    let all = [
+        Status::Open,
+        Status::Mitigating,
+        Status::Resolved,
+        Status::Declined,
+    ];
+    for from in [Status::Open, Status::Mitigating] {
+        for to in all {
+            let world = World::started();
+            if from == Status::Mitigating {
+                world.apply(status(Status::Mitigating)).unwrap();
+            }
+            let before = world.timeline_len();
+            let result = world.apply(status(to));
+            if allowed.contains(&(from, to)) {
+                let applied = result.unwrap_or_else(|e| panic!("{from:?} → {to:?}: {e}"));
+                assert_eq!(applied.incident.status, to);
+                assert_eq!(world.timeline_len(), before + 1);
+            } else {
+                assert_eq!(code(result), "INVALID_TRANSITION", "{from:?} → {to:?}");
+                assert_eq!(
+                    world.timeline_len(),
+                    before,
+                    "{from:?} → {to:?} wrote nothing"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_closed_incident_accepts_no_change() {
+    for terminal in [Status::Resolved, Status::Declined] {
+        let world = World::started();
+        world.apply(status(terminal)).unwrap();
+        let before = world.timeline_len();
+        for command in [
+            Command::SetSeverity {
+                severity: Severity::Low,
+            },
+            Command::SetAssignee {
+                assignee: Some("U2".into()),
+            },
+            status(Status::Mitigating),
+            Command::AddMessage {
+                message: "hi".into(),
+                message_id: "m1".into(),
+                user_id: "u".into(),
+            },
+            Command::CreateAffection {
+                title: "t".into(),
+                services: vec![],
+                message: "m".into(),
+                created_by: "u".into(),
+            },
+        ] {
+            assert_eq!(code(world.apply(command)), "INCIDENT_CLOSED");
+        }
+        assert_eq!(world.timeline_len(), before);
+    }
+}
+
+#[test]
+fn severity_and_assignee_change_or_report_no_change() {
+    let world = World::started();
+    let same = world
+        .apply(Command::SetSeverity {
+            severity: Severity::Medium,
+        })
+        .unwrap();
+    assert_eq!(same.event_id, None, "unchanged: no event");
+    let high = world
+        .apply(Command::SetSeverity {
+            severity: Severity::High,
+        })
+        .unwrap();
+    assert_eq!(
+        (high.event_id, high.incident.severity),
+        (Some(2), Severity::High)
+    );
+    let assigned = world
+        .apply(Command::SetAssignee {
+            assignee: Some("U-NEW".into()),
+        })
+        .unwrap();
+    assert_eq!(assigned.incident.assignee.as_deref(), Some("U-NEW"));
+    let cleared = world
+        .apply(Command::SetAssignee { assignee: None })
+        .unwrap();
+    assert_eq!(
+        (cleared.event_id, cleared.incident.assignee),
+        (Some(4), None)
+    );
+    assert_eq!(
+        world
+            .apply(Command::SetAssignee { assignee: None })
+            .unwrap()
+            .event_id,
+        None
+    );
+    assert_eq!(
+        code(world.apply(Command::SetAssignee {
+            assignee: Some("  ".into())
+        })),
+        "INVALID_INPUT"
+    );
+}
+
+#[test]
+fn messages_are_deduplicated_by_message_id() {
+    let world = World::started();
+    let add = |id: &str, text: &str| {
+        world.apply(Command::AddMessage {
+            message: text.into(),
+            message_id: id.into(),
+            user_id: "u".into(),
+        })
+    };
+    let first = add("m-1", "looking").unwrap();
+    assert!(!first.duplicate);
+    let again = add("m-1", "looking (retry)").unwrap();
+    assert_eq!((again.duplicate, again.event_id), (true, first.event_id));
+    add("m-2", "found it").unwrap();
+    let messages: Vec<_> = world
+        .object
+        .get(TENANT)
+        .unwrap()
+        .timeline
+        .into_iter()
+        .filter(|e| e.event_type == "MESSAGE_ADDED")
+        .map(|e| e.data["message"].clone())
+        .collect();
+    assert_eq!(messages, ["looking", "found it"]);
+    assert_eq!(code(add("", "x")), "INVALID_INPUT");
+    assert_eq!(code(add("m-3", "  ")), "INVALID_INPUT");
+}
+
+#[test]
+fn affection_rules() {
+    let world = World::started();
+    let service = |id: &str| AffectedService {
+        id: id.into(),
+        impact: Impact::Partial,
+    };
+    let update = |message: &str, status: Option<AffectionStatus>| {
+        world.apply(Command::UpdateAffection {
+            message: message.into(),
+            status,
+            created_by: "u".into(),
+        })
+    };
+    let create = |title: &str, services: Vec<AffectedService>, message: &str| {
+        world.apply(Command::CreateAffection {
+            title: title.into(),
+            services,
+            message: message.into(),
+            created_by: "u".into(),
+        })
+    };
+    assert_eq!(code(update("early", None)), "NO_AFFECTION");
+    assert_eq!(
+        code(create(" ", vec![service("api")], "m")),
+        "INVALID_INPUT"
+    );
+    assert_eq!(code(create("Degraded", vec![], "m")), "INVALID_INPUT");
+    assert_eq!(
+        code(create("Degraded", vec![service("mainframe")], "m")),
+        "INVALID_INPUT"
+    );
+    assert_eq!(
+        code(create("Degraded", vec![service("api")], " ")),
+        "INVALID_INPUT"
+    );
+    let before = world.timeline_len();
+    let created = create(
+        "Degraded checkout",
+        vec![
+            service("api"),
+            service("checkout"),
+            AffectedService {
+                id: "api".into(),
+                impact: Impact::Major,
+            },
+        ],
+        "Investigating",
+    )
+    .unwrap();
+    let affection = created.incident.affection.unwrap();
+    assert_eq!(affection.status, AffectionStatus::Investigating);
+    assert_eq!(affection.services.len(), 2, "deduplicated by id");
+    assert_eq!(
+        affection
+            .services
+            .iter()
+            .find(|s| s.id == "api")
+            .unwrap()
+            .impact,
+        Impact::Major,
+        "last impact wins"
+    );
+    assert_eq!(
+        code(create("Again", vec![service("api")], "m")),
+        "AFFECTION_EXISTS"
+    );
+    update("still looking", None).unwrap();
+    update("fix deployed", Some(AffectionStatus::Mitigating)).unwrap();
+    assert_eq!(
+        code(update("back", Some(AffectionStatus::Investigating))),
+        "STATUS_CAN_ONLY_MOVE_FORWARD"
+    );
+    assert_eq!(
+        code(update("same", Some(AffectionStatus::Mitigating))),
+        "STATUS_CAN_ONLY_MOVE_FORWARD"
+    );
+    assert_eq!(code(update(" ", None)), "INVALID_INPUT");
+    let done = update("resolved", Some(AffectionStatus::Resolved)).unwrap();
+    assert_eq!(
+        done.incident
+            .affection
+            .as_ref()
+            .map(|a| (a.status, a.updates)),
+        Some((AffectionStatus::Resolved, 4))
+    );
+    update("postmortem to follow", None).unwrap();
+    assert_eq!(world.timeline_len(), before + 5);
+}
+
+#[test]
+fn metadata_merges_without_an_event() {
+    let world = World::started();
+    let merge = |k: &str, v: &str| {
+        world
+            .apply(Command::MergeMetadata {
+                entries: BTreeMap::from([(k.to_owned(), v.to_owned())]),
+            })
+            .unwrap()
+    };
+    merge("slack_channel", "C1");
+    let merged = merge("slack_ts", "1.2");
+    assert_eq!(merged.event_id, None);
+    assert_eq!(merged.incident.metadata.len(), 2);
+    assert_eq!(world.timeline_len(), 1);
+}
+
+#[test]
+fn each_forwarded_event_carries_the_state_as_of_that_event_in_order() {
+    let world = World::started();
+    world
+        .apply(Command::SetSeverity {
+            severity: Severity::High,
+        })
+        .unwrap();
+    world.apply(status(Status::Mitigating)).unwrap();
+    let report = world.alarm(5_000);
+    assert_eq!(report.pass.forwarded, [1, 2, 3]);
+    let instance = instance_id(ID, 1);
+    assert_eq!(world.engine.delivered(&instance), [1, 2, 3]);
+    let instances = world.engine.instances.borrow();
+    let messages: Vec<IncidentMessage> = instances[&instance]
+        .iter()
+        .map(|v| serde_json::from_value(v.clone()).unwrap())
+        .collect();
+    assert_eq!(
+        messages[0].incident.severity,
+        Severity::Medium,
+        "created: before the severity change"
+    );
+    assert_eq!(
+        (messages[1].incident.severity, messages[1].incident.status),
+        (Severity::High, Status::Open)
+    );
+    assert_eq!(messages[2].incident.status, Status::Mitigating);
 }
 
 #[test]
 fn a_forwarding_failure_leaves_the_event_unpublished_and_it_is_retried() {
-    let object = object();
-    object.start(start_input("p"), 1_000).unwrap();
-    let engine = FakeEngine::default();
-    engine
-        .failures
-        .borrow_mut()
-        .push_back("workflow engine unavailable".into());
-
-    let first = pollster::block_on(object.on_alarm(&engine, 1_000)).unwrap();
-    assert_eq!(
-        first.failed,
-        vec![(1, "workflow engine unavailable".to_owned())]
-    );
-    let entry = &object.get().unwrap().timeline[0];
+    let world = World::started();
+    world.engine.fail_next(1);
+    let first = world.alarm(1_000);
+    assert_eq!(first.pass.failed, [(1, "engine unavailable #0".to_owned())]);
+    let entry = &world.object.get(TENANT).unwrap().timeline[0];
     assert_eq!((entry.published_at, entry.attempts), (None, 1));
-    let retry_at = first.next_alarm_at.expect("the alarm re-armed itself");
-    assert_eq!(object.store().alarm(), Some(retry_at));
-
-    let second = pollster::block_on(object.on_alarm(&engine, retry_at)).unwrap();
-    assert_eq!(second.forwarded, vec![1]);
-    assert!(engine
-        .instances
-        .borrow()
-        .contains_key(&workflow_instance_id("abc123")));
+    let retry_at = first.pass.next_alarm_at.expect("re-armed");
+    assert_eq!(world.object.store().alarm(), Some(retry_at));
+    assert_eq!(world.alarm(retry_at).pass.forwarded, [1]);
 }
 
 #[test]
 fn a_duplicate_create_after_a_lost_acknowledgement_is_harmless() {
-    let object = object();
-    object.start(start_input("p"), 1_000).unwrap();
-    let engine = FakeEngine::default();
-    // The instance was created but the publish mark was lost (crash after the forward).
-    pollster::block_on(object.on_alarm(&engine, 1_000)).unwrap();
-    object
+    let world = World::started();
+    world.alarm(1_000);
+    world
+        .object
         .store()
         .execute(
             "UPDATE outbox SET published_at = NULL, next_attempt_at = 1000",
             &[],
         )
         .unwrap();
-
-    let again = pollster::block_on(object.on_alarm(&engine, 2_000)).unwrap();
+    let again = world.alarm(2_000);
     assert_eq!(
-        again.forwarded,
-        vec![1],
+        again.pass.forwarded,
+        [1],
         "already-exists counts as delivered"
     );
-    assert!(again.failed.is_empty());
-    assert_eq!(*engine.create_calls.borrow(), 2);
-    assert_eq!(engine.instances.borrow().len(), 1, "still one instance");
+    assert_eq!(*world.engine.create_calls.borrow(), 2);
     assert_eq!(
-        engine.instances.borrow()[&workflow_instance_id("abc123")].len(),
-        1
+        world.engine.delivered(&instance_id(ID, 1)),
+        [1],
+        "still one instance, one event"
     );
+}
+
+#[test]
+fn events_are_dead_lettered_after_the_attempt_limit_kept_visible_and_replayable() {
+    let world = World {
+        object: IncidentObject::open(SqliteStore::in_memory()).with_policy(OutboxPolicy {
+            max_attempts: 3,
+            ..OutboxPolicy::default()
+        }),
+        ..World::new()
+    };
+    world.object.start(start_input("p"), 0).unwrap();
+    world.engine.fail_next(3);
+    let mut now = 0;
+    for _ in 0..3 {
+        let report = world.alarm(now);
+        now = report.pass.next_alarm_at.unwrap_or(now) + 1;
+    }
+    let dead = world.object.dead_letters(TENANT).unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].event_id, dead[0].attempts, dead[0].dead_lettered),
+        (1, 3, true)
+    );
+    assert_eq!(dead[0].last_error.as_deref(), Some("engine unavailable #2"));
+    assert!(world.engine.instances.borrow().is_empty());
+
+    assert_eq!(
+        world.object.replay(TENANT, 99, now),
+        Err(DomainError::NotFound)
+    );
+    assert_eq!(
+        world.object.replay("other", 1, now),
+        Err(DomainError::NotFound)
+    );
+    world.object.replay(TENANT, 1, now).unwrap();
+    assert_eq!(world.alarm(now).pass.forwarded, [1]);
+    assert!(world.object.dead_letters(TENANT).unwrap().is_empty());
+    assert_eq!(world.engine.delivered(&instance_id(ID, 1)), [1]);
+}
+
+#[test]
+fn a_long_silence_or_a_long_incident_moves_to_a_new_workflow_generation() {
+    let world = World::started();
+    world.alarm(1_000);
+    world
+        .apply(Command::SetSeverity {
+            severity: Severity::High,
+        })
+        .unwrap();
+    world.alarm(2_000);
+    assert_eq!(world.engine.delivered(&instance_id(ID, 1)), [1, 2]);
+
+    // Silent for almost the wait timeout: the first instance may stop listening; start g2.
+    world
+        .apply(Command::SetSeverity {
+            severity: Severity::Low,
+        })
+        .unwrap();
+    world.alarm(2_000 + ROLL_AFTER_IDLE_MS);
+    assert_eq!(
+        world.engine.delivered(&instance_id(ID, 2)),
+        [3],
+        "created with the event"
+    );
+    world.apply(status(Status::Mitigating)).unwrap();
+    world.alarm(2_000 + ROLL_AFTER_IDLE_MS + 10);
+    assert_eq!(world.engine.delivered(&instance_id(ID, 2)), [3, 4]);
+
+    // A generation carries a bounded number of events.
+    for i in 0..EVENTS_PER_INSTANCE {
+        world
+            .apply(Command::AddMessage {
+                message: "m".into(),
+                message_id: format!("m{i}"),
+                user_id: "u".into(),
+            })
+            .unwrap();
+    }
+    world.alarm(3_000 + ROLL_AFTER_IDLE_MS);
+    world.alarm(3_001 + ROLL_AFTER_IDLE_MS);
+    world.alarm(3_002 + ROLL_AFTER_IDLE_MS);
+    world.alarm(3_003 + ROLL_AFTER_IDLE_MS);
+    world.alarm(3_004 + ROLL_AFTER_IDLE_MS);
+    world.alarm(3_005 + ROLL_AFTER_IDLE_MS);
+    world.alarm(3_006 + ROLL_AFTER_IDLE_MS);
+    world.alarm(3_007 + ROLL_AFTER_IDLE_MS);
+    world.alarm(3_008 + ROLL_AFTER_IDLE_MS);
+    world.alarm(3_009 + ROLL_AFTER_IDLE_MS);
+    world.alarm(3_010 + ROLL_AFTER_IDLE_MS);
+    let g2 = world.engine.delivered(&instance_id(ID, 2)).len() as i64;
+    let g3 = world.engine.delivered(&instance_id(ID, 3)).len() as i64;
+    assert_eq!(g2, EVENTS_PER_INSTANCE);
+    assert_eq!(
+        g2 + g3,
+        2 + EVENTS_PER_INSTANCE,
+        "every event delivered once"
+    );
+}
+
+#[test]
+fn a_closed_incident_is_archived_then_analysed_then_deleted_once_fully_delivered() {
+    let world = World::started();
+    world.apply(status(Status::Resolved)).unwrap();
+    let report = world.alarm(5_000);
+    assert!(report.finalized, "{report:?}");
+    let stored = world.archive.stored.borrow();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].incident.status, Status::Resolved);
+    assert_eq!(stored[0].timeline.len(), 2);
+    assert!(
+        stored[0].timeline.iter().all(|e| e.published_at.is_some()),
+        "archived after delivery"
+    );
+    assert!(world
+        .analysis
+        .instances
+        .borrow()
+        .contains_key(&format!("analysis-{ID}")));
+    assert_eq!(
+        world.object.get(TENANT),
+        Err(DomainError::NotFound),
+        "storage deleted"
+    );
+    let tables = world
+        .object
+        .store()
+        .query("SELECT name FROM sqlite_master WHERE type = 'table'", &[])
+        .unwrap();
+    assert!(tables.is_empty());
+}
+
+#[test]
+fn storage_is_kept_when_the_archive_fails_and_finalisation_is_retried() {
+    let world = World::started();
+    world.apply(status(Status::Declined)).unwrap();
+    *world.archive.refuse.borrow_mut() = true;
+    let report = world.alarm(5_000);
+    assert!(!report.finalized);
+    assert_eq!(
+        report.finalize_error.as_deref(),
+        Some("archive: D1 unavailable")
+    );
+    assert!(
+        world.object.get(TENANT).is_ok(),
+        "nothing deleted before the archive holds it"
+    );
+    assert!(
+        world.analysis.instances.borrow().is_empty(),
+        "analysis waits for the archive"
+    );
+    assert_eq!(
+        world.object.store().alarm(),
+        Some(5_000 + incidentd_core::object::FINALIZE_RETRY_MS)
+    );
+    *world.archive.refuse.borrow_mut() = false;
+    assert!(world.alarm(40_000).finalized);
+}
+
+#[test]
+fn dead_letters_keep_a_closed_incident_alive() {
+    let world = World {
+        object: IncidentObject::open(SqliteStore::in_memory()).with_policy(OutboxPolicy {
+            max_attempts: 1,
+            ..OutboxPolicy::default()
+        }),
+        ..World::new()
+    };
+    world.object.start(start_input("p"), 0).unwrap();
+    world.apply(status(Status::Resolved)).unwrap();
+    world.engine.fail_next(1);
+    let report = world.alarm(10);
+    assert!(!report.finalized);
+    assert_eq!(world.object.dead_letters(TENANT).unwrap().len(), 1);
+    assert!(world.archive.stored.borrow().is_empty());
 }

@@ -3,9 +3,14 @@
 //! Out of the box it talks to `scripts/run` (http://127.0.0.1:8787, demo tenant, secret read
 //! from ./.dev.vars); flags or `INCIDENTD_*` variables point it elsewhere.
 
-use clap::{Parser, Subcommand};
-use incidentctl::{dev_var, Client, Credentials, Reply};
-use serde_json::{json, Value};
+use clap::{ArgGroup, Parser, Subcommand};
+use incidentctl::{
+    affection_body, affection_update_body, assignee_body, change_line, create_body,
+    dead_letter_line, default_message_id, dev_var, incident_path, message_body, now_millis,
+    parse_service, render_incident, replay_body, replay_path, severity_body, status_body,
+    summary_line, text, workflow_line, AffectedService, AffectionStatus, Client, Credentials,
+    Reply, Severity, TargetStatus, INCIDENTS_PATH,
+};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -29,7 +34,7 @@ struct Cli {
     #[arg(long, env = "INCIDENTD_SECRET", hide_env_values = true)]
     secret: Option<String>,
     /// Print raw JSON replies.
-    #[arg(long)]
+    #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
     command: Command,
@@ -37,22 +42,201 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Declare an incident.
+    /// Declare an incident; prints its id (only the id) on stdout.
     Create {
         /// What is happening.
         prompt: String,
         #[arg(long)]
         title: Option<String>,
-        /// low, medium or high.
+        #[arg(long, value_enum)]
+        severity: Option<Severity>,
+        /// Declaring again with the same key answers the incident declared the first time.
         #[arg(long)]
-        severity: Option<String>,
+        idempotency_key: Option<String>,
     },
-    /// List the tenant's incidents (from the index).
+    /// List the tenant's incidents (from the index), newest first.
     List,
     /// Show an incident's state and timeline.
     Show { id: String },
     /// Show the status of an incident's IncidentWorkflow instance.
     Workflow { id: String },
+    /// Set an incident's severity.
+    Severity {
+        id: String,
+        #[arg(value_enum)]
+        severity: Severity,
+    },
+    /// Assign an incident to someone, or clear its assignee with --clear.
+    #[command(
+        group(ArgGroup::new("who").required(true).args(["assignee", "clear"])),
+        override_usage = "incidentctl assign <ID> <ASSIGNEE>\n       incidentctl assign <ID> --clear"
+    )]
+    Assign {
+        id: String,
+        /// Who takes the incident.
+        assignee: Option<String>,
+        /// Leave the incident unassigned.
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Move an incident to mitigating, resolved or declined.
+    Status {
+        id: String,
+        #[arg(value_enum)]
+        status: TargetStatus,
+        #[arg(long, short, default_value = "")]
+        message: String,
+    },
+    /// Add a message to an incident's timeline.
+    Message {
+        id: String,
+        text: String,
+        /// Deduplication key; defaults to cli-<unix millis>-<pid>. Reuse it to retry safely.
+        #[arg(long)]
+        message_id: Option<String>,
+    },
+    /// Create or update the incident's public status-page affection.
+    Affection {
+        id: String,
+        #[command(subcommand)]
+        action: AffectionAction,
+    },
+    /// List an incident's dead-lettered events.
+    DeadLetters { id: String },
+    /// Put a dead-lettered event back in the delivery queue.
+    Replay { id: String, event_id: u64 },
+}
+
+#[derive(Subcommand)]
+enum AffectionAction {
+    /// Create the affection (once per incident).
+    Create {
+        #[arg(long)]
+        title: String,
+        /// An affected service as ID[:partial|major] (impact partial by default); repeatable.
+        #[arg(long = "service", value_name = "ID[:IMPACT]", required = true, value_parser = parse_service)]
+        services: Vec<AffectedService>,
+        #[arg(long, short)]
+        message: String,
+    },
+    /// Post an update to the affection, optionally moving its status forward.
+    Update {
+        #[arg(long, short)]
+        message: String,
+        #[arg(long, value_enum)]
+        status: Option<AffectionStatus>,
+    },
+}
+
+/// What a command sends and what to say when it succeeds.
+struct Call {
+    method: &'static str,
+    path: String,
+    body: Option<serde_json::Value>,
+    /// The human line of a change (`change_line`), when the command is one.
+    change: Option<String>,
+}
+
+impl Call {
+    fn get(path: String) -> Self {
+        Call {
+            method: "GET",
+            path,
+            body: None,
+            change: None,
+        }
+    }
+
+    fn post(path: String, body: serde_json::Value, change: impl Into<Option<String>>) -> Self {
+        Call {
+            method: "POST",
+            path,
+            body: Some(body),
+            change: change.into(),
+        }
+    }
+}
+
+fn call_for(command: &Command) -> Call {
+    match command {
+        Command::Create {
+            prompt,
+            title,
+            severity,
+            idempotency_key,
+        } => Call::post(
+            INCIDENTS_PATH.to_owned(),
+            create_body(
+                prompt,
+                title.as_deref(),
+                *severity,
+                idempotency_key.as_deref(),
+            ),
+            None,
+        ),
+        Command::List => Call::get(INCIDENTS_PATH.to_owned()),
+        Command::Show { id } => Call::get(incident_path(id, "")),
+        Command::Workflow { id } => Call::get(incident_path(id, "/workflow")),
+        Command::Severity { id, severity } => Call::post(
+            incident_path(id, "/severity"),
+            severity_body(*severity),
+            format!("severity → {}", severity.as_str()),
+        ),
+        Command::Assign { id, assignee, .. } => Call::post(
+            incident_path(id, "/assignee"),
+            assignee_body(assignee.as_deref()),
+            match assignee {
+                Some(who) => format!("assignee → {who}"),
+                None => "assignee cleared".to_owned(),
+            },
+        ),
+        Command::Status {
+            id,
+            status,
+            message,
+        } => Call::post(
+            incident_path(id, "/status"),
+            status_body(*status, message),
+            format!("status → {}", status.as_str()),
+        ),
+        Command::Message {
+            id,
+            text,
+            message_id,
+        } => {
+            let message_id = message_id
+                .clone()
+                .unwrap_or_else(|| default_message_id(now_millis(), std::process::id()));
+            Call::post(
+                incident_path(id, "/messages"),
+                message_body(text, &message_id),
+                format!("message {message_id} added"),
+            )
+        }
+        Command::Affection { id, action } => match action {
+            AffectionAction::Create {
+                title,
+                services,
+                message,
+            } => Call::post(
+                incident_path(id, "/affection"),
+                affection_body(title, services, message),
+                "affection created".to_owned(),
+            ),
+            AffectionAction::Update { message, status } => Call::post(
+                incident_path(id, "/affection/updates"),
+                affection_update_body(message, *status),
+                match status {
+                    Some(status) => format!("affection updated, → {}", status.as_str()),
+                    None => "affection updated".to_owned(),
+                },
+            ),
+        },
+        Command::DeadLetters { id } => Call::get(incident_path(id, "/dead-letters")),
+        Command::Replay { id, event_id } => {
+            Call::post(replay_path(id, *event_id), replay_body(), None)
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -71,28 +255,14 @@ fn main() -> ExitCode {
         user_id: cli.user.clone(),
         secret,
     });
-    let reply = match &cli.command {
-        Command::Create {
-            prompt,
-            title,
-            severity,
-        } => {
-            let mut body = json!({ "prompt": prompt });
-            if let Some(title) = title {
-                body["title"] = json!(title);
-            }
-            if let Some(severity) = severity {
-                body["severity"] = json!(severity);
-            }
-            client.post("/dashboard/incidents", &body)
-        }
-        Command::List => client.get("/dashboard/incidents"),
-        Command::Show { id } => client.get(&format!("/dashboard/incidents/{id}")),
-        Command::Workflow { id } => client.get(&format!("/dashboard/incidents/{id}/workflow")),
+    let call = call_for(&cli.command);
+    let reply = match &call.body {
+        Some(body) => client.send(call.method, &call.path, body.to_string().as_bytes()),
+        None => client.send(call.method, &call.path, b""),
     };
     match reply {
         Ok(reply) if reply.is_success() => {
-            print_reply(&cli, &reply);
+            print_reply(&cli, &call, &reply);
             ExitCode::SUCCESS
         }
         Ok(reply) => {
@@ -112,76 +282,238 @@ fn main() -> ExitCode {
     }
 }
 
-fn text(value: &Value) -> &str {
-    value.as_str().unwrap_or("-")
-}
-
-fn print_reply(cli: &Cli, reply: &Reply) {
+fn print_reply(cli: &Cli, call: &Call, reply: &Reply) {
     let body = &reply.body;
     if cli.json {
         println!("{}", serde_json::to_string_pretty(body).unwrap_or_default());
+        return;
+    }
+    if let Some(change) = &call.change {
+        println!("{}", change_line(change, body));
         return;
     }
     match &cli.command {
         Command::Create { .. } => {
             let incident = &body["incident"];
             println!("{}", text(&incident["id"]));
+            // 201: declared now; 200: an earlier declaration with the same idempotency key.
+            let verb = if reply.status == 201 {
+                "declared"
+            } else {
+                "already declared"
+            };
             eprintln!(
-                "declared \"{}\" ({}, {})",
+                "{verb} \"{}\" ({}, {})",
                 text(&incident["title"]),
                 text(&incident["severity"]),
                 text(&incident["status"])
             );
         }
         Command::List => {
-            let incidents = body["incidents"].as_array().cloned().unwrap_or_default();
+            let incidents = body["incidents"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             if incidents.is_empty() {
                 println!("no incidents");
             }
-            for i in incidents {
-                println!(
-                    "{}  {:<10} {:<6}  {}",
-                    text(&i["id"]),
-                    text(&i["status"]),
-                    text(&i["severity"]),
-                    text(&i["title"])
-                );
+            for summary in incidents {
+                println!("{}", summary_line(summary));
             }
         }
-        Command::Show { .. } => {
-            let i = &body["incident"];
-            println!(
-                "{}\n  id        {}\n  status    {}\n  severity  {}\n  assignee  {}",
-                text(&i["title"]),
-                text(&i["id"]),
-                text(&i["status"]),
-                text(&i["severity"]),
-                text(&i["assignee"])
-            );
-            println!("timeline:");
-            for e in body["timeline"].as_array().cloned().unwrap_or_default() {
-                let delivery = if e["dead_lettered"].as_bool() == Some(true) {
-                    "dead-lettered"
-                } else if e["published_at"].is_null() {
-                    "pending"
-                } else {
-                    "delivered"
-                };
-                println!(
-                    "  #{:<4} {:<18} {:<13} {}",
-                    e["event_id"],
-                    text(&e["event_type"]),
-                    delivery,
-                    e["data"]
-                );
+        Command::Show { .. } => print!("{}", render_incident(body)),
+        Command::Workflow { .. } => println!("{}", workflow_line(body)),
+        Command::DeadLetters { .. } => {
+            let letters = body["dead_letters"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            if letters.is_empty() {
+                println!("no dead letters");
+            }
+            for letter in letters {
+                println!("{}", dead_letter_line(letter));
             }
         }
-        Command::Workflow { .. } => {
-            println!(
-                "{}  {}",
-                text(&body["instance_id"]),
-                text(&body["status"]["status"])
+        Command::Replay { event_id, .. } => {
+            let replayed = &body["replayed"];
+            if replayed.is_null() {
+                println!("replayed event #{event_id}");
+            } else {
+                println!("replayed event #{replayed}");
+            }
+        }
+        // Changes print their `change` line above.
+        Command::Severity { .. }
+        | Command::Assign { .. }
+        | Command::Status { .. }
+        | Command::Message { .. }
+        | Command::Affection { .. } => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::error::ErrorKind;
+    use clap::CommandFactory;
+    use serde_json::json;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("incidentctl").chain(args.iter().copied()))
+    }
+
+    fn call(args: &[&str]) -> Call {
+        call_for(&parse(args).expect("parses").command)
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn typos_in_enum_arguments_are_clap_errors() {
+        for args in [
+            &["severity", "i", "hgih"][..],
+            &["status", "i", "mitgating"],
+            &["status", "i", "open"],
+            &["create", "p", "--severity", "critical"],
+            &["affection", "i", "update", "-m", "x", "--status", "done"],
+            &[
+                "affection",
+                "i",
+                "create",
+                "--title",
+                "t",
+                "--service",
+                "api:severe",
+                "-m",
+                "x",
+            ],
+            &["replay", "i", "not-a-number"],
+        ] {
+            let error = parse(args)
+                .err()
+                .unwrap_or_else(|| panic!("{args:?} parsed"));
+            assert!(
+                matches!(
+                    error.kind(),
+                    ErrorKind::InvalidValue | ErrorKind::ValueValidation
+                ),
+                "{args:?}: {:?}",
+                error.kind()
             );
         }
+        let bad_impact = parse(&[
+            "affection",
+            "i",
+            "create",
+            "--title",
+            "t",
+            "--service",
+            "api:severe",
+            "-m",
+            "x",
+        ])
+        .err()
+        .expect("a bad impact is rejected")
+        .to_string();
+        assert!(bad_impact.contains("bad impact \"severe\""), "{bad_impact}");
+    }
+
+    #[test]
+    fn assign_takes_an_assignee_or_clear_but_not_both() {
+        assert!(parse(&["assign", "i"]).is_err());
+        assert!(parse(&["assign", "i", "bob", "--clear"]).is_err());
+        let clear = call(&["assign", "i", "--clear"]);
+        assert_eq!(clear.body, Some(json!({ "assignee": null })));
+        let bob = call(&["assign", "i", "bob"]);
+        assert_eq!(bob.path, "/dashboard/incidents/i/assignee");
+        assert_eq!(bob.body, Some(json!({ "assignee": "bob" })));
+    }
+
+    #[test]
+    fn commands_map_to_the_documented_routes() {
+        let create = call(&[
+            "create",
+            "db down",
+            "--severity",
+            "high",
+            "--idempotency-key",
+            "k",
+        ]);
+        assert_eq!(
+            (create.method, create.path.as_str()),
+            ("POST", "/dashboard/incidents")
+        );
+        assert_eq!(
+            create.body,
+            Some(json!({ "prompt": "db down", "severity": "high", "idempotency_key": "k" }))
+        );
+        let status = call(&["status", "i", "resolved"]);
+        assert_eq!(status.path, "/dashboard/incidents/i/status");
+        assert_eq!(
+            status.body,
+            Some(json!({ "status": "resolved", "message": "" }))
+        );
+        let message = call(&["message", "i", "hello"]);
+        assert_eq!(message.path, "/dashboard/incidents/i/messages");
+        let id = message.body.as_ref().unwrap()["message_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(id.starts_with("cli-"), "{id}");
+        let given = call(&["message", "i", "hello", "--message-id", "m-1"]);
+        assert_eq!(
+            given.body,
+            Some(json!({ "message": "hello", "message_id": "m-1" }))
+        );
+        let affection = call(&[
+            "affection",
+            "i",
+            "create",
+            "--title",
+            "API",
+            "--service",
+            "api",
+            "--service",
+            "db:major",
+            "--message",
+            "looking",
+        ]);
+        assert_eq!(affection.path, "/dashboard/incidents/i/affection");
+        assert_eq!(
+            affection.body.unwrap()["services"],
+            json!([{ "id": "api", "impact": "partial" }, { "id": "db", "impact": "major" }])
+        );
+        assert!(parse(&["affection", "i", "create", "--title", "t", "-m", "x"]).is_err());
+        let update = call(&[
+            "affection",
+            "i",
+            "update",
+            "-m",
+            "ok",
+            "--status",
+            "mitigating",
+        ]);
+        assert_eq!(update.path, "/dashboard/incidents/i/affection/updates");
+        assert_eq!(
+            update.body,
+            Some(json!({ "message": "ok", "status": "mitigating" }))
+        );
+        let letters = call(&["dead-letters", "i"]);
+        assert_eq!(
+            (letters.method, letters.path.as_str()),
+            ("GET", "/dashboard/incidents/i/dead-letters")
+        );
+        let replay = call(&["replay", "i", "12"]);
+        assert_eq!(replay.path, "/dashboard/incidents/i/dead-letters/12/replay");
+        assert_eq!(replay.body, Some(json!({})));
+        assert_eq!(
+            call(&["workflow", "i"]).path,
+            "/dashboard/incidents/i/workflow"
+        );
+        assert!(parse(&["show", "i", "--json"]).unwrap().json);
     }
 }

@@ -95,6 +95,9 @@ pub trait SqlStore {
     /// Schedules the object's single alarm at `at_ms` (unix milliseconds), replacing any other.
     fn set_alarm(&self, at_ms: i64) -> Result<(), SqlError>;
 
+    /// Deletes everything the object stores (tables included) and its alarm.
+    fn delete_all(&self) -> Result<(), SqlError>;
+
     fn query_as<T: DeserializeOwned>(
         &self,
         sql: &str,

@@ -80,6 +80,27 @@ impl LocalWorker {
             "D1 migrations failed:\n{}",
             String::from_utf8_lossy(&migrate.stderr)
         );
+        let seed = Command::new(wrangler())
+            .args([
+                "d1",
+                "execute",
+                "DB",
+                "--local",
+                "--file",
+                "scripts/seed-demo.sql",
+                "--persist-to",
+            ])
+            .arg(&state_dir)
+            .current_dir(&root)
+            .env("CI", "true")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .output()
+            .expect("wrangler runs");
+        assert!(
+            seed.status.success(),
+            "seeding the demo tenant failed:\n{}",
+            String::from_utf8_lossy(&seed.stderr)
+        );
 
         let port = free_port();
         let log = std::fs::File::create(&log_path).expect("log file");

@@ -4,8 +4,8 @@
 //!
 //! `cargo run --release -p incidentd-workflows --example bench-fanout [-- <events>]`
 
-use incidentd_core::model::{IncidentState, Severity, Source, Status};
-use incidentd_core::{IncidentCreated, IncidentMessage, WORKFLOW_EVENT_TYPE};
+use incidentd_core::model::Status;
+use incidentd_core::{IncidentMessage, WORKFLOW_EVENT_TYPE};
 use incidentd_runtime::native::{NativeServices, NativeStep, SqliteDatabase};
 use incidentd_runtime::registry;
 use incidentd_runtime::sql::Database;
@@ -15,39 +15,7 @@ use std::time::Instant;
 
 fn message(event_id: i64, last: bool) -> IncidentMessage {
     let status = if last { Status::Resolved } else { Status::Open };
-    let incident = IncidentState {
-        id: "bench".into(),
-        tenant_id: "demo".into(),
-        status,
-        severity: Severity::Medium,
-        title: format!("event {event_id}"),
-        description: "d".into(),
-        prompt: "p".into(),
-        created_by: "u".into(),
-        source: Source::Dashboard,
-        assignee: None,
-        created_at: 0,
-        updated_at: event_id,
-        last_event_id: event_id,
-    };
-    let data = IncidentCreated {
-        status,
-        severity: Severity::Medium,
-        title: incident.title.clone(),
-        description: "d".into(),
-        prompt: "p".into(),
-        created_by: "u".into(),
-        source: Source::Dashboard,
-        assignee: None,
-    };
-    IncidentMessage {
-        incident_id: "bench".into(),
-        event_id,
-        event_type: "INCIDENT_CREATED".into(),
-        data: serde_json::to_value(data).expect("serialises"),
-        at: event_id,
-        incident,
-    }
+    incidentd_core::testing::message("bench", event_id, status, &format!("event {event_id}"))
 }
 
 fn main() {

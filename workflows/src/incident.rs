@@ -1,18 +1,20 @@
-//! `IncidentWorkflow`: one long-lived instance per incident. It fans out the event it was
-//! created with, then waits for each next event the outbox sends, until the incident reaches a
-//! terminal status.
+//! `IncidentWorkflow`: one long-lived instance per incident (generation). It fans out the
+//! event it was created with, then waits for each next event the outbox sends, until the
+//! incident reaches a terminal status. A wait that times out ends the run quietly: the outbox
+//! knows the timeout and sends later events to a new generation, so none is lost.
 
 use incidentd_core::{IncidentMessage, INCIDENT_WORKFLOW, WORKFLOW_EVENT_TYPE};
 use incidentd_macros::workflow;
 use incidentd_runtime::fanout::{self, Event};
 use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
-use incidentd_runtime::Duration;
+use incidentd_runtime::{Duration, StepError};
 use serde_json::{json, Value};
 
 pub const CLASS: &str = INCIDENT_WORKFLOW;
 
-/// How long the instance waits for the next event.
-pub const WAIT_TIMEOUT: Duration = Duration::from_millis(7 * 86_400_000);
+/// How long the instance waits for the next event (the outbox rolls over before it lapses).
+pub const WAIT_TIMEOUT: Duration =
+    Duration::from_millis(incidentd_core::forward::WAIT_TIMEOUT_MS as u64);
 
 #[workflow(
     class = "IncidentWorkflow",
@@ -48,16 +50,22 @@ pub async fn incident_workflow(
             break;
         }
         waits += 1;
-        message = run
+        let name = format!("wait-for-event:{waits}");
+        match run
             .step
-            .wait_for(
-                &format!("wait-for-event:{waits}"),
-                WORKFLOW_EVENT_TYPE,
-                WAIT_TIMEOUT,
-            )
-            .await?;
+            .wait_for(&name, WORKFLOW_EVENT_TYPE, WAIT_TIMEOUT)
+            .await
+        {
+            Ok(next) => message = next,
+            // Idle past the timeout: end quietly; the outbox sends later events to a new
+            // generation.
+            Err(StepError::TimedOut) => return Ok(summary(&message, handled, last_handled, true)),
+            Err(e) => return Err(e.into()),
+        }
     }
-    Ok(
-        json!({ "incident_id": message.incident_id, "events_handled": handled, "last_event_id": last_handled }),
-    )
+    Ok(summary(&message, handled, last_handled, false))
+}
+
+fn summary(message: &IncidentMessage, handled: u32, last_handled: i64, idle: bool) -> Value {
+    json!({ "incident_id": message.incident_id, "events_handled": handled, "last_event_id": last_handled, "idle": idle })
 }

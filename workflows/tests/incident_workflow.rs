@@ -1,7 +1,7 @@
 //! IncidentWorkflow on the native engine, with the real D1 migration on an in-process SQLite:
 //! fan-out to the dashboard sender, redelivered events, and the index only moving forward.
 
-use incidentd_core::model::{IncidentState, Severity, Source, Status};
+use incidentd_core::model::Status;
 use incidentd_core::{IncidentMessage, WORKFLOW_EVENT_TYPE};
 use incidentd_runtime::native::{NativeServices, NativeStep, SqliteDatabase, StepRecord};
 use incidentd_runtime::sql::Database;
@@ -12,31 +12,7 @@ use std::rc::Rc;
 const MIGRATION: &str = include_str!("../../migrations/0001_incident_index.sql");
 
 fn message(event_id: i64, status: Status, title: &str) -> IncidentMessage {
-    IncidentMessage {
-        incident_id: "inc-1".into(),
-        event_id,
-        event_type: "INCIDENT_CREATED".into(),
-        data: json!({
-            "status": status, "severity": "high", "title": title, "description": "d", "prompt": "p",
-            "created_by": "u", "source": "dashboard", "assignee": null
-        }),
-        at: 1_000 * event_id,
-        incident: IncidentState {
-            id: "inc-1".into(),
-            tenant_id: "demo".into(),
-            status,
-            severity: Severity::High,
-            title: title.into(),
-            description: "d".into(),
-            prompt: "p".into(),
-            created_by: "u".into(),
-            source: Source::Dashboard,
-            assignee: None,
-            created_at: 1_000,
-            updated_at: 1_000 * event_id,
-            last_event_id: event_id,
-        },
-    }
+    incidentd_core::testing::message("inc-1", event_id, status, title)
 }
 
 struct Harness {
@@ -88,7 +64,7 @@ fn the_created_event_reaches_the_index_and_the_run_ends_at_a_terminal_status() {
     .unwrap();
     assert_eq!(
         output,
-        json!({ "incident_id": "inc-1", "events_handled": 2, "last_event_id": 2 })
+        json!({ "incident_id": "inc-1", "events_handled": 2, "last_event_id": 2, "idle": false })
     );
 
     let rows = index_row(&h.db);
@@ -105,7 +81,7 @@ fn the_created_event_reaches_the_index_and_the_run_ends_at_a_terminal_status() {
         .records()
         .into_iter()
         .filter_map(|r| match r {
-            StepRecord::Attempt { name, .. } => Some(name),
+            StepRecord::Attempt { name, .. } if name.starts_with("dashboard.") => Some(name),
             _ => None,
         })
         .collect();
@@ -140,7 +116,7 @@ fn a_redelivered_event_produces_no_second_effect_and_an_old_one_never_overwrites
         .step
         .records()
         .iter()
-        .filter(|r| matches!(r, StepRecord::Attempt { .. }))
+        .filter(|r| matches!(r, StepRecord::Attempt { name, .. } if name.starts_with("dashboard.")))
         .count();
     assert_eq!(attempts, 3, "one effect per distinct event");
 
@@ -184,7 +160,7 @@ fn a_failing_sender_is_retried_per_its_policy_and_never_fails_the_run() {
         .records()
         .into_iter()
         .filter_map(|r| match r {
-            StepRecord::Attempt { at, .. } => Some(at),
+            StepRecord::Attempt { name, at, .. } if name.starts_with("dashboard.") => Some(at),
             _ => None,
         })
         .collect();
@@ -193,5 +169,20 @@ fn a_failing_sender_is_retried_per_its_policy_and_never_fails_the_run() {
     assert_eq!(
         delays,
         [0, 1_000, 3_000, 7_000, 15_000, 31_000, 63_000, 127_000, 255_000]
+    );
+}
+
+#[test]
+fn an_idle_instance_ends_quietly_when_its_wait_times_out() {
+    // No next event: the native engine's wait times out, as Cloudflare's would after 7 days.
+    let first = message(1, Status::Open, "quiet");
+    let h = harness(&first);
+    let output = pollster::block_on(incidentd_workflows::incident::incident_workflow(
+        h.run.clone(),
+        first.clone(),
+    ));
+    assert_eq!(
+        output.expect("a timeout is not a failure"),
+        json!({ "incident_id": "inc-1", "events_handled": 1, "last_event_id": 1, "idle": true })
     );
 }

@@ -2,7 +2,7 @@
 //! retries on the virtual clock, non-retryable isolation, crash and replay with stable
 //! idempotency keys, duplicate deliveries, a policy override, and a seeded crash schedule.
 
-use incidentd_core::model::{IncidentState, Severity, Source, Status};
+use incidentd_core::model::Status;
 use incidentd_core::{
     IncidentCreated, IncidentEvent, IncidentMessage, IncidentSender, WORKFLOW_EVENT_TYPE,
 };
@@ -124,39 +124,7 @@ incidentd_runtime::__private::inventory::submit! {
 }
 
 fn message(event_id: i64, status: Status) -> IncidentMessage {
-    let incident = IncidentState {
-        id: "inc-7".into(),
-        tenant_id: "demo".into(),
-        status,
-        severity: Severity::High,
-        title: format!("v{event_id}"),
-        description: "d".into(),
-        prompt: "p".into(),
-        created_by: "u".into(),
-        source: Source::Dashboard,
-        assignee: None,
-        created_at: 1_000,
-        updated_at: 1_000 * event_id,
-        last_event_id: event_id,
-    };
-    let data = IncidentCreated {
-        status,
-        severity: incident.severity,
-        title: incident.title.clone(),
-        description: "d".into(),
-        prompt: "p".into(),
-        created_by: "u".into(),
-        source: Source::Dashboard,
-        assignee: None,
-    };
-    IncidentMessage {
-        incident_id: "inc-7".into(),
-        event_id,
-        event_type: "INCIDENT_CREATED".into(),
-        data: serde_json::to_value(data).unwrap(),
-        at: 1_000 * event_id,
-        incident,
-    }
+    incidentd_core::testing::message("inc-7", event_id, status, &format!("v{event_id}"))
 }
 
 fn run_with(engine: Rc<NativeStep>, first: &IncidentMessage) -> WorkflowRun {

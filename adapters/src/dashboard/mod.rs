@@ -1,6 +1,8 @@
 //! The dashboard: its signed HTTP API (receiver) and the D1 incident index it lists from
 //! (sender).
 
+pub mod archive;
+pub mod identifiers;
 pub mod receiver;
 pub mod sender;
 

@@ -3,14 +3,17 @@
 //! out-of-order deliveries are harmless.
 
 use super::INDEX_DATABASE;
-use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender, IncidentState};
+use incidentd_core::{
+    AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender, IncidentState,
+    SeverityUpdated, StatusUpdated,
+};
 use incidentd_macros::sender;
 use incidentd_runtime::registry::SendContext;
 use incidentd_runtime::EffectError;
 
 const UPSERT: &str = "INSERT INTO incident_index \
-    (id, tenant_id, status, severity, assignee, title, description, created_at, updated_at, last_event_id) \
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+    (id, tenant_id, identifiers, status, severity, assignee, title, description, created_at, updated_at, last_event_id) \
+    VALUES (?, ?, json_array(?), ?, ?, ?, ?, ?, ?, ?, ?) \
     ON CONFLICT (id) DO UPDATE SET \
         status = excluded.status, severity = excluded.severity, assignee = excluded.assignee, \
         title = excluded.title, description = excluded.description, \
@@ -39,6 +42,7 @@ pub async fn upsert(
         vec![
             state.id.as_str().into(),
             state.tenant_id.as_str().into(),
+            format!("incident:{}", state.id).into(),
             label(state.status).into(),
             label(state.severity).into(),
             state.assignee.clone().into(),
@@ -56,6 +60,7 @@ pub async fn upsert(
 #[derive(Default)]
 pub struct DashboardIndex;
 
+/// Every event that changes a listed column rewrites the row from the event's snapshot.
 #[sender(
     name = "dashboard",
     retries(limit = 5, delay = "1 second", backoff = "exponential"),
@@ -66,6 +71,30 @@ impl IncidentSender for DashboardIndex {
         &self,
         ctx: &SendContext,
         event: &IncidentEvent<IncidentCreated>,
+    ) -> Result<(), EffectError> {
+        upsert(ctx, &event.incident, event.event_id).await
+    }
+
+    async fn status_update(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<StatusUpdated>,
+    ) -> Result<(), EffectError> {
+        upsert(ctx, &event.incident, event.event_id).await
+    }
+
+    async fn severity_update(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<SeverityUpdated>,
+    ) -> Result<(), EffectError> {
+        upsert(ctx, &event.incident, event.event_id).await
+    }
+
+    async fn assignee_update(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<AssigneeUpdated>,
     ) -> Result<(), EffectError> {
         upsert(ctx, &event.incident, event.event_id).await
     }

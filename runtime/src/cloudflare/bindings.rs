@@ -62,6 +62,12 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = "setAlarm")]
     pub fn set_alarm(this: &DurableStorage, scheduled_ms: f64) -> Result<Promise, JsValue>;
 
+    #[wasm_bindgen(method, catch, js_name = "deleteAlarm")]
+    pub fn delete_alarm(this: &DurableStorage) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = "deleteAll")]
+    pub fn delete_all(this: &DurableStorage) -> Result<Promise, JsValue>;
+
     pub type SqlStorage;
 
     #[wasm_bindgen(method, catch, variadic)]

@@ -74,6 +74,18 @@ impl SqlStore for DoStorage {
         }
     }
 
+    fn delete_all(&self) -> Result<(), SqlError> {
+        // Both are storage operations of the current implicit transaction, like setAlarm.
+        self.storage
+            .delete_alarm()
+            .map(drop)
+            .map_err(|e| SqlError::new(format!("deleteAlarm: {}", js::error_message(&e))))?;
+        self.storage
+            .delete_all()
+            .map(drop)
+            .map_err(|e| SqlError::new(format!("deleteAll: {}", js::error_message(&e))))
+    }
+
     fn set_alarm(&self, at_ms: i64) -> Result<(), SqlError> {
         // The write joins the current implicit transaction; awaiting the promise is not needed
         // for durability (output gates hold the response until it commits).

@@ -137,6 +137,23 @@ impl SqlStore for SqliteStore {
         self.alarm.set(Some(at_ms));
         Ok(())
     }
+
+    fn delete_all(&self) -> Result<(), SqlError> {
+        let tables = run_query(
+            &self.conn,
+            "SELECT name FROM sqlite_master WHERE type = 'table'",
+            &[],
+        )?;
+        for table in tables {
+            if let Some(name) = table.get("name").and_then(|v| v.as_str()) {
+                self.conn
+                    .execute_batch(&format!("DROP TABLE IF EXISTS \"{name}\""))
+                    .map_err(err)?;
+            }
+        }
+        self.alarm.set(None);
+        Ok(())
+    }
 }
 
 /// A D1 stand-in: an SQLite database behind the async [`Database`] port.

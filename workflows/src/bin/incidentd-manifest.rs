@@ -3,7 +3,8 @@
 //! - `json`: every workflow's definition (payload schemas, steps, effective policies, fan-out);
 //! - `mermaid`: the same as a Mermaid flowchart;
 //! - `js-entry`: the wrangler `main` module (js/entry.mjs);
-//! - `policy-schema`: the JSON Schema of retry-policies.toml.
+//! - `policy-schema`: the JSON Schema of retry-policies.toml;
+//! - `openapi`: the OpenAPI document of the dashboard API (docs/openapi.json).
 
 use incidentd_runtime::{config, manifest, registry};
 use std::process::ExitCode;
@@ -16,12 +17,18 @@ fn main() -> ExitCode {
         }
         Some("mermaid") => manifest::mermaid(),
         Some("js-entry") => registry::js_entry(),
+        Some("openapi") => serde_json::to_string_pretty(
+            &incidentd_workflows::adapters::dashboard::receiver::openapi::document(),
+        )
+        .expect("document serialises"),
         Some("policy-schema") => {
             serde_json::to_string_pretty(&schemars::schema_for!(config::PolicyFile))
                 .expect("schema serialises")
         }
         _ => {
-            eprintln!("usage: incidentd-manifest json | mermaid | js-entry | policy-schema");
+            eprintln!(
+                "usage: incidentd-manifest json | mermaid | js-entry | policy-schema | openapi"
+            );
             return ExitCode::from(2);
         }
     };

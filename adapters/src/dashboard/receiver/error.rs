@@ -56,6 +56,7 @@ impl From<DomainError> for ApiError {
         match &e {
             DomainError::NotFound => ApiError::new(404, e.code(), e.to_string()),
             DomainError::Invalid { .. } => ApiError::new(422, e.code(), e.to_string()),
+            DomainError::Conflict { .. } => ApiError::new(409, e.code(), e.to_string()),
             DomainError::Storage(_) => ApiError::new(500, e.code(), e.to_string()),
         }
     }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Most incidents returned by one list call.
 pub const LIST_LIMIT: i64 = 200;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IncidentSummary {
     pub id: String,
     pub status: String,

@@ -4,7 +4,9 @@
 pub mod auth;
 pub mod error;
 pub mod list;
+pub mod openapi;
 pub mod requests;
+pub mod tenant;
 
 pub use auth::{AuthContext, AuthError, SignedRequest};
 pub use error::ApiError;

@@ -1,7 +1,10 @@
-//! Request bodies: size limit, JSON syntax (400) versus shape (422), unknown fields rejected.
+//! Request bodies of the dashboard API: size limit, JSON syntax (400) versus shape (422),
+//! unknown fields rejected; each converts into a core command.
 
 use super::error::ApiError;
-use incidentd_core::Severity;
+use incidentd_core::model::{AffectedService, AffectionStatus, Severity, Status};
+use incidentd_core::Command;
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -9,7 +12,7 @@ use serde::Deserialize;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// `POST /dashboard/incidents`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateIncident {
     /// What is happening, in the reporter's words.
@@ -20,6 +23,131 @@ pub struct CreateIncident {
     /// Defaults to `medium`.
     #[serde(default)]
     pub severity: Option<Severity>,
+    /// Retrying a create with the same key returns the same incident (1 to 128 of
+    /// `A-Z a-z 0-9 _ - . :`).
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+impl CreateIncident {
+    pub fn checked_idempotency_key(&self) -> Result<Option<&str>, ApiError> {
+        let Some(key) = self.idempotency_key.as_deref() else {
+            return Ok(None);
+        };
+        let valid = (1..=128).contains(&key.len())
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'));
+        if valid {
+            Ok(Some(key))
+        } else {
+            Err(ApiError::new(
+                422,
+                "INVALID_INPUT",
+                "idempotency_key: 1 to 128 characters of A-Z a-z 0-9 _ - . :",
+            ))
+        }
+    }
+}
+
+/// `POST /dashboard/incidents/:id/severity`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetSeverity {
+    pub severity: Severity,
+}
+
+/// `POST /dashboard/incidents/:id/assignee`; `null` unassigns.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetAssignee {
+    pub assignee: Option<String>,
+}
+
+/// `POST /dashboard/incidents/:id/status`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateStatus {
+    pub status: Status,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// `POST /dashboard/incidents/:id/messages`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMessage {
+    pub message: String,
+    /// Deduplicates retries: a known id is answered with the original event.
+    pub message_id: String,
+}
+
+/// `POST /dashboard/incidents/:id/affection`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAffection {
+    pub title: String,
+    pub services: Vec<AffectedService>,
+    pub message: String,
+}
+
+/// `POST /dashboard/incidents/:id/affection/updates`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAffection {
+    pub message: String,
+    #[serde(default)]
+    pub status: Option<AffectionStatus>,
+}
+
+/// `POST /dashboard/incidents/:id/dead-letters/:event_id/replay`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Replay {}
+
+/// Parses the body of a change route into the core command, acting as `user`.
+pub fn command(route: &str, body: &[u8], user: &str) -> Result<Command, ApiError> {
+    Ok(match route {
+        "severity" => Command::SetSeverity {
+            severity: parse_body::<SetSeverity>(body)?.severity,
+        },
+        "assignee" => Command::SetAssignee {
+            assignee: parse_body::<SetAssignee>(body)?.assignee,
+        },
+        "status" => {
+            let r: UpdateStatus = parse_body(body)?;
+            Command::UpdateStatus {
+                status: r.status,
+                message: r.message,
+            }
+        }
+        "messages" => {
+            let r: AddMessage = parse_body(body)?;
+            Command::AddMessage {
+                message: r.message,
+                message_id: r.message_id,
+                user_id: user.to_owned(),
+            }
+        }
+        "affection" => {
+            let r: CreateAffection = parse_body(body)?;
+            Command::CreateAffection {
+                title: r.title,
+                services: r.services,
+                message: r.message,
+                created_by: user.to_owned(),
+            }
+        }
+        "affection/updates" => {
+            let r: UpdateAffection = parse_body(body)?;
+            Command::UpdateAffection {
+                message: r.message,
+                status: r.status,
+                created_by: user.to_owned(),
+            }
+        }
+        _ => return Err(ApiError::not_found()),
+    })
 }
 
 /// Checks the size, then parses: malformed JSON is 400 `INVALID_JSON`, well-formed JSON of
@@ -76,6 +204,25 @@ mod tests {
                 .status,
             422
         );
+        assert_eq!(
+            command("status", br#"{"status":"open"}"#, "u").unwrap(),
+            Command::UpdateStatus {
+                status: Status::Open,
+                message: String::new()
+            }
+        );
+        assert_eq!(
+            command("status", br#"{"status":"closed"}"#, "u")
+                .unwrap_err()
+                .status,
+            422
+        );
+        assert_eq!(
+            command("messages", br#"{"message":"m"}"#, "u")
+                .unwrap_err()
+                .status,
+            422
+        );
     }
 
     #[test]
@@ -85,10 +232,30 @@ mod tests {
     }
 
     #[test]
-    fn a_valid_body_parses() {
-        let parsed: CreateIncident =
-            parse_body(br#"{"prompt":"db down","severity":"high"}"#).unwrap();
-        assert_eq!(parsed.severity, Some(Severity::High));
-        assert_eq!(parsed.title, None);
+    fn idempotency_keys_are_checked() {
+        let with = |key: &str| CreateIncident {
+            prompt: "p".into(),
+            title: None,
+            severity: None,
+            idempotency_key: Some(key.into()),
+        };
+        assert_eq!(
+            with("retry-1:a.b_c").checked_idempotency_key().unwrap(),
+            Some("retry-1:a.b_c")
+        );
+        assert_eq!(
+            with("no spaces")
+                .checked_idempotency_key()
+                .unwrap_err()
+                .status,
+            422
+        );
+        assert_eq!(
+            with(&"k".repeat(129))
+                .checked_idempotency_key()
+                .unwrap_err()
+                .status,
+            422
+        );
     }
 }
