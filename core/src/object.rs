@@ -343,14 +343,15 @@ impl<S: SqlStore> IncidentObject<S> {
 
     /// Commits the new state with its event, `also` (extra writes that need the event id) and
     /// the alarm, in one transaction.
-    fn commit(
+    fn commit<T: Serialize>(
         &self,
         mut state: IncidentState,
         event: &str,
-        data: serde_json::Value,
+        data: &T,
         now_ms: i64,
         also: impl FnOnce(i64) -> Result<(), SqlError>,
-    ) -> Result<(IncidentState, i64), DomainError> {
+    ) -> Result<Applied, DomainError> {
+        let data = serde_json::to_value(data).map_err(|e| DomainError::Storage(e.to_string()))?;
         let outbox = self.outbox();
         let committed = self.store.transaction(|| {
             // The event id comes from the insert; the snapshot must carry it, so the row is
@@ -373,7 +374,11 @@ impl<S: SqlStore> IncidentObject<S> {
             also(event_id)?;
             Ok(event_id)
         })?;
-        Ok((state, committed))
+        Ok(Applied {
+            incident: state,
+            event_id: Some(committed),
+            duplicate: false,
+        })
     }
 
     /// Declares the incident: state + `INCIDENT_CREATED` + alarm, atomically.
@@ -383,7 +388,7 @@ impl<S: SqlStore> IncidentObject<S> {
         }
         let state = input.into_state(now_ms)?;
         self.migrate()?;
-        let data = serde_json::to_value(IncidentCreated {
+        let data = IncidentCreated {
             status: state.status,
             severity: state.severity,
             title: state.title.clone(),
@@ -392,17 +397,11 @@ impl<S: SqlStore> IncidentObject<S> {
             created_by: state.created_by.clone(),
             source: state.source,
             assignee: state.assignee.clone(),
-        })
-        .map_err(|e| DomainError::Storage(e.to_string()))?;
-        let (state, _) =
-            self.commit(
-                state,
-                event_type::INCIDENT_CREATED,
-                data,
-                now_ms,
-                |_| Ok(()),
-            )?;
-        Ok(Started::Created(state))
+        };
+        let applied = self.commit(state, event_type::INCIDENT_CREATED, &data, now_ms, |_| {
+            Ok(())
+        })?;
+        Ok(Started::Created(applied.incident))
     }
 
     /// Applies a change on behalf of `tenant`.
@@ -429,16 +428,6 @@ impl<S: SqlStore> IncidentObject<S> {
                 duplicate: false,
             })
         };
-        let changed = |(incident, event_id): (IncidentState, i64)| {
-            Ok(Applied {
-                incident,
-                event_id: Some(event_id),
-                duplicate: false,
-            })
-        };
-        let json = |value: Result<serde_json::Value, serde_json::Error>| {
-            value.map_err(|e| DomainError::Storage(e.to_string()))
-        };
         let mut next = current.clone();
         match command {
             Command::SetSeverity { severity } => {
@@ -446,8 +435,13 @@ impl<S: SqlStore> IncidentObject<S> {
                     return unchanged(current);
                 }
                 next.severity = severity;
-                let data = json(serde_json::to_value(SeverityUpdated { severity }))?;
-                changed(self.commit(next, event_type::SEVERITY_UPDATE, data, now_ms, |_| Ok(()))?)
+                self.commit(
+                    next,
+                    event_type::SEVERITY_UPDATE,
+                    &SeverityUpdated { severity },
+                    now_ms,
+                    |_| Ok(()),
+                )
             }
             Command::SetAssignee { assignee } => {
                 let assignee = match assignee {
@@ -458,8 +452,13 @@ impl<S: SqlStore> IncidentObject<S> {
                     return unchanged(current);
                 }
                 next.assignee = assignee.clone();
-                let data = json(serde_json::to_value(AssigneeUpdated { assignee }))?;
-                changed(self.commit(next, event_type::ASSIGNEE_UPDATE, data, now_ms, |_| Ok(()))?)
+                self.commit(
+                    next,
+                    event_type::ASSIGNEE_UPDATE,
+                    &AssigneeUpdated { assignee },
+                    now_ms,
+                    |_| Ok(()),
+                )
             }
             Command::UpdateStatus { status, message } => {
                 let message = text("message", &message, MAX_MESSAGE_CHARS, true)?;
@@ -476,8 +475,13 @@ impl<S: SqlStore> IncidentObject<S> {
                     ));
                 }
                 next.status = status;
-                let data = json(serde_json::to_value(StatusUpdated { status, message }))?;
-                changed(self.commit(next, event_type::STATUS_UPDATE, data, now_ms, |_| Ok(()))?)
+                self.commit(
+                    next,
+                    event_type::STATUS_UPDATE,
+                    &StatusUpdated { status, message },
+                    now_ms,
+                    |_| Ok(()),
+                )
             }
             Command::AddMessage {
                 message,
@@ -502,19 +506,17 @@ impl<S: SqlStore> IncidentObject<S> {
                         duplicate: true,
                     });
                 }
-                let data = json(serde_json::to_value(MessageAdded {
+                let data = MessageAdded {
                     message,
                     message_id: message_id.clone(),
                     user_id,
-                }))?;
-                changed(
-                    self.commit(next, event_type::MESSAGE_ADDED, data, now_ms, |event_id| {
-                        self.store.execute(
-                            "INSERT INTO message_ids (message_id, event_id) VALUES (?, ?)",
-                            &[message_id.as_str().into(), event_id.into()],
-                        )
-                    })?,
-                )
+                };
+                self.commit(next, event_type::MESSAGE_ADDED, &data, now_ms, |event_id| {
+                    self.store.execute(
+                        "INSERT INTO message_ids (message_id, event_id) VALUES (?, ?)",
+                        &[message_id.as_str().into(), event_id.into()],
+                    )
+                })
             }
             Command::CreateAffection {
                 title,
@@ -556,20 +558,20 @@ impl<S: SqlStore> IncidentObject<S> {
                     status: AffectionStatus::Investigating,
                     updates: 1,
                 });
-                let data = json(serde_json::to_value(AffectionUpdated {
+                let data = AffectionUpdated {
                     message,
                     created_by,
                     status: Some(AffectionStatus::Investigating),
                     title: Some(title),
                     services: Some(chosen),
-                }))?;
-                changed(self.commit(
+                };
+                self.commit(
                     next,
                     event_type::AFFECTION_UPDATE,
-                    data,
+                    &data,
                     now_ms,
                     |_| Ok(()),
-                )?)
+                )
             }
             Command::UpdateAffection {
                 message,
@@ -593,20 +595,20 @@ impl<S: SqlStore> IncidentObject<S> {
                     affection.status = status;
                 }
                 affection.updates += 1;
-                let data = json(serde_json::to_value(AffectionUpdated {
+                let data = AffectionUpdated {
                     message,
                     created_by,
                     status,
                     title: None,
                     services: None,
-                }))?;
-                changed(self.commit(
+                };
+                self.commit(
                     next,
                     event_type::AFFECTION_UPDATE,
-                    data,
+                    &data,
                     now_ms,
                     |_| Ok(()),
-                )?)
+                )
             }
             Command::MergeMetadata { entries } => {
                 next.metadata.extend(entries);

@@ -309,31 +309,11 @@ fn print_reply(cli: &Cli, call: &Call, reply: &Reply) {
                 text(&incident["status"])
             );
         }
-        Command::List => {
-            let incidents = body["incidents"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            if incidents.is_empty() {
-                println!("no incidents");
-            }
-            for summary in incidents {
-                println!("{}", summary_line(summary));
-            }
-        }
+        Command::List => print_each(&body["incidents"], "no incidents", summary_line),
         Command::Show { .. } => print!("{}", render_incident(body)),
         Command::Workflow { .. } => println!("{}", workflow_line(body)),
         Command::DeadLetters { .. } => {
-            let letters = body["dead_letters"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            if letters.is_empty() {
-                println!("no dead letters");
-            }
-            for letter in letters {
-                println!("{}", dead_letter_line(letter));
-            }
+            print_each(&body["dead_letters"], "no dead letters", dead_letter_line)
         }
         Command::Replay { event_id, .. } => {
             let replayed = &body["replayed"];
@@ -349,6 +329,17 @@ fn print_reply(cli: &Cli, call: &Call, reply: &Reply) {
         | Command::Status { .. }
         | Command::Message { .. }
         | Command::Affection { .. } => {}
+    }
+}
+
+/// One line per item of a JSON array, or `empty` when there is none.
+fn print_each(items: &serde_json::Value, empty: &str, line: fn(&serde_json::Value) -> String) {
+    let items = items.as_array().map(Vec::as_slice).unwrap_or(&[]);
+    if items.is_empty() {
+        println!("{empty}");
+    }
+    for item in items {
+        println!("{}", line(item));
     }
 }
 
