@@ -112,7 +112,7 @@ impl Incident {
                 http::json(200, &json!({ "replayed": event_id })).map_err(internal)
             }
             (Method::Get, ["workflow"]) => {
-                let state = object.get(&tenant)?.incident;
+                let state = object.owned_state(&tenant)?;
                 let instance = incidentd_core::forward::current_instance(object.store(), &state.id)
                     .map_err(|e| ApiError::from(DomainError::from(e)))?;
                 http::json(200, &json!({ "instance_id": instance })).map_err(internal)

@@ -171,6 +171,21 @@ async fn create(call: &Call<'_>) -> Handled {
             .map_err(internal)?,
         None => namespace.unique_id().map_err(internal)?,
     };
+    if request.checked_idempotency_key()?.is_some() {
+        // The key's incident may be closed and archived (its object emptied): answer from the
+        // archive rather than starting a new incident under the same id.
+        if let Some(view) = archived(call, &id.to_string()).await? {
+            return if view.incident.prompt == request.prompt.trim() {
+                http::json(200, &json!({ "incident": view.incident })).map_err(internal)
+            } else {
+                Err(ApiError::new(
+                    409,
+                    "IDEMPOTENCY_KEY_REUSED",
+                    "this idempotency key already created a different incident",
+                ))
+            };
+        }
+    }
     let mut input = StartIncident {
         id: id.to_string(),
         tenant_id: call.auth.client_id.clone(),
@@ -195,7 +210,28 @@ async fn create(call: &Call<'_>) -> Handled {
 async fn change(call: &Call<'_>, id: &str, route: &str) -> Handled {
     let command = requests::command(route, &call.body, &call.auth.user_id)?;
     let body = serde_json::to_string(&command).map_err(|e| ApiError::internal(e.to_string()))?;
-    call.object(id, Method::Post, "/command", Some(body)).await
+    let response = call
+        .object(id, Method::Post, "/command", Some(body))
+        .await?;
+    // A closed incident's object deleted its storage once archived: it is closed, not gone.
+    if response.status_code() == 404 && archived(call, id).await?.is_some() {
+        return Err(ApiError::new(
+            409,
+            "INCIDENT_CLOSED",
+            "the incident is closed; it accepts no more changes",
+        ));
+    }
+    Ok(response)
+}
+
+/// The archived record of a closed incident of the caller's tenant.
+async fn archived(
+    call: &Call<'_>,
+    id: &str,
+) -> std::result::Result<Option<incidentd_core::IncidentView>, ApiError> {
+    archive::load(call.database()?.as_ref(), &call.auth.client_id, id)
+        .await
+        .map_err(|e| ApiError::internal(format!("archive lookup: {e}")))
 }
 
 async fn list(call: &Call<'_>) -> Handled {
@@ -222,14 +258,13 @@ async fn get(call: &Call<'_>, id: &str) -> Handled {
         return Ok(response);
     }
     // A closed incident's object deleted its storage after archiving it.
-    match archive::load(call.database()?.as_ref(), &call.auth.client_id, id).await {
-        Ok(Some(view)) => http::json(
+    match archived(call, id).await? {
+        Some(view) => http::json(
             200,
             &json!({ "incident": view.incident, "timeline": view.timeline, "archived": true }),
         )
         .map_err(internal),
-        Ok(None) => Ok(response),
-        Err(e) => Err(ApiError::internal(format!("archive lookup: {e}"))),
+        None => Ok(response),
     }
 }
 

@@ -1,11 +1,48 @@
 //! Incident state and the data of its events.
 
+/// A closed set of lowercase words: `as_str`, and parsing from a string only (so a number,
+/// `null` or `{"high": null}` where a word is expected is rejected, not coerced).
+macro_rules! word_enum {
+    ($ty:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $text,)+
+                }
+            }
+        }
+
+        impl schemars::JsonSchema for $ty {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($ty).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "string", "enum": [$($text),+] })
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = String;
+            fn try_from(text: String) -> Result<Self, String> {
+                match text.as_str() {
+                    $($text => Ok($ty::$variant),)+
+                    other => Err(format!(
+                        "unknown variant `{other}`, expected one of {}",
+                        [$(concat!("`", $text, "`")),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Status {
     Open,
     Mitigating,
@@ -32,8 +69,8 @@ impl Status {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Severity {
     Low,
     Medium,
@@ -41,8 +78,8 @@ pub enum Severity {
 }
 
 /// Where an incident was declared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Source {
     Dashboard,
     Slack,
@@ -66,24 +103,23 @@ pub struct EntryPoint {
     pub is_fallback: bool,
 }
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum AffectionStatus {
     Investigating,
     Mitigating,
     Resolved,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Impact {
     Partial,
     Major,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AffectedService {
     pub id: String,
     pub impact: Impact,
@@ -155,3 +191,9 @@ impl IncidentMessage {
         self.incident.status.is_terminal()
     }
 }
+
+word_enum!(Status { Open = "open", Mitigating = "mitigating", Resolved = "resolved", Declined = "declined" });
+word_enum!(Severity { Low = "low", Medium = "medium", High = "high" });
+word_enum!(Source { Dashboard = "dashboard", Slack = "slack" });
+word_enum!(AffectionStatus { Investigating = "investigating", Mitigating = "mitigating", Resolved = "resolved" });
+word_enum!(Impact { Partial = "partial", Major = "major" });

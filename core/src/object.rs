@@ -326,7 +326,7 @@ impl<S: SqlStore> IncidentObject<S> {
     }
 
     /// The incident, if it exists and belongs to `tenant` (another tenant's is not found).
-    fn owned_state(&self, tenant: &str) -> Result<IncidentState, DomainError> {
+    pub fn owned_state(&self, tenant: &str) -> Result<IncidentState, DomainError> {
         self.state()?
             .filter(|s| s.tenant_id == tenant)
             .ok_or(DomainError::NotFound)
@@ -417,7 +417,7 @@ impl<S: SqlStore> IncidentObject<S> {
                 "INCIDENT_CLOSED",
                 format!(
                     "the incident is {}; it accepts no more changes",
-                    serde_json::to_value(current.status).unwrap_or_default()
+                    current.status.as_str()
                 ),
             ));
         }
@@ -463,15 +463,9 @@ impl<S: SqlStore> IncidentObject<S> {
             Command::UpdateStatus { status, message } => {
                 let message = text("message", &message, MAX_MESSAGE_CHARS, true)?;
                 if !current.status.can_move_to(status) {
-                    let name = |s: Status| {
-                        serde_json::to_value(s)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default()
-                    };
                     return Err(DomainError::conflict(
                         "INVALID_TRANSITION",
-                        format!("cannot move from {} to {}; allowed: open → mitigating, open | mitigating → resolved | declined", name(current.status), name(status)),
+                        format!("cannot move from {} to {}; allowed: open → mitigating, open | mitigating → resolved | declined", current.status.as_str(), status.as_str()),
                     ));
                 }
                 next.status = status;

@@ -238,3 +238,76 @@ pub fn poll<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Optio
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers of api_errors, concurrency, cli_lifecycle and bench-updates.
+// ---------------------------------------------------------------------------------------------
+
+/// Sends a request with exactly `headers` (no signing: the caller crafts them) and returns the
+/// status and the JSON body (`Value::Null` when the body is not JSON).
+pub fn send_raw(
+    base_url: &str,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<(u16, serde_json::Value), String> {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .build();
+    let mut request = agent.request(method, &format!("{base_url}{path}"));
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
+    let outcome = if body.is_empty() {
+        request.call()
+    } else {
+        request.send_bytes(body)
+    };
+    let response = match outcome {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(e) => return Err(format!("{method} {path}: {e}")),
+    };
+    let status = response.status();
+    let text = response
+        .into_string()
+        .map_err(|e| format!("{method} {path}: reading body: {e}"))?;
+    Ok((status, serde_json::from_str(&text).unwrap_or_default()))
+}
+
+/// Creates an incident for the client's tenant and returns its id (panics unless 201).
+pub fn create_incident(client: &Client, prompt: &str) -> String {
+    let reply = client
+        .post(
+            incidentctl::INCIDENTS_PATH,
+            &serde_json::json!({ "prompt": prompt }),
+        )
+        .expect("create request");
+    assert_eq!(reply.status, 201, "create {prompt:?}: {:?}", reply.body);
+    reply.body["incident"]["id"]
+        .as_str()
+        .expect("an incident id")
+        .to_owned()
+}
+
+/// The tenant's list (`GET /dashboard/incidents`) as summaries.
+pub fn list_summaries(client: &Client) -> Vec<serde_json::Value> {
+    let reply = client
+        .get(incidentctl::INCIDENTS_PATH)
+        .expect("list request");
+    assert_eq!(reply.status, 200, "list: {:?}", reply.body);
+    reply.body["incidents"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The `p` quantile (0.0..=1.0) of ascending `sorted` samples (nearest rank).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}

@@ -6,10 +6,7 @@ use incidentd_runtime::sql::{Database, SqlError};
 
 pub async fn store(db: &dyn Database, view: &IncidentView, now_ms: i64) -> Result<(), SqlError> {
     let record = serde_json::to_string(view).map_err(|e| SqlError::new(e.to_string()))?;
-    let status = serde_json::to_value(view.incident.status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let status = view.incident.status.as_str();
     db.execute(
         "INSERT INTO incident_archive (id, tenant_id, status, record, archived_at) VALUES (?, ?, ?, ?, ?) \
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, record = excluded.record, archived_at = excluded.archived_at",

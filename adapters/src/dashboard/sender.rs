@@ -20,13 +20,6 @@ const UPSERT: &str = "INSERT INTO incident_index \
         updated_at = excluded.updated_at, last_event_id = excluded.last_event_id \
     WHERE excluded.last_event_id > incident_index.last_event_id";
 
-fn label(value: impl serde::Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// Writes the incident's index row as of `event_id`.
 pub async fn upsert(
     ctx: &SendContext,
@@ -43,8 +36,8 @@ pub async fn upsert(
             state.id.as_str().into(),
             state.tenant_id.as_str().into(),
             format!("incident:{}", state.id).into(),
-            label(state.status).into(),
-            label(state.severity).into(),
+            state.status.as_str().into(),
+            state.severity.as_str().into(),
             state.assignee.clone().into(),
             state.title.as_str().into(),
             state.description.as_str().into(),

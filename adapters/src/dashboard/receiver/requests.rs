@@ -57,10 +57,13 @@ pub struct SetSeverity {
     pub severity: Severity,
 }
 
-/// `POST /dashboard/incidents/:id/assignee`; `null` unassigns.
+/// `POST /dashboard/incidents/:id/assignee`; `null` unassigns (the field is required, so a
+/// forgotten field never unassigns by accident).
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetAssignee {
+    #[serde(deserialize_with = "Option::deserialize")]
+    #[schemars(required)]
     pub assignee: Option<String>,
 }
 
@@ -69,7 +72,7 @@ pub struct SetAssignee {
 #[serde(deny_unknown_fields)]
 pub struct UpdateStatus {
     pub status: Status,
-    #[serde(default)]
+    /// Why; may be empty, must be present.
     pub message: String,
 }
 
@@ -160,10 +163,18 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             format!("body exceeds {MAX_BODY_BYTES} bytes"),
         ));
     }
-    serde_json::from_slice(body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ApiError::new(422, "INVALID_INPUT", e.to_string()),
-        _ => ApiError::new(400, "INVALID_JSON", format!("body is not valid JSON: {e}")),
-    })
+    // Syntax first (400), then shape (422): a body must be an object, whatever serde would
+    // accept otherwise (it reads a struct from an array too).
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(400, "INVALID_JSON", format!("body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::new(
+            422,
+            "INVALID_INPUT",
+            "the body must be a JSON object",
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::new(422, "INVALID_INPUT", e.to_string()))
 }
 
 #[cfg(test)]
@@ -205,11 +216,35 @@ mod tests {
             422
         );
         assert_eq!(
-            command("status", br#"{"status":"open"}"#, "u").unwrap(),
+            command("status", br#"{"status":"open","message":""}"#, "u").unwrap(),
             Command::UpdateStatus {
                 status: Status::Open,
                 message: String::new()
             }
+        );
+        assert_eq!(
+            command("status", br#"{"status":"open"}"#, "u")
+                .unwrap_err()
+                .status,
+            422
+        );
+        assert_eq!(command("assignee", br#"{}"#, "u").unwrap_err().status, 422);
+        assert!(command("assignee", br#"{"assignee":null}"#, "u").is_ok());
+        assert_eq!(
+            command("severity", br#"{"severity":3}"#, "u")
+                .unwrap_err()
+                .status,
+            422
+        );
+        assert_eq!(
+            command("severity", br#"{"severity":{"high":null}}"#, "u")
+                .unwrap_err()
+                .status,
+            422
+        );
+        assert_eq!(
+            command("severity", br#"["low"]"#, "u").unwrap_err().status,
+            422
         );
         assert_eq!(
             command("status", br#"{"status":"closed"}"#, "u")
