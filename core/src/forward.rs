@@ -17,8 +17,10 @@ use incidentd_runtime::BoxFuture;
 pub const WAIT_TIMEOUT_MS: i64 = 7 * 86_400_000;
 /// After this much silence the current instance may be about to stop waiting: roll over.
 pub const ROLL_AFTER_IDLE_MS: i64 = WAIT_TIMEOUT_MS - 3_600_000;
-/// Events one instance carries before the next generation takes over (step-count limits).
-pub const EVENTS_PER_INSTANCE: i64 = 500;
+/// Events one instance carries before the next generation takes over: each event costs a wait
+/// and a step per handler, and the engine limits steps per instance (1,024 on the free plan)
+/// and replays an instance's history when it resumes.
+pub const EVENTS_PER_INSTANCE: i64 = 100;
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS workflow_instance (
     singleton       INTEGER PRIMARY KEY CHECK (singleton = 1),
