@@ -6,6 +6,8 @@ use worker::{Headers, Method, Request, RequestInit, Response, Result};
 
 /// Header carrying the authenticated tenant to the Durable Object.
 pub const TENANT_HEADER: &str = "x-incidentd-tenant";
+/// Header carrying the verified request signature (replay detection).
+pub const REQUEST_HEADER: &str = "x-incidentd-request";
 
 pub fn json<T: Serialize>(status: u16, value: &T) -> Result<Response> {
     Ok(Response::from_json(value)?.with_status(status))
@@ -16,9 +18,16 @@ pub fn error(e: &ApiError) -> Result<Response> {
 }
 
 /// A request to a Durable Object (the host part of the URL is ignored by the object).
-pub fn internal(method: Method, path: &str, tenant: &str, body: Option<String>) -> Result<Request> {
+pub fn internal(
+    method: Method,
+    path: &str,
+    tenant: &str,
+    request_id: &str,
+    body: Option<String>,
+) -> Result<Request> {
     let headers = Headers::new();
     headers.set(TENANT_HEADER, tenant)?;
+    headers.set(REQUEST_HEADER, request_id)?;
     headers.set("content-type", "application/json")?;
     let mut init = RequestInit::new();
     init.with_method(method)

@@ -3,7 +3,7 @@
 //! internal protocol (`/start`, `/command`, `/get`, `/dead-letters`, `/replay/:event_id`,
 //! `/workflow`), the authenticated tenant in a header.
 
-use crate::http::{self, TENANT_HEADER};
+use crate::http::{self, REQUEST_HEADER, TENANT_HEADER};
 use crate::{ANALYSIS_WORKFLOW_BINDING, INCIDENT_WORKFLOW_BINDING};
 use incidentd_adapters::dashboard::receiver::ApiError;
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
@@ -56,6 +56,12 @@ impl Incident {
             .ok()
             .flatten()
             .unwrap_or_default();
+        let request_id = req
+            .headers()
+            .get(REQUEST_HEADER)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let internal = |e: worker::Error| ApiError::internal(e.to_string());
         let path = req.path();
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -90,7 +96,7 @@ impl Incident {
                     command,
                     Command::AddMessage { .. } | Command::CreateAffection { .. }
                 );
-                let applied = object.apply(&tenant, command, now_ms())?;
+                let applied = object.apply_request(&tenant, &request_id, command, now_ms())?;
                 let status = if creates && !applied.duplicate {
                     201
                 } else {

@@ -46,7 +46,14 @@ impl Call<'_> {
 
     /// Sends an internal request to the incident's Durable Object.
     async fn object(&self, id: &str, method: Method, path: &str, body: Option<String>) -> Handled {
-        let call = http::internal(method, path, &self.auth.client_id, body).map_err(internal)?;
+        let call = http::internal(
+            method,
+            path,
+            &self.auth.client_id,
+            &self.auth.request_id,
+            body,
+        )
+        .map_err(internal)?;
         stub(self.env, id)?
             .fetch_with_request(call)
             .await
@@ -169,7 +176,13 @@ async fn create(call: &Call<'_>) -> Handled {
         Some(key) => namespace
             .id_from_name(&format!("{}:{key}", call.auth.client_id))
             .map_err(internal)?,
-        None => namespace.unique_id().map_err(internal)?,
+        // Named by the request's signature: an exact replay reaches the incident it made.
+        None => namespace
+            .id_from_name(&format!(
+                "{}:request:{}",
+                call.auth.client_id, call.auth.request_id
+            ))
+            .map_err(internal)?,
     };
     if request.checked_idempotency_key()?.is_some() {
         // The key's incident may be closed and archived (its object emptied): answer from the

@@ -22,7 +22,7 @@ use incidentd_runtime::BoxFuture;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-const SCHEMA: [&str; 2] = [
+const SCHEMA: [&str; 4] = [
     "CREATE TABLE IF NOT EXISTS incident (
         singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
         state     TEXT    NOT NULL CHECK (json_valid(state))
@@ -32,7 +32,17 @@ const SCHEMA: [&str; 2] = [
         message_id TEXT    PRIMARY KEY,
         event_id   INTEGER NOT NULL
     ) WITHOUT ROWID",
+    // Requests already applied, by signature: an exact replay within the signature's window
+    // is refused. Pruned by the alarm once older than the window.
+    "CREATE TABLE IF NOT EXISTS applied_requests (
+        request_id TEXT    PRIMARY KEY,
+        at         INTEGER NOT NULL
+    ) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS applied_requests_at ON applied_requests(at)",
 ];
+
+/// How long applied request ids are remembered: longer than the signature window both ways.
+pub const REQUEST_MEMORY_MS: i64 = 15 * 60_000;
 
 /// Longest accepted prompt, in characters.
 pub const MAX_PROMPT_CHARS: usize = 4_000;
@@ -614,6 +624,35 @@ impl<S: SqlStore> IncidentObject<S> {
         }
     }
 
+    /// [`apply`](Self::apply) for a signed request: an exact replay of a request already
+    /// applied (same signature) is refused with `REQUEST_REPLAYED`, whatever it asked.
+    pub fn apply_request(
+        &self,
+        tenant: &str,
+        request_id: &str,
+        command: Command,
+        now_ms: i64,
+    ) -> Result<Applied, DomainError> {
+        self.owned_state(tenant)?;
+        let seen = self.store.query(
+            "SELECT 1 AS seen FROM applied_requests WHERE request_id = ?",
+            &[request_id.into()],
+        )?;
+        if !seen.is_empty() {
+            return Err(DomainError::conflict(
+                "REQUEST_REPLAYED",
+                "this exact request was already applied; sign a new one",
+            ));
+        }
+        let applied = self.apply(tenant, command, now_ms)?;
+        // No await between the two writes: on the platform they commit together.
+        self.store.execute(
+            "INSERT INTO applied_requests (request_id, at) VALUES (?, ?)",
+            &[request_id.into(), now_ms.into()],
+        )?;
+        Ok(applied)
+    }
+
     pub fn get(&self, tenant: &str) -> Result<IncidentView, DomainError> {
         let incident = self.owned_state(tenant)?;
         let timeline = self
@@ -658,6 +697,10 @@ impl<S: SqlStore> IncidentObject<S> {
         let Some(state) = self.state()? else {
             return Ok(AlarmReport::default());
         };
+        self.store.execute(
+            "DELETE FROM applied_requests WHERE at < ?",
+            &[(now_ms - REQUEST_MEMORY_MS).into()],
+        )?;
         let forwarder = IncidentForwarder::new(workflows, &self.store, &state.id, now_ms);
         let pass = self.outbox().forward_due(&forwarder, now_ms).await?;
         let mut report = AlarmReport {

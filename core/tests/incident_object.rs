@@ -841,3 +841,43 @@ fn dead_letters_keep_a_closed_incident_alive() {
     assert_eq!(world.object.dead_letters(TENANT).unwrap().len(), 1);
     assert!(world.archive.stored.borrow().is_empty());
 }
+
+#[test]
+fn an_exact_replay_of_an_applied_request_is_refused_and_forgotten_after_the_window() {
+    let world = World::started();
+    let request = |id: &str, now: i64| {
+        world.object.apply_request(
+            TENANT,
+            id,
+            Command::SetSeverity {
+                severity: Severity::High,
+            },
+            now,
+        )
+    };
+    assert_eq!(request("sig-1", 10).unwrap().event_id, Some(2));
+    assert_eq!(request("sig-1", 20).unwrap_err().code(), "REQUEST_REPLAYED");
+    // A new signature of the same change is a new request (here: nothing left to change).
+    assert_eq!(request("sig-2", 30).unwrap().event_id, None);
+    // A refused request is not remembered: its replay gets the same answer.
+    let closing = |id: &str| {
+        world
+            .object
+            .apply_request(TENANT, id, status(Status::Open), 40)
+    };
+    assert_eq!(closing("sig-3").unwrap_err().code(), "INVALID_TRANSITION");
+    assert_eq!(closing("sig-3").unwrap_err().code(), "INVALID_TRANSITION");
+    // The alarm forgets ids older than the window.
+    world.alarm(10 + incidentd_core::object::REQUEST_MEMORY_MS + 1);
+    world
+        .apply(Command::SetSeverity {
+            severity: Severity::Low,
+        })
+        .unwrap();
+    assert_eq!(
+        request("sig-1", 10 + incidentd_core::object::REQUEST_MEMORY_MS + 2)
+            .unwrap()
+            .event_id,
+        Some(4)
+    );
+}

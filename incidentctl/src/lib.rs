@@ -64,12 +64,14 @@ impl Client {
         timestamp: i64,
     ) -> Result<Reply, String> {
         let c = &self.credentials;
+        let nonce = nonce();
         let signed = SignedRequest {
             method,
             path,
             client_id: &c.client_id,
             user_id: &c.user_id,
             timestamp,
+            nonce: &nonce,
             body,
         };
         let mut request = self.agent.request(
@@ -111,6 +113,17 @@ impl Client {
     pub fn post(&self, path: &str, body: &Value) -> Result<Reply, String> {
         self.send("POST", path, body.to_string().as_bytes())
     }
+}
+
+/// A request nonce unique to this process and moment: time, process id and a counter.
+pub fn nonce() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{nanos:x}-{:x}-{count:x}", std::process::id())
 }
 
 pub fn now_secs() -> i64 {

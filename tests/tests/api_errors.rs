@@ -95,6 +95,7 @@ fn headers(case: &Case) -> Vec<(String, String)> {
             client_id: tenant,
             user_id: &user,
             timestamp: ts,
+            nonce: &incidentctl::nonce(),
             body,
         }
         .headers(secret.as_bytes())

@@ -165,6 +165,7 @@ fn unauthenticated_and_malformed_requests_write_nothing() {
             client_id: "demo",
             user_id: "demo-user",
             timestamp: incidentctl::now_secs(),
+            nonce: &incidentctl::nonce(),
             body,
         };
         let mut request = ureq::post(&url);
@@ -231,4 +232,78 @@ fn unauthenticated_and_malformed_requests_write_nothing() {
     assert_eq!(worker.durable_object_count(), objects_before);
     std::thread::sleep(Duration::from_millis(500));
     assert!(listed_ids(&client.get("/dashboard/incidents").unwrap()).is_empty());
+}
+
+/// Sends exactly the same signed bytes twice (what a captured request replayed within the
+/// signature window looks like).
+fn send_twice(
+    worker: &LocalWorker,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> (u16, Value, u16, Value) {
+    let signed = SignedRequest {
+        method,
+        path,
+        client_id: "demo",
+        user_id: "demo-user",
+        timestamp: incidentctl::now_secs(),
+        nonce: &incidentctl::nonce(),
+        body,
+    };
+    let headers = signed.headers(TEST_SECRET.as_bytes());
+    let send = || {
+        let mut request = ureq::request(method, &format!("{}{path}", worker.base_url()));
+        for (name, value) in &headers {
+            request = request.set(name, value);
+        }
+        match request.send_bytes(body) {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => {
+                (r.status(), r.into_json::<Value>().unwrap_or(Value::Null))
+            }
+            Err(e) => panic!("{method} {path}: {e}"),
+        }
+    };
+    let (first_status, first) = send();
+    let (second_status, second) = send();
+    (first_status, first, second_status, second)
+}
+
+#[test]
+fn exact_replays_within_the_window_change_nothing() {
+    let worker = LocalWorker::start("replays");
+    let client = worker.client("demo");
+
+    // A replayed create answers the incident the first one made.
+    let (s1, first, s2, second) = send_twice(
+        &worker,
+        "POST",
+        "/dashboard/incidents",
+        br#"{"prompt":"replayed create"}"#,
+    );
+    assert_eq!((s1, s2), (201, 200), "{first} / {second}");
+    let id = first["incident"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(second["incident"]["id"], id.as_str());
+
+    // A replayed change is refused and leaves the timeline alone.
+    let path = format!("/dashboard/incidents/{id}/severity");
+    let (s1, _, s2, replay) = send_twice(&worker, "POST", &path, br#"{"severity":"high"}"#);
+    assert_eq!((s1, s2), (200, 409));
+    assert_eq!(replay["error"]["code"], "REQUEST_REPLAYED");
+    // A fresh request (new signature) is applied as usual.
+    client.post(&path, &json!({ "severity": "low" })).unwrap();
+    let timeline = client
+        .get(&format!("/dashboard/incidents/{id}"))
+        .unwrap()
+        .body["timeline"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(timeline, 3, "created, high, low");
+    let incident = client
+        .get(&format!("/dashboard/incidents/{id}"))
+        .unwrap()
+        .body["incident"]
+        .clone();
+    assert_eq!(incident["severity"], "low");
 }

@@ -1,9 +1,11 @@
 //! Request signatures. The signature binds the method, the path (with query), the caller's
-//! tenant and user, a SHA-256 digest of the body and a timestamp, so captured headers cannot be
-//! replayed against another route or with another body, and expire after the window.
+//! tenant and user, a SHA-256 digest of the body, a timestamp and a nonce, so captured headers
+//! cannot be used against another route or with another body, expire after the window, and
+//! (the nonce making every request's signature unique) an exact replay within the window is
+//! recognised by its signature.
 //!
 //! `x-incidentd-signature: v1=<hex HMAC-SHA256(secret, canonical)>` where `canonical` is
-//! `"v1\n<timestamp>\n<METHOD>\n<path>\n<client>\n<user>\n<hex sha256(body)>"`.
+//! `"v1\n<timestamp>\n<nonce>\n<METHOD>\n<path>\n<client>\n<user>\n<hex sha256(body)>"`.
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -13,6 +15,10 @@ pub const HEADER_CLIENT: &str = "x-incidentd-client";
 pub const HEADER_USER: &str = "x-incidentd-user";
 pub const HEADER_TIMESTAMP: &str = "x-incidentd-timestamp";
 pub const HEADER_SIGNATURE: &str = "x-incidentd-signature";
+pub const HEADER_NONCE: &str = "x-incidentd-nonce";
+
+/// Longest accepted nonce.
+pub const MAX_NONCE_CHARS: usize = 128;
 
 /// Accepted clock skew either way, in seconds.
 pub const WINDOW_SECS: i64 = 300;
@@ -22,6 +28,8 @@ pub const WINDOW_SECS: i64 = 300;
 pub struct AuthContext {
     pub client_id: String,
     pub user_id: String,
+    /// The verified signature (hex): unique per request, so it identifies an exact replay.
+    pub request_id: String,
 }
 
 /// Why a request was not authenticated. Shown to the caller: says what, never the secret.
@@ -31,6 +39,7 @@ pub enum AuthError {
     BadTimestamp,
     Expired,
     BadSignatureFormat,
+    BadNonce,
     InvalidSignature,
     NotConfigured,
 }
@@ -46,6 +55,10 @@ impl fmt::Display for AuthError {
             AuthError::BadSignatureFormat => {
                 write!(f, "{HEADER_SIGNATURE} must be v1=<64 hex digits>")
             }
+            AuthError::BadNonce => write!(
+                f,
+                "{HEADER_NONCE} must be 1 to {MAX_NONCE_CHARS} visible ASCII characters"
+            ),
             AuthError::InvalidSignature => f.write_str("invalid signature"),
             AuthError::NotConfigured => {
                 f.write_str("request signing is not configured on this server")
@@ -62,14 +75,17 @@ pub struct SignedRequest<'a> {
     pub client_id: &'a str,
     pub user_id: &'a str,
     pub timestamp: i64,
+    /// Unique per request (any string of 1 to 128 visible ASCII characters).
+    pub nonce: &'a str,
     pub body: &'a [u8],
 }
 
 impl SignedRequest<'_> {
     fn canonical(&self) -> String {
         format!(
-            "v1\n{}\n{}\n{}\n{}\n{}\n{}",
+            "v1\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
             self.timestamp,
+            self.nonce,
             self.method.to_ascii_uppercase(),
             self.path,
             self.client_id,
@@ -93,9 +109,10 @@ impl SignedRequest<'_> {
         )
     }
 
-    /// All four headers, ready to send.
-    pub fn headers(&self, secret: &[u8]) -> [(&'static str, String); 4] {
+    /// All five headers, ready to send.
+    pub fn headers(&self, secret: &[u8]) -> [(&'static str, String); 5] {
         [
+            (HEADER_NONCE, self.nonce.to_owned()),
             (HEADER_CLIENT, self.client_id.to_owned()),
             (HEADER_USER, self.user_id.to_owned()),
             (HEADER_TIMESTAMP, self.timestamp.to_string()),
@@ -124,6 +141,10 @@ pub fn verify<'h>(
     let timestamp: i64 = required(HEADER_TIMESTAMP)?
         .parse()
         .map_err(|_| AuthError::BadTimestamp)?;
+    let nonce = required(HEADER_NONCE)?;
+    if nonce.len() > MAX_NONCE_CHARS || !nonce.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AuthError::BadNonce);
+    }
     let signature = required(HEADER_SIGNATURE)?;
     let secret = secret
         .filter(|s| !s.is_empty())
@@ -142,6 +163,7 @@ pub fn verify<'h>(
         client_id,
         user_id,
         timestamp,
+        nonce,
         body,
     };
     // `verify_slice` compares in constant time.
@@ -152,6 +174,7 @@ pub fn verify<'h>(
     Ok(AuthContext {
         client_id: client_id.to_owned(),
         user_id: user_id.to_owned(),
+        request_id: hex::encode(digest),
     })
 }
 
@@ -170,6 +193,7 @@ mod tests {
             client_id: "demo",
             user_id: "u1",
             timestamp: ts,
+            nonce: "n-1",
             body,
         };
         request.headers(SECRET).into_iter().collect()
@@ -196,12 +220,10 @@ mod tests {
         let headers = signed("POST", "/dashboard/incidents", b"{}", NOW);
         let ctx = check(&headers, "POST", "/dashboard/incidents", b"{}").unwrap();
         assert_eq!(
-            ctx,
-            AuthContext {
-                client_id: "demo".into(),
-                user_id: "u1".into()
-            }
+            (ctx.client_id.as_str(), ctx.user_id.as_str()),
+            ("demo", "u1")
         );
+        assert_eq!(format!("v1={}", ctx.request_id), headers[HEADER_SIGNATURE]);
     }
 
     #[test]
@@ -277,5 +299,38 @@ mod tests {
             NOW,
         );
         assert_eq!(unset, Err(AuthError::NotConfigured));
+    }
+
+    #[test]
+    fn the_nonce_is_required_signed_and_makes_signatures_unique() {
+        let mut headers = signed("GET", "/p", b"", NOW);
+        headers.remove(HEADER_NONCE);
+        assert_eq!(
+            check(&headers, "GET", "/p", b""),
+            Err(AuthError::MissingHeader(HEADER_NONCE))
+        );
+        let mut headers = signed("GET", "/p", b"", NOW);
+        headers.insert(HEADER_NONCE, "n-2".into());
+        assert_eq!(
+            check(&headers, "GET", "/p", b""),
+            Err(AuthError::InvalidSignature),
+            "the nonce is signed"
+        );
+        let mut headers = signed("GET", "/p", b"", NOW);
+        headers.insert(HEADER_NONCE, "x".repeat(MAX_NONCE_CHARS + 1));
+        assert_eq!(check(&headers, "GET", "/p", b""), Err(AuthError::BadNonce));
+        let other = SignedRequest {
+            method: "GET",
+            path: "/p",
+            client_id: "demo",
+            user_id: "u1",
+            timestamp: NOW,
+            nonce: "n-2",
+            body: b"",
+        };
+        assert_ne!(
+            other.sign(SECRET),
+            signed("GET", "/p", b"", NOW)[HEADER_SIGNATURE]
+        );
     }
 }
