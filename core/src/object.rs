@@ -655,6 +655,18 @@ impl<S: SqlStore> IncidentObject<S> {
 
     pub fn get(&self, tenant: &str) -> Result<IncidentView, DomainError> {
         let incident = self.owned_state(tenant)?;
+        self.view(incident)
+    }
+
+    /// What the incident agent reads: the incident (services, affection and metadata included)
+    /// and every event. Workflows call it on the incident's behalf, so it takes no tenant; it
+    /// answers for closed incidents too, until the object is finalised.
+    pub fn agent_context(&self) -> Result<IncidentView, DomainError> {
+        let incident = self.state()?.ok_or(DomainError::NotFound)?;
+        self.view(incident)
+    }
+
+    fn view(&self, incident: IncidentState) -> Result<IncidentView, DomainError> {
         let timeline = self
             .outbox()
             .timeline()?

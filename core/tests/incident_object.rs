@@ -881,3 +881,32 @@ fn an_exact_replay_of_an_applied_request_is_refused_and_forgotten_after_the_wind
         Some(4)
     );
 }
+
+#[test]
+fn the_agent_context_holds_everything_and_survives_the_close() {
+    let world = World::started();
+    world
+        .apply(Command::AddMessage {
+            message: "db at 100% cpu".into(),
+            message_id: "m1".into(),
+            user_id: "u".into(),
+        })
+        .unwrap();
+    world.apply(status(Status::Resolved)).unwrap();
+    let context = world.object.agent_context().unwrap();
+    assert_eq!(context.incident.status, Status::Resolved);
+    assert_eq!(context.incident.services.len(), 2);
+    let types: Vec<&str> = context
+        .timeline
+        .iter()
+        .map(|e| e.event_type.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        ["INCIDENT_CREATED", "MESSAGE_ADDED", "STATUS_UPDATE"]
+    );
+    assert_eq!(
+        World::new().object.agent_context(),
+        Err(DomainError::NotFound)
+    );
+}
