@@ -74,32 +74,13 @@ impl Client {
             nonce: &nonce,
             body,
         };
-        let mut request = self.agent.request(
-            method,
-            &format!("{}{path}", c.base_url.trim_end_matches('/')),
-        );
-        for (name, value) in signed.headers(c.secret.as_bytes()) {
-            request = request.set(name, &value);
-        }
-        request = request.set("content-type", "application/json");
-        let outcome = if body.is_empty() {
-            request.call()
-        } else {
-            request.send_bytes(body)
-        };
-        let response = match outcome {
-            Ok(response) => response,
-            Err(ureq::Error::Status(_, response)) => response,
-            Err(e) => return Err(format!("{method} {path}: {e}")),
-        };
-        let status = response.status();
-        let text = response
-            .into_string()
-            .map_err(|e| format!("{method} {path}: reading body: {e}"))?;
-        Ok(Reply {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        })
+        let mut headers: Vec<(String, String)> = signed
+            .headers(c.secret.as_bytes())
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
+        headers.push(("content-type".into(), "application/json".into()));
+        send_with_headers(&self.agent, &c.base_url, method, path, &headers, body)
     }
 
     pub fn send(&self, method: &str, path: &str, body: &[u8]) -> Result<Reply, String> {
@@ -113,6 +94,39 @@ impl Client {
     pub fn post(&self, path: &str, body: &Value) -> Result<Reply, String> {
         self.send("POST", path, body.to_string().as_bytes())
     }
+}
+
+/// Sends a request with exactly `headers` (signed or deliberately not) and reads the reply:
+/// any status is a reply; only a transport failure is an error.
+pub fn send_with_headers(
+    agent: &ureq::Agent,
+    base_url: &str,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<Reply, String> {
+    let mut request = agent.request(method, &format!("{}{path}", base_url.trim_end_matches('/')));
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
+    let outcome = if body.is_empty() {
+        request.call()
+    } else {
+        request.send_bytes(body)
+    };
+    let response = match outcome {
+        Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+        Err(e) => return Err(format!("{method} {path}: {e}")),
+    };
+    let status = response.status();
+    let text = response
+        .into_string()
+        .map_err(|e| format!("{method} {path}: reading body: {e}"))?;
+    Ok(Reply {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+    })
 }
 
 /// A request nonce unique to this process and moment: time, process id and a counter.

@@ -30,6 +30,26 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// Runs `wrangler d1 <args> --local --persist-to <state_dir>` and fails with its output.
+fn wrangler_d1(state_dir: &Path, args: &[&str], what: &str) {
+    let output = Command::new(wrangler())
+        .arg("d1")
+        .args(args)
+        .arg("--local")
+        .arg("--persist-to")
+        .arg(state_dir)
+        .current_dir(repo_root())
+        .env("CI", "true")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .output()
+        .expect("wrangler runs");
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 fn wrangler() -> PathBuf {
     repo_root().join("node_modules/.bin/wrangler")
 }
@@ -67,39 +87,11 @@ impl LocalWorker {
         std::fs::create_dir_all(&state_dir).expect("state dir");
         let log_path = state_dir.join("wrangler.log");
 
-        let migrate = Command::new(wrangler())
-            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
-            .arg(&state_dir)
-            .current_dir(&root)
-            .env("CI", "true")
-            .env("WRANGLER_SEND_METRICS", "false")
-            .output()
-            .expect("wrangler runs");
-        assert!(
-            migrate.status.success(),
-            "D1 migrations failed:\n{}",
-            String::from_utf8_lossy(&migrate.stderr)
-        );
-        let seed = Command::new(wrangler())
-            .args([
-                "d1",
-                "execute",
-                "DB",
-                "--local",
-                "--file",
-                "scripts/seed-demo.sql",
-                "--persist-to",
-            ])
-            .arg(&state_dir)
-            .current_dir(&root)
-            .env("CI", "true")
-            .env("WRANGLER_SEND_METRICS", "false")
-            .output()
-            .expect("wrangler runs");
-        assert!(
-            seed.status.success(),
-            "seeding the demo tenant failed:\n{}",
-            String::from_utf8_lossy(&seed.stderr)
+        wrangler_d1(&state_dir, &["migrations", "apply", "DB"], "D1 migrations");
+        wrangler_d1(
+            &state_dir,
+            &["execute", "DB", "--file", "scripts/seed-demo.sql"],
+            "seeding the demo tenant",
         );
 
         let port = free_port();
@@ -255,25 +247,8 @@ pub fn send_raw(
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(30))
         .build();
-    let mut request = agent.request(method, &format!("{base_url}{path}"));
-    for (name, value) in headers {
-        request = request.set(name, value);
-    }
-    let outcome = if body.is_empty() {
-        request.call()
-    } else {
-        request.send_bytes(body)
-    };
-    let response = match outcome {
-        Ok(response) => response,
-        Err(ureq::Error::Status(_, response)) => response,
-        Err(e) => return Err(format!("{method} {path}: {e}")),
-    };
-    let status = response.status();
-    let text = response
-        .into_string()
-        .map_err(|e| format!("{method} {path}: reading body: {e}"))?;
-    Ok((status, serde_json::from_str(&text).unwrap_or_default()))
+    let reply = incidentctl::send_with_headers(&agent, base_url, method, path, headers, body)?;
+    Ok((reply.status, reply.body))
 }
 
 /// Creates an incident for the client's tenant and returns its id (panics unless 201).

@@ -3,7 +3,7 @@
 //! the D1 index, and the list shows it. Plus the requests that must write nothing.
 
 use incidentd_adapters::dashboard::receiver::auth::SignedRequest;
-use incidentd_e2e::{poll, LocalWorker, TEST_SECRET};
+use incidentd_e2e::{poll, send_raw, LocalWorker, TEST_SECRET};
 use incidentd_runtime::native::{RecordingServer, Scripted};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -159,23 +159,16 @@ fn unauthenticated_and_malformed_requests_write_nothing() {
         ("POST", "/dashboard/incidents/elsewhere"),
         ("GET", "/dashboard/incidents"),
     ] {
-        let signed = SignedRequest {
-            method,
-            path,
-            client_id: "demo",
-            user_id: "demo-user",
-            timestamp: incidentctl::now_secs(),
-            nonce: &incidentctl::nonce(),
+        let headers = signed_headers(method, path, body);
+        let (status, _) = send_raw(
+            &worker.base_url(),
+            "POST",
+            "/dashboard/incidents",
+            &headers,
             body,
-        };
-        let mut request = ureq::post(&url);
-        for (name, value) in signed.headers(TEST_SECRET.as_bytes()) {
-            request = request.set(name, &value);
-        }
-        match request.send_bytes(body) {
-            Err(ureq::Error::Status(401, _)) => {}
-            other => panic!("replayed {method} {path} signature: expected 401, got {other:?}"),
-        }
+        )
+        .unwrap();
+        assert_eq!(status, 401, "replayed {method} {path} signature");
     }
 
     // The wrong secret.
@@ -242,31 +235,30 @@ fn send_twice(
     path: &str,
     body: &[u8],
 ) -> (u16, Value, u16, Value) {
+    let headers = signed_headers(method, path, body);
+    let send = || send_raw(&worker.base_url(), method, path, &headers, body).unwrap();
+    let (first_status, first) = send();
+    let (second_status, second) = send();
+    (first_status, first, second_status, second)
+}
+
+/// Headers of `demo` signed for `method` and `path` (whatever the request is actually sent to).
+fn signed_headers(method: &str, path: &str, body: &[u8]) -> Vec<(String, String)> {
+    let nonce = incidentctl::nonce();
     let signed = SignedRequest {
         method,
         path,
         client_id: "demo",
         user_id: "demo-user",
         timestamp: incidentctl::now_secs(),
-        nonce: &incidentctl::nonce(),
+        nonce: &nonce,
         body,
     };
-    let headers = signed.headers(TEST_SECRET.as_bytes());
-    let send = || {
-        let mut request = ureq::request(method, &format!("{}{path}", worker.base_url()));
-        for (name, value) in &headers {
-            request = request.set(name, value);
-        }
-        match request.send_bytes(body) {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => {
-                (r.status(), r.into_json::<Value>().unwrap_or(Value::Null))
-            }
-            Err(e) => panic!("{method} {path}: {e}"),
-        }
-    };
-    let (first_status, first) = send();
-    let (second_status, second) = send();
-    (first_status, first, second_status, second)
+    signed
+        .headers(TEST_SECRET.as_bytes())
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
 }
 
 #[test]
