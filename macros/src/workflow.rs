@@ -94,7 +94,16 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                 defaults: #defaults,
                 steps: &[#(#steps),*],
                 fans_out: #fans_out,
-                payload_schema: ::incidentd_runtime::__private::schema::<#payload_ty>,
+                // The manifest is built natively; wasm builds leave the schema generator out.
+                payload_schema: {
+                    #[cfg(not(target_arch = "wasm32"))]
+                    let schema: fn() -> ::incidentd_runtime::__private::serde_json::Value =
+                        ::incidentd_runtime::__private::schema::<#payload_ty>;
+                    #[cfg(target_arch = "wasm32")]
+                    let schema: fn() -> ::incidentd_runtime::__private::serde_json::Value =
+                        ::incidentd_runtime::__private::no_schema;
+                    schema
+                },
                 run: |run| ::std::boxed::Box::pin(async move {
                     let payload = ::incidentd_runtime::__private::decode_payload::<#payload_ty>(&run)?;
                     #ident(run, payload).await

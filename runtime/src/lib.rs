@@ -56,6 +56,11 @@ pub mod __private {
         serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default()
     }
 
+    /// What wasm builds register instead of a payload schema (the manifest is built natively).
+    pub fn no_schema() -> serde_json::Value {
+        serde_json::Value::Null
+    }
+
     /// Decodes a workflow's input; a payload of the wrong shape is a bug upstream, not a retry.
     pub fn decode_payload<T: serde::de::DeserializeOwned>(
         run: &WorkflowRun,
