@@ -50,6 +50,26 @@ fn wrangler_d1(state_dir: &Path, args: &[&str], what: &str) {
     );
 }
 
+/// An empty state directory under target/, after checking the build it will serve exists.
+fn fresh_state_dir(name: &str, build: &str, hint: &str) -> PathBuf {
+    let root = repo_root();
+    for (path, hint) in [
+        (build, hint),
+        ("node_modules/.bin/wrangler", "scripts/bootstrap"),
+    ] {
+        assert!(
+            root.join(path).exists(),
+            "{path} is missing: run {hint} first (scripts/test does)"
+        );
+    }
+    let state_dir = root
+        .join("target/e2e-state")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state_dir);
+    std::fs::create_dir_all(&state_dir).expect("state dir");
+    state_dir
+}
+
 fn wrangler() -> PathBuf {
     repo_root().join("node_modules/.bin/wrangler")
 }
@@ -70,30 +90,36 @@ impl LocalWorker {
 
     /// Starts with extra Worker variables (base URLs of fake services, for instance).
     pub fn start_with_vars(name: &str, vars: &[(&str, &str)]) -> LocalWorker {
-        let root = repo_root();
-        for (path, hint) in [
-            ("build/index_bg.wasm", "scripts/build"),
-            ("node_modules/.bin/wrangler", "scripts/bootstrap"),
-        ] {
-            assert!(
-                root.join(path).exists(),
-                "{path} is missing: run {hint} first (scripts/test does)"
-            );
-        }
-        let state_dir = root
-            .join("target/e2e-state")
-            .join(format!("{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&state_dir);
-        std::fs::create_dir_all(&state_dir).expect("state dir");
-        let log_path = state_dir.join("wrangler.log");
-
+        let state_dir = fresh_state_dir(name, "build/index_bg.wasm", "scripts/build");
         wrangler_d1(&state_dir, &["migrations", "apply", "DB"], "D1 migrations");
         wrangler_d1(
             &state_dir,
             &["execute", "DB", "--file", "scripts/seed-demo.sql"],
             "seeding the demo tenant",
         );
+        let mut args = vec![
+            "--var".to_owned(),
+            format!("DASHBOARD_SIGNING_SECRET:{TEST_SECRET}"),
+        ];
+        args.extend(
+            vars.iter()
+                .flat_map(|(k, v)| ["--var".to_owned(), format!("{k}:{v}")]),
+        );
+        Self::spawn(state_dir, &args)
+    }
 
+    /// The bare baseline worker of `bench/bare` (built by `scripts/bench`).
+    pub fn start_bare(name: &str) -> LocalWorker {
+        let state_dir = fresh_state_dir(name, "bench/bare/build/index_bg.wasm", "scripts/bench");
+        Self::spawn(
+            state_dir,
+            &["--config".to_owned(), "bench/bare/wrangler.toml".to_owned()],
+        )
+    }
+
+    /// `wrangler dev` on a free loopback port with its state in `state_dir`.
+    fn spawn(state_dir: PathBuf, args: &[String]) -> LocalWorker {
+        let log_path = state_dir.join("wrangler.log");
         let port = free_port();
         let log = std::fs::File::create(&log_path).expect("log file");
         let child = Command::new(wrangler())
@@ -116,15 +142,10 @@ impl LocalWorker {
                 "--log-level",
                 "info",
             ])
-            .arg("--var")
-            .arg(format!("DASHBOARD_SIGNING_SECRET:{TEST_SECRET}"))
-            .args(
-                vars.iter()
-                    .flat_map(|(k, v)| ["--var".to_owned(), format!("{k}:{v}")]),
-            )
+            .args(args)
             .arg("--persist-to")
             .arg(&state_dir)
-            .current_dir(&root)
+            .current_dir(repo_root())
             .env("WRANGLER_SEND_METRICS", "false")
             .env("WRANGLER_SEND_ERROR_REPORTS", "false")
             .stdin(Stdio::null())
