@@ -185,7 +185,8 @@ async fn create(call: &Call<'_>) -> Handled {
         .map_err(internal)?;
     // With an idempotency key the object is named by it, so a retried create reaches the
     // incident the first attempt made.
-    let id = match request.checked_idempotency_key()? {
+    let key = request.checked_idempotency_key()?.map(str::to_owned);
+    let id = match key.as_deref() {
         Some(key) => namespace
             .id_from_name(&format!("{}:{key}", call.auth.client_id))
             .map_err(internal)?,
@@ -197,7 +198,7 @@ async fn create(call: &Call<'_>) -> Handled {
             ))
             .map_err(internal)?,
     };
-    if request.checked_idempotency_key()?.is_some() {
+    if key.is_some() {
         // The key's incident may be closed and archived (its object emptied): answer from the
         // archive rather than starting a new incident under the same id.
         if let Some(view) = archived(call, &id.to_string()).await? {

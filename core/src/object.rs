@@ -633,11 +633,15 @@ impl<S: SqlStore> IncidentObject<S> {
         command: Command,
         now_ms: i64,
     ) -> Result<Applied, DomainError> {
-        self.owned_state(tenant)?;
-        let seen = self.store.query(
+        // Before `apply`, which reads the state once; a never-started object has no table.
+        let seen = match self.store.query(
             "SELECT 1 AS seen FROM applied_requests WHERE request_id = ?",
             &[request_id.into()],
-        )?;
+        ) {
+            Ok(rows) => rows,
+            Err(e) if is_missing_table(&e) => return Err(DomainError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
         if !seen.is_empty() {
             return Err(DomainError::conflict(
                 "REQUEST_REPLAYED",
