@@ -35,7 +35,6 @@ fn the_webhook_sender_is_registered_and_delivers_once_per_key_honouring_retry_af
         format!("{}/hooks/incidents", server.url),
     );
     let call = SenderCall {
-        event_type: "INCIDENT_CREATED".into(),
         event_id: 1,
         instance_id: "incident-inc-9".into(),
         message: Rc::new(serde_json::to_value(message()).unwrap()),
@@ -85,7 +84,6 @@ fn without_a_url_the_webhook_sender_does_nothing() {
         .find(|e| e.name == "webhook")
         .unwrap();
     let call = SenderCall {
-        event_type: "INCIDENT_CREATED".into(),
         event_id: 1,
         instance_id: "incident-inc-9".into(),
         message: Rc::new(serde_json::to_value(message()).unwrap()),

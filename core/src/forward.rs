@@ -72,11 +72,7 @@ impl<'a, S: SqlStore> IncidentForwarder<'a, S> {
     }
 
     fn current(&self) -> Result<Option<Generation>, SqlError> {
-        Ok(self
-            .store
-            .query_as::<Generation>("SELECT generation, events, last_forward_at FROM workflow_instance WHERE singleton = 1", &[])?
-            .into_iter()
-            .next())
+        current_generation(self.store)
     }
 
     fn record(&self, generation: i64, events: i64) -> Result<(), SqlError> {
@@ -89,15 +85,17 @@ impl<'a, S: SqlStore> IncidentForwarder<'a, S> {
     }
 }
 
-/// The current generation of an incident, for the API.
+fn current_generation<S: SqlStore>(store: &S) -> Result<Option<Generation>, SqlError> {
+    let rows = store.query_as::<Generation>(
+        "SELECT generation, events, last_forward_at FROM workflow_instance WHERE singleton = 1",
+        &[],
+    )?;
+    Ok(rows.into_iter().next())
+}
+
+/// The instance the incident's events currently go to, for the API.
 pub fn current_instance<S: SqlStore>(store: &S, incident_id: &str) -> Result<String, SqlError> {
-    let generation = store
-        .query_as::<Generation>(
-            "SELECT generation, events, last_forward_at FROM workflow_instance WHERE singleton = 1",
-            &[],
-        )
-        .map(|rows| rows.first().map(|g| g.generation).unwrap_or(1))
-        .unwrap_or(1);
+    let generation = current_generation(store)?.map_or(1, |g| g.generation);
     Ok(instance_id(incident_id, generation))
 }
 

@@ -724,8 +724,10 @@ impl<S: SqlStore> IncidentObject<S> {
             ..AlarmReport::default()
         };
         // Dead letters keep the object alive: they stay visible and replayable.
-        let drained = !self.outbox().has_pending()? && self.outbox().dead_letters()?.is_empty();
-        if state.status.is_terminal() && drained {
+        let drained = || -> Result<bool, SqlError> {
+            Ok(!self.outbox().has_pending()? && !self.outbox().has_dead_letters()?)
+        };
+        if state.status.is_terminal() && drained()? {
             match self.finalize(&state, analysis, archive).await {
                 Ok(()) => report.finalized = true,
                 Err(e) => {

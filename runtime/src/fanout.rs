@@ -38,7 +38,6 @@ pub async fn dispatch(run: &WorkflowRun, event: Event<'_>) -> Vec<Delivery> {
                 .iter()
                 .find(|h| h.event == event.event_type)?;
             let call = SenderCall {
-                event_type: event.event_type.to_owned(),
                 event_id: event.event_id,
                 instance_id: run.instance_id.clone(),
                 message: message.clone(),

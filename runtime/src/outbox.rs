@@ -229,6 +229,17 @@ impl<'s, S: SqlStore> Outbox<'s, S> {
     }
 
     /// True while any row waits to be forwarded.
+    /// True while any row is dead-lettered.
+    pub fn has_dead_letters(&self) -> Result<bool, SqlError> {
+        Ok(!self
+            .store
+            .query(
+                "SELECT 1 AS x FROM outbox WHERE dead_at IS NOT NULL LIMIT 1",
+                &[],
+            )?
+            .is_empty())
+    }
+
     pub fn has_pending(&self) -> Result<bool, SqlError> {
         Ok(!self
             .store

@@ -89,7 +89,6 @@ impl HandlerDef {
 /// What a handler receives for one event.
 #[derive(Clone)]
 pub struct SenderCall {
-    pub event_type: String,
     pub event_id: i64,
     /// The workflow instance fanning out (scopes default idempotency keys).
     pub instance_id: String,
