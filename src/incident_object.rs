@@ -13,7 +13,6 @@ use incidentd_runtime::cloudflare::{CfServices, DoStorage};
 use incidentd_runtime::log;
 use incidentd_runtime::sql::SqlStore;
 use incidentd_runtime::workflow::Services;
-use incidentd_runtime::BoxFuture;
 use serde_json::json;
 use worker::{durable_object, Date, Env, Method, Request, Response, Result, State};
 
@@ -33,17 +32,13 @@ fn now_ms() -> i64 {
 /// The D1 archive, as the core's port.
 struct D1Archive<'a>(&'a CfServices);
 
+#[async_trait::async_trait(?Send)]
 impl Archive for D1Archive<'_> {
-    fn archive<'a>(
-        &'a self,
-        view: &'a IncidentView,
-    ) -> BoxFuture<'a, std::result::Result<(), String>> {
-        Box::pin(async move {
-            let db = self.0.database(INDEX_DATABASE).map_err(|e| e.message)?;
-            archive::store(db.as_ref(), view, now_ms())
-                .await
-                .map_err(|e| e.message)
-        })
+    async fn archive(&self, view: &IncidentView) -> std::result::Result<(), String> {
+        let db = self.0.database(INDEX_DATABASE).map_err(|e| e.message)?;
+        archive::store(db.as_ref(), view, now_ms())
+            .await
+            .map_err(|e| e.message)
     }
 }
 

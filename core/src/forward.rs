@@ -11,7 +11,6 @@ use crate::WORKFLOW_EVENT_TYPE;
 use incidentd_runtime::outbox::{ForwardError, Forwarder, OutboxRow};
 use incidentd_runtime::sql::{SqlError, SqlStore};
 use incidentd_runtime::workflow::WorkflowClient;
-use incidentd_runtime::BoxFuture;
 
 /// How long an `IncidentWorkflow` instance waits for its next event (7 days).
 pub const WAIT_TIMEOUT_MS: i64 = 7 * 86_400_000;
@@ -117,44 +116,43 @@ pub fn message_for(row: &OutboxRow) -> Result<IncidentMessage, String> {
     })
 }
 
+#[async_trait::async_trait(?Send)]
 impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
-    fn forward<'b>(&'b self, row: &'b OutboxRow) -> BoxFuture<'b, Result<(), ForwardError>> {
-        Box::pin(async move {
-            let fail = |e: String| ForwardError(e);
-            let message = message_for(row).map_err(fail)?;
-            let payload = serde_json::to_value(&message).map_err(|e| fail(e.to_string()))?;
-            let current = self.current().map_err(|e| fail(e.message))?;
-            let (generation, events) = match &current {
-                None => (1, 0),
-                Some(g) => (g.generation, g.events),
-            };
-            let idle = current
-                .as_ref()
-                .is_some_and(|g| self.now_ms - g.last_forward_at >= ROLL_AFTER_IDLE_MS);
-            let full = events >= EVENTS_PER_INSTANCE;
-            if row.event_type == event_type::INCIDENT_CREATED || current.is_none() {
-                self.workflows
-                    .create(&instance_id(&self.incident_id, 1), &payload)
-                    .await
-                    .map_err(|e| fail(e.0))?;
-                self.record(1, 1).map_err(|e| fail(e.message))?;
-            } else if idle || full {
-                let next = generation + 1;
-                self.workflows
-                    .create(&instance_id(&self.incident_id, next), &payload)
-                    .await
-                    .map_err(|e| fail(e.0))?;
-                self.record(next, 1).map_err(|e| fail(e.message))?;
-            } else {
-                let id = instance_id(&self.incident_id, generation);
-                self.workflows
-                    .send_event(&id, WORKFLOW_EVENT_TYPE, &payload)
-                    .await
-                    .map_err(|e| fail(e.0))?;
-                self.record(generation, events + 1)
-                    .map_err(|e| fail(e.message))?;
-            }
-            Ok(())
-        })
+    async fn forward(&self, row: &OutboxRow) -> Result<(), ForwardError> {
+        let fail = |e: String| ForwardError(e);
+        let message = message_for(row).map_err(fail)?;
+        let payload = serde_json::to_value(&message).map_err(|e| fail(e.to_string()))?;
+        let current = self.current().map_err(|e| fail(e.message))?;
+        let (generation, events) = match &current {
+            None => (1, 0),
+            Some(g) => (g.generation, g.events),
+        };
+        let idle = current
+            .as_ref()
+            .is_some_and(|g| self.now_ms - g.last_forward_at >= ROLL_AFTER_IDLE_MS);
+        let full = events >= EVENTS_PER_INSTANCE;
+        if row.event_type == event_type::INCIDENT_CREATED || current.is_none() {
+            self.workflows
+                .create(&instance_id(&self.incident_id, 1), &payload)
+                .await
+                .map_err(|e| fail(e.0))?;
+            self.record(1, 1).map_err(|e| fail(e.message))?;
+        } else if idle || full {
+            let next = generation + 1;
+            self.workflows
+                .create(&instance_id(&self.incident_id, next), &payload)
+                .await
+                .map_err(|e| fail(e.0))?;
+            self.record(next, 1).map_err(|e| fail(e.message))?;
+        } else {
+            let id = instance_id(&self.incident_id, generation);
+            self.workflows
+                .send_event(&id, WORKFLOW_EVENT_TYPE, &payload)
+                .await
+                .map_err(|e| fail(e.0))?;
+            self.record(generation, events + 1)
+                .map_err(|e| fail(e.message))?;
+        }
+        Ok(())
     }
 }

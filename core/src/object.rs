@@ -18,7 +18,6 @@ use crate::model::{
 use incidentd_runtime::outbox::{NewEvent, Outbox, OutboxPolicy, OutboxRow, PassReport};
 use incidentd_runtime::sql::{SqlError, SqlStore};
 use incidentd_runtime::workflow::WorkflowClient;
-use incidentd_runtime::BoxFuture;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -261,8 +260,9 @@ pub enum Started {
 }
 
 /// Where a finished incident's record goes before its object's storage is deleted.
+#[async_trait::async_trait(?Send)]
 pub trait Archive {
-    fn archive<'a>(&'a self, view: &'a IncidentView) -> BoxFuture<'a, Result<(), String>>;
+    async fn archive(&self, view: &IncidentView) -> Result<(), String>;
 }
 
 /// What an alarm did after forwarding.

@@ -13,7 +13,6 @@ use incidentd_runtime::native::SqliteStore;
 use incidentd_runtime::outbox::OutboxPolicy;
 use incidentd_runtime::sql::SqlStore;
 use incidentd_runtime::workflow::{Created, WorkflowClient, WorkflowClientError};
-use incidentd_runtime::BoxFuture;
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
@@ -55,50 +54,41 @@ impl FakeEngine {
     }
 }
 
+#[async_trait::async_trait(?Send)]
 impl WorkflowClient for FakeEngine {
-    fn create<'a>(
-        &'a self,
-        id: &'a str,
-        params: &'a Value,
-    ) -> BoxFuture<'a, Result<Created, WorkflowClientError>> {
-        Box::pin(async move {
-            *self.create_calls.borrow_mut() += 1;
-            if let Some(e) = self.failure() {
-                return Err(e);
-            }
-            let mut instances = self.instances.borrow_mut();
-            if instances.contains_key(id) {
-                return Ok(Created::AlreadyExisted);
-            }
-            instances.insert(id.to_owned(), vec![params.clone()]);
-            Ok(Created::New)
-        })
+    async fn create(&self, id: &str, params: &Value) -> Result<Created, WorkflowClientError> {
+        *self.create_calls.borrow_mut() += 1;
+        if let Some(e) = self.failure() {
+            return Err(e);
+        }
+        let mut instances = self.instances.borrow_mut();
+        if instances.contains_key(id) {
+            return Ok(Created::AlreadyExisted);
+        }
+        instances.insert(id.to_owned(), vec![params.clone()]);
+        Ok(Created::New)
     }
 
-    fn send_event<'a>(
-        &'a self,
-        id: &'a str,
-        _: &'a str,
-        payload: &'a Value,
-    ) -> BoxFuture<'a, Result<(), WorkflowClientError>> {
-        Box::pin(async move {
-            if let Some(e) = self.failure() {
-                return Err(e);
+    async fn send_event(
+        &self,
+        id: &str,
+        _: &str,
+        payload: &Value,
+    ) -> Result<(), WorkflowClientError> {
+        if let Some(e) = self.failure() {
+            return Err(e);
+        }
+        match self.instances.borrow_mut().get_mut(id) {
+            Some(events) => {
+                events.push(payload.clone());
+                Ok(())
             }
-            match self.instances.borrow_mut().get_mut(id) {
-                Some(events) => {
-                    events.push(payload.clone());
-                    Ok(())
-                }
-                None => Err(WorkflowClientError(format!("instance {id} not found"))),
-            }
-        })
+            None => Err(WorkflowClientError(format!("instance {id} not found"))),
+        }
     }
 
-    fn status<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Value, WorkflowClientError>> {
-        Box::pin(async move {
-            Ok(serde_json::json!({ "exists": self.instances.borrow().contains_key(id) }))
-        })
+    async fn status(&self, id: &str) -> Result<Value, WorkflowClientError> {
+        Ok(serde_json::json!({ "exists": self.instances.borrow().contains_key(id) }))
     }
 }
 
@@ -109,15 +99,14 @@ struct FakeArchive {
     refuse: RefCell<bool>,
 }
 
+#[async_trait::async_trait(?Send)]
 impl Archive for FakeArchive {
-    fn archive<'a>(&'a self, view: &'a IncidentView) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            if *self.refuse.borrow() {
-                return Err("D1 unavailable".into());
-            }
-            self.stored.borrow_mut().push(view.clone());
-            Ok(())
-        })
+    async fn archive(&self, view: &IncidentView) -> Result<(), String> {
+        if *self.refuse.borrow() {
+            return Err("D1 unavailable".into());
+        }
+        self.stored.borrow_mut().push(view.clone());
+        Ok(())
     }
 }
 

@@ -5,7 +5,6 @@
 
 use crate::duration::Duration;
 use crate::error::EffectError;
-use crate::BoxFuture;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpRequest {
@@ -90,8 +89,9 @@ impl From<HttpError> for EffectError {
     }
 }
 
+#[async_trait::async_trait(?Send)]
 pub trait HttpClient {
-    fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, HttpError>>;
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@
 use crate::duration::Duration;
 use crate::retry::{Backoff, RetryPolicy};
 use crate::sql::{SqlError, SqlStore, SqlValue};
-use crate::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -136,8 +135,9 @@ impl RawRow {
 pub struct ForwardError(pub String);
 
 /// Delivers one row downstream (to a Workflow instance, on Cloudflare).
+#[async_trait::async_trait(?Send)]
 pub trait Forwarder {
-    fn forward<'a>(&'a self, row: &'a OutboxRow) -> BoxFuture<'a, Result<(), ForwardError>>;
+    async fn forward(&self, row: &OutboxRow) -> Result<(), ForwardError>;
 }
 
 /// What one alarm pass did.

@@ -5,7 +5,6 @@
 //! Both speak plain SQL with positional `?` parameters and return rows as JSON objects, so the
 //! same statements run on Cloudflare and, in native tests, on an in-process SQLite.
 
-use crate::BoxFuture;
 use serde::de::DeserializeOwned;
 use std::fmt;
 
@@ -108,15 +107,8 @@ pub trait SqlStore {
 }
 
 /// An asynchronous SQL database (D1 on Cloudflare).
+#[async_trait::async_trait(?Send)]
 pub trait Database {
-    fn execute<'a>(
-        &'a self,
-        sql: &'a str,
-        params: Vec<SqlValue>,
-    ) -> BoxFuture<'a, Result<(), SqlError>>;
-    fn query<'a>(
-        &'a self,
-        sql: &'a str,
-        params: Vec<SqlValue>,
-    ) -> BoxFuture<'a, Result<Vec<Row>, SqlError>>;
+    async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<(), SqlError>;
+    async fn query(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<Row>, SqlError>;
 }

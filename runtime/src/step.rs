@@ -17,30 +17,27 @@ use std::future::Future;
 pub type Effect = Box<dyn FnMut() -> BoxFuture<'static, Result<Value, EffectError>>>;
 
 /// Durable operations of a workflow run. Object safe so one registry type serves every host.
+#[async_trait::async_trait(?Send)]
 pub trait Step {
     /// `step.do(name, config, effect)`: runs `effect` with retries until it succeeds, and
     /// returns its memoised result on replay.
-    fn run_json<'a>(
-        &'a self,
-        name: &'a str,
-        config: &'a StepConfig,
+    async fn run_json(
+        &self,
+        name: &str,
+        config: &StepConfig,
         effect: Effect,
-    ) -> BoxFuture<'a, Result<Value, StepError>>;
+    ) -> Result<Value, StepError>;
 
     /// `step.sleep(name, duration)`.
-    fn sleep<'a>(
-        &'a self,
-        name: &'a str,
-        duration: Duration,
-    ) -> BoxFuture<'a, Result<(), StepError>>;
+    async fn sleep(&self, name: &str, duration: Duration) -> Result<(), StepError>;
 
     /// `step.waitForEvent(name, { type, timeout })`: the payload of the next event of that type.
-    fn wait_for_event<'a>(
-        &'a self,
-        name: &'a str,
-        event_type: &'a str,
+    async fn wait_for_event(
+        &self,
+        name: &str,
+        event_type: &str,
         timeout: Duration,
-    ) -> BoxFuture<'a, Result<Value, StepError>>;
+    ) -> Result<Value, StepError>;
 }
 
 impl dyn Step + '_ {

@@ -3,7 +3,6 @@
 
 use crate::sql::{Database, SqlError};
 use crate::step::Step;
-use crate::BoxFuture;
 use serde_json::Value;
 use std::fmt;
 use std::rc::Rc;
@@ -29,25 +28,23 @@ impl fmt::Display for WorkflowClientError {
 impl std::error::Error for WorkflowClientError {}
 
 /// A workflow binding: `create`, `get(id).sendEvent`, `get(id).status`.
+#[async_trait::async_trait(?Send)]
 pub trait WorkflowClient {
-    fn create<'a>(
-        &'a self,
-        instance_id: &'a str,
-        params: &'a Value,
-    ) -> BoxFuture<'a, Result<Created, WorkflowClientError>>;
+    async fn create(
+        &self,
+        instance_id: &str,
+        params: &Value,
+    ) -> Result<Created, WorkflowClientError>;
 
-    fn send_event<'a>(
-        &'a self,
-        instance_id: &'a str,
-        event_type: &'a str,
-        payload: &'a Value,
-    ) -> BoxFuture<'a, Result<(), WorkflowClientError>>;
+    async fn send_event(
+        &self,
+        instance_id: &str,
+        event_type: &str,
+        payload: &Value,
+    ) -> Result<(), WorkflowClientError>;
 
     /// The engine's status object (`{ status, error, output }`).
-    fn status<'a>(
-        &'a self,
-        instance_id: &'a str,
-    ) -> BoxFuture<'a, Result<Value, WorkflowClientError>>;
+    async fn status(&self, instance_id: &str) -> Result<Value, WorkflowClientError>;
 }
 
 /// Platform services by binding name.

@@ -6,7 +6,6 @@ use incidentd_runtime::outbox::{
     ForwardError, Forwarder, NewEvent, Outbox, OutboxPolicy, OutboxRow,
 };
 use incidentd_runtime::sql::{SqlError, SqlStore};
-use incidentd_runtime::BoxFuture;
 use serde_json::json;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -28,15 +27,14 @@ impl Recorder {
     }
 }
 
+#[async_trait::async_trait(?Send)]
 impl Forwarder for Recorder {
-    fn forward<'a>(&'a self, row: &'a OutboxRow) -> BoxFuture<'a, Result<(), ForwardError>> {
-        Box::pin(async move {
-            if let Some(message) = self.failures.borrow_mut().pop_front() {
-                return Err(ForwardError(message));
-            }
-            self.delivered.borrow_mut().push(row.event_id);
-            Ok(())
-        })
+    async fn forward(&self, row: &OutboxRow) -> Result<(), ForwardError> {
+        if let Some(message) = self.failures.borrow_mut().pop_front() {
+            return Err(ForwardError(message));
+        }
+        self.delivered.borrow_mut().push(row.event_id);
+        Ok(())
     }
 }
 

@@ -3,7 +3,6 @@
 use super::bindings::{D1Binding, D1Statement};
 use super::js;
 use crate::sql::{Database, Row, SqlError, SqlValue};
-use crate::BoxFuture;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -27,39 +26,28 @@ impl D1 {
     }
 }
 
+#[async_trait::async_trait(?Send)]
 impl Database for D1 {
-    fn execute<'a>(
-        &'a self,
-        sql: &'a str,
-        params: Vec<SqlValue>,
-    ) -> BoxFuture<'a, Result<(), SqlError>> {
-        Box::pin(async move {
-            let promise = self
-                .statement(sql, &params)?
-                .run()
-                .map_err(|e| SqlError::new(js::error_message(&e)))?;
-            JsFuture::from(promise)
-                .await
-                .map(drop)
-                .map_err(|e| SqlError::new(format!("{}: {sql}", js::error_message(&e))))
-        })
+    async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<(), SqlError> {
+        let promise = self
+            .statement(sql, &params)?
+            .run()
+            .map_err(|e| SqlError::new(js::error_message(&e)))?;
+        JsFuture::from(promise)
+            .await
+            .map(drop)
+            .map_err(|e| SqlError::new(format!("{}: {sql}", js::error_message(&e))))
     }
 
-    fn query<'a>(
-        &'a self,
-        sql: &'a str,
-        params: Vec<SqlValue>,
-    ) -> BoxFuture<'a, Result<Vec<Row>, SqlError>> {
-        Box::pin(async move {
-            let promise = self
-                .statement(sql, &params)?
-                .all()
-                .map_err(|e| SqlError::new(js::error_message(&e)))?;
-            let result = JsFuture::from(promise)
-                .await
-                .map_err(|e| SqlError::new(format!("{}: {sql}", js::error_message(&e))))?;
-            let results = js_sys::Reflect::get(&result, &"results".into()).unwrap_or(JsValue::NULL);
-            js::rows(&results)
-        })
+    async fn query(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<Row>, SqlError> {
+        let promise = self
+            .statement(sql, &params)?
+            .all()
+            .map_err(|e| SqlError::new(js::error_message(&e)))?;
+        let result = JsFuture::from(promise)
+            .await
+            .map_err(|e| SqlError::new(format!("{}: {sql}", js::error_message(&e))))?;
+        let results = js_sys::Reflect::get(&result, &"results".into()).unwrap_or(JsValue::NULL);
+        js::rows(&results)
     }
 }

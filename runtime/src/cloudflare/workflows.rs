@@ -3,7 +3,6 @@
 use super::bindings::{WorkflowBinding, WorkflowInstance};
 use super::js;
 use crate::workflow::{Created, WorkflowClient, WorkflowClientError};
-use crate::BoxFuture;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -46,47 +45,39 @@ fn is_already_exists(message: &str) -> bool {
     lower.contains("already") && lower.contains("exist")
 }
 
+#[async_trait::async_trait(?Send)]
 impl WorkflowClient for CfWorkflowClient {
-    fn create<'a>(
-        &'a self,
-        instance_id: &'a str,
-        params: &'a Value,
-    ) -> BoxFuture<'a, Result<Created, WorkflowClientError>> {
-        Box::pin(async move {
-            let options = js::to_js(&json!({ "id": instance_id, "params": params }));
-            match settle(self.binding.create(&options), "workflow create").await {
-                Ok(_) => Ok(Created::New),
-                Err(WorkflowClientError(message)) if is_already_exists(&message) => {
-                    Ok(Created::AlreadyExisted)
-                }
-                Err(e) => Err(e),
+    async fn create(
+        &self,
+        instance_id: &str,
+        params: &Value,
+    ) -> Result<Created, WorkflowClientError> {
+        let options = js::to_js(&json!({ "id": instance_id, "params": params }));
+        match settle(self.binding.create(&options), "workflow create").await {
+            Ok(_) => Ok(Created::New),
+            Err(WorkflowClientError(message)) if is_already_exists(&message) => {
+                Ok(Created::AlreadyExisted)
             }
-        })
+            Err(e) => Err(e),
+        }
     }
 
-    fn send_event<'a>(
-        &'a self,
-        instance_id: &'a str,
-        event_type: &'a str,
-        payload: &'a Value,
-    ) -> BoxFuture<'a, Result<(), WorkflowClientError>> {
-        Box::pin(async move {
-            let instance = self.instance(instance_id).await?;
-            let event = js::to_js(&json!({ "type": event_type, "payload": payload }));
-            settle(instance.send_event(&event), "workflow sendEvent")
-                .await
-                .map(drop)
-        })
+    async fn send_event(
+        &self,
+        instance_id: &str,
+        event_type: &str,
+        payload: &Value,
+    ) -> Result<(), WorkflowClientError> {
+        let instance = self.instance(instance_id).await?;
+        let event = js::to_js(&json!({ "type": event_type, "payload": payload }));
+        settle(instance.send_event(&event), "workflow sendEvent")
+            .await
+            .map(drop)
     }
 
-    fn status<'a>(
-        &'a self,
-        instance_id: &'a str,
-    ) -> BoxFuture<'a, Result<Value, WorkflowClientError>> {
-        Box::pin(async move {
-            let instance = self.instance(instance_id).await?;
-            let status = settle(instance.status(), "workflow status").await?;
-            js::from_js(&status).map_err(WorkflowClientError)
-        })
+    async fn status(&self, instance_id: &str) -> Result<Value, WorkflowClientError> {
+        let instance = self.instance(instance_id).await?;
+        let status = settle(instance.status(), "workflow status").await?;
+        js::from_js(&status).map_err(WorkflowClientError)
     }
 }

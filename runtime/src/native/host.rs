@@ -12,7 +12,6 @@ use crate::retry::StepConfig;
 use crate::sql::{Database, SqlError};
 use crate::step::{Effect, Step};
 use crate::workflow::{Services, WorkflowClient, WorkflowClientError, WorkflowError, WorkflowRun};
-use crate::BoxFuture;
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -186,105 +185,96 @@ fn silence_injected_crashes() {
     });
 }
 
+#[async_trait::async_trait(?Send)]
 impl Step for NativeStep {
-    fn run_json<'a>(
-        &'a self,
-        name: &'a str,
-        config: &'a StepConfig,
+    async fn run_json(
+        &self,
+        name: &str,
+        config: &StepConfig,
         mut effect: Effect,
-    ) -> BoxFuture<'a, Result<Value, StepError>> {
-        Box::pin(async move {
-            let key = self.key(name);
-            if let Some(value) = self.replayed(name, &key) {
-                return Ok(value);
-            }
-            let mut attempt = 1;
-            loop {
-                let outcome = effect().await;
-                let ordinal = self.effects_run.get() + 1;
-                self.effects_run.set(ordinal);
-                if self.should_crash(name, ordinal) {
-                    self.record(StepRecord::Crashed {
-                        name: name.to_owned(),
-                        effect: ordinal,
-                    });
-                    std::panic::panic_any(InjectedCrash);
-                }
-                self.record(StepRecord::Attempt {
+    ) -> Result<Value, StepError> {
+        let key = self.key(name);
+        if let Some(value) = self.replayed(name, &key) {
+            return Ok(value);
+        }
+        let mut attempt = 1;
+        loop {
+            let outcome = effect().await;
+            let ordinal = self.effects_run.get() + 1;
+            self.effects_run.set(ordinal);
+            if self.should_crash(name, ordinal) {
+                self.record(StepRecord::Crashed {
                     name: name.to_owned(),
-                    attempt,
-                    at: self.clock.get(),
-                    error: outcome.as_ref().err().map(|e| e.message.clone()),
+                    effect: ordinal,
                 });
-                match outcome {
-                    Ok(value) => {
-                        self.memo.borrow_mut().insert(key, value.clone());
-                        return Ok(value);
-                    }
-                    Err(e) if !e.is_retryable() || attempt > config.retries.limit => {
-                        return Err(StepError::Failed(e));
-                    }
-                    Err(e) => {
-                        let wait = e
-                            .retry_after
-                            .unwrap_or_else(|| config.retries.delay_before_retry(attempt));
-                        self.clock.set(self.clock.get() + wait.as_millis());
-                        attempt += 1;
-                    }
+                std::panic::panic_any(InjectedCrash);
+            }
+            self.record(StepRecord::Attempt {
+                name: name.to_owned(),
+                attempt,
+                at: self.clock.get(),
+                error: outcome.as_ref().err().map(|e| e.message.clone()),
+            });
+            match outcome {
+                Ok(value) => {
+                    self.memo.borrow_mut().insert(key, value.clone());
+                    return Ok(value);
+                }
+                Err(e) if !e.is_retryable() || attempt > config.retries.limit => {
+                    return Err(StepError::Failed(e));
+                }
+                Err(e) => {
+                    let wait = e
+                        .retry_after
+                        .unwrap_or_else(|| config.retries.delay_before_retry(attempt));
+                    self.clock.set(self.clock.get() + wait.as_millis());
+                    attempt += 1;
                 }
             }
-        })
+        }
     }
 
-    fn sleep<'a>(
-        &'a self,
-        name: &'a str,
-        duration: Duration,
-    ) -> BoxFuture<'a, Result<(), StepError>> {
-        Box::pin(async move {
-            let key = self.key(name);
-            if self.replayed(name, &key).is_some() {
-                return Ok(());
-            }
-            self.clock.set(self.clock.get() + duration.as_millis());
-            self.record(StepRecord::Slept {
-                name: name.to_owned(),
-                duration,
-            });
-            self.memo.borrow_mut().insert(key, Value::Null);
-            Ok(())
-        })
+    async fn sleep(&self, name: &str, duration: Duration) -> Result<(), StepError> {
+        let key = self.key(name);
+        if self.replayed(name, &key).is_some() {
+            return Ok(());
+        }
+        self.clock.set(self.clock.get() + duration.as_millis());
+        self.record(StepRecord::Slept {
+            name: name.to_owned(),
+            duration,
+        });
+        self.memo.borrow_mut().insert(key, Value::Null);
+        Ok(())
     }
 
-    fn wait_for_event<'a>(
-        &'a self,
-        name: &'a str,
-        event_type: &'a str,
+    async fn wait_for_event(
+        &self,
+        name: &str,
+        event_type: &str,
         _timeout: Duration,
-    ) -> BoxFuture<'a, Result<Value, StepError>> {
-        Box::pin(async move {
-            let key = self.key(name);
-            if let Some(value) = self.replayed(name, &key) {
-                return Ok(value);
-            }
-            self.record(StepRecord::Waited {
-                name: name.to_owned(),
-                event_type: event_type.to_owned(),
-            });
-            let payload = {
-                let mut events = self.events.borrow_mut();
-                let position = events
-                    .iter()
-                    .position(|(t, _)| t == event_type)
-                    .ok_or(StepError::TimedOut)?;
-                events
-                    .remove(position)
-                    .map(|(_, payload)| payload)
-                    .unwrap_or(Value::Null)
-            };
-            self.memo.borrow_mut().insert(key, payload.clone());
-            Ok(payload)
-        })
+    ) -> Result<Value, StepError> {
+        let key = self.key(name);
+        if let Some(value) = self.replayed(name, &key) {
+            return Ok(value);
+        }
+        self.record(StepRecord::Waited {
+            name: name.to_owned(),
+            event_type: event_type.to_owned(),
+        });
+        let payload = {
+            let mut events = self.events.borrow_mut();
+            let position = events
+                .iter()
+                .position(|(t, _)| t == event_type)
+                .ok_or(StepError::TimedOut)?;
+            events
+                .remove(position)
+                .map(|(_, payload)| payload)
+                .unwrap_or(Value::Null)
+        };
+        self.memo.borrow_mut().insert(key, payload.clone());
+        Ok(payload)
     }
 }
 

@@ -1,49 +1,47 @@
 //! [`HttpClient`] for native tests (blocking `ureq`; tests only talk to servers on 127.0.0.1).
 
 use crate::http::{HttpClient, HttpError, HttpRequest, HttpResponse};
-use crate::BoxFuture;
 use std::io::Read;
 
 #[derive(Default)]
 pub struct NativeHttp;
 
+#[async_trait::async_trait(?Send)]
 impl HttpClient for NativeHttp {
-    fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, HttpError>> {
-        Box::pin(async move {
-            let agent = ureq::AgentBuilder::new()
-                .timeout(std::time::Duration::from_millis(
-                    request.timeout.as_millis(),
-                ))
-                .build();
-            let mut call = agent.request(&request.method, &request.url);
-            for (name, value) in &request.headers {
-                call = call.set(name, value);
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let agent = ureq::AgentBuilder::new()
+            .timeout(std::time::Duration::from_millis(
+                request.timeout.as_millis(),
+            ))
+            .build();
+        let mut call = agent.request(&request.method, &request.url);
+        for (name, value) in &request.headers {
+            call = call.set(name, value);
+        }
+        let response = match call.send_bytes(&request.body) {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(e) => {
+                return Err(HttpError(format!(
+                    "{} {}: {e}",
+                    request.method, request.url
+                )))
             }
-            let response = match call.send_bytes(&request.body) {
-                Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-                Err(e) => {
-                    return Err(HttpError(format!(
-                        "{} {}: {e}",
-                        request.method, request.url
-                    )))
-                }
-            };
-            let status = response.status();
-            let headers = response
-                .headers_names()
-                .into_iter()
-                .filter_map(|name| response.header(&name).map(|v| (name.clone(), v.to_owned())))
-                .collect();
-            let mut body = Vec::new();
-            response
-                .into_reader()
-                .read_to_end(&mut body)
-                .map_err(|e| HttpError(e.to_string()))?;
-            Ok(HttpResponse {
-                status,
-                headers,
-                body,
-            })
+        };
+        let status = response.status();
+        let headers = response
+            .headers_names()
+            .into_iter()
+            .filter_map(|name| response.header(&name).map(|v| (name.clone(), v.to_owned())))
+            .collect();
+        let mut body = Vec::new();
+        response
+            .into_reader()
+            .read_to_end(&mut body)
+            .map_err(|e| HttpError(e.to_string()))?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
         })
     }
 }

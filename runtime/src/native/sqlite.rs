@@ -1,5 +1,4 @@
 use crate::sql::{Database, Row, SqlError, SqlStore, SqlValue};
-use crate::BoxFuture;
 use rusqlite::types::{Value as Sqlite, ValueRef};
 use rusqlite::Connection;
 use serde_json::Value;
@@ -174,25 +173,16 @@ impl SqliteDatabase {
     }
 }
 
+#[async_trait::async_trait(?Send)]
 impl Database for SqliteDatabase {
-    fn execute<'a>(
-        &'a self,
-        sql: &'a str,
-        params: Vec<SqlValue>,
-    ) -> BoxFuture<'a, Result<(), SqlError>> {
-        Box::pin(async move {
-            self.conn
-                .execute(sql, rusqlite::params_from_iter(bind(&params)))
-                .map(drop)
-                .map_err(err)
-        })
+    async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<(), SqlError> {
+        self.conn
+            .execute(sql, rusqlite::params_from_iter(bind(&params)))
+            .map(drop)
+            .map_err(err)
     }
 
-    fn query<'a>(
-        &'a self,
-        sql: &'a str,
-        params: Vec<SqlValue>,
-    ) -> BoxFuture<'a, Result<Vec<Row>, SqlError>> {
-        Box::pin(async move { run_query(&self.conn, sql, &params) })
+    async fn query(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<Row>, SqlError> {
+        run_query(&self.conn, sql, &params)
     }
 }
