@@ -308,7 +308,7 @@ async fn workflow_status(call: &Call<'_>, id: &str) -> Handled {
         .to_owned();
     let client = CfServices::new(call.env.clone().into())
         .workflow(INCIDENT_WORKFLOW_BINDING)
-        .map_err(|e| ApiError::internal(e.0))?;
+        .map_err(|e| ApiError::internal(e.message))?;
     match client.status(&instance_id).await {
         Ok(status) => http::json(
             200,

@@ -135,21 +135,21 @@ impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
             self.workflows
                 .create(&instance_id(&self.incident_id, 1), &payload)
                 .await
-                .map_err(|e| fail(e.0))?;
+                .map_err(|e| fail(e.message))?;
             self.record(1, 1).map_err(|e| fail(e.message))?;
         } else if idle || full {
             let next = generation + 1;
             self.workflows
                 .create(&instance_id(&self.incident_id, next), &payload)
                 .await
-                .map_err(|e| fail(e.0))?;
+                .map_err(|e| fail(e.message))?;
             self.record(next, 1).map_err(|e| fail(e.message))?;
         } else {
             let id = instance_id(&self.incident_id, generation);
             self.workflows
                 .send_event(&id, WORKFLOW_EVENT_TYPE, &payload)
                 .await
-                .map_err(|e| fail(e.0))?;
+                .map_err(|e| fail(e.message))?;
             self.record(generation, events + 1)
                 .map_err(|e| fail(e.message))?;
         }

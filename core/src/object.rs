@@ -52,10 +52,6 @@ pub const MAX_MESSAGE_CHARS: usize = 4_000;
 /// Longest id-like value (assignee, message id, service id), in characters.
 pub const MAX_ID_CHARS: usize = 200;
 
-fn is_missing_table(e: &SqlError) -> bool {
-    e.message.contains("no such table")
-}
-
 fn text(
     field: &'static str,
     value: &str,
@@ -320,7 +316,7 @@ impl<S: SqlStore> IncidentObject<S> {
             .query("SELECT state FROM incident WHERE singleton = 1", &[])
         {
             Ok(rows) => rows,
-            Err(e) if is_missing_table(&e) => return Ok(None),
+            Err(e) if e.is_missing_table() => return Ok(None),
             Err(e) => return Err(e.into()),
         };
         let Some(text) = rows
@@ -639,7 +635,7 @@ impl<S: SqlStore> IncidentObject<S> {
             &[request_id.into()],
         ) {
             Ok(rows) => rows,
-            Err(e) if is_missing_table(&e) => return Err(DomainError::NotFound),
+            Err(e) if e.is_missing_table() => return Err(DomainError::NotFound),
             Err(e) => return Err(e.into()),
         };
         if !seen.is_empty() {

@@ -36,7 +36,7 @@ impl FakeEngine {
         self.failures
             .borrow_mut()
             .pop_front()
-            .map(WorkflowClientError)
+            .map(WorkflowClientError::new)
     }
 
     /// Event ids delivered to an instance, in order.
@@ -83,7 +83,7 @@ impl WorkflowClient for FakeEngine {
                 events.push(payload.clone());
                 Ok(())
             }
-            None => Err(WorkflowClientError(format!("instance {id} not found"))),
+            None => Err(WorkflowClientError::new(format!("instance {id} not found"))),
         }
     }
 

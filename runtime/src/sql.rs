@@ -51,17 +51,54 @@ impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
 /// A result row: column name to value.
 pub type Row = serde_json::Map<String, serde_json::Value>;
 
+/// What kind of failure a [`SqlError`] is. Hosts classify their engine's errors once, here,
+/// so no other code interprets message text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SqlErrorKind {
+    /// The statement names a table that does not exist (e.g. storage never initialised).
+    MissingTable,
+    /// A constraint (primary key, unique, check, not null) refused the write.
+    Constraint,
+    /// Anything else: I/O, syntax, a row that does not decode.
+    Other,
+}
+
 /// A storage or database failure, with the statement that failed when known.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SqlError {
+    pub kind: SqlErrorKind,
     pub message: String,
 }
 
 impl SqlError {
+    /// An unclassified failure.
     pub fn new(message: impl Into<String>) -> Self {
+        Self::of(SqlErrorKind::Other, message)
+    }
+
+    pub fn of(kind: SqlErrorKind, message: impl Into<String>) -> Self {
         Self {
+            kind,
             message: message.into(),
         }
+    }
+
+    /// Classifies an engine's message: for hosts whose engine reports errors as text only
+    /// (SQLite inside workerd, D1). Call it at the host boundary, nowhere else.
+    pub fn classify(message: impl Into<String>) -> Self {
+        let message = message.into();
+        let kind = if message.contains("no such table") {
+            SqlErrorKind::MissingTable
+        } else if message.contains("constraint failed") || message.contains("UNIQUE constraint") {
+            SqlErrorKind::Constraint
+        } else {
+            SqlErrorKind::Other
+        };
+        Self::of(kind, message)
+    }
+
+    pub fn is_missing_table(&self) -> bool {
+        self.kind == SqlErrorKind::MissingTable
     }
 }
 

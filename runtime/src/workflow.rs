@@ -15,13 +15,42 @@ pub enum Created {
     AlreadyExisted,
 }
 
+/// What kind of failure a [`WorkflowClientError`] is, classified by the host that talked to
+/// the engine, so callers never interpret message text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkflowClientErrorKind {
+    /// `create` with an instance id that exists.
+    AlreadyExists,
+    /// No instance (or binding) by that name.
+    NotFound,
+    /// Anything else: the engine failed or refused.
+    Other,
+}
+
 /// A failure talking to the workflow engine.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WorkflowClientError(pub String);
+pub struct WorkflowClientError {
+    pub kind: WorkflowClientErrorKind,
+    pub message: String,
+}
+
+impl WorkflowClientError {
+    /// An unclassified failure.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self::of(WorkflowClientErrorKind::Other, message)
+    }
+
+    pub fn of(kind: WorkflowClientErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
 
 impl fmt::Display for WorkflowClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 

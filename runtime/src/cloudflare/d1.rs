@@ -18,7 +18,7 @@ impl D1 {
     }
 
     fn statement(&self, sql: &str, params: &[SqlValue]) -> Result<D1Statement, SqlError> {
-        let fail = |e: JsValue| SqlError::new(format!("{}: {sql}", js::error_message(&e)));
+        let fail = |e: JsValue| SqlError::classify(format!("{}: {sql}", js::error_message(&e)));
         self.binding
             .prepare(sql)
             .and_then(|s| s.bind(&js::params(params)))
@@ -32,21 +32,21 @@ impl Database for D1 {
         let promise = self
             .statement(sql, &params)?
             .run()
-            .map_err(|e| SqlError::new(js::error_message(&e)))?;
+            .map_err(|e| SqlError::classify(js::error_message(&e)))?;
         JsFuture::from(promise)
             .await
             .map(drop)
-            .map_err(|e| SqlError::new(format!("{}: {sql}", js::error_message(&e))))
+            .map_err(|e| SqlError::classify(format!("{}: {sql}", js::error_message(&e))))
     }
 
     async fn query(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<Row>, SqlError> {
         let promise = self
             .statement(sql, &params)?
             .all()
-            .map_err(|e| SqlError::new(js::error_message(&e)))?;
+            .map_err(|e| SqlError::classify(js::error_message(&e)))?;
         let result = JsFuture::from(promise)
             .await
-            .map_err(|e| SqlError::new(format!("{}: {sql}", js::error_message(&e))))?;
+            .map_err(|e| SqlError::classify(format!("{}: {sql}", js::error_message(&e))))?;
         let results = js_sys::Reflect::get(&result, &"results".into()).unwrap_or(JsValue::NULL);
         js::rows(&results)
     }

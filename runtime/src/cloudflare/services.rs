@@ -2,7 +2,7 @@
 
 use super::{CfWorkflowClient, D1};
 use crate::sql::{Database, SqlError};
-use crate::workflow::{Services, WorkflowClient, WorkflowClientError};
+use crate::workflow::{Services, WorkflowClient, WorkflowClientError, WorkflowClientErrorKind};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -37,7 +37,12 @@ impl Services for CfServices {
     fn workflow(&self, binding: &str) -> Result<Rc<dyn WorkflowClient>, WorkflowClientError> {
         self.binding(binding)
             .map(|b| Rc::new(CfWorkflowClient::new(b)) as Rc<dyn WorkflowClient>)
-            .ok_or_else(|| WorkflowClientError(format!("no workflow binding named {binding}")))
+            .ok_or_else(|| {
+                WorkflowClientError::of(
+                    WorkflowClientErrorKind::NotFound,
+                    format!("no workflow binding named {binding}"),
+                )
+            })
     }
 
     fn var(&self, name: &str) -> Option<String> {

@@ -28,7 +28,7 @@ impl DoStorage {
         self.sql
             .exec(query, &js::params(params))
             .map(|cursor| cursor.to_array())
-            .map_err(|e| SqlError::new(format!("{}: {query}", js::error_message(&e))))
+            .map_err(|e| SqlError::classify(format!("{}: {query}", js::error_message(&e))))
     }
 }
 

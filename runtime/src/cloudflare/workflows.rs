@@ -2,7 +2,7 @@
 
 use super::bindings::{WorkflowBinding, WorkflowInstance};
 use super::js;
-use crate::workflow::{Created, WorkflowClient, WorkflowClientError};
+use crate::workflow::{Created, WorkflowClient, WorkflowClientError, WorkflowClientErrorKind};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -11,8 +11,19 @@ pub struct CfWorkflowClient {
     binding: WorkflowBinding,
 }
 
+/// Classifies the engine's error once, here: it reports a duplicate id or a missing instance
+/// only in the error's text.
 fn failure(context: &str, e: &JsValue) -> WorkflowClientError {
-    WorkflowClientError(format!("{context}: {}", js::error_message(e)))
+    let message = js::error_message(e);
+    let lower = message.to_ascii_lowercase();
+    let kind = if lower.contains("already") && lower.contains("exist") {
+        WorkflowClientErrorKind::AlreadyExists
+    } else if lower.contains("not found") || lower.contains("not_found") {
+        WorkflowClientErrorKind::NotFound
+    } else {
+        WorkflowClientErrorKind::Other
+    };
+    WorkflowClientError::of(kind, format!("{context}: {message}"))
 }
 
 async fn settle(
@@ -39,12 +50,6 @@ impl CfWorkflowClient {
     }
 }
 
-/// The engine reports a duplicate id as an error whose text says it already exists.
-fn is_already_exists(message: &str) -> bool {
-    let lower = message.to_ascii_lowercase();
-    lower.contains("already") && lower.contains("exist")
-}
-
 #[async_trait::async_trait(?Send)]
 impl WorkflowClient for CfWorkflowClient {
     async fn create(
@@ -55,7 +60,7 @@ impl WorkflowClient for CfWorkflowClient {
         let options = js::to_js(&json!({ "id": instance_id, "params": params }));
         match settle(self.binding.create(&options), "workflow create").await {
             Ok(_) => Ok(Created::New),
-            Err(WorkflowClientError(message)) if is_already_exists(&message) => {
+            Err(e) if e.kind == WorkflowClientErrorKind::AlreadyExists => {
                 Ok(Created::AlreadyExisted)
             }
             Err(e) => Err(e),
@@ -78,6 +83,6 @@ impl WorkflowClient for CfWorkflowClient {
     async fn status(&self, instance_id: &str) -> Result<Value, WorkflowClientError> {
         let instance = self.instance(instance_id).await?;
         let status = settle(instance.status(), "workflow status").await?;
-        js::from_js(&status).map_err(WorkflowClientError)
+        js::from_js(&status).map_err(WorkflowClientError::new)
     }
 }

@@ -11,7 +11,10 @@ use crate::registry::WorkflowDef;
 use crate::retry::StepConfig;
 use crate::sql::{Database, SqlError};
 use crate::step::{Effect, Step};
-use crate::workflow::{Services, WorkflowClient, WorkflowClientError, WorkflowError, WorkflowRun};
+use crate::workflow::{
+    Services, WorkflowClient, WorkflowClientError, WorkflowClientErrorKind, WorkflowError,
+    WorkflowRun,
+};
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -299,10 +302,12 @@ impl Services for NativeServices {
     }
 
     fn workflow(&self, binding: &str) -> Result<Rc<dyn WorkflowClient>, WorkflowClientError> {
-        self.workflows
-            .get(binding)
-            .cloned()
-            .ok_or_else(|| WorkflowClientError(format!("no workflow {binding}")))
+        self.workflows.get(binding).cloned().ok_or_else(|| {
+            WorkflowClientError::of(
+                WorkflowClientErrorKind::NotFound,
+                format!("no workflow {binding}"),
+            )
+        })
     }
 
     fn var(&self, name: &str) -> Option<String> {

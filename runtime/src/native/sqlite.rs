@@ -1,4 +1,4 @@
-use crate::sql::{Database, Row, SqlError, SqlStore, SqlValue};
+use crate::sql::{Database, Row, SqlError, SqlErrorKind, SqlStore, SqlValue};
 use rusqlite::types::{Value as Sqlite, ValueRef};
 use rusqlite::Connection;
 use serde_json::Value;
@@ -26,8 +26,14 @@ fn to_json(value: ValueRef<'_>) -> Value {
     }
 }
 
+/// rusqlite reports constraint failures by code; a missing table only as SQLite's message.
 fn err(e: rusqlite::Error) -> SqlError {
-    SqlError::new(e.to_string())
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => {
+            SqlError::of(SqlErrorKind::Constraint, e.to_string())
+        }
+        _ => SqlError::classify(e.to_string()),
+    }
 }
 
 fn run_query(conn: &Connection, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, SqlError> {
