@@ -10,12 +10,6 @@ mod incident_object;
 #[cfg(target_arch = "wasm32")]
 mod router;
 
-/// The Durable Object binding of incidents.
-pub const INCIDENT_BINDING: &str = "INCIDENT";
-/// The workflow binding the outbox forwards to.
-pub const INCIDENT_WORKFLOW_BINDING: &str = "INCIDENT_WORKFLOW";
-/// The workflow binding started when a closed incident is finalised.
-pub const ANALYSIS_WORKFLOW_BINDING: &str = "INCIDENT_ANALYSIS_WORKFLOW";
 /// The Worker secret that signs dashboard API requests.
 pub const SIGNING_SECRET: &str = "DASHBOARD_SIGNING_SECRET";
 

@@ -1,14 +1,18 @@
 //! The fetch handler: routes, authentication, and the calls into the Incident Durable Object
-//! and D1. The API is documented in docs/api.md and served as OpenAPI at `/openapi.json`.
+//! (through the typed protocol of `incidentd_core::protocol`) and D1. The API is documented in
+//! docs/api.md and served as OpenAPI at `/openapi.json`.
 
 use crate::http;
-use crate::{INCIDENT_BINDING, INCIDENT_WORKFLOW_BINDING, SIGNING_SECRET};
+use crate::SIGNING_SECRET;
 use incidentd_adapters::dashboard::receiver::requests::{self, parse_body, CreateIncident, Replay};
 use incidentd_adapters::dashboard::receiver::{auth, list, tenant, ApiError, AuthContext};
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
-use incidentd_core::object::StartIncident;
-use incidentd_core::Source;
+use incidentd_core::{
+    Actor, ArchivedIncident, Conflict, DomainError, Idempotency, IncidentCallError, IncidentHandle,
+    Source, StartIncident, Started, INCIDENT_OBJECT_BINDING,
+};
 use incidentd_runtime::cloudflare::CfServices;
+use incidentd_runtime::object::ObjectNamespace;
 use incidentd_runtime::registry;
 use incidentd_runtime::sql::Database;
 use incidentd_runtime::workflow::Services;
@@ -30,34 +34,44 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     }
 }
 
-/// What a handler needs: the environment, the caller, the raw body.
-struct Call<'a> {
-    env: &'a Env,
+/// What a handler needs: the platform services, the caller, the raw body.
+struct Call {
+    services: CfServices,
     auth: AuthContext,
     body: Vec<u8>,
 }
 
-impl Call<'_> {
+impl Call {
     fn database(&self) -> std::result::Result<Rc<dyn Database>, ApiError> {
-        CfServices::new(self.env.clone().into())
+        self.services
             .database(INDEX_DATABASE)
             .map_err(|e| ApiError::internal(e.message))
     }
 
-    /// Sends an internal request to the incident's Durable Object.
-    async fn object(&self, id: &str, method: Method, path: &str, body: Option<String>) -> Handled {
-        let call = http::internal(
-            method,
-            path,
-            &self.auth.client_id,
-            &self.auth.request_id,
-            body,
-        )
-        .map_err(internal)?;
-        stub(self.env, id)?
-            .fetch_with_request(call)
+    fn incidents(&self) -> std::result::Result<Rc<dyn ObjectNamespace>, ApiError> {
+        self.services
+            .objects(INCIDENT_OBJECT_BINDING)
+            .map_err(|e| ApiError::internal(e.message))
+    }
+
+    /// The typed handle to an incident, acting for the caller's tenant. An id that cannot be
+    /// an object id is a 404.
+    fn incident(&self, id: &str) -> std::result::Result<IncidentHandle, ApiError> {
+        if !incidentd_runtime::object::is_object_id(id) {
+            return Err(ApiError::not_found());
+        }
+        let stub = self
+            .incidents()?
+            .get(id)
+            .map_err(|_| ApiError::not_found())?;
+        Ok(IncidentHandle::new(stub, self.auth.client_id.clone()))
+    }
+
+    /// The archived record of a closed incident of the caller's tenant.
+    async fn archived(&self, id: &str) -> std::result::Result<Option<ArchivedIncident>, ApiError> {
+        archive::load(self.database()?.as_ref(), &self.auth.client_id, id)
             .await
-            .map_err(internal)
+            .map_err(|e| ApiError::internal(format!("archive lookup: {e}")))
     }
 }
 
@@ -82,7 +96,7 @@ async fn route(mut req: Request, env: Env) -> Handled {
     }
     let auth = authenticate(&req, &env, &body)?;
     let call = Call {
-        env: &env,
+        services: CfServices::new(env.into()),
         auth,
         body,
     };
@@ -91,13 +105,9 @@ async fn route(mut req: Request, env: Env) -> Handled {
         (Method::Post, ["incidents"]) => create(&call).await,
         (Method::Get, ["incidents", id]) => get(&call, id).await,
         (Method::Get, ["incidents", id, "workflow"]) => workflow_status(&call, id).await,
-        (Method::Get, ["incidents", id, "dead-letters"]) => {
-            call.object(id, Method::Get, "/dead-letters", None).await
-        }
+        (Method::Get, ["incidents", id, "dead-letters"]) => dead_letters(&call, id).await,
         (Method::Post, ["incidents", id, "dead-letters", event_id, "replay"]) => {
-            parse_body::<Replay>(&call.body)?;
-            call.object(id, Method::Post, &format!("/replay/{event_id}"), None)
-                .await
+            replay(&call, id, event_id).await
         }
         (Method::Post, ["incidents", id, "affection", "updates"]) => {
             change(&call, id, "affection/updates").await
@@ -177,44 +187,40 @@ fn authenticate(
     )?)
 }
 
-async fn create(call: &Call<'_>) -> Handled {
+async fn create(call: &Call) -> Handled {
     let request: CreateIncident = parse_body(&call.body)?;
-    let namespace = call
-        .env
-        .durable_object(INCIDENT_BINDING)
-        .map_err(internal)?;
+    let namespace = call.incidents()?;
     // With an idempotency key the object is named by it, so a retried create reaches the
-    // incident the first attempt made.
+    // incident the first attempt made; without, by the request's signature, so an exact
+    // replay reaches the incident it made.
     let key = request.checked_idempotency_key()?.map(str::to_owned);
-    let id = match key.as_deref() {
-        Some(key) => namespace
-            .id_from_name(&format!("{}:{key}", call.auth.client_id))
-            .map_err(internal)?,
-        // Named by the request's signature: an exact replay reaches the incident it made.
-        None => namespace
-            .id_from_name(&format!(
-                "{}:request:{}",
-                call.auth.client_id, call.auth.request_id
-            ))
-            .map_err(internal)?,
+    let name = match key.as_deref() {
+        Some(key) => format!("{}:{key}", call.auth.client_id),
+        None => format!("{}:request:{}", call.auth.client_id, call.auth.request_id),
+    };
+    let id = namespace
+        .id_from_name(&name)
+        .map_err(|e| ApiError::internal(e.message))?;
+    let prompt = request.prompt.trim().to_owned();
+    let reused = || {
+        ApiError::from(DomainError::conflict(
+            Conflict::IdempotencyKeyReused,
+            "this idempotency key already created a different incident",
+        ))
     };
     if key.is_some() {
         // The key's incident may be closed and archived (its object emptied): answer from the
         // archive rather than starting a new incident under the same id.
-        if let Some(view) = archived(call, &id.to_string()).await? {
-            return if view.incident.prompt == request.prompt.trim() {
-                http::json(200, &json!({ "incident": view.incident })).map_err(internal)
+        if let Some(archived) = call.archived(&id).await? {
+            return if archived.view.incident.prompt == prompt {
+                http::json(200, &json!({ "incident": archived.view.incident })).map_err(internal)
             } else {
-                Err(ApiError::new(
-                    409,
-                    "IDEMPOTENCY_KEY_REUSED",
-                    "this idempotency key already created a different incident",
-                ))
+                Err(reused())
             };
         }
     }
     let mut input = StartIncident {
-        id: id.to_string(),
+        id: id.clone(),
         tenant_id: call.auth.client_id.clone(),
         prompt: request.prompt,
         title: request.title,
@@ -229,92 +235,152 @@ async fn create(call: &Call<'_>) -> Handled {
         tenant::tenant_config(call.database()?.as_ref(), &call.auth.client_id).await?;
     input.entry_points = entry_points;
     input.services = services;
-    let body = serde_json::to_string(&input).map_err(|e| ApiError::internal(e.to_string()))?;
-    call.object(&input.id, Method::Post, "/start", Some(body))
-        .await
-}
-
-async fn change(call: &Call<'_>, id: &str, route: &str) -> Handled {
-    let command = requests::command(route, &call.body, &call.auth.user_id)?;
-    let body = serde_json::to_string(&command).map_err(|e| ApiError::internal(e.to_string()))?;
-    let response = call
-        .object(id, Method::Post, "/command", Some(body))
-        .await?;
-    // A closed incident's object deleted its storage once archived: it is closed, not gone.
-    if response.status_code() == 404 && archived(call, id).await?.is_some() {
-        return Err(ApiError::new(
-            409,
-            "INCIDENT_CLOSED",
-            "the incident is closed; it accepts no more changes",
-        ));
+    let stub = namespace
+        .get(&id)
+        .map_err(|e| ApiError::internal(e.message))?;
+    let handle = IncidentHandle::new(stub, call.auth.client_id.clone());
+    match handle.start(input).await? {
+        Started::Created(incident) => {
+            http::json(201, &json!({ "incident": incident })).map_err(internal)
+        }
+        Started::AlreadyExisted(incident)
+            if incident.tenant_id == call.auth.client_id && incident.prompt == prompt =>
+        {
+            http::json(200, &json!({ "incident": incident })).map_err(internal)
+        }
+        Started::AlreadyExisted(_) => Err(reused()),
     }
-    Ok(response)
 }
 
-/// The archived record of a closed incident of the caller's tenant.
-async fn archived(
-    call: &Call<'_>,
-    id: &str,
-) -> std::result::Result<Option<incidentd_core::IncidentView>, ApiError> {
-    archive::load(call.database()?.as_ref(), &call.auth.client_id, id)
-        .await
-        .map_err(|e| ApiError::internal(format!("archive lookup: {e}")))
+async fn change(call: &Call, id: &str, route: &str) -> Handled {
+    let command = requests::command(route, &call.body, &call.auth.user_id)?;
+    let creates = command.creates();
+    let outcome = call
+        .incident(id)?
+        .apply(
+            Actor::user(call.auth.user_id.clone()),
+            command,
+            Idempotency::Signature(call.auth.request_id.clone()),
+        )
+        .await;
+    match outcome {
+        Ok(applied) => {
+            let status = if creates && !applied.duplicate {
+                201
+            } else {
+                200
+            };
+            http::json(status, &applied).map_err(internal)
+        }
+        // A closed incident's object deleted its storage once archived: closed, not gone.
+        Err(IncidentCallError::Domain(DomainError::NotFound))
+            if call.archived(id).await?.is_some() =>
+        {
+            Err(ApiError::from(DomainError::conflict(
+                Conflict::IncidentClosed,
+                "the incident is closed; it accepts no more changes",
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
-async fn list(call: &Call<'_>) -> Handled {
+async fn list(call: &Call) -> Handled {
     let incidents = list::list_incidents(call.database()?.as_ref(), &call.auth.client_id).await?;
     http::json(200, &json!({ "incidents": incidents })).map_err(internal)
 }
 
-/// Resolves an incident id from the path; ids that cannot be Durable Object ids are 404s.
-fn stub(env: &Env, id: &str) -> std::result::Result<worker::Stub, ApiError> {
-    let valid = id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit());
-    if !valid {
-        return Err(ApiError::not_found());
-    }
-    let namespace = env.durable_object(INCIDENT_BINDING).map_err(internal)?;
-    let object_id = namespace
-        .id_from_string(id)
-        .map_err(|_| ApiError::not_found())?;
-    object_id.get_stub().map_err(internal)
-}
-
-async fn get(call: &Call<'_>, id: &str) -> Handled {
-    let response = call.object(id, Method::Get, "/get", None).await?;
-    if response.status_code() != 404 {
-        return Ok(response);
-    }
-    // A closed incident's object deleted its storage after archiving it.
-    match archived(call, id).await? {
-        Some(view) => http::json(
-            200,
-            &json!({ "incident": view.incident, "timeline": view.timeline, "archived": true }),
-        )
-        .map_err(internal),
-        None => Ok(response),
+/// Runs a read on the live object; when the object has been finalised, `archived` answers
+/// from the incident's archive instead (still 404 when there is none).
+async fn live_or_archived<T>(
+    call: &Call,
+    id: &str,
+    live: std::result::Result<T, IncidentCallError>,
+    respond: impl FnOnce(T) -> Handled,
+    archived: impl FnOnce(ArchivedIncident) -> Handled,
+) -> Handled {
+    match live {
+        Ok(value) => respond(value),
+        Err(IncidentCallError::Domain(DomainError::NotFound)) => match call.archived(id).await? {
+            Some(record) => archived(record),
+            None => Err(ApiError::from(DomainError::NotFound)),
+        },
+        Err(e) => Err(e.into()),
     }
 }
 
-async fn workflow_status(call: &Call<'_>, id: &str) -> Handled {
-    // The tenant check comes from the Durable Object.
-    let mut response = call.object(id, Method::Get, "/workflow", None).await?;
-    if response.status_code() != 200 {
-        return Ok(response);
-    }
-    let instance: serde_json::Value = response.json().await.map_err(internal)?;
-    let instance_id = instance["instance_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let client = CfServices::new(call.env.clone().into())
-        .workflow(INCIDENT_WORKFLOW_BINDING)
+async fn get(call: &Call, id: &str) -> Handled {
+    let live = call.incident(id)?.get().await;
+    live_or_archived(
+        call,
+        id,
+        live,
+        |view| http::json(200, &view).map_err(internal),
+        |record| {
+            let view = record.view;
+            http::json(
+                200,
+                &json!({ "incident": view.incident, "timeline": view.timeline, "archived": true }),
+            )
+            .map_err(internal)
+        },
+    )
+    .await
+}
+
+async fn dead_letters(call: &Call, id: &str) -> Handled {
+    let live = call.incident(id)?.dead_letters().await;
+    live_or_archived(
+        call,
+        id,
+        live,
+        |dead| http::json(200, &json!({ "dead_letters": dead })).map_err(internal),
+        // An incident is archived only once nothing is dead-lettered.
+        |_| http::json(200, &json!({ "dead_letters": [], "archived": true })).map_err(internal),
+    )
+    .await
+}
+
+async fn replay(call: &Call, id: &str, event_id: &str) -> Handled {
+    parse_body::<Replay>(&call.body)?;
+    let event_id: i64 = event_id
+        .parse()
+        .map_err(|_| ApiError::from(DomainError::NotFound))?;
+    call.incident(id)?.replay(event_id).await?;
+    http::json(200, &json!({ "replayed": event_id })).map_err(internal)
+}
+
+async fn workflow_status(call: &Call, id: &str) -> Handled {
+    // The tenant check comes from the Durable Object (or the archive's tenant column).
+    let live = call.incident(id)?.workflow_instance().await;
+    let (instance_id, archived) = match live {
+        Ok(instance_id) => (instance_id, false),
+        Err(IncidentCallError::Domain(DomainError::NotFound)) => match call.archived(id).await? {
+            Some(record) => (
+                record
+                    .workflow_instance
+                    .unwrap_or_else(|| incidentd_core::workflow_instance_id(id)),
+                true,
+            ),
+            None => return Err(ApiError::from(DomainError::NotFound)),
+        },
+        Err(e) => return Err(e.into()),
+    };
+    let binding = registry::workflow(incidentd_workflows::incident::CLASS)
+        .map(|w| w.binding)
+        .unwrap_or_default();
+    let client = call
+        .services
+        .workflow(binding)
         .map_err(|e| ApiError::internal(e.message))?;
     match client.status(&instance_id).await {
-        Ok(status) => http::json(
-            200,
-            &json!({ "instance_id": instance_id, "status": status }),
-        )
-        .map_err(internal),
+        Ok(status) => {
+            let mut body = json!({ "instance_id": instance_id, "status": status });
+            if archived {
+                body["archived"] = json!(true);
+            }
+            http::json(200, &body).map_err(internal)
+        }
         Err(e) => Err(ApiError::new(
             404,
             "NOT_FOUND",

@@ -3,7 +3,7 @@
 //! A benchmark: it prints figures. `cargo run --release -p incidentd-core --example bench-commit`
 
 use incidentd_core::model::Source;
-use incidentd_core::object::{Command, IncidentObject, StartIncident};
+use incidentd_core::{Command, IncidentObject, StartIncident};
 use incidentd_runtime::native::SqliteStore;
 use std::time::Instant;
 

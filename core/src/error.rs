@@ -1,28 +1,65 @@
-//! Domain errors with stable codes; the API maps them to HTTP statuses.
+//! Domain errors with stable codes. They cross the protocol to the Incident object as data
+//! (so they serialise), and the API maps them to HTTP statuses.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Why the incident's current state refuses a valid request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Conflict {
+    /// The status cannot move there from the current one.
+    InvalidTransition,
+    /// The incident is resolved or declined.
+    IncidentClosed,
+    /// The status-page incident exists already.
+    AffectionExists,
+    /// An update to a status-page incident that does not exist.
+    NoAffection,
+    /// The status-page status only moves forward.
+    StatusCanOnlyMoveForward,
+    /// This exact signed request was applied already.
+    RequestReplayed,
+    /// An idempotency key that made another incident.
+    IdempotencyKeyReused,
+}
+
+impl Conflict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Conflict::InvalidTransition => "INVALID_TRANSITION",
+            Conflict::IncidentClosed => "INCIDENT_CLOSED",
+            Conflict::AffectionExists => "AFFECTION_EXISTS",
+            Conflict::NoAffection => "NO_AFFECTION",
+            Conflict::StatusCanOnlyMoveForward => "STATUS_CAN_ONLY_MOVE_FORWARD",
+            Conflict::RequestReplayed => "REQUEST_REPLAYED",
+            Conflict::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum DomainError {
-    /// No incident lives at this id.
+    /// No incident lives at this id (or it belongs to another tenant).
     NotFound,
     /// Input that can never be valid; `field` names what is wrong.
-    Invalid { field: &'static str, reason: String },
-    /// Valid input that the incident's current state refuses (`INVALID_TRANSITION`, ...).
-    Conflict { code: &'static str, reason: String },
+    Invalid { field: String, reason: String },
+    /// Valid input that the incident's current state refuses.
+    Conflict { code: Conflict, reason: String },
     /// Storage failed; the change was not committed.
     Storage(String),
 }
 
 impl DomainError {
-    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+    pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
         DomainError::Invalid {
-            field,
+            field: field.to_owned(),
             reason: reason.into(),
         }
     }
 
-    pub fn conflict(code: &'static str, reason: impl Into<String>) -> Self {
+    pub fn conflict(code: Conflict, reason: impl Into<String>) -> Self {
         DomainError::Conflict {
             code,
             reason: reason.into(),
@@ -34,7 +71,7 @@ impl DomainError {
         match self {
             DomainError::NotFound => "NOT_FOUND",
             DomainError::Invalid { .. } => "INVALID_INPUT",
-            DomainError::Conflict { code, .. } => code,
+            DomainError::Conflict { code, .. } => code.as_str(),
             DomainError::Storage(_) => "STORAGE_ERROR",
         }
     }

@@ -1,14 +1,21 @@
-//! How incident events reach `IncidentWorkflow`. The first event creates the incident's
-//! instance (its id derived from the incident id, so a duplicate create is harmless); later
-//! events are sent to it. An instance waits at most [`WAIT_TIMEOUT_MS`] for its next event and
-//! then ends quietly, and a long incident would pile up steps in one instance, so the forwarder
-//! starts a new generation (`incident-<id>-g<n>`, created with the event) when the current one
-//! may have stopped waiting or has carried [`EVENTS_PER_INSTANCE`] events. No event is sent to
-//! an instance that might no longer listen.
+//! How incident events reach `IncidentWorkflow`, one generation of instances at a time.
+//!
+//! The first forwarded event creates the incident's instance (its id derived from the incident
+//! id, so a duplicate create is harmless); later events are sent to it. A new generation
+//! (`incident-<id>-g<n>`, created with the event) takes over when the current one
+//! - may have stopped waiting: it waits at most [`WAIT_TIMEOUT_MS`] for its next event;
+//! - has carried [`EVENTS_PER_INSTANCE`] events (step limits, replay cost); or
+//! - was told it is done: the forwarder marks a message `last` when the incident is closed
+//!   and nothing else waits in the queue, and the instance ends after handling it. A dead
+//!   letter replayed after that goes to a fresh generation, so it is handled, not dropped.
+//!
+//! No event is ever sent to an instance that might no longer listen. Order and
+//! at-least-once rules are the outbox's (see `incidentd_runtime::outbox`); the workflow
+//! deduplicates by event id within an instance.
 
-use crate::model::{event_type, IncidentMessage, IncidentState};
+use crate::model::{IncidentMessage, IncidentState};
 use crate::WORKFLOW_EVENT_TYPE;
-use incidentd_runtime::outbox::{ForwardError, Forwarder, OutboxRow};
+use incidentd_runtime::outbox::{ForwardError, Forwarder, OutboxRow, QueuePosition};
 use incidentd_runtime::sql::{SqlError, SqlStore};
 use incidentd_runtime::workflow::WorkflowClient;
 
@@ -21,16 +28,13 @@ pub const ROLL_AFTER_IDLE_MS: i64 = WAIT_TIMEOUT_MS - 3_600_000;
 /// and replays an instance's history when it resumes.
 pub const EVENTS_PER_INSTANCE: i64 = 100;
 
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS workflow_instance (
+pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS workflow_generation (
     singleton       INTEGER PRIMARY KEY CHECK (singleton = 1),
     generation      INTEGER NOT NULL,
     events          INTEGER NOT NULL,
-    last_forward_at INTEGER NOT NULL
+    last_forward_at INTEGER NOT NULL,
+    closed          INTEGER NOT NULL DEFAULT 0
 )";
-
-pub(crate) fn migrate<S: SqlStore>(store: &S) -> Result<(), SqlError> {
-    store.execute(SCHEMA, &[])
-}
 
 /// The `IncidentWorkflow` instance id of an incident's generation.
 pub fn instance_id(incident_id: &str, generation: i64) -> String {
@@ -41,55 +45,32 @@ pub fn instance_id(incident_id: &str, generation: i64) -> String {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct Generation {
-    generation: i64,
-    events: i64,
-    last_forward_at: i64,
+/// The generation events currently go to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct Generation {
+    pub generation: i64,
+    pub events: i64,
+    pub last_forward_at: i64,
+    /// Its last message said `last`: the instance has ended or is ending.
+    #[serde(deserialize_with = "int_bool")]
+    pub closed: bool,
 }
 
-pub struct IncidentForwarder<'a, S: SqlStore> {
-    workflows: &'a dyn WorkflowClient,
-    store: &'a S,
-    incident_id: String,
-    now_ms: i64,
+fn int_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let value: i64 = serde::Deserialize::deserialize(d)?;
+    Ok(value != 0)
 }
 
-impl<'a, S: SqlStore> IncidentForwarder<'a, S> {
-    pub fn new(
-        workflows: &'a dyn WorkflowClient,
-        store: &'a S,
-        incident_id: &str,
-        now_ms: i64,
-    ) -> Self {
-        Self {
-            workflows,
-            store,
-            incident_id: incident_id.to_owned(),
-            now_ms,
-        }
-    }
-
-    fn current(&self) -> Result<Option<Generation>, SqlError> {
-        current_generation(self.store)
-    }
-
-    fn record(&self, generation: i64, events: i64) -> Result<(), SqlError> {
-        self.store.execute(
-            "INSERT INTO workflow_instance (singleton, generation, events, last_forward_at) VALUES (1, ?, ?, ?) \
-             ON CONFLICT(singleton) DO UPDATE SET generation = excluded.generation, events = excluded.events, \
-             last_forward_at = excluded.last_forward_at",
-            &[generation.into(), events.into(), self.now_ms.into()],
-        )
-    }
-}
-
-fn current_generation<S: SqlStore>(store: &S) -> Result<Option<Generation>, SqlError> {
-    let rows = store.query_as::<Generation>(
-        "SELECT generation, events, last_forward_at FROM workflow_instance WHERE singleton = 1",
+/// The current generation; `None` before the first forward.
+pub fn current_generation<S: SqlStore>(store: &S) -> Result<Option<Generation>, SqlError> {
+    match store.query_as::<Generation>(
+        "SELECT generation, events, last_forward_at, closed FROM workflow_generation WHERE singleton = 1",
         &[],
-    )?;
-    Ok(rows.into_iter().next())
+    ) {
+        Ok(rows) => Ok(rows.into_iter().next()),
+        Err(e) if e.is_missing_table() => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The instance the incident's events currently go to, for the API.
@@ -99,60 +80,117 @@ pub fn current_instance<S: SqlStore>(store: &S, incident_id: &str) -> Result<Str
 }
 
 /// Builds the forwarded message from the row's own snapshot (state as of the event).
-pub fn message_for(row: &OutboxRow) -> Result<IncidentMessage, String> {
+pub fn message_for(row: &OutboxRow, last: bool) -> Result<IncidentMessage, String> {
     let snapshot = row
         .snapshot
         .clone()
         .ok_or_else(|| format!("event {} has no snapshot", row.event_id))?;
     let incident: IncidentState = serde_json::from_value(snapshot)
         .map_err(|e| format!("event {} snapshot: {e}", row.event_id))?;
+    let (data, actor) = crate::view::split_actor(row.data.clone());
     Ok(IncidentMessage {
         incident_id: incident.id.clone(),
         event_id: row.event_id,
         event_type: row.event_type.clone(),
-        data: row.data.clone(),
+        data,
         at: row.created_at,
         incident,
+        actor,
+        last,
     })
+}
+
+/// Where one event goes.
+#[derive(Debug, PartialEq, Eq)]
+enum Route {
+    /// Create this generation with the event as its input.
+    Create(i64),
+    /// Send the event to the open generation.
+    Send(i64),
+}
+
+pub struct IncidentForwarder<'a, S: SqlStore> {
+    workflows: &'a dyn WorkflowClient,
+    store: &'a S,
+    incident_id: String,
+    /// The incident is closed now (not as of the event): nothing new will be appended.
+    closed_now: bool,
+    now_ms: i64,
+}
+
+impl<'a, S: SqlStore> IncidentForwarder<'a, S> {
+    pub fn new(
+        workflows: &'a dyn WorkflowClient,
+        store: &'a S,
+        incident: &IncidentState,
+        now_ms: i64,
+    ) -> Self {
+        Self {
+            workflows,
+            store,
+            incident_id: incident.id.clone(),
+            closed_now: incident.status.is_terminal(),
+            now_ms,
+        }
+    }
+
+    fn route(&self, current: Option<Generation>) -> Route {
+        match current {
+            None => Route::Create(1),
+            Some(g) => {
+                let idle = self.now_ms - g.last_forward_at >= ROLL_AFTER_IDLE_MS;
+                let full = g.events >= EVENTS_PER_INSTANCE;
+                if g.closed || idle || full {
+                    Route::Create(g.generation + 1)
+                } else {
+                    Route::Send(g.generation)
+                }
+            }
+        }
+    }
+
+    fn record(&self, generation: i64, events: i64, closed: bool) -> Result<(), SqlError> {
+        self.store.execute(
+            "INSERT INTO workflow_generation (singleton, generation, events, last_forward_at, closed) \
+             VALUES (1, ?, ?, ?, ?) ON CONFLICT(singleton) DO UPDATE SET generation = excluded.generation, \
+             events = excluded.events, last_forward_at = excluded.last_forward_at, closed = excluded.closed",
+            &[
+                generation.into(),
+                events.into(),
+                self.now_ms.into(),
+                i64::from(closed).into(),
+            ],
+        )
+    }
 }
 
 #[async_trait::async_trait(?Send)]
 impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
-    async fn forward(&self, row: &OutboxRow) -> Result<(), ForwardError> {
+    async fn forward(&self, row: &OutboxRow, position: QueuePosition) -> Result<(), ForwardError> {
         let fail = |e: String| ForwardError(e);
-        let message = message_for(row).map_err(fail)?;
+        let last = self.closed_now && !position.more_pending;
+        let message = message_for(row, last).map_err(fail)?;
         let payload = serde_json::to_value(&message).map_err(|e| fail(e.to_string()))?;
-        let current = self.current().map_err(|e| fail(e.message))?;
-        let (generation, events) = match &current {
-            None => (1, 0),
-            Some(g) => (g.generation, g.events),
-        };
-        let idle = current
-            .as_ref()
-            .is_some_and(|g| self.now_ms - g.last_forward_at >= ROLL_AFTER_IDLE_MS);
-        let full = events >= EVENTS_PER_INSTANCE;
-        if row.event_type == event_type::INCIDENT_CREATED || current.is_none() {
-            self.workflows
-                .create(&instance_id(&self.incident_id, 1), &payload)
-                .await
-                .map_err(|e| fail(e.message))?;
-            self.record(1, 1).map_err(|e| fail(e.message))?;
-        } else if idle || full {
-            let next = generation + 1;
-            self.workflows
-                .create(&instance_id(&self.incident_id, next), &payload)
-                .await
-                .map_err(|e| fail(e.message))?;
-            self.record(next, 1).map_err(|e| fail(e.message))?;
-        } else {
-            let id = instance_id(&self.incident_id, generation);
-            self.workflows
-                .send_event(&id, WORKFLOW_EVENT_TYPE, &payload)
-                .await
-                .map_err(|e| fail(e.message))?;
-            self.record(generation, events + 1)
-                .map_err(|e| fail(e.message))?;
+        let current = current_generation(self.store).map_err(|e| fail(e.message))?;
+        match self.route(current) {
+            Route::Create(generation) => {
+                // "Already exists" is success: an earlier attempt created it with this event.
+                self.workflows
+                    .create(&instance_id(&self.incident_id, generation), &payload)
+                    .await
+                    .map_err(|e| fail(e.message))?;
+                self.record(generation, 1, last)
+            }
+            Route::Send(generation) => {
+                let id = instance_id(&self.incident_id, generation);
+                self.workflows
+                    .send_event(&id, WORKFLOW_EVENT_TYPE, &payload)
+                    .await
+                    .map_err(|e| fail(e.message))?;
+                let events = current.map_or(0, |g| g.events) + 1;
+                self.record(generation, events, last)
+            }
         }
-        Ok(())
+        .map_err(|e| fail(e.message))
     }
 }

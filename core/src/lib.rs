@@ -1,24 +1,39 @@
-//! The incident domain, free of any platform type: the state and its events, the commands that
-//! change it, and the Incident Durable Object's logic written against the runtime's storage
-//! port, so all of it runs under `cargo test`.
+//! The incident domain, free of any platform type, so all of it runs under `cargo test`:
+//!
+//! - [`model`]: the state and its parts; [`effects`]: event payloads and the sender trait;
+//! - [`decide`]: what a command means for a state (pure);
+//! - [`object`]: the Incident Durable Object's storage shell over the runtime's SQL port,
+//!   with its alarm (forwarding through [`forward`], finalisation);
+//! - [`protocol`]: the one typed protocol to that object, for the router and workflow steps;
+//! - [`view`]: what readers see.
 
+pub mod decide;
 pub mod effects;
 pub mod error;
 pub mod forward;
 pub mod model;
 pub mod object;
+pub mod protocol;
 #[doc(hidden)]
 pub mod testing;
+pub mod view;
 
+pub use decide::{Command, StartIncident};
 pub use effects::{
     AffectionUpdated, AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender,
     MessageAdded, SeverityUpdated, StatusUpdated, INCIDENT_WORKFLOW,
 };
-pub use error::DomainError;
-pub use model::{IncidentMessage, IncidentState, Severity, Source, Status};
-pub use object::{
-    Applied, Archive, Command, IncidentObject, IncidentView, StartIncident, TimelineEntry,
+pub use error::{Conflict, DomainError};
+pub use model::{
+    event_type, Actor, ActorKind, AffectedService, Affection, AffectionStatus, EntryPoint, Impact,
+    IncidentMessage, IncidentState, Service, Severity, Source, Status,
 };
+pub use object::{Archive, Idempotency, IncidentObject, Origin, Started};
+pub use protocol::{
+    IncidentCallError, IncidentHandle, IncidentReply, IncidentRequest, IncidentServices,
+    INCIDENT_OBJECT_BINDING,
+};
+pub use view::{Applied, ArchivedIncident, IncidentView, TimelineEntry};
 
 /// The event type the outbox forwards with `sendEvent` after the first event.
 pub const WORKFLOW_EVENT_TYPE: &str = "incident-event";

@@ -85,6 +85,63 @@ pub enum Source {
     Slack,
 }
 
+/// Who made a change; recorded on its event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", try_from = "String")]
+pub enum ActorKind {
+    /// A person through the dashboard API (`id` is their user id).
+    User,
+    /// A person through Slack (`id` is their Slack user id).
+    Slack,
+    /// The incident agent (AI workflows).
+    Agent,
+    /// AI triage at declaration.
+    Triage,
+    /// incidentd itself (an adapter's bookkeeping).
+    System,
+}
+
+/// Who made a change, as the timeline shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Actor {
+    pub kind: ActorKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+impl Actor {
+    pub fn user(id: impl Into<String>) -> Self {
+        Self::with_id(ActorKind::User, id)
+    }
+
+    pub fn slack(id: impl Into<String>) -> Self {
+        Self::with_id(ActorKind::Slack, id)
+    }
+
+    pub fn agent() -> Self {
+        Self::of(ActorKind::Agent)
+    }
+
+    pub fn triage() -> Self {
+        Self::of(ActorKind::Triage)
+    }
+
+    pub fn system() -> Self {
+        Self::of(ActorKind::System)
+    }
+
+    pub fn of(kind: ActorKind) -> Self {
+        Self { kind, id: None }
+    }
+
+    pub fn with_id(kind: ActorKind, id: impl Into<String>) -> Self {
+        Self {
+            kind,
+            id: Some(id.into()),
+        }
+    }
+}
+
 /// A service of the tenant's catalog, as the status page knows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Service {
@@ -183,17 +240,18 @@ pub struct IncidentMessage {
     pub data: Value,
     pub at: i64,
     pub incident: IncidentState,
-}
-
-impl IncidentMessage {
-    /// After this event the workflow has nothing more to wait for.
-    pub fn is_terminal(&self) -> bool {
-        self.incident.status.is_terminal()
-    }
+    /// Who made the change, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<Actor>,
+    /// The forwarder sends nothing more to this workflow instance: the incident is closed and
+    /// no other event waits. (A dead letter replayed later goes to a new instance.)
+    #[serde(default)]
+    pub last: bool,
 }
 
 word_enum!(Status { Open = "open", Mitigating = "mitigating", Resolved = "resolved", Declined = "declined" });
 word_enum!(Severity { Low = "low", Medium = "medium", High = "high" });
+word_enum!(ActorKind { User = "user", Slack = "slack", Agent = "agent", Triage = "triage", System = "system" });
 word_enum!(Source { Dashboard = "dashboard", Slack = "slack" });
 word_enum!(AffectionStatus { Investigating = "investigating", Mitigating = "mitigating", Resolved = "resolved" });
 word_enum!(Impact { Partial = "partial", Major = "major" });

@@ -48,5 +48,88 @@ pub fn message(incident_id: &str, event_id: i64, status: Status, title: &str) ->
         data: serde_json::to_value(data).expect("serialises"),
         at: 1_000 * event_id,
         incident,
+        actor: None,
+        // As the forwarder would mark the closing event with nothing queued behind it.
+        last: status.is_terminal(),
+    }
+}
+
+/// Incident objects in process, behind the runtime's object ports, so workflow steps reach
+/// them through the same protocol and serialisation as on Cloudflare.
+#[cfg(feature = "native")]
+pub mod objects {
+    use crate::object::IncidentObject;
+    use incidentd_runtime::native::SqliteStore;
+    use incidentd_runtime::object::{is_object_id, ObjectCallError, ObjectNamespace, ObjectStub};
+    use std::cell::{Cell, RefCell};
+    use std::collections::BTreeMap;
+    use std::hash::{Hash, Hasher};
+    use std::rc::Rc;
+
+    /// The virtual clock the objects read (unix ms).
+    pub type Clock = Rc<Cell<i64>>;
+
+    pub struct LocalObject {
+        pub object: IncidentObject<SqliteStore>,
+        clock: Clock,
+    }
+
+    #[async_trait::async_trait(?Send)]
+    impl ObjectStub for LocalObject {
+        async fn call(&self, request: String) -> Result<String, ObjectCallError> {
+            Ok(self.object.handle_encoded(&request, self.clock.get()))
+        }
+    }
+
+    /// An `INCIDENT` namespace in process.
+    #[derive(Default)]
+    pub struct LocalIncidents {
+        objects: RefCell<BTreeMap<String, Rc<LocalObject>>>,
+        clock: Clock,
+    }
+
+    impl LocalIncidents {
+        pub fn new(clock: Clock) -> Self {
+            Self {
+                objects: RefCell::default(),
+                clock,
+            }
+        }
+
+        /// The object with this id, created (empty) on first use, as the platform does.
+        pub fn object(&self, id: &str) -> Rc<LocalObject> {
+            self.objects
+                .borrow_mut()
+                .entry(id.to_owned())
+                .or_insert_with(|| {
+                    Rc::new(LocalObject {
+                        object: IncidentObject::open(SqliteStore::in_memory()),
+                        clock: self.clock.clone(),
+                    })
+                })
+                .clone()
+        }
+    }
+
+    impl ObjectNamespace for LocalIncidents {
+        fn id_from_name(&self, name: &str) -> Result<String, ObjectCallError> {
+            // Deterministic, 64 hex digits: four seeded hashes of the name.
+            let mut id = String::with_capacity(64);
+            for seed in 0u8..4 {
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                (seed, name).hash(&mut hasher);
+                id.push_str(&format!("{:016x}", hasher.finish()));
+            }
+            Ok(id)
+        }
+
+        fn get(&self, id: &str) -> Result<Rc<dyn ObjectStub>, ObjectCallError> {
+            if !is_object_id(id) {
+                return Err(ObjectCallError::not_found(format!(
+                    "not an object id: {id}"
+                )));
+            }
+            Ok(self.object(id) as Rc<dyn ObjectStub>)
+        }
     }
 }

@@ -7,8 +7,9 @@ use incidentd_core::forward::{instance_id, EVENTS_PER_INSTANCE, ROLL_AFTER_IDLE_
 use incidentd_core::model::{
     AffectedService, AffectionStatus, EntryPoint, Impact, Service, Severity, Source, Status,
 };
-use incidentd_core::object::{Applied, Archive, Command, IncidentObject, StartIncident, Started};
-use incidentd_core::{DomainError, IncidentMessage, IncidentView};
+use incidentd_core::object::{Archive, Idempotency, IncidentObject, Origin, Started};
+use incidentd_core::{Actor, Applied, ArchivedIncident, Command, StartIncident};
+use incidentd_core::{DomainError, IncidentMessage};
 use incidentd_runtime::native::SqliteStore;
 use incidentd_runtime::outbox::OutboxPolicy;
 use incidentd_runtime::sql::SqlStore;
@@ -95,17 +96,17 @@ impl WorkflowClient for FakeEngine {
 /// An archive that records what it got, and can refuse.
 #[derive(Default)]
 struct FakeArchive {
-    stored: RefCell<Vec<IncidentView>>,
+    stored: RefCell<Vec<ArchivedIncident>>,
     refuse: RefCell<bool>,
 }
 
 #[async_trait::async_trait(?Send)]
 impl Archive for FakeArchive {
-    async fn archive(&self, view: &IncidentView) -> Result<(), String> {
+    async fn archive(&self, record: &ArchivedIncident) -> Result<(), String> {
         if *self.refuse.borrow() {
             return Err("D1 unavailable".into());
         }
-        self.stored.borrow_mut().push(view.clone());
+        self.stored.borrow_mut().push(record.clone());
         Ok(())
     }
 }
@@ -279,15 +280,12 @@ fn invalid_start_input_is_rejected_and_nothing_is_written() {
     };
     assert!(matches!(
         world.object.start(long_title, 1),
-        Err(DomainError::Invalid { field: "title", .. })
+        Err(DomainError::Invalid { ref field, .. }) if field == "title"
     ));
     let long_prompt = start_input(&"p".repeat(4_001));
     assert!(matches!(
         world.object.start(long_prompt, 1),
-        Err(DomainError::Invalid {
-            field: "prompt",
-            ..
-        })
+        Err(DomainError::Invalid { ref field, .. }) if field == "prompt"
     ));
     assert_eq!(world.object.get(TENANT), Err(DomainError::NotFound));
     assert_eq!(world.object.store().alarm(), None);
@@ -571,20 +569,28 @@ fn affection_rules() {
 }
 
 #[test]
-fn metadata_merges_without_an_event() {
+fn metadata_merges_without_an_event_also_after_the_close() {
     let world = World::started();
     let merge = |k: &str, v: &str| {
         world
-            .apply(Command::MergeMetadata {
-                entries: BTreeMap::from([(k.to_owned(), v.to_owned())]),
-            })
+            .object
+            .merge_metadata(TENANT, BTreeMap::from([(k.to_owned(), v.to_owned())]))
             .unwrap()
     };
     merge("slack_channel", "C1");
     let merged = merge("slack_ts", "1.2");
-    assert_eq!(merged.event_id, None);
-    assert_eq!(merged.incident.metadata.len(), 2);
+    assert_eq!(merged.metadata.len(), 2);
     assert_eq!(world.timeline_len(), 1);
+    world.apply(status(Status::Resolved)).unwrap();
+    // A sender that ran late still records what it made.
+    assert_eq!(merge("slack_archived", "yes").metadata.len(), 3);
+    assert_eq!(
+        world
+            .object
+            .merge_metadata("other-tenant", BTreeMap::new())
+            .unwrap_err(),
+        DomainError::NotFound
+    );
 }
 
 #[test]
@@ -634,14 +640,16 @@ fn a_forwarding_failure_leaves_the_event_unpublished_and_it_is_retried() {
 fn a_duplicate_create_after_a_lost_acknowledgement_is_harmless() {
     let world = World::started();
     world.alarm(1_000);
-    world
-        .object
-        .store()
+    // The isolate died after the engine created the instance and before anything was
+    // recorded: neither the row's publication nor the generation.
+    let store = world.object.store();
+    store
         .execute(
             "UPDATE outbox SET published_at = NULL, next_attempt_at = 1000",
             &[],
         )
         .unwrap();
+    store.execute("DELETE FROM workflow_generation", &[]).unwrap();
     let again = world.alarm(2_000);
     assert_eq!(
         again.pass.forwarded,
@@ -762,11 +770,20 @@ fn a_closed_incident_is_archived_then_analysed_then_deleted_once_fully_delivered
     assert!(report.finalized, "{report:?}");
     let stored = world.archive.stored.borrow();
     assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].incident.status, Status::Resolved);
-    assert_eq!(stored[0].timeline.len(), 2);
+    assert_eq!(stored[0].view.incident.status, Status::Resolved);
+    assert_eq!(stored[0].view.timeline.len(), 2);
     assert!(
-        stored[0].timeline.iter().all(|e| e.published_at.is_some()),
+        stored[0]
+            .view
+            .timeline
+            .iter()
+            .all(|e| e.published_at.is_some()),
         "archived after delivery"
+    );
+    assert_eq!(
+        stored[0].workflow_instance.as_deref(),
+        Some(format!("incident-{ID}").as_str()),
+        "the archive remembers the last workflow instance"
     );
     assert!(world
         .analysis
@@ -831,13 +848,21 @@ fn dead_letters_keep_a_closed_incident_alive() {
     assert!(world.archive.stored.borrow().is_empty());
 }
 
+/// A signed API request by user `u`.
+fn signed(request_id: &str) -> Origin {
+    Origin {
+        tenant: TENANT.into(),
+        actor: Actor::user("u"),
+        idempotency: Idempotency::Signature(request_id.into()),
+    }
+}
+
 #[test]
 fn an_exact_replay_of_an_applied_request_is_refused_and_forgotten_after_the_window() {
     let world = World::started();
     let request = |id: &str, now: i64| {
-        world.object.apply_request(
-            TENANT,
-            id,
+        world.object.apply_as(
+            &signed(id),
             Command::SetSeverity {
                 severity: Severity::High,
             },
@@ -849,11 +874,7 @@ fn an_exact_replay_of_an_applied_request_is_refused_and_forgotten_after_the_wind
     // A new signature of the same change is a new request (here: nothing left to change).
     assert_eq!(request("sig-2", 30).unwrap().event_id, None);
     // A refused request is not remembered: its replay gets the same answer.
-    let closing = |id: &str| {
-        world
-            .object
-            .apply_request(TENANT, id, status(Status::Open), 40)
-    };
+    let closing = |id: &str| world.object.apply_as(&signed(id), status(Status::Open), 40);
     assert_eq!(closing("sig-3").unwrap_err().code(), "INVALID_TRANSITION");
     assert_eq!(closing("sig-3").unwrap_err().code(), "INVALID_TRANSITION");
     // The alarm forgets ids older than the window.
@@ -882,7 +903,7 @@ fn the_agent_context_holds_everything_and_survives_the_close() {
         })
         .unwrap();
     world.apply(status(Status::Resolved)).unwrap();
-    let context = world.object.agent_context().unwrap();
+    let context = world.object.agent_context(TENANT).unwrap();
     assert_eq!(context.incident.status, Status::Resolved);
     assert_eq!(context.incident.services.len(), 2);
     let types: Vec<&str> = context
@@ -895,7 +916,7 @@ fn the_agent_context_holds_everything_and_survives_the_close() {
         ["INCIDENT_CREATED", "MESSAGE_ADDED", "STATUS_UPDATE"]
     );
     assert_eq!(
-        World::new().object.agent_context(),
+        World::new().object.agent_context(TENANT),
         Err(DomainError::NotFound)
     );
 }

@@ -15,6 +15,7 @@ pub mod fanout;
 pub mod http;
 pub mod log;
 pub mod manifest;
+pub mod object;
 pub mod outbox;
 pub mod registry;
 pub mod retry;

@@ -1,14 +1,26 @@
 //! The transactional outbox of a Durable Object.
 //!
 //! A state change is accepted iff the state, its outbox row and the alarm commit in one storage
-//! transaction ([`Outbox::append`] inside [`SqlStore::transaction`]). The alarm then calls
-//! [`Outbox::forward_due`], which hands rows to a [`Forwarder`] strictly in order, marks them
-//! published, counts failed attempts with backoff, dead-letters a row after the attempt limit
-//! (kept and replayable, never dropped) and re-arms the alarm itself while work remains, so
-//! correctness never depends on the platform's own alarm retries.
+//! transaction ([`Outbox::append_with`] inside [`SqlStore::transaction`]). The alarm then calls
+//! [`Outbox::forward_due`], which hands rows to a [`Forwarder`], marks them published, counts
+//! failed attempts with backoff, and re-arms the alarm itself while work remains, so
+//! correctness never depends on the platform's own alarm retries. The outbox owns its table:
+//! nobody else writes `outbox` SQL.
 //!
-//! Forwarding is at least once: a crash between the forward and the `published_at` write
-//! forwards the row again, so receivers deduplicate by event id.
+//! # Delivery rule
+//!
+//! - **Order.** Rows are forwarded in event-id order. A row that fails holds the rows behind
+//!   it (head of line) while it is retried with backoff.
+//! - **Dead letters.** After [`OutboxPolicy::max_attempts`] failures a row is dead-lettered:
+//!   kept, visible, replayable, never dropped. The queue then moves on, so one poisoned event
+//!   delays later events by its retry schedule but never stops them.
+//! - **Replay.** [`Outbox::replay`] puts a dead letter back in the queue with fresh attempts.
+//!   It keeps its id, which is behind rows already forwarded, so it reaches the receiver
+//!   *after* later events. The [`QueuePosition`] handed to the forwarder says whether more
+//!   rows wait behind a row, so a receiver can tell the last one.
+//! - **At least once.** A crash between the forward and the `published_at` write forwards the
+//!   row again. Receivers therefore deduplicate by event id and must not assume ids arrive in
+//!   increasing order.
 
 use crate::duration::Duration;
 use crate::retry::{Backoff, RetryPolicy};
@@ -74,11 +86,10 @@ impl OutboxPolicy {
     }
 }
 
-/// An event to append: its type, its data, and the aggregate's state as of this event.
+/// An event to append: its type and its data.
 pub struct NewEvent<'a> {
     pub event_type: &'a str,
     pub data: &'a Value,
-    pub snapshot: Option<&'a Value>,
 }
 
 /// One outbox row, i.e. one timeline entry.
@@ -134,10 +145,18 @@ impl RawRow {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ForwardError(pub String);
 
+/// Where a row stands when it is forwarded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueuePosition {
+    /// Other rows wait to be forwarded after this one (dead letters do not count: they wait
+    /// for a replay).
+    pub more_pending: bool,
+}
+
 /// Delivers one row downstream (to a Workflow instance, on Cloudflare).
 #[async_trait::async_trait(?Send)]
 pub trait Forwarder {
-    async fn forward(&self, row: &OutboxRow) -> Result<(), ForwardError>;
+    async fn forward(&self, row: &OutboxRow, position: QueuePosition) -> Result<(), ForwardError>;
 }
 
 /// What one alarm pass did.
@@ -172,13 +191,33 @@ impl<'s, S: SqlStore> Outbox<'s, S> {
     }
 
     /// Appends an event and arms the alarm. Call it inside [`SqlStore::transaction`], together
-    /// with the state write it belongs to. Returns the event id.
-    pub fn append(&self, event: NewEvent<'_>, now_ms: i64) -> Result<i64, SqlError> {
-        let snapshot = event.snapshot.map(Value::to_string);
-        let rows = self.store.query(
-            "INSERT INTO outbox (event_type, data, snapshot, created_at, next_attempt_at) \
-             VALUES (?, ?, ?, ?, ?) RETURNING event_id",
+    /// with the state write it belongs to. `snapshot` receives the new event's id and returns
+    /// the aggregate's state as of the event (JSON text) or `None`; it runs before the row is
+    /// written, so its own writes (the state) commit with it and the row is written once.
+    /// Returns the event id.
+    pub fn append_with(
+        &self,
+        event: NewEvent<'_>,
+        now_ms: i64,
+        snapshot: impl FnOnce(i64) -> Result<Option<String>, SqlError>,
+    ) -> Result<i64, SqlError> {
+        // Ids are dense and only grow: rows are never deleted one by one.
+        let event_id = self
+            .store
+            .query(
+                "SELECT COALESCE(MAX(event_id), 0) + 1 AS next FROM outbox",
+                &[],
+            )?
+            .first()
+            .and_then(|r| r.get("next"))
+            .and_then(Value::as_i64)
+            .ok_or_else(|| SqlError::new("outbox: no next event id"))?;
+        let snapshot = snapshot(event_id)?;
+        self.store.execute(
+            "INSERT INTO outbox (event_id, event_type, data, snapshot, created_at, next_attempt_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
             &[
+                event_id.into(),
                 event.event_type.into(),
                 event.data.to_string().into(),
                 snapshot.into(),
@@ -186,13 +225,13 @@ impl<'s, S: SqlStore> Outbox<'s, S> {
                 now_ms.into(),
             ],
         )?;
-        let event_id = rows
-            .first()
-            .and_then(|r| r.get("event_id"))
-            .and_then(Value::as_i64)
-            .ok_or_else(|| SqlError::new("insert returned no event id"))?;
         self.store.set_alarm(now_ms)?;
         Ok(event_id)
+    }
+
+    /// [`append_with`](Self::append_with) without a snapshot.
+    pub fn append(&self, event: NewEvent<'_>, now_ms: i64) -> Result<i64, SqlError> {
+        self.append_with(event, now_ms, |_| Ok(None))
     }
 
     /// Every row in event order: the aggregate's timeline.
@@ -277,11 +316,17 @@ impl<'s, S: SqlStore> Outbox<'s, S> {
         now_ms: i64,
     ) -> Result<PassReport, SqlError> {
         let mut report = PassReport::default();
-        for row in self.pending_head(self.policy.batch)? {
+        let head = self.pending_head(self.policy.batch)?;
+        let full_batch = head.len() == self.policy.batch;
+        let count = head.len();
+        for (index, row) in head.into_iter().enumerate() {
             if row.next_attempt_at.is_some_and(|at| at > now_ms) {
                 break; // head of line waits for its backoff; later rows keep their order
             }
-            match forwarder.forward(&row).await {
+            let position = QueuePosition {
+                more_pending: index + 1 < count || full_batch,
+            };
+            match forwarder.forward(&row, position).await {
                 Ok(()) => {
                     self.store.execute(
                         "UPDATE outbox SET published_at = ?, next_attempt_at = NULL, \

@@ -81,6 +81,11 @@ pub trait Services {
     fn database(&self, binding: &str) -> Result<Rc<dyn Database>, SqlError>;
     fn http(&self) -> Rc<dyn crate::http::HttpClient>;
     fn workflow(&self, binding: &str) -> Result<Rc<dyn WorkflowClient>, WorkflowClientError>;
+    /// A Durable Object namespace binding.
+    fn objects(
+        &self,
+        binding: &str,
+    ) -> Result<Rc<dyn crate::object::ObjectNamespace>, crate::object::ObjectCallError>;
     fn var(&self, name: &str) -> Option<String>;
 }
 

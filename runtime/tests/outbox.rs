@@ -3,7 +3,7 @@
 
 use incidentd_runtime::native::SqliteStore;
 use incidentd_runtime::outbox::{
-    ForwardError, Forwarder, NewEvent, Outbox, OutboxPolicy, OutboxRow,
+    ForwardError, Forwarder, NewEvent, Outbox, OutboxPolicy, OutboxRow, QueuePosition,
 };
 use incidentd_runtime::sql::{SqlError, SqlStore};
 use serde_json::json;
@@ -29,7 +29,7 @@ impl Recorder {
 
 #[async_trait::async_trait(?Send)]
 impl Forwarder for Recorder {
-    async fn forward(&self, row: &OutboxRow) -> Result<(), ForwardError> {
+    async fn forward(&self, row: &OutboxRow, _: QueuePosition) -> Result<(), ForwardError> {
         if let Some(message) = self.failures.borrow_mut().pop_front() {
             return Err(ForwardError(message));
         }
@@ -60,9 +60,10 @@ fn commit(store: &SqliteStore, value: &str, now: i64) -> Result<i64, SqlError> {
             "INSERT INTO state (id, value) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET value = excluded.value",
             &[value.into()],
         )?;
-        outbox.append(
-            NewEvent { event_type: "CHANGED", data: &json!({ "value": value }), snapshot: Some(&json!({ "value": value })) },
+        outbox.append_with(
+            NewEvent { event_type: "CHANGED", data: &json!({ "value": value }) },
             now,
+            |event_id| Ok(Some(json!({ "value": value, "event_id": event_id }).to_string())),
         )
     })
 }
@@ -85,7 +86,10 @@ fn commit_writes_state_row_and_alarm_together() {
         .unwrap();
     assert_eq!(timeline.len(), 1);
     assert_eq!(timeline[0].event_id, id);
-    assert_eq!(timeline[0].snapshot, Some(json!({ "value": "a" })));
+    assert_eq!(
+        timeline[0].snapshot,
+        Some(json!({ "value": "a", "event_id": timeline[0].event_id }))
+    );
     assert_eq!(timeline[0].published_at, None);
     assert_eq!(store.alarm(), Some(1_000));
 }

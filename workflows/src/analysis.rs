@@ -8,6 +8,9 @@ use incidentd_runtime::EffectError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+/// The class the attribute below registers (the Incident object's alarm starts it).
+pub const CLASS: &str = "IncidentAnalysisWorkflow";
+
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AnalysisRequest {
     pub incident_id: String,

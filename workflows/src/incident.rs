@@ -1,7 +1,12 @@
 //! `IncidentWorkflow`: one long-lived instance per incident (generation). It fans out the
 //! event it was created with, then waits for each next event the outbox sends, until the
-//! incident reaches a terminal status. A wait that times out ends the run quietly: the outbox
-//! knows the timeout and sends later events to a new generation, so none is lost.
+//! forwarder marks a message `last` (the incident is closed and nothing else waits). A wait
+//! that times out ends the run quietly: the outbox knows the timeout and sends later events
+//! to a new generation, so none is lost.
+//!
+//! Events may arrive out of order (a replayed dead letter comes after later events) and more
+//! than once (forwarding is at least once). Each event's handlers run once per instance: the
+//! set of handled event ids is rebuilt deterministically on every replay of the run.
 
 use incidentd_core::{IncidentMessage, INCIDENT_WORKFLOW, WORKFLOW_EVENT_TYPE};
 use incidentd_macros::workflow;
@@ -9,6 +14,7 @@ use incidentd_runtime::fanout::{self, Event};
 use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
 use incidentd_runtime::{Duration, StepError};
 use serde_json::{json, Value};
+use std::collections::BTreeSet;
 
 pub const CLASS: &str = INCIDENT_WORKFLOW;
 
@@ -27,12 +33,12 @@ pub async fn incident_workflow(
     first: IncidentMessage,
 ) -> Result<Value, WorkflowError> {
     let mut message = first;
-    let mut last_handled = 0;
-    let mut handled = 0u32;
+    let mut handled = BTreeSet::new();
     let mut waits = 0u32;
     loop {
-        // At-least-once forwarding may deliver an event twice; its effects ran already.
-        if message.event_id > last_handled {
+        // A redelivery of an event this instance handled: its effects ran already (the
+        // engine keys steps by name and count, so running it again would repeat them).
+        if handled.insert(message.event_id) {
             let subject = format!("incident={}", message.incident_id);
             let payload =
                 serde_json::to_value(&message).map_err(|e| WorkflowError(e.to_string()))?;
@@ -43,10 +49,8 @@ pub async fn incident_workflow(
                 message: payload,
             };
             fanout::dispatch(&run, event).await;
-            last_handled = message.event_id;
-            handled += 1;
         }
-        if message.is_terminal() {
+        if message.last {
             break;
         }
         waits += 1;
@@ -59,13 +63,18 @@ pub async fn incident_workflow(
             Ok(next) => message = next,
             // Idle past the timeout: end quietly; the outbox sends later events to a new
             // generation.
-            Err(StepError::TimedOut) => return Ok(summary(&message, handled, last_handled, true)),
+            Err(StepError::TimedOut) => return Ok(summary(&message, &handled, true)),
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(summary(&message, handled, last_handled, false))
+    Ok(summary(&message, &handled, false))
 }
 
-fn summary(message: &IncidentMessage, handled: u32, last_handled: i64, idle: bool) -> Value {
-    json!({ "incident_id": message.incident_id, "events_handled": handled, "last_event_id": last_handled, "idle": idle })
+fn summary(message: &IncidentMessage, handled: &BTreeSet<i64>, idle: bool) -> Value {
+    json!({
+        "incident_id": message.incident_id,
+        "events_handled": handled.len(),
+        "last_event_id": handled.last().copied().unwrap_or(0),
+        "idle": idle,
+    })
 }

@@ -1,11 +1,16 @@
 //! The archive of closed incidents in D1: written (idempotently) before a finished incident's
 //! Durable Object deletes its storage, read when that object no longer answers.
 
-use incidentd_core::IncidentView;
+use incidentd_core::ArchivedIncident;
 use incidentd_runtime::sql::{Database, SqlError};
 
-pub async fn store(db: &dyn Database, view: &IncidentView, now_ms: i64) -> Result<(), SqlError> {
-    let record = serde_json::to_string(view).map_err(|e| SqlError::new(e.to_string()))?;
+pub async fn store(
+    db: &dyn Database,
+    archived: &ArchivedIncident,
+    now_ms: i64,
+) -> Result<(), SqlError> {
+    let view = &archived.view;
+    let record = serde_json::to_string(archived).map_err(|e| SqlError::new(e.to_string()))?;
     let status = view.incident.status.as_str();
     db.execute(
         "INSERT INTO incident_archive (id, tenant_id, status, record, archived_at) VALUES (?, ?, ?, ?, ?) \
@@ -20,7 +25,7 @@ pub async fn load(
     db: &dyn Database,
     tenant_id: &str,
     id: &str,
-) -> Result<Option<IncidentView>, SqlError> {
+) -> Result<Option<ArchivedIncident>, SqlError> {
     let rows = db
         .query(
             "SELECT record FROM incident_archive WHERE id = ? AND tenant_id = ?",

@@ -7,6 +7,7 @@ mod d1;
 mod host;
 mod http;
 mod js;
+mod objects;
 mod services;
 mod step;
 mod storage;
@@ -14,6 +15,7 @@ mod workflows;
 
 pub use d1::D1;
 pub use host::WorkflowHost;
+pub use objects::{serve_object_call, CfObjects, OBJECT_CALL_PATH};
 pub use services::CfServices;
 pub use step::CfStep;
 pub use storage::DoStorage;

@@ -1,6 +1,7 @@
 //! [`Services`] over a Worker's `env`.
 
-use super::{CfWorkflowClient, D1};
+use super::{CfObjects, CfWorkflowClient, D1};
+use crate::object::{ObjectCallError, ObjectNamespace};
 use crate::sql::{Database, SqlError};
 use crate::workflow::{Services, WorkflowClient, WorkflowClientError, WorkflowClientErrorKind};
 use std::rc::Rc;
@@ -47,5 +48,12 @@ impl Services for CfServices {
 
     fn var(&self, name: &str) -> Option<String> {
         self.binding(name).and_then(|v| v.as_string())
+    }
+
+    fn objects(&self, binding: &str) -> Result<Rc<dyn ObjectNamespace>, ObjectCallError> {
+        let env: worker::Env = self.env.clone().unchecked_into();
+        env.durable_object(binding)
+            .map(|namespace| Rc::new(CfObjects::new(namespace)) as Rc<dyn ObjectNamespace>)
+            .map_err(|e| ObjectCallError::not_found(format!("no object namespace {binding}: {e}")))
     }
 }

@@ -7,6 +7,7 @@
 
 use crate::duration::Duration;
 use crate::error::StepError;
+use crate::object::{ObjectCallError, ObjectNamespace};
 use crate::registry::WorkflowDef;
 use crate::retry::StepConfig;
 use crate::sql::{Database, SqlError};
@@ -53,6 +54,19 @@ pub enum StepRecord {
 #[derive(Debug)]
 pub struct InjectedCrash;
 
+/// Where [`NativeStep::advance`] stopped.
+#[derive(Debug)]
+pub enum Advanced {
+    Finished(Result<Value, WorkflowError>),
+    /// Suspended in `wait_for_event` until an event arrives.
+    Waiting,
+}
+
+/// The panic payload of a run that waits for an event nobody sent yet: the engine puts the
+/// instance to sleep and runs it again from the top when one arrives.
+#[derive(Debug)]
+pub struct Suspended;
+
 #[derive(Default)]
 pub struct NativeStep {
     clock: Cell<u64>,
@@ -64,11 +78,22 @@ pub struct NativeStep {
     effects_run: Cell<u64>,
     crash_after: RefCell<Vec<u64>>,
     crash_after_steps: RefCell<Vec<String>>,
+    /// A wait with no queued event suspends the run (an engine's instance) instead of timing
+    /// out (a single run in a test).
+    suspend_when_idle: Cell<bool>,
 }
 
 impl NativeStep {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A step whose waits suspend the run while no event is queued, as an engine's instance
+    /// does (see [`NativeWorkflows`](super::NativeWorkflows)).
+    pub fn suspending() -> Self {
+        let step = Self::default();
+        step.suspend_when_idle.set(true);
+        step
     }
 
     /// Queues an event for `wait_for_event`.
@@ -159,6 +184,17 @@ impl NativeStep {
         def: &WorkflowDef,
         run: WorkflowRun,
     ) -> Result<Value, WorkflowError> {
+        match self.advance(def, run) {
+            Advanced::Finished(result) => result,
+            Advanced::Waiting => Err(WorkflowError(
+                "the run waits for an event; use NativeStep::suspending with an engine".into(),
+            )),
+        }
+    }
+
+    /// Runs a workflow from the top (memoised steps replay) until it returns or, with a
+    /// [`suspending`](Self::suspending) step, waits for an event not yet sent.
+    pub fn advance(&self, def: &WorkflowDef, run: WorkflowRun) -> Advanced {
         silence_injected_crashes();
         loop {
             self.counts.borrow_mut().clear();
@@ -167,8 +203,9 @@ impl NativeStep {
                     .expect("native runs never wait on real I/O: every port is in-process")
             }));
             match attempt {
-                Ok(result) => return result,
+                Ok(result) => return Advanced::Finished(result),
                 Err(payload) if payload.is::<InjectedCrash>() => continue,
+                Err(payload) if payload.is::<Suspended>() => return Advanced::Waiting,
                 Err(payload) => std::panic::resume_unwind(payload),
             }
         }
@@ -176,12 +213,12 @@ impl NativeStep {
 }
 
 /// Keeps the default panic report for real panics only.
-fn silence_injected_crashes() {
+pub(super) fn silence_injected_crashes() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if !info.payload().is::<InjectedCrash>() {
+            if !info.payload().is::<InjectedCrash>() && !info.payload().is::<Suspended>() {
                 default(info);
             }
         }));
@@ -261,16 +298,21 @@ impl Step for NativeStep {
         if let Some(value) = self.replayed(name, &key) {
             return Ok(value);
         }
+        let position = self
+            .events
+            .borrow()
+            .iter()
+            .position(|(t, _)| t == event_type);
+        if position.is_none() && self.suspend_when_idle.get() {
+            std::panic::panic_any(Suspended);
+        }
         self.record(StepRecord::Waited {
             name: name.to_owned(),
             event_type: event_type.to_owned(),
         });
         let payload = {
             let mut events = self.events.borrow_mut();
-            let position = events
-                .iter()
-                .position(|(t, _)| t == event_type)
-                .ok_or(StepError::TimedOut)?;
+            let position = position.ok_or(StepError::TimedOut)?;
             events
                 .remove(position)
                 .map(|(_, payload)| payload)
@@ -287,6 +329,7 @@ pub struct NativeServices {
     pub databases: HashMap<String, Rc<dyn Database>>,
     pub workflows: HashMap<String, Rc<dyn WorkflowClient>>,
     pub vars: HashMap<String, String>,
+    pub objects: HashMap<String, Rc<dyn ObjectNamespace>>,
 }
 
 impl Services for NativeServices {
@@ -312,5 +355,12 @@ impl Services for NativeServices {
 
     fn var(&self, name: &str) -> Option<String> {
         self.vars.get(name).cloned()
+    }
+
+    fn objects(&self, binding: &str) -> Result<Rc<dyn ObjectNamespace>, ObjectCallError> {
+        self.objects
+            .get(binding)
+            .cloned()
+            .ok_or_else(|| ObjectCallError::not_found(format!("no object namespace {binding}")))
     }
 }

@@ -2,12 +2,14 @@
 //! storage ports (so the very SQL that runs on Cloudflare runs under `cargo test`) and a
 //! deterministic stand-in for the Workflows engine.
 
+mod engine;
 mod host;
 mod http;
 mod recording_server;
 mod sqlite;
 
-pub use host::{InjectedCrash, NativeServices, NativeStep, StepRecord};
+pub use engine::{FaultRule, InstanceStatus, NativeWorkflows};
+pub use host::{Advanced, InjectedCrash, NativeServices, NativeStep, StepRecord, Suspended};
 pub use http::NativeHttp;
 pub use recording_server::{RecordedRequest, RecordingServer, Scripted};
 pub use sqlite::{SqliteDatabase, SqliteStore};

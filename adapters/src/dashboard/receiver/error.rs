@@ -2,7 +2,7 @@
 //! and the matching 4xx/5xx status.
 
 use super::auth::AuthError;
-use incidentd_core::DomainError;
+use incidentd_core::{DomainError, IncidentCallError};
 use serde_json::json;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +58,16 @@ impl From<DomainError> for ApiError {
             DomainError::Invalid { .. } => ApiError::new(422, e.code(), e.to_string()),
             DomainError::Conflict { .. } => ApiError::new(409, e.code(), e.to_string()),
             DomainError::Storage(_) => ApiError::new(500, e.code(), e.to_string()),
+        }
+    }
+}
+
+/// A refusal keeps its status; a failed call to the object is a 500 (nothing was refused).
+impl From<IncidentCallError> for ApiError {
+    fn from(e: IncidentCallError) -> Self {
+        match e {
+            IncidentCallError::Domain(e) => ApiError::from(e),
+            other => ApiError::internal(other.to_string()),
         }
     }
 }

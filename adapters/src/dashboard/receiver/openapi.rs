@@ -7,8 +7,8 @@ use super::requests::{
     AddMessage, CreateAffection, CreateIncident, Replay, SetAssignee, SetSeverity, UpdateAffection,
     UpdateStatus,
 };
-use incidentd_core::object::{Applied, IncidentView, TimelineEntry};
 use incidentd_core::IncidentState;
+use incidentd_core::{Applied, IncidentView, TimelineEntry};
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::{json, Map, Value};

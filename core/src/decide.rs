@@ -1,0 +1,427 @@
+//! The Incident's decisions, free of storage: given the current state and a command, what
+//! changes and which event records it, or why it is refused. The storage shell
+//! (`crate::object`) commits what this decides; tests drive it without SQLite.
+
+use crate::effects::{
+    AffectionUpdated, AssigneeUpdated, IncidentCreated, MessageAdded, SeverityUpdated,
+    StatusUpdated,
+};
+use crate::error::{Conflict, DomainError};
+use crate::model::{
+    event_type, AffectedService, Affection, AffectionStatus, EntryPoint, IncidentState, Service,
+    Severity, Source, Status,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Longest accepted prompt, in characters.
+pub const MAX_PROMPT_CHARS: usize = 4_000;
+/// Longest accepted or derived title, in characters.
+pub const MAX_TITLE_CHARS: usize = 120;
+/// Longest accepted message (status, chat, affection), in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4_000;
+/// Longest id-like value (assignee, message id, service id), in characters.
+pub const MAX_ID_CHARS: usize = 200;
+/// Most metadata entries one incident keeps.
+pub const MAX_METADATA_ENTRIES: usize = 50;
+
+fn text(field: &str, value: &str, max: usize, allow_empty: bool) -> Result<String, DomainError> {
+    let value = value.trim();
+    if value.is_empty() && !allow_empty {
+        return Err(DomainError::invalid(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(DomainError::invalid(
+            field,
+            format!("at most {max} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Input of `start`, already authenticated and parsed by a receiver.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartIncident {
+    pub id: String,
+    pub tenant_id: String,
+    pub prompt: String,
+    pub title: Option<String>,
+    pub severity: Option<Severity>,
+    pub created_by: String,
+    pub source: Source,
+    /// The tenant's entry points; the fallback is chosen while AI triage is unavailable.
+    #[serde(default)]
+    pub entry_points: Vec<EntryPoint>,
+    /// The tenant's service catalog.
+    #[serde(default)]
+    pub services: Vec<Service>,
+}
+
+impl StartIncident {
+    /// Checks the input without touching storage, so receivers can reject it before
+    /// addressing (and so creating) a Durable Object.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        text("prompt", &self.prompt, MAX_PROMPT_CHARS, false)?;
+        if let Some(title) = &self.title {
+            text("title", title, MAX_TITLE_CHARS, false)?;
+        }
+        for (field, value) in [
+            ("id", &self.id),
+            ("tenant_id", &self.tenant_id),
+            ("created_by", &self.created_by),
+        ] {
+            text(field, value, MAX_ID_CHARS, false)?;
+        }
+        Ok(())
+    }
+
+    /// The entry point to page: AI triage is not configured, so the tenant's fallback (or its
+    /// first entry point); none configured leaves the incident unassigned, never stuck.
+    fn entry_point(&self) -> Option<&EntryPoint> {
+        self.entry_points
+            .iter()
+            .find(|e| e.is_fallback)
+            .or_else(|| self.entry_points.first())
+    }
+}
+
+/// The fallback title: the prompt's first line, cut at a word boundary.
+pub fn title_from_prompt(prompt: &str) -> String {
+    let line = prompt
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("Incident");
+    if line.chars().count() <= MAX_TITLE_CHARS {
+        return line.to_owned();
+    }
+    let cut: String = line.chars().take(MAX_TITLE_CHARS - 1).collect();
+    let at_word = cut
+        .rfind(char::is_whitespace)
+        .filter(|&i| i > MAX_TITLE_CHARS / 2)
+        .unwrap_or(cut.len());
+    format!("{}…", cut[..at_word].trim_end())
+}
+
+/// A change to an incident, as a receiver or a workflow asks for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    SetSeverity {
+        severity: Severity,
+    },
+    SetAssignee {
+        assignee: Option<String>,
+    },
+    UpdateStatus {
+        status: Status,
+        message: String,
+    },
+    AddMessage {
+        message: String,
+        message_id: String,
+        user_id: String,
+    },
+    CreateAffection {
+        title: String,
+        services: Vec<AffectedService>,
+        message: String,
+        created_by: String,
+    },
+    UpdateAffection {
+        message: String,
+        status: Option<AffectionStatus>,
+        created_by: String,
+    },
+}
+
+impl Command {
+    /// Whether a successful command creates a resource (the API answers 201).
+    pub fn creates(&self) -> bool {
+        matches!(
+            self,
+            Command::AddMessage { .. } | Command::CreateAffection { .. }
+        )
+    }
+}
+
+/// The data of one incident event, typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventData {
+    Created(IncidentCreated),
+    Status(StatusUpdated),
+    Severity(SeverityUpdated),
+    Assignee(AssigneeUpdated),
+    Message(MessageAdded),
+    Affection(AffectionUpdated),
+}
+
+impl EventData {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            EventData::Created(_) => event_type::INCIDENT_CREATED,
+            EventData::Status(_) => event_type::STATUS_UPDATE,
+            EventData::Severity(_) => event_type::SEVERITY_UPDATE,
+            EventData::Assignee(_) => event_type::ASSIGNEE_UPDATE,
+            EventData::Message(_) => event_type::MESSAGE_ADDED,
+            EventData::Affection(_) => event_type::AFFECTION_UPDATE,
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        let value = match self {
+            EventData::Created(d) => serde_json::to_value(d),
+            EventData::Status(d) => serde_json::to_value(d),
+            EventData::Severity(d) => serde_json::to_value(d),
+            EventData::Assignee(d) => serde_json::to_value(d),
+            EventData::Message(d) => serde_json::to_value(d),
+            EventData::Affection(d) => serde_json::to_value(d),
+        };
+        // Plain structs of strings and enums: serialising cannot fail.
+        value.unwrap_or(Value::Null)
+    }
+}
+
+/// What a command decides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Nothing to change (the same severity again, say): no event, no write.
+    Unchanged,
+    /// A new state recorded by an event.
+    Event {
+        next: Box<IncidentState>,
+        event: EventData,
+    },
+    /// A new state without an event (adapter metadata).
+    Quiet { next: Box<IncidentState> },
+}
+
+/// Declares an incident: its first state and its `INCIDENT_CREATED` data.
+pub fn decide_start(
+    input: StartIncident,
+    now_ms: i64,
+) -> Result<(IncidentState, IncidentCreated), DomainError> {
+    input.validate()?;
+    let prompt = input.prompt.trim().to_owned();
+    let title = match input.title.as_deref().map(str::trim) {
+        Some(t) => t.to_owned(),
+        None => title_from_prompt(&prompt),
+    };
+    let entry_point = input.entry_point().cloned();
+    let state = IncidentState {
+        id: input.id,
+        tenant_id: input.tenant_id,
+        status: Status::Open,
+        severity: input.severity.unwrap_or(Severity::Medium),
+        title,
+        description: prompt.clone(),
+        prompt,
+        created_by: input.created_by,
+        source: input.source,
+        assignee: entry_point.as_ref().map(|e| e.assignee.clone()),
+        entry_point_id: entry_point.map(|e| e.id),
+        services: input.services,
+        affection: None,
+        metadata: BTreeMap::new(),
+        created_at: now_ms,
+        updated_at: now_ms,
+        last_event_id: 0,
+    };
+    let created = IncidentCreated {
+        status: state.status,
+        severity: state.severity,
+        title: state.title.clone(),
+        description: state.description.clone(),
+        prompt: state.prompt.clone(),
+        created_by: state.created_by.clone(),
+        source: state.source,
+        assignee: state.assignee.clone(),
+    };
+    Ok((state, created))
+}
+
+fn event(next: IncidentState, event: EventData) -> Result<Decision, DomainError> {
+    Ok(Decision::Event {
+        next: Box::new(next),
+        event,
+    })
+}
+
+/// Decides a command against the current state. Message-id dedupe is the shell's (it needs
+/// the index of ids seen); everything else is here.
+pub fn decide(current: &IncidentState, command: Command) -> Result<Decision, DomainError> {
+    if current.status.is_terminal() {
+        return Err(DomainError::conflict(
+            Conflict::IncidentClosed,
+            format!(
+                "the incident is {}; it accepts no more changes",
+                current.status.as_str()
+            ),
+        ));
+    }
+    let mut next = current.clone();
+    match command {
+        Command::SetSeverity { severity } => {
+            if severity == current.severity {
+                return Ok(Decision::Unchanged);
+            }
+            next.severity = severity;
+            event(next, EventData::Severity(SeverityUpdated { severity }))
+        }
+        Command::SetAssignee { assignee } => {
+            let assignee = assignee
+                .map(|a| text("assignee", &a, MAX_ID_CHARS, false))
+                .transpose()?;
+            if assignee == current.assignee {
+                return Ok(Decision::Unchanged);
+            }
+            next.assignee = assignee.clone();
+            event(next, EventData::Assignee(AssigneeUpdated { assignee }))
+        }
+        Command::UpdateStatus { status, message } => {
+            let message = text("message", &message, MAX_MESSAGE_CHARS, true)?;
+            if !current.status.can_move_to(status) {
+                return Err(DomainError::conflict(
+                    Conflict::InvalidTransition,
+                    format!(
+                        "cannot move from {} to {}; allowed: open → mitigating, open | mitigating → resolved | declined",
+                        current.status.as_str(),
+                        status.as_str()
+                    ),
+                ));
+            }
+            next.status = status;
+            event(next, EventData::Status(StatusUpdated { status, message }))
+        }
+        Command::AddMessage {
+            message,
+            message_id,
+            user_id,
+        } => {
+            let data = MessageAdded {
+                message: text("message", &message, MAX_MESSAGE_CHARS, false)?,
+                message_id: text("message_id", &message_id, MAX_ID_CHARS, false)?,
+                user_id: text("user_id", &user_id, MAX_ID_CHARS, false)?,
+            };
+            event(next, EventData::Message(data))
+        }
+        Command::CreateAffection {
+            title,
+            services,
+            message,
+            created_by,
+        } => {
+            if current.affection.is_some() {
+                return Err(DomainError::conflict(
+                    Conflict::AffectionExists,
+                    "the status-page incident exists; post an update instead",
+                ));
+            }
+            let title = text("title", &title, MAX_TITLE_CHARS, false)?;
+            let message = text("message", &message, MAX_MESSAGE_CHARS, false)?;
+            let chosen = known_services(current, services)?;
+            next.affection = Some(Affection {
+                title: title.clone(),
+                services: chosen.clone(),
+                status: AffectionStatus::Investigating,
+                updates: 1,
+            });
+            event(
+                next,
+                EventData::Affection(AffectionUpdated {
+                    message,
+                    created_by,
+                    status: Some(AffectionStatus::Investigating),
+                    title: Some(title),
+                    services: Some(chosen),
+                }),
+            )
+        }
+        Command::UpdateAffection {
+            message,
+            status,
+            created_by,
+        } => {
+            let message = text("message", &message, MAX_MESSAGE_CHARS, false)?;
+            let Some(affection) = next.affection.as_mut() else {
+                return Err(DomainError::conflict(
+                    Conflict::NoAffection,
+                    "there is no status-page incident yet; create it first",
+                ));
+            };
+            if let Some(status) = status {
+                if status <= affection.status {
+                    return Err(DomainError::conflict(
+                        Conflict::StatusCanOnlyMoveForward,
+                        "the status-page status only moves forward: investigating → mitigating → resolved",
+                    ));
+                }
+                affection.status = status;
+            }
+            affection.updates += 1;
+            event(
+                next,
+                EventData::Affection(AffectionUpdated {
+                    message,
+                    created_by,
+                    status,
+                    title: None,
+                    services: None,
+                }),
+            )
+        }
+    }
+}
+
+/// Adapter bookkeeping (a Slack channel id, say): merged key by key, no event. Allowed after
+/// the close too, so a sender that ran late can still record what it made.
+pub fn decide_metadata(
+    current: &IncidentState,
+    entries: BTreeMap<String, String>,
+) -> Result<Decision, DomainError> {
+    for (key, value) in &entries {
+        text("metadata key", key, MAX_ID_CHARS, false)?;
+        text("metadata value", value, MAX_MESSAGE_CHARS, true)?;
+    }
+    let mut next = current.clone();
+    next.metadata.extend(entries);
+    if next.metadata.len() > MAX_METADATA_ENTRIES {
+        return Err(DomainError::invalid(
+            "metadata",
+            format!("at most {MAX_METADATA_ENTRIES} entries per incident"),
+        ));
+    }
+    if next.metadata == current.metadata {
+        return Ok(Decision::Unchanged);
+    }
+    Ok(Decision::Quiet {
+        next: Box::new(next),
+    })
+}
+
+/// Known services only, each once (the last impact given wins); at least one.
+fn known_services(
+    current: &IncidentState,
+    services: Vec<AffectedService>,
+) -> Result<Vec<AffectedService>, DomainError> {
+    let mut chosen: Vec<AffectedService> = Vec::new();
+    for service in services {
+        if !current.services.iter().any(|s| s.id == service.id) {
+            let known: Vec<&str> = current.services.iter().map(|s| s.id.as_str()).collect();
+            return Err(DomainError::invalid(
+                "services",
+                format!("unknown service {:?}; known: {known:?}", service.id),
+            ));
+        }
+        chosen.retain(|s| s.id != service.id);
+        chosen.push(service);
+    }
+    if chosen.is_empty() {
+        return Err(DomainError::invalid(
+            "services",
+            "at least one service is required",
+        ));
+    }
+    Ok(chosen)
+}

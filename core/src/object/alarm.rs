@@ -1,0 +1,107 @@
+//! The alarm: forward due events to the incident's workflow, and once a closed incident is
+//! fully delivered, finalise it (archive, start its analysis, delete the object's storage).
+
+use super::{IncidentObject, REQUEST_MEMORY_MS};
+use crate::error::DomainError;
+use crate::forward::IncidentForwarder;
+use crate::model::IncidentState;
+use crate::view::ArchivedIncident;
+use incidentd_runtime::outbox::PassReport;
+use incidentd_runtime::sql::{SqlError, SqlStore};
+use incidentd_runtime::workflow::WorkflowClient;
+
+/// Where a finished incident's record goes before its object's storage is deleted.
+#[async_trait::async_trait(?Send)]
+pub trait Archive {
+    async fn archive(&self, record: &ArchivedIncident) -> Result<(), String>;
+}
+
+/// What an alarm did after forwarding.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AlarmReport {
+    pub pass: PassReport,
+    /// The incident was closed and drained: archived, analysis started, storage deleted.
+    pub finalized: bool,
+    /// Why finalisation must wait (retried on a later alarm).
+    pub finalize_error: Option<String>,
+}
+
+/// How long after a failed finalisation the alarm tries again.
+pub const FINALIZE_RETRY_MS: i64 = 30_000;
+
+impl<S: SqlStore> IncidentObject<S> {
+    /// The alarm: forward due events, re-arming while work remains; once a closed incident is
+    /// fully delivered, archive it, start its analysis and delete the object's storage, in
+    /// that order.
+    pub async fn on_alarm(
+        &self,
+        workflows: &dyn WorkflowClient,
+        analysis: &dyn WorkflowClient,
+        archive: &dyn Archive,
+        now_ms: i64,
+    ) -> Result<AlarmReport, DomainError> {
+        let Some(state) = self.state()? else {
+            return Ok(AlarmReport::default());
+        };
+        self.ensure_schema()?;
+        self.prune_idempotency(now_ms)?;
+        let forwarder = IncidentForwarder::new(workflows, self.store(), &state, now_ms);
+        let pass = self.outbox().forward_due(&forwarder, now_ms).await?;
+        let mut report = AlarmReport {
+            pass,
+            ..AlarmReport::default()
+        };
+        // Dead letters keep the object alive: they stay visible and replayable.
+        let drained = || -> Result<bool, SqlError> {
+            Ok(!self.outbox().has_pending()? && !self.outbox().has_dead_letters()?)
+        };
+        if state.status.is_terminal() && drained()? {
+            match self.finalize(&state, analysis, archive).await {
+                Ok(()) => report.finalized = true,
+                Err(e) => {
+                    self.store().set_alarm(now_ms + FINALIZE_RETRY_MS)?;
+                    report.finalize_error = Some(e);
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    fn prune_idempotency(&self, now_ms: i64) -> Result<(), SqlError> {
+        self.store().execute(
+            "DELETE FROM applied_requests WHERE at < ?",
+            &[(now_ms - REQUEST_MEMORY_MS).into()],
+        )?;
+        self.store().execute(
+            "DELETE FROM applied_keys WHERE at < ?",
+            &[(now_ms - super::KEY_MEMORY_MS).into()],
+        )
+    }
+
+    async fn finalize(
+        &self,
+        state: &IncidentState,
+        analysis: &dyn WorkflowClient,
+        archive: &dyn Archive,
+    ) -> Result<(), String> {
+        let record = ArchivedIncident {
+            view: self.view(state.clone()).map_err(|e| e.to_string())?,
+            workflow_instance: Some(
+                crate::forward::current_instance(self.store(), &state.id)
+                    .map_err(|e| e.to_string())?,
+            ),
+        };
+        archive
+            .archive(&record)
+            .await
+            .map_err(|e| format!("archive: {e}"))?;
+        let params = serde_json::json!({ "incident_id": state.id, "tenant_id": state.tenant_id });
+        analysis
+            .create(&format!("analysis-{}", state.id), &params)
+            .await
+            .map_err(|e| format!("analysis: {e}"))?;
+        self.store()
+            .delete_all()
+            .map_err(|e| format!("delete: {e}"))
+    }
+}

@@ -1,0 +1,319 @@
+//! The one protocol to the Incident Durable Object, used by the router and by workflow steps
+//! alike: a request enum, its replies, and the single place both are (de)serialised.
+//!
+//! ```text
+//! caller ── IncidentHandle::apply(..) ── encode ──► ObjectStub (host transport)
+//!                                                      │
+//! Incident object ◄── decode ── IncidentObject::handle ┘  (reply travels back the same way)
+//! ```
+//!
+//! Domain errors are part of the reply, so the transport only fails when the call itself did
+//! (the caller retries with the same idempotency key). The transport is the runtime's
+//! [`ObjectStub`]: `stub.fetch` today, swappable for RPC without touching this module.
+
+use crate::decide::{Command, StartIncident};
+use crate::error::DomainError;
+use crate::model::{Actor, IncidentState};
+use crate::object::{Idempotency, IncidentObject, Origin, Started};
+use crate::view::{Applied, IncidentView, TimelineEntry};
+use incidentd_runtime::object::{ObjectCallError, ObjectCallErrorKind, ObjectStub};
+use incidentd_runtime::sql::SqlStore;
+use incidentd_runtime::workflow::Services;
+use incidentd_runtime::EffectError;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
+
+/// The Durable Object binding of incidents (wrangler.toml `[[durable_objects.bindings]]`).
+pub const INCIDENT_OBJECT_BINDING: &str = "INCIDENT";
+
+/// Everything one can ask an Incident object. Every request but `Start` names the tenant
+/// it acts for; the object answers `NotFound` for another tenant's incident.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum IncidentRequest {
+    Start {
+        input: StartIncident,
+    },
+    Apply {
+        origin: Origin,
+        command: Command,
+    },
+    MergeMetadata {
+        tenant: String,
+        entries: BTreeMap<String, String>,
+    },
+    Get {
+        tenant: String,
+    },
+    AgentContext {
+        tenant: String,
+    },
+    DeadLetters {
+        tenant: String,
+    },
+    Replay {
+        tenant: String,
+        event_id: i64,
+    },
+    Workflow {
+        tenant: String,
+    },
+}
+
+/// The answer to each request kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reply", content = "value", rename_all = "snake_case")]
+pub enum IncidentReply {
+    Started(Started),
+    Applied(Applied),
+    Metadata(IncidentState),
+    View(IncidentView),
+    DeadLetters(Vec<TimelineEntry>),
+    Replayed { event_id: i64 },
+    Workflow { instance_id: String },
+}
+
+/// A reply as it travels: the answer or the domain error.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Wire<T> {
+    Ok(T),
+    Err(DomainError),
+}
+
+// The single serialisation point of both directions.
+
+pub fn encode_request(request: &IncidentRequest) -> String {
+    // Plain data (strings, numbers, enums): serialising cannot fail.
+    serde_json::to_string(request).unwrap_or_default()
+}
+
+pub fn decode_request(text: &str) -> Result<IncidentRequest, DomainError> {
+    serde_json::from_str(text)
+        .map_err(|e| DomainError::invalid("request", format!("not an incident request: {e}")))
+}
+
+pub fn encode_reply(reply: Result<IncidentReply, DomainError>) -> String {
+    let wire = match reply {
+        Ok(reply) => Wire::Ok(reply),
+        Err(e) => Wire::Err(e),
+    };
+    serde_json::to_string(&wire).unwrap_or_default()
+}
+
+pub fn decode_reply(text: &str) -> Result<Result<IncidentReply, DomainError>, IncidentCallError> {
+    match serde_json::from_str::<Wire<IncidentReply>>(text) {
+        Ok(Wire::Ok(reply)) => Ok(Ok(reply)),
+        Ok(Wire::Err(e)) => Ok(Err(e)),
+        Err(e) => Err(IncidentCallError::Protocol(format!(
+            "reply does not decode: {e}"
+        ))),
+    }
+}
+
+impl<S: SqlStore> IncidentObject<S> {
+    /// Serves one request (the object's whole API).
+    pub fn handle(
+        &self,
+        request: IncidentRequest,
+        now_ms: i64,
+    ) -> Result<IncidentReply, DomainError> {
+        Ok(match request {
+            IncidentRequest::Start { input } => IncidentReply::Started(self.start(input, now_ms)?),
+            IncidentRequest::Apply { origin, command } => {
+                IncidentReply::Applied(self.apply_as(&origin, command, now_ms)?)
+            }
+            IncidentRequest::MergeMetadata { tenant, entries } => {
+                IncidentReply::Metadata(self.merge_metadata(&tenant, entries)?)
+            }
+            IncidentRequest::Get { tenant } => IncidentReply::View(self.get(&tenant)?),
+            IncidentRequest::AgentContext { tenant } => {
+                IncidentReply::View(self.agent_context(&tenant)?)
+            }
+            IncidentRequest::DeadLetters { tenant } => {
+                IncidentReply::DeadLetters(self.dead_letters(&tenant)?)
+            }
+            IncidentRequest::Replay { tenant, event_id } => {
+                self.replay(&tenant, event_id, now_ms)?;
+                IncidentReply::Replayed { event_id }
+            }
+            IncidentRequest::Workflow { tenant } => IncidentReply::Workflow {
+                instance_id: self.workflow_instance(&tenant)?,
+            },
+        })
+    }
+
+    /// [`handle`](Self::handle) over the wire format: what the object's transport calls.
+    pub fn handle_encoded(&self, request: &str, now_ms: i64) -> String {
+        encode_reply(decode_request(request).and_then(|r| self.handle(r, now_ms)))
+    }
+}
+
+/// Why a call through an [`IncidentHandle`] failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IncidentCallError {
+    /// The object refused (not found, invalid, conflict) or its storage failed.
+    Domain(DomainError),
+    /// The call did not complete; it may or may not have been applied.
+    Transport(ObjectCallError),
+    /// Caller and object disagree on the protocol (a deploy in progress, or a bug).
+    Protocol(String),
+}
+
+impl fmt::Display for IncidentCallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IncidentCallError::Domain(e) => write!(f, "{e}"),
+            IncidentCallError::Transport(e) => write!(f, "incident object unreachable: {e}"),
+            IncidentCallError::Protocol(e) => write!(f, "incident protocol: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for IncidentCallError {}
+
+impl From<DomainError> for IncidentCallError {
+    fn from(e: DomainError) -> Self {
+        IncidentCallError::Domain(e)
+    }
+}
+
+/// In a workflow step: a refusal will not change on retry; an unreachable object or failed
+/// storage may.
+impl From<IncidentCallError> for EffectError {
+    fn from(e: IncidentCallError) -> Self {
+        match &e {
+            IncidentCallError::Domain(DomainError::Storage(_))
+            | IncidentCallError::Transport(_) => EffectError::retryable(e.to_string()),
+            _ => EffectError::non_retryable(e.to_string()),
+        }
+    }
+}
+
+/// A typed handle to one incident, acting for one tenant: the same methods for the router
+/// and for workflow steps, so both go through the same validation and outbox path.
+#[derive(Clone)]
+pub struct IncidentHandle {
+    stub: Rc<dyn ObjectStub>,
+    tenant: String,
+}
+
+macro_rules! expect_reply {
+    ($reply:expr, $variant:pat => $value:expr) => {
+        match $reply {
+            $variant => Ok($value),
+            other => Err(IncidentCallError::Protocol(format!(
+                "unexpected reply {other:?}"
+            ))),
+        }
+    };
+}
+
+impl IncidentHandle {
+    pub fn new(stub: Rc<dyn ObjectStub>, tenant: impl Into<String>) -> Self {
+        Self {
+            stub,
+            tenant: tenant.into(),
+        }
+    }
+
+    async fn call(&self, request: IncidentRequest) -> Result<IncidentReply, IncidentCallError> {
+        let text = self
+            .stub
+            .call(encode_request(&request))
+            .await
+            .map_err(IncidentCallError::Transport)?;
+        Ok(decode_reply(&text)??)
+    }
+
+    /// Declares the incident this object holds (a no-op answering it when it exists).
+    pub async fn start(&self, input: StartIncident) -> Result<Started, IncidentCallError> {
+        let reply = self.call(IncidentRequest::Start { input }).await?;
+        expect_reply!(reply, IncidentReply::Started(s) => s)
+    }
+
+    /// Applies a change as `actor`. Give a workflow step its idempotency key
+    /// ([`Idempotency::Key`]) so a retried step produces one event.
+    pub async fn apply(
+        &self,
+        actor: Actor,
+        command: Command,
+        idempotency: Idempotency,
+    ) -> Result<Applied, IncidentCallError> {
+        let origin = Origin {
+            tenant: self.tenant.clone(),
+            actor,
+            idempotency,
+        };
+        let reply = self
+            .call(IncidentRequest::Apply { origin, command })
+            .await?;
+        expect_reply!(reply, IncidentReply::Applied(a) => a)
+    }
+
+    /// Records adapter bookkeeping (a Slack channel id, say); no event.
+    pub async fn merge_metadata(
+        &self,
+        entries: BTreeMap<String, String>,
+    ) -> Result<IncidentState, IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self
+            .call(IncidentRequest::MergeMetadata { tenant, entries })
+            .await?;
+        expect_reply!(reply, IncidentReply::Metadata(s) => s)
+    }
+
+    pub async fn get(&self) -> Result<IncidentView, IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self.call(IncidentRequest::Get { tenant }).await?;
+        expect_reply!(reply, IncidentReply::View(v) => v)
+    }
+
+    /// The incident and its whole timeline, for the AI workflows.
+    pub async fn agent_context(&self) -> Result<IncidentView, IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self.call(IncidentRequest::AgentContext { tenant }).await?;
+        expect_reply!(reply, IncidentReply::View(v) => v)
+    }
+
+    pub async fn dead_letters(&self) -> Result<Vec<TimelineEntry>, IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self.call(IncidentRequest::DeadLetters { tenant }).await?;
+        expect_reply!(reply, IncidentReply::DeadLetters(d) => d)
+    }
+
+    pub async fn replay(&self, event_id: i64) -> Result<(), IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self
+            .call(IncidentRequest::Replay { tenant, event_id })
+            .await?;
+        expect_reply!(reply, IncidentReply::Replayed { .. } => ())
+    }
+
+    /// The `IncidentWorkflow` instance the incident's events currently go to.
+    pub async fn workflow_instance(&self) -> Result<String, IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self.call(IncidentRequest::Workflow { tenant }).await?;
+        expect_reply!(reply, IncidentReply::Workflow { instance_id } => instance_id)
+    }
+}
+
+/// `services.incident(id, tenant)`: the typed handle from a workflow step or a sender.
+pub trait IncidentServices {
+    fn incident(&self, id: &str, tenant: &str) -> Result<IncidentHandle, IncidentCallError>;
+}
+
+impl<T: Services + ?Sized> IncidentServices for T {
+    fn incident(&self, id: &str, tenant: &str) -> Result<IncidentHandle, IncidentCallError> {
+        let stub = self
+            .objects(INCIDENT_OBJECT_BINDING)
+            .and_then(|namespace| namespace.get(id))
+            .map_err(|e| match e.kind {
+                ObjectCallErrorKind::NotFound => IncidentCallError::Domain(DomainError::NotFound),
+                ObjectCallErrorKind::Transport => IncidentCallError::Transport(e),
+            })?;
+        Ok(IncidentHandle::new(stub, tenant))
+    }
+}

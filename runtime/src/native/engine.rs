@@ -1,0 +1,213 @@
+//! A native stand-in for a Workflows binding, for tests of whole pipelines: instances are
+//! created and sent events through the [`WorkflowClient`] port (as an outbox forwarder does),
+//! and [`NativeWorkflows::run_pending`] advances every live instance with Cloudflare's replay
+//! semantics (each instance has its own [`NativeStep`], suspended while it waits for an event).
+//! Events sent to an instance that has finished are kept aside as undelivered, so a test can
+//! prove nothing was lost. Forwarding faults can be scripted.
+
+use super::host::{Advanced, NativeStep};
+use crate::registry;
+use crate::workflow::{
+    Created, Services, WorkflowClient, WorkflowClientError, WorkflowClientErrorKind, WorkflowRun,
+};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Where an instance stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InstanceStatus {
+    /// Created or sent an event; not advanced since.
+    Queued,
+    Waiting,
+    Complete(Value),
+    Errored(String),
+}
+
+struct Instance {
+    step: Rc<NativeStep>,
+    params: Value,
+    status: InstanceStatus,
+}
+
+/// Decides whether one engine call fails: `(operation, instance id, payload)` → an error
+/// message to fail with, or `None`.
+pub type FaultRule = Box<dyn FnMut(&str, &str, &Value) -> Option<String>>;
+
+pub struct NativeWorkflows {
+    class_name: &'static str,
+    instances: RefCell<BTreeMap<String, Instance>>,
+    undelivered: RefCell<Vec<(String, Value)>>,
+    faults: RefCell<Vec<FaultRule>>,
+    services: RefCell<Option<Rc<dyn Services>>>,
+}
+
+impl NativeWorkflows {
+    /// An engine for the registered workflow class `class_name`.
+    pub fn new(class_name: &'static str) -> Self {
+        Self {
+            class_name,
+            instances: RefCell::default(),
+            undelivered: RefCell::default(),
+            faults: RefCell::default(),
+            services: RefCell::default(),
+        }
+    }
+
+    /// The services instances run with (set once the services exist, since they usually
+    /// include this engine).
+    pub fn set_services(&self, services: Rc<dyn Services>) {
+        *self.services.borrow_mut() = Some(services);
+    }
+
+    /// Adds a fault rule, consulted on every `create` and `send_event` until it is removed
+    /// by [`clear_faults`](Self::clear_faults).
+    pub fn fail_when(&self, rule: impl FnMut(&str, &str, &Value) -> Option<String> + 'static) {
+        self.faults.borrow_mut().push(Box::new(rule));
+    }
+
+    pub fn clear_faults(&self) {
+        self.faults.borrow_mut().clear();
+    }
+
+    fn fault(&self, operation: &str, id: &str, payload: &Value) -> Option<WorkflowClientError> {
+        self.faults
+            .borrow_mut()
+            .iter_mut()
+            .find_map(|rule| rule(operation, id, payload))
+            .map(WorkflowClientError::new)
+    }
+
+    /// Advances every instance that has something to do, until none has. Returns how many
+    /// runs it made.
+    pub fn run_pending(&self) -> usize {
+        let def = registry::workflow(self.class_name)
+            .unwrap_or_else(|| panic!("no registered workflow {}", self.class_name));
+        let services = self
+            .services
+            .borrow()
+            .clone()
+            .expect("NativeWorkflows::set_services before run_pending");
+        let mut runs = 0;
+        loop {
+            let next = self
+                .instances
+                .borrow()
+                .iter()
+                .find(|(_, i)| i.status == InstanceStatus::Queued)
+                .map(|(id, i)| (id.clone(), i.step.clone(), i.params.clone()));
+            let Some((id, step, params)) = next else {
+                return runs;
+            };
+            let run = WorkflowRun {
+                class_name: self.class_name,
+                instance_id: id.clone(),
+                payload: params,
+                step: step.clone(),
+                services: services.clone(),
+            };
+            let status = match step.advance(def, run) {
+                Advanced::Waiting => InstanceStatus::Waiting,
+                Advanced::Finished(Ok(output)) => InstanceStatus::Complete(output),
+                Advanced::Finished(Err(e)) => InstanceStatus::Errored(e.0),
+            };
+            runs += 1;
+            if let Some(instance) = self.instances.borrow_mut().get_mut(&id) {
+                instance.status = status;
+            }
+        }
+    }
+
+    /// Instance ids, sorted.
+    pub fn instance_ids(&self) -> Vec<String> {
+        self.instances.borrow().keys().cloned().collect()
+    }
+
+    pub fn instance_status(&self, id: &str) -> Option<InstanceStatus> {
+        self.instances.borrow().get(id).map(|i| i.status.clone())
+    }
+
+    /// The step engine of one instance (its records, its clock).
+    pub fn step(&self, id: &str) -> Option<Rc<NativeStep>> {
+        self.instances.borrow().get(id).map(|i| i.step.clone())
+    }
+
+    /// Events sent to instances that had already finished: `(instance id, payload)`.
+    pub fn undelivered(&self) -> Vec<(String, Value)> {
+        self.undelivered.borrow().clone()
+    }
+}
+
+#[async_trait::async_trait(?Send)]
+impl WorkflowClient for NativeWorkflows {
+    async fn create(
+        &self,
+        instance_id: &str,
+        params: &Value,
+    ) -> Result<Created, WorkflowClientError> {
+        if let Some(e) = self.fault("create", instance_id, params) {
+            return Err(e);
+        }
+        let mut instances = self.instances.borrow_mut();
+        if instances.contains_key(instance_id) {
+            return Ok(Created::AlreadyExisted);
+        }
+        instances.insert(
+            instance_id.to_owned(),
+            Instance {
+                step: Rc::new(NativeStep::suspending()),
+                params: params.clone(),
+                status: InstanceStatus::Queued,
+            },
+        );
+        Ok(Created::New)
+    }
+
+    async fn send_event(
+        &self,
+        instance_id: &str,
+        event_type: &str,
+        payload: &Value,
+    ) -> Result<(), WorkflowClientError> {
+        if let Some(e) = self.fault("send_event", instance_id, payload) {
+            return Err(e);
+        }
+        let mut instances = self.instances.borrow_mut();
+        let Some(instance) = instances.get_mut(instance_id) else {
+            return Err(WorkflowClientError::of(
+                WorkflowClientErrorKind::NotFound,
+                format!("no instance {instance_id}"),
+            ));
+        };
+        match instance.status {
+            InstanceStatus::Complete(_) | InstanceStatus::Errored(_) => {
+                // The platform accepts it, and nobody will ever read it.
+                self.undelivered
+                    .borrow_mut()
+                    .push((instance_id.to_owned(), payload.clone()));
+            }
+            _ => {
+                instance.step.send_event(event_type, payload.clone());
+                instance.status = InstanceStatus::Queued;
+            }
+        }
+        Ok(())
+    }
+
+    async fn status(&self, instance_id: &str) -> Result<Value, WorkflowClientError> {
+        let instances = self.instances.borrow();
+        let instance = instances.get(instance_id).ok_or_else(|| {
+            WorkflowClientError::of(
+                WorkflowClientErrorKind::NotFound,
+                format!("no instance {instance_id}"),
+            )
+        })?;
+        Ok(match &instance.status {
+            InstanceStatus::Queued => json!({ "status": "queued" }),
+            InstanceStatus::Waiting => json!({ "status": "waiting" }),
+            InstanceStatus::Complete(output) => json!({ "status": "complete", "output": output }),
+            InstanceStatus::Errored(error) => json!({ "status": "errored", "error": error }),
+        })
+    }
+}
