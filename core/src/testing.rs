@@ -61,6 +61,7 @@ pub mod objects {
     use crate::object::IncidentObject;
     use incidentd_runtime::native::SqliteStore;
     use incidentd_runtime::object::{is_object_id, ObjectCallError, ObjectNamespace, ObjectStub};
+    use incidentd_runtime::outbox::OutboxPolicy;
     use std::cell::{Cell, RefCell};
     use std::collections::BTreeMap;
     use std::hash::{Hash, Hasher};
@@ -86,6 +87,7 @@ pub mod objects {
     pub struct LocalIncidents {
         objects: RefCell<BTreeMap<String, Rc<LocalObject>>>,
         clock: Clock,
+        policy: OutboxPolicy,
     }
 
     impl LocalIncidents {
@@ -93,7 +95,14 @@ pub mod objects {
             Self {
                 objects: RefCell::default(),
                 clock,
+                policy: OutboxPolicy::default(),
             }
+        }
+
+        /// Objects created from now on forward with `policy`.
+        pub fn with_policy(mut self, policy: OutboxPolicy) -> Self {
+            self.policy = policy;
+            self
         }
 
         /// The object with this id, created (empty) on first use, as the platform does.
@@ -103,7 +112,8 @@ pub mod objects {
                 .entry(id.to_owned())
                 .or_insert_with(|| {
                     Rc::new(LocalObject {
-                        object: IncidentObject::open(SqliteStore::in_memory()),
+                        object: IncidentObject::open(SqliteStore::in_memory())
+                            .with_policy(self.policy),
                         clock: self.clock.clone(),
                     })
                 })

@@ -649,7 +649,9 @@ fn a_duplicate_create_after_a_lost_acknowledgement_is_harmless() {
             &[],
         )
         .unwrap();
-    store.execute("DELETE FROM workflow_generation", &[]).unwrap();
+    store
+        .execute("DELETE FROM workflow_generation", &[])
+        .unwrap();
     let again = world.alarm(2_000);
     assert_eq!(
         again.pass.forwarded,

@@ -9,6 +9,8 @@ pub mod analysis;
 pub mod incident;
 mod policies;
 pub mod prompt;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 // The adapters register their senders; linking them here makes every registration visible
 // wherever the workflows are (the worker, the manifest binary, tests).

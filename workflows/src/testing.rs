@@ -1,0 +1,222 @@
+//! Test support: the whole pipeline in process, on the native host. Incident objects (the real
+//! shell over SQLite, reached through the typed protocol), their alarms on a virtual clock,
+//! the native Workflows engine running the registered `IncidentWorkflow`, and D1 with the
+//! project's migrations applied. What runs is the production code; only the hosts are native.
+//!
+//! ```ignore
+//! let pipeline = Pipeline::new();
+//! let id = pipeline.declare("checkout is failing");
+//! pipeline.apply(&id, Command::SetSeverity { severity: Severity::High });
+//! pipeline.drain();
+//! assert_eq!(pipeline.successful_steps("dashboard.severity_update:2"), 1);
+//! ```
+
+use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
+use incidentd_core::object::{AlarmReport, Archive, Started};
+use incidentd_core::testing::objects::{Clock, LocalIncidents};
+use incidentd_core::{
+    Actor, Applied, ArchivedIncident, Command, Idempotency, IncidentHandle, IncidentServices,
+    Source, StartIncident, INCIDENT_OBJECT_BINDING,
+};
+use incidentd_runtime::native::{NativeServices, NativeWorkflows, SqliteDatabase, StepRecord};
+use incidentd_runtime::object::ObjectNamespace;
+use incidentd_runtime::outbox::OutboxPolicy;
+use incidentd_runtime::sql::Database;
+use incidentd_runtime::workflow::{Services, WorkflowClient};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+/// The D1 migrations, in order.
+pub const MIGRATIONS: [&str; 2] = [
+    include_str!("../../migrations/0001_incident_index.sql"),
+    include_str!("../../migrations/0002_tenant_config.sql"),
+];
+
+/// The tenant every pipeline incident belongs to.
+pub const TENANT: &str = "demo";
+
+/// An in-memory D1 with the project's migrations applied.
+pub fn database() -> Rc<SqliteDatabase> {
+    let db = Rc::new(SqliteDatabase::in_memory());
+    for migration in MIGRATIONS {
+        db.apply(migration).expect("migrations apply");
+    }
+    db
+}
+
+struct D1Archive(Rc<SqliteDatabase>, Clock);
+
+#[async_trait::async_trait(?Send)]
+impl Archive for D1Archive {
+    async fn archive(&self, record: &ArchivedIncident) -> Result<(), String> {
+        archive::store(self.0.as_ref(), record, self.1.get())
+            .await
+            .map_err(|e| e.message)
+    }
+}
+
+pub struct Pipeline {
+    pub clock: Clock,
+    pub incidents: Rc<LocalIncidents>,
+    pub workflows: Rc<NativeWorkflows>,
+    pub analysis: Rc<NativeWorkflows>,
+    pub db: Rc<SqliteDatabase>,
+    pub services: Rc<NativeServices>,
+    archive: D1Archive,
+    /// Incident ids declared, in order (their objects' alarms are driven by `drain`).
+    ids: RefCell<Vec<String>>,
+    declared: Cell<u32>,
+}
+
+impl Default for Pipeline {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Pipeline {
+    pub fn new() -> Self {
+        Self::with_policy(OutboxPolicy::default())
+    }
+
+    /// A pipeline whose objects forward with `policy` (a small `max_attempts` reaches a
+    /// dead letter quickly).
+    pub fn with_policy(policy: OutboxPolicy) -> Self {
+        crate::link();
+        let clock: Clock = Rc::new(Cell::new(1_000_000));
+        let incidents = Rc::new(LocalIncidents::new(clock.clone()).with_policy(policy));
+        let workflows = Rc::new(NativeWorkflows::new(crate::incident::CLASS));
+        let analysis = Rc::new(NativeWorkflows::new(crate::analysis::CLASS));
+        let db = database();
+        let mut services = NativeServices::default();
+        services
+            .databases
+            .insert(INDEX_DATABASE.into(), db.clone() as Rc<dyn Database>);
+        services.objects.insert(
+            INCIDENT_OBJECT_BINDING.into(),
+            incidents.clone() as Rc<dyn ObjectNamespace>,
+        );
+        let binding = |class: &str| {
+            incidentd_runtime::registry::workflow(class)
+                .map(|w| w.binding.to_owned())
+                .expect("the workflow is registered")
+        };
+        services.workflows.insert(
+            binding(crate::incident::CLASS),
+            workflows.clone() as Rc<dyn WorkflowClient>,
+        );
+        services.workflows.insert(
+            binding(crate::analysis::CLASS),
+            analysis.clone() as Rc<dyn WorkflowClient>,
+        );
+        let services = Rc::new(services);
+        workflows.set_services(services.clone() as Rc<dyn Services>);
+        analysis.set_services(services.clone() as Rc<dyn Services>);
+        Self {
+            archive: D1Archive(db.clone(), clock.clone()),
+            clock,
+            incidents,
+            workflows,
+            analysis,
+            db,
+            services,
+            ids: RefCell::default(),
+            declared: Cell::new(0),
+        }
+    }
+
+    /// The typed handle to an incident, as a workflow step gets it.
+    pub fn handle(&self, id: &str) -> IncidentHandle {
+        self.services
+            .incident(id, TENANT)
+            .expect("a local incident id")
+    }
+
+    /// Declares an incident of [`TENANT`] through the protocol; returns its id.
+    pub fn declare(&self, prompt: &str) -> String {
+        self.declared.set(self.declared.get() + 1);
+        let id = self
+            .incidents
+            .id_from_name(&format!("incident-{}", self.declared.get()))
+            .expect("local ids");
+        let input = StartIncident {
+            id: id.clone(),
+            tenant_id: TENANT.into(),
+            prompt: prompt.into(),
+            title: None,
+            severity: None,
+            created_by: "u1".into(),
+            source: Source::Dashboard,
+            entry_points: Vec::new(),
+            services: Vec::new(),
+        };
+        let started = pollster::block_on(self.handle(&id).start(input)).expect("declared");
+        assert!(matches!(started, Started::Created(_)));
+        self.ids.borrow_mut().push(id.clone());
+        id
+    }
+
+    /// Applies a change as incidentd itself (no replay protection), through the protocol.
+    pub fn apply(&self, id: &str, command: Command) -> Applied {
+        pollster::block_on(
+            self.handle(id)
+                .apply(Actor::system(), command, Idempotency::None),
+        )
+        .expect("applied")
+    }
+
+    /// Runs the alarm of one incident now.
+    pub fn alarm(&self, id: &str) -> AlarmReport {
+        let local = self.incidents.object(id);
+        local.object.store().take_alarm();
+        pollster::block_on(local.object.on_alarm(
+            self.workflows.as_ref(),
+            self.analysis.as_ref(),
+            &self.archive,
+            self.clock.get(),
+        ))
+        .expect("alarm pass")
+    }
+
+    /// Runs due alarms and the engines, advancing the virtual clock to the next alarm when
+    /// nothing else is due, until nothing is left to do (or `max_rounds` is reached).
+    pub fn drain(&self) {
+        const MAX_ROUNDS: usize = 10_000;
+        for _ in 0..MAX_ROUNDS {
+            let mut progressed = false;
+            let mut next_alarm: Option<i64> = None;
+            for id in self.ids.borrow().iter() {
+                let Some(at) = self.incidents.object(id).object.store().alarm() else {
+                    continue;
+                };
+                if at <= self.clock.get() {
+                    self.alarm(id);
+                    progressed = true;
+                } else {
+                    next_alarm = Some(next_alarm.map_or(at, |n| n.min(at)));
+                }
+            }
+            progressed |= self.workflows.run_pending() > 0;
+            progressed |= self.analysis.run_pending() > 0;
+            if !progressed {
+                match next_alarm {
+                    Some(at) => self.clock.set(at),
+                    None => return,
+                }
+            }
+        }
+        panic!("the pipeline did not settle in {MAX_ROUNDS} rounds");
+    }
+
+    /// Successful attempts of steps named `name`, across every `IncidentWorkflow` instance:
+    /// how often an effect really happened.
+    pub fn successful_steps(&self, name: &str) -> usize {
+        self.workflows
+            .instance_ids()
+            .iter()
+            .filter_map(|id| self.workflows.step(id))
+            .flat_map(|step| step.records())
+            .filter(|r| matches!(r, StepRecord::Attempt { name: n, error: None, .. } if n == name))
+            .count()
+    }
+}

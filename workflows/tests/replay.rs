@@ -1,0 +1,196 @@
+//! The delivery rule end to end on the native host: Incident objects, their outbox alarms,
+//! the Workflows engine and the registered senders, with forwarding faults. A dead letter's
+//! replay must run its handlers exactly once, whatever was delivered after it, and whether or
+//! not the workflow instance it belonged to has ended.
+
+use incidentd_core::forward::instance_id;
+use incidentd_core::{Command, Severity, Status};
+use incidentd_runtime::native::InstanceStatus;
+use incidentd_runtime::outbox::OutboxPolicy;
+use incidentd_runtime::sql::SqlStore;
+use incidentd_workflows::testing::Pipeline;
+use serde_json::Value;
+
+/// Three attempts, then a dead letter.
+fn pipeline() -> Pipeline {
+    Pipeline::with_policy(OutboxPolicy {
+        max_attempts: 3,
+        ..OutboxPolicy::default()
+    })
+}
+
+fn event_id(payload: &Value) -> i64 {
+    payload["event_id"].as_i64().unwrap_or_default()
+}
+
+/// Fails every forward of event `dead` until cleared.
+fn refuse_event(p: &Pipeline, dead: i64) {
+    p.workflows.fail_when(move |_, _, payload| {
+        (event_id(payload) == dead).then(|| format!("engine refused event {dead}"))
+    });
+}
+
+fn severity(severity: Severity) -> Command {
+    Command::SetSeverity { severity }
+}
+
+fn status(status: Status) -> Command {
+    Command::UpdateStatus {
+        status,
+        message: "m".into(),
+    }
+}
+
+fn dead_letters(p: &Pipeline, id: &str) -> Vec<i64> {
+    pollster::block_on(p.handle(id).dead_letters())
+        .unwrap()
+        .iter()
+        .map(|e| e.event_id)
+        .collect()
+}
+
+#[test]
+fn a_dead_letter_replayed_after_later_events_runs_its_handlers_exactly_once() {
+    let p = pipeline();
+    let id = p.declare("checkout failing"); // event 1
+    p.drain();
+    refuse_event(&p, 2);
+    p.apply(&id, severity(Severity::High)); // event 2: dead-lettered
+    p.apply(&id, severity(Severity::Low)); // event 3: delivered after it
+    p.drain();
+    assert_eq!(dead_letters(&p, &id), [2]);
+    assert_eq!(p.successful_steps("dashboard.severity_update:3"), 1);
+    assert_eq!(p.successful_steps("dashboard.severity_update:2"), 0);
+
+    p.workflows.clear_faults();
+    pollster::block_on(p.handle(&id).replay(2)).unwrap();
+    p.drain();
+    assert!(dead_letters(&p, &id).is_empty());
+    assert_eq!(
+        p.successful_steps("dashboard.severity_update:2"),
+        1,
+        "the replayed event's handler ran once"
+    );
+    assert_eq!(p.successful_steps("dashboard.severity_update:3"), 1);
+    assert_eq!(p.successful_steps("dashboard.incident_created:1"), 1);
+    // The index keeps the newest state: the replayed older event does not overwrite it.
+    let rows = pollster::block_on(incidentd_runtime::sql::Database::query(
+        p.db.as_ref(),
+        "SELECT severity, last_event_id FROM incident_index WHERE id = ?",
+        vec![id.as_str().into()],
+    ))
+    .unwrap();
+    assert_eq!(rows[0]["severity"], "low");
+    assert_eq!(rows[0]["last_event_id"], 3);
+    assert!(p.workflows.undelivered().is_empty());
+}
+
+#[test]
+fn a_dead_incident_created_replays_into_the_instance_a_later_event_started() {
+    let p = pipeline();
+    refuse_event(&p, 1);
+    let id = p.declare("payments down"); // event 1: dead-lettered
+    p.apply(&id, severity(Severity::High)); // event 2 creates the instance instead
+    p.drain();
+    assert_eq!(dead_letters(&p, &id), [1]);
+    assert_eq!(p.workflows.instance_ids(), [instance_id(&id, 1)]);
+
+    p.workflows.clear_faults();
+    pollster::block_on(p.handle(&id).replay(1)).unwrap();
+    p.drain();
+    assert_eq!(p.successful_steps("dashboard.incident_created:1"), 1);
+    assert_eq!(p.successful_steps("dashboard.severity_update:2"), 1);
+    assert!(dead_letters(&p, &id).is_empty());
+    assert!(p.workflows.undelivered().is_empty());
+}
+
+#[test]
+fn a_dead_letter_replayed_after_the_close_goes_to_a_new_generation() {
+    let p = pipeline();
+    let id = p.declare("search slow");
+    refuse_event(&p, 2);
+    p.apply(&id, severity(Severity::High)); // event 2: dead-lettered
+    p.apply(&id, status(Status::Resolved)); // event 3: the last one; the instance ends
+    p.drain();
+    assert_eq!(dead_letters(&p, &id), [2]);
+    assert!(matches!(
+        p.workflows.instance_status(&instance_id(&id, 1)),
+        Some(InstanceStatus::Complete(_))
+    ));
+    // The dead letter keeps the closed incident's object alive (not archived yet).
+    assert!(p.incidents.object(&id).object.state().unwrap().is_some());
+
+    p.workflows.clear_faults();
+    pollster::block_on(p.handle(&id).replay(2)).unwrap();
+    p.drain();
+    assert_eq!(
+        p.successful_steps("dashboard.severity_update:2"),
+        1,
+        "handled by generation 2, not sent to the ended instance"
+    );
+    assert!(p.workflows.undelivered().is_empty(), "nothing lost");
+    assert!(matches!(
+        p.workflows.instance_status(&instance_id(&id, 2)),
+        Some(InstanceStatus::Complete(_))
+    ));
+    // Drained and closed: archived, analysed, storage deleted.
+    assert!(p.incidents.object(&id).object.state().unwrap().is_none());
+    assert_eq!(p.analysis.instance_ids(), [format!("analysis-{id}")]);
+}
+
+#[test]
+fn a_forward_that_reached_the_engine_but_was_not_recorded_is_handled_once() {
+    let p = pipeline();
+    let id = p.declare("queue backlog");
+    p.drain();
+    // The engine takes event 2, then the isolate dies before the publication is recorded:
+    // the next pass forwards it again, to the same instance.
+    p.apply(&id, severity(Severity::High));
+    let store_row = |sql: &str| {
+        p.incidents
+            .object(&id)
+            .object
+            .store()
+            .execute(sql, &[])
+            .unwrap()
+    };
+    p.alarm(&id);
+    store_row("UPDATE outbox SET published_at = NULL, next_attempt_at = 0 WHERE event_id = 2");
+    // The platform retries the alarm of an isolate that died.
+    let store = p.incidents.object(&id);
+    store.object.store().set_alarm(p.clock.get()).unwrap();
+    p.drain();
+    assert_eq!(p.successful_steps("dashboard.severity_update:2"), 1);
+    assert_eq!(
+        pollster::block_on(p.handle(&id).get())
+            .unwrap()
+            .timeline
+            .iter()
+            .filter(|e| e.published_at.is_some())
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn a_replay_survives_crashes_of_the_workflow_run_around_it() {
+    let p = pipeline();
+    let id = p.declare("dns flapping");
+    p.drain();
+    refuse_event(&p, 2);
+    p.apply(&id, severity(Severity::High));
+    p.apply(&id, severity(Severity::Low));
+    p.drain();
+    p.workflows.clear_faults();
+    let step = p.workflows.step(&instance_id(&id, 1)).unwrap();
+    // The isolate dies right after the replayed event's effect, before its result is kept.
+    step.crash_once_after_step("dashboard.severity_update:2");
+    pollster::block_on(p.handle(&id).replay(2)).unwrap();
+    p.drain();
+    assert_eq!(step.crashes(), 1);
+    // The effect ran twice (once before the crash), its step succeeded once after it: the
+    // D1 upsert is idempotent by event id, and nothing else ran again.
+    assert_eq!(p.successful_steps("dashboard.severity_update:2"), 1);
+    assert_eq!(p.successful_steps("dashboard.severity_update:3"), 1);
+    assert!(dead_letters(&p, &id).is_empty());
+}
