@@ -4,8 +4,8 @@
 //! knows the timeout and sends later events to a new generation, so none is lost.
 
 use incidentd_core::{IncidentMessage, INCIDENT_WORKFLOW, WORKFLOW_EVENT_TYPE};
-use incidentd_macros::workflow;
 use incidentd_runtime::fanout::{self, Event};
+use incidentd_runtime::workflow;
 use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
 use incidentd_runtime::{Duration, StepError};
 use serde_json::{json, Value};

@@ -7,7 +7,6 @@
 pub mod agent_turn;
 pub mod analysis;
 pub mod incident;
-mod policies;
 pub mod prompt;
 
 // The adapters register their senders; linking them here makes every registration visible
