@@ -80,10 +80,13 @@ fn read(
     what: &str,
     errors: &mut Errors,
 ) -> syn::Result<(Options, Read)> {
-    let options = attr::parse(tokens, allowed, what, errors)?;
     let mut read = Read::default();
-    for (key, meta) in &options.items {
-        match key {
+    let options = attr::parse(
+        tokens,
+        allowed,
+        what,
+        errors,
+        |key, meta, errors| match key {
             Key::Name => read.name = attr::string(meta, errors),
             Key::Class => read.class = attr::string(meta, errors),
             Key::Binding => read.binding = attr::string(meta, errors),
@@ -95,8 +98,8 @@ fn read(
             }
             Key::Steps => read.steps = steps(meta, errors),
             Key::FansOut => read.fans_out = attr::boolean(meta, errors),
-        }
-    }
+        },
+    )?;
     Ok((options, read))
 }
 

@@ -48,14 +48,14 @@ impl Key {
     }
 }
 
-/// The options of one attribute, in the order written, each key known, allowed and unique.
+/// Which options one attribute sets (each known, allowed and given once).
 pub struct Options {
-    pub items: Vec<(Key, Meta)>,
+    keys: Vec<Key>,
 }
 
 impl Options {
     pub fn has(&self, key: Key) -> bool {
-        self.items.iter().any(|(k, _)| *k == key)
+        self.keys.contains(&key)
     }
 }
 
@@ -77,13 +77,16 @@ fn removed(key: &str) -> Option<&'static str> {
     }
 }
 
-/// Splits `tokens` into options, accepting only `allowed` (for `#[what]`). A token stream that
-/// is not an option list at all is fatal; everything else is reported into `errors`.
+/// Splits `tokens` into options, accepting only `allowed` (for `#[what]`), and hands each
+/// valid one to `read` in the order written (so errors come out in source order). A token
+/// stream that is not an option list at all is fatal; everything else is reported into
+/// `errors`.
 pub fn parse(
     tokens: TokenStream,
     allowed: &[Key],
     what: &str,
     errors: &mut Errors,
+    mut read: impl FnMut(Key, &Meta, &mut Errors),
 ) -> syn::Result<Options> {
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
     let supported = || {
@@ -93,7 +96,7 @@ pub fn parse(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut items: Vec<(Key, Meta)> = Vec::new();
+    let mut keys: Vec<Key> = Vec::new();
     for meta in metas {
         let key = key_of(&meta);
         if let Some(why) = removed(&key) {
@@ -118,13 +121,14 @@ pub fn parse(
                     supported()
                 ),
             );
-        } else if items.iter().any(|(k, _)| *k == known) {
+        } else if keys.contains(&known) {
             errors.spanned(meta.path(), format!("duplicate option `{key}`"));
         } else {
-            items.push((known, meta));
+            keys.push(known);
+            read(known, &meta, errors);
         }
     }
-    Ok(Options { items })
+    Ok(Options { keys })
 }
 
 /// The value of `key = <expr>`.

@@ -72,14 +72,16 @@ fn generate(workflow: &Workflow) -> TokenStream {
         }
         quote!(&#path.def)
     });
-    // Spanned on the payload type, so an unmet bound is reported on the signature.
-    let check_payload = quote_spanned! {payload_ty.span()=>
-        ::incidentd_runtime::__private::check_payload::<#payload_ty>
+    // Spanned on the payload type, so an unmet bound is reported on the signature, and once:
+    // both uses are the same obligation at the same span.
+    let schema = quote_spanned! {payload_ty.span()=>
+        ::incidentd_runtime::__private::schema::<#payload_ty>
+    };
+    let decode = quote_spanned! {payload_ty.span()=>
+        ::incidentd_runtime::__private::decode_payload::<#payload_ty>
     };
     quote! {
         #function
-
-        const _: fn() = #check_payload;
 
         ::incidentd_runtime::__private::inventory::submit! {
             ::incidentd_runtime::__private::WorkflowDef {
@@ -92,15 +94,14 @@ fn generate(workflow: &Workflow) -> TokenStream {
                 // The manifest is built natively; wasm builds leave the schema generator out.
                 payload_schema: {
                     #[cfg(not(target_arch = "wasm32"))]
-                    let schema: fn() -> ::incidentd_runtime::__private::serde_json::Value =
-                        ::incidentd_runtime::__private::schema::<#payload_ty>;
+                    let schema: fn() -> ::incidentd_runtime::__private::serde_json::Value = #schema;
                     #[cfg(target_arch = "wasm32")]
                     let schema: fn() -> ::incidentd_runtime::__private::serde_json::Value =
                         ::incidentd_runtime::__private::no_schema;
                     schema
                 },
                 run: |run| ::std::boxed::Box::pin(async move {
-                    let payload = ::incidentd_runtime::__private::decode_payload::<#payload_ty>(&run)?;
+                    let payload = #decode(&run)?;
                     #ident(run, payload).await
                 }),
             }

@@ -36,7 +36,7 @@ pub fn duration(value: &Value) -> Result<Duration, String> {
 /// `timeout`: a duration of more than zero (a zero timeout would fail every attempt).
 pub fn timeout(value: &Value) -> Result<Duration, String> {
     match duration(value)? {
-        Duration::ZERO => Err(format!("must be more than zero; expected {DURATION_FORM}")),
+        Duration::ZERO => Err("must be more than zero, e.g. \"30 seconds\"".into()),
         timeout => Ok(timeout),
     }
 }

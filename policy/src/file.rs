@@ -148,7 +148,7 @@ mod tests {
             [
                 "retry-policies.toml: policies.\"dashboard\".retries.limit: -1 is out of range; expected an integer 0..=10000",
                 "retry-policies.toml: policies.\"dashboard\".retries.delay: expected a duration string like \"10 seconds\", found the integer 5",
-                "retry-policies.toml: policies.\"dashboard\".timeout: must be more than zero; expected a duration string like \"10 seconds\"",
+                "retry-policies.toml: policies.\"dashboard\".timeout: must be more than zero, e.g. \"30 seconds\"",
             ]
         );
     }

@@ -70,6 +70,3 @@ pub fn check_step_input<I: StepInput>() {}
 
 /// Likewise at its output type.
 pub fn check_step_output<O: StepOutput>() {}
-
-/// Instantiated by `#[workflow]` at the payload type, for the same reason.
-pub fn check_payload<T: WorkflowPayload>() {}

@@ -62,7 +62,7 @@ pub mod prelude {
 /// Re-exported for registration code.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::bounds::{check_payload, check_step_input, check_step_output, new_effect};
+    pub use crate::bounds::{check_step_input, check_step_output, new_effect};
     pub use crate::config::PolicyOverride;
     pub use crate::registry::{
         EffectDef, EffectKind, FromSenderCall, HandlerDef, SendContext, SenderCall, StepDef,
@@ -76,7 +76,8 @@ pub mod __private {
     pub use serde_json;
 
     /// The JSON Schema of a payload type, for the manifest.
-    pub fn schema<T: schemars::JsonSchema>() -> serde_json::Value {
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn schema<T: crate::bounds::WorkflowPayload>() -> serde_json::Value {
         serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default()
     }
 

@@ -177,11 +177,12 @@ pub fn known_policy_names() -> Vec<String> {
         for step in w.steps {
             names.push(step.name.to_owned());
         }
-        for effect in effects(w.class_name) {
-            names.push(effect.name.to_owned());
-            for handler in effect.handlers {
-                names.push(handler.step_name(effect));
-            }
+    }
+    // Every effect, whether or not its workflow is linked (a crate may link only adapters).
+    for effect in all_effects() {
+        names.push(effect.name.to_owned());
+        for handler in effect.handlers {
+            names.push(handler.step_name(effect));
         }
     }
     names.sort();
