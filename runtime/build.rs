@@ -57,12 +57,16 @@ fn entries(path: &Path) -> Vec<(String, PolicyPatch)> {
 fn main() {
     println!("cargo:rerun-if-env-changed={PATH_VAR}");
     println!("cargo:rerun-if-changed=build/policy_toml.rs");
-    let entries = match std::env::var_os(PATH_VAR) {
-        Some(path) if !path.is_empty() => entries(&PathBuf::from(path)),
-        _ => Vec::new(),
-    };
+    let path = std::env::var_os(PATH_VAR)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from);
+    let entries = path.as_deref().map(entries).unwrap_or_default();
     let literals: String = entries.iter().map(|(n, p)| literal(n, p)).collect();
-    let code = format!("pub static FILE_OVERRIDES: &[PolicyOverride] = &[\n{literals}];\n");
+    let shown = path.map(|p| p.display().to_string());
+    let code = format!(
+        "pub static FILE_PATH: Option<&str> = {shown:?};\n\
+         pub static FILE_OVERRIDES: &[PolicyOverride] = &[\n{literals}];\n"
+    );
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("retry_policies.rs"), code)
         .unwrap_or_else(|e| fail(&[format!("writing the embedded policies: {e}")]));

@@ -60,9 +60,10 @@ fn an_unknown_policy_name_is_rejected_with_the_closest_registered_name() {
         .collect();
     assert_eq!(unknown.len(), 1, "{errors:#?}");
     assert!(
-        unknown[0].starts_with(
-            "retry-policies.toml: policies.\"dashbord\" names no registered step, sender, dispatcher or handler; did you mean \"dashboard\"? allowed names: "
-        ),
+        unknown[0].starts_with(&format!(
+            "{}: policies.\"dashbord\" names no registered step, sender, dispatcher or handler; did you mean \"dashboard\"? allowed names: ",
+            incidentd_runtime::config::file_path()
+        )),
         "{}",
         unknown[0]
     );

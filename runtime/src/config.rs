@@ -110,11 +110,16 @@ impl PolicyOverride {
     }
 }
 
-/// The file's entries, validated by `build.rs` (`FILE_OVERRIDES`).
+/// The file's entries, validated by `build.rs` (`FILE_PATH`, `FILE_OVERRIDES`).
 mod embedded {
     use super::PolicyOverride;
 
     include!(concat!(env!("OUT_DIR"), "/retry_policies.rs"));
+}
+
+/// The embedded file as the build found it (for error messages), else its usual name.
+pub fn file_path() -> &'static str {
+    embedded::FILE_PATH.unwrap_or(FILE)
 }
 
 /// Every override: the file's, then those registered in code.

@@ -2,7 +2,7 @@
 //! registrations, and retry-policy entries naming nothing registered. The manifest binary runs
 //! them before every subcommand, so `scripts/build` fails on them; a test runs them too.
 
-use crate::config::{self, FILE};
+use crate::config;
 use crate::registry::{self, EffectDef, EffectKind};
 use incidentd_policy::suggest::closest;
 use std::collections::BTreeMap;
@@ -99,7 +99,8 @@ fn unknown_policy_names(errors: &mut Vec<String>) {
             .unwrap_or_default();
         let allowed: Vec<String> = known.iter().map(|k| format!("{k:?}")).collect();
         errors.push(format!(
-            "{FILE}: policies.{:?} names no registered step, sender, dispatcher or handler; {hint}allowed names: {}",
+            "{}: policies.{:?} names no registered step, sender, dispatcher or handler; {hint}allowed names: {}",
+            config::file_path(),
             o.name,
             allowed.join(", ")
         ));
