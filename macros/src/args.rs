@@ -2,7 +2,7 @@
 //! bad option is reported (spanned, all at once); a struct exists only when its attribute is
 //! entirely valid, so code generation from it cannot fail.
 
-use crate::attr::{self, Key, Options};
+use crate::attr::{self, Opt, Options};
 use crate::errors::Errors;
 use crate::policy_args;
 use crate::template::Template;
@@ -76,7 +76,7 @@ fn steps(meta: &Meta, errors: &mut Errors) -> Option<Vec<syn::Path>> {
 
 fn read(
     tokens: TokenStream,
-    allowed: &[Key],
+    allowed: &[Opt],
     what: &str,
     errors: &mut Errors,
 ) -> syn::Result<(Options, Read)> {
@@ -87,17 +87,17 @@ fn read(
         what,
         errors,
         |key, meta, errors| match key {
-            Key::Name => read.name = attr::string(meta, errors),
-            Key::Class => read.class = attr::string(meta, errors),
-            Key::Binding => read.binding = attr::string(meta, errors),
-            Key::Retries => policy_args::retries(meta, &mut read.policy, errors),
-            Key::Timeout => policy_args::timeout(meta, &mut read.policy, errors),
-            Key::IdempotencyKey => {
+            Opt::Name => read.name = attr::string(meta, errors),
+            Opt::Class => read.class = attr::string(meta, errors),
+            Opt::Binding => read.binding = attr::string(meta, errors),
+            Opt::Retries => policy_args::retries(meta, &mut read.policy, errors),
+            Opt::Timeout => policy_args::timeout(meta, &mut read.policy, errors),
+            Opt::IdempotencyKey => {
                 read.idempotency_key =
                     attr::string(meta, errors).and_then(|text| errors.ok(Template::parse(&text)))
             }
-            Key::Steps => read.steps = steps(meta, errors),
-            Key::FansOut => read.fans_out = attr::boolean(meta, errors),
+            Opt::Steps => read.steps = steps(meta, errors),
+            Opt::FansOut => read.fans_out = attr::boolean(meta, errors),
         },
     )?;
     Ok((options, read))
@@ -107,7 +107,7 @@ fn read(
 fn require<T>(
     value: Option<T>,
     options: &Options,
-    key: Key,
+    key: Opt,
     what: &str,
     at: Span,
     errors: &mut Errors,
@@ -119,13 +119,13 @@ fn require<T>(
 }
 
 impl SenderArgs {
-    const KEYS: &'static [Key] = &[Key::Name, Key::Retries, Key::Timeout, Key::IdempotencyKey];
+    const KEYS: &'static [Opt] = &[Opt::Name, Opt::Retries, Opt::Timeout, Opt::IdempotencyKey];
 
     /// `what` is `sender` or `dispatcher`; a missing name is reported at `at`.
     pub fn parse(tokens: TokenStream, what: &str, at: Span) -> syn::Result<SenderArgs> {
         let mut errors = Errors::default();
         let (options, read) = read(tokens, Self::KEYS, what, &mut errors)?;
-        let name = require(read.name, &options, Key::Name, what, at, &mut errors);
+        let name = require(read.name, &options, Opt::Name, what, at, &mut errors);
         errors.finish(())?;
         Ok(SenderArgs {
             name: name.expect("reported when missing"),
@@ -136,7 +136,7 @@ impl SenderArgs {
 }
 
 impl HandlerArgs {
-    const KEYS: &'static [Key] = &[Key::Retries, Key::Timeout, Key::IdempotencyKey];
+    const KEYS: &'static [Opt] = &[Opt::Retries, Opt::Timeout, Opt::IdempotencyKey];
 
     pub fn parse(tokens: TokenStream) -> syn::Result<HandlerArgs> {
         let mut errors = Errors::default();
@@ -149,13 +149,13 @@ impl HandlerArgs {
 }
 
 impl StepArgs {
-    const KEYS: &'static [Key] = &[Key::Name, Key::Retries, Key::Timeout, Key::IdempotencyKey];
+    const KEYS: &'static [Opt] = &[Opt::Name, Opt::Retries, Opt::Timeout, Opt::IdempotencyKey];
 
     /// A missing name is reported at `at`.
     pub fn parse(tokens: TokenStream, at: Span) -> syn::Result<StepArgs> {
         let mut errors = Errors::default();
         let (options, read) = read(tokens, Self::KEYS, "step", &mut errors)?;
-        let name = require(read.name, &options, Key::Name, "step", at, &mut errors);
+        let name = require(read.name, &options, Opt::Name, "step", at, &mut errors);
         if let Some(template) = read.idempotency_key.as_ref().filter(|t| t.uses("event_id")) {
             // Steps have no event; `{event_id}` would silently mean a field of the input.
             errors.at(
@@ -173,14 +173,14 @@ impl StepArgs {
 }
 
 impl WorkflowArgs {
-    const KEYS: &'static [Key] = &[
-        Key::Class,
-        Key::Binding,
-        Key::Name,
-        Key::Retries,
-        Key::Timeout,
-        Key::Steps,
-        Key::FansOut,
+    const KEYS: &'static [Opt] = &[
+        Opt::Class,
+        Opt::Binding,
+        Opt::Name,
+        Opt::Retries,
+        Opt::Timeout,
+        Opt::Steps,
+        Opt::FansOut,
     ];
 
     /// Missing required options are reported at `at`.
@@ -188,9 +188,9 @@ impl WorkflowArgs {
         let mut errors = Errors::default();
         let (options, read) = read(tokens, Self::KEYS, "workflow", &mut errors)?;
         let what = "workflow";
-        let class = require(read.class, &options, Key::Class, what, at, &mut errors);
-        let binding = require(read.binding, &options, Key::Binding, what, at, &mut errors);
-        let name = require(read.name, &options, Key::Name, what, at, &mut errors);
+        let class = require(read.class, &options, Opt::Class, what, at, &mut errors);
+        let binding = require(read.binding, &options, Opt::Binding, what, at, &mut errors);
+        let name = require(read.name, &options, Opt::Name, what, at, &mut errors);
         errors.finish(())?;
         Ok(WorkflowArgs {
             class: class.expect("reported when missing"),

@@ -11,7 +11,7 @@ use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, Meta, Token, UnOp};
 
 /// Every option any of the macros knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Key {
+pub enum Opt {
     Name,
     Retries,
     Timeout,
@@ -22,39 +22,39 @@ pub enum Key {
     FansOut,
 }
 
-impl Key {
-    const ALL: [Key; 8] = [
-        Key::Name,
-        Key::Retries,
-        Key::Timeout,
-        Key::IdempotencyKey,
-        Key::Class,
-        Key::Binding,
-        Key::Steps,
-        Key::FansOut,
+impl Opt {
+    const ALL: [Opt; 8] = [
+        Opt::Name,
+        Opt::Retries,
+        Opt::Timeout,
+        Opt::IdempotencyKey,
+        Opt::Class,
+        Opt::Binding,
+        Opt::Steps,
+        Opt::FansOut,
     ];
 
     pub fn text(self) -> &'static str {
         match self {
-            Key::Name => "name",
-            Key::Retries => "retries",
-            Key::Timeout => "timeout",
-            Key::IdempotencyKey => "idempotency_key",
-            Key::Class => "class",
-            Key::Binding => "binding",
-            Key::Steps => "steps",
-            Key::FansOut => "fans_out",
+            Opt::Name => "name",
+            Opt::Retries => "retries",
+            Opt::Timeout => "timeout",
+            Opt::IdempotencyKey => "idempotency_key",
+            Opt::Class => "class",
+            Opt::Binding => "binding",
+            Opt::Steps => "steps",
+            Opt::FansOut => "fans_out",
         }
     }
 }
 
 /// Which options one attribute sets (each known, allowed and given once).
 pub struct Options {
-    keys: Vec<Key>,
+    keys: Vec<Opt>,
 }
 
 impl Options {
-    pub fn has(&self, key: Key) -> bool {
+    pub fn has(&self, key: Opt) -> bool {
         self.keys.contains(&key)
     }
 }
@@ -83,10 +83,10 @@ fn removed(key: &str) -> Option<&'static str> {
 /// `errors`.
 pub fn parse(
     tokens: TokenStream,
-    allowed: &[Key],
+    allowed: &[Opt],
     what: &str,
     errors: &mut Errors,
-    mut read: impl FnMut(Key, &Meta, &mut Errors),
+    mut read: impl FnMut(Opt, &Meta, &mut Errors),
 ) -> syn::Result<Options> {
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
     let supported = || {
@@ -96,14 +96,14 @@ pub fn parse(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut keys: Vec<Key> = Vec::new();
+    let mut keys: Vec<Opt> = Vec::new();
     for meta in metas {
         let key = key_of(&meta);
         if let Some(why) = removed(&key) {
             errors.spanned(meta.path(), why);
             continue;
         }
-        let Some(known) = Key::ALL.into_iter().find(|k| k.text() == key) else {
+        let Some(known) = Opt::ALL.into_iter().find(|k| k.text() == key) else {
             errors.spanned(
                 meta.path(),
                 format!(
