@@ -19,7 +19,7 @@
 use crate::retry::{Backoff, StepConfig};
 use incidentd_policy::{Duration, PolicyPatch};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -33,7 +33,7 @@ pub const PATH_VAR: &str = "INCIDENTD_RETRY_POLICIES";
 // `incidentd_policy::file`, whose messages name the key path and the allowed form.
 
 /// The whole file.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyFile {
     /// Overrides by step, sender, dispatcher or handler name (`<effect>.<method>`).
@@ -42,7 +42,7 @@ pub struct PolicyFile {
 }
 
 /// One override; every field is optional and replaces only itself.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyEntry {
     #[serde(default)]
@@ -53,7 +53,7 @@ pub struct PolicyEntry {
 }
 
 /// Cloudflare's `retries`, field by field.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetriesEntry {
     /// Retries after the first attempt, 0 to 10000.
@@ -68,7 +68,7 @@ pub struct RetriesEntry {
 }
 
 /// A backoff as the file spells it; its schema lists [`Backoff::ALL`], so it cannot drift.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BackoffName(pub String);
 
 impl JsonSchema for BackoffName {
