@@ -4,10 +4,7 @@
 //! docs/adding-a-sender.md: this file plus `pub mod webhook;` in lib.rs is all it took.
 
 use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
-use incidentd_macros::sender;
-use incidentd_runtime::http::HttpRequest;
-use incidentd_runtime::registry::SendContext;
-use incidentd_runtime::EffectError;
+use incidentd_runtime::prelude::*;
 use serde_json::json;
 
 /// The variable holding the receiver's URL.
@@ -32,7 +29,7 @@ impl IncidentSender for Webhook {
             return Ok(());
         };
         let body = json!({
-            "type": "INCIDENT_CREATED",
+            "type": IncidentCreated::EVENT_TYPE,
             "incident_id": event.incident_id,
             "event_id": event.event_id,
             "title": event.title,

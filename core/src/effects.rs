@@ -6,7 +6,7 @@ use crate::model::{
     AffectedService, AffectionStatus, IncidentMessage, IncidentState, Severity, Source, Status,
 };
 use incidentd_runtime::registry::{FromSenderCall, SendContext, SenderCall};
-use incidentd_runtime::EffectError;
+use incidentd_runtime::{EffectError, EventKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::ops::Deref;
@@ -32,8 +32,10 @@ impl<T> Deref for IncidentEvent<T> {
     }
 }
 
-impl<T: DeserializeOwned> FromSenderCall for IncidentEvent<T> {
+/// A handler taking `&IncidentEvent<T>` handles `T`'s event type.
+impl<T: EventKind + DeserializeOwned> FromSenderCall for IncidentEvent<T> {
     const WORKFLOW: &'static str = INCIDENT_WORKFLOW;
+    const EVENT: &'static str = T::EVENT_TYPE;
 
     fn from_call(call: &SenderCall) -> Result<Self, EffectError> {
         // A message that does not decode will never decode: retrying cannot help.
@@ -101,6 +103,24 @@ pub struct AffectionUpdated {
     pub services: Option<Vec<AffectedService>>,
 }
 
+/// Each payload's wire name: the one place it is written (`model::event_type` derives from it).
+macro_rules! event_kinds {
+    ($($payload:ty => $wire:literal),+ $(,)?) => {
+        $(impl EventKind for $payload {
+            const EVENT_TYPE: &'static str = $wire;
+        })+
+    };
+}
+
+event_kinds! {
+    IncidentCreated => "INCIDENT_CREATED",
+    StatusUpdated => "STATUS_UPDATE",
+    SeverityUpdated => "SEVERITY_UPDATE",
+    AssigneeUpdated => "ASSIGNEE_UPDATE",
+    MessageAdded => "MESSAGE_ADDED",
+    AffectionUpdated => "AFFECTION_UPDATE",
+}
+
 /// The incident events an effect may handle. Implement the ones you handle; the rest are
 /// never called (each default does nothing).
 #[allow(async_fn_in_trait)] // single-threaded Workers: no Send bound wanted
@@ -157,5 +177,39 @@ pub trait IncidentSender {
     ) -> Result<(), EffectError> {
         let _ = (ctx, event);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Until events were typed, a handler's event type was its method name in capitals.
+    /// Every payload must keep that wire name, or stored events would stop reaching handlers.
+    #[test]
+    fn every_event_type_is_the_one_its_handler_method_used_to_imply() {
+        let by_method = [
+            ("incident_created", IncidentCreated::EVENT_TYPE),
+            ("status_update", StatusUpdated::EVENT_TYPE),
+            ("severity_update", SeverityUpdated::EVENT_TYPE),
+            ("assignee_update", AssigneeUpdated::EVENT_TYPE),
+            ("message_added", MessageAdded::EVENT_TYPE),
+            ("affection_update", AffectionUpdated::EVENT_TYPE),
+        ];
+        for (method, event_type) in by_method {
+            assert_eq!(event_type, method.to_ascii_uppercase(), "{method}");
+        }
+    }
+
+    #[test]
+    fn a_handler_parameter_names_its_payloads_event_type() {
+        assert_eq!(
+            <IncidentEvent<StatusUpdated> as FromSenderCall>::EVENT,
+            crate::model::event_type::STATUS_UPDATE
+        );
+        assert_eq!(
+            <IncidentEvent<AffectionUpdated> as FromSenderCall>::EVENT,
+            "AFFECTION_UPDATE"
+        );
     }
 }

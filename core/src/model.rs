@@ -220,14 +220,21 @@ pub struct IncidentState {
     pub last_event_id: i64,
 }
 
-/// Event type names as stored in the outbox and seen by senders.
+/// Event type names as stored in the outbox and seen by senders: each payload type's
+/// [`EventKind::EVENT_TYPE`](incidentd_runtime::EventKind), its one source of truth.
 pub mod event_type {
-    pub const INCIDENT_CREATED: &str = "INCIDENT_CREATED";
-    pub const STATUS_UPDATE: &str = "STATUS_UPDATE";
-    pub const SEVERITY_UPDATE: &str = "SEVERITY_UPDATE";
-    pub const ASSIGNEE_UPDATE: &str = "ASSIGNEE_UPDATE";
-    pub const MESSAGE_ADDED: &str = "MESSAGE_ADDED";
-    pub const AFFECTION_UPDATE: &str = "AFFECTION_UPDATE";
+    use crate::effects::{
+        AffectionUpdated, AssigneeUpdated, IncidentCreated, MessageAdded, SeverityUpdated,
+        StatusUpdated,
+    };
+    use incidentd_runtime::EventKind;
+
+    pub const INCIDENT_CREATED: &str = IncidentCreated::EVENT_TYPE;
+    pub const STATUS_UPDATE: &str = StatusUpdated::EVENT_TYPE;
+    pub const SEVERITY_UPDATE: &str = SeverityUpdated::EVENT_TYPE;
+    pub const ASSIGNEE_UPDATE: &str = AssigneeUpdated::EVENT_TYPE;
+    pub const MESSAGE_ADDED: &str = MessageAdded::EVENT_TYPE;
+    pub const AFFECTION_UPDATE: &str = AffectionUpdated::EVENT_TYPE;
 }
 
 /// What the outbox forwards to `IncidentWorkflow` for each event: the event and the incident's

@@ -1,20 +1,29 @@
-//! Attribute macros of the incidentd framework. Thin: each parses and validates its options
-//! (durations, backoffs and ranges checked here, errors spanned on the offending token and
-//! reported together), then emits registrations through `::incidentd_runtime::__private`.
+//! Attribute macros of the incidentd framework. Use them through the runtime, which
+//! re-exports them: `use incidentd_runtime::prelude::*;`.
+//!
+//! Each macro reads its arguments into a typed struct (`SenderArgs`, `HandlerArgs`, `StepArgs`,
+//! `WorkflowArgs`), reporting every mistake at once, spanned on the offending token (durations,
+//! backoffs and ranges are checked by the `incidentd-policy` crate, the same parser that checks
+//! `retry-policies.toml`); then it generates registrations through
+//! `::incidentd_runtime::__private`. On error the item is re-emitted beside the errors, so the
+//! rest of the crate still type-checks.
 //!
 //! | macro | on | registers |
 //! | --- | --- | --- |
-//! | `#[sender(name = "..")]` | `impl SenderTrait for Type` | one handler per implemented method (event) |
+//! | `#[sender(name = "..")]` | `impl SenderTrait for Type` | one handler per implemented method |
 //! | `#[dispatcher(name = "..")]` | same | same, listed as a dispatcher |
 //! | `#[step(..)]` | a handler method inside those | its overrides |
-//! | `#[step(name = "..")]` | `async fn(input) -> Result<T, EffectError>` | a durable step (`NAME_IN_CAPS.call(&run, input)`) |
+//! | `#[step(name = "..")]` | `async fn(ctx, input) -> Result<T, EffectError>` | a durable step (`NAME_IN_CAPS.call(&run, input)`) |
 //! | `#[workflow(class = "..", binding = "..", name = "..")]` | `async fn(run, payload)` | a Workflow class |
 //!
 //! Shared options: `retries(limit = 5, delay = "10 seconds", backoff = "exponential")`,
 //! `timeout = "10 minutes"`, `idempotency_key = "{field}:{field}"`. Defaults at workflow and
 //! sender level, overrides at step level.
 
-mod options;
+mod args;
+mod attr;
+mod errors;
+mod policy_args;
 mod sender;
 mod step;
 mod template;
@@ -40,17 +49,70 @@ fn expand(
     }
 }
 
-/// Declares a sender: `#[sender(name = "slack", retries(limit = 3, delay = "1 second"))]` on
-/// `impl IncidentSender for SlackSender`. Each method implemented is the handler of one event
-/// type (method `incident_created` handles `INCIDENT_CREATED`).
+/// Declares a sender: each method implemented in this trait impl becomes the handler of one
+/// event type, run as its own durable step (`<name>.<method>:<event id>`) whenever the
+/// workflow fans that event out.
+///
+/// The event type comes from the handler's parameter type: `event: &IncidentEvent<IncidentCreated>`
+/// handles `<IncidentEvent<IncidentCreated> as FromSenderCall>::EVENT`, i.e. `"INCIDENT_CREATED"`.
+/// The type must implement `Default` (a fresh value serves every delivery).
+///
+/// Options: `name` (required, unique among senders and dispatchers), `retries(..)`, `timeout`,
+/// `idempotency_key` (default `"{instance_id}:{event_id}:<name>.<method>"`); `#[step(..)]` on a
+/// method overrides `retries`, `timeout` and `idempotency_key` for that handler.
+///
+/// ```ignore
+/// use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+/// use incidentd_runtime::prelude::*;
+///
+/// #[derive(Default)]
+/// pub struct Pager;
+///
+/// #[sender(name = "pager", retries(limit = 3, delay = "1 second"), timeout = "30 seconds")]
+/// impl IncidentSender for Pager {
+///     #[step(retries(limit = 10), idempotency_key = "{incident_id}:{event_id}:page")]
+///     async fn incident_created(
+///         &self,
+///         ctx: &SendContext,
+///         event: &IncidentEvent<IncidentCreated>,
+///     ) -> Result<(), EffectError> {
+///         let Some(url) = ctx.services.var("PAGER_URL") else { return Ok(()) };
+///         let request = HttpRequest::post_json(&url, &serde_json::json!({ "title": event.title }))
+///             .header("idempotency-key", &ctx.idempotency_key);
+///         ctx.services.http().send(request).await?.error_for_status("pager")?;
+///         Ok(())
+///     }
+/// }
+/// ```
 #[proc_macro_attribute]
 pub fn sender(attr: TokenStream, item: TokenStream) -> TokenStream {
     let result = sender::expand(attr.into(), item.clone().into(), sender::Kind::Sender);
     expand(item, result, sender::strip_step_attributes)
 }
 
-/// Declares a dispatcher: like [`sender`], listed as a dispatcher (a cross-cutting effect such
-/// as the status page rather than an adapter's own output).
+/// Declares a dispatcher: exactly like [`macro@sender`], listed as a dispatcher (a cross-cutting
+/// effect such as the status page rather than an adapter's own output). Sender and dispatcher
+/// names share one namespace.
+///
+/// ```ignore
+/// use incidentd_core::{IncidentEvent, IncidentSender, StatusUpdated};
+/// use incidentd_runtime::prelude::*;
+///
+/// #[derive(Default)]
+/// pub struct StatusPage;
+///
+/// #[dispatcher(name = "status-page", retries(limit = 8, backoff = "linear"))]
+/// impl IncidentSender for StatusPage {
+///     async fn status_update(
+///         &self,
+///         ctx: &SendContext,
+///         event: &IncidentEvent<StatusUpdated>,
+///     ) -> Result<(), EffectError> {
+///         let _ = (ctx, &event.message);
+///         Ok(())
+///     }
+/// }
+/// ```
 #[proc_macro_attribute]
 pub fn dispatcher(attr: TokenStream, item: TokenStream) -> TokenStream {
     let result = sender::expand(attr.into(), item.clone().into(), sender::Kind::Dispatcher);
@@ -59,13 +121,61 @@ pub fn dispatcher(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Declares a durable step function, or (inside a `#[sender]`/`#[dispatcher]` impl) overrides
 /// one handler's options.
+///
+/// On a free `async fn(ctx: StepContext, input: Input) -> Result<Output, EffectError>` it adds
+/// a static named after the function in capitals, through which a workflow runs it as one
+/// `step.do`. `Input` must be `Clone`, `Output` serialisable (the engine records it). Options:
+/// `name` (required, unique), `retries(..)`, `timeout` (default: the workflow's),
+/// `idempotency_key` over the input's fields and `{instance_id}` (default
+/// `"{instance_id}:<name>"`). List the step in its workflow's `steps = [..]`.
+///
+/// ```ignore
+/// use incidentd_runtime::prelude::*;
+///
+/// #[derive(Clone, serde::Deserialize, schemars::JsonSchema)]
+/// pub struct Prompt { pub incident_id: String, pub ts: String }
+///
+/// #[step(name = "prompt.received", retries(limit = 2), idempotency_key = "{incident_id}:{ts}")]
+/// async fn record_prompt(ctx: StepContext, prompt: Prompt) -> Result<String, EffectError> {
+///     Ok(ctx.idempotency_key)
+/// }
+///
+/// // in a #[workflow] body:
+/// // let key = RECORD_PROMPT.call(&run, prompt).await?;
+/// ```
+///
+/// `#[step]` on a handler takes `retries(..)`, `timeout` and `idempotency_key` only; the event
+/// it handles comes from its parameter type (the former `event` option is an error).
 #[proc_macro_attribute]
 pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
     let result = step::expand(attr.into(), item.clone().into());
     expand(item, result, |item| item)
 }
 
-/// Declares a Cloudflare Workflow class whose body is this async fn.
+/// Declares a Cloudflare Workflow class whose body is this
+/// `async fn(run: WorkflowRun, payload: Payload) -> Result<Value, WorkflowError>`.
+///
+/// Options: `class` (the exported JS class), `binding` (the env binding) and `name` (wrangler's
+/// workflow name), all required; `retries(..)` and `timeout`, the defaults of its steps;
+/// `steps = [..]`, its `#[step]` functions in the order it runs them (for the manifest);
+/// `fans_out = true` if it fans events out to the senders and dispatchers. `Payload` must be
+/// `Deserialize` and `JsonSchema`.
+///
+/// ```ignore
+/// use incidentd_runtime::prelude::*;
+/// use serde_json::{json, Value};
+///
+/// #[workflow(
+///     class = "IncidentPromptWorkflow",
+///     binding = "INCIDENT_PROMPT_WORKFLOW",
+///     name = "incident-prompt-workflow",
+///     retries(limit = 3, delay = "2 seconds"),
+///     steps = [record_prompt]
+/// )]
+/// pub async fn incident_prompt_workflow(run: WorkflowRun, prompt: Prompt) -> Result<Value, WorkflowError> {
+///     Ok(json!({ "key": RECORD_PROMPT.call(&run, prompt).await? }))
+/// }
+/// ```
 #[proc_macro_attribute]
 pub fn workflow(attr: TokenStream, item: TokenStream) -> TokenStream {
     let result = workflow::expand(attr.into(), item.clone().into());

@@ -1,12 +1,16 @@
 //! `#[sender]` and `#[dispatcher]` on `impl <EffectTrait> for <Type>`: one registered handler
-//! per method, i.e. per event type the effect handles; the rest stay unhandled.
+//! per method, i.e. per event type the effect handles; the rest stay unhandled. A handler's
+//! event type comes from its parameter type (`<Event as FromSenderCall>::EVENT`), never from
+//! the method's name.
 
-use crate::options::{self, config_tokens, Errors, Opt, Options};
+use crate::args::{HandlerArgs, SenderArgs};
+use crate::errors::Errors;
+use crate::policy_args::{config_tokens, resolve};
 use crate::template::Template;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ImplItem, Item, ItemImpl, LitStr, Type};
+use syn::{FnArg, ImplItem, ImplItemFn, Item, ItemImpl, Type};
 
 #[derive(Clone, Copy)]
 pub enum Kind {
@@ -23,8 +27,22 @@ impl Kind {
     }
 }
 
-const LEVEL: &[Opt] = &[Opt::Name, Opt::Retries, Opt::Timeout, Opt::IdempotencyKey];
-const HANDLER: &[Opt] = &[Opt::Retries, Opt::Timeout, Opt::IdempotencyKey, Opt::Event];
+/// One implemented trait method.
+struct Handler {
+    method: syn::Ident,
+    /// `IncidentEvent<IncidentCreated>` of `event: &IncidentEvent<IncidentCreated>`.
+    event_ty: Type,
+    args: HandlerArgs,
+}
+
+/// A valid `#[sender]`/`#[dispatcher]` impl, ready for code generation.
+struct Effect {
+    kind: Kind,
+    args: SenderArgs,
+    trait_path: syn::Path,
+    self_ty: Type,
+    handlers: Vec<Handler>,
+}
 
 fn is_step_attr(attr: &syn::Attribute) -> bool {
     attr.path()
@@ -48,35 +66,69 @@ pub fn strip_step_attributes(item: TokenStream) -> TokenStream {
     }
 }
 
-struct Handler {
-    method: syn::Ident,
-    event_name: String,
-    event_ty: Type,
-    options: Options,
-}
+const USAGE: &str = "(&self, ctx: &SendContext, event: &Event)";
 
-/// `Foo` from `&Foo`.
-fn event_type(arg: Option<&FnArg>, errors: &mut Errors, sig: &syn::Signature) -> Option<Type> {
-    let usage = "a handler takes `(&self, ctx: &SendContext, event: &Event)`";
-    match arg {
+/// Checks one method and takes its `#[step]` attribute off (it is this macro's input).
+fn handler(f: &mut ImplItemFn, errors: &mut Errors) -> Option<Handler> {
+    let (steps, rest): (Vec<_>, Vec<_>) = f.attrs.drain(..).partition(is_step_attr);
+    f.attrs = rest;
+    let mut args = Some(HandlerArgs {
+        policy: Default::default(),
+        idempotency_key: None,
+    });
+    for (i, step) in steps.iter().enumerate() {
+        if i > 0 {
+            errors.spanned(step, "duplicate #[step] attribute on one handler");
+            continue;
+        }
+        let tokens = match &step.meta {
+            syn::Meta::List(list) => list.tokens.clone(),
+            _ => TokenStream::new(),
+        };
+        args = errors.ok(HandlerArgs::parse(tokens));
+    }
+    let sig = &f.sig;
+    if sig.asyncness.is_none() {
+        errors.spanned(
+            sig.fn_token,
+            format!("handler `{}` must be async", sig.ident),
+        );
+    }
+    let receiver_ok = matches!(sig.inputs.first(), Some(FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_none());
+    if !receiver_ok || sig.inputs.len() != 3 {
+        errors.spanned(
+            &sig.inputs,
+            format!("handler `{}` must take `{USAGE}`", sig.ident),
+        );
+        return None;
+    }
+    let event_ty = match sig.inputs.iter().nth(2) {
         Some(FnArg::Typed(pat)) => match &*pat.ty {
-            Type::Reference(r) => Some((*r.elem).clone()),
+            Type::Reference(r) => (*r.elem).clone(),
             other => {
                 errors.spanned(
                     other,
-                    format!("expected a reference to the event type; {usage}"),
+                    format!("expected a reference to the event type; a handler takes `{USAGE}`"),
                 );
-                None
+                return None;
             }
         },
         _ => {
             errors.spanned(
                 &sig.inputs,
-                format!("handler `{}` has the wrong arguments; {usage}", sig.ident),
+                format!(
+                    "handler `{}` has the wrong arguments; it takes `{USAGE}`",
+                    sig.ident
+                ),
             );
-            None
+            return None;
         }
-    }
+    };
+    Some(Handler {
+        method: sig.ident.clone(),
+        event_ty,
+        args: args?,
+    })
 }
 
 pub fn expand(attr: TokenStream, item: TokenStream, kind: Kind) -> syn::Result<TokenStream> {
@@ -98,22 +150,7 @@ pub fn expand(attr: TokenStream, item: TokenStream, kind: Kind) -> syn::Result<T
             ));
         }
     };
-    let level = match options::parse(attr, LEVEL, what) {
-        Ok(level) => Some(level),
-        Err(e) => {
-            errors.push(e);
-            None
-        }
-    };
-    let name = level.as_ref().and_then(|l| {
-        options::require(
-            l.name.clone(),
-            Opt::Name,
-            what,
-            item_impl.impl_token,
-            &mut errors,
-        )
-    });
+    let args = errors.ok(SenderArgs::parse(attr, what, item_impl.impl_token.span));
     let trait_path = match &item_impl.trait_ {
         Some((None, path, _)) => Some(path.clone()),
         _ => {
@@ -130,60 +167,13 @@ pub fn expand(attr: TokenStream, item: TokenStream, kind: Kind) -> syn::Result<T
             format!("a #[{what}] impl cannot be generic"),
         );
     }
-
     let mut handlers = Vec::new();
     let mut methods = 0;
     for impl_item in &mut item_impl.items {
-        let ImplItem::Fn(f) = impl_item else { continue };
-        methods += 1;
-        let mut own = Options::default();
-        let (steps, rest): (Vec<_>, Vec<_>) = f.attrs.drain(..).partition(is_step_attr);
-        f.attrs = rest;
-        for (i, step) in steps.iter().enumerate() {
-            if i > 0 {
-                errors.spanned(step, "duplicate #[step] attribute on one handler");
-                continue;
-            }
-            let tokens = match &step.meta {
-                syn::Meta::List(list) => list.tokens.clone(),
-                _ => TokenStream::new(),
-            };
-            match options::parse(tokens, HANDLER, "step") {
-                Ok(o) => own = o,
-                Err(e) => errors.push(e),
-            }
+        if let ImplItem::Fn(f) = impl_item {
+            methods += 1;
+            handlers.extend(handler(f, &mut errors));
         }
-        if f.sig.asyncness.is_none() {
-            errors.spanned(
-                f.sig.fn_token,
-                format!("handler `{}` must be async", f.sig.ident),
-            );
-        }
-        let receiver_ok = matches!(f.sig.inputs.first(), Some(FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_none());
-        if !receiver_ok || f.sig.inputs.len() != 3 {
-            errors.spanned(
-                &f.sig.inputs,
-                format!(
-                    "handler `{}` must take `(&self, ctx: &SendContext, event: &Event)`",
-                    f.sig.ident
-                ),
-            );
-            continue;
-        }
-        let Some(event_ty) = event_type(f.sig.inputs.iter().nth(2), &mut errors, &f.sig) else {
-            continue;
-        };
-        let event_name = own
-            .event
-            .as_ref()
-            .map(LitStr::value)
-            .unwrap_or_else(|| f.sig.ident.to_string().to_ascii_uppercase());
-        handlers.push(Handler {
-            method: f.sig.ident.clone(),
-            event_name,
-            event_ty,
-            options: own,
-        });
     }
     if methods == 0 && trait_path.is_some() {
         errors.spanned(
@@ -192,72 +182,92 @@ pub fn expand(attr: TokenStream, item: TokenStream, kind: Kind) -> syn::Result<T
         );
     }
     errors.finish(())?;
-    // Each of these being missing pushed an error above.
-    let (Some(level), Some(name), Some(trait_path)) = (level, name, trait_path) else {
-        unreachable!("a missing part was reported as an error")
+    let effect = Effect {
+        kind,
+        args: args.expect("reported when invalid"),
+        trait_path: trait_path.expect("reported when missing"),
+        self_ty: (*item_impl.self_ty).clone(),
+        handlers,
     };
+    Ok(generate(&item_impl, &effect))
+}
 
-    let self_ty = &item_impl.self_ty;
-    let effect_name = name.value();
-    let kind_ident = match kind {
+/// The run function and the `HandlerDef` of one handler.
+fn handler_code(effect: &Effect, handler: &Handler) -> (TokenStream, TokenStream) {
+    let Effect {
+        self_ty,
+        trait_path,
+        args,
+        ..
+    } = effect;
+    let method = &handler.method;
+    let event_ty = &handler.event_ty;
+    let method_name = method.to_string();
+    let function = format_ident!("__incidentd_{}_{}", effect.kind.attr(), method);
+    let config = config_tokens(resolve(&[&args.policy, &handler.args.policy]));
+    let default_key;
+    let template = match handler
+        .args
+        .idempotency_key
+        .as_ref()
+        .or(args.idempotency_key.as_ref())
+    {
+        Some(t) => t,
+        None => {
+            let suffix = format!("{}.{method_name}", args.name.value());
+            default_key = Template::builtin(&["instance_id", "event_id"], &suffix, method.span());
+            &default_key
+        }
+    };
+    let key = template.build(&quote!(event), &quote!(call));
+    let key_text = template.text();
+    // Spanned on the user's type: a missing `Default` is reported on the impl's self type.
+    let new_effect = quote_spanned! {self_ty.span()=>
+        ::incidentd_runtime::__private::new_effect::<#self_ty>()
+    };
+    let run = quote! {
+        fn #function(
+            call: ::incidentd_runtime::__private::SenderCall,
+        ) -> ::incidentd_runtime::__private::BoxFuture<'static, ::core::result::Result<(), ::incidentd_runtime::__private::EffectError>> {
+            ::std::boxed::Box::pin(async move {
+                let event = <#event_ty as ::incidentd_runtime::__private::FromSenderCall>::from_call(&call)?;
+                let ctx = ::incidentd_runtime::__private::SendContext {
+                    idempotency_key: #key,
+                    event_id: call.event_id,
+                    services: ::std::clone::Clone::clone(&call.services),
+                };
+                let effect: #self_ty = #new_effect;
+                <#self_ty as #trait_path>::#method(&effect, &ctx, &event).await
+            })
+        }
+    };
+    let def = quote! {
+        ::incidentd_runtime::__private::HandlerDef {
+            event: <#event_ty as ::incidentd_runtime::__private::FromSenderCall>::EVENT,
+            method: #method_name,
+            config: #config,
+            idempotency_key: #key_text,
+            run: #function,
+        }
+    };
+    (run, def)
+}
+
+fn generate(item_impl: &ItemImpl, effect: &Effect) -> TokenStream {
+    let self_ty = &effect.self_ty;
+    let effect_name = effect.args.name.value();
+    let kind_ident = match effect.kind {
         Kind::Sender => quote!(Sender),
         Kind::Dispatcher => quote!(Dispatcher),
     };
-    let call = quote!(call);
-    let mut functions = Vec::new();
-    let mut defs = Vec::new();
-    for handler in &handlers {
-        let method = &handler.method;
-        let event_ty = &handler.event_ty;
-        let event_name = &handler.event_name;
-        let method_name = method.to_string();
-        let function = format_ident!("__incidentd_{}_{}", what, method);
-        let config = config_tokens(options::resolve(&handler.options, Some(&level)));
-        let default_key;
-        let template = match handler
-            .options
-            .idempotency_key
-            .as_ref()
-            .or(level.idempotency_key.as_ref())
-        {
-            Some(t) => t,
-            None => {
-                let text = format!("{{instance_id}}:{{event_id}}:{effect_name}.{method_name}");
-                default_key = Template::parse(&LitStr::new(&text, method.span()))?;
-                &default_key
-            }
-        };
-        let key = template.build(&quote!(event), &call);
-        let key_text = template.text();
-        functions.push(quote! {
-            fn #function(
-                call: ::incidentd_runtime::__private::SenderCall,
-            ) -> ::incidentd_runtime::__private::BoxFuture<'static, ::core::result::Result<(), ::incidentd_runtime::__private::EffectError>> {
-                ::std::boxed::Box::pin(async move {
-                    let event = <#event_ty as ::incidentd_runtime::__private::FromSenderCall>::from_call(&call)?;
-                    let ctx = ::incidentd_runtime::__private::SendContext {
-                        idempotency_key: #key,
-                        event_id: call.event_id,
-                        services: ::std::clone::Clone::clone(&call.services),
-                    };
-                    let effect: #self_ty = ::core::default::Default::default();
-                    <#self_ty as #trait_path>::#method(&effect, &ctx, &event).await
-                })
-            }
-        });
-        defs.push(quote! {
-            ::incidentd_runtime::__private::HandlerDef {
-                event: #event_name,
-                method: #method_name,
-                config: #config,
-                idempotency_key: #key_text,
-                run: #function,
-            }
-        });
-    }
-    let count = handlers.len();
-    let first_event = &handlers[0].event_ty;
-    Ok(quote! {
+    let (functions, defs): (Vec<_>, Vec<_>) = effect
+        .handlers
+        .iter()
+        .map(|h| handler_code(effect, h))
+        .unzip();
+    let count = effect.handlers.len();
+    let first_event = &effect.handlers[0].event_ty;
+    quote! {
         #item_impl
 
         const _: () = {
@@ -269,10 +279,11 @@ pub fn expand(attr: TokenStream, item: TokenStream, kind: Kind) -> syn::Result<T
                 ::incidentd_runtime::__private::EffectDef {
                     name: #effect_name,
                     kind: ::incidentd_runtime::__private::EffectKind::#kind_ident,
+                    type_path: ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#self_ty)),
                     workflow: <#first_event as ::incidentd_runtime::__private::FromSenderCall>::WORKFLOW,
                     handlers: &HANDLERS,
                 }
             }
         };
-    })
+    }
 }

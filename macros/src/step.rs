@@ -5,14 +5,22 @@
 //! Inside a `#[sender]`/`#[dispatcher]` impl the enclosing macro consumes `#[step]`; reaching
 //! this expansion with a method means that macro is missing.
 
-use crate::options::{self, config_tokens, Errors, Opt};
+use crate::args::StepArgs;
+use crate::errors::Errors;
+use crate::policy_args::{config_tokens, resolve};
 use crate::template::Template;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, GenericArgument, Item, LitStr, PathArguments, ReturnType, Type};
+use syn::{FnArg, GenericArgument, Item, ItemFn, PathArguments, ReturnType, Type};
 
-const STEP: &[Opt] = &[Opt::Name, Opt::Retries, Opt::Timeout, Opt::IdempotencyKey];
+/// A valid step function, ready for code generation.
+struct Step {
+    function: ItemFn,
+    args: StepArgs,
+    input_ty: Type,
+    output_ty: Type,
+}
 
 /// `T` of `Result<T, E>`.
 fn ok_type(output: &ReturnType) -> Option<Type> {
@@ -51,22 +59,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             "#[step] on a method belongs inside a #[sender] or #[dispatcher] impl (add the attribute to the impl)",
         ));
     }
-    let options = match options::parse(attr, STEP, "step") {
-        Ok(o) => Some(o),
-        Err(e) => {
-            errors.push(e);
-            None
-        }
-    };
-    let name = options.as_ref().and_then(|o| {
-        options::require(
-            o.name.clone(),
-            Opt::Name,
-            "step",
-            sig.ident.span(),
-            &mut errors,
-        )
-    });
+    let args = errors.ok(StepArgs::parse(attr, sig.ident.span()));
     if sig.asyncness.is_none() {
         errors.spanned(sig.fn_token, "a #[step] function must be async");
     }
@@ -74,10 +67,10 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let input_ty = match (sig.inputs.len(), sig.inputs.iter().nth(1)) {
         (2, Some(FnArg::Typed(pat))) => Some((*pat.ty).clone()),
         _ => {
-            errors.push(syn::Error::new(
+            errors.at(
                 sig.paren_token.span.join(),
                 format!("wrong arguments; {usage}"),
-            ));
+            );
             None
         }
     };
@@ -87,54 +80,63 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             ReturnType::Type(_, ty) => ty.span(),
             ReturnType::Default => sig.paren_token.span.join(),
         };
-        errors.push(syn::Error::new(
-            at,
-            format!("a #[step] function returns a Result; {usage}"),
-        ));
+        errors.at(at, format!("a #[step] function returns a Result; {usage}"));
     }
     errors.finish(())?;
-    let (Some(options), Some(name), Some(input_ty), Some(output_ty)) =
-        (options, name, input_ty, output_ty)
-    else {
-        unreachable!("a missing part was reported as an error")
+    let step = Step {
+        args: args.expect("reported when invalid"),
+        input_ty: input_ty.expect("reported when missing"),
+        output_ty: output_ty.expect("reported when missing"),
+        function,
     };
+    Ok(generate(&step))
+}
 
-    let ident = &sig.ident;
+fn generate(step: &Step) -> TokenStream {
+    let Step {
+        function,
+        args,
+        input_ty,
+        output_ty,
+    } = step;
+    let ident = &function.sig.ident;
     let vis = &function.vis;
     let static_name = format_ident!(
         "{}",
         ident.to_string().to_ascii_uppercase(),
         span = ident.span()
     );
-    let step_name = name.value();
-    let config = if options::has_config(&options) {
-        let tokens = config_tokens(options::resolve(&options, None));
-        quote!(::core::option::Option::Some(#tokens))
-    } else {
+    let step_name = args.name.value();
+    let config = if args.policy.is_empty() {
         quote!(::core::option::Option::None)
+    } else {
+        let tokens = config_tokens(resolve(&[&args.policy]));
+        quote!(::core::option::Option::Some(#tokens))
     };
     let default_key;
-    let template = match &options.idempotency_key {
+    let template = match &args.idempotency_key {
         Some(t) => t,
         None => {
-            default_key = Template::parse(&LitStr::new(
-                &format!("{{instance_id}}:{step_name}"),
-                ident.span(),
-            ))?;
+            default_key = Template::builtin(&["instance_id"], &step_name, ident.span());
             &default_key
         }
     };
-    if template.uses("event_id") {
-        // Steps have no event; `{event_id}` would silently mean a field of the input.
-        return Err(syn::Error::new(
-            template.literal.span(),
-            "`{event_id}` is only available to sender and dispatcher handlers",
-        ));
-    }
     let key = template.build(&quote!(input), &quote!(run));
     let key_text = template.text();
-    Ok(quote! {
+    // Spanned on the signature's types, so an unmet bound is reported there.
+    let check_input = quote_spanned! {input_ty.span()=>
+        ::incidentd_runtime::__private::check_step_input::<#input_ty>
+    };
+    let check_output = quote_spanned! {output_ty.span()=>
+        ::incidentd_runtime::__private::check_step_output::<#output_ty>
+    };
+    quote! {
         #function
+
+        const _: () = {
+            let _: fn() = #check_input;
+            let _: fn() = #check_output;
+        };
 
         #[doc = concat!("The durable step `", #step_name, "`: run it with `.call(&run, input)`.")]
         #vis static #static_name: ::incidentd_runtime::__private::TypedStep<#input_ty, #output_ty> =
@@ -147,5 +149,5 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                 key: |run: &::incidentd_runtime::__private::WorkflowRun, input: &#input_ty| #key,
                 body: |ctx, input| ::std::boxed::Box::pin(#ident(ctx, input)),
             };
-    })
+    }
 }

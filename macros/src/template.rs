@@ -2,7 +2,7 @@
 //! the handler's event (checked by the compiler, with the error on the literal) or the
 //! built-ins `{instance_id}` and `{event_id}`; `{{` and `}}` are literal braces.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::LitStr;
 
@@ -110,6 +110,26 @@ impl Template {
 }
 
 impl Template {
+    /// A default key: `{placeholder}`s, then fixed text (taken verbatim, braces and all).
+    pub fn builtin(placeholders: &[&str], suffix: &str, span: Span) -> Template {
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        for (i, name) in placeholders.iter().enumerate() {
+            if i > 0 {
+                parts.push(Part::Text(":".into()));
+                text.push(':');
+            }
+            parts.push(Part::Field((*name).into()));
+            text.push_str(&format!("{{{name}}}"));
+        }
+        parts.push(Part::Text(format!(":{suffix}")));
+        text.push_str(&format!(":{suffix}"));
+        Template {
+            literal: LitStr::new(&text, span),
+            parts,
+        }
+    }
+
     pub fn uses(&self, field: &str) -> bool {
         self.parts
             .iter()

@@ -1,16 +1,23 @@
 //! incidentd's workflow-as-code runtime for Cloudflare Workers.
 //!
 //! Layers, from the bottom:
-//! - vocabulary: [`duration`], [`retry`] (Cloudflare's `step.do` config), [`error`];
+//! - vocabulary: [`duration`], [`retry`] (Cloudflare's `step.do` config; both from the
+//!   dependency-free `incidentd-policy` crate), [`error`], [`event`];
 //! - ports the application is written against: [`sql`] (Durable Object storage and D1),
 //!   [`step`] (durable steps), [`workflow`] (services and workflow clients);
 //! - engines: [`outbox`] (the Durable Object transactional outbox) and [`registry`];
 //! - hosts: `cloudflare` (wasm32 only: `wasm_bindgen` bindings to the platform) and
 //!   `native` (in-process SQLite, for tests).
+//!
+//! Application code needs one import: `use incidentd_runtime::prelude::*;` brings the
+//! attribute macros ([`sender`], [`dispatcher`], [`step`], [`workflow`]) and the types their
+//! functions are written with.
 
+mod bounds;
 pub mod config;
 pub mod duration;
 pub mod error;
+pub mod event;
 pub mod fanout;
 pub mod http;
 pub mod log;
@@ -22,6 +29,7 @@ pub mod retry;
 pub mod sql;
 pub mod step;
 pub mod typed_step;
+mod validate;
 pub mod workflow;
 
 #[cfg(target_arch = "wasm32")]
@@ -32,14 +40,30 @@ pub mod native;
 
 pub use duration::Duration;
 pub use error::{EffectError, Retry, StepError};
+pub use event::EventKind;
+pub use incidentd_macros::{dispatcher, sender, step, workflow};
+pub use incidentd_policy::PolicyPatch;
 pub use retry::{Backoff, RetryPolicy, StepConfig};
 
 /// A boxed, single-threaded future: Workers run one thread per isolate, so nothing is `Send`.
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
 
+/// Everything a sender, dispatcher, step or workflow is written with.
+pub mod prelude {
+    pub use crate::error::{EffectError, StepError};
+    pub use crate::event::EventKind;
+    pub use crate::http::{HttpRequest, HttpResponse};
+    pub use crate::registry::{FromSenderCall, SendContext};
+    pub use crate::typed_step::StepContext;
+    pub use crate::workflow::{WorkflowError, WorkflowRun};
+    pub use crate::{dispatcher, sender, step, workflow};
+    pub use crate::{Backoff, Duration};
+}
+
 /// Re-exported for registration code.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::bounds::{check_step_input, check_step_output, new_effect};
     pub use crate::config::PolicyOverride;
     pub use crate::registry::{
         EffectDef, EffectKind, FromSenderCall, HandlerDef, SendContext, SenderCall, StepDef,
@@ -53,7 +77,8 @@ pub mod __private {
     pub use serde_json;
 
     /// The JSON Schema of a payload type, for the manifest.
-    pub fn schema<T: schemars::JsonSchema>() -> serde_json::Value {
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn schema<T: crate::bounds::WorkflowPayload>() -> serde_json::Value {
         serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default()
     }
 
@@ -63,7 +88,7 @@ pub mod __private {
     }
 
     /// Decodes a workflow's input; a payload of the wrong shape is a bug upstream, not a retry.
-    pub fn decode_payload<T: serde::de::DeserializeOwned>(
+    pub fn decode_payload<T: crate::bounds::WorkflowPayload>(
         run: &WorkflowRun,
     ) -> Result<T, WorkflowError> {
         serde_json::from_value(run.payload.clone())

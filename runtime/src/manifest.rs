@@ -5,7 +5,7 @@
 
 use crate::config;
 use crate::registry::{self, EffectDef, HandlerDef, WorkflowDef};
-use crate::retry::StepConfig;
+use crate::retry::{Backoff, StepConfig};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -87,7 +87,7 @@ pub fn json() -> Value {
     let overrides: BTreeMap<&str, Value> = config::overrides()
         .into_iter()
         .map(|o| {
-            (o.name, json!({ "limit": o.limit, "delay_ms": o.delay_ms, "backoff": o.backoff, "timeout_ms": o.timeout_ms }))
+            (o.name, json!({ "limit": o.limit, "delay_ms": o.delay_ms, "backoff": o.backoff.map(Backoff::as_str), "timeout_ms": o.timeout_ms }))
         })
         .collect();
     json!({
@@ -98,13 +98,12 @@ pub fn json() -> Value {
 
 fn policy_label(config: &StepConfig) -> String {
     let r = &config.retries;
-    let backoff = serde_json::to_value(r.backoff)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
     format!(
-        "retries {} × {} {backoff}, timeout {}",
-        r.limit, r.delay, config.timeout
+        "retries {} × {} {}, timeout {}",
+        r.limit,
+        r.delay,
+        r.backoff.as_str(),
+        config.timeout
     )
 }
 

@@ -54,6 +54,9 @@ pub enum EffectKind {
 pub struct EffectDef {
     pub name: &'static str,
     pub kind: EffectKind,
+    /// The implementing type, as written with its module (`incidentd_adapters::webhook::Webhook`),
+    /// so a validation error can say which two effects share a name.
+    pub type_path: &'static str,
     /// The workflow class that fans out to it.
     pub workflow: &'static str,
     pub handlers: &'static [HandlerDef],
@@ -63,7 +66,8 @@ inventory::collect!(EffectDef);
 
 /// One handler: the `step.do` an effect runs for one event type.
 pub struct HandlerDef {
-    /// The event type (`INCIDENT_CREATED`).
+    /// The event type (`INCIDENT_CREATED`), from the handler's parameter type
+    /// ([`FromSenderCall::EVENT`]).
     pub event: &'static str,
     /// The trait method (`incident_created`), used in step names and config keys.
     pub method: &'static str,
@@ -98,10 +102,17 @@ pub struct SenderCall {
 }
 
 /// Built from a [`SenderCall`] for a handler's typed event argument. The application
-/// implements it for its event envelope.
+/// implements it for its event envelope, e.g. for `IncidentEvent<T>` with `T: EventKind`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an event a handler can take",
+    label = "a handler's event parameter must be an event envelope, such as `&IncidentEvent<IncidentCreated>`",
+    note = "a handler's event type comes from this parameter's type (`FromSenderCall::EVENT`), so the type must implement `FromSenderCall`"
+)]
 pub trait FromSenderCall: Sized {
     /// The workflow class that fans these events out.
     const WORKFLOW: &'static str;
+    /// The event type a handler taking this parameter handles (`"INCIDENT_CREATED"`).
+    const EVENT: &'static str;
     fn from_call(call: &SenderCall) -> Result<Self, EffectError>;
 }
 
@@ -141,16 +152,23 @@ pub fn workflow(class_name: &str) -> Option<&'static WorkflowDef> {
     workflows().into_iter().find(|w| w.class_name == class_name)
 }
 
-/// Senders and dispatchers a workflow fans out to, sorted by name so fan-out order is stable.
-pub fn effects(workflow: &str) -> Vec<&'static EffectDef> {
+/// Every registered sender and dispatcher, sorted by name.
+pub fn all_effects() -> Vec<&'static EffectDef> {
     ensure_registered();
-    let mut all: Vec<_> = inventory::iter::<EffectDef>
-        .into_iter()
-        .filter(|e| e.workflow == workflow)
-        .collect();
+    let mut all: Vec<_> = inventory::iter::<EffectDef>.into_iter().collect();
     all.sort_by_key(|e| e.name);
     all
 }
+
+/// Senders and dispatchers a workflow fans out to, sorted by name so fan-out order is stable.
+pub fn effects(workflow: &str) -> Vec<&'static EffectDef> {
+    all_effects()
+        .into_iter()
+        .filter(|e| e.workflow == workflow)
+        .collect()
+}
+
+pub use crate::validate::validate;
 
 /// Every registered step name with its default, for validating the retry-policy file.
 pub fn known_policy_names() -> Vec<String> {
@@ -159,11 +177,12 @@ pub fn known_policy_names() -> Vec<String> {
         for step in w.steps {
             names.push(step.name.to_owned());
         }
-        for effect in effects(w.class_name) {
-            names.push(effect.name.to_owned());
-            for handler in effect.handlers {
-                names.push(handler.step_name(effect));
-            }
+    }
+    // Every effect, whether or not its workflow is linked (a crate may link only adapters).
+    for effect in all_effects() {
+        names.push(effect.name.to_owned());
+        for handler in effect.handlers {
+            names.push(handler.step_name(effect));
         }
     }
     names.sort();

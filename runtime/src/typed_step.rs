@@ -1,14 +1,13 @@
 //! A `#[step]` function as a value: `LOAD_CONTEXT.call(&run, input)` runs it as one durable
 //! `step.do`, named after the step and its idempotency key, with its effective policy.
 
+use crate::bounds::{StepInput, StepOutput};
 use crate::config;
 use crate::error::{EffectError, StepError};
 use crate::registry::{self, StepDef};
 use crate::retry::StepConfig;
 use crate::workflow::{Services, WorkflowRun};
 use crate::BoxFuture;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use std::rc::Rc;
 
 /// What a step body receives besides its input.
@@ -27,8 +26,8 @@ pub struct TypedStep<I, O> {
 
 impl<I, O> TypedStep<I, O>
 where
-    I: Clone + 'static,
-    O: Serialize + DeserializeOwned + 'static,
+    I: StepInput,
+    O: StepOutput,
 {
     /// The step's config within `workflow`: its own, else the workflow's defaults, then
     /// `retry-policies.toml`.

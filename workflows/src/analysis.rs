@@ -1,10 +1,10 @@
 //! `IncidentAnalysisWorkflow`: post-resolution analysis. Minimal until the AI adapter lands: it
 //! validates its input and records receipt in one step.
 
-use incidentd_macros::{step, workflow};
 use incidentd_runtime::typed_step::StepContext;
 use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
 use incidentd_runtime::EffectError;
+use incidentd_runtime::{step, workflow};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 

@@ -9,8 +9,8 @@
 //! set of handled event ids is rebuilt deterministically on every replay of the run.
 
 use incidentd_core::{IncidentMessage, INCIDENT_WORKFLOW, WORKFLOW_EVENT_TYPE};
-use incidentd_macros::workflow;
 use incidentd_runtime::fanout::{self, Event};
+use incidentd_runtime::workflow;
 use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
 use incidentd_runtime::{Duration, StepError};
 use serde_json::{json, Value};

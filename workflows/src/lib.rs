@@ -7,7 +7,6 @@
 pub mod agent_turn;
 pub mod analysis;
 pub mod incident;
-mod policies;
 pub mod prompt;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -6,12 +6,11 @@ use incidentd_core::model::Status;
 use incidentd_core::{
     IncidentCreated, IncidentEvent, IncidentMessage, IncidentSender, WORKFLOW_EVENT_TYPE,
 };
-use incidentd_macros::sender;
 use incidentd_runtime::native::{NativeServices, NativeStep, SqliteDatabase, StepRecord};
 use incidentd_runtime::registry::{self, SendContext};
 use incidentd_runtime::sql::Database;
 use incidentd_runtime::workflow::WorkflowRun;
-use incidentd_runtime::{Backoff, EffectError};
+use incidentd_runtime::{sender, Backoff, EffectError};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;

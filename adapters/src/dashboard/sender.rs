@@ -7,9 +7,7 @@ use incidentd_core::{
     AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender, IncidentState,
     SeverityUpdated, StatusUpdated,
 };
-use incidentd_macros::sender;
-use incidentd_runtime::registry::SendContext;
-use incidentd_runtime::EffectError;
+use incidentd_runtime::prelude::*;
 
 const UPSERT: &str = "INSERT INTO incident_index \
     (id, tenant_id, identifiers, status, severity, assignee, title, description, created_at, updated_at, last_event_id) \

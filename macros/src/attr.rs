@@ -1,0 +1,207 @@
+//! Attribute arguments as a list of `key = value` / `key(..)` options: each key checked against
+//! the options the macro takes (unknown, misplaced, removed and repeated keys are errors on the
+//! key), and the value readers the typed argument structs are built with.
+
+use crate::errors::Errors;
+use incidentd_policy::Value;
+use proc_macro2::TokenStream;
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, Meta, Token, UnOp};
+
+/// Every option any of the macros knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opt {
+    Name,
+    Retries,
+    Timeout,
+    IdempotencyKey,
+    Class,
+    Binding,
+    Steps,
+    FansOut,
+}
+
+impl Opt {
+    const ALL: [Opt; 8] = [
+        Opt::Name,
+        Opt::Retries,
+        Opt::Timeout,
+        Opt::IdempotencyKey,
+        Opt::Class,
+        Opt::Binding,
+        Opt::Steps,
+        Opt::FansOut,
+    ];
+
+    pub fn text(self) -> &'static str {
+        match self {
+            Opt::Name => "name",
+            Opt::Retries => "retries",
+            Opt::Timeout => "timeout",
+            Opt::IdempotencyKey => "idempotency_key",
+            Opt::Class => "class",
+            Opt::Binding => "binding",
+            Opt::Steps => "steps",
+            Opt::FansOut => "fans_out",
+        }
+    }
+}
+
+/// Which options one attribute sets (each known, allowed and given once).
+pub struct Options {
+    keys: Vec<Opt>,
+}
+
+impl Options {
+    pub fn has(&self, key: Opt) -> bool {
+        self.keys.contains(&key)
+    }
+}
+
+fn key_of(meta: &Meta) -> String {
+    meta.path()
+        .get_ident()
+        .map(|i| i.to_string())
+        .unwrap_or_default()
+}
+
+/// Why a key that no macro takes any more is gone, and what replaces it.
+fn removed(key: &str) -> Option<&'static str> {
+    match key {
+        "event" => Some(
+            "`event` was removed: a handler's event type comes from its parameter type \
+             (`event: &IncidentEvent<IncidentCreated>` handles \"INCIDENT_CREATED\"); delete this option",
+        ),
+        _ => None,
+    }
+}
+
+/// Splits `tokens` into options, accepting only `allowed` (for `#[what]`), and hands each
+/// valid one to `read` in the order written (so errors come out in source order). A token
+/// stream that is not an option list at all is fatal; everything else is reported into
+/// `errors`.
+pub fn parse(
+    tokens: TokenStream,
+    allowed: &[Opt],
+    what: &str,
+    errors: &mut Errors,
+    mut read: impl FnMut(Opt, &Meta, &mut Errors),
+) -> syn::Result<Options> {
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
+    let supported = || {
+        allowed
+            .iter()
+            .map(|k| k.text())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut keys: Vec<Opt> = Vec::new();
+    for meta in metas {
+        let key = key_of(&meta);
+        if let Some(why) = removed(&key) {
+            errors.spanned(meta.path(), why);
+            continue;
+        }
+        let Some(known) = Opt::ALL.into_iter().find(|k| k.text() == key) else {
+            errors.spanned(
+                meta.path(),
+                format!(
+                    "unknown option `{key}` of #[{what}]; supported options are: {}",
+                    supported()
+                ),
+            );
+            continue;
+        };
+        if !allowed.contains(&known) {
+            errors.spanned(
+                meta.path(),
+                format!(
+                    "`{key}` is not an option of #[{what}]; supported options are: {}",
+                    supported()
+                ),
+            );
+        } else if keys.contains(&known) {
+            errors.spanned(meta.path(), format!("duplicate option `{key}`"));
+        } else {
+            keys.push(known);
+            read(known, &meta, errors);
+        }
+    }
+    Ok(Options { keys })
+}
+
+/// The value of `key = <expr>`.
+pub fn name_value<'m>(meta: &'m Meta, usage: &str, errors: &mut Errors) -> Option<&'m Expr> {
+    match meta {
+        Meta::NameValue(nv) => Some(&nv.value),
+        _ => {
+            errors.spanned(meta, format!("expected `{usage}`"));
+            None
+        }
+    }
+}
+
+/// `key = "non-empty text"`.
+pub fn string(meta: &Meta, errors: &mut Errors) -> Option<LitStr> {
+    let usage = format!("{} = \"...\"", key_of(meta));
+    match name_value(meta, &usage, errors)? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) if !s.value().trim().is_empty() => Some(s.clone()),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => {
+            errors.spanned(s, "expected a non-empty string");
+            None
+        }
+        other => {
+            errors.spanned(other, "expected a string literal");
+            None
+        }
+    }
+}
+
+/// `key = true | false`.
+pub fn boolean(meta: &Meta, errors: &mut Errors) -> Option<bool> {
+    let usage = format!("{} = true", key_of(meta));
+    match name_value(meta, &usage, errors)? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => Some(b.value),
+        other => {
+            errors.spanned(other, "expected `true` or `false`");
+            None
+        }
+    }
+}
+
+/// A literal as the policy crate's [`Value`], so attribute values go through the same field
+/// parsers as the policy file's.
+pub fn value(expr: &Expr) -> Value {
+    match expr {
+        Expr::Lit(ExprLit { lit, .. }) => match lit {
+            Lit::Int(int) => int
+                .base10_parse::<i128>()
+                .map(Value::Int)
+                .unwrap_or_else(|_| Value::Other(format!("the integer {int}"))),
+            Lit::Str(s) => Value::Str(s.value()),
+            Lit::Bool(b) => Value::Bool(b.value),
+            Lit::Float(f) => f
+                .base10_parse::<f64>()
+                .map(Value::Float)
+                .unwrap_or_else(|_| Value::Other(format!("the float {f}"))),
+            _ => Value::Other("a literal of another type".into()),
+        },
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => match value(expr) {
+            Value::Int(n) => Value::Int(-n),
+            Value::Float(x) => Value::Float(-x),
+            _ => Value::Other("an expression".into()),
+        },
+        _ => Value::Other("an expression (options take literals)".into()),
+    }
+}

@@ -1,0 +1,57 @@
+//! A partial policy: what one attribute level or one file entry sets. Each field set replaces
+//! only itself, so levels compose: Cloudflare's defaults, then the workflow's or sender's
+//! attribute, then the step's or handler's own, then the file's broader entry, then its exact one.
+
+use crate::duration::Duration;
+use crate::retry::{Backoff, StepConfig};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PolicyPatch {
+    pub limit: Option<u32>,
+    pub delay: Option<Duration>,
+    pub backoff: Option<Backoff>,
+    pub timeout: Option<Duration>,
+}
+
+impl PolicyPatch {
+    pub fn is_empty(&self) -> bool {
+        *self == PolicyPatch::default()
+    }
+
+    /// `config` with the fields this patch sets replaced.
+    pub fn apply(&self, mut config: StepConfig) -> StepConfig {
+        if let Some(limit) = self.limit {
+            config.retries.limit = limit;
+        }
+        if let Some(delay) = self.delay {
+            config.retries.delay = delay;
+        }
+        if let Some(backoff) = self.backoff {
+            config.retries.backoff = backoff;
+        }
+        if let Some(timeout) = self.timeout {
+            config.timeout = timeout;
+        }
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_replaces_only_what_it_sets() {
+        let base = StepConfig::WORKFLOWS_DEFAULT;
+        let patch = PolicyPatch {
+            limit: Some(8),
+            ..PolicyPatch::default()
+        };
+        let patched = patch.apply(base);
+        assert_eq!(patched.retries.limit, 8);
+        assert_eq!(patched.retries.delay, base.retries.delay);
+        assert_eq!(patched.retries.backoff, base.retries.backoff);
+        assert_eq!(patched.timeout, base.timeout);
+        assert_eq!(PolicyPatch::default().apply(base), base);
+    }
+}
