@@ -4,11 +4,14 @@
 //! from ./.dev.vars); flags or `INCIDENTD_*` variables point it elsewhere.
 
 use clap::{ArgGroup, Parser, Subcommand};
+use incidentctl::render::incident::{declared_line, render_incident, render_list};
+use incidentctl::render::outcomes::{change_line, failure_line, replayed_line, workflow_line};
+use incidentctl::render::timeline::render_dead_letters;
+use incidentctl::replies::{
+    Applied, DeadLetters, Declared, Failed, Listed, Replayed, Shown, Workflow,
+};
 use incidentctl::requests::{self, default_message_id, ApiRequest};
 use incidentctl::{args, dev_var, now_millis, Client, Credentials, Reply};
-use incidentctl::{
-    change_line, dead_letter_line, render_incident, summary_line, text, workflow_line,
-};
 use incidentd_core::model::{AffectedService, AffectionStatus};
 use incidentd_core::{Severity, Status};
 use std::path::Path;
@@ -239,22 +242,17 @@ fn main() -> ExitCode {
     });
     let call = call_for(&cli.command);
     let request = &call.request;
-    let reply = client.send(request.method, &request.path, &request.body);
-    match reply {
-        Ok(reply) if reply.is_success() => {
-            print_reply(&cli, &call, &reply);
-            ExitCode::SUCCESS
-        }
-        Ok(reply) => {
-            let error = &reply.body["error"];
-            eprintln!(
-                "incidentctl: {} {}: {}",
-                reply.status,
-                error["code"].as_str().unwrap_or("?"),
-                error["message"].as_str().unwrap_or("")
-            );
-            ExitCode::FAILURE
-        }
+    let outcome = client
+        .send(request.method, &request.path, &request.body)
+        .and_then(|reply| {
+            if !reply.is_success() {
+                let failed: Option<Failed> = reply.decode().ok();
+                return Err(failure_line(reply.status, failed.as_ref()));
+            }
+            print_reply(&cli, &call, &reply)
+        });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("incidentctl: {e}");
             ExitCode::FAILURE
@@ -262,47 +260,36 @@ fn main() -> ExitCode {
     }
 }
 
-fn print_reply(cli: &Cli, call: &Call, reply: &Reply) {
-    let body = &reply.body;
+/// Prints a successful reply, decoded into its type; a reply that does not decode is an error.
+fn print_reply(cli: &Cli, call: &Call, reply: &Reply) -> Result<(), String> {
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(body).unwrap_or_default());
-        return;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reply.body).unwrap_or_default()
+        );
+        return Ok(());
     }
-    if let Some(change) = &call.change {
-        println!("{}", change_line(change, body));
-        return;
+    if let Some(what) = &call.change {
+        println!("{}", change_line(what, &reply.decode::<Applied>()?));
+        return Ok(());
     }
     match &cli.command {
         Command::Create { .. } => {
-            let incident = &body["incident"];
-            println!("{}", text(&incident["id"]));
-            // 201: declared now; 200: an earlier declaration with the same idempotency key.
-            let verb = if reply.status == 201 {
-                "declared"
-            } else {
-                "already declared"
-            };
-            eprintln!(
-                "{verb} \"{}\" ({}, {})",
-                text(&incident["title"]),
-                text(&incident["severity"]),
-                text(&incident["status"])
-            );
+            let declared: Declared = reply.decode()?;
+            // The id alone on stdout, for scripts; the human line on stderr.
+            println!("{}", declared.incident.id);
+            eprintln!("{}", declared_line(&declared.incident, reply.status == 201));
         }
-        Command::List => print_each(&body["incidents"], "no incidents", summary_line),
-        Command::Show { .. } => print!("{}", render_incident(body)),
-        Command::Workflow { .. } => println!("{}", workflow_line(body)),
+        Command::List => print!("{}", render_list(&reply.decode::<Listed>()?)),
+        Command::Show { .. } => {
+            let shown: Shown = reply.decode()?;
+            print!("{}", render_incident(&shown.view, shown.archived));
+        }
+        Command::Workflow { .. } => println!("{}", workflow_line(&reply.decode::<Workflow>()?)),
         Command::DeadLetters { .. } => {
-            print_each(&body["dead_letters"], "no dead letters", dead_letter_line)
+            print!("{}", render_dead_letters(&reply.decode::<DeadLetters>()?))
         }
-        Command::Replay { event_id, .. } => {
-            let replayed = &body["replayed"];
-            if replayed.is_null() {
-                println!("replayed event #{event_id}");
-            } else {
-                println!("replayed event #{replayed}");
-            }
-        }
+        Command::Replay { .. } => println!("{}", replayed_line(&reply.decode::<Replayed>()?)),
         // Changes print their `change` line above.
         Command::Severity { .. }
         | Command::Assign { .. }
@@ -310,17 +297,7 @@ fn print_reply(cli: &Cli, call: &Call, reply: &Reply) {
         | Command::Message { .. }
         | Command::Affection { .. } => {}
     }
-}
-
-/// One line per item of a JSON array, or `empty` when there is none.
-fn print_each(items: &serde_json::Value, empty: &str, line: fn(&serde_json::Value) -> String) {
-    let items = items.as_array().map(Vec::as_slice).unwrap_or(&[]);
-    if items.is_empty() {
-        println!("{empty}");
-    }
-    for item in items {
-        println!("{}", line(item));
-    }
+    Ok(())
 }
 
 #[cfg(test)]
