@@ -4,13 +4,16 @@
 //! from ./.dev.vars); flags or `INCIDENTD_*` variables point it elsewhere.
 
 use clap::{ArgGroup, Parser, Subcommand};
-use incidentctl::{
-    affection_body, affection_update_body, assignee_body, change_line, create_body,
-    dead_letter_line, default_message_id, dev_var, incident_path, message_body, now_millis,
-    parse_service, render_incident, replay_body, replay_path, severity_body, status_body,
-    summary_line, text, workflow_line, AffectedService, AffectionStatus, Client, Credentials,
-    Reply, Severity, TargetStatus, INCIDENTS_PATH,
+use incidentctl::render::incident::{declared_line, render_incident, render_list};
+use incidentctl::render::outcomes::{change_line, failure_line, replayed_line, workflow_line};
+use incidentctl::render::timeline::render_dead_letters;
+use incidentctl::replies::{
+    Applied, DeadLetters, Declared, Failed, Listed, Replayed, Shown, Workflow,
 };
+use incidentctl::requests::{self, default_message_id, ApiRequest};
+use incidentctl::{args, dev_var, now_millis, Client, Credentials, Reply};
+use incidentd_core::model::{AffectedService, AffectionStatus};
+use incidentd_core::{Severity, Status};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -48,7 +51,7 @@ enum Command {
         prompt: String,
         #[arg(long)]
         title: Option<String>,
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = args::severity())]
         severity: Option<Severity>,
         /// Declaring again with the same key answers the incident declared the first time.
         #[arg(long)]
@@ -63,7 +66,7 @@ enum Command {
     /// Set an incident's severity.
     Severity {
         id: String,
-        #[arg(value_enum)]
+        #[arg(value_parser = args::severity())]
         severity: Severity,
     },
     /// Assign an incident to someone, or clear its assignee with --clear.
@@ -82,8 +85,8 @@ enum Command {
     /// Move an incident to mitigating, resolved or declined.
     Status {
         id: String,
-        #[arg(value_enum)]
-        status: TargetStatus,
+        #[arg(value_parser = args::target_status())]
+        status: Status,
         #[arg(long, short, default_value = "")]
         message: String,
     },
@@ -114,7 +117,7 @@ enum AffectionAction {
         #[arg(long)]
         title: String,
         /// An affected service as ID[:partial|major] (impact partial by default); repeatable.
-        #[arg(long = "service", value_name = "ID[:IMPACT]", required = true, value_parser = parse_service)]
+        #[arg(long = "service", value_name = "ID[:IMPACT]", required = true, value_parser = args::parse_service)]
         services: Vec<AffectedService>,
         #[arg(long, short)]
         message: String,
@@ -123,36 +126,30 @@ enum AffectionAction {
     Update {
         #[arg(long, short)]
         message: String,
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = args::affection_status())]
         status: Option<AffectionStatus>,
     },
 }
 
-/// What a command sends and what to say when it succeeds.
+/// What a command sends and, for a change, what to say when it succeeds.
 struct Call {
-    method: &'static str,
-    path: String,
-    body: Option<serde_json::Value>,
+    request: ApiRequest,
     /// The human line of a change (`change_line`), when the command is one.
     change: Option<String>,
 }
 
 impl Call {
-    fn get(path: String) -> Self {
+    fn read(request: ApiRequest) -> Self {
         Call {
-            method: "GET",
-            path,
-            body: None,
+            request,
             change: None,
         }
     }
 
-    fn post(path: String, body: serde_json::Value, change: impl Into<Option<String>>) -> Self {
+    fn change(request: ApiRequest, what: String) -> Self {
         Call {
-            method: "POST",
-            path,
-            body: Some(body),
-            change: change.into(),
+            request,
+            change: Some(what),
         }
     }
 }
@@ -164,27 +161,21 @@ fn call_for(command: &Command) -> Call {
             title,
             severity,
             idempotency_key,
-        } => Call::post(
-            INCIDENTS_PATH.to_owned(),
-            create_body(
-                prompt,
-                title.as_deref(),
-                *severity,
-                idempotency_key.as_deref(),
-            ),
-            None,
-        ),
-        Command::List => Call::get(INCIDENTS_PATH.to_owned()),
-        Command::Show { id } => Call::get(incident_path(id, "")),
-        Command::Workflow { id } => Call::get(incident_path(id, "/workflow")),
-        Command::Severity { id, severity } => Call::post(
-            incident_path(id, "/severity"),
-            severity_body(*severity),
+        } => Call::read(requests::create_incident(
+            prompt,
+            title.as_deref(),
+            *severity,
+            idempotency_key.as_deref(),
+        )),
+        Command::List => Call::read(requests::list_incidents()),
+        Command::Show { id } => Call::read(requests::show_incident(id)),
+        Command::Workflow { id } => Call::read(requests::workflow_status(id)),
+        Command::Severity { id, severity } => Call::change(
+            requests::set_severity(id, *severity),
             format!("severity → {}", severity.as_str()),
         ),
-        Command::Assign { id, assignee, .. } => Call::post(
-            incident_path(id, "/assignee"),
-            assignee_body(assignee.as_deref()),
+        Command::Assign { id, assignee, .. } => Call::change(
+            requests::set_assignee(id, assignee.as_deref()),
             match assignee {
                 Some(who) => format!("assignee → {who}"),
                 None => "assignee cleared".to_owned(),
@@ -194,9 +185,8 @@ fn call_for(command: &Command) -> Call {
             id,
             status,
             message,
-        } => Call::post(
-            incident_path(id, "/status"),
-            status_body(*status, message),
+        } => Call::change(
+            requests::update_status(id, *status, message),
             format!("status → {}", status.as_str()),
         ),
         Command::Message {
@@ -207,9 +197,8 @@ fn call_for(command: &Command) -> Call {
             let message_id = message_id
                 .clone()
                 .unwrap_or_else(|| default_message_id(now_millis(), std::process::id()));
-            Call::post(
-                incident_path(id, "/messages"),
-                message_body(text, &message_id),
+            Call::change(
+                requests::add_message(id, text, &message_id),
                 format!("message {message_id} added"),
             )
         }
@@ -218,24 +207,20 @@ fn call_for(command: &Command) -> Call {
                 title,
                 services,
                 message,
-            } => Call::post(
-                incident_path(id, "/affection"),
-                affection_body(title, services, message),
+            } => Call::change(
+                requests::create_affection(id, title, services, message),
                 "affection created".to_owned(),
             ),
-            AffectionAction::Update { message, status } => Call::post(
-                incident_path(id, "/affection/updates"),
-                affection_update_body(message, *status),
+            AffectionAction::Update { message, status } => Call::change(
+                requests::update_affection(id, message, *status),
                 match status {
                     Some(status) => format!("affection updated, → {}", status.as_str()),
                     None => "affection updated".to_owned(),
                 },
             ),
         },
-        Command::DeadLetters { id } => Call::get(incident_path(id, "/dead-letters")),
-        Command::Replay { id, event_id } => {
-            Call::post(replay_path(id, *event_id), replay_body(), None)
-        }
+        Command::DeadLetters { id } => Call::read(requests::dead_letters(id)),
+        Command::Replay { id, event_id } => Call::read(requests::replay(id, *event_id)),
     }
 }
 
@@ -256,25 +241,18 @@ fn main() -> ExitCode {
         secret,
     });
     let call = call_for(&cli.command);
-    let reply = match &call.body {
-        Some(body) => client.send(call.method, &call.path, body.to_string().as_bytes()),
-        None => client.send(call.method, &call.path, b""),
-    };
-    match reply {
-        Ok(reply) if reply.is_success() => {
-            print_reply(&cli, &call, &reply);
-            ExitCode::SUCCESS
-        }
-        Ok(reply) => {
-            let error = &reply.body["error"];
-            eprintln!(
-                "incidentctl: {} {}: {}",
-                reply.status,
-                error["code"].as_str().unwrap_or("?"),
-                error["message"].as_str().unwrap_or("")
-            );
-            ExitCode::FAILURE
-        }
+    let request = &call.request;
+    let outcome = client
+        .send(request.method, &request.path, &request.body)
+        .and_then(|reply| {
+            if !reply.is_success() {
+                let failed: Option<Failed> = reply.decode().ok();
+                return Err(failure_line(reply.status, failed.as_ref()));
+            }
+            print_reply(&cli, &call, &reply)
+        });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("incidentctl: {e}");
             ExitCode::FAILURE
@@ -282,47 +260,36 @@ fn main() -> ExitCode {
     }
 }
 
-fn print_reply(cli: &Cli, call: &Call, reply: &Reply) {
-    let body = &reply.body;
+/// Prints a successful reply, decoded into its type; a reply that does not decode is an error.
+fn print_reply(cli: &Cli, call: &Call, reply: &Reply) -> Result<(), String> {
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(body).unwrap_or_default());
-        return;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reply.body).unwrap_or_default()
+        );
+        return Ok(());
     }
-    if let Some(change) = &call.change {
-        println!("{}", change_line(change, body));
-        return;
+    if let Some(what) = &call.change {
+        println!("{}", change_line(what, &reply.decode::<Applied>()?));
+        return Ok(());
     }
     match &cli.command {
         Command::Create { .. } => {
-            let incident = &body["incident"];
-            println!("{}", text(&incident["id"]));
-            // 201: declared now; 200: an earlier declaration with the same idempotency key.
-            let verb = if reply.status == 201 {
-                "declared"
-            } else {
-                "already declared"
-            };
-            eprintln!(
-                "{verb} \"{}\" ({}, {})",
-                text(&incident["title"]),
-                text(&incident["severity"]),
-                text(&incident["status"])
-            );
+            let declared: Declared = reply.decode()?;
+            // The id alone on stdout, for scripts; the human line on stderr.
+            println!("{}", declared.incident.id);
+            eprintln!("{}", declared_line(&declared.incident, reply.status == 201));
         }
-        Command::List => print_each(&body["incidents"], "no incidents", summary_line),
-        Command::Show { .. } => print!("{}", render_incident(body)),
-        Command::Workflow { .. } => println!("{}", workflow_line(body)),
+        Command::List => print!("{}", render_list(&reply.decode::<Listed>()?)),
+        Command::Show { .. } => {
+            let shown: Shown = reply.decode()?;
+            print!("{}", render_incident(&shown.view, shown.archived));
+        }
+        Command::Workflow { .. } => println!("{}", workflow_line(&reply.decode::<Workflow>()?)),
         Command::DeadLetters { .. } => {
-            print_each(&body["dead_letters"], "no dead letters", dead_letter_line)
+            print!("{}", render_dead_letters(&reply.decode::<DeadLetters>()?))
         }
-        Command::Replay { event_id, .. } => {
-            let replayed = &body["replayed"];
-            if replayed.is_null() {
-                println!("replayed event #{event_id}");
-            } else {
-                println!("replayed event #{replayed}");
-            }
-        }
+        Command::Replay { .. } => println!("{}", replayed_line(&reply.decode::<Replayed>()?)),
         // Changes print their `change` line above.
         Command::Severity { .. }
         | Command::Assign { .. }
@@ -330,17 +297,7 @@ fn print_reply(cli: &Cli, call: &Call, reply: &Reply) {
         | Command::Message { .. }
         | Command::Affection { .. } => {}
     }
-}
-
-/// One line per item of a JSON array, or `empty` when there is none.
-fn print_each(items: &serde_json::Value, empty: &str, line: fn(&serde_json::Value) -> String) {
-    let items = items.as_array().map(Vec::as_slice).unwrap_or(&[]);
-    if items.is_empty() {
-        println!("{empty}");
-    }
-    for item in items {
-        println!("{}", line(item));
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -356,6 +313,11 @@ mod tests {
 
     fn call(args: &[&str]) -> Call {
         call_for(&parse(args).expect("parses").command)
+    }
+
+    /// The JSON a command sends (`null` for none).
+    fn body(call: &Call) -> serde_json::Value {
+        serde_json::from_slice(&call.request.body).unwrap_or(serde_json::Value::Null)
     }
 
     #[test]
@@ -418,10 +380,10 @@ mod tests {
         assert!(parse(&["assign", "i"]).is_err());
         assert!(parse(&["assign", "i", "bob", "--clear"]).is_err());
         let clear = call(&["assign", "i", "--clear"]);
-        assert_eq!(clear.body, Some(json!({ "assignee": null })));
+        assert_eq!(body(&clear), json!({ "assignee": null }));
         let bob = call(&["assign", "i", "bob"]);
-        assert_eq!(bob.path, "/dashboard/incidents/i/assignee");
-        assert_eq!(bob.body, Some(json!({ "assignee": "bob" })));
+        assert_eq!(bob.request.path, "/dashboard/incidents/i/assignee");
+        assert_eq!(body(&bob), json!({ "assignee": "bob" }));
     }
 
     #[test]
@@ -435,30 +397,27 @@ mod tests {
             "k",
         ]);
         assert_eq!(
-            (create.method, create.path.as_str()),
+            (create.request.method, create.request.path.as_str()),
             ("POST", "/dashboard/incidents")
         );
         assert_eq!(
-            create.body,
-            Some(json!({ "prompt": "db down", "severity": "high", "idempotency_key": "k" }))
+            body(&create),
+            json!({ "prompt": "db down", "title": null, "severity": "high", "idempotency_key": "k" })
         );
         let status = call(&["status", "i", "resolved"]);
-        assert_eq!(status.path, "/dashboard/incidents/i/status");
+        assert_eq!(status.request.path, "/dashboard/incidents/i/status");
         assert_eq!(
-            status.body,
-            Some(json!({ "status": "resolved", "message": "" }))
+            body(&status),
+            json!({ "status": "resolved", "message": "" })
         );
         let message = call(&["message", "i", "hello"]);
-        assert_eq!(message.path, "/dashboard/incidents/i/messages");
-        let id = message.body.as_ref().unwrap()["message_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        assert_eq!(message.request.path, "/dashboard/incidents/i/messages");
+        let id = body(&message)["message_id"].as_str().unwrap().to_owned();
         assert!(id.starts_with("cli-"), "{id}");
         let given = call(&["message", "i", "hello", "--message-id", "m-1"]);
         assert_eq!(
-            given.body,
-            Some(json!({ "message": "hello", "message_id": "m-1" }))
+            body(&given),
+            json!({ "message": "hello", "message_id": "m-1" })
         );
         let affection = call(&[
             "affection",
@@ -473,9 +432,9 @@ mod tests {
             "--message",
             "looking",
         ]);
-        assert_eq!(affection.path, "/dashboard/incidents/i/affection");
+        assert_eq!(affection.request.path, "/dashboard/incidents/i/affection");
         assert_eq!(
-            affection.body.unwrap()["services"],
+            body(&affection)["services"],
             json!([{ "id": "api", "impact": "partial" }, { "id": "db", "impact": "major" }])
         );
         assert!(parse(&["affection", "i", "create", "--title", "t", "-m", "x"]).is_err());
@@ -488,23 +447,81 @@ mod tests {
             "--status",
             "mitigating",
         ]);
-        assert_eq!(update.path, "/dashboard/incidents/i/affection/updates");
         assert_eq!(
-            update.body,
-            Some(json!({ "message": "ok", "status": "mitigating" }))
+            update.request.path,
+            "/dashboard/incidents/i/affection/updates"
+        );
+        assert_eq!(
+            body(&update),
+            json!({ "message": "ok", "status": "mitigating" })
         );
         let letters = call(&["dead-letters", "i"]);
         assert_eq!(
-            (letters.method, letters.path.as_str()),
+            (letters.request.method, letters.request.path.as_str()),
             ("GET", "/dashboard/incidents/i/dead-letters")
         );
         let replay = call(&["replay", "i", "12"]);
-        assert_eq!(replay.path, "/dashboard/incidents/i/dead-letters/12/replay");
-        assert_eq!(replay.body, Some(json!({})));
         assert_eq!(
-            call(&["workflow", "i"]).path,
+            replay.request.path,
+            "/dashboard/incidents/i/dead-letters/12/replay"
+        );
+        assert_eq!(body(&replay), json!({}));
+        assert_eq!(
+            call(&["workflow", "i"]).request.path,
             "/dashboard/incidents/i/workflow"
         );
         assert!(parse(&["show", "i", "--json"]).unwrap().json);
+    }
+
+    #[test]
+    fn changes_announce_themselves_as_the_e2e_test_reads_them() {
+        for (args, what) in [
+            (&["severity", "i", "high"][..], "severity → high"),
+            (&["assign", "i", "bob"], "assignee → bob"),
+            (&["assign", "i", "--clear"], "assignee cleared"),
+            (
+                &["status", "i", "mitigating", "-m", "x"],
+                "status → mitigating",
+            ),
+            (
+                &["message", "i", "hi", "--message-id", "cli-e2e-1"],
+                "message cli-e2e-1 added",
+            ),
+            (
+                &[
+                    "affection",
+                    "i",
+                    "create",
+                    "--title",
+                    "t",
+                    "--service",
+                    "api",
+                    "-m",
+                    "x",
+                ],
+                "affection created",
+            ),
+            (
+                &[
+                    "affection",
+                    "i",
+                    "update",
+                    "-m",
+                    "x",
+                    "--status",
+                    "mitigating",
+                ],
+                "affection updated, → mitigating",
+            ),
+            (
+                &["affection", "i", "update", "-m", "x"],
+                "affection updated",
+            ),
+        ] {
+            assert_eq!(call(args).change.as_deref(), Some(what), "{args:?}");
+        }
+        for reads in [&["show", "i"][..], &["list"], &["replay", "i", "1"]] {
+            assert_eq!(call(reads).change, None, "{reads:?} is no change");
+        }
     }
 }

@@ -1,18 +1,19 @@
 //! Request bodies of the dashboard API: size limit, JSON syntax (400) versus shape (422),
-//! unknown fields rejected; each converts into a core command.
+//! unknown fields rejected; each converts into a core command. They also serialize, so clients
+//! (incidentctl) send exactly the shapes parsed here.
 
 use super::error::ApiError;
 use incidentd_core::model::{AffectedService, AffectionStatus, Severity, Status};
 use incidentd_core::Command;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// `POST /dashboard/incidents`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateIncident {
     /// What is happening, in the reporter's words.
@@ -51,7 +52,7 @@ impl CreateIncident {
 }
 
 /// `POST /dashboard/incidents/:id/severity`.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetSeverity {
     pub severity: Severity,
@@ -59,7 +60,7 @@ pub struct SetSeverity {
 
 /// `POST /dashboard/incidents/:id/assignee`; `null` unassigns (the field is required, so a
 /// forgotten field never unassigns by accident).
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetAssignee {
     #[serde(deserialize_with = "Option::deserialize")]
@@ -68,7 +69,7 @@ pub struct SetAssignee {
 }
 
 /// `POST /dashboard/incidents/:id/status`.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateStatus {
     pub status: Status,
@@ -77,7 +78,7 @@ pub struct UpdateStatus {
 }
 
 /// `POST /dashboard/incidents/:id/messages`.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMessage {
     pub message: String,
@@ -86,7 +87,7 @@ pub struct AddMessage {
 }
 
 /// `POST /dashboard/incidents/:id/affection`.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAffection {
     pub title: String,
@@ -95,7 +96,7 @@ pub struct CreateAffection {
 }
 
 /// `POST /dashboard/incidents/:id/affection/updates`.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAffection {
     pub message: String,
@@ -104,7 +105,7 @@ pub struct UpdateAffection {
 }
 
 /// `POST /dashboard/incidents/:id/dead-letters/:event_id/replay`.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Replay {}
 

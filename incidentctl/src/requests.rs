@@ -1,0 +1,300 @@
+//! The API's routes as typed requests. Bodies are the receiver's own request types
+//! (`incidentd_adapters::dashboard::receiver::requests`) serialized, so what the CLI sends is by
+//! construction what the server parses.
+
+use crate::paths::{incident_path, replay_path, INCIDENTS_PATH};
+use incidentd_adapters::dashboard::receiver::requests::{
+    AddMessage, CreateAffection, CreateIncident, Replay, SetAssignee, SetSeverity, UpdateAffection,
+    UpdateStatus,
+};
+use incidentd_core::model::{AffectedService, AffectionStatus};
+use incidentd_core::{Severity, Status};
+use serde::Serialize;
+
+/// A request ready to sign and send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiRequest {
+    pub method: &'static str,
+    pub path: String,
+    /// The JSON body; empty for a `GET`.
+    pub body: Vec<u8>,
+}
+
+impl ApiRequest {
+    fn get(path: String) -> Self {
+        ApiRequest {
+            method: "GET",
+            path,
+            body: Vec::new(),
+        }
+    }
+
+    fn post(path: String, body: &impl Serialize) -> Self {
+        // Plain structs of strings and word enums: serializing them cannot fail.
+        let body = serde_json::to_vec(body).expect("request bodies serialize");
+        ApiRequest {
+            method: "POST",
+            path,
+            body,
+        }
+    }
+}
+
+pub fn list_incidents() -> ApiRequest {
+    ApiRequest::get(INCIDENTS_PATH.to_owned())
+}
+
+pub fn show_incident(id: &str) -> ApiRequest {
+    ApiRequest::get(incident_path(id, ""))
+}
+
+pub fn workflow_status(id: &str) -> ApiRequest {
+    ApiRequest::get(incident_path(id, "/workflow"))
+}
+
+pub fn dead_letters(id: &str) -> ApiRequest {
+    ApiRequest::get(incident_path(id, "/dead-letters"))
+}
+
+pub fn create_incident(
+    prompt: &str,
+    title: Option<&str>,
+    severity: Option<Severity>,
+    idempotency_key: Option<&str>,
+) -> ApiRequest {
+    let body = CreateIncident {
+        prompt: prompt.to_owned(),
+        title: title.map(str::to_owned),
+        severity,
+        idempotency_key: idempotency_key.map(str::to_owned),
+    };
+    ApiRequest::post(INCIDENTS_PATH.to_owned(), &body)
+}
+
+pub fn set_severity(id: &str, severity: Severity) -> ApiRequest {
+    ApiRequest::post(incident_path(id, "/severity"), &SetSeverity { severity })
+}
+
+/// `None` clears the assignee.
+pub fn set_assignee(id: &str, assignee: Option<&str>) -> ApiRequest {
+    let body = SetAssignee {
+        assignee: assignee.map(str::to_owned),
+    };
+    ApiRequest::post(incident_path(id, "/assignee"), &body)
+}
+
+pub fn update_status(id: &str, status: Status, message: &str) -> ApiRequest {
+    let body = UpdateStatus {
+        status,
+        message: message.to_owned(),
+    };
+    ApiRequest::post(incident_path(id, "/status"), &body)
+}
+
+pub fn add_message(id: &str, message: &str, message_id: &str) -> ApiRequest {
+    let body = AddMessage {
+        message: message.to_owned(),
+        message_id: message_id.to_owned(),
+    };
+    ApiRequest::post(incident_path(id, "/messages"), &body)
+}
+
+pub fn create_affection(
+    id: &str,
+    title: &str,
+    services: &[AffectedService],
+    message: &str,
+) -> ApiRequest {
+    let body = CreateAffection {
+        title: title.to_owned(),
+        services: services.to_vec(),
+        message: message.to_owned(),
+    };
+    ApiRequest::post(incident_path(id, "/affection"), &body)
+}
+
+pub fn update_affection(id: &str, message: &str, status: Option<AffectionStatus>) -> ApiRequest {
+    let body = UpdateAffection {
+        message: message.to_owned(),
+        status,
+    };
+    ApiRequest::post(incident_path(id, "/affection/updates"), &body)
+}
+
+pub fn replay(id: &str, event_id: u64) -> ApiRequest {
+    ApiRequest::post(replay_path(id, event_id), &Replay {})
+}
+
+/// A `message_id` unique enough for one CLI invocation: `cli-<unix millis>-<pid>`.
+pub fn default_message_id(unix_millis: u128, pid: u32) -> String {
+    format!("cli-{unix_millis}-{pid}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use incidentd_adapters::dashboard::receiver::requests::{command, parse_body};
+    use incidentd_core::model::Impact;
+    use incidentd_core::Command;
+    use serde_json::{json, Value};
+
+    fn json_of(request: &ApiRequest) -> Value {
+        serde_json::from_slice(&request.body).expect("a JSON body")
+    }
+
+    /// What the server makes of a change request: its route (the path after the incident id)
+    /// and body through the receiver's own parser, acting as `u`.
+    fn as_server_command(request: &ApiRequest) -> Command {
+        let route = request
+            .path
+            .strip_prefix(&incident_path("i", "/"))
+            .expect("an incident route");
+        command(route, &request.body, "u").expect("the server accepts the body")
+    }
+
+    #[test]
+    fn the_create_body_parses_as_given() {
+        // Absent optionals go out as `null` (the receiver's type serializes them so), which
+        // the receiver reads as absent.
+        let bare = create_incident("db down", None, None, None);
+        assert_eq!((bare.method, bare.path.as_str()), ("POST", INCIDENTS_PATH));
+        assert_eq!(
+            json_of(&bare),
+            json!({ "prompt": "db down", "title": null, "severity": null, "idempotency_key": null })
+        );
+        assert_eq!(
+            parse_body::<CreateIncident>(&bare.body).unwrap(),
+            CreateIncident {
+                prompt: "db down".into(),
+                title: None,
+                severity: None,
+                idempotency_key: None
+            }
+        );
+        let full = create_incident("db down", Some("DB"), Some(Severity::High), Some("k-1"));
+        assert_eq!(
+            json_of(&full),
+            json!({ "prompt": "db down", "title": "DB", "severity": "high", "idempotency_key": "k-1" })
+        );
+        let parsed: CreateIncident = parse_body(&full.body).unwrap();
+        assert_eq!(parsed.severity, Some(Severity::High));
+        assert_eq!(parsed.checked_idempotency_key().unwrap(), Some("k-1"));
+    }
+
+    #[test]
+    fn change_bodies_parse_into_the_intended_commands() {
+        assert_eq!(
+            as_server_command(&set_severity("i", Severity::Medium)),
+            Command::SetSeverity {
+                severity: Severity::Medium
+            }
+        );
+        assert_eq!(
+            as_server_command(&set_assignee("i", Some("alice"))),
+            Command::SetAssignee {
+                assignee: Some("alice".into())
+            }
+        );
+        // Clearing sends an explicit null: the server refuses a missing assignee.
+        let clear = set_assignee("i", None);
+        assert_eq!(json_of(&clear), json!({ "assignee": null }));
+        assert_eq!(
+            as_server_command(&clear),
+            Command::SetAssignee { assignee: None }
+        );
+        // An empty message is still sent: the field is required.
+        let declined = update_status("i", Status::Declined, "");
+        assert_eq!(
+            json_of(&declined),
+            json!({ "status": "declined", "message": "" })
+        );
+        assert_eq!(
+            as_server_command(&add_message("i", "hi", "m-1")),
+            Command::AddMessage {
+                message: "hi".into(),
+                message_id: "m-1".into(),
+                user_id: "u".into()
+            }
+        );
+    }
+
+    #[test]
+    fn affection_bodies_parse_into_the_intended_commands() {
+        let services = [
+            AffectedService {
+                id: "api".into(),
+                impact: Impact::Partial,
+            },
+            AffectedService {
+                id: "db".into(),
+                impact: Impact::Major,
+            },
+        ];
+        let created = create_affection("i", "Degraded API", &services, "looking");
+        assert_eq!(
+            json_of(&created)["services"],
+            json!([{ "id": "api", "impact": "partial" }, { "id": "db", "impact": "major" }])
+        );
+        assert_eq!(
+            as_server_command(&created),
+            Command::CreateAffection {
+                title: "Degraded API".into(),
+                services: services.to_vec(),
+                message: "looking".into(),
+                created_by: "u".into()
+            }
+        );
+        let resolved = update_affection("i", "fixed", Some(AffectionStatus::Resolved));
+        assert_eq!(resolved.path, "/dashboard/incidents/i/affection/updates");
+        assert_eq!(
+            as_server_command(&resolved),
+            Command::UpdateAffection {
+                message: "fixed".into(),
+                status: Some(AffectionStatus::Resolved),
+                created_by: "u".into()
+            }
+        );
+        // No status: sent as null, read as "no status change".
+        let message_only = update_affection("i", "still", None);
+        assert_eq!(
+            json_of(&message_only),
+            json!({ "message": "still", "status": null })
+        );
+        assert_eq!(
+            as_server_command(&message_only),
+            Command::UpdateAffection {
+                message: "still".into(),
+                status: None,
+                created_by: "u".into()
+            }
+        );
+    }
+
+    #[test]
+    fn reads_are_gets_without_a_body_and_replay_posts_an_empty_object() {
+        for (request, path) in [
+            (list_incidents(), "/dashboard/incidents"),
+            (show_incident("i"), "/dashboard/incidents/i"),
+            (workflow_status("i"), "/dashboard/incidents/i/workflow"),
+            (dead_letters("i"), "/dashboard/incidents/i/dead-letters"),
+        ] {
+            assert_eq!((request.method, request.path.as_str()), ("GET", path));
+            assert!(request.body.is_empty(), "{path}");
+        }
+        let replayed = replay("i", 12);
+        assert_eq!(
+            (replayed.method, replayed.path.as_str()),
+            ("POST", "/dashboard/incidents/i/dead-letters/12/replay")
+        );
+        assert_eq!(json_of(&replayed), json!({}));
+        assert!(parse_body::<Replay>(&replayed.body).is_ok());
+    }
+
+    #[test]
+    fn the_default_message_id_names_the_moment_and_process() {
+        assert_eq!(
+            default_message_id(1_700_000_000_123, 42),
+            "cli-1700000000123-42"
+        );
+    }
+}
