@@ -6,8 +6,8 @@ use incidentd_core::{
     Actor, ActorKind, Command, DomainError, Idempotency, IncidentCallError, IncidentServices,
     Status,
 };
-use incidentd_macros::step;
 use incidentd_runtime::native::NativeStep;
+use incidentd_runtime::step;
 use incidentd_runtime::typed_step::StepContext;
 use incidentd_runtime::workflow::WorkflowRun;
 use incidentd_runtime::EffectError;
