@@ -1,67 +1,35 @@
 //! The example sender of docs/adding-a-sender.md is registered by its one file and delivers to
-//! a recording server on 127.0.0.1: idempotency key header, 429 Retry-After honoured.
+//! a recording server on 127.0.0.1: idempotency key header, 429 Retry-After honoured. This file
+//! is also the pattern the doc shows for testing a sender.
 
-use incidentd_core::model::Status;
-use incidentd_core::IncidentMessage;
-use incidentd_runtime::native::{
-    NativeServices, NativeStep, RecordingServer, Scripted, StepRecord,
-};
-use incidentd_runtime::registry::{self, SenderCall};
-use incidentd_runtime::step::Step;
-use std::rc::Rc;
+use incidentd_adapters::webhook::URL_VAR;
+use incidentd_core::testing::events::{self, test_event};
+use incidentd_runtime::native::{HandlerTest, RecordingServer, Scripted, StepRecord};
 
-fn message() -> IncidentMessage {
-    incidentd_core::testing::message("inc-9", 1, Status::Open, "Checkout failing")
-}
+const WORKFLOW: &str = incidentd_core::INCIDENT_WORKFLOW;
 
 #[test]
-fn the_webhook_sender_is_registered_and_delivers_once_per_key_honouring_retry_after() {
+fn the_webhook_sender_delivers_once_per_key_honouring_retry_after() {
     incidentd_adapters::link();
-    let effect = registry::effects("IncidentWorkflow")
-        .into_iter()
-        .find(|e| e.name == "webhook")
-        .expect("registered by its file");
-    let handler = effect
-        .handlers
-        .iter()
-        .find(|h| h.event == "INCIDENT_CREATED")
-        .expect("handles INCIDENT_CREATED");
-    assert_eq!(handler.idempotency_key, "{incident_id}:{event_id}:webhook");
-
     let server = RecordingServer::start(vec![Scripted::status(429).header("retry-after", "3")]);
-    let mut services = NativeServices::default();
-    services.vars.insert(
-        "WEBHOOK_URL".into(),
-        format!("{}/hooks/incidents", server.url),
-    );
-    let call = SenderCall {
-        event_id: 1,
-        instance_id: "incident-inc-9".into(),
-        message: Rc::new(serde_json::to_value(message()).unwrap()),
-        services: Rc::new(services),
-    };
-    let engine = NativeStep::new();
-    let step: &dyn Step = &engine;
-    let config = handler.effective_config(effect);
-    let run = handler.run;
-    pollster::block_on(
-        step.run::<(), _, _>("webhook.incident_created:1", &config, move || {
-            run(call.clone())
-        }),
-    )
-    .unwrap();
+    let test = HandlerTest::new(WORKFLOW).var(URL_VAR, format!("{}/hooks/incidents", server.url));
 
-    let requests = server.requests();
-    assert_eq!(requests.len(), 2, "429, then delivered");
-    for request in &requests {
+    test.run("webhook", &test_event(&events::incident_created()))
+        .expect("delivered after the 429");
+
+    let by_key = server.requests_by_idempotency_key();
+    assert_eq!(by_key.len(), 1, "one key: one effect");
+    let attempts = &by_key["inc-1:1:webhook"];
+    assert_eq!(attempts.len(), 2, "429, then delivered");
+    for request in attempts {
         assert_eq!(
             (request.method.as_str(), request.path.as_str()),
             ("POST", "/hooks/incidents")
         );
-        assert_eq!(request.header("idempotency-key"), Some("inc-9:1:webhook"));
         assert_eq!(request.json()["title"], "Checkout failing");
     }
-    let times: Vec<u64> = engine
+    let times: Vec<u64> = test
+        .step()
         .records()
         .into_iter()
         .filter_map(|r| match r {
@@ -77,17 +45,30 @@ fn the_webhook_sender_is_registered_and_delivers_once_per_key_honouring_retry_af
 }
 
 #[test]
+fn a_crash_after_the_post_repeats_it_with_the_same_key() {
+    incidentd_adapters::link();
+    let server = RecordingServer::start(Vec::new());
+    let test = HandlerTest::new(WORKFLOW).var(URL_VAR, server.url.clone());
+    // The isolate dies after the POST, before the step's result is kept: the engine runs the
+    // step again; the receiver sees the same key twice and deduplicates.
+    test.step()
+        .crash_once_after_step("webhook.incident_created:1");
+    let event = test_event(&events::incident_created());
+    let crashed =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test.run("webhook", &event)));
+    assert!(crashed.is_err(), "the injected crash ends the run");
+    test.run("webhook", &event).expect("the rerun succeeds");
+    let by_key = server.requests_by_idempotency_key();
+    assert_eq!(by_key.keys().collect::<Vec<_>>(), ["inc-1:1:webhook"]);
+    assert_eq!(by_key["inc-1:1:webhook"].len(), 2);
+}
+
+#[test]
 fn without_a_url_the_webhook_sender_does_nothing() {
     incidentd_adapters::link();
-    let effect = registry::effects("IncidentWorkflow")
-        .into_iter()
-        .find(|e| e.name == "webhook")
-        .unwrap();
-    let call = SenderCall {
-        event_id: 1,
-        instance_id: "incident-inc-9".into(),
-        message: Rc::new(serde_json::to_value(message()).unwrap()),
-        services: Rc::new(NativeServices::default()),
-    };
-    assert_eq!(pollster::block_on((effect.handlers[0].run)(call)), Ok(()));
+    let test = HandlerTest::new(WORKFLOW);
+    assert_eq!(
+        test.run("webhook", &test_event(&events::incident_created())),
+        Ok(())
+    );
 }

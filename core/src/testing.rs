@@ -143,3 +143,123 @@ pub mod objects {
         }
     }
 }
+
+/// Typed fixtures: one forwarded message per event kind, each carrying a state consistent
+/// with its event, for sender tests (`HandlerTest::run(effect, &events::status_update(..))`).
+pub mod events {
+    use super::state;
+    use crate::effects::{
+        AffectionUpdated, AssigneeUpdated, IncidentCreated, MessageAdded, SeverityUpdated,
+        StatusUpdated,
+    };
+    use crate::model::{
+        AffectedService, Affection, AffectionStatus, Impact, IncidentMessage, IncidentState,
+        Severity, Source, Status,
+    };
+    use incidentd_runtime::EventKind;
+    use serde::Serialize;
+
+    /// The incident every fixture belongs to.
+    pub const INCIDENT_ID: &str = "inc-1";
+
+    /// A message of kind `T` as the forwarder builds it.
+    pub fn message<T: EventKind + Serialize>(
+        event_id: i64,
+        data: &T,
+        incident: IncidentState,
+    ) -> IncidentMessage {
+        IncidentMessage {
+            incident_id: incident.id.clone(),
+            event_id,
+            event_type: T::EVENT_TYPE.into(),
+            data: serde_json::to_value(data).expect("fixtures serialise"),
+            at: 1_000 * event_id,
+            last: incident.status.is_terminal(),
+            incident,
+            actor: None,
+        }
+    }
+
+    /// What `HandlerTest::run` takes.
+    #[cfg(feature = "native")]
+    pub fn test_event(message: &IncidentMessage) -> incidentd_runtime::native::TestEvent {
+        incidentd_runtime::native::TestEvent {
+            event_type: message.event_type.clone(),
+            event_id: message.event_id,
+            message: serde_json::to_value(message).expect("fixtures serialise"),
+        }
+    }
+
+    fn incident(event_id: i64, status: Status) -> IncidentState {
+        state(INCIDENT_ID, event_id, status, "Checkout failing")
+    }
+
+    pub fn incident_created() -> IncidentMessage {
+        let incident = incident(1, Status::Open);
+        let data = IncidentCreated {
+            status: incident.status,
+            severity: incident.severity,
+            title: incident.title.clone(),
+            description: incident.description.clone(),
+            prompt: incident.prompt.clone(),
+            created_by: incident.created_by.clone(),
+            source: Source::Dashboard,
+            assignee: incident.assignee.clone(),
+        };
+        message(1, &data, incident)
+    }
+
+    pub fn status_update(status: Status) -> IncidentMessage {
+        let data = StatusUpdated {
+            status,
+            message: "rolled back".into(),
+        };
+        message(2, &data, incident(2, status))
+    }
+
+    pub fn severity_update(severity: Severity) -> IncidentMessage {
+        let mut incident = incident(2, Status::Open);
+        incident.severity = severity;
+        message(2, &SeverityUpdated { severity }, incident)
+    }
+
+    pub fn assignee_update(assignee: Option<&str>) -> IncidentMessage {
+        let mut incident = incident(2, Status::Open);
+        incident.assignee = assignee.map(str::to_owned);
+        let data = AssigneeUpdated {
+            assignee: incident.assignee.clone(),
+        };
+        message(2, &data, incident)
+    }
+
+    pub fn message_added(text: &str) -> IncidentMessage {
+        let data = MessageAdded {
+            message: text.into(),
+            message_id: "m-1".into(),
+            user_id: "u1".into(),
+        };
+        message(2, &data, incident(2, Status::Open))
+    }
+
+    pub fn affection_update() -> IncidentMessage {
+        let services = vec![AffectedService {
+            id: "checkout".into(),
+            impact: Impact::Major,
+        }];
+        let mut incident = incident(2, Status::Open);
+        incident.affection = Some(Affection {
+            title: "Checkout degraded".into(),
+            services: services.clone(),
+            status: AffectionStatus::Investigating,
+            updates: 1,
+        });
+        let data = AffectionUpdated {
+            message: "We are investigating".into(),
+            created_by: "u1".into(),
+            status: Some(AffectionStatus::Investigating),
+            title: Some("Checkout degraded".into()),
+            services: Some(services),
+        };
+        message(2, &data, incident)
+    }
+}

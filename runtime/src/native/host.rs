@@ -324,7 +324,7 @@ impl Step for NativeStep {
 }
 
 /// Services by name, for tests.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct NativeServices {
     pub databases: HashMap<String, Rc<dyn Database>>,
     pub workflows: HashMap<String, Rc<dyn WorkflowClient>>,

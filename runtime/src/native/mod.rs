@@ -3,13 +3,15 @@
 //! deterministic stand-in for the Workflows engine.
 
 mod engine;
+mod handler_test;
 mod host;
 mod http;
 mod recording_server;
 mod sqlite;
 
 pub use engine::{FaultRule, InstanceStatus, NativeWorkflows};
+pub use handler_test::{HandlerTest, TestEvent};
 pub use host::{Advanced, InjectedCrash, NativeServices, NativeStep, StepRecord, Suspended};
 pub use http::NativeHttp;
-pub use recording_server::{RecordedRequest, RecordingServer, Scripted};
+pub use recording_server::{group_by_header, RecordedRequest, RecordingServer, Scripted};
 pub use sqlite::{SqliteDatabase, SqliteStore};

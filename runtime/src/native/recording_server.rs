@@ -29,6 +29,24 @@ impl RecordedRequest {
     }
 }
 
+/// Requests grouped by the value of one header (an idempotency key, say), in arrival order;
+/// requests without the header are grouped under `""`. "Exactly once" is one group per key
+/// whose last request succeeded, whatever retries preceded it.
+pub fn group_by_header(
+    requests: &[RecordedRequest],
+    header: &str,
+) -> std::collections::BTreeMap<String, Vec<RecordedRequest>> {
+    let mut groups: std::collections::BTreeMap<String, Vec<RecordedRequest>> =
+        std::collections::BTreeMap::new();
+    for request in requests {
+        groups
+            .entry(request.header(header).unwrap_or_default().to_owned())
+            .or_default()
+            .push(request.clone());
+    }
+    groups
+}
+
 /// A scripted response: status, extra headers, body.
 #[derive(Clone, Debug)]
 pub struct Scripted {
@@ -128,6 +146,13 @@ impl RecordingServer {
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.requests.lock().expect("recording lock").clone()
+    }
+
+    /// [`requests`](Self::requests) grouped by the `Idempotency-Key` header.
+    pub fn requests_by_idempotency_key(
+        &self,
+    ) -> std::collections::BTreeMap<String, Vec<RecordedRequest>> {
+        group_by_header(&self.requests(), "idempotency-key")
     }
 }
 
