@@ -72,3 +72,19 @@ fn without_a_url_the_webhook_sender_does_nothing() {
         Ok(())
     );
 }
+
+#[test]
+fn the_testing_guide_shows_this_files_first_test_verbatim() {
+    let guide = include_str!("../../docs/adding-a-sender.md");
+    let this_file = include_str!("webhook.rs");
+    let start = this_file.find("#[test]").expect("a test");
+    let end = this_file[start..]
+        .find("\n}\n")
+        .map(|i| start + i + 3)
+        .expect("the test's end");
+    let first_test = &this_file[start..end];
+    assert!(
+        guide.contains(first_test),
+        "docs/adding-a-sender.md must show the first test of adapters/tests/webhook.rs as it is:\n{first_test}"
+    );
+}

@@ -322,6 +322,25 @@ fn incidentctl_drives_an_incident_through_its_lifecycle() {
         "{shown_archived}"
     );
 
+    // Its dead letters (none) and its last workflow instance stay readable after archival.
+    let dead = cli.json(&["dead-letters", &id]);
+    assert_eq!(dead["dead_letters"], serde_json::json!([]), "{dead}");
+    assert_eq!(dead["archived"], true, "{dead}");
+    let workflow = cli.json(&["workflow", &id]);
+    assert_eq!(
+        workflow["instance_id"],
+        format!("incident-{id}"),
+        "{workflow}"
+    );
+    assert_eq!(workflow["archived"], true, "{workflow}");
+    assert_eq!(workflow["status"]["status"], "complete", "{workflow}");
+    let shown_workflow = cli.run(&["workflow", &id]);
+    assert_eq!(shown_workflow.code, Some(0), "{shown_workflow}");
+    assert!(
+        shown_workflow.stdout.contains("(archived)"),
+        "{shown_workflow}"
+    );
+
     // list: the index row, eventually resolved and high.
     let listed = poll(Duration::from_secs(20), || {
         let run = cli.run(&["list"]);

@@ -22,7 +22,11 @@ fn listed_ids(reply: &incidentctl::Reply) -> Vec<String> {
 #[test]
 fn an_incident_travels_the_whole_pipeline() {
     // A webhook receiver on loopback: the webhook sender calls it from a workflow step.
-    let receiver = RecordingServer::start(vec![Scripted::status(503)]);
+    // It fails once, then answers with a reference the sender records on the incident.
+    let receiver = RecordingServer::start(vec![
+        Scripted::status(503),
+        Scripted::status(201).body(r#"{"reference":"TICKET-42"}"#),
+    ]);
     let hook = format!("{}/hook", receiver.url);
     let worker = LocalWorker::start_with_vars("pipeline", &[("WEBHOOK_URL", &hook)]);
     let client = worker.client("demo");
@@ -125,6 +129,20 @@ fn an_incident_travels_the_whole_pipeline() {
         assert_eq!(request.header("idempotency-key"), Some(key.as_str()));
         assert_eq!(request.json()["incident_id"], id.as_str());
     }
+
+    // The sender wrote the reference back through the typed incident handle, from its
+    // workflow step: metadata, no event.
+    let recorded = poll(Duration::from_secs(20), || {
+        let shown = client.get(&format!("/dashboard/incidents/{id}")).unwrap();
+        (shown.body["incident"]["metadata"]["webhook_reference"] == "TICKET-42").then_some(shown)
+    })
+    .unwrap_or_else(|| panic!("the reference was not recorded; log:\n{}", worker.log()));
+    assert_eq!(
+        recorded.body["timeline"].as_array().map(Vec::len),
+        Some(1),
+        "{:?}",
+        recorded.body
+    );
 
     // Another tenant sees neither the incident nor it in its list.
     let other = worker.client("other-tenant");

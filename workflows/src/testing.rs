@@ -82,6 +82,11 @@ impl Pipeline {
     /// A pipeline whose objects forward with `policy` (a small `max_attempts` reaches a
     /// dead letter quickly).
     pub fn with_policy(policy: OutboxPolicy) -> Self {
+        Self::with_config(policy, &[])
+    }
+
+    /// A pipeline with Worker vars (a sender's URL pointing at a recording server, say).
+    pub fn with_config(policy: OutboxPolicy, vars: &[(&str, &str)]) -> Self {
         crate::link();
         let clock: Clock = Rc::new(Cell::new(1_000_000));
         let incidents = Rc::new(LocalIncidents::new(clock.clone()).with_policy(policy));
@@ -89,6 +94,11 @@ impl Pipeline {
         let analysis = Rc::new(NativeWorkflows::new(crate::analysis::CLASS));
         let db = database();
         let mut services = NativeServices::default();
+        for (name, value) in vars {
+            services
+                .vars
+                .insert((*name).to_owned(), (*value).to_owned());
+        }
         services
             .databases
             .insert(INDEX_DATABASE.into(), db.clone() as Rc<dyn Database>);

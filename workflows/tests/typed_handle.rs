@@ -109,3 +109,28 @@ fn a_step_gets_the_same_refusals_as_the_api() {
         IncidentCallError::Domain(DomainError::NotFound)
     );
 }
+
+#[test]
+fn a_sender_records_what_it_made_on_the_incident() {
+    use incidentd_adapters::webhook::{REFERENCE_KEY, URL_VAR};
+    use incidentd_runtime::native::{RecordingServer, Scripted};
+    let receiver = RecordingServer::start(vec![
+        Scripted::status(201).body(r#"{"reference":"TICKET-42"}"#)
+    ]);
+    let p = Pipeline::with_config(
+        incidentd_runtime::outbox::OutboxPolicy::default(),
+        &[(URL_VAR, &receiver.url)],
+    );
+    let id = p.declare("login broken");
+    p.drain();
+    let view = pollster::block_on(p.handle(&id).get()).unwrap();
+    assert_eq!(
+        view.incident
+            .metadata
+            .get(REFERENCE_KEY)
+            .map(String::as_str),
+        Some("TICKET-42")
+    );
+    assert_eq!(view.timeline.len(), 1, "bookkeeping writes no event");
+    assert_eq!(receiver.requests().len(), 1);
+}

@@ -68,6 +68,11 @@ impl Scripted {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
+
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.body = body.into();
+        self
+    }
 }
 
 pub struct RecordingServer {
