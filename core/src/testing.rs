@@ -44,7 +44,7 @@ pub fn message(incident_id: &str, event_id: i64, status: Status, title: &str) ->
     IncidentMessage {
         incident_id: incident_id.into(),
         event_id,
-        event_type: "INCIDENT_CREATED".into(),
+        event_type: crate::model::event_type::INCIDENT_CREATED.into(),
         data: serde_json::to_value(data).expect("serialises"),
         at: 1_000 * event_id,
         incident,

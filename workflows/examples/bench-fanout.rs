@@ -10,6 +10,7 @@ use incidentd_runtime::native::{NativeServices, NativeStep, SqliteDatabase};
 use incidentd_runtime::registry;
 use incidentd_runtime::sql::Database;
 use incidentd_runtime::workflow::WorkflowRun;
+use incidentd_runtime::EventKind;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -37,22 +38,22 @@ fn main() {
         engine.send_event(WORKFLOW_EVENT_TYPE, payload);
     }
     let run = WorkflowRun {
-        class_name: "IncidentWorkflow",
+        class_name: incidentd_workflows::incident::CLASS,
         instance_id: "incident-bench".into(),
         payload: serde_json::to_value(message(1, events == 1)).expect("serialises"),
         step: engine.clone(),
         services: Rc::new(services),
     };
-    let handlers: usize = registry::effects("IncidentWorkflow")
+    let handlers: usize = registry::effects(incidentd_workflows::incident::CLASS)
         .iter()
         .map(|e| {
             e.handlers
                 .iter()
-                .filter(|h| h.event == "INCIDENT_CREATED")
+                .filter(|h| h.event == incidentd_core::IncidentCreated::EVENT_TYPE)
                 .count()
         })
         .sum();
-    let def = registry::workflow("IncidentWorkflow").expect("registered");
+    let def = registry::workflow(incidentd_workflows::incident::CLASS).expect("registered");
     let start = Instant::now();
     let output = engine.run_to_completion(def, run).expect("completes");
     let seconds = start.elapsed().as_secs_f64();
