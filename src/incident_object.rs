@@ -10,6 +10,7 @@ use incidentd_runtime::cloudflare::{serve_object_call, CfServices, DoStorage};
 use incidentd_runtime::log;
 use incidentd_runtime::sql::SqlStore;
 use incidentd_runtime::workflow::Services;
+use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{durable_object, Date, Env, Request, Response, Result, State};
 
 /// If an alarm pass fails on storage or configuration, try again after this long.
@@ -35,6 +36,15 @@ impl Archive for D1Archive<'_> {
         archive::store(db.as_ref(), record, now_ms())
             .await
             .map_err(|e| e.message)
+    }
+}
+
+/// The protocol over Durable Object RPC: one serialised request in, one reply out. The
+/// generated JS entry exposes it as the `call` method of the `DurableObject` class.
+#[wasm_bindgen]
+impl Incident {
+    pub fn call(&self, request: String) -> String {
+        self.object.handle_encoded(&request, now_ms())
     }
 }
 

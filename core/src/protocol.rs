@@ -27,6 +27,17 @@ use std::rc::Rc;
 
 /// The Durable Object binding of incidents (wrangler.toml `[[durable_objects.bindings]]`).
 pub const INCIDENT_OBJECT_BINDING: &str = "INCIDENT";
+/// The Durable Object class (wrangler.toml `class_name`), implemented by the worker crate.
+pub const INCIDENT_OBJECT_CLASS: &str = "Incident";
+/// The RPC method serving [`IncidentObject::handle_encoded`].
+pub const INCIDENT_RPC_METHOD: &str = "call";
+
+incidentd_runtime::__private::inventory::submit! {
+    incidentd_runtime::__private::ObjectClassDef {
+        class_name: INCIDENT_OBJECT_CLASS,
+        rpc_methods: &[INCIDENT_RPC_METHOD],
+    }
+}
 
 /// Everything one can ask an Incident object. Every request but `Start` names the tenant
 /// it acts for; the object answers `NotFound` for another tenant's incident.

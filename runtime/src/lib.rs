@@ -66,8 +66,8 @@ pub mod __private {
     pub use crate::bounds::{check_step_input, check_step_output, new_effect};
     pub use crate::config::PolicyOverride;
     pub use crate::registry::{
-        EffectDef, EffectKind, FromSenderCall, HandlerDef, SendContext, SenderCall, StepDef,
-        WorkflowDef,
+        EffectDef, EffectKind, FromSenderCall, HandlerDef, ObjectClassDef, SendContext, SenderCall,
+        StepDef, WorkflowDef,
     };
     pub use crate::retry::{Backoff, RetryPolicy, StepConfig};
     pub use crate::typed_step::{StepContext, TypedStep};

@@ -15,8 +15,8 @@ mod workflows;
 
 pub use d1::D1;
 pub use host::WorkflowHost;
-pub use objects::{serve_object_call, CfObjects, OBJECT_CALL_PATH};
-pub use services::CfServices;
+pub use objects::{serve_object_call, CfObjects, Transport, OBJECT_CALL_PATH};
+pub use services::{CfServices, OBJECT_TRANSPORT_VAR};
 pub use step::CfStep;
 pub use storage::DoStorage;
 pub use workflows::CfWorkflowClient;

@@ -1,22 +1,47 @@
-//! [`ObjectNamespace`] and [`ObjectStub`] over a Durable Object binding. The transport is
-//! `stub.fetch`: one POST to [`OBJECT_CALL_PATH`] carrying the serialised request, answered
-//! with the serialised reply (domain errors travel inside the reply, so any non-2xx status
-//! is a transport failure). `Stub::into_rpc` would replace only this file.
+//! [`ObjectNamespace`] and [`ObjectStub`] over a Durable Object binding, with two transports
+//! for the same serialised request and reply (domain errors travel inside the reply):
+//! - [`Transport::Rpc`]: Durable Object RPC, `stub.call(request)` (`Stub::into_rpc`); the
+//!   object's class must extend `DurableObject` (the generated JS entry does that);
+//! - [`Transport::Fetch`]: `stub.fetch`, one POST to [`OBJECT_CALL_PATH`] (any non-2xx status
+//!   is a transport failure).
 
+use super::js;
 use crate::object::{is_object_id, ObjectCallError, ObjectNamespace, ObjectStub};
 use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use worker::{Method, Request, RequestInit, Response};
+
+#[wasm_bindgen]
+extern "C" {
+    /// A Durable Object stub seen as an RPC target with one method.
+    type ObjectRpcStub;
+
+    #[wasm_bindgen(method, catch)]
+    fn call(this: &ObjectRpcStub, request: &str) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// How calls reach the object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Rpc,
+    Fetch,
+}
 
 /// The path the object's `fetch` serves protocol calls on.
 pub const OBJECT_CALL_PATH: &str = "/call";
 
 pub struct CfObjects {
     namespace: worker::ObjectNamespace,
+    transport: Transport,
 }
 
 impl CfObjects {
-    pub fn new(namespace: worker::ObjectNamespace) -> Self {
-        Self { namespace }
+    pub fn new(namespace: worker::ObjectNamespace, transport: Transport) -> Self {
+        Self {
+            namespace,
+            transport,
+        }
     }
 }
 
@@ -40,16 +65,40 @@ impl ObjectNamespace for CfObjects {
             .map_err(|e| ObjectCallError::not_found(format!("not an object id: {e}")))?
             .get_stub()
             .map_err(|e| ObjectCallError::transport(format!("get: {e}")))?;
-        Ok(Rc::new(CfObjectStub { stub }))
+        Ok(match self.transport {
+            Transport::Rpc => Rc::new(RpcObjectStub {
+                stub: stub.into_rpc(),
+            }),
+            Transport::Fetch => Rc::new(FetchObjectStub { stub }),
+        })
     }
 }
 
-struct CfObjectStub {
+struct RpcObjectStub {
+    stub: ObjectRpcStub,
+}
+
+#[async_trait::async_trait(?Send)]
+impl ObjectStub for RpcObjectStub {
+    async fn call(&self, request: String) -> Result<String, ObjectCallError> {
+        let fail = |e: JsValue| {
+            ObjectCallError::transport(format!("object call: {}", js::error_message(&e)))
+        };
+        let reply = JsFuture::from(self.stub.call(&request).map_err(fail)?)
+            .await
+            .map_err(fail)?;
+        reply
+            .as_string()
+            .ok_or_else(|| ObjectCallError::transport("object call: the reply is not a string"))
+    }
+}
+
+struct FetchObjectStub {
     stub: worker::Stub,
 }
 
 #[async_trait::async_trait(?Send)]
-impl ObjectStub for CfObjectStub {
+impl ObjectStub for FetchObjectStub {
     async fn call(&self, request: String) -> Result<String, ObjectCallError> {
         let fail = |e: worker::Error| ObjectCallError::transport(format!("object call: {e}"));
         let mut init = RequestInit::new();

@@ -1,11 +1,14 @@
 //! [`Services`] over a Worker's `env`.
 
-use super::{CfObjects, CfWorkflowClient, D1};
+use super::{CfObjects, CfWorkflowClient, Transport, D1};
 use crate::object::{ObjectCallError, ObjectNamespace};
 use crate::sql::{Database, SqlError};
 use crate::workflow::{Services, WorkflowClient, WorkflowClientError, WorkflowClientErrorKind};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+
+/// The Worker var choosing how Durable Objects are called: `rpc` (default) or `fetch`.
+pub const OBJECT_TRANSPORT_VAR: &str = "OBJECT_TRANSPORT";
 
 pub struct CfServices {
     env: JsValue,
@@ -52,8 +55,15 @@ impl Services for CfServices {
 
     fn objects(&self, binding: &str) -> Result<Rc<dyn ObjectNamespace>, ObjectCallError> {
         let env: worker::Env = self.env.clone().unchecked_into();
+        // Durable Object RPC unless the deployment says otherwise (for comparing the two).
+        let transport = match self.var(OBJECT_TRANSPORT_VAR).as_deref() {
+            Some("fetch") => Transport::Fetch,
+            _ => Transport::Rpc,
+        };
         env.durable_object(binding)
-            .map(|namespace| Rc::new(CfObjects::new(namespace)) as Rc<dyn ObjectNamespace>)
+            .map(|namespace| {
+                Rc::new(CfObjects::new(namespace, transport)) as Rc<dyn ObjectNamespace>
+            })
             .map_err(|e| ObjectCallError::not_found(format!("no object namespace {binding}: {e}")))
     }
 }
