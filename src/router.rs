@@ -5,7 +5,7 @@
 use crate::http;
 use crate::SIGNING_SECRET;
 use incidentd_adapters::dashboard::receiver::requests::{self, parse_body, CreateIncident, Replay};
-use incidentd_adapters::dashboard::receiver::{auth, list, tenant, ApiError, AuthContext};
+use incidentd_adapters::dashboard::receiver::{auth, list, tenant_cache, ApiError, AuthContext};
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
 use incidentd_core::{
     Actor, ArchivedIncident, Conflict, DomainError, Idempotency, IncidentCallError, IncidentHandle,
@@ -231,8 +231,10 @@ async fn create(call: &Call) -> Handled {
         services: Vec::new(),
     };
     input.validate()?; // before the Durable Object exists: bad input must create nothing
+    let now_ms = Date::now().as_millis() as i64;
     let (entry_points, services) =
-        tenant::tenant_config(call.database()?.as_ref(), &call.auth.client_id).await?;
+        tenant_cache::cached_tenant_config(call.database()?.as_ref(), &call.auth.client_id, now_ms)
+            .await?;
     input.entry_points = entry_points;
     input.services = services;
     let stub = namespace

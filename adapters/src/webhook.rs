@@ -20,6 +20,7 @@ pub struct Webhook;
 
 #[sender(
     name = "webhook",
+    requires_var = "WEBHOOK_URL",
     retries(limit = 5, delay = "5 seconds", backoff = "exponential"),
     timeout = "30 seconds",
     idempotency_key = "{incident_id}:{event_id}:webhook"

@@ -15,6 +15,9 @@ pub struct SenderArgs {
     pub name: LitStr,
     pub policy: PolicyPatch,
     pub idempotency_key: Option<Template>,
+    /// The Worker var without which the effect has nothing to do: its handlers then run no
+    /// step at all (no step, no replay cost).
+    pub requires_var: Option<LitStr>,
 }
 
 /// `#[step(..)]` on a handler method inside a `#[sender]`/`#[dispatcher]` impl: its overrides.
@@ -50,6 +53,7 @@ struct Read {
     idempotency_key: Option<Template>,
     steps: Option<Vec<syn::Path>>,
     fans_out: Option<bool>,
+    requires_var: Option<LitStr>,
 }
 
 fn steps(meta: &Meta, errors: &mut Errors) -> Option<Vec<syn::Path>> {
@@ -98,6 +102,7 @@ fn read(
             }
             Opt::Steps => read.steps = steps(meta, errors),
             Opt::FansOut => read.fans_out = attr::boolean(meta, errors),
+            Opt::RequiresVar => read.requires_var = attr::string(meta, errors),
         },
     )?;
     Ok((options, read))
@@ -119,7 +124,13 @@ fn require<T>(
 }
 
 impl SenderArgs {
-    const KEYS: &'static [Opt] = &[Opt::Name, Opt::Retries, Opt::Timeout, Opt::IdempotencyKey];
+    const KEYS: &'static [Opt] = &[
+        Opt::Name,
+        Opt::Retries,
+        Opt::Timeout,
+        Opt::IdempotencyKey,
+        Opt::RequiresVar,
+    ];
 
     /// `what` is `sender` or `dispatcher`; a missing name is reported at `at`.
     pub fn parse(tokens: TokenStream, what: &str, at: Span) -> syn::Result<SenderArgs> {
@@ -131,6 +142,7 @@ impl SenderArgs {
             name: name.expect("reported when missing"),
             policy: read.policy,
             idempotency_key: read.idempotency_key,
+            requires_var: read.requires_var,
         })
     }
 }

@@ -20,10 +20,11 @@ pub enum Opt {
     Binding,
     Steps,
     FansOut,
+    RequiresVar,
 }
 
 impl Opt {
-    const ALL: [Opt; 8] = [
+    const ALL: [Opt; 9] = [
         Opt::Name,
         Opt::Retries,
         Opt::Timeout,
@@ -32,6 +33,7 @@ impl Opt {
         Opt::Binding,
         Opt::Steps,
         Opt::FansOut,
+        Opt::RequiresVar,
     ];
 
     pub fn text(self) -> &'static str {
@@ -44,6 +46,7 @@ impl Opt {
             Opt::Binding => "binding",
             Opt::Steps => "steps",
             Opt::FansOut => "fans_out",
+            Opt::RequiresVar => "requires_var",
         }
     }
 }

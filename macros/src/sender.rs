@@ -267,6 +267,10 @@ fn generate(item_impl: &ItemImpl, effect: &Effect) -> TokenStream {
         .unzip();
     let count = effect.handlers.len();
     let first_event = &effect.handlers[0].event_ty;
+    let requires_var = match &effect.args.requires_var {
+        Some(var) => quote!(::core::option::Option::Some(#var)),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         #item_impl
 
@@ -282,6 +286,7 @@ fn generate(item_impl: &ItemImpl, effect: &Effect) -> TokenStream {
                     type_path: ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#self_ty)),
                     workflow: <#first_event as ::incidentd_runtime::__private::FromSenderCall>::WORKFLOW,
                     handlers: &HANDLERS,
+                    requires_var: #requires_var,
                 }
             }
         };

@@ -32,6 +32,7 @@ pub async fn dispatch(run: &WorkflowRun, event: Event<'_>) -> Vec<Delivery> {
     let message = Rc::new(event.message);
     let deliveries = registry::effects(run.class_name)
         .into_iter()
+        .filter(|effect| effect.is_enabled(run.services.as_ref()))
         .filter_map(|effect| {
             let handler = effect
                 .handlers

@@ -20,6 +20,7 @@ fn handler_json(effect: &EffectDef, handler: &HandlerDef) -> Value {
     json!({
         "effect": effect.name,
         "kind": effect.kind,
+        "requires_var": effect.requires_var,
         "step": format!("{step}:{{event_id}}"),
         "config": config_json(&handler.effective_config(effect), config::source(&step, Some(effect.name))),
         "idempotency_key": handler.idempotency_key,

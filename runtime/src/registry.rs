@@ -60,9 +60,20 @@ pub struct EffectDef {
     /// The workflow class that fans out to it.
     pub workflow: &'static str,
     pub handlers: &'static [HandlerDef],
+    /// `requires_var`: without this Worker var the effect has nothing to do, so the fan-out
+    /// runs none of its steps (a step that does nothing still costs a step and its replay).
+    pub requires_var: Option<&'static str>,
 }
 
 inventory::collect!(EffectDef);
+
+impl EffectDef {
+    /// Whether the fan-out runs this effect's handlers with these services.
+    pub fn is_enabled(&self, services: &dyn crate::workflow::Services) -> bool {
+        self.requires_var
+            .is_none_or(|var| services.var(var).is_some_and(|v| !v.is_empty()))
+    }
+}
 
 /// One handler: the `step.do` an effect runs for one event type.
 pub struct HandlerDef {

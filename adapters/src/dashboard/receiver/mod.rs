@@ -7,6 +7,7 @@ pub mod list;
 pub mod openapi;
 pub mod requests;
 pub mod tenant;
+pub mod tenant_cache;
 
 pub use auth::{AuthContext, AuthError, SignedRequest};
 pub use error::ApiError;
