@@ -32,7 +32,10 @@ fn bot() -> BotIdentity {
 fn incidents() -> KnownIncidents {
     KnownIncidents::default()
         .with(channel_identifier("C0INC1"), "inc-7f3a")
-        .with(thread_identifier("C0GENERAL", "1795878245.000200"), "inc-7f3a")
+        .with(
+            thread_identifier("C0GENERAL", "1795878245.000200"),
+            "inc-7f3a",
+        )
 }
 
 fn classified(name: &str) -> Classified {
@@ -87,10 +90,19 @@ fn a_mention_outside_incidents_declares_with_the_mentions_removed() {
     let Classified::Declare { prompt, message } = classified("app_mention.json") else {
         panic!("{:?}", classified("app_mention.json"))
     };
-    assert_eq!(prompt, "checkout is failing for EU customers  can you look?");
+    assert_eq!(
+        prompt,
+        "checkout is failing for EU customers  can you look?"
+    );
     assert_eq!(message.user, "U0ALICE");
-    assert_eq!(message.reply_thread_ts, "1795878245.000200", "answer under the mention");
-    assert_eq!(message.key, MessageKey::of("C0GENERAL", "1795878245.000200"));
+    assert_eq!(
+        message.reply_thread_ts, "1795878245.000200",
+        "answer under the mention"
+    );
+    assert_eq!(
+        message.key,
+        MessageKey::of("C0GENERAL", "1795878245.000200")
+    );
     assert_eq!(
         classified("app_mention_empty.json"),
         Classified::Ignore(IgnoreReason::EmptyMention)
@@ -118,7 +130,10 @@ fn a_mention_in_an_incident_channel_or_its_declaring_thread_is_a_prompt() {
             ..
         } => {
             assert_eq!(incident_id, "inc-7f3a");
-            assert_eq!(message.reply_thread_ts, "1795878245.000200", "stay in the thread");
+            assert_eq!(
+                message.reply_thread_ts, "1795878245.000200",
+                "stay in the thread"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -159,12 +174,21 @@ fn a_persons_message_in_an_incident_conversation_is_recorded_once_per_channel_an
 #[test]
 fn bots_ourselves_subtypes_elsewhere_and_other_events_are_ignored() {
     let expected = [
-        ("message_elsewhere.json", IgnoreReason::NotAnIncidentConversation),
+        (
+            "message_elsewhere.json",
+            IgnoreReason::NotAnIncidentConversation,
+        ),
         ("message_from_another_bot.json", IgnoreReason::Bot),
         ("message_bot_message_subtype.json", IgnoreReason::Bot),
         ("message_own.json", IgnoreReason::OwnMessage),
-        ("message_channel_join.json", IgnoreReason::Subtype("channel_join".into())),
-        ("message_changed.json", IgnoreReason::Subtype("message_changed".into())),
+        (
+            "message_channel_join.json",
+            IgnoreReason::Subtype("channel_join".into()),
+        ),
+        (
+            "message_changed.json",
+            IgnoreReason::Subtype("message_changed".into()),
+        ),
         ("reaction_added.json", IgnoreReason::UnhandledEvent),
     ];
     for (name, reason) in expected {
@@ -198,7 +222,10 @@ fn retry_headers_are_typed() {
             reason: RetryReason::HttpTimeout
         })
     );
-    let odd = HashMap::from([("x-slack-retry-num", "1"), ("x-slack-retry-reason", "gremlins")]);
+    let odd = HashMap::from([
+        ("x-slack-retry-num", "1"),
+        ("x-slack-retry-reason", "gremlins"),
+    ]);
     assert_eq!(
         SlackRetry::from_headers(|h| odd.get(h).copied()).map(|r| r.reason),
         Some(RetryReason::Other("gremlins".into()))

@@ -63,7 +63,10 @@ fn the_assignee_select_sets_or_clears_and_foreign_or_cleared_controls_are_unreco
         panic!()
     };
     assert_eq!(payload.team, None, "org-wide install");
-    assert_eq!(payload.enterprise.as_ref().map(|e| e.id.as_str()), Some("E0GRID"));
+    assert_eq!(
+        payload.enterprise.as_ref().map(|e| e.id.as_str()),
+        Some("E0GRID")
+    );
     assert_eq!(
         payload.incident_actions(),
         [
@@ -139,7 +142,9 @@ fn an_empty_status_message_is_answered_with_inline_errors() {
     let submitted = view.submitted();
     assert_eq!(
         submitted.errors_response(),
-        Some(json!({ "response_action": "errors", "errors": { "status_message": "Say what changed." } }))
+        Some(
+            json!({ "response_action": "errors", "errors": { "status_message": "Say what changed." } })
+        )
     );
 }
 
@@ -184,13 +189,17 @@ fn slash_commands_declare_answer_status_help_or_are_unknown() {
 
 #[test]
 fn slash_command_fields_are_typed_and_required_ones_checked() {
-    let CommandBody::Command(help) = CommandBody::parse_form(&fixture("command_help.form")).unwrap()
+    let CommandBody::Command(help) =
+        CommandBody::parse_form(&fixture("command_help.form")).unwrap()
     else {
         panic!()
     };
     assert_eq!(help.enterprise_id.as_deref(), Some("E0GRID"));
     assert!(help.is_enterprise_install);
-    assert_eq!(help.response_url, "https://hooks.slack.com/commands/T0ACME/3/xyz");
+    assert_eq!(
+        help.response_url,
+        "https://hooks.slack.com/commands/T0ACME/3/xyz"
+    );
     let CommandBody::Command(declare) =
         CommandBody::parse_form(&fixture("command_declare.form")).unwrap()
     else {
@@ -201,6 +210,9 @@ fn slash_command_fields_are_typed_and_required_ones_checked() {
         (declare.channel_id.as_str(), declare.user_id.as_str()),
         ("C0GENERAL", "U0ALICE")
     );
-    assert_eq!(CommandBody::parse_form(b"ssl_check=1&token=x").unwrap(), CommandBody::SslCheck);
+    assert_eq!(
+        CommandBody::parse_form(b"ssl_check=1&token=x").unwrap(),
+        CommandBody::SslCheck
+    );
     assert!(CommandBody::parse_form(b"command=%2Fincident&text=x").is_err());
 }

@@ -57,6 +57,15 @@ pub fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// `text` escaped and quoted line by line.
+fn quote(text: &str) -> String {
+    escape(text)
+        .lines()
+        .map(|line| format!(">{line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// At most `max` characters, with an ellipsis when cut.
 fn clip(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
@@ -161,7 +170,7 @@ pub fn announcement(card: IncidentCard, posted_event_id: i64) -> SlackPost {
     SlackPost {
         text: format!(
             "Incident: {} ({}, {})",
-            incident.title,
+            escape(&incident.title),
             incident.severity.as_str(),
             incident.status.as_str()
         ),
@@ -282,10 +291,10 @@ pub fn status_note(
     actor_slack_id: Option<&str>,
 ) -> SlackPost {
     let text = format!(
-        "Status: *{}*{}\n>{}",
+        "Status: *{}*{}\n{}",
         status_label(status),
         by(actor_slack_id),
-        escape(message)
+        quote(message)
     );
     note(incident_id, event_id, part::STATUS_NOTE, text)
 }
@@ -297,7 +306,7 @@ pub fn affection_note(
     message: &str,
 ) -> SlackPost {
     let status = status.map_or_else(|| "📣 Update".to_owned(), |s| affection_label(s).to_owned());
-    let text = format!("Status page: *{status}*\n>{}", escape(message));
+    let text = format!("Status page: *{status}*\n{}", quote(message));
     note(incident_id, event_id, part::AFFECTION_NOTE, text)
 }
 
@@ -320,13 +329,17 @@ pub fn closing_summary(
             mrkdwn(&format!("*Assignee*\n{}", person(card.assignee_slack_id))),
             mrkdwn(&format!("*Duration*\n{duration}")),
         ]}),
-        section(&format!(">{}", escape(final_message))),
+        section(&quote(final_message)),
     ];
     if archiving_channel {
         blocks.push(context("This channel will now be archived."));
     }
     SlackPost {
-        text: format!("Incident {}: {}", incident.status.as_str(), incident.title),
+        text: format!(
+            "Incident {}: {}",
+            incident.status.as_str(),
+            escape(&incident.title)
+        ),
         blocks,
         posted_for: PostedFor::new(&incident.id, card.event_id, part::CLOSING_SUMMARY),
     }
@@ -340,7 +353,7 @@ pub fn dashboard_message(
     message: &str,
 ) -> SlackPost {
     SlackPost {
-        text: format!("{author}: {message}"),
+        text: format!("{}: {}", escape(author), escape(message)),
         blocks: vec![
             context(&format!("💬 *{}* via the dashboard", escape(author))),
             section(&escape(message)),
@@ -390,7 +403,7 @@ pub fn suggestion(card: &SuggestionCard) -> SlackPost {
         "elements": buttons,
     }));
     SlackPost {
-        text: format!("Suggestion: {}", card.summary),
+        text: format!("Suggestion: {}", escape(card.summary)),
         blocks,
         posted_for: PostedFor::new(
             &card.suggestion.incident_id,
@@ -422,10 +435,8 @@ pub fn status_answer(card: Option<IncidentCard>) -> Value {
         severity_label(incident.severity),
         person(card.assignee_slack_id)
     );
-    ephemeral(
-        &format!("{}: {}", incident.title, incident.status.as_str()),
-        vec![section(&text)],
-    )
+    let fallback = format!("{}: {}", escape(&incident.title), incident.status.as_str());
+    ephemeral(&fallback, vec![section(&text)])
 }
 
 /// The answer to `/incident help` (and to `/incident` alone).
