@@ -116,14 +116,23 @@ fn read_request(stream: &TcpStream) -> Option<RecordedRequest> {
 }
 
 impl RecordingServer {
+    /// Answers `script` in order, then 200 `{}`.
     pub fn start(script: Vec<Scripted>) -> RecordingServer {
+        let mut script = script.into_iter();
+        Self::answering(move |_| script.next().unwrap_or_else(|| Scripted::status(200)))
+    }
+
+    /// Answers each request with `respond(request)`, called on the server's thread in arrival
+    /// order (after the request is recorded). Fakes of external services are built on this.
+    pub fn answering(
+        mut respond: impl FnMut(&RecordedRequest) -> Scripted + Send + 'static,
+    ) -> RecordingServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let url = format!("http://{}", listener.local_addr().expect("local addr"));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (recorded, stopping) = (requests.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
-            let mut script = script.into_iter();
             for stream in listener.incoming() {
                 if stopping.load(Ordering::SeqCst) {
                     break;
@@ -132,8 +141,11 @@ impl RecordingServer {
                 let Some(request) = read_request(&stream) else {
                     continue;
                 };
-                recorded.lock().expect("recording lock").push(request);
-                let reply = script.next().unwrap_or_else(|| Scripted::status(200));
+                recorded
+                    .lock()
+                    .expect("recording lock")
+                    .push(request.clone());
+                let reply = respond(&request);
                 let mut head = format!("HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n", reply.status, reply.body.len());
                 for (k, v) in &reply.headers {
                     head.push_str(&format!("{k}: {v}\r\n"));

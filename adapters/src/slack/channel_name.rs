@@ -1,0 +1,164 @@
+//! Incident channel names: `inc-<yyyymmdd>-<slug of the title>`, within Slack's rules
+//! (lowercase letters, digits, `-` and `_`; at most 80 characters).
+//!
+//! Creating a channel is not idempotent, and names are global to the workspace (archived
+//! channels keep theirs), so a name can be taken. The rule, which a retried step follows to
+//! the same result: create [`ChannelNames::plain`]; on `name_taken`, create
+//! [`ChannelNames::suffixed`] (the plain name plus a short hash of the incident id, so it is
+//! this incident's and nobody else's); on `name_taken` again, that channel is this incident's,
+//! created by an earlier attempt: look it up by name and use it.
+
+use sha2::{Digest, Sha256};
+
+/// Slack's maximum channel name length.
+pub const MAX_LEN: usize = 80;
+const PREFIX: &str = "inc-";
+/// Hex digits of the incident id's hash in the suffix (16^6: collisions are not a concern
+/// among incidents declared with the same title on the same day).
+const SUFFIX_HEX: usize = 6;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelNames {
+    pub plain: String,
+    pub suffixed: String,
+}
+
+impl ChannelNames {
+    /// Names for the incident `incident_id` titled `title`, declared at `created_at_ms` (unix
+    /// milliseconds, dated in UTC).
+    pub fn new(incident_id: &str, title: &str, created_at_ms: i64) -> Self {
+        let (y, m, d) = civil_date(created_at_ms.div_euclid(86_400_000));
+        let head = format!("{PREFIX}{y:04}{m:02}{d:02}");
+        let slug = slug(title);
+        let suffix = &hex::encode(Sha256::digest(incident_id.as_bytes()))[..SUFFIX_HEX];
+        let join = |room: usize| match truncate_slug(&slug, room) {
+            "" => head.clone(),
+            slug => format!("{head}-{slug}"),
+        };
+        ChannelNames {
+            plain: join(MAX_LEN - head.len() - 1),
+            suffixed: format!("{}-{suffix}", join(MAX_LEN - head.len() - 2 - SUFFIX_HEX)),
+        }
+    }
+}
+
+/// Lowercase ASCII letters and digits, every other run of characters as one `-`.
+fn slug(title: &str) -> String {
+    let mut slug = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+/// At most `room` characters, cut at a word boundary when there is one.
+fn truncate_slug(slug: &str, room: usize) -> &str {
+    if slug.len() <= room {
+        return slug;
+    }
+    let cut = &slug[..room];
+    match cut.rfind('-') {
+        Some(at) if at > 0 => &cut[..at],
+        _ => cut.trim_end_matches('-'),
+    }
+}
+
+/// The proleptic Gregorian (year, month, day) of a day count since 1970-01-01.
+fn civil_date(days: i64) -> (i64, u32, u32) {
+    // Count from 0000-03-01 so the leap day ends each 400-year era's year.
+    let days = days + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-11-28T15:04:05Z.
+    const NOV_28_2026: i64 = 1_795_878_245_000;
+
+    fn valid(name: &str) -> bool {
+        name.len() <= MAX_LEN
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    }
+
+    #[test]
+    fn a_readable_name_from_date_and_title() {
+        let names = ChannelNames::new("inc-1", "Checkout is failing!", NOV_28_2026);
+        assert_eq!(names.plain, "inc-20261128-checkout-is-failing");
+        assert!(names
+            .suffixed
+            .starts_with("inc-20261128-checkout-is-failing-"));
+        assert_eq!(names.suffixed.len(), names.plain.len() + 1 + SUFFIX_HEX);
+    }
+
+    #[test]
+    fn anything_outside_the_alphabet_becomes_single_dashes() {
+        let names = ChannelNames::new("i", "  API: 5xx — über ÉRRORS / p99 > 2s…", NOV_28_2026);
+        assert_eq!(names.plain, "inc-20261128-api-5xx-ber-rrors-p99-2s");
+        assert_eq!(
+            ChannelNames::new("i", "🔥🔥", NOV_28_2026).plain,
+            "inc-20261128"
+        );
+    }
+
+    #[test]
+    fn long_titles_fit_in_80_characters_cut_at_a_word() {
+        let title = "the payment service is returning errors for every checkout in the european region since the deploy";
+        let names = ChannelNames::new("inc-9", title, NOV_28_2026);
+        for name in [&names.plain, &names.suffixed] {
+            assert!(valid(name), "{name}");
+            assert!(!name.contains("--"), "{name}");
+        }
+        assert_eq!(
+            names.plain,
+            "inc-20261128-the-payment-service-is-returning-errors-for-every-checkout-in-the"
+        );
+        assert!(names.suffixed.len() <= MAX_LEN);
+    }
+
+    #[test]
+    fn the_suffix_is_the_incidents_own_and_stable() {
+        let a = ChannelNames::new("inc-a", "Checkout", NOV_28_2026);
+        assert_eq!(
+            a,
+            ChannelNames::new("inc-a", "Checkout", NOV_28_2026),
+            "a retry finds the same names"
+        );
+        let b = ChannelNames::new("inc-b", "Checkout", NOV_28_2026);
+        assert_eq!(a.plain, b.plain);
+        assert_ne!(a.suffixed, b.suffixed);
+    }
+
+    #[test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(civil_date(0), (1970, 1, 1));
+        assert_eq!(civil_date(-1), (1969, 12, 31));
+        assert_eq!(civil_date(11_016), (2000, 2, 29));
+        assert_eq!(civil_date(20_785), (2026, 11, 28));
+        assert_eq!(civil_date(20_819), (2027, 1, 1));
+        let just_before_midnight = NOV_28_2026 - 15 * 3_600_000 - 4 * 60_000 - 5_000 - 1;
+        assert!(ChannelNames::new("i", "x", just_before_midnight)
+            .plain
+            .starts_with("inc-20261127-"));
+    }
+}

@@ -1,0 +1,39 @@
+//! What every Slack body parser shares: the error, and form decoding (slash commands and
+//! interactivity arrive `application/x-www-form-urlencoded`).
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// A body that is not the payload it claims to be. Says what was wrong, never echoes the body
+/// (it may carry user text or tokens).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PayloadError {
+    /// Not JSON, or JSON of the wrong shape (serde's message, without the input).
+    Json(String),
+    /// A required form field is absent.
+    MissingField(&'static str),
+}
+
+impl fmt::Display for PayloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PayloadError::Json(e) => write!(f, "malformed Slack payload: {e}"),
+            PayloadError::MissingField(name) => write!(f, "missing form field {name}"),
+        }
+    }
+}
+
+pub(crate) fn json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, PayloadError> {
+    serde_json::from_slice(bytes).map_err(|e| PayloadError::Json(e.to_string()))
+}
+
+/// Form fields by name; a repeated field keeps its first value.
+pub(crate) fn form_fields(body: &[u8]) -> HashMap<String, String> {
+    let mut fields = HashMap::new();
+    for (name, value) in form_urlencoded::parse(body) {
+        fields
+            .entry(name.into_owned())
+            .or_insert_with(|| value.into_owned());
+    }
+    fields
+}

@@ -1,0 +1,267 @@
+//! Every Block Kit builder, snapshot-tested (`tests/snapshots/`), and the controls it renders
+//! read back by the interaction parser.
+
+use incidentd_adapters::slack::blocks::{self, IncidentCard, SuggestionCard};
+use incidentd_adapters::slack::ids::{StatusChangeContext, SuggestionRef};
+use incidentd_adapters::slack::interactions::{IncidentAction, Interaction, SuggestionChoice};
+use incidentd_adapters::slack::metadata::PostedFor;
+use incidentd_core::{AffectionStatus, IncidentState, Severity, Source, Status};
+use insta::assert_json_snapshot;
+use serde_json::{json, Value};
+
+fn incident(status: Status) -> IncidentState {
+    IncidentState {
+        id: "inc-7f3a".into(),
+        tenant_id: "acme".into(),
+        status,
+        severity: Severity::High,
+        title: "Checkout is failing <for> EU & UK".into(),
+        description: String::new(),
+        prompt: "checkout is failing".into(),
+        created_by: "U0ALICE".into(),
+        source: Source::Slack,
+        assignee: Some("u-bob".into()),
+        entry_point_id: None,
+        services: Vec::new(),
+        affection: None,
+        metadata: Default::default(),
+        created_at: 1_795_878_245_000,
+        updated_at: 1_795_878_245_000 + 95 * 60_000,
+        last_event_id: 3,
+    }
+}
+
+fn card(incident: &IncidentState) -> IncidentCard<'_> {
+    IncidentCard {
+        incident,
+        event_id: 3,
+        assignee_slack_id: Some("U0BOB"),
+        channel_id: Some("C0INC1"),
+    }
+}
+
+fn posted(post: &blocks::SlackPost) -> Value {
+    post.post_args("C0INC1", Some("1795878245.000200"))
+}
+
+/// Slack's `block_actions` for `action` of the `block_id` block, as a form body.
+fn clicked(block_id: &str, action: Value) -> Vec<u8> {
+    let mut action = action;
+    action["block_id"] = block_id.into();
+    let payload = json!({
+        "type": "block_actions", "user": { "id": "U0BOB" }, "api_app_id": "A0INCIDENTD",
+        "trigger_id": "t-1", "channel": { "id": "C0INC1" }, "message": { "ts": "1.2" },
+        "actions": [action],
+    });
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("payload", &payload.to_string())
+        .finish()
+        .into_bytes()
+}
+
+fn read_back(body: &[u8]) -> Vec<IncidentAction> {
+    match Interaction::parse_form(body).unwrap() {
+        Interaction::BlockActions(actions) => actions.incident_actions(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn announcement_of_an_open_incident() {
+    let open = incident(Status::Open);
+    let post = blocks::announcement(card(&open), 1);
+    assert_eq!(
+        post.posted_for,
+        PostedFor::new("inc-7f3a", 1, "announcement")
+    );
+    assert_json_snapshot!("announcement_open", posted(&post));
+}
+
+#[test]
+fn announcement_offers_only_the_allowed_next_statuses() {
+    let mitigating = incident(Status::Mitigating);
+    let unassigned = IncidentCard {
+        assignee_slack_id: None,
+        channel_id: None,
+        ..card(&mitigating)
+    };
+    assert_json_snapshot!(
+        "announcement_mitigating_unassigned",
+        blocks::announcement(unassigned, 1).blocks
+    );
+    let resolved = incident(Status::Resolved);
+    assert_json_snapshot!(
+        "announcement_resolved",
+        blocks::announcement(card(&resolved), 1).blocks
+    );
+}
+
+#[test]
+fn announcement_controls_are_read_back_by_the_interaction_parser() {
+    let open = incident(Status::Open);
+    let post = blocks::announcement(card(&open), 1);
+    let actions = post.blocks.last().unwrap();
+    let block_id = actions["block_id"].as_str().unwrap();
+    let [severity, status, assignee] = actions["elements"].as_array().unwrap().as_slice() else {
+        panic!("three controls")
+    };
+    let chosen = |select: &Value, index: usize| json!({ "type": "static_select", "action_id": select["action_id"], "selected_option": select["options"][index] });
+    assert_eq!(
+        read_back(&clicked(block_id, chosen(severity, 2))),
+        [IncidentAction::SetSeverity {
+            incident_id: "inc-7f3a".into(),
+            severity: Severity::Low,
+            user: "U0BOB".into()
+        }]
+    );
+    assert_eq!(
+        read_back(&clicked(block_id, chosen(status, 0))),
+        [IncidentAction::ChooseStatus {
+            incident_id: "inc-7f3a".into(),
+            status: Status::Mitigating,
+            trigger_id: "t-1".into(),
+            user: "U0BOB".into()
+        }]
+    );
+    let pick = json!({ "type": "users_select", "action_id": assignee["action_id"], "selected_user": "U0CAROL" });
+    assert!(matches!(
+        read_back(&clicked(block_id, pick)).as_slice(),
+        [IncidentAction::SetAssignee { assignee: Some(a), .. }] if a == "U0CAROL"
+    ));
+}
+
+#[test]
+fn status_change_modal() {
+    let context = StatusChangeContext {
+        incident_id: "inc-7f3a".into(),
+        status: Status::Resolved,
+    };
+    let modal = blocks::status_change_modal(&context, "Checkout is failing");
+    let metadata: StatusChangeContext =
+        serde_json::from_str(modal["private_metadata"].as_str().unwrap()).unwrap();
+    assert_eq!(metadata, context);
+    assert!(modal["title"]["text"].as_str().unwrap().chars().count() <= 24);
+    assert_json_snapshot!("status_change_modal", modal);
+}
+
+#[test]
+fn notes_for_each_change() {
+    let notes = [
+        blocks::severity_note("inc-7f3a", 4, Severity::Medium, Some("U0BOB")),
+        blocks::assignee_note("inc-7f3a", 5, Some("U0CAROL"), None),
+        blocks::assignee_note("inc-7f3a", 6, None, Some("U0BOB")),
+        blocks::status_note(
+            "inc-7f3a",
+            7,
+            Status::Mitigating,
+            "Rolled back <deploy> 812\nwatching the error rate",
+            Some("U0BOB"),
+        ),
+        blocks::affection_note(
+            "inc-7f3a",
+            8,
+            Some(AffectionStatus::Investigating),
+            "Checkout degraded",
+        ),
+        blocks::affection_note("inc-7f3a", 9, None, "More detail"),
+    ];
+    let all: Vec<Value> = notes.iter().map(posted).collect();
+    assert_json_snapshot!("notes", all);
+}
+
+#[test]
+fn closing_summary() {
+    let resolved = incident(Status::Resolved);
+    let post = blocks::closing_summary(card(&resolved), "Error rate back to normal.", true);
+    assert_json_snapshot!("closing_summary", posted(&post));
+}
+
+#[test]
+fn dashboard_message_mirror() {
+    let post = blocks::dashboard_message(
+        "inc-7f3a",
+        10,
+        "Dana",
+        "Customer support sees <50% fewer tickets",
+    );
+    assert_json_snapshot!("dashboard_message", posted(&post));
+}
+
+#[test]
+fn ephemeral_status_and_help_answers() {
+    let open = incident(Status::Open);
+    assert_json_snapshot!("status_answer", blocks::status_answer(Some(card(&open))));
+    assert_json_snapshot!("status_answer_elsewhere", blocks::status_answer(None));
+    assert_json_snapshot!("help_answer", blocks::help_answer());
+}
+
+#[test]
+fn suggestion_message_buttons_round_trip_through_the_interaction_parser() {
+    let suggestion = SuggestionRef {
+        incident_id: "inc-7f3a".into(),
+        suggestion_id: "sg-42".into(),
+    };
+    let post = blocks::suggestion(&SuggestionCard {
+        suggestion: &suggestion,
+        event_id: 7,
+        summary: "Mark as mitigating: error rate is falling",
+        rationale: Some("5xx fell from 12% to 0.4% after the rollback"),
+        editable: true,
+    });
+    assert_json_snapshot!("suggestion", posted(&post));
+    let actions = post.blocks.last().unwrap();
+    let block_id = actions["block_id"].as_str().unwrap();
+    let choices: Vec<SuggestionChoice> = actions["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|button| {
+            let mut button = button.clone();
+            button["type"] = "button".into();
+            match read_back(&clicked(block_id, button)).as_slice() {
+                [IncidentAction::Suggestion {
+                    choice,
+                    suggestion: read,
+                    ..
+                }] => {
+                    assert_eq!(read, &suggestion);
+                    *choice
+                }
+                other => panic!("{other:?}"),
+            }
+        })
+        .collect();
+    assert_eq!(
+        choices,
+        [
+            SuggestionChoice::Apply,
+            SuggestionChoice::Edit,
+            SuggestionChoice::Dismiss
+        ]
+    );
+
+    let severity_only = blocks::suggestion(&SuggestionCard {
+        suggestion: &suggestion,
+        event_id: 8,
+        summary: "Raise severity to high",
+        rationale: None,
+        editable: false,
+    });
+    let labels: Vec<&str> = severity_only.blocks.last().unwrap()["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["text"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["Apply", "Dismiss"], "nothing to edit");
+}
+
+#[test]
+fn long_titles_are_clipped_to_the_header_limit() {
+    let mut long = incident(Status::Open);
+    long.title = "x".repeat(400);
+    let post = blocks::announcement(card(&long), 1);
+    let header = post.blocks[0]["text"]["text"].as_str().unwrap();
+    assert_eq!(header.chars().count(), 150);
+    assert!(header.ends_with('…'));
+}
