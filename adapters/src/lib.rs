@@ -3,6 +3,7 @@
 //! runtime so the workflows fan out to it without naming it).
 
 pub mod dashboard;
+pub mod status_page;
 pub mod webhook;
 
 /// Referring to this keeps the crate's object, and so its sender registrations, in the link.
