@@ -271,6 +271,8 @@ fn chromium(profile: &Path, args: &[&str], url: &str) -> (String, String) {
             "--enable-logging=stderr",
             "--v=0",
             "--window-size=412,915",
+            // Loopback only: every other host name fails to resolve.
+            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)

@@ -78,14 +78,27 @@ impl PublicIncident {
 impl PublicPage {
     /// Active incidents, most recently updated first.
     pub fn active_incidents(&self) -> Vec<&PublicIncident> {
-        self.sorted(|i| i.is_active())
+        let mut active: Vec<&PublicIncident> =
+            self.incidents.iter().filter(|i| i.is_active()).collect();
+        active.sort_by(|a, b| {
+            b.updated_at
+                .cmp(&a.updated_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        active
     }
 
     /// Resolved incidents (within the window the page was loaded with), most recently
     /// resolved first.
     pub fn resolved_incidents(&self) -> Vec<&PublicIncident> {
-        let mut resolved = self.sorted(|i| !i.is_active());
-        resolved.sort_by_key(|i| std::cmp::Reverse(i.resolved_at.unwrap_or(i.updated_at)));
+        let mut resolved: Vec<&PublicIncident> =
+            self.incidents.iter().filter(|i| !i.is_active()).collect();
+        resolved.sort_by(|a, b| {
+            let resolved_at = |i: &PublicIncident| i.resolved_at.unwrap_or(i.updated_at);
+            resolved_at(b)
+                .cmp(&resolved_at(a))
+                .then_with(|| a.id.cmp(&b.id))
+        });
         resolved
     }
 
@@ -96,17 +109,6 @@ impl PublicPage {
             .map(|i| i.updated_at)
             .max()
             .unwrap_or(0)
-    }
-
-    fn sorted(&self, keep: impl Fn(&PublicIncident) -> bool) -> Vec<&PublicIncident> {
-        let mut incidents: Vec<&PublicIncident> =
-            self.incidents.iter().filter(|i| keep(i)).collect();
-        incidents.sort_by(|a, b| {
-            b.updated_at
-                .cmp(&a.updated_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
-        incidents
     }
 }
 
