@@ -9,3 +9,7 @@ INSERT INTO service (tenant_id, id, name, prompt) VALUES
     ('demo', 'checkout', 'Checkout', NULL),
     ('demo', 'payments', 'Payments', NULL)
     ON CONFLICT DO NOTHING;
+-- Its public status page, /status/demo, showing every service.
+INSERT INTO status_page (tenant_id, slug, title) VALUES ('demo', 'demo', 'Demo Status')
+    ON CONFLICT DO NOTHING;
+UPDATE service SET public = 1 WHERE tenant_id = 'demo';

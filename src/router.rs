@@ -82,6 +82,7 @@ async fn route(mut req: Request, env: Env) -> Handled {
     match segments.as_slice() {
         ["healthz"] => return health(),
         ["openapi.json"] => return openapi_document(),
+        ["status", ..] => return crate::status_routes::route(&req, &env, &segments).await,
         ["dashboard", ..] => {}
         _ => return Err(ApiError::not_found()),
     }

@@ -4,6 +4,7 @@
 
 pub mod dashboard;
 pub mod slack;
+pub mod status_page;
 pub mod webhook;
 
 /// Referring to this keeps the crate's object, and so its sender registrations, in the link.

@@ -1,0 +1,111 @@
+//! Unix milliseconds as UTC text: RFC 3339 for machines (`summary.json`, Atom, `<time
+//! datetime>`) and a short form for people. Written here to keep a date crate out of the wasm.
+
+const MS_PER_DAY: i64 = 86_400_000;
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// A UTC instant broken into calendar fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Utc {
+    year: i64,
+    month: u32, // 1..=12
+    day: u32,   // 1..=31
+    hour: i64,
+    minute: i64,
+    second: i64,
+    milli: i64,
+}
+
+fn utc(ms: i64) -> Utc {
+    let days = ms.div_euclid(MS_PER_DAY);
+    let in_day = ms.rem_euclid(MS_PER_DAY);
+    let (year, month, day) = date_of_days(days);
+    Utc {
+        year,
+        month,
+        day,
+        hour: in_day / 3_600_000,
+        minute: in_day / 60_000 % 60,
+        second: in_day / 1_000 % 60,
+        milli: in_day % 1_000,
+    }
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01, counting in 400-year eras (each
+/// exactly 146 097 days) from 0000-03-01 so that leap days fall at the end of a year.
+fn date_of_days(days: i64) -> (i64, u32, u32) {
+    let from_march_0000 = days + 719_468;
+    let era = from_march_0000.div_euclid(146_097);
+    let day_of_era = from_march_0000.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `2026-06-05T17:25:44.000Z`.
+pub fn rfc3339(ms: i64) -> String {
+    let t = utc(ms);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year, t.month, t.day, t.hour, t.minute, t.second, t.milli
+    )
+}
+
+/// `Jun 5, 2026, 17:25 UTC`.
+pub fn human(ms: i64) -> String {
+    let t = utc(ms);
+    format!(
+        "{} {}, {}, {:02}:{:02} UTC",
+        MONTHS[(t.month - 1) as usize],
+        t.day,
+        t.year,
+        t.hour,
+        t.minute
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_instants_format_as_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339(1_780_680_344_123), "2026-06-05T17:25:44.123Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn every_day_follows_the_previous_one() {
+        // Walks 1968..2104 (leap years, 2000, 2100) day by day: month lengths and rollovers.
+        let mut previous = date_of_days(-731);
+        for days in -730..49_000 {
+            let (y, m, d) = date_of_days(days);
+            let (py, pm, pd) = previous;
+            let next_day = (y, m, d) == (py, pm, pd + 1);
+            let next_month =
+                d == 1 && ((y == py && m == pm + 1) || (y == py + 1 && m == 1 && pm == 12));
+            assert!(next_day || next_month, "{previous:?} then {:?}", (y, m, d));
+            previous = (y, m, d);
+        }
+        assert_eq!(date_of_days(47_540), (2100, 2, 28));
+        assert_eq!(date_of_days(47_541), (2100, 3, 1));
+    }
+
+    #[test]
+    fn people_read_a_short_utc_form() {
+        assert_eq!(human(1_780_680_344_123), "Jun 5, 2026, 17:25 UTC");
+    }
+}

@@ -1,0 +1,67 @@
+//! The public status page routes (`/status/:slug`, `/status/:slug/summary.json`,
+//! `/status/:slug/history.atom`): unauthenticated and read-only. This file only reads D1
+//! and copies the answer of `incidentd_adapters::status_page::response` onto a Response.
+
+use incidentd_adapters::dashboard::receiver::ApiError;
+use incidentd_adapters::status_page::response::{self, Answer, Document};
+use incidentd_adapters::status_page::{store, STATUS_DATABASE};
+use incidentd_runtime::cloudflare::CfServices;
+use incidentd_runtime::workflow::Services;
+use worker::{Date, Env, Method, Request, Response};
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(e.to_string())
+}
+
+/// `segments` is the whole path, starting with `status`.
+pub async fn route(req: &Request, env: &Env, segments: &[&str]) -> Result<Response, ApiError> {
+    let Some((slug, document)) = response::parse(&segments[1..]) else {
+        return respond(response::not_found(Document::Html));
+    };
+    if !matches!(req.method(), Method::Get | Method::Head) {
+        return respond(response::method_not_allowed());
+    }
+    let url = req.url().map_err(internal)?;
+    let origin = url.origin().ascii_serialization();
+    let services = CfServices::new(env.clone().into());
+    let db = services
+        .database(STATUS_DATABASE)
+        .map_err(|e| internal(e.message))?;
+    let now = Date::now().as_millis() as i64;
+    let page = store::load(db.as_ref(), &slug, &origin, now)
+        .await
+        .map_err(|e| ApiError::new(500, "STORAGE_ERROR", format!("status page: {e}")))?;
+    let if_none_match = req.headers().get("if-none-match").map_err(internal)?;
+    respond(response::answer(
+        document,
+        page.as_ref(),
+        if_none_match.as_deref(),
+    ))
+}
+
+fn respond(answer: Answer) -> Result<Response, ApiError> {
+    let response = if answer.body.is_empty() {
+        Response::empty()
+    } else {
+        Response::ok(answer.body)
+    }
+    .map_err(internal)?
+    .with_status(answer.status);
+    let headers = response.headers();
+    headers
+        .set("content-type", answer.content_type)
+        .map_err(internal)?;
+    headers
+        .set("cache-control", answer.cache_control)
+        .map_err(internal)?;
+    headers
+        .set("x-content-type-options", "nosniff")
+        .map_err(internal)?;
+    if let Some(etag) = &answer.etag {
+        headers.set("etag", etag).map_err(internal)?;
+    }
+    if let Some(allow) = answer.allow {
+        headers.set("allow", allow).map_err(internal)?;
+    }
+    Ok(response)
+}
