@@ -1,4 +1,4 @@
-//! The baseline incidentd's latency budget is measured against (DESIGN.md §8): `POST
+//! The baseline incidentd's latency budget is measured against (docs/BENCHMARKS.md): `POST
 //! /write/:name` reaches the Durable Object `name`, which inserts one SQLite row and sets an
 //! alarm, then answers. Nothing else: no auth, no JSON, no outbox. Built and run only by
 //! `scripts/bench`.

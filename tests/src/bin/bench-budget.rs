@@ -1,4 +1,4 @@
-//! DESIGN.md §8's budget, as ratios against the bare worker built in the same run
+//! the budget of docs/BENCHMARKS.md, as ratios against the bare worker built in the same run
 //! (`bench/bare`: a Durable Object that inserts one row and sets an alarm):
 //! - sequential acknowledgement: an update (message) and a create, over the bare write;
 //! - throughput with 16 connections over 50 objects: incidentd updates over bare writes.
@@ -113,7 +113,7 @@ fn main() {
     let bare_rps_2 = throughput(&bare_write);
 
     println!(
-        "DESIGN.md §8 budget on local workerd, {} sequential samples each, alternated",
+        "docs/BENCHMARKS.md budget on local workerd, {} sequential samples each, alternated",
         ROUNDS * PER_ROUND
     );
     println!("bare write   median {bare_med:>6.2} ms  p99 {bare_p99:>6.2} ms");
