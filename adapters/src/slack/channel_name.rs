@@ -8,6 +8,7 @@
 //! this incident's and nobody else's); on `name_taken` again, that channel is this incident's,
 //! created by an earlier attempt: look it up by name and use it.
 
+use crate::calendar::{date_of_days, MS_PER_DAY};
 use sha2::{Digest, Sha256};
 
 /// Slack's maximum channel name length.
@@ -27,7 +28,7 @@ impl ChannelNames {
     /// Names for the incident `incident_id` titled `title`, declared at `created_at_ms` (unix
     /// milliseconds, dated in UTC).
     pub fn new(incident_id: &str, title: &str, created_at_ms: i64) -> Self {
-        let (y, m, d) = civil_date(created_at_ms.div_euclid(86_400_000));
+        let (y, m, d) = date_of_days(created_at_ms.div_euclid(MS_PER_DAY));
         let head = format!("{PREFIX}{y:04}{m:02}{d:02}");
         let slug = slug(title);
         let suffix = &hex::encode(Sha256::digest(incident_id.as_bytes()))[..SUFFIX_HEX];
@@ -65,26 +66,6 @@ fn truncate_slug(slug: &str, room: usize) -> &str {
         Some(at) if at > 0 => &cut[..at],
         _ => cut.trim_end_matches('-'),
     }
-}
-
-/// The proleptic Gregorian (year, month, day) of a day count since 1970-01-01.
-fn civil_date(days: i64) -> (i64, u32, u32) {
-    // Count from 0000-03-01 so the leap day ends each 400-year era's year.
-    let days = days + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -151,11 +132,11 @@ mod tests {
 
     #[test]
     fn dates_are_utc_calendar_days() {
-        assert_eq!(civil_date(0), (1970, 1, 1));
-        assert_eq!(civil_date(-1), (1969, 12, 31));
-        assert_eq!(civil_date(11_016), (2000, 2, 29));
-        assert_eq!(civil_date(20_785), (2026, 11, 28));
-        assert_eq!(civil_date(20_819), (2027, 1, 1));
+        assert_eq!(date_of_days(0), (1970, 1, 1));
+        assert_eq!(date_of_days(-1), (1969, 12, 31));
+        assert_eq!(date_of_days(11_016), (2000, 2, 29));
+        assert_eq!(date_of_days(20_785), (2026, 11, 28));
+        assert_eq!(date_of_days(20_819), (2027, 1, 1));
         let just_before_midnight = NOV_28_2026 - 15 * 3_600_000 - 4 * 60_000 - 5_000 - 1;
         assert!(ChannelNames::new("i", "x", just_before_midnight)
             .plain

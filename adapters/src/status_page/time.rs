@@ -1,7 +1,8 @@
 //! Unix milliseconds as UTC text: RFC 3339 for machines (`summary.json`, Atom, `<time
 //! datetime>`) and a short form for people. Written here to keep a date crate out of the wasm.
 
-const MS_PER_DAY: i64 = 86_400_000;
+use crate::calendar::{date_of_days, MS_PER_DAY};
+
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
@@ -31,26 +32,6 @@ fn utc(ms: i64) -> Utc {
         second: in_day / 1_000 % 60,
         milli: in_day % 1_000,
     }
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01, counting in 400-year eras (each
-/// exactly 146 097 days) from 0000-03-01 so that leap days fall at the end of a year.
-fn date_of_days(days: i64) -> (i64, u32, u32) {
-    let from_march_0000 = days + 719_468;
-    let era = from_march_0000.div_euclid(146_097);
-    let day_of_era = from_march_0000.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// `2026-06-05T17:25:44.000Z`.
