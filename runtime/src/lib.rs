@@ -14,12 +14,14 @@
 //! functions are written with.
 
 mod bounds;
+pub mod clock;
 pub mod config;
 pub mod duration;
 pub mod error;
 pub mod event;
 pub mod fanout;
 pub mod http;
+pub mod llm;
 pub mod log;
 pub mod manifest;
 pub mod object;

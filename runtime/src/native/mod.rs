@@ -1,8 +1,10 @@
 //! Native implementations of the runtime's ports, for tests: an in-process SQLite behind the
-//! storage ports (so the very SQL that runs on Cloudflare runs under `cargo test`) and a
-//! deterministic stand-in for the Workflows engine.
+//! storage ports (so the very SQL that runs on Cloudflare runs under `cargo test`), a
+//! deterministic stand-in for the Workflows engine, and the project's fakes of external
+//! services (a recording server, Slack, an OpenAI-compatible LLM), all on 127.0.0.1.
 
 mod engine;
+mod fake_llm;
 mod fake_slack;
 mod handler_test;
 mod host;
@@ -11,6 +13,7 @@ mod recording_server;
 mod sqlite;
 
 pub use engine::{FaultRule, InstanceStatus, NativeWorkflows};
+pub use fake_llm::{FakeLlm, FakeReply, FAKE_MODEL};
 pub use fake_slack::{
     FakeChannel, FakeMessage, FakeSlack, Fault, SlackCall, FAKE_APP_ID, FAKE_BOT_ID,
     FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_OAUTH_CODE, FAKE_TEAM_ID,

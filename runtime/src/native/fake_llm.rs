@@ -1,0 +1,155 @@
+//! A fake OpenAI-compatible server on 127.0.0.1: `POST /v1/chat/completions` answers from a
+//! script (structured answers, tool calls, text, errors, rate limits, slow or malformed
+//! replies), records every request, and stops when dropped. The one fake LLM of the project's
+//! tests; point `LLM_BASE_URL` at [`FakeLlm::base_url`].
+
+use super::recording_server::{RecordedRequest, RecordingServer, Scripted};
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+/// One scripted answer.
+#[derive(Clone, Debug)]
+pub enum FakeReply {
+    /// A structured answer: `content` is this JSON, serialised.
+    Json(Value),
+    /// Plain text content.
+    Text(String),
+    /// Tool calls `(name, arguments)`; arguments are sent as a JSON string, as OpenAI does.
+    ToolCalls(Vec<(String, Value)>),
+    /// An error status with OpenAI's error envelope (`type` set to `kind`).
+    Status { status: u16, kind: String },
+    /// 429 with `Retry-After: <seconds>`.
+    RateLimited { retry_after_secs: u64 },
+    /// A 200 whose body is not JSON.
+    Malformed,
+    /// The model declined (`message.refusal`).
+    Refusal(String),
+    /// The answer arrives after `millis`.
+    Slow { millis: u64, reply: Box<FakeReply> },
+}
+
+impl FakeReply {
+    pub fn slow(millis: u64, reply: FakeReply) -> Self {
+        FakeReply::Slow {
+            millis,
+            reply: Box::new(reply),
+        }
+    }
+}
+
+/// The fake's model name, echoed in every answer.
+pub const FAKE_MODEL: &str = "fake-model";
+
+fn completion(message: Value, finish_reason: &str) -> Scripted {
+    let body = json!({
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "model": FAKE_MODEL,
+        "choices": [{ "index": 0, "finish_reason": finish_reason, "message": message }],
+        "usage": { "prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120 },
+    });
+    Scripted::status(200)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+}
+
+fn answer(reply: &FakeReply, call: usize) -> Scripted {
+    match reply {
+        FakeReply::Json(value) => completion(
+            json!({ "role": "assistant", "content": value.to_string(), "refusal": null }),
+            "stop",
+        ),
+        FakeReply::Text(text) => completion(
+            json!({ "role": "assistant", "content": text, "refusal": null }),
+            "stop",
+        ),
+        FakeReply::ToolCalls(calls) => {
+            let calls: Vec<Value> = calls
+                .iter()
+                .enumerate()
+                .map(|(i, (name, arguments))| {
+                    json!({ "id": format!("call_{call}_{i}"), "type": "function",
+                            "function": { "name": name, "arguments": arguments.to_string() } })
+                })
+                .collect();
+            completion(
+                json!({ "role": "assistant", "content": null, "refusal": null, "tool_calls": calls }),
+                "tool_calls",
+            )
+        }
+        FakeReply::Status { status, kind } => Scripted::status(*status).body(
+            json!({ "error": { "message": "scripted failure", "type": kind, "param": null, "code": null } })
+                .to_string(),
+        ),
+        FakeReply::RateLimited { retry_after_secs } => Scripted::status(429)
+            .header("retry-after", &retry_after_secs.to_string())
+            .body(json!({ "error": { "message": "slow down", "type": "rate_limit_exceeded" } }).to_string()),
+        FakeReply::Malformed => Scripted::status(200).body("{\"choices\": [ oops"),
+        FakeReply::Refusal(text) => completion(
+            json!({ "role": "assistant", "content": null, "refusal": text }),
+            "stop",
+        ),
+        FakeReply::Slow { millis, reply } => {
+            std::thread::sleep(std::time::Duration::from_millis(*millis));
+            answer(reply, call)
+        }
+    }
+}
+
+pub struct FakeLlm {
+    server: RecordingServer,
+    script: Arc<Mutex<VecDeque<FakeReply>>>,
+}
+
+impl FakeLlm {
+    /// Answers `script` in order; once it is used up, every call answers HTTP 500 (a test
+    /// that calls more than it scripted sees it fail, not a made-up answer).
+    pub fn start(script: Vec<FakeReply>) -> FakeLlm {
+        let script = Arc::new(Mutex::new(VecDeque::from(script)));
+        let queue = script.clone();
+        let mut calls = 0;
+        let server = RecordingServer::answering(move |request: &RecordedRequest| {
+            if request.method != "POST" || !request.path.ends_with("/chat/completions") {
+                return Scripted::status(404);
+            }
+            calls += 1;
+            let next = queue.lock().expect("script lock").pop_front();
+            match next {
+                Some(reply) => answer(&reply, calls),
+                None => answer(
+                    &FakeReply::Status {
+                        status: 500,
+                        kind: "script_exhausted".into(),
+                    },
+                    calls,
+                ),
+            }
+        });
+        FakeLlm { server, script }
+    }
+
+    /// The base URL to configure (`LLM_BASE_URL`), version segment included.
+    pub fn base_url(&self) -> String {
+        format!("{}/v1", self.server.url)
+    }
+
+    /// Queues more answers.
+    pub fn push(&self, reply: FakeReply) {
+        self.script.lock().expect("script lock").push_back(reply);
+    }
+
+    /// Every request's JSON body, in arrival order.
+    pub fn requests(&self) -> Vec<Value> {
+        self.server
+            .requests()
+            .iter()
+            .map(RecordedRequest::json)
+            .collect()
+    }
+
+    /// Every request as received (headers included).
+    pub fn raw_requests(&self) -> Vec<RecordedRequest> {
+        self.server.requests()
+    }
+}
