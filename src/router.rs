@@ -106,6 +106,7 @@ async fn route(mut req: Request, env: Env) -> Handled {
         (Method::Post, ["incidents"]) => create(&call).await,
         (Method::Get, ["incidents", id]) => get(&call, id).await,
         (Method::Get, ["incidents", id, "workflow"]) => workflow_status(&call, id).await,
+        (Method::Get, ["incidents", id, "analysis"]) => analysis(&call, id).await,
         (Method::Get, ["incidents", id, "dead-letters"]) => dead_letters(&call, id).await,
         (Method::Post, ["incidents", id, "dead-letters", event_id, "replay"]) => {
             replay(&call, id, event_id).await
@@ -121,8 +122,8 @@ async fn route(mut req: Request, env: Env) -> Handled {
             _,
             ["incidents"]
             | ["incidents", _]
-            | ["incidents", _, "workflow" | "dead-letters" | "severity" | "assignee" | "status" | "messages"
-            | "affection"]
+            | ["incidents", _, "workflow" | "analysis" | "dead-letters" | "severity" | "assignee" | "status"
+            | "messages" | "affection"]
             | ["incidents", _, "affection", "updates"]
             | ["incidents", _, "dead-letters", _, "replay"],
         ) => Err(ApiError::method_not_allowed()),
@@ -285,6 +286,25 @@ async fn change(call: &Call, id: &str, route: &str) -> Handled {
             )))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The post-incident analysis: 404 until the incident is closed, archived and analysed.
+async fn analysis(call: &Call, id: &str) -> Handled {
+    let found = incidentd_adapters::dashboard::analysis::load(
+        call.database()?.as_ref(),
+        &call.auth.client_id,
+        id,
+    )
+    .await
+    .map_err(|e| ApiError::internal(format!("analysis: {e}")))?;
+    match found {
+        Some(analysis) => http::json(200, &analysis).map_err(internal),
+        None => Err(ApiError::new(
+            404,
+            "NOT_FOUND",
+            "no analysis (yet): it is made once the incident is closed and archived",
+        )),
     }
 }
 

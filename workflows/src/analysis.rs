@@ -1,10 +1,20 @@
-//! `IncidentAnalysisWorkflow`: post-resolution analysis. Minimal until the AI adapter lands: it
-//! validates its input and records receipt in one step.
+//! `IncidentAnalysisWorkflow`: after an incident is closed and archived, measure it
+//! (deterministically, from its timeline) and ask the model for a blameless review under a
+//! strict schema, then store both in D1 (`incident_analysis`, `incident_action`), where
+//! `GET /dashboard/incidents/:id/analysis` serves them. Without a model (no `LLM_API_KEY`), or
+//! when the model keeps failing, the measures alone are stored and `note` says why: the
+//! workflow still succeeds. It reads the incident from the archive, never from its object
+//! (whose storage is gone by then).
 
+use crate::ai::metrics::{metrics, IncidentMetrics};
+use crate::ai::postmortem::{self, Postmortem};
+use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
+use incidentd_core::IncidentView;
+use incidentd_runtime::llm::openai::OpenAiCompatible;
+use incidentd_runtime::llm::LanguageModel;
 use incidentd_runtime::typed_step::StepContext;
 use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
-use incidentd_runtime::EffectError;
-use incidentd_runtime::{step, workflow};
+use incidentd_runtime::{step, workflow, EffectError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -17,9 +27,118 @@ pub struct AnalysisRequest {
     pub tenant_id: String,
 }
 
-#[step(name = "analysis.received", idempotency_key = "{incident_id}")]
-async fn record_analysis(ctx: StepContext, request: AnalysisRequest) -> Result<Value, EffectError> {
-    Ok(json!({ "key": ctx.idempotency_key, "tenant_id": request.tenant_id }))
+/// The review, or why there is none.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Review {
+    pub postmortem: Option<Postmortem>,
+    pub model: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Record {
+    incident_id: String,
+    tenant_id: String,
+    view: IncidentView,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Analysis {
+    incident_id: String,
+    tenant_id: String,
+    metrics: IncidentMetrics,
+    review: Review,
+    at: i64,
+}
+
+#[step(name = "analysis.load", idempotency_key = "{incident_id}")]
+async fn load(ctx: StepContext, request: AnalysisRequest) -> Result<Record, EffectError> {
+    let db = ctx
+        .services
+        .database(INDEX_DATABASE)
+        .map_err(|e| EffectError::retryable(e.message))?;
+    let archived = archive::load(db.as_ref(), &request.tenant_id, &request.incident_id)
+        .await
+        .map_err(|e| EffectError::retryable(format!("archive: {e}")))?
+        // The object archives before it starts this workflow: a missing record is a lag.
+        .ok_or_else(|| EffectError::retryable("the incident is not archived yet"))?;
+    Ok(Record {
+        incident_id: request.incident_id,
+        tenant_id: request.tenant_id,
+        view: archived.view,
+    })
+}
+
+#[step(name = "analysis.review", idempotency_key = "{incident_id}")]
+async fn review(ctx: StepContext, record: Record) -> Result<Review, EffectError> {
+    let Some(model) = OpenAiCompatible::from_services(ctx.services.as_ref()) else {
+        return Ok(Review {
+            postmortem: None,
+            model: None,
+            note: Some("no language model is configured: measures only".into()),
+        });
+    };
+    let request = postmortem::request(&record.view, &metrics(&record.view))
+        .map_err(EffectError::non_retryable)?;
+    let answer = model.complete(&request).await?;
+    Ok(Review {
+        postmortem: Some(answer.structured()?),
+        model: Some(answer.model),
+        note: None,
+    })
+}
+
+#[step(name = "analysis.store", idempotency_key = "{incident_id}")]
+async fn store(ctx: StepContext, analysis: Analysis) -> Result<(), EffectError> {
+    let db = ctx
+        .services
+        .database(INDEX_DATABASE)
+        .map_err(|e| EffectError::retryable(e.message))?;
+    let fail = |e: incidentd_runtime::sql::SqlError| EffectError::retryable(e.message);
+    let actions = analysis
+        .review
+        .postmortem
+        .as_ref()
+        .map(|p| p.action_items.clone())
+        .unwrap_or_default();
+    // Each write is idempotent on its own; the analysis row, written last, publishes them.
+    for (position, item) in actions.iter().enumerate() {
+        db.execute(
+            "INSERT OR REPLACE INTO incident_action (incident_id, position, title, owner) VALUES (?, ?, ?, ?)",
+            vec![
+                analysis.incident_id.as_str().into(),
+                (position as i64).into(),
+                item.title.as_str().into(),
+                item.owner.clone().into(),
+            ],
+        )
+        .await
+        .map_err(fail)?;
+    }
+    let metrics = serde_json::to_string(&analysis.metrics)
+        .map_err(|e| EffectError::non_retryable(e.to_string()))?;
+    let postmortem = analysis
+        .review
+        .postmortem
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| EffectError::non_retryable(e.to_string()))?;
+    db.execute(
+        "INSERT OR REPLACE INTO incident_analysis (incident_id, tenant_id, metrics, postmortem, note, model, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            analysis.incident_id.as_str().into(),
+            analysis.tenant_id.as_str().into(),
+            metrics.into(),
+            postmortem.into(),
+            analysis.review.note.clone().into(),
+            analysis.review.model.clone().into(),
+            analysis.at.into(),
+        ],
+    )
+    .await
+    .map_err(fail)
 }
 
 #[workflow(
@@ -27,11 +146,32 @@ async fn record_analysis(ctx: StepContext, request: AnalysisRequest) -> Result<V
     binding = "INCIDENT_ANALYSIS_WORKFLOW",
     name = "incident-analysis-workflow",
     retries(limit = 5, delay = "30 seconds", backoff = "exponential"),
-    steps = [record_analysis]
+    steps = [load, review, store]
 )]
 pub async fn incident_analysis_workflow(
     run: WorkflowRun,
     request: AnalysisRequest,
 ) -> Result<Value, WorkflowError> {
-    Ok(RECORD_ANALYSIS.call(&run, request).await?)
+    let record = LOAD.call(&run, request).await?;
+    let measured = metrics(&record.view);
+    // A model that keeps failing leaves the measures; the review's failure is the note.
+    let review = match REVIEW.call(&run, record.clone()).await {
+        Ok(review) => review,
+        Err(e) => Review {
+            postmortem: None,
+            model: None,
+            note: Some(format!("the review failed: {e}")),
+        },
+    };
+    let with_review = review.postmortem.is_some();
+    let analysis = Analysis {
+        incident_id: record.incident_id.clone(),
+        tenant_id: record.tenant_id,
+        metrics: measured,
+        review,
+        // The close, not the clock: deterministic across replays.
+        at: record.view.incident.updated_at,
+    };
+    STORE.call(&run, analysis).await?;
+    Ok(json!({ "incident_id": record.incident_id, "postmortem": with_review }))
 }

@@ -5,6 +5,7 @@
 //! runtime's fan-out → the senders and dispatchers registered by `incidentd-adapters`.
 
 pub mod agent_turn;
+pub mod ai;
 pub mod analysis;
 pub mod incident;
 pub mod prompt;

@@ -1,6 +1,7 @@
 //! The dashboard: its signed HTTP API (receiver) and the D1 incident index it lists from
 //! (sender).
 
+pub mod analysis;
 pub mod archive;
 pub mod identifiers;
 pub mod receiver;

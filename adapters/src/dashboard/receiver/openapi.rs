@@ -167,6 +167,18 @@ pub fn document() -> Value {
         Some(replay),
         (200, replayed),
     );
+    let analysis = json!({ "type": "object", "properties": {
+        "incident_id": { "type": "string" }, "metrics": { "type": "object" },
+        "postmortem": { "type": "object", "nullable": true }, "note": { "type": "string", "nullable": true },
+        "model": { "type": "string", "nullable": true }, "action_items": { "type": "array", "items": { "type": "object" } },
+        "created_at": { "type": "integer" } } });
+    b.operation(
+        "get",
+        "/dashboard/incidents/{id}/analysis",
+        "The post-incident analysis (404 until the incident is closed and analysed)",
+        None,
+        (200, analysis),
+    );
     b.operation(
         "get",
         "/dashboard/incidents/{id}/workflow",

@@ -1,0 +1,67 @@
+//! Deterministic measures of how an incident went, from its timeline alone: no model involved,
+//! so they are exact and exist even without an LLM.
+
+use incidentd_core::model::{event_type, ActorKind, Status};
+use incidentd_core::{IncidentView, StatusUpdated, TimelineEntry};
+use serde::{Deserialize, Serialize};
+
+/// Durations are milliseconds from the declaration; `None` when it never happened.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct IncidentMetrics {
+    /// To the first message from a person (the agent, triage and incidentd itself excluded).
+    pub time_to_first_human_response_ms: Option<i64>,
+    /// To the first move to mitigating (or straight to resolved).
+    pub time_to_mitigate_ms: Option<i64>,
+    /// To the close (resolved or declined).
+    pub time_to_resolve_ms: Option<i64>,
+    pub status_changes: u32,
+    pub messages: u32,
+}
+
+/// Whether a person made the change. Events recorded before actors were came from the
+/// dashboard API, i.e. from people.
+fn by_a_person(entry: &TimelineEntry) -> bool {
+    entry
+        .actor
+        .as_ref()
+        .is_none_or(|a| matches!(a.kind, ActorKind::User | ActorKind::Slack))
+}
+
+fn status_of(entry: &TimelineEntry) -> Option<Status> {
+    (entry.event_type == event_type::STATUS_UPDATE)
+        .then(|| serde_json::from_value::<StatusUpdated>(entry.data.clone()).ok())
+        .flatten()
+        .map(|s| s.status)
+}
+
+pub fn metrics(view: &IncidentView) -> IncidentMetrics {
+    let start = view.incident.created_at;
+    let since = |entry: &TimelineEntry| Some(entry.at - start);
+    let first = |pick: &dyn Fn(&TimelineEntry) -> bool| {
+        view.timeline.iter().find(|e| pick(e)).and_then(since)
+    };
+    let statuses: Vec<(Status, &TimelineEntry)> = view
+        .timeline
+        .iter()
+        .filter_map(|e| status_of(e).map(|s| (s, e)))
+        .collect();
+    let first_status = |wanted: &[Status]| {
+        statuses
+            .iter()
+            .find(|(s, _)| wanted.contains(s))
+            .and_then(|(_, e)| since(e))
+    };
+    IncidentMetrics {
+        time_to_first_human_response_ms: first(&|e| {
+            e.event_type == event_type::MESSAGE_ADDED && by_a_person(e)
+        }),
+        time_to_mitigate_ms: first_status(&[Status::Mitigating, Status::Resolved]),
+        time_to_resolve_ms: first_status(&[Status::Resolved, Status::Declined]),
+        status_changes: statuses.len() as u32,
+        messages: view
+            .timeline
+            .iter()
+            .filter(|e| e.event_type == event_type::MESSAGE_ADDED)
+            .count() as u32,
+    }
+}

@@ -1,0 +1,7 @@
+//! What the AI workflows ask of a language model, and what they compute without one: prompt
+//! templates rendered from the incident (`workflows/prompts/`), strict answer schemas, and
+//! deterministic measures.
+
+pub mod metrics;
+pub mod postmortem;
+pub mod template;

@@ -1,0 +1,131 @@
+//! The post-incident review asked of the model: its request (rendered from the prompt files
+//! and the incident's record) and the strict schema its answer must fit.
+
+use super::metrics::IncidentMetrics;
+use super::template::render;
+use incidentd_core::IncidentView;
+use incidentd_runtime::llm::{ChatMessage, ChatRequest, ResponseSchema};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+const INSTRUCTIONS: &str = include_str!("../../prompts/postmortem.md");
+const RECORD: &str = include_str!("../../prompts/postmortem-record.md");
+
+/// The model's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Postmortem {
+    pub summary: String,
+    pub timeline: Vec<Moment>,
+    pub root_cause: String,
+    pub impact: String,
+    pub action_items: Vec<ActionItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Moment {
+    pub at: String,
+    pub event: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionItem {
+    pub title: String,
+    pub owner: Option<String>,
+}
+
+/// The schema in OpenAI's strict subset: every object closed, every property required,
+/// optional values as a null union.
+pub fn schema() -> Value {
+    let text = json!({ "type": "string" });
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["summary", "timeline", "root_cause", "impact", "action_items"],
+        "properties": {
+            "summary": text,
+            "timeline": { "type": "array", "items": {
+                "type": "object", "additionalProperties": false, "required": ["at", "event"],
+                "properties": { "at": text, "event": text } } },
+            "root_cause": text,
+            "impact": text,
+            "action_items": { "type": "array", "items": {
+                "type": "object", "additionalProperties": false, "required": ["title", "owner"],
+                "properties": { "title": text, "owner": { "type": ["string", "null"] } } } }
+        }
+    })
+}
+
+/// `T+hh:mm:ss` after the declaration.
+fn relative(ms: i64) -> String {
+    let s = ms.max(0) / 1_000;
+    format!("T+{:02}:{:02}:{:02}", s / 3_600, s / 60 % 60, s % 60)
+}
+
+fn optional(ms: Option<i64>) -> String {
+    ms.map_or_else(|| "never".to_owned(), relative)
+}
+
+fn timeline(view: &IncidentView) -> String {
+    view.timeline
+        .iter()
+        .map(|e| {
+            let who = e
+                .actor
+                .as_ref()
+                .map(|a| match &a.id {
+                    Some(id) => format!("{} {id}", a.kind.as_str()),
+                    None => a.kind.as_str().to_owned(),
+                })
+                .unwrap_or_else(|| "someone".into());
+            format!(
+                "{} {} by {who}: {}",
+                relative(e.at - view.incident.created_at),
+                e.event_type,
+                e.data
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The request for `view`'s review.
+pub fn request(view: &IncidentView, metrics: &IncidentMetrics) -> Result<ChatRequest, String> {
+    let incident = &view.incident;
+    let values = BTreeMap::from([
+        ("title", incident.title.clone()),
+        ("severity", incident.severity.as_str().to_owned()),
+        ("status", incident.status.as_str().to_owned()),
+        ("created_by", incident.created_by.clone()),
+        ("source", incident.source.as_str().to_owned()),
+        ("prompt", incident.prompt.clone()),
+        (
+            "metrics",
+            format!(
+                "first human response {}; mitigated {}; resolved {}; {} status changes; {} messages",
+                optional(metrics.time_to_first_human_response_ms),
+                optional(metrics.time_to_mitigate_ms),
+                optional(metrics.time_to_resolve_ms),
+                metrics.status_changes,
+                metrics.messages
+            ),
+        ),
+        ("timeline", timeline(view)),
+    ]);
+    Ok(ChatRequest {
+        messages: vec![
+            ChatMessage::System(INSTRUCTIONS.trim_end().to_owned()),
+            ChatMessage::User(render(RECORD, &values)?.trim_end().to_owned()),
+        ],
+        response_schema: Some(ResponseSchema {
+            name: "postmortem".into(),
+            schema: schema(),
+        }),
+        max_tokens: Some(1_500),
+        temperature: Some(0.2),
+        ..ChatRequest::default()
+    })
+}
