@@ -116,14 +116,14 @@ async fn route(mut req: Request, env: Env) -> Handled {
         }
         (
             Method::Post,
-            ["incidents", id, route @ ("severity" | "assignee" | "status" | "messages" | "affection")],
+            ["incidents", id, route @ ("severity" | "assignee" | "status" | "messages" | "prompts" | "affection")],
         ) => change(&call, id, route).await,
         (
             _,
             ["incidents"]
             | ["incidents", _]
             | ["incidents", _, "workflow" | "analysis" | "dead-letters" | "severity" | "assignee" | "status"
-            | "messages" | "affection"]
+            | "messages" | "prompts" | "affection"]
             | ["incidents", _, "affection", "updates"]
             | ["incidents", _, "dead-letters", _, "replay"],
         ) => Err(ApiError::method_not_allowed()),

@@ -3,7 +3,7 @@
 //! (`crate::object`) commits what this decides; tests drive it without SQLite.
 
 use crate::effects::{
-    AffectionUpdated, AssigneeUpdated, IncidentCreated, MessageAdded, SeverityUpdated,
+    AffectionUpdated, AssigneeUpdated, IncidentCreated, MessageAdded, PromptAdded, SeverityUpdated,
     StatusUpdated,
 };
 use crate::error::{Conflict, DomainError};
@@ -134,6 +134,12 @@ pub enum Command {
         status: Option<AffectionStatus>,
         created_by: String,
     },
+    /// A question or instruction for the incident agent; `prompt_id` deduplicates.
+    AddPrompt {
+        prompt: String,
+        prompt_id: String,
+        user_id: String,
+    },
 }
 
 impl Command {
@@ -141,7 +147,9 @@ impl Command {
     pub fn creates(&self) -> bool {
         matches!(
             self,
-            Command::AddMessage { .. } | Command::CreateAffection { .. }
+            Command::AddMessage { .. }
+                | Command::CreateAffection { .. }
+                | Command::AddPrompt { .. }
         )
     }
 }
@@ -155,6 +163,7 @@ pub enum EventData {
     Assignee(AssigneeUpdated),
     Message(MessageAdded),
     Affection(AffectionUpdated),
+    Prompt(PromptAdded),
 }
 
 impl EventData {
@@ -166,6 +175,7 @@ impl EventData {
             EventData::Assignee(_) => event_type::ASSIGNEE_UPDATE,
             EventData::Message(_) => event_type::MESSAGE_ADDED,
             EventData::Affection(_) => event_type::AFFECTION_UPDATE,
+            EventData::Prompt(_) => event_type::PROMPT_ADDED,
         }
     }
 
@@ -177,6 +187,7 @@ impl EventData {
             EventData::Assignee(d) => serde_json::to_value(d),
             EventData::Message(d) => serde_json::to_value(d),
             EventData::Affection(d) => serde_json::to_value(d),
+            EventData::Prompt(d) => serde_json::to_value(d),
         };
         // Plain structs of strings and enums: serialising cannot fail.
         value.unwrap_or(Value::Null)
@@ -305,6 +316,18 @@ pub fn decide(current: &IncidentState, command: Command) -> Result<Decision, Dom
                 user_id: text("user_id", &user_id, MAX_ID_CHARS, false)?,
             };
             event(next, EventData::Message(data))
+        }
+        Command::AddPrompt {
+            prompt,
+            prompt_id,
+            user_id,
+        } => {
+            let data = PromptAdded {
+                prompt: text("prompt", &prompt, MAX_PROMPT_CHARS, false)?,
+                prompt_id: text("prompt_id", &prompt_id, MAX_ID_CHARS, false)?,
+                user_id: text("user_id", &user_id, MAX_ID_CHARS, false)?,
+            };
+            event(next, EventData::Prompt(data))
         }
         Command::CreateAffection {
             title,

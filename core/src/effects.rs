@@ -103,6 +103,15 @@ pub struct AffectionUpdated {
     pub services: Option<Vec<AffectedService>>,
 }
 
+/// `PROMPT_ADDED`: someone asked the incident agent something; `IncidentPromptWorkflow`
+/// answers it. `prompt_id` is unique per incident (a retried request reuses it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PromptAdded {
+    pub prompt: String,
+    pub prompt_id: String,
+    pub user_id: String,
+}
+
 /// Each payload's wire name: the one place it is written (`model::event_type` derives from it).
 macro_rules! event_kinds {
     ($($payload:ty => $wire:literal),+ $(,)?) => {
@@ -119,6 +128,7 @@ event_kinds! {
     AssigneeUpdated => "ASSIGNEE_UPDATE",
     MessageAdded => "MESSAGE_ADDED",
     AffectionUpdated => "AFFECTION_UPDATE",
+    PromptAdded => "PROMPT_ADDED",
 }
 
 /// The incident events an effect may handle. Implement the ones you handle; the rest are
@@ -178,6 +188,15 @@ pub trait IncidentSender {
         let _ = (ctx, event);
         Ok(())
     }
+
+    async fn prompt_added(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<PromptAdded>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -195,6 +214,7 @@ mod tests {
             ("assignee_update", AssigneeUpdated::EVENT_TYPE),
             ("message_added", MessageAdded::EVENT_TYPE),
             ("affection_update", AffectionUpdated::EVENT_TYPE),
+            ("prompt_added", PromptAdded::EVENT_TYPE),
         ];
         for (method, event_type) in by_method {
             assert_eq!(event_type, method.to_ascii_uppercase(), "{method}");

@@ -224,8 +224,8 @@ pub struct IncidentState {
 /// [`EventKind::EVENT_TYPE`](incidentd_runtime::EventKind), its one source of truth.
 pub mod event_type {
     use crate::effects::{
-        AffectionUpdated, AssigneeUpdated, IncidentCreated, MessageAdded, SeverityUpdated,
-        StatusUpdated,
+        AffectionUpdated, AssigneeUpdated, IncidentCreated, MessageAdded, PromptAdded,
+        SeverityUpdated, StatusUpdated,
     };
     use incidentd_runtime::EventKind;
 
@@ -235,6 +235,7 @@ pub mod event_type {
     pub const ASSIGNEE_UPDATE: &str = AssigneeUpdated::EVENT_TYPE;
     pub const MESSAGE_ADDED: &str = MessageAdded::EVENT_TYPE;
     pub const AFFECTION_UPDATE: &str = AffectionUpdated::EVENT_TYPE;
+    pub const PROMPT_ADDED: &str = PromptAdded::EVENT_TYPE;
 }
 
 /// What the outbox forwards to `IncidentWorkflow` for each event: the event and the incident's

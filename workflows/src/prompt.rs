@@ -1,25 +1,171 @@
-//! `IncidentPromptWorkflow`: answers a prompt addressed to the incident agent. Minimal until
-//! the AI adapter lands: it validates its input and records receipt in one step.
+//! `IncidentPromptWorkflow`: answers one prompt addressed to the incident agent
+//! (`POST /dashboard/incidents/:id/prompts`, recorded as a `PROMPT_ADDED` event).
+//!
+//! The `agent` dispatcher starts it from the event, with an instance id derived from the
+//! incident and the event, so a redelivered event starts nothing twice. The workflow reads the
+//! incident's current record through the typed handle, asks the model with the tools allowed
+//! now, applies each tool call through the same handle (actor `agent`, so the same validation
+//! as the API; a refused call becomes an explanation, never a failure), and records its reply
+//! as an agent message. Without a model it says so in the timeline.
 
-use incidentd_runtime::typed_step::StepContext;
-use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
-use incidentd_runtime::EffectError;
-use incidentd_runtime::{step, workflow};
+use crate::ai::{agent, tools};
+use incidentd_core::model::Actor;
+use incidentd_core::{
+    Command, Idempotency, IncidentCallError, IncidentEvent, IncidentSender, IncidentServices,
+    IncidentView, PromptAdded,
+};
+use incidentd_runtime::llm::openai::OpenAiCompatible;
+use incidentd_runtime::llm::LanguageModel;
+use incidentd_runtime::prelude::*;
+use incidentd_runtime::registry;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+
+/// The class the attribute below registers.
+pub const CLASS: &str = "IncidentPromptWorkflow";
+
+/// The user id the agent's own messages carry.
+pub const AGENT_USER: &str = "incident-agent";
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PromptRequest {
     pub incident_id: String,
+    pub tenant_id: String,
     pub prompt: String,
+    pub prompt_id: String,
     pub user_id: String,
-    /// The prompt's message timestamp (its identity in the chat).
-    pub ts: String,
 }
 
-#[step(name = "agent-prompt.received", idempotency_key = "{incident_id}:{ts}")]
-async fn record_prompt(ctx: StepContext, request: PromptRequest) -> Result<Value, EffectError> {
-    Ok(json!({ "key": ctx.idempotency_key, "prompt_chars": request.prompt.chars().count() }))
+/// What the model answered, as the workflow keeps it (a step result).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Answer {
+    text: Option<String>,
+    calls: Vec<(String, Value)>,
+}
+
+/// The prompt with the record it is asked against.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Question {
+    incident_id: String,
+    prompt_id: String,
+    request: PromptRequest,
+    view: IncidentView,
+}
+
+/// One tool call to apply.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Call {
+    incident_id: String,
+    tenant_id: String,
+    prompt_id: String,
+    index: usize,
+    name: String,
+    arguments: Value,
+}
+
+/// The agent's reply.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Reply {
+    incident_id: String,
+    tenant_id: String,
+    prompt_id: String,
+    text: String,
+}
+
+#[step(name = "prompt.context", idempotency_key = "{incident_id}:{prompt_id}")]
+async fn context(ctx: StepContext, request: PromptRequest) -> Result<IncidentView, EffectError> {
+    Ok(ctx
+        .services
+        .incident(&request.incident_id, &request.tenant_id)?
+        .agent_context()
+        .await?)
+}
+
+#[step(
+    name = "prompt.ask",
+    idempotency_key = "{incident_id}:{prompt_id}",
+    retries(limit = 3, delay = "5 seconds", backoff = "exponential"),
+    timeout = "2 minutes"
+)]
+async fn ask(ctx: StepContext, question: Question) -> Result<Option<Answer>, EffectError> {
+    let Question { request, view, .. } = question;
+    let Some(model) = OpenAiCompatible::from_services(ctx.services.as_ref()) else {
+        return Ok(None);
+    };
+    let chat = agent::request(&view, &request.prompt, &request.user_id)
+        .map_err(EffectError::non_retryable)?;
+    let answer = model.complete(&chat).await?;
+    Ok(Some(Answer {
+        text: answer.content,
+        calls: answer
+            .tool_calls
+            .into_iter()
+            .map(|c| (c.name, c.arguments))
+            .collect(),
+    }))
+}
+
+#[step(
+    name = "prompt.apply",
+    idempotency_key = "{incident_id}:{prompt_id}:{index}"
+)]
+async fn apply(ctx: StepContext, call: Call) -> Result<String, EffectError> {
+    let command = match tools::command(&call.name, &call.arguments, AGENT_USER) {
+        Ok(command) => command,
+        Err(why) => return Ok(format!("I could not use {}: {why}.", call.name)),
+    };
+    let outcome = ctx
+        .services
+        .incident(&call.incident_id, &call.tenant_id)?
+        .apply(
+            Actor::agent(),
+            command,
+            Idempotency::Key(ctx.idempotency_key.clone()),
+        )
+        .await;
+    match outcome {
+        Ok(applied) if applied.event_id.is_some() => Ok(format!("Done: {}.", describe(&call))),
+        Ok(_) => Ok(format!("Nothing to change: {}.", describe(&call))),
+        // The object's refusal is the answer, not a failure of the workflow.
+        Err(IncidentCallError::Domain(e))
+            if !matches!(e, incidentd_core::DomainError::Storage(_)) =>
+        {
+            Ok(format!("I could not {}: {e}.", describe(&call)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn describe(call: &Call) -> String {
+    match call.name.as_str() {
+        tools::UPDATE_STATUS => format!(
+            "set the status to {}",
+            call.arguments["status"].as_str().unwrap_or("?")
+        ),
+        tools::UPDATE_SEVERITY => format!(
+            "set the severity to {}",
+            call.arguments["severity"].as_str().unwrap_or("?")
+        ),
+        tools::ADD_STATUS_PAGE_UPDATE => "post the status-page update".to_owned(),
+        other => format!("use {other}"),
+    }
+}
+
+#[step(name = "prompt.reply", idempotency_key = "{incident_id}:{prompt_id}")]
+async fn reply(ctx: StepContext, reply: Reply) -> Result<(), EffectError> {
+    ctx.services
+        .incident(&reply.incident_id, &reply.tenant_id)?
+        .apply(
+            Actor::agent(),
+            Command::AddMessage {
+                message: reply.text,
+                message_id: format!("agent:{}", reply.prompt_id),
+                user_id: AGENT_USER.into(),
+            },
+            Idempotency::Key(ctx.idempotency_key.clone()),
+        )
+        .await?;
+    Ok(())
 }
 
 #[workflow(
@@ -27,11 +173,107 @@ async fn record_prompt(ctx: StepContext, request: PromptRequest) -> Result<Value
     binding = "INCIDENT_PROMPT_WORKFLOW",
     name = "incident-prompt-workflow",
     retries(limit = 3, delay = "2 seconds"),
-    steps = [record_prompt]
+    steps = [context, ask, apply, reply]
 )]
 pub async fn incident_prompt_workflow(
     run: WorkflowRun,
     request: PromptRequest,
 ) -> Result<Value, WorkflowError> {
-    Ok(RECORD_PROMPT.call(&run, request).await?)
+    let view = CONTEXT.call(&run, request.clone()).await?;
+    let question = Question {
+        incident_id: request.incident_id.clone(),
+        prompt_id: request.prompt_id.clone(),
+        request: request.clone(),
+        view,
+    };
+    let answer = match ASK.call(&run, question).await {
+        Ok(Some(answer)) => answer,
+        Ok(None) => Answer {
+            text: Some("No language model is configured for this incidentd, so the agent cannot answer prompts.".into()),
+            calls: Vec::new(),
+        },
+        Err(e) => Answer {
+            text: Some(format!("The agent could not answer: {e}")),
+            calls: Vec::new(),
+        },
+    };
+    let mut lines: Vec<String> = answer
+        .text
+        .iter()
+        .filter(|t| !t.trim().is_empty())
+        .cloned()
+        .collect();
+    for (index, (name, arguments)) in answer.calls.iter().enumerate() {
+        let call = Call {
+            incident_id: request.incident_id.clone(),
+            tenant_id: request.tenant_id.clone(),
+            prompt_id: request.prompt_id.clone(),
+            index,
+            name: name.clone(),
+            arguments: arguments.clone(),
+        };
+        lines.push(APPLY.call(&run, call).await?);
+    }
+    if lines.is_empty() {
+        lines.push("(no answer)".into());
+    }
+    let text = lines.join("\n");
+    REPLY
+        .call(
+            &run,
+            Reply {
+                incident_id: request.incident_id.clone(),
+                tenant_id: request.tenant_id.clone(),
+                prompt_id: request.prompt_id.clone(),
+                text,
+            },
+        )
+        .await?;
+    Ok(
+        json!({ "incident_id": request.incident_id, "prompt_id": request.prompt_id, "tool_calls": answer.calls.len() }),
+    )
+}
+
+/// Starts `IncidentPromptWorkflow` for each prompt: a cross-cutting effect of the incident's
+/// events, hence a dispatcher.
+#[derive(Default)]
+pub struct AgentPrompts;
+
+#[dispatcher(
+    name = "agent",
+    retries(limit = 5, delay = "2 seconds", backoff = "exponential"),
+    timeout = "30 seconds"
+)]
+impl IncidentSender for AgentPrompts {
+    async fn prompt_added(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<PromptAdded>,
+    ) -> Result<(), EffectError> {
+        let binding = registry::workflow(CLASS)
+            .map(|w| w.binding)
+            .ok_or_else(|| EffectError::non_retryable(format!("{CLASS} is not registered")))?;
+        let workflows = ctx
+            .services
+            .workflow(binding)
+            .map_err(|e| EffectError::non_retryable(e.message))?;
+        let request = PromptRequest {
+            incident_id: event.incident_id.clone(),
+            tenant_id: event.incident.tenant_id.clone(),
+            prompt: event.prompt.clone(),
+            prompt_id: event.prompt_id.clone(),
+            user_id: event.user_id.clone(),
+        };
+        let params = serde_json::to_value(&request)
+            .map_err(|e| EffectError::non_retryable(e.to_string()))?;
+        // The instance id is the idempotency key: a redelivered event finds it created.
+        workflows
+            .create(
+                &format!("prompt-{}-{}", event.incident_id, event.event_id),
+                &params,
+            )
+            .await
+            .map_err(|e| EffectError::retryable(e.message))?;
+        Ok(())
+    }
 }

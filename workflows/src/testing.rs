@@ -62,6 +62,7 @@ pub struct Pipeline {
     pub incidents: Rc<LocalIncidents>,
     pub workflows: Rc<NativeWorkflows>,
     pub analysis: Rc<NativeWorkflows>,
+    pub prompts: Rc<NativeWorkflows>,
     pub db: Rc<SqliteDatabase>,
     pub services: Rc<NativeServices>,
     archive: D1Archive,
@@ -94,6 +95,7 @@ impl Pipeline {
         let incidents = Rc::new(LocalIncidents::new(clock.clone()).with_policy(policy));
         let workflows = Rc::new(NativeWorkflows::new(crate::incident::CLASS));
         let analysis = Rc::new(NativeWorkflows::new(crate::analysis::CLASS));
+        let prompts = Rc::new(NativeWorkflows::new(crate::prompt::CLASS));
         let db = database();
         let mut services = NativeServices::default();
         for (name, value) in vars {
@@ -121,15 +123,21 @@ impl Pipeline {
             binding(crate::analysis::CLASS),
             analysis.clone() as Rc<dyn WorkflowClient>,
         );
+        services.workflows.insert(
+            binding(crate::prompt::CLASS),
+            prompts.clone() as Rc<dyn WorkflowClient>,
+        );
         let services = Rc::new(services);
         workflows.set_services(services.clone() as Rc<dyn Services>);
         analysis.set_services(services.clone() as Rc<dyn Services>);
+        prompts.set_services(services.clone() as Rc<dyn Services>);
         Self {
             archive: D1Archive(db.clone(), clock.clone()),
             clock,
             incidents,
             workflows,
             analysis,
+            prompts,
             db,
             services,
             ids: RefCell::default(),
@@ -210,6 +218,7 @@ impl Pipeline {
             }
             progressed |= self.workflows.run_pending() > 0;
             progressed |= self.analysis.run_pending() > 0;
+            progressed |= self.prompts.run_pending() > 0;
             if !progressed {
                 match next_alarm {
                     Some(at) => self.clock.set(at),

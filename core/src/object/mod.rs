@@ -255,8 +255,14 @@ impl<S: SqlStore> IncidentObject<S> {
         command: Command,
         now_ms: i64,
     ) -> Result<Applied, DomainError> {
-        if let Command::AddMessage { message_id, .. } = &command {
-            if let Some(event_id) = self.seen_message(message_id.trim())? {
+        // Messages and prompts are deduplicated by their ids (one index, prefixed apart).
+        let dedupe_id = match &command {
+            Command::AddMessage { message_id, .. } => Some(message_id.trim().to_owned()),
+            Command::AddPrompt { prompt_id, .. } => Some(format!("prompt:{}", prompt_id.trim())),
+            _ => None,
+        };
+        if let Some(id) = &dedupe_id {
+            if let Some(event_id) = self.seen_message(id)? {
                 return Ok(Applied {
                     incident: current,
                     event_id: Some(event_id),
@@ -280,11 +286,7 @@ impl<S: SqlStore> IncidentObject<S> {
                 })
             }
             Decision::Event { next, event } => {
-                let message_id = match &event {
-                    EventData::Message(m) => Some(m.message_id.clone()),
-                    _ => None,
-                };
-                self.commit(*next, &event, actor, now_ms, |event_id| match message_id {
+                self.commit(*next, &event, actor, now_ms, |event_id| match dedupe_id {
                     Some(id) => self.store.execute(
                         "INSERT INTO message_ids (message_id, event_id) VALUES (?, ?)",
                         &[id.into(), event_id.into()],

@@ -56,7 +56,7 @@ pub struct ChatRequest {
     pub response_schema: Option<ResponseSchema>,
     /// Upper bound on generated tokens.
     pub max_tokens: Option<u32>,
-    pub temperature: Option<f32>,
+    pub temperature: Option<f64>,
 }
 
 /// A call the model made, its arguments parsed (servers send a JSON string or an object).

@@ -2,6 +2,9 @@
 //! templates rendered from the incident (`workflows/prompts/`), strict answer schemas, and
 //! deterministic measures.
 
+pub mod agent;
 pub mod metrics;
 pub mod postmortem;
+pub mod record;
 pub mod template;
+pub mod tools;

@@ -2,6 +2,7 @@
 //! and the incident's record) and the strict schema its answer must fit.
 
 use super::metrics::IncidentMetrics;
+use super::record::{optional, timeline};
 use super::template::render;
 use incidentd_core::IncidentView;
 use incidentd_runtime::llm::{ChatMessage, ChatRequest, ResponseSchema};
@@ -59,39 +60,6 @@ pub fn schema() -> Value {
     })
 }
 
-/// `T+hh:mm:ss` after the declaration.
-fn relative(ms: i64) -> String {
-    let s = ms.max(0) / 1_000;
-    format!("T+{:02}:{:02}:{:02}", s / 3_600, s / 60 % 60, s % 60)
-}
-
-fn optional(ms: Option<i64>) -> String {
-    ms.map_or_else(|| "never".to_owned(), relative)
-}
-
-fn timeline(view: &IncidentView) -> String {
-    view.timeline
-        .iter()
-        .map(|e| {
-            let who = e
-                .actor
-                .as_ref()
-                .map(|a| match &a.id {
-                    Some(id) => format!("{} {id}", a.kind.as_str()),
-                    None => a.kind.as_str().to_owned(),
-                })
-                .unwrap_or_else(|| "someone".into());
-            format!(
-                "{} {} by {who}: {}",
-                relative(e.at - view.incident.created_at),
-                e.event_type,
-                e.data
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// The request for `view`'s review.
 pub fn request(view: &IncidentView, metrics: &IncidentMetrics) -> Result<ChatRequest, String> {
     let incident = &view.incident;
@@ -113,7 +81,7 @@ pub fn request(view: &IncidentView, metrics: &IncidentMetrics) -> Result<ChatReq
                 metrics.messages
             ),
         ),
-        ("timeline", timeline(view)),
+        ("timeline", timeline(view, usize::MAX)),
     ]);
     Ok(ChatRequest {
         messages: vec![

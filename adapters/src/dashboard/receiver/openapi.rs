@@ -4,8 +4,8 @@
 
 use super::list::IncidentSummary;
 use super::requests::{
-    AddMessage, CreateAffection, CreateIncident, Replay, SetAssignee, SetSeverity, UpdateAffection,
-    UpdateStatus,
+    AddMessage, AddPrompt, CreateAffection, CreateIncident, Replay, SetAssignee, SetSeverity,
+    UpdateAffection, UpdateStatus,
 };
 use incidentd_core::IncidentState;
 use incidentd_core::{Applied, IncidentView, TimelineEntry};
@@ -129,6 +129,12 @@ pub fn document() -> Value {
             "messages",
             "Add a message (deduplicated by message_id)",
             b.schema::<AddMessage>(),
+            201,
+        ),
+        (
+            "prompts",
+            "Ask the incident agent (deduplicated by prompt_id); IncidentPromptWorkflow answers",
+            b.schema::<AddPrompt>(),
             201,
         ),
         (

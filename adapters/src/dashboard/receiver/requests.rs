@@ -86,6 +86,15 @@ pub struct AddMessage {
     pub message_id: String,
 }
 
+/// `POST /dashboard/incidents/:id/prompts`: ask the incident agent.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddPrompt {
+    pub prompt: String,
+    /// Deduplicates retries: a known id is answered with the original event.
+    pub prompt_id: String,
+}
+
 /// `POST /dashboard/incidents/:id/affection`.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -130,6 +139,14 @@ pub fn command(route: &str, body: &[u8], user: &str) -> Result<Command, ApiError
             Command::AddMessage {
                 message: r.message,
                 message_id: r.message_id,
+                user_id: user.to_owned(),
+            }
+        }
+        "prompts" => {
+            let r: AddPrompt = parse_body(body)?;
+            Command::AddPrompt {
+                prompt: r.prompt,
+                prompt_id: r.prompt_id,
                 user_id: user.to_owned(),
             }
         }

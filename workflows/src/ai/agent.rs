@@ -1,0 +1,59 @@
+//! What the incident agent is asked when someone prompts it: the prompt files rendered with
+//! the incident's current record, and the tools it may call now.
+
+use super::record::timeline;
+use super::template::render;
+use super::tools::tools;
+use incidentd_core::IncidentView;
+use incidentd_runtime::llm::{ChatMessage, ChatRequest};
+use std::collections::BTreeMap;
+
+const INSTRUCTIONS: &str = include_str!("../../prompts/agent.md");
+const RECORD: &str = include_str!("../../prompts/agent-record.md");
+/// Events of the timeline shown: enough context, a bounded prompt.
+const RECENT_EVENTS: usize = 30;
+
+pub fn request(view: &IncidentView, prompt: &str, user: &str) -> Result<ChatRequest, String> {
+    let incident = &view.incident;
+    let affection = incident.affection.as_ref().map_or_else(
+        || "none".to_owned(),
+        |a| format!("\"{}\" ({})", a.title, a.status.as_str()),
+    );
+    let services = incident
+        .services
+        .iter()
+        .map(|s| format!("{} ({})", s.id, s.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let values = BTreeMap::from([
+        ("title", incident.title.clone()),
+        ("status", incident.status.as_str().to_owned()),
+        ("severity", incident.severity.as_str().to_owned()),
+        (
+            "assignee",
+            incident.assignee.clone().unwrap_or_else(|| "nobody".into()),
+        ),
+        ("affection", affection),
+        (
+            "services",
+            if services.is_empty() {
+                "none".into()
+            } else {
+                services
+            },
+        ),
+        ("timeline", timeline(view, RECENT_EVENTS)),
+        ("user", user.to_owned()),
+        ("prompt", prompt.to_owned()),
+    ]);
+    Ok(ChatRequest {
+        messages: vec![
+            ChatMessage::System(INSTRUCTIONS.trim_end().to_owned()),
+            ChatMessage::User(render(RECORD, &values)?.trim_end().to_owned()),
+        ],
+        tools: tools(incident),
+        max_tokens: Some(800),
+        temperature: Some(0.2),
+        ..ChatRequest::default()
+    })
+}
