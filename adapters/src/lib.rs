@@ -2,6 +2,7 @@
 //! authenticate and normalise input) and/or a `sender` (side effects, registered with the
 //! runtime so the workflows fan out to it without naming it).
 
+pub mod admin;
 pub mod dashboard;
 pub mod slack;
 pub mod status_page;

@@ -1,0 +1,5 @@
+//! The operator's admin API (`/admin/*`): operator authentication, request validation, the
+//! D1 statements that configure a tenant, on-call rotations and per-tenant signing secrets.
+//! Routing lives in the worker entry (`src/admin_routes.rs`).
+
+pub mod rotation;
