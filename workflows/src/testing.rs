@@ -27,10 +27,11 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 /// The D1 migrations, in order.
-pub const MIGRATIONS: [&str; 3] = [
+pub const MIGRATIONS: [&str; 4] = [
     include_str!("../../migrations/0001_incident_index.sql"),
     include_str!("../../migrations/0002_tenant_config.sql"),
     include_str!("../../migrations/0003_status_page.sql"),
+    include_str!("../../migrations/0005_admin.sql"),
 ];
 
 /// The tenant every pipeline incident belongs to.
