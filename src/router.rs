@@ -84,7 +84,7 @@ async fn route(mut req: Request, env: Env) -> Handled {
         ["healthz"] => return health(),
         ["openapi.json"] => return openapi_document(),
         ["status", ..] => return crate::status_routes::route(&req, &env, &segments).await,
-        ["admin", ..] => return crate::admin_routes::route(&mut req, &env, &segments).await,
+        ["admin", _, ..] => return crate::admin_routes::route(&mut req, &env, &segments).await,
         ["dashboard", ..] => {}
         _ => return Err(ApiError::not_found()),
     }
