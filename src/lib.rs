@@ -4,6 +4,8 @@
 //! wasm32. The generated `js/entry.mjs` adds the Workflow classes on top of this build.
 
 #[cfg(target_arch = "wasm32")]
+mod admin_routes;
+#[cfg(target_arch = "wasm32")]
 mod http;
 #[cfg(target_arch = "wasm32")]
 mod incident_object;

@@ -4,6 +4,7 @@
 
 use crate::http;
 use crate::SIGNING_SECRET;
+use incidentd_adapters::admin::secrets;
 use incidentd_adapters::dashboard::receiver::requests::{self, parse_body, CreateIncident, Replay};
 use incidentd_adapters::dashboard::receiver::{auth, list, tenant_cache, ApiError, AuthContext};
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
@@ -83,6 +84,7 @@ async fn route(mut req: Request, env: Env) -> Handled {
         ["healthz"] => return health(),
         ["openapi.json"] => return openapi_document(),
         ["status", ..] => return crate::status_routes::route(&req, &env, &segments).await,
+        ["admin", _, ..] => return crate::admin_routes::route(&mut req, &env, &segments).await,
         ["dashboard", ..] => {}
         _ => return Err(ApiError::not_found()),
     }
@@ -95,7 +97,7 @@ async fn route(mut req: Request, env: Env) -> Handled {
             format!("body exceeds {} bytes", requests::MAX_BODY_BYTES),
         ));
     }
-    let auth = authenticate(&req, &env, &body)?;
+    let auth = authenticate(&req, &env, &body).await?;
     let call = Call {
         services: CfServices::new(env.into()),
         auth,
@@ -159,12 +161,14 @@ fn health() -> Handled {
     .map_err(internal)
 }
 
-fn authenticate(
+/// Verifies the signature against the claimed tenant's accepted secrets: its own from D1
+/// (two during a rotation's grace period), else the Worker secret.
+async fn authenticate(
     req: &Request,
     env: &Env,
     body: &[u8],
 ) -> std::result::Result<AuthContext, ApiError> {
-    let secret = env.secret(SIGNING_SECRET).map(|s| s.to_string()).ok();
+    let worker_secret = env.secret(SIGNING_SECRET).map(|s| s.to_string()).ok();
     let url = req.url().map_err(internal)?;
     let path_and_query = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
@@ -178,9 +182,19 @@ fn authenticate(
             .map(|(_, v)| v.as_str())
     };
     let now_secs = (Date::now().as_millis() / 1_000) as i64;
+    let own = match header(auth::HEADER_CLIENT).map(str::trim) {
+        Some(client) if !client.is_empty() => {
+            let db = CfServices::new(env.clone().into())
+                .database(INDEX_DATABASE)
+                .map_err(|e| ApiError::internal(e.message))?;
+            secrets::load(db.as_ref(), client).await?
+        }
+        _ => None,
+    };
+    let accepted = secrets::accepted(own.as_ref(), worker_secret.as_deref(), now_secs);
     let method = req.method().to_string();
     Ok(auth::verify(
-        secret.as_deref().map(str::as_bytes),
+        &accepted,
         &method,
         &path_and_query,
         body,

@@ -2,8 +2,10 @@
 //! authenticate and normalise input) and/or a `sender` (side effects, registered with the
 //! runtime so the workflows fan out to it without naming it).
 
+pub mod admin;
 pub mod calendar;
 pub mod dashboard;
+pub mod migrations;
 pub mod slack;
 pub mod status_page;
 pub mod webhook;

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 /// The secret the harness gives the worker (`--var`, which takes precedence over .dev.vars).
 pub const TEST_SECRET: &str = "e2e-signing-secret";
+/// The operator token the harness gives the worker (`ADMIN_TOKEN`, for `/admin/*`).
+pub const TEST_ADMIN_TOKEN: &str = "e2e-admin-token";
 /// How long the worker may take to answer /healthz after spawning.
 pub const START_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -100,6 +102,8 @@ impl LocalWorker {
         let mut args = vec![
             "--var".to_owned(),
             format!("DASHBOARD_SIGNING_SECRET:{TEST_SECRET}"),
+            "--var".to_owned(),
+            format!("ADMIN_TOKEN:{TEST_ADMIN_TOKEN}"),
         ];
         args.extend(
             vars.iter()

@@ -26,13 +26,7 @@ use incidentd_runtime::workflow::{Services, WorkflowClient};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-/// The D1 migrations, in order.
-pub const MIGRATIONS: [&str; 4] = [
-    include_str!("../../migrations/0001_incident_index.sql"),
-    include_str!("../../migrations/0002_tenant_config.sql"),
-    include_str!("../../migrations/0003_status_page.sql"),
-    include_str!("../../migrations/0006_analysis.sql"),
-];
+pub use incidentd_adapters::migrations::ALL as MIGRATIONS;
 
 /// The tenant every pipeline incident belongs to.
 pub const TENANT: &str = "demo";
@@ -40,8 +34,9 @@ pub const TENANT: &str = "demo";
 /// An in-memory D1 with the project's migrations applied.
 pub fn database() -> Rc<SqliteDatabase> {
     let db = Rc::new(SqliteDatabase::in_memory());
-    for migration in MIGRATIONS {
-        db.apply(migration).expect("migrations apply");
+    for (name, sql) in MIGRATIONS {
+        db.apply(sql)
+            .unwrap_or_else(|e| panic!("migration {name}: {e}"));
     }
     db
 }

@@ -121,9 +121,10 @@ impl SignedRequest<'_> {
     }
 }
 
-/// Checks a request's headers (looked up by `header`) against the secret, at `now_secs`.
+/// Checks a request's headers (looked up by `header`) against the tenant's accepted secrets
+/// (see `admin::secrets::accepted`), at `now_secs`.
 pub fn verify<'h>(
-    secret: Option<&[u8]>,
+    secrets: &[&[u8]],
     method: &str,
     path: &str,
     body: &[u8],
@@ -146,9 +147,9 @@ pub fn verify<'h>(
         return Err(AuthError::BadNonce);
     }
     let signature = required(HEADER_SIGNATURE)?;
-    let secret = secret
-        .filter(|s| !s.is_empty())
-        .ok_or(AuthError::NotConfigured)?;
+    if secrets.iter().all(|s| s.is_empty()) {
+        return Err(AuthError::NotConfigured);
+    }
     if (now_secs - timestamp).abs() > WINDOW_SECS {
         return Err(AuthError::Expired);
     }
@@ -166,11 +167,13 @@ pub fn verify<'h>(
         nonce,
         body,
     };
-    // `verify_slice` compares in constant time.
-    request
-        .mac(secret)
-        .verify_slice(&digest)
-        .map_err(|_| AuthError::InvalidSignature)?;
+    // `verify_slice` compares in constant time; any of the tenant's accepted secrets (two
+    // while a rotated one is in its grace period) may have signed.
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .find(|s| request.mac(s).verify_slice(&digest).is_ok())
+        .ok_or(AuthError::InvalidSignature)?;
     Ok(AuthContext {
         client_id: client_id.to_owned(),
         user_id: user_id.to_owned(),
@@ -206,7 +209,7 @@ mod tests {
         body: &[u8],
     ) -> Result<AuthContext, AuthError> {
         verify(
-            Some(SECRET),
+            &[SECRET],
             method,
             path,
             body,
@@ -282,7 +285,7 @@ mod tests {
         );
         let headers = signed("GET", "/p", b"", NOW);
         let wrong = verify(
-            Some(b"other"),
+            &[b"other"],
             "GET",
             "/p",
             b"",
@@ -290,8 +293,17 @@ mod tests {
             NOW,
         );
         assert_eq!(wrong, Err(AuthError::InvalidSignature));
+        let either = verify(
+            &[b"other", SECRET],
+            "GET",
+            "/p",
+            b"",
+            |h| headers.get(h).map(String::as_str),
+            NOW,
+        );
+        assert!(either.is_ok(), "any accepted secret verifies");
         let unset = verify(
-            None,
+            &[],
             "GET",
             "/p",
             b"",

@@ -2,9 +2,11 @@
 //! read D1 before it can even reach the Incident object, on the acknowledgement's path.
 //! A change to a tenant's entry points or services reaches new incidents within
 //! [`TTL_MS`]; incidents already declared keep the configuration they started with anyway.
+//! Rotations are cached as rotations and resolved at each read, so the cache never holds a
+//! hand-off back.
 
 use super::error::ApiError;
-use super::tenant::tenant_config;
+use super::tenant::{tenant_config, TenantConfig};
 use incidentd_core::model::{EntryPoint, Service};
 use incidentd_runtime::sql::Database;
 use std::cell::RefCell;
@@ -15,19 +17,18 @@ pub const TTL_MS: i64 = 30_000;
 /// Tenants kept at most; beyond, the cache starts afresh (bounded memory, no eviction order).
 const MAX_TENANTS: usize = 1_000;
 
-type Config = (Vec<EntryPoint>, Vec<Service>);
-
 thread_local! {
     // Workers run one thread per isolate: this is the isolate's cache.
-    static CACHE: RefCell<HashMap<String, (i64, Config)>> = RefCell::new(HashMap::new());
+    static CACHE: RefCell<HashMap<String, (i64, TenantConfig)>> = RefCell::new(HashMap::new());
 }
 
-/// [`tenant_config`], answered from the isolate's cache when read less than [`TTL_MS`] ago.
+/// [`tenant_config`] resolved at `now_ms`, answered from the isolate's cache when read less
+/// than [`TTL_MS`] ago.
 pub async fn cached_tenant_config(
     db: &dyn Database,
     tenant_id: &str,
     now_ms: i64,
-) -> Result<Config, ApiError> {
+) -> Result<(Vec<EntryPoint>, Vec<Service>), ApiError> {
     let fresh = CACHE.with(|cache| {
         cache
             .borrow()
@@ -36,9 +37,9 @@ pub async fn cached_tenant_config(
             .map(|(_, config)| config.clone())
     });
     if let Some(config) = fresh {
-        return Ok(config);
+        return Ok(config.resolve(now_ms));
     }
-    let config = tenant_config(db, tenant_id).await?;
+    let config = tenant_config(db, tenant_id, now_ms).await?;
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.len() >= MAX_TENANTS {
@@ -46,7 +47,7 @@ pub async fn cached_tenant_config(
         }
         cache.insert(tenant_id.to_owned(), (now_ms, config.clone()));
     });
-    Ok(config)
+    Ok(config.resolve(now_ms))
 }
 
 #[cfg(test)]
@@ -55,11 +56,7 @@ mod tests {
     use incidentd_runtime::native::SqliteDatabase;
 
     fn db_with_one_service() -> SqliteDatabase {
-        let db = SqliteDatabase::in_memory();
-        db.apply(include_str!(
-            "../../../../migrations/0002_tenant_config.sql"
-        ))
-        .unwrap();
+        let db = crate::migrations::migrated();
         db.apply("INSERT INTO service (tenant_id, id, name) VALUES ('t', 'api', 'API')")
             .unwrap();
         db
@@ -74,5 +71,30 @@ mod tests {
             .unwrap();
         assert_eq!(read(1_000 + TTL_MS - 1).1.len(), 1, "cached");
         assert_eq!(read(1_000 + TTL_MS).1.len(), 2, "expired: read again");
+    }
+
+    #[test]
+    fn a_cached_rotation_entry_point_pages_whoever_is_on_call_at_each_read() {
+        let db = db_with_one_service();
+        // Daily in UTC from 1970-01-01 09:00: ann until 1970-01-02 09:00, then bob.
+        db.apply(
+            "INSERT INTO rotation (tenant_id, id, members, shift_hours, handoff_time, time_zone, starts_on) \
+             VALUES ('r', 'primary', '[\"ann\",\"bob\"]', 24, '09:00', 'UTC', '1970-01-01'); \
+             INSERT INTO entry_point (tenant_id, id, kind, rotation_id, is_fallback) \
+             VALUES ('r', 'oncall', 'rotation', 'primary', 1)",
+        )
+        .unwrap();
+        let handoff = 33 * 3_600_000;
+        let assignee = |now| {
+            let (entry_points, _) =
+                pollster::block_on(cached_tenant_config(&db, "r", now)).unwrap();
+            entry_points[0].assignee.clone()
+        };
+        assert_eq!(assignee(handoff - 1_000), "ann");
+        assert_eq!(
+            assignee(handoff),
+            "bob",
+            "resolved from the cached rotation"
+        );
     }
 }

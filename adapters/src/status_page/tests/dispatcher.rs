@@ -2,7 +2,7 @@
 //! D1 with every migration applied: each event is written once however often it arrives,
 //! and an older event arriving late moves nothing backwards.
 
-use super::{seeded_database, MIGRATIONS};
+use super::seeded_database;
 use crate::status_page::projection::{public_id, CLOSED_MESSAGE};
 use crate::status_page::store;
 use crate::status_page::STATUS_DATABASE;
@@ -288,5 +288,4 @@ fn the_migrations_apply_and_the_demo_seed_is_idempotent() {
     assert_eq!(pages[0]["slug"], "demo");
     let public = rows(&db, "SELECT count(*) AS n FROM service WHERE public = 1");
     assert_eq!(public[0]["n"], 3);
-    assert_eq!(MIGRATIONS.len(), 3);
 }

@@ -13,18 +13,11 @@ use incidentd_core::model::{AffectionStatus, Impact};
 use incidentd_runtime::native::SqliteDatabase;
 use std::rc::Rc;
 
-/// The D1 migrations, in order (as `scripts/run` and the e2e harness apply them).
-const MIGRATIONS: [&str; 3] = [
-    include_str!("../../../../migrations/0001_incident_index.sql"),
-    include_str!("../../../../migrations/0002_tenant_config.sql"),
-    include_str!("../../../../migrations/0003_status_page.sql"),
-];
-
 /// An in-memory D1 with the migrations and the demo seed (page `demo`, three services).
 fn seeded_database() -> Rc<SqliteDatabase> {
     let db = Rc::new(SqliteDatabase::in_memory());
-    for migration in MIGRATIONS {
-        db.apply(migration).expect("migration applies");
+    for (_, sql) in crate::migrations::ALL {
+        db.apply(sql).expect("migration applies");
     }
     db.apply(include_str!("../../../../scripts/seed-demo.sql"))
         .expect("seed applies");

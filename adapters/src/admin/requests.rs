@@ -1,0 +1,420 @@
+//! Request bodies of the admin API and their validation: unknown fields rejected, and every
+//! refusal a 422 whose message starts with the field it is about. They also serialize, so
+//! incidentctl sends exactly the shapes parsed here.
+
+use super::rotation::{Override, Rotation};
+use crate::dashboard::receiver::requests::MAX_BODY_BYTES;
+use crate::dashboard::receiver::ApiError;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Default grace of a rotated signing secret, and the longest accepted.
+pub const DEFAULT_GRACE_SECS: u32 = 3_600;
+pub const MAX_GRACE_SECS: u32 = 30 * 86_400;
+/// Longest shift: four weeks.
+pub const MAX_SHIFT_HOURS: u32 = 28 * 24;
+const MAX_MEMBERS: usize = 100;
+const MAX_TEXT: usize = 2_000;
+
+pub fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
+    ApiError::new(422, "INVALID_INPUT", format!("{field}: {message}"))
+}
+
+/// `POST /admin/tenants`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTenant {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// `POST /admin/tenants/:id/signing-secret/rotate`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_seconds: Option<u32>,
+}
+
+/// `PUT /admin/tenants/:id/status-page`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutStatusPage {
+    pub slug: String,
+    pub title: String,
+}
+
+/// `PUT /admin/tenants/:id/services/:service_id`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutService {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub public: bool,
+}
+
+/// `PUT /admin/tenants/:id/rotations/:rotation_id`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutRotation {
+    pub members: Vec<String>,
+    pub shift_hours: u32,
+    /// Local `HH:MM` in `time_zone`.
+    pub handoff_time: String,
+    /// IANA zone id.
+    pub time_zone: String,
+    /// `YYYY-MM-DD`: the first hand-off's local date.
+    pub starts_on: String,
+}
+
+/// `POST /admin/tenants/:id/rotations/:rotation_id/overrides`; RFC 3339 instants, `[from, to)`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddOverride {
+    pub user: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryPointKind {
+    User,
+    Rotation,
+}
+
+/// `PUT /admin/tenants/:id/entry-points/:entry_point_id`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutEntryPoint {
+    pub kind: EntryPointKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_id: Option<String>,
+    #[serde(default)]
+    pub prompt: String,
+    pub fallback: bool,
+}
+
+/// Whom an entry point pages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    User(String),
+    Rotation(String),
+}
+
+/// Size, JSON syntax (400), then shape (422, naming the field by its path).
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            format!("body exceeds {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(400, "INVALID_JSON", format!("body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::new(
+            422,
+            "INVALID_INPUT",
+            "the body must be a JSON object",
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        // An unknown or missing field is reported at the object itself: serde names it.
+        let field = if path == "." { "body".to_owned() } else { path };
+        invalid(&field, e.into_inner())
+    })
+}
+
+/// Ids of tenants, services, rotations and entry points: 1 to 64 of `A-Z a-z 0-9 _ - .`.
+pub fn check_id(field: &str, id: &str) -> Result<(), ApiError> {
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(field, "1 to 64 characters of A-Z a-z 0-9 _ - ."))
+    }
+}
+
+/// Free text: trimmed, within `1..=max` characters (or `0..` when `may_be_empty`).
+fn check_text(field: &str, text: &str, may_be_empty: bool, max: usize) -> Result<String, ApiError> {
+    let text = text.trim();
+    if text.chars().count() > max {
+        return Err(invalid(field, format!("at most {max} characters")));
+    }
+    if text.is_empty() && !may_be_empty {
+        return Err(invalid(field, "must not be empty"));
+    }
+    Ok(text.to_owned())
+}
+
+fn check_user(field: &str, user: &str) -> Result<String, ApiError> {
+    check_text(field, user, false, 128)
+}
+
+impl CreateTenant {
+    /// The id and the display name (the id when none is given).
+    pub fn validate(&self) -> Result<(String, String), ApiError> {
+        check_id("id", &self.id)?;
+        let name = match &self.name {
+            Some(name) => check_text("name", name, false, 200)?,
+            None => self.id.clone(),
+        };
+        Ok((self.id.clone(), name))
+    }
+}
+
+impl RotateSecret {
+    pub fn grace_secs(&self) -> Result<u32, ApiError> {
+        let grace = self.grace_seconds.unwrap_or(DEFAULT_GRACE_SECS);
+        if grace > MAX_GRACE_SECS {
+            return Err(invalid(
+                "grace_seconds",
+                format!("at most {MAX_GRACE_SECS}"),
+            ));
+        }
+        Ok(grace)
+    }
+}
+
+impl PutStatusPage {
+    /// The slug rules of migration 0003: `[a-z0-9][a-z0-9-]*`, at most 64 characters.
+    pub fn validate(&self) -> Result<(String, String), ApiError> {
+        let slug = &self.slug;
+        let ok = (1..=64).contains(&slug.len())
+            && slug
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !slug.starts_with('-');
+        if !ok {
+            return Err(invalid("slug", "1 to 64 of a-z 0-9 -, not starting with -"));
+        }
+        Ok((slug.clone(), check_text("title", &self.title, false, 200)?))
+    }
+}
+
+impl PutService {
+    pub fn validate(&self) -> Result<(String, Option<String>), ApiError> {
+        let name = check_text("name", &self.name, false, 200)?;
+        let description = match &self.description {
+            Some(d) => {
+                Some(check_text("description", d, true, MAX_TEXT)?).filter(|d| !d.is_empty())
+            }
+            None => None,
+        };
+        Ok((name, description))
+    }
+}
+
+/// A zone id this build knows (see `.cargo/config.toml` for the compiled set).
+pub fn parse_zone(field: &str, zone: &str) -> Result<Tz, ApiError> {
+    zone.parse::<Tz>().map_err(|_| {
+        invalid(
+            field,
+            format!("unknown or unsupported IANA time zone {zone:?}"),
+        )
+    })
+}
+
+pub fn parse_handoff(field: &str, time: &str) -> Result<NaiveTime, ApiError> {
+    NaiveTime::parse_from_str(time, "%H:%M")
+        .ok()
+        .filter(|_| time.len() == 5)
+        .ok_or_else(|| invalid(field, "a local time HH:MM"))
+}
+
+pub fn parse_date(field: &str, date: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .ok()
+        .filter(|_| date.len() == 10)
+        .ok_or_else(|| invalid(field, "a date YYYY-MM-DD"))
+}
+
+fn parse_instant(field: &str, instant: &str) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::parse_from_rfc3339(instant)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| invalid(field, "an RFC 3339 instant, e.g. 2026-03-29T09:00:00Z"))
+}
+
+impl PutRotation {
+    /// The rotation (without overrides) it describes.
+    pub fn validate(&self) -> Result<Rotation, ApiError> {
+        if self.members.is_empty() || self.members.len() > MAX_MEMBERS {
+            return Err(invalid("members", format!("1 to {MAX_MEMBERS} users")));
+        }
+        let members = self
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| check_user(&format!("members[{i}]"), m))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !(1..=MAX_SHIFT_HOURS).contains(&self.shift_hours) {
+            return Err(invalid("shift_hours", format!("1 to {MAX_SHIFT_HOURS}")));
+        }
+        Ok(Rotation {
+            members,
+            shift_hours: self.shift_hours,
+            handoff: parse_handoff("handoff_time", &self.handoff_time)?,
+            zone: parse_zone("time_zone", &self.time_zone)?,
+            starts_on: parse_date("starts_on", &self.starts_on)?,
+            overrides: Vec::new(),
+        })
+    }
+}
+
+impl AddOverride {
+    pub fn validate(&self) -> Result<Override, ApiError> {
+        let user = check_user("user", &self.user)?;
+        let from = parse_instant("from", &self.from)?;
+        let to = parse_instant("to", &self.to)?;
+        if to <= from {
+            return Err(invalid("to", "must be after from"));
+        }
+        Ok(Override { user, from, to })
+    }
+}
+
+impl PutEntryPoint {
+    /// Whom it pages and its prompt.
+    pub fn validate(&self) -> Result<(Target, String), ApiError> {
+        let target = match (self.kind, &self.assignee, &self.rotation_id) {
+            (EntryPointKind::User, Some(user), None) => Target::User(check_user("assignee", user)?),
+            (EntryPointKind::User, None, _) => {
+                return Err(invalid("assignee", "required when kind is user"))
+            }
+            (EntryPointKind::User, Some(_), Some(_)) => {
+                return Err(invalid("rotation_id", "only with kind rotation"))
+            }
+            (EntryPointKind::Rotation, None, Some(id)) => {
+                check_id("rotation_id", id)?;
+                Target::Rotation(id.clone())
+            }
+            (EntryPointKind::Rotation, _, None) => {
+                return Err(invalid("rotation_id", "required when kind is rotation"))
+            }
+            (EntryPointKind::Rotation, Some(_), Some(_)) => {
+                return Err(invalid("assignee", "only with kind user"))
+            }
+        };
+        Ok((target, check_text("prompt", &self.prompt, true, MAX_TEXT)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(e: ApiError) -> String {
+        assert_eq!((e.status, e.code), (422, "INVALID_INPUT"), "{e:?}");
+        e.message.split(':').next().unwrap().to_owned()
+    }
+
+    fn rotation(json: serde_json::Value) -> Result<Rotation, ApiError> {
+        parse::<PutRotation>(json.to_string().as_bytes())?.validate()
+    }
+
+    fn good() -> serde_json::Value {
+        serde_json::json!({"members": ["ann", "bob"], "shift_hours": 24, "handoff_time": "09:00",
+            "time_zone": "Europe/Berlin", "starts_on": "2026-03-28"})
+    }
+
+    #[test]
+    fn a_valid_rotation_parses() {
+        let r = rotation(good()).unwrap();
+        assert_eq!(r.members, ["ann", "bob"]);
+        assert_eq!(r.zone, chrono_tz::Europe::Berlin);
+    }
+
+    #[test]
+    fn each_bad_rotation_field_is_named() {
+        for (field, value) in [
+            ("members", serde_json::json!([])),
+            ("members[1]", serde_json::json!(["ann", " "])),
+            ("shift_hours", serde_json::json!(0)),
+            ("shift_hours", serde_json::json!("24")),
+            ("handoff_time", serde_json::json!("9:00")),
+            ("handoff_time", serde_json::json!("24:00")),
+            ("time_zone", serde_json::json!("Mars/Olympus")),
+            ("starts_on", serde_json::json!("2026-02-30")),
+        ] {
+            let mut body = good();
+            body[field.split('[').next().unwrap()] = value;
+            assert_eq!(field_of(rotation(body).unwrap_err()), field);
+        }
+        let mut body = good();
+        body["extra"] = serde_json::json!(1);
+        let e = rotation(body).unwrap_err();
+        assert!(e.message.contains("unknown field `extra`"), "{e:?}");
+    }
+
+    #[test]
+    fn entry_points_name_their_target_exactly_once() {
+        let ep = |json: serde_json::Value| {
+            parse::<PutEntryPoint>(json.to_string().as_bytes())?.validate()
+        };
+        let ok =
+            ep(serde_json::json!({"kind": "rotation", "rotation_id": "primary", "fallback": true}));
+        assert_eq!(ok.unwrap().0, Target::Rotation("primary".into()));
+        for (json, field) in [
+            (
+                serde_json::json!({"kind": "user", "fallback": true}),
+                "assignee",
+            ),
+            (
+                serde_json::json!({"kind": "rotation", "fallback": true}),
+                "rotation_id",
+            ),
+            (
+                serde_json::json!({"kind": "rotation", "rotation_id": "r", "assignee": "u", "fallback": true}),
+                "assignee",
+            ),
+            (
+                serde_json::json!({"kind": "team", "fallback": true}),
+                "kind",
+            ),
+            (serde_json::json!({"kind": "user", "assignee": "u"}), "body"),
+        ] {
+            assert_eq!(field_of(ep(json).unwrap_err()), field);
+        }
+    }
+
+    #[test]
+    fn overrides_ids_slugs_and_graces_are_checked() {
+        let o = AddOverride {
+            user: "u".into(),
+            from: "2026-01-01T10:00:00Z".into(),
+            to: "2026-01-01T10:00:00Z".into(),
+        };
+        assert_eq!(field_of(o.validate().unwrap_err()), "to");
+        let o = AddOverride {
+            to: "tomorrow".into(),
+            ..o
+        };
+        assert_eq!(field_of(o.validate().unwrap_err()), "to");
+        assert_eq!(field_of(check_id("id", "a b").unwrap_err()), "id");
+        let page = PutStatusPage {
+            slug: "-x".into(),
+            title: "T".into(),
+        };
+        assert_eq!(field_of(page.validate().unwrap_err()), "slug");
+        let grace = RotateSecret {
+            grace_seconds: Some(MAX_GRACE_SECS + 1),
+        };
+        assert_eq!(field_of(grace.grace_secs().unwrap_err()), "grace_seconds");
+        assert_eq!(
+            RotateSecret::default().grace_secs().unwrap(),
+            DEFAULT_GRACE_SECS
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! Per-tenant dashboard signing secrets. A tenant without its own secret is signed for with
+//! the Worker secret; rotating gives it a new one, while the one it replaces (its previous
+//! secret, or the Worker secret on the first rotation) stays valid for a grace period.
+//! Secrets are read only to verify signatures: no reply or log carries one, except the
+//! rotate reply, once, with the new secret.
+
+use super::store::Statement;
+use crate::dashboard::receiver::ApiError;
+use incidentd_runtime::sql::{decode_rows, Database};
+use serde::Deserialize;
+
+/// A tenant's row of `tenant_secret`.
+#[derive(Clone, Deserialize)]
+pub struct TenantSecrets {
+    current: String,
+    previous: Option<String>,
+    previous_expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for TenantSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TenantSecrets(..)") // never printed
+    }
+}
+
+/// The secrets a request of the tenant may be signed with at `now_secs`.
+pub fn accepted<'a>(
+    own: Option<&'a TenantSecrets>,
+    worker_secret: Option<&'a str>,
+    now_secs: i64,
+) -> Vec<&'a [u8]> {
+    let worker = worker_secret.filter(|s| !s.is_empty()).map(str::as_bytes);
+    let Some(own) = own else {
+        return worker.into_iter().collect();
+    };
+    let mut secrets = vec![own.current.as_bytes()];
+    if own.previous_expires_at.is_some_and(|at| now_secs < at) {
+        // No previous secret: the tenant's first rotation replaced the Worker secret.
+        secrets.extend(own.previous.as_deref().map(str::as_bytes).or(worker));
+    }
+    secrets
+}
+
+/// The tenant's own secrets, if it has any.
+pub async fn load(db: &dyn Database, tenant_id: &str) -> Result<Option<TenantSecrets>, ApiError> {
+    let rows = db
+        .query(
+            "SELECT current, previous, previous_expires_at FROM tenant_secret WHERE tenant_id = ?1",
+            vec![tenant_id.into()],
+        )
+        .await
+        .map_err(|e| ApiError::internal(format!("tenant secret: {e}")))?;
+    let rows: Vec<TenantSecrets> = decode_rows(rows).map_err(|e| ApiError::internal(e.message))?;
+    Ok(rows.into_iter().next())
+}
+
+/// A new random secret: 32 bytes, hex.
+pub fn generate() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|_| ApiError::internal("no randomness available"))?;
+    Ok(hex::encode(bytes))
+}
+
+/// One statement: `secret` becomes current, the current one (if any) previous until
+/// `now + grace` (SQLite evaluates `SET` against the old row).
+pub fn rotate(tenant_id: &str, secret: &str, now_secs: i64, grace_secs: i64) -> Statement {
+    Statement::new(
+        "INSERT INTO tenant_secret (tenant_id, current, previous, previous_expires_at, rotated_at) \
+         VALUES (?1, ?2, NULL, ?3, ?4) ON CONFLICT (tenant_id) DO UPDATE SET \
+         previous = current, previous_expires_at = excluded.previous_expires_at, \
+         current = excluded.current, rotated_at = excluded.rotated_at",
+        vec![tenant_id.into(), secret.into(), (now_secs + grace_secs).into(), now_secs.into()],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use incidentd_runtime::native::SqliteDatabase;
+
+    fn db() -> SqliteDatabase {
+        crate::migrations::migrated()
+    }
+
+    fn apply(db: &SqliteDatabase, s: &Statement) {
+        pollster::block_on(db.execute(s.sql, s.params.clone())).unwrap();
+    }
+
+    fn accepted_at(db: &SqliteDatabase, now: i64) -> Vec<String> {
+        let own = pollster::block_on(load(db, "t")).unwrap();
+        accepted(own.as_ref(), Some("worker"), now)
+            .into_iter()
+            .map(|s| String::from_utf8(s.to_vec()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn rotation_keeps_the_replaced_secret_for_the_grace_only() {
+        let db = db();
+        assert_eq!(
+            accepted_at(&db, 100),
+            ["worker"],
+            "no own secret: the Worker's"
+        );
+        apply(&db, &rotate("t", "one", 100, 10));
+        assert_eq!(accepted_at(&db, 109), ["one", "worker"]);
+        assert_eq!(accepted_at(&db, 110), ["one"]);
+        apply(&db, &rotate("t", "two", 200, 5));
+        assert_eq!(accepted_at(&db, 204), ["two", "one"]);
+        assert_eq!(accepted_at(&db, 205), ["two"]);
+    }
+
+    #[test]
+    fn without_any_secret_nothing_is_accepted_and_secrets_never_print() {
+        assert!(accepted(None, None, 0).is_empty());
+        assert!(accepted(None, Some(""), 0).is_empty());
+        let s = TenantSecrets {
+            current: "c".into(),
+            previous: None,
+            previous_expires_at: None,
+        };
+        assert_eq!(format!("{s:?}"), "TenantSecrets(..)");
+        assert_ne!(generate().unwrap(), generate().unwrap());
+        assert_eq!(generate().unwrap().len(), 64);
+    }
+}
