@@ -9,6 +9,8 @@ mod http;
 mod incident_object;
 #[cfg(target_arch = "wasm32")]
 mod router;
+#[cfg(target_arch = "wasm32")]
+mod slack_routes;
 
 /// The Worker secret that signs dashboard API requests.
 pub const SIGNING_SECRET: &str = "DASHBOARD_SIGNING_SECRET";

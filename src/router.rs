@@ -82,6 +82,10 @@ async fn route(mut req: Request, env: Env) -> Handled {
     match segments.as_slice() {
         ["healthz"] => return health(),
         ["openapi.json"] => return openapi_document(),
+        // Slack signs its own requests and the operator holds a bearer token: not dashboard auth.
+        ["slack", ..] | ["admin", "slack", ..] => {
+            return crate::slack_routes::route(req, env).await
+        }
         ["dashboard", ..] => {}
         _ => return Err(ApiError::not_found()),
     }

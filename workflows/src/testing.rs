@@ -27,9 +27,10 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 /// The D1 migrations, in order.
-pub const MIGRATIONS: [&str; 2] = [
+pub const MIGRATIONS: [&str; 3] = [
     include_str!("../../migrations/0001_incident_index.sql"),
     include_str!("../../migrations/0002_tenant_config.sql"),
+    include_str!("../../migrations/0004_slack.sql"),
 ];
 
 /// The tenant every pipeline incident belongs to.

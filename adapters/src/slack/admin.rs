@@ -1,0 +1,162 @@
+//! The operator's path to connect a workspace without a browser:
+//! `POST /admin/slack/installations` with `Authorization: Bearer <ADMIN_TOKEN>` and a
+//! [`ConnectRequest`]. Parsing and the bearer check live here; the route is in the worker.
+
+use super::installation::NewInstallation;
+use super::payload::{self, PayloadError};
+use super::secret::Secret;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const INSTALLATIONS_PATH: &str = "/admin/slack/installations";
+
+/// The body of `POST /admin/slack/installations`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ConnectRequest {
+    pub tenant: String,
+    pub team_id: String,
+    #[serde(default)]
+    pub enterprise_id: Option<String>,
+    #[serde(default)]
+    pub app_id: Option<String>,
+    pub bot_user_id: String,
+    #[serde(default)]
+    pub scopes: String,
+    pub bot_token: Secret,
+}
+
+impl ConnectRequest {
+    pub fn parse(body: &[u8]) -> Result<ConnectRequest, PayloadError> {
+        payload::json(body)
+    }
+
+    /// The JSON body a client sends: the one place the token is written out on purpose.
+    pub fn to_body(&self) -> Vec<u8> {
+        serde_json::json!({
+            "tenant": self.tenant, "team_id": self.team_id, "enterprise_id": self.enterprise_id,
+            "app_id": self.app_id, "bot_user_id": self.bot_user_id, "scopes": self.scopes,
+            "bot_token": self.bot_token.expose(),
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    /// Checks the shapes Slack gives ids and tokens, so a swapped argument fails here.
+    pub fn validate(&self) -> Result<(), String> {
+        let id = |name: &str, value: &str, first: &[char]| {
+            let ok = value.len() >= 2
+                && value.len() <= 32
+                && value.starts_with(first)
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            match ok {
+                true => Ok(()),
+                false => Err(format!("{name} must look like a Slack id ({first:?}…)")),
+            }
+        };
+        if self.tenant.trim().is_empty() {
+            return Err("tenant is required".into());
+        }
+        id("team_id", &self.team_id, &['T'])?;
+        id("bot_user_id", &self.bot_user_id, &['U', 'W'])?;
+        if let Some(enterprise) = &self.enterprise_id {
+            id("enterprise_id", enterprise, &['E'])?;
+        }
+        if !self.bot_token.expose().starts_with("xoxb-") {
+            return Err("bot_token must be a bot token (xoxb-…)".into());
+        }
+        Ok(())
+    }
+
+    pub fn into_installation(self) -> NewInstallation {
+        NewInstallation {
+            tenant_id: self.tenant,
+            team_id: self.team_id,
+            enterprise_id: self.enterprise_id,
+            app_id: self.app_id,
+            bot_user_id: self.bot_user_id,
+            scopes: self.scopes,
+            token: self.bot_token,
+        }
+    }
+}
+
+/// What the route answers: the connection, never the token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connected {
+    pub tenant: String,
+    pub team_id: String,
+    pub bot_user_id: String,
+}
+
+/// Whether `authorization` is `Bearer <expected>`. Compares digests of equal length byte by
+/// byte without stopping early, so the time taken says nothing about the token.
+pub fn bearer_matches(expected: Option<&Secret>, authorization: Option<&str>) -> bool {
+    let (Some(expected), Some(given)) = (
+        expected.filter(|s| !s.expose().is_empty()),
+        authorization.and_then(|a| a.trim().strip_prefix("Bearer ")),
+    ) else {
+        return false;
+    };
+    let (a, b) = (
+        Sha256::digest(expected.expose().as_bytes()),
+        Sha256::digest(given.trim().as_bytes()),
+    );
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+        == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> ConnectRequest {
+        ConnectRequest::parse(
+            br#"{"tenant":"demo","team_id":"T123","bot_user_id":"U456","bot_token":"xoxb-1-2"}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn only_the_exact_bearer_token_is_accepted() {
+        let token = Secret::new("op-token");
+        assert!(bearer_matches(Some(&token), Some("Bearer op-token")));
+        for wrong in [
+            None,
+            Some("op-token"),
+            Some("Bearer op-tokeN"),
+            Some("Bearer "),
+        ] {
+            assert!(!bearer_matches(Some(&token), wrong), "{wrong:?}");
+        }
+        assert!(
+            !bearer_matches(None, Some("Bearer op-token")),
+            "no token configured"
+        );
+        assert!(!bearer_matches(Some(&Secret::new("")), Some("Bearer ")));
+    }
+
+    #[test]
+    fn a_connect_request_round_trips_and_never_shows_its_token() {
+        let request = request();
+        assert_eq!(request.validate(), Ok(()));
+        assert_eq!(ConnectRequest::parse(&request.to_body()).unwrap(), request);
+        assert!(!format!("{request:?}").contains("xoxb"));
+    }
+
+    #[test]
+    fn swapped_or_malformed_ids_and_tokens_are_refused() {
+        let mut swapped = request();
+        std::mem::swap(&mut swapped.team_id, &mut swapped.bot_user_id);
+        assert!(swapped.validate().unwrap_err().contains("team_id"));
+        let mut user_token = request();
+        user_token.bot_token = Secret::new("xoxp-1");
+        assert!(user_token.validate().unwrap_err().contains("xoxb"));
+        let mut no_tenant = request();
+        no_tenant.tenant = " ".into();
+        assert!(no_tenant.validate().is_err());
+    }
+}
