@@ -7,7 +7,9 @@ use crate::http;
 use incidentd_adapters::dashboard::receiver::ApiError;
 use incidentd_adapters::dashboard::INDEX_DATABASE;
 use incidentd_adapters::slack::admin::{bearer_matches, ConnectRequest, Connected};
-use incidentd_adapters::slack::{config, installation};
+use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome, ReceiveError};
+use incidentd_adapters::slack::{config, installation, signature};
+use incidentd_core::INCIDENT_OBJECT_BINDING;
 use incidentd_runtime::cloudflare::CfServices;
 use incidentd_runtime::log;
 use incidentd_runtime::workflow::Services;
@@ -26,8 +28,9 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 pub async fn route(req: Request, env: Env) -> Handled {
     let path = req.path();
     match (req.method(), path.trim_matches('/')) {
+        (Method::Post, "slack/events") => events(req, env).await,
         (Method::Post, "admin/slack/installations") => connect(req, env).await,
-        (_, "admin/slack/installations") => Err(ApiError::method_not_allowed()),
+        (_, "slack/events" | "admin/slack/installations") => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -42,6 +45,57 @@ async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
 
 fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
+}
+
+async fn events(mut req: Request, env: Env) -> Handled {
+    let body = body(&mut req).await?;
+    let services = CfServices::new(env.into());
+    let (timestamp, sig) = (
+        header(&req, signature::HEADER_TIMESTAMP),
+        header(&req, signature::HEADER_SIGNATURE),
+    );
+    let lookup = |name: &str| match name {
+        signature::HEADER_TIMESTAMP => timestamp.as_deref(),
+        signature::HEADER_SIGNATURE => sig.as_deref(),
+        _ => None,
+    };
+    let secret = config::signing_secret(&services);
+    let now_ms = Date::now().as_millis() as i64;
+    if let Err(e) = signature::verify(
+        secret.as_ref().map(|s| s.expose().as_bytes()),
+        &body,
+        lookup,
+        now_ms / 1_000,
+    ) {
+        // The reason is safe to log: it never holds the secret or the signature.
+        log::info(&format!("slack events: refused: {e}"));
+        return Err(ApiError::new(
+            401,
+            "UNAUTHORIZED",
+            "invalid Slack signature",
+        ));
+    }
+    let db = services
+        .database(INDEX_DATABASE)
+        .map_err(|e| internal(e.message))?;
+    let incidents = services
+        .objects(INCIDENT_OBJECT_BINDING)
+        .map_err(|e| internal(e.message))?;
+    match handle_events(db.as_ref(), incidents.as_ref(), &body, now_ms).await {
+        Ok(EventsOutcome::Challenge(challenge)) => {
+            http::json(200, &json!({ "challenge": challenge })).map_err(internal)
+        }
+        Ok(outcome) => {
+            log::info(&format!("slack events: {outcome:?}"));
+            http::json(200, &json!({})).map_err(internal)
+        }
+        Err(ReceiveError::BadPayload(e)) => Err(ApiError::new(400, "INVALID_BODY", e.to_string())),
+        // 500: Slack retries the event, which the receiver makes harmless.
+        Err(e @ ReceiveError::Transient(_)) => {
+            log::error(&format!("slack events: {e}"));
+            Err(internal(e))
+        }
+    }
 }
 
 async fn connect(mut req: Request, env: Env) -> Handled {

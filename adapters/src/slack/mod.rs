@@ -1,6 +1,6 @@
 //! The Slack integration's native foundation: verifying Slack's requests, parsing what Slack
 //! sends, deciding what it means, building what incidentd posts, naming channels, and keeping
-//! installation tokens encrypted; the installation store and the operator's connect request
+//! installation tokens encrypted; the installation store, the Events API receiver's logic,
 //! (see docs/slack.md).
 
 pub mod admin;
@@ -11,10 +11,12 @@ pub mod commands;
 pub mod config;
 pub mod events;
 pub mod ids;
+pub mod incident_keys;
 pub mod installation;
 pub mod interactions;
 pub mod metadata;
 pub mod payload;
+pub mod receiver;
 pub mod secret;
 pub mod signature;
 pub mod token_crypto;
