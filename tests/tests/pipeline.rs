@@ -46,7 +46,7 @@ fn an_incident_travels_the_whole_pipeline() {
             "IncidentWorkflow"
         ])
     );
-    assert_eq!(health["effects"], json!(["dashboard", "webhook"]));
+    assert_eq!(health["effects"], json!(["dashboard", "slack", "webhook"]));
 
     let created = client
         .post(

@@ -1,10 +1,13 @@
 //! The Slack integration's native foundation: verifying Slack's requests, parsing what Slack
 //! sends, deciding what it means, building what incidentd posts, naming channels, and keeping
 //! installation tokens encrypted; the installation store, the Events API receiver's logic,
-//! (see docs/slack.md).
+//! the Web API client and the Slack sender (see docs/slack.md).
 
 pub mod admin;
+pub mod announce;
+pub mod api;
 pub mod blocks;
+pub mod channel;
 pub mod channel_name;
 pub mod classify;
 pub mod commands;
@@ -16,7 +19,10 @@ pub mod installation;
 pub mod interactions;
 pub mod metadata;
 pub mod payload;
+pub mod posting;
 pub mod receiver;
 pub mod secret;
+pub mod sender;
 pub mod signature;
 pub mod token_crypto;
+pub mod workspace;
