@@ -178,6 +178,32 @@ fn a_signed_mention_declares_one_incident_with_one_pinned_announcement_however_o
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["title"], "checkout is failing");
 
+    // A change from the dashboard re-renders the announcement and is noted in the channel.
+    let id = listed[0]["id"].as_str().unwrap();
+    let changed = worker
+        .client("demo")
+        .post(
+            &format!("/dashboard/incidents/{id}/severity"),
+            &json!({ "severity": "low" }),
+        )
+        .unwrap();
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    let noted = poll(Duration::from_secs(30), || {
+        let channel = slack.channel(&announced[0].id).unwrap();
+        (channel.messages.len() == 2).then_some(channel)
+    })
+    .unwrap_or_else(|| panic!("no severity note; log:\n{}", worker.log()));
+    assert!(
+        noted.messages[1].text.contains("Severity changed"),
+        "{:?}",
+        noted.messages[1]
+    );
+    assert_eq!(
+        slack.calls_to("chat.update").len(),
+        2,
+        "the channel's and the thread's copy"
+    );
+
     // Latency from a signed mention to its announcement pinned at the fake.
     let mut samples = Vec::new();
     for n in 0..5 {

@@ -25,4 +25,5 @@ pub mod secret;
 pub mod sender;
 pub mod signature;
 pub mod token_crypto;
+pub mod updates;
 pub mod workspace;
