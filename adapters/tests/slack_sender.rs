@@ -281,3 +281,52 @@ fn a_tenant_without_a_workspace_gets_no_slack_calls() {
     );
     assert!(slack.calls().is_empty());
 }
+
+#[test]
+fn slack_errors_retry_only_when_a_retry_can_help() {
+    let attempts = |pipeline: &Pipeline| -> Vec<Option<String>> {
+        pipeline
+            .workflows
+            .instance_ids()
+            .iter()
+            .filter_map(|i| pipeline.workflows.step(i))
+            .flat_map(|step| step.records())
+            .filter_map(|r| match r {
+                StepRecord::Attempt { name, error, .. } if name == "slack.incident_created:1" => {
+                    Some(error)
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    // Slack's own hiccup: retried, then done.
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    slack.fail_next(
+        "conversations.create",
+        1,
+        Fault::Error("internal_error".into()),
+    );
+    pipeline.declare("Checkout is failing");
+    pipeline.drain();
+    let transient = attempts(&pipeline);
+    assert_eq!(transient.len(), 2, "{transient:?}");
+    assert_eq!(transient[1], None);
+
+    // A refusal a retry cannot change (a workspace policy, a missing scope): one attempt.
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    slack.fail_next(
+        "conversations.create",
+        1,
+        Fault::Error("restricted_action".into()),
+    );
+    pipeline.declare("Checkout is failing");
+    pipeline.drain();
+    let refused = attempts(&pipeline);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0]
+        .as_deref()
+        .is_some_and(|e| e.contains("conversations.create: restricted_action")));
+    assert!(slack.calls_to("chat.postMessage").is_empty());
+}

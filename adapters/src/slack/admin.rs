@@ -52,7 +52,13 @@ impl ConnectRequest {
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
             match ok {
                 true => Ok(()),
-                false => Err(format!("{name} must look like a Slack id ({first:?}…)")),
+                false => {
+                    let first: Vec<String> = first.iter().map(char::to_string).collect();
+                    Err(format!(
+                        "{name} must be a Slack id: {}… in capitals and digits",
+                        first.join(" or ")
+                    ))
+                }
             }
         };
         if self.tenant.trim().is_empty() {
@@ -151,7 +157,10 @@ mod tests {
     fn swapped_or_malformed_ids_and_tokens_are_refused() {
         let mut swapped = request();
         std::mem::swap(&mut swapped.team_id, &mut swapped.bot_user_id);
-        assert!(swapped.validate().unwrap_err().contains("team_id"));
+        assert_eq!(
+            swapped.validate().unwrap_err(),
+            "team_id must be a Slack id: T… in capitals and digits"
+        );
         let mut user_token = request();
         user_token.bot_token = Secret::new("xoxp-1");
         assert!(user_token.validate().unwrap_err().contains("xoxb"));
