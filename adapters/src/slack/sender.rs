@@ -10,9 +10,22 @@ use incidentd_core::{
     StatusUpdated,
 };
 use incidentd_runtime::prelude::*;
+use std::future::Future;
 
 #[derive(Default)]
 pub struct Slack;
+
+/// Runs `work` in the tenant's workspace; nothing when the tenant has not connected one.
+async fn in_workspace<F, Fut>(ctx: &SendContext, tenant: &str, work: F) -> Result<(), EffectError>
+where
+    F: FnOnce(Workspace) -> Fut,
+    Fut: Future<Output = Result<(), EffectError>>,
+{
+    match Workspace::of_tenant(ctx, tenant).await? {
+        Some(workspace) => work(workspace).await,
+        None => Ok(()),
+    }
+}
 
 #[sender(
     name = "slack",
@@ -27,10 +40,10 @@ impl IncidentSender for Slack {
         ctx: &SendContext,
         event: &IncidentEvent<IncidentCreated>,
     ) -> Result<(), EffectError> {
-        match Workspace::of_tenant(ctx, &event.incident.tenant_id).await? {
-            Some(workspace) => announce::incident_created(ctx, &workspace, event).await,
-            None => Ok(()),
-        }
+        in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
+            announce::incident_created(ctx, &workspace, event).await
+        })
+        .await
     }
 
     async fn severity_update(
@@ -38,10 +51,10 @@ impl IncidentSender for Slack {
         ctx: &SendContext,
         event: &IncidentEvent<SeverityUpdated>,
     ) -> Result<(), EffectError> {
-        match Workspace::of_tenant(ctx, &event.incident.tenant_id).await? {
-            Some(workspace) => updates::severity_update(ctx, &workspace, event).await,
-            None => Ok(()),
-        }
+        in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
+            updates::severity_update(ctx, &workspace, event).await
+        })
+        .await
     }
 
     async fn status_update(
@@ -49,10 +62,10 @@ impl IncidentSender for Slack {
         ctx: &SendContext,
         event: &IncidentEvent<StatusUpdated>,
     ) -> Result<(), EffectError> {
-        match Workspace::of_tenant(ctx, &event.incident.tenant_id).await? {
-            Some(workspace) => updates::status_update(ctx, &workspace, event).await,
-            None => Ok(()),
-        }
+        in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
+            updates::status_update(ctx, &workspace, event).await
+        })
+        .await
     }
 
     async fn assignee_update(
@@ -60,10 +73,10 @@ impl IncidentSender for Slack {
         ctx: &SendContext,
         event: &IncidentEvent<AssigneeUpdated>,
     ) -> Result<(), EffectError> {
-        match Workspace::of_tenant(ctx, &event.incident.tenant_id).await? {
-            Some(workspace) => updates::assignee_update(ctx, &workspace, event).await,
-            None => Ok(()),
-        }
+        in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
+            updates::assignee_update(ctx, &workspace, event).await
+        })
+        .await
     }
 
     async fn message_added(
@@ -71,9 +84,9 @@ impl IncidentSender for Slack {
         ctx: &SendContext,
         event: &IncidentEvent<MessageAdded>,
     ) -> Result<(), EffectError> {
-        match Workspace::of_tenant(ctx, &event.incident.tenant_id).await? {
-            Some(workspace) => updates::message_added(ctx, &workspace, event).await,
-            None => Ok(()),
-        }
+        in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
+            updates::message_added(ctx, &workspace, event).await
+        })
+        .await
     }
 }
