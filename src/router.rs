@@ -83,6 +83,10 @@ async fn route(mut req: Request, env: Env) -> Handled {
     match segments.as_slice() {
         ["healthz"] => return health(),
         ["openapi.json"] => return openapi_document(),
+        // Slack signs its own requests and the operator holds a bearer token: not dashboard auth.
+        ["slack", ..] | ["admin", "slack", ..] => {
+            return crate::slack_routes::route(req, env).await
+        }
         ["status", ..] => return crate::status_routes::route(&req, &env, &segments).await,
         ["admin", _, ..] => return crate::admin_routes::route(&mut req, &env, &segments).await,
         ["dashboard", ..] => {}

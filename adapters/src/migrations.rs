@@ -2,7 +2,7 @@
 //! the one list native tests apply to an in-memory D1. A test keeps it equal to the folder.
 
 /// `(file name, SQL)`, in order.
-pub const ALL: [(&str, &str); 5] = [
+pub const ALL: [(&str, &str); 6] = [
     (
         "0001_incident_index.sql",
         include_str!("../../migrations/0001_incident_index.sql"),
@@ -14,6 +14,10 @@ pub const ALL: [(&str, &str); 5] = [
     (
         "0003_status_page.sql",
         include_str!("../../migrations/0003_status_page.sql"),
+    ),
+    (
+        "0004_slack.sql",
+        include_str!("../../migrations/0004_slack.sql"),
     ),
     (
         "0005_admin.sql",

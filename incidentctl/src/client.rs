@@ -105,6 +105,24 @@ impl Client {
     }
 }
 
+/// Sends an operator request (`/admin/*`) with the `ADMIN_TOKEN` bearer token.
+pub fn send_as_operator(
+    base_url: &str,
+    admin_token: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<Reply, String> {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .build();
+    let headers = [
+        ("authorization".to_owned(), format!("Bearer {admin_token}")),
+        ("content-type".to_owned(), "application/json".to_owned()),
+    ];
+    send_with_headers(&agent, base_url, method, path, &headers, body)
+}
+
 /// Sends a request with exactly `headers` (signed or deliberately not) and reads the reply:
 /// any status is a reply; only a transport failure is an error.
 pub fn send_with_headers(

@@ -18,6 +18,7 @@ pub mod requests;
 mod fixtures;
 
 pub use client::{
-    dev_var, nonce, now_millis, now_secs, send_with_headers, Client, Credentials, Reply,
+    dev_var, nonce, now_millis, now_secs, send_as_operator, send_with_headers, Client, Credentials,
+    Reply,
 };
 pub use paths::INCIDENTS_PATH;

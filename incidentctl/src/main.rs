@@ -5,13 +5,17 @@
 
 use clap::{ArgGroup, Parser, Subcommand};
 use incidentctl::render::incident::{declared_line, render_incident, render_list};
-use incidentctl::render::outcomes::{change_line, failure_line, replayed_line, workflow_line};
+use incidentctl::render::outcomes::{
+    change_line, failure_line, replayed_line, slack_connected_line, workflow_line,
+};
 use incidentctl::render::timeline::render_dead_letters;
 use incidentctl::replies::{
     Applied, DeadLetters, Declared, Failed, Listed, Replayed, Shown, Workflow,
 };
 use incidentctl::requests::{self, default_message_id, ApiRequest};
-use incidentctl::{args, dev_var, now_millis, Client, Credentials, Reply};
+use incidentctl::{args, dev_var, now_millis, send_as_operator, Client, Credentials, Reply};
+use incidentd_adapters::slack::admin::{ConnectRequest, Connected};
+use incidentd_adapters::slack::secret::Secret;
 use incidentd_core::model::{AffectedService, AffectionStatus};
 use incidentd_core::{Severity, Status};
 use std::path::Path;
@@ -108,6 +112,49 @@ enum Command {
     DeadLetters { id: String },
     /// Put a dead-lettered event back in the delivery queue.
     Replay { id: String, event_id: u64 },
+    /// Operator commands (`/admin/*`), authenticated with ADMIN_TOKEN instead of the tenant's
+    /// signing secret.
+    Admin {
+        /// The operator token; defaults to ADMIN_TOKEN from ./.dev.vars.
+        #[arg(long, env = "INCIDENTD_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
+        #[command(subcommand)]
+        area: AdminArea,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminArea {
+    /// Slack workspaces.
+    Slack {
+        #[command(subcommand)]
+        action: SlackAdmin,
+    },
+}
+
+#[derive(Subcommand)]
+enum SlackAdmin {
+    /// Connect a Slack workspace to a tenant with a bot token (stored encrypted).
+    Connect {
+        #[arg(long)]
+        tenant: String,
+        /// The workspace's team id (T…).
+        #[arg(long)]
+        team: String,
+        /// The bot's user id in that workspace (U…).
+        #[arg(long)]
+        bot_user: String,
+        /// The bot token (xoxb-…); prefer the environment variable over the command line.
+        #[arg(long, env = "INCIDENTD_SLACK_BOT_TOKEN", hide_env_values = true)]
+        token: String,
+        #[arg(long)]
+        enterprise: Option<String>,
+        #[arg(long)]
+        app: Option<String>,
+        /// Comma-separated bot scopes, as Slack granted them.
+        #[arg(long, default_value = "")]
+        scopes: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -221,11 +268,52 @@ fn call_for(command: &Command) -> Call {
         },
         Command::DeadLetters { id } => Call::read(requests::dead_letters(id)),
         Command::Replay { id, event_id } => Call::read(requests::replay(id, *event_id)),
+        Command::Admin {
+            area: AdminArea::Slack { action },
+            ..
+        } => match action {
+            SlackAdmin::Connect {
+                tenant,
+                team,
+                bot_user,
+                token,
+                enterprise,
+                app,
+                scopes,
+            } => Call::read(requests::slack_connect(&ConnectRequest {
+                tenant: tenant.clone(),
+                team_id: team.clone(),
+                enterprise_id: enterprise.clone(),
+                app_id: app.clone(),
+                bot_user_id: bot_user.clone(),
+                scopes: scopes.clone(),
+                bot_token: Secret::new(token.clone()),
+            })),
+        },
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Admin { admin_token, .. } = &cli.command {
+        let Some(token) = admin_token
+            .clone()
+            .or_else(|| dev_var(Path::new(".dev.vars"), "ADMIN_TOKEN"))
+        else {
+            eprintln!("incidentctl: no operator token: pass --admin-token, set INCIDENTD_ADMIN_TOKEN, or run from the directory holding .dev.vars");
+            return ExitCode::from(2);
+        };
+        let call = call_for(&cli.command);
+        let request = &call.request;
+        let outcome = send_as_operator(
+            &cli.url,
+            &token,
+            request.method,
+            &request.path,
+            &request.body,
+        );
+        return finish(&cli, &call, outcome);
+    }
     let Some(secret) = cli
         .secret
         .clone()
@@ -242,15 +330,19 @@ fn main() -> ExitCode {
     });
     let call = call_for(&cli.command);
     let request = &call.request;
-    let outcome = client
-        .send(request.method, &request.path, &request.body)
-        .and_then(|reply| {
-            if !reply.is_success() {
-                let failed: Option<Failed> = reply.decode().ok();
-                return Err(failure_line(reply.status, failed.as_ref()));
-            }
-            print_reply(&cli, &call, &reply)
-        });
+    let outcome = client.send(request.method, &request.path, &request.body);
+    finish(&cli, &call, outcome)
+}
+
+/// Prints the reply of a sent call, or why it failed.
+fn finish(cli: &Cli, call: &Call, outcome: Result<Reply, String>) -> ExitCode {
+    let outcome = outcome.and_then(|reply| {
+        if !reply.is_success() {
+            let failed: Option<Failed> = reply.decode().ok();
+            return Err(failure_line(reply.status, failed.as_ref()));
+        }
+        print_reply(cli, call, &reply)
+    });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -290,6 +382,14 @@ fn print_reply(cli: &Cli, call: &Call, reply: &Reply) -> Result<(), String> {
             print!("{}", render_dead_letters(&reply.decode::<DeadLetters>()?))
         }
         Command::Replay { .. } => println!("{}", replayed_line(&reply.decode::<Replayed>()?)),
+        Command::Admin { .. } => {
+            #[derive(serde::Deserialize)]
+            struct Installed {
+                installation: Connected,
+            }
+            let installed: Installed = reply.decode()?;
+            println!("{}", slack_connected_line(&installed.installation));
+        }
         // Changes print their `change` line above.
         Command::Severity { .. }
         | Command::Assign { .. }
@@ -384,6 +484,43 @@ mod tests {
         let bob = call(&["assign", "i", "bob"]);
         assert_eq!(bob.request.path, "/dashboard/incidents/i/assignee");
         assert_eq!(body(&bob), json!({ "assignee": "bob" }));
+    }
+
+    #[test]
+    fn admin_slack_connect_posts_the_installation_with_its_token() {
+        let connect = call(&[
+            "admin",
+            "slack",
+            "connect",
+            "--tenant",
+            "demo",
+            "--team",
+            "T1",
+            "--bot-user",
+            "U2",
+            "--token",
+            "xoxb-3",
+        ]);
+        assert_eq!(
+            (connect.request.method, connect.request.path.as_str()),
+            ("POST", "/admin/slack/installations")
+        );
+        let body = body(&connect);
+        assert_eq!(
+            (
+                &body["tenant"],
+                &body["team_id"],
+                &body["bot_user_id"],
+                &body["bot_token"]
+            ),
+            (&json!("demo"), &json!("T1"), &json!("U2"), &json!("xoxb-3"))
+        );
+        let parsed = ConnectRequest::parse(&connect.request.body).unwrap();
+        assert_eq!(
+            parsed.validate(),
+            Ok(()),
+            "what the server parses and accepts"
+        );
     }
 
     #[test]

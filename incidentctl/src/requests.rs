@@ -7,6 +7,7 @@ use incidentd_adapters::dashboard::receiver::requests::{
     AddMessage, CreateAffection, CreateIncident, Replay, SetAssignee, SetSeverity, UpdateAffection,
     UpdateStatus,
 };
+use incidentd_adapters::slack::admin::{ConnectRequest, INSTALLATIONS_PATH};
 use incidentd_core::model::{AffectedService, AffectionStatus};
 use incidentd_core::{Severity, Status};
 use serde::Serialize;
@@ -37,6 +38,15 @@ impl ApiRequest {
             path,
             body,
         }
+    }
+}
+
+/// `POST /admin/slack/installations`: an operator request (bearer token, not signed).
+pub fn slack_connect(request: &ConnectRequest) -> ApiRequest {
+    ApiRequest {
+        method: "POST",
+        path: INSTALLATIONS_PATH.to_owned(),
+        body: request.to_body(),
     }
 }
 

@@ -92,6 +92,17 @@ impl LocalWorker {
 
     /// Starts with extra Worker variables (base URLs of fake services, for instance).
     pub fn start_with_vars(name: &str, vars: &[(&str, &str)]) -> LocalWorker {
+        Self::start_with_secrets(name, vars, &[])
+    }
+
+    /// Like [`LocalWorker::start_with_vars`], plus Worker secrets. Secrets go through an
+    /// `--env-file` in the state directory: wrangler prints `--var` values in its bindings
+    /// table, so a secret given that way would be in the log a test searches for it.
+    pub fn start_with_secrets(
+        name: &str,
+        vars: &[(&str, &str)],
+        secrets: &[(&str, &str)],
+    ) -> LocalWorker {
         let state_dir = fresh_state_dir(name, "build/index_bg.wasm", "scripts/build");
         wrangler_d1(&state_dir, &["migrations", "apply", "DB"], "D1 migrations");
         wrangler_d1(
@@ -109,6 +120,14 @@ impl LocalWorker {
             vars.iter()
                 .flat_map(|(k, v)| ["--var".to_owned(), format!("{k}:{v}")]),
         );
+        if !secrets.is_empty() {
+            let env_file = state_dir.join("secrets.env");
+            let lines: String = secrets.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+            std::fs::write(&env_file, lines).expect("secrets file");
+            args.extend(["--env-file".to_owned(), env_file.display().to_string()]);
+            // The worker's own console lines too, so a test can search them for the secrets.
+            args.extend(["--log-level".to_owned(), "log".to_owned()]);
+        }
         Self::spawn(state_dir, &args)
     }
 
@@ -141,11 +160,14 @@ impl LocalWorker {
                 "--inspector-port",
                 &free_port().to_string(),
             ])
-            .args([
-                "--show-interactive-dev-session=false",
-                "--log-level",
-                "info",
-            ])
+            .arg("--show-interactive-dev-session=false")
+            // `info` unless the caller chose a level (wrangler refuses the flag twice).
+            .args(
+                (!args.iter().any(|a| a == "--log-level"))
+                    .then_some(["--log-level", "info"])
+                    .into_iter()
+                    .flatten(),
+            )
             .args(args)
             .arg("--persist-to")
             .arg(&state_dir)

@@ -48,7 +48,7 @@ fn an_incident_travels_the_whole_pipeline() {
     );
     assert_eq!(
         health["effects"],
-        json!(["dashboard", "status_page", "webhook"])
+        json!(["agent", "dashboard", "slack", "status_page", "webhook"])
     );
 
     let created = client

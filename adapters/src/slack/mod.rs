@@ -1,17 +1,29 @@
 //! The Slack integration's native foundation: verifying Slack's requests, parsing what Slack
 //! sends, deciding what it means, building what incidentd posts, naming channels, and keeping
-//! installation tokens encrypted. Pure functions over bytes and values; the routes and the
-//! sender that use them live elsewhere (see docs/slack.md).
+//! installation tokens encrypted; the installation store, the Events API receiver's logic,
+//! the Web API client and the Slack sender (see docs/slack.md).
 
+pub mod admin;
+pub mod announce;
+pub mod api;
 pub mod blocks;
+pub mod channel;
 pub mod channel_name;
 pub mod classify;
 pub mod commands;
+pub mod config;
 pub mod events;
 pub mod ids;
+pub mod incident_keys;
+pub mod installation;
 pub mod interactions;
 pub mod metadata;
 pub mod payload;
+pub mod posting;
+pub mod receiver;
 pub mod secret;
+pub mod sender;
 pub mod signature;
 pub mod token_crypto;
+pub mod updates;
+pub mod workspace;

@@ -2,6 +2,7 @@
 
 use super::text::{shorten, SUMMARY_WIDTH};
 use crate::replies::{Applied, Failed, Replayed, Workflow, WorkflowError, WorkflowStatus};
+use incidentd_adapters::slack::admin::Connected;
 
 /// A change as `<what> (event #N)`, `<what>: no change` when nothing was written, or the
 /// original event of a duplicate message.
@@ -13,6 +14,14 @@ pub fn change_line(what: &str, applied: &Applied) -> String {
         Some(event) => format!("{what} (event #{event})"),
         None => format!("{what}: no change"),
     }
+}
+
+/// `slack workspace <team> connected to tenant <tenant> (bot <user>)`.
+pub fn slack_connected_line(connected: &Connected) -> String {
+    format!(
+        "slack workspace {} connected to tenant {} (bot {})",
+        connected.team_id, connected.tenant, connected.bot_user_id
+    )
 }
 
 pub fn replayed_line(reply: &Replayed) -> String {

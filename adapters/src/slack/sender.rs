@@ -1,0 +1,92 @@
+//! The Slack sender: turns incident events into Slack effects in the tenant's connected
+//! workspace (none when the tenant has not connected one): `announce` for a new incident,
+//! `updates` for what follows. Without `SLACK_TOKEN_KEY` no tenant can have a usable
+//! connection, so its handlers run no step at all.
+
+use super::workspace::Workspace;
+use super::{announce, updates};
+use incidentd_core::{
+    AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender, MessageAdded, SeverityUpdated,
+    StatusUpdated,
+};
+use incidentd_runtime::prelude::*;
+use std::future::Future;
+
+#[derive(Default)]
+pub struct Slack;
+
+/// Runs `work` in the tenant's workspace; nothing when the tenant has not connected one.
+async fn in_workspace<F, Fut>(ctx: &SendContext, tenant: &str, work: F) -> Result<(), EffectError>
+where
+    F: FnOnce(Workspace) -> Fut,
+    Fut: Future<Output = Result<(), EffectError>>,
+{
+    match Workspace::of_tenant(ctx, tenant).await? {
+        Some(workspace) => work(workspace).await,
+        None => Ok(()),
+    }
+}
+
+#[sender(
+    name = "slack",
+    requires_var = "SLACK_TOKEN_KEY",
+    retries(limit = 5, delay = "2 seconds", backoff = "exponential"),
+    timeout = "2 minutes",
+    idempotency_key = "{incident_id}:{event_id}:slack"
+)]
+impl IncidentSender for Slack {
+    async fn incident_created(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<IncidentCreated>,
+    ) -> Result<(), EffectError> {
+        in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
+            announce::incident_created(ctx, &workspace, event).await
+        })
+        .await
+    }
+
+    async fn severity_update(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<SeverityUpdated>,
+    ) -> Result<(), EffectError> {
+        in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
+            updates::severity_update(ctx, &workspace, event).await
+        })
+        .await
+    }
+
+    async fn status_update(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<StatusUpdated>,
+    ) -> Result<(), EffectError> {
+        in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
+            updates::status_update(ctx, &workspace, event).await
+        })
+        .await
+    }
+
+    async fn assignee_update(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<AssigneeUpdated>,
+    ) -> Result<(), EffectError> {
+        in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
+            updates::assignee_update(ctx, &workspace, event).await
+        })
+        .await
+    }
+
+    async fn message_added(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<MessageAdded>,
+    ) -> Result<(), EffectError> {
+        in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
+            updates::message_added(ctx, &workspace, event).await
+        })
+        .await
+    }
+}

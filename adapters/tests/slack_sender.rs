@@ -1,0 +1,332 @@
+//! The Slack sender against `FakeSlack`, inside the native pipeline (real Incident objects and
+//! their write-backs, the workflow engine's retries on a virtual clock, D1 with migrations).
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use incidentd_adapters::dashboard::identifiers;
+use incidentd_adapters::slack::api::CALL_TIMEOUT;
+use incidentd_adapters::slack::blocks::part;
+use incidentd_adapters::slack::channel_name::ChannelNames;
+use incidentd_adapters::slack::config;
+use incidentd_adapters::slack::incident_keys as keys;
+use incidentd_adapters::slack::installation::{self, NewInstallation};
+use incidentd_adapters::slack::metadata::PostedFor;
+use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome};
+use incidentd_adapters::slack::secret::Secret;
+use incidentd_adapters::slack::token_crypto::TokenKey;
+use incidentd_core::testing::events::{self, test_event};
+use incidentd_core::IncidentState;
+use incidentd_runtime::native::{
+    FakeSlack, Fault, HandlerTest, StepRecord, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
+};
+use incidentd_runtime::outbox::OutboxPolicy;
+use incidentd_workflows::testing::{Pipeline, TENANT};
+use pollster::block_on;
+use serde_json::json;
+use std::time::Duration;
+
+fn key_b64() -> String {
+    BASE64.encode([9; 32])
+}
+
+/// A pipeline whose tenant has connected the fake workspace.
+fn connected(slack: &FakeSlack) -> Pipeline {
+    let key = key_b64();
+    let vars = [
+        (config::API_URL_VAR, slack.api_url()),
+        (config::TOKEN_KEY_VAR, key.clone()),
+    ];
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let pipeline = Pipeline::with_config(OutboxPolicy::default(), &vars);
+    let workspace = NewInstallation {
+        tenant_id: TENANT.into(),
+        team_id: FAKE_TEAM_ID.into(),
+        enterprise_id: None,
+        app_id: None,
+        bot_user_id: FAKE_BOT_USER_ID.into(),
+        scopes: String::new(),
+        token: Secret::new(FAKE_BOT_TOKEN),
+    };
+    let key = TokenKey::from_base64(&Secret::new(key)).unwrap();
+    block_on(installation::store(
+        pipeline.db.as_ref(),
+        &key,
+        &workspace,
+        0,
+    ))
+    .unwrap();
+    pipeline
+}
+
+fn incident(pipeline: &Pipeline, id: &str) -> IncidentState {
+    block_on(pipeline.handle(id).get()).unwrap().incident
+}
+
+fn meta<'a>(incident: &'a IncidentState, key: &str) -> &'a str {
+    incident
+        .metadata
+        .get(key)
+        .unwrap_or_else(|| panic!("{key} in {:?}", incident.metadata))
+}
+
+#[test]
+fn a_new_incident_gets_its_channel_and_a_pinned_announcement_written_back() {
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    let id = pipeline.declare("Checkout is failing");
+    pipeline.drain();
+    assert_eq!(pipeline.successful_steps("slack.incident_created:1"), 1);
+
+    let state = incident(&pipeline, &id);
+    let names = ChannelNames::new(&id, &state.title, state.created_at);
+    let channel = slack
+        .channel_named(&names.plain)
+        .expect("the channel, plain name");
+    assert_eq!(meta(&state, keys::CHANNEL), channel.id);
+    assert_eq!(meta(&state, keys::CHANNEL_NAME), names.plain);
+    assert_eq!(channel.messages.len(), 1, "one announcement");
+    let announcement = &channel.messages[0];
+    assert_eq!(
+        PostedFor::of_message(&json!({ "metadata": announcement.metadata })),
+        Some(PostedFor::new(&id, 1, part::ANNOUNCEMENT))
+    );
+    assert_eq!(channel.pins, std::slice::from_ref(&announcement.ts));
+    assert_eq!(meta(&state, keys::ANNOUNCEMENT_TS), announcement.ts);
+    // The dashboard user is not a Slack user: nobody to invite.
+    assert!(slack.calls_to("conversations.invite").is_empty());
+    let found = block_on(identifiers::find(
+        pipeline.db.as_ref(),
+        TENANT,
+        &format!("slack-channel:{}", channel.id),
+    ))
+    .unwrap();
+    assert_eq!(
+        found.as_deref(),
+        Some(id.as_str()),
+        "messages there find the incident"
+    );
+    // The token went to Slack as a bearer header only.
+    let view = serde_json::to_string(&block_on(pipeline.handle(&id).get()).unwrap()).unwrap();
+    assert!(!view.contains(FAKE_BOT_TOKEN));
+    assert!(slack.calls().iter().all(|c| {
+        c.header("authorization") == Some(format!("Bearer {FAKE_BOT_TOKEN}").as_str())
+            && !c.body.to_string().contains(FAKE_BOT_TOKEN)
+    }));
+}
+
+#[test]
+fn a_retry_after_the_post_finds_the_announcement_instead_of_posting_again() {
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    // The announcement is posted, then pinning fails: the step is retried from the top.
+    slack.fail_next("pins.add", 1, Fault::ServerError);
+    let id = pipeline.declare("Checkout is failing");
+    pipeline.drain();
+
+    assert_eq!(slack.calls_to("chat.postMessage").len(), 1, "posted once");
+    assert_eq!(
+        slack.calls_to("conversations.create").len(),
+        1,
+        "the channel was reused"
+    );
+    let history = slack.calls_to("conversations.history");
+    assert_eq!(history.len(), 1, "the retry searched before posting");
+    assert_eq!(history[0].body["include_all_metadata"], true);
+    let channel = slack
+        .channel(meta(&incident(&pipeline, &id), keys::CHANNEL))
+        .unwrap();
+    assert_eq!(channel.messages.len(), 1);
+    assert_eq!(channel.pins, [channel.messages[0].ts.clone()]);
+}
+
+#[test]
+fn a_post_whose_answer_never_came_is_looked_up_not_repeated() {
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    // Slack posts it but answers after the client gave up: the outcome is unknown.
+    slack.fail_next(
+        "chat.postMessage",
+        1,
+        Fault::Slow(Duration::from_millis(CALL_TIMEOUT.as_millis() + 300)),
+    );
+    let id = pipeline.declare("Checkout is failing");
+    pipeline.drain();
+
+    assert_eq!(pipeline.successful_steps("slack.incident_created:1"), 1);
+    assert_eq!(slack.calls_to("chat.postMessage").len(), 1);
+    let channel = slack
+        .channel(meta(&incident(&pipeline, &id), keys::CHANNEL))
+        .unwrap();
+    assert_eq!(
+        channel.messages.len(),
+        1,
+        "found by its metadata, not posted again"
+    );
+    assert_eq!(channel.pins.len(), 1);
+}
+
+#[test]
+fn a_rate_limited_call_waits_retry_after_and_a_taken_name_gets_the_incidents_suffix() {
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    slack.fail_next(
+        "conversations.create",
+        1,
+        Fault::RateLimited {
+            retry_after_secs: 7,
+        },
+    );
+    let id = pipeline.declare("Checkout is failing");
+    let state = incident(&pipeline, &id);
+    let names = ChannelNames::new(&id, &state.title, state.created_at);
+    slack.add_channel(&names.plain); // someone else's channel
+    pipeline.drain();
+
+    assert_eq!(
+        meta(&incident(&pipeline, &id), keys::CHANNEL_NAME),
+        names.suffixed
+    );
+    assert!(slack.channel_named(&names.suffixed).is_some());
+    let attempts: Vec<u64> = pipeline
+        .workflows
+        .instance_ids()
+        .iter()
+        .filter_map(|i| pipeline.workflows.step(i))
+        .flat_map(|step| step.records())
+        .filter_map(|r| match r {
+            StepRecord::Attempt { name, at, .. } if name == "slack.incident_created:1" => Some(at),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    assert_eq!(
+        attempts[1] - attempts[0],
+        7_000,
+        "Retry-After, not the policy's 2 s"
+    );
+}
+
+#[test]
+fn a_mention_gets_a_fire_reaction_and_the_announcement_in_its_thread() {
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    let general = slack.add_channel("general");
+    let text = format!("<@{FAKE_BOT_USER_ID}> checkout is failing");
+    let mention_ts = slack.add_user_message(&general, "U0ALICE", &text, None);
+    let body = json!({
+        "type": "event_callback", "team_id": FAKE_TEAM_ID, "api_app_id": "A0",
+        "event_id": "Ev0MENTION", "event_time": 1_795_878_245,
+        "event": { "type": "app_mention", "channel": general, "user": "U0ALICE", "text": text, "ts": mention_ts },
+    })
+    .to_string();
+    let outcome = block_on(handle_events(
+        pipeline.db.as_ref(),
+        pipeline.incidents.as_ref(),
+        body.as_bytes(),
+        1_795_878_245_000,
+    ))
+    .unwrap();
+    let EventsOutcome::Declared {
+        incident_id: id, ..
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    pipeline.alarm(&id); // forwards INCIDENT_CREATED (the pipeline drives declared ids only)
+    pipeline.drain();
+
+    let state = incident(&pipeline, &id);
+    let channel = slack.channel(meta(&state, keys::CHANNEL)).unwrap();
+    assert!(
+        channel.members.contains(&"U0ALICE".to_owned()),
+        "the declarer is invited"
+    );
+    assert_eq!(channel.pins.len(), 1);
+    let source = slack.channel(&general).unwrap();
+    let mention = source.messages.iter().find(|m| m.ts == mention_ts).unwrap();
+    assert_eq!(mention.reactions, ["fire"]);
+    let replies: Vec<_> = source
+        .messages
+        .iter()
+        .filter(|m| m.thread_ts.as_deref() == Some(mention_ts.as_str()))
+        .collect();
+    assert_eq!(replies.len(), 1, "one answer in the thread");
+    assert!(
+        replies[0]
+            .blocks
+            .as_ref()
+            .unwrap()
+            .to_string()
+            .contains(&format!("<#{}>", channel.id)),
+        "it links the channel"
+    );
+    assert_eq!(meta(&state, keys::SOURCE_REPLY_TS), replies[0].ts);
+    let thread = format!("slack-thread:{general}:{mention_ts}");
+    let found = block_on(identifiers::find(pipeline.db.as_ref(), TENANT, &thread)).unwrap();
+    assert_eq!(found.as_deref(), Some(id.as_str()));
+}
+
+#[test]
+fn a_tenant_without_a_workspace_gets_no_slack_calls() {
+    incidentd_adapters::link();
+    let slack = FakeSlack::start();
+    let db = incidentd_workflows::testing::database();
+    let test = HandlerTest::new(incidentd_core::INCIDENT_WORKFLOW)
+        .var(config::API_URL_VAR, slack.api_url())
+        .var(config::TOKEN_KEY_VAR, key_b64())
+        .database(incidentd_adapters::dashboard::INDEX_DATABASE, db);
+    assert_eq!(
+        test.run("slack", &test_event(&events::incident_created())),
+        Ok(())
+    );
+    assert!(slack.calls().is_empty());
+}
+
+#[test]
+fn slack_errors_retry_only_when_a_retry_can_help() {
+    let attempts = |pipeline: &Pipeline| -> Vec<Option<String>> {
+        pipeline
+            .workflows
+            .instance_ids()
+            .iter()
+            .filter_map(|i| pipeline.workflows.step(i))
+            .flat_map(|step| step.records())
+            .filter_map(|r| match r {
+                StepRecord::Attempt { name, error, .. } if name == "slack.incident_created:1" => {
+                    Some(error)
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    // Slack's own hiccup: retried, then done.
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    slack.fail_next(
+        "conversations.create",
+        1,
+        Fault::Error("internal_error".into()),
+    );
+    pipeline.declare("Checkout is failing");
+    pipeline.drain();
+    let transient = attempts(&pipeline);
+    assert_eq!(transient.len(), 2, "{transient:?}");
+    assert_eq!(transient[1], None);
+
+    // A refusal a retry cannot change (a workspace policy, a missing scope): one attempt.
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    slack.fail_next(
+        "conversations.create",
+        1,
+        Fault::Error("restricted_action".into()),
+    );
+    pipeline.declare("Checkout is failing");
+    pipeline.drain();
+    let refused = attempts(&pipeline);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0]
+        .as_deref()
+        .is_some_and(|e| e.contains("conversations.create: restricted_action")));
+    assert!(slack.calls_to("chat.postMessage").is_empty());
+}

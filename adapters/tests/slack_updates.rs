@@ -1,0 +1,187 @@
+//! Later events in Slack, on the native pipeline against `FakeSlack`: the announcement is
+//! re-rendered and each change gets one note, dashboard messages are mirrored (Slack's own are
+//! not echoed), and a closing status posts the closing summary.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use incidentd_adapters::slack::blocks::part;
+use incidentd_adapters::slack::config;
+use incidentd_adapters::slack::incident_keys as keys;
+use incidentd_adapters::slack::installation::{self, NewInstallation};
+use incidentd_adapters::slack::metadata::PostedFor;
+use incidentd_adapters::slack::secret::Secret;
+use incidentd_adapters::slack::token_crypto::TokenKey;
+use incidentd_core::{Actor, Command, Idempotency, Severity, Status};
+use incidentd_runtime::native::{
+    FakeChannel, FakeSlack, Fault, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
+};
+use incidentd_runtime::outbox::OutboxPolicy;
+use incidentd_workflows::testing::{Pipeline, TENANT};
+use pollster::block_on;
+use serde_json::json;
+
+fn connected(slack: &FakeSlack) -> Pipeline {
+    let key = BASE64.encode([4; 32]);
+    let url = slack.api_url();
+    let vars = [
+        (config::API_URL_VAR, url.as_str()),
+        (config::TOKEN_KEY_VAR, key.as_str()),
+    ];
+    let pipeline = Pipeline::with_config(OutboxPolicy::default(), &vars);
+    let workspace = NewInstallation {
+        tenant_id: TENANT.into(),
+        team_id: FAKE_TEAM_ID.into(),
+        enterprise_id: None,
+        app_id: None,
+        bot_user_id: FAKE_BOT_USER_ID.into(),
+        scopes: String::new(),
+        token: Secret::new(FAKE_BOT_TOKEN),
+    };
+    let key = TokenKey::from_base64(&Secret::new(key)).unwrap();
+    block_on(installation::store(
+        pipeline.db.as_ref(),
+        &key,
+        &workspace,
+        0,
+    ))
+    .unwrap();
+    pipeline
+}
+
+/// A declared incident whose channel and announcement exist.
+fn announced(pipeline: &Pipeline, slack: &FakeSlack) -> (String, String) {
+    let id = pipeline.declare("Checkout is failing");
+    pipeline.drain();
+    let state = block_on(pipeline.handle(&id).get()).unwrap().incident;
+    let channel = state.metadata[keys::CHANNEL].clone();
+    assert!(slack.channel(&channel).is_some());
+    (id, channel)
+}
+
+/// The parts of the messages in `channel`, oldest first.
+fn parts(channel: &FakeChannel) -> Vec<(String, i64)> {
+    channel
+        .messages
+        .iter()
+        .filter_map(|m| PostedFor::of_message(&json!({ "metadata": m.metadata })))
+        .map(|p| (p.part, p.event_id))
+        .collect()
+}
+
+#[test]
+fn changes_rerender_the_announcement_and_post_one_note_each() {
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    let (id, channel) = announced(&pipeline, &slack);
+    // The first note's re-render fails once: the retried step must not post the note twice.
+    slack.fail_next("chat.update", 1, Fault::ServerError);
+    pipeline.apply(
+        &id,
+        Command::SetSeverity {
+            severity: Severity::Low,
+        },
+    );
+    pipeline.apply(
+        &id,
+        Command::SetAssignee {
+            assignee: Some("U0CAROL".into()),
+        },
+    );
+    pipeline.apply(
+        &id,
+        Command::UpdateStatus {
+            status: Status::Mitigating,
+            message: "rolled back".into(),
+        },
+    );
+    pipeline.drain();
+
+    let channel = slack.channel(&channel).unwrap();
+    let mut notes = parts(&channel);
+    notes.sort();
+    assert_eq!(
+        notes,
+        [
+            (part::ANNOUNCEMENT.to_owned(), 1),
+            (part::ASSIGNEE_NOTE.to_owned(), 3),
+            (part::SEVERITY_NOTE.to_owned(), 2),
+            (part::STATUS_NOTE.to_owned(), 4),
+        ]
+    );
+    assert!(
+        channel.members.contains(&"U0CAROL".to_owned()),
+        "the assignee is invited"
+    );
+    let announcement = &channel.messages[0];
+    let rendered = announcement.blocks.as_ref().unwrap().to_string();
+    assert!(rendered.contains("U0CAROL"), "{rendered}");
+    assert_eq!(
+        PostedFor::of_message(&json!({ "metadata": announcement.metadata }))
+            .unwrap()
+            .event_id,
+        1,
+        "chat.update keeps the metadata it was posted with"
+    );
+    assert!(
+        slack.calls_to("chat.update").len() >= 4,
+        "3 changes and the failed attempt"
+    );
+}
+
+#[test]
+fn dashboard_messages_are_mirrored_and_slack_messages_are_not_echoed() {
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    let (id, channel) = announced(&pipeline, &slack);
+    let add = |message_id: String, actor: Actor| {
+        let command = Command::AddMessage {
+            message: "rolled back the deploy".into(),
+            message_id,
+            user_id: "u1".into(),
+        };
+        block_on(
+            pipeline
+                .handle(&id)
+                .apply(actor, command, Idempotency::None),
+        )
+        .unwrap()
+    };
+    add("cli-1".into(), Actor::user("u1"));
+    add(
+        format!("{channel}:1790000999.000001"),
+        Actor::slack("U0BOB"),
+    );
+    pipeline.drain();
+
+    let mirrored: Vec<_> = parts(&slack.channel(&channel).unwrap())
+        .into_iter()
+        .filter(|(p, _)| p == part::DASHBOARD_MESSAGE)
+        .collect();
+    assert_eq!(mirrored, [(part::DASHBOARD_MESSAGE.to_owned(), 2)]);
+}
+
+#[test]
+fn a_closing_status_posts_the_closing_summary() {
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    let (id, channel) = announced(&pipeline, &slack);
+    pipeline.apply(
+        &id,
+        Command::UpdateStatus {
+            status: Status::Resolved,
+            message: "error rate back to normal".into(),
+        },
+    );
+    pipeline.drain();
+
+    let channel = slack.channel(&channel).unwrap();
+    assert_eq!(
+        parts(&channel).last(),
+        Some(&(part::CLOSING_SUMMARY.to_owned(), 2))
+    );
+    let announcement = channel.messages[0].blocks.as_ref().unwrap().to_string();
+    assert!(
+        announcement.contains("closed"),
+        "no controls once closed: {announcement}"
+    );
+}

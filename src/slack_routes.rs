@@ -1,0 +1,147 @@
+//! Slack's routes and the operator's: `POST /slack/events` (signed by Slack, verified over the
+//! raw body before anything is parsed or written) and `POST /admin/slack/installations`
+//! (`ADMIN_TOKEN` bearer). The logic is in `incidentd_adapters::slack::{receiver, admin}`;
+//! this is the HTTP glue. Tokens and secrets never reach a log line or a reply.
+
+use crate::http;
+use incidentd_adapters::admin::auth::{verify_operator, ADMIN_TOKEN_SECRET};
+use incidentd_adapters::dashboard::receiver::ApiError;
+use incidentd_adapters::dashboard::INDEX_DATABASE;
+use incidentd_adapters::slack::admin::{ConnectRequest, Connected};
+use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome, ReceiveError};
+use incidentd_adapters::slack::{config, installation, signature};
+use incidentd_core::INCIDENT_OBJECT_BINDING;
+use incidentd_runtime::cloudflare::CfServices;
+use incidentd_runtime::log;
+use incidentd_runtime::workflow::Services;
+use serde_json::json;
+use worker::{Date, Env, Method, Request, Response};
+
+type Handled = std::result::Result<Response, ApiError>;
+
+/// Slack's payloads are a few KiB; anything near this is not Slack.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(e.to_string())
+}
+
+pub async fn route(req: Request, env: Env) -> Handled {
+    let path = req.path();
+    match (req.method(), path.trim_matches('/')) {
+        (Method::Post, "slack/events") => events(req, env).await,
+        (Method::Post, "admin/slack/installations") => connect(req, env).await,
+        (_, "slack/events" | "admin/slack/installations") => Err(ApiError::method_not_allowed()),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    let body = req.bytes().await.map_err(internal)?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::new(413, "PAYLOAD_TOO_LARGE", "body too large"));
+    }
+    Ok(body)
+}
+
+fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+async fn events(mut req: Request, env: Env) -> Handled {
+    let body = body(&mut req).await?;
+    let services = CfServices::new(env.into());
+    let (timestamp, sig) = (
+        header(&req, signature::HEADER_TIMESTAMP),
+        header(&req, signature::HEADER_SIGNATURE),
+    );
+    let lookup = |name: &str| match name {
+        signature::HEADER_TIMESTAMP => timestamp.as_deref(),
+        signature::HEADER_SIGNATURE => sig.as_deref(),
+        _ => None,
+    };
+    let secret = config::signing_secret(&services);
+    let now_ms = Date::now().as_millis() as i64;
+    if let Err(e) = signature::verify(
+        secret.as_ref().map(|s| s.expose().as_bytes()),
+        &body,
+        lookup,
+        now_ms / 1_000,
+    ) {
+        // The reason is safe to log: it never holds the secret or the signature.
+        log::info(&format!("slack events: refused: {e}"));
+        return Err(ApiError::new(
+            401,
+            "UNAUTHORIZED",
+            "invalid Slack signature",
+        ));
+    }
+    let db = services
+        .database(INDEX_DATABASE)
+        .map_err(|e| internal(e.message))?;
+    let incidents = services
+        .objects(INCIDENT_OBJECT_BINDING)
+        .map_err(|e| internal(e.message))?;
+    match handle_events(db.as_ref(), incidents.as_ref(), &body, now_ms).await {
+        Ok(EventsOutcome::Challenge(challenge)) => {
+            http::json(200, &json!({ "challenge": challenge })).map_err(internal)
+        }
+        Ok(outcome) => {
+            log::info(&format!("slack events: {outcome:?}"));
+            http::json(200, &json!({})).map_err(internal)
+        }
+        Err(ReceiveError::BadPayload(e)) => Err(ApiError::new(400, "INVALID_BODY", e.to_string())),
+        // 500: Slack retries the event, which the receiver makes harmless.
+        Err(e @ ReceiveError::Transient(_)) => {
+            log::error(&format!("slack events: {e}"));
+            Err(internal(e))
+        }
+    }
+}
+
+async fn connect(mut req: Request, env: Env) -> Handled {
+    let services = CfServices::new(env.into());
+    let authorization = header(&req, "authorization");
+    let secret = services.var(ADMIN_TOKEN_SECRET);
+    verify_operator(authorization.as_deref(), secret.as_deref())?;
+    let body = body(&mut req).await?;
+    let request = ConnectRequest::parse(&body)
+        .map_err(|e| ApiError::new(400, "INVALID_JSON", e.to_string()))?;
+    request
+        .validate()
+        .map_err(|e| ApiError::new(422, "INVALID_INPUT", e))?;
+    let key = config::token_key(&services).map_err(|e| {
+        ApiError::new(
+            503,
+            "NOT_CONFIGURED",
+            format!("{}: {e}", config::TOKEN_KEY_VAR),
+        )
+    })?;
+    let db = services
+        .database(INDEX_DATABASE)
+        .map_err(|e| internal(e.message))?;
+    if !installation::tenant_exists(db.as_ref(), &request.tenant)
+        .await
+        .map_err(internal)?
+    {
+        return Err(ApiError::new(404, "NOT_FOUND", "no such tenant"));
+    }
+    let new = request.into_installation();
+    let now_ms = Date::now().as_millis() as i64;
+    installation::store(db.as_ref(), &key, &new, now_ms)
+        .await
+        .map_err(|e| match e {
+            installation::StoreError::TeamTaken => ApiError::new(409, "CONFLICT", e.to_string()),
+            other => internal(other),
+        })?;
+    log::info(&format!(
+        "slack: workspace {} connected to tenant {}",
+        new.team_id, new.tenant_id
+    ));
+    let connected = Connected {
+        tenant: new.tenant_id,
+        team_id: new.team_id,
+        bot_user_id: new.bot_user_id,
+    };
+    http::json(201, &json!({ "installation": connected })).map_err(internal)
+}
