@@ -110,21 +110,22 @@ impl LocalWorker {
             &["execute", "DB", "--file", "scripts/seed-demo.sql"],
             "seeding the demo tenant",
         );
-        let mut args = vec![
-            "--var".to_owned(),
-            format!("DASHBOARD_SIGNING_SECRET:{TEST_SECRET}"),
-            "--var".to_owned(),
-            format!("ADMIN_TOKEN:{TEST_ADMIN_TOKEN}"),
+        let mut args: Vec<String> = vars
+            .iter()
+            .flat_map(|(k, v)| ["--var".to_owned(), format!("{k}:{v}")])
+            .collect();
+        // Every secret through the env file, the caller's replacing the harness's defaults.
+        let mut all: Vec<(&str, &str)> = vec![
+            ("DASHBOARD_SIGNING_SECRET", TEST_SECRET),
+            ("ADMIN_TOKEN", TEST_ADMIN_TOKEN),
         ];
-        args.extend(
-            vars.iter()
-                .flat_map(|(k, v)| ["--var".to_owned(), format!("{k}:{v}")]),
-        );
+        all.retain(|(k, _)| !secrets.iter().any(|(s, _)| s == k));
+        all.extend_from_slice(secrets);
+        let env_file = state_dir.join("secrets.env");
+        let lines: String = all.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        std::fs::write(&env_file, lines).expect("secrets file");
+        args.extend(["--env-file".to_owned(), env_file.display().to_string()]);
         if !secrets.is_empty() {
-            let env_file = state_dir.join("secrets.env");
-            let lines: String = secrets.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-            std::fs::write(&env_file, lines).expect("secrets file");
-            args.extend(["--env-file".to_owned(), env_file.display().to_string()]);
             // The worker's own console lines too, so a test can search them for the secrets.
             args.extend(["--log-level".to_owned(), "log".to_owned()]);
         }
