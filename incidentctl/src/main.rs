@@ -108,6 +108,16 @@ enum Command {
         #[command(subcommand)]
         action: AffectionAction,
     },
+    /// Ask the incident agent (IncidentPromptWorkflow answers in the timeline).
+    Ask {
+        id: String,
+        prompt: String,
+        /// Deduplication key; defaults to cli-<unix millis>-<pid>. Reuse it to retry safely.
+        #[arg(long)]
+        prompt_id: Option<String>,
+    },
+    /// Show the post-incident analysis (once the incident is closed and analysed).
+    Analysis { id: String },
     /// List an incident's dead-lettered events.
     DeadLetters { id: String },
     /// Put a dead-lettered event back in the delivery queue.
@@ -249,6 +259,20 @@ fn call_for(command: &Command) -> Call {
                 format!("message {message_id} added"),
             )
         }
+        Command::Ask {
+            id,
+            prompt,
+            prompt_id,
+        } => {
+            let prompt_id = prompt_id
+                .clone()
+                .unwrap_or_else(|| default_message_id(now_millis(), std::process::id()));
+            Call::change(
+                requests::add_prompt(id, prompt, &prompt_id),
+                format!("prompt {prompt_id} sent to the incident agent"),
+            )
+        }
+        Command::Analysis { id } => Call::read(requests::analysis(id)),
         Command::Affection { id, action } => match action {
             AffectionAction::Create {
                 title,
@@ -382,6 +406,10 @@ fn print_reply(cli: &Cli, call: &Call, reply: &Reply) -> Result<(), String> {
             print!("{}", render_dead_letters(&reply.decode::<DeadLetters>()?))
         }
         Command::Replay { .. } => println!("{}", replayed_line(&reply.decode::<Replayed>()?)),
+        Command::Analysis { .. } => print!(
+            "{}",
+            incidentctl::render::analysis::render_analysis(&reply.decode()?)
+        ),
         Command::Admin { .. } => {
             #[derive(serde::Deserialize)]
             struct Installed {
@@ -395,6 +423,7 @@ fn print_reply(cli: &Cli, call: &Call, reply: &Reply) -> Result<(), String> {
         | Command::Assign { .. }
         | Command::Status { .. }
         | Command::Message { .. }
+        | Command::Ask { .. }
         | Command::Affection { .. } => {}
     }
     Ok(())

@@ -4,8 +4,8 @@
 
 use crate::paths::{incident_path, replay_path, INCIDENTS_PATH};
 use incidentd_adapters::dashboard::receiver::requests::{
-    AddMessage, CreateAffection, CreateIncident, Replay, SetAssignee, SetSeverity, UpdateAffection,
-    UpdateStatus,
+    AddMessage, AddPrompt, CreateAffection, CreateIncident, Replay, SetAssignee, SetSeverity,
+    UpdateAffection, UpdateStatus,
 };
 use incidentd_adapters::slack::admin::{ConnectRequest, INSTALLATIONS_PATH};
 use incidentd_core::model::{AffectedService, AffectionStatus};
@@ -107,6 +107,20 @@ pub fn add_message(id: &str, message: &str, message_id: &str) -> ApiRequest {
         message_id: message_id.to_owned(),
     };
     ApiRequest::post(incident_path(id, "/messages"), &body)
+}
+
+/// `POST …/prompts`: a question or instruction for the incident agent.
+pub fn add_prompt(id: &str, prompt: &str, prompt_id: &str) -> ApiRequest {
+    let body = AddPrompt {
+        prompt: prompt.to_owned(),
+        prompt_id: prompt_id.to_owned(),
+    };
+    ApiRequest::post(incident_path(id, "/prompts"), &body)
+}
+
+/// `GET …/analysis`: the post-incident analysis, once ready.
+pub fn analysis(id: &str) -> ApiRequest {
+    ApiRequest::get(incident_path(id, "/analysis"))
 }
 
 pub fn create_affection(

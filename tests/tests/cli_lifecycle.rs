@@ -341,6 +341,20 @@ fn incidentctl_drives_an_incident_through_its_lifecycle() {
         "{shown_workflow}"
     );
 
+    // The analysis follows the archive: measures only, since this worker has no model.
+    let analysis = poll(Duration::from_secs(30), || {
+        let run = cli.run(&["analysis", &id]);
+        (run.code == Some(0)).then_some(run)
+    })
+    .unwrap_or_else(|| panic!("no analysis within 30 s: {}", cli.run(&["analysis", &id])));
+    assert!(
+        analysis.stdout.contains("status changes        2")
+            && analysis
+                .stdout
+                .contains("no review: no language model is configured"),
+        "analysis:\n{analysis}"
+    );
+
     // list: the index row, eventually resolved and high.
     let listed = poll(Duration::from_secs(20), || {
         let run = cli.run(&["list"]);

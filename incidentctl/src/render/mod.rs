@@ -1,5 +1,6 @@
 //! Typed replies rendered for a terminal: what [`crate::replies`] decoded, never raw JSON keys.
 
+pub mod analysis;
 pub mod events;
 pub mod incident;
 pub mod outcomes;
