@@ -7,6 +7,7 @@
 //! - [`replies`]: the replies, decoded into the core's types;
 //! - [`render`]: those typed replies for a terminal.
 
+pub mod admin;
 pub mod args;
 pub mod client;
 pub mod paths;

@@ -4,6 +4,7 @@
 //! from ./.dev.vars); flags or `INCIDENTD_*` variables point it elsewhere.
 
 use clap::{ArgGroup, Parser, Subcommand};
+use incidentctl::admin;
 use incidentctl::render::incident::{declared_line, render_incident, render_list};
 use incidentctl::render::outcomes::{
     change_line, failure_line, replayed_line, slack_connected_line, workflow_line,
@@ -139,6 +140,26 @@ enum AdminArea {
     Slack {
         #[command(subcommand)]
         action: SlackAdmin,
+    },
+    /// Tenants: create, show, rotate the signing secret, the status page.
+    Tenant {
+        #[command(subcommand)]
+        action: admin::TenantAdmin,
+    },
+    /// A tenant's services (what the status page may name).
+    Service {
+        #[command(subcommand)]
+        action: admin::ServiceAdmin,
+    },
+    /// On-call rotations and their overrides.
+    Rotation {
+        #[command(subcommand)]
+        action: admin::RotationAdmin,
+    },
+    /// Entry points: whom a declared incident pages.
+    EntryPoint {
+        #[command(subcommand)]
+        action: admin::EntryPointAdmin,
     },
 }
 
@@ -292,28 +313,31 @@ fn call_for(command: &Command) -> Call {
         },
         Command::DeadLetters { id } => Call::read(requests::dead_letters(id)),
         Command::Replay { id, event_id } => Call::read(requests::replay(id, *event_id)),
-        Command::Admin {
-            area: AdminArea::Slack { action },
-            ..
-        } => match action {
-            SlackAdmin::Connect {
-                tenant,
-                team,
-                bot_user,
-                token,
-                enterprise,
-                app,
-                scopes,
-            } => Call::read(requests::slack_connect(&ConnectRequest {
-                tenant: tenant.clone(),
-                team_id: team.clone(),
-                enterprise_id: enterprise.clone(),
-                app_id: app.clone(),
-                bot_user_id: bot_user.clone(),
-                scopes: scopes.clone(),
-                bot_token: Secret::new(token.clone()),
-            })),
-        },
+        Command::Admin { area, .. } => Call::read(match area {
+            AdminArea::Slack { action } => match action {
+                SlackAdmin::Connect {
+                    tenant,
+                    team,
+                    bot_user,
+                    token,
+                    enterprise,
+                    app,
+                    scopes,
+                } => requests::slack_connect(&ConnectRequest {
+                    tenant: tenant.clone(),
+                    team_id: team.clone(),
+                    enterprise_id: enterprise.clone(),
+                    app_id: app.clone(),
+                    bot_user_id: bot_user.clone(),
+                    scopes: scopes.clone(),
+                    bot_token: Secret::new(token.clone()),
+                }),
+            },
+            AdminArea::Tenant { action } => admin::tenant(action),
+            AdminArea::Service { action } => admin::service(action),
+            AdminArea::Rotation { action } => admin::rotation(action),
+            AdminArea::EntryPoint { action } => admin::entry_point(action),
+        }),
     }
 }
 
@@ -410,7 +434,10 @@ fn print_reply(cli: &Cli, call: &Call, reply: &Reply) -> Result<(), String> {
             "{}",
             incidentctl::render::analysis::render_analysis(&reply.decode()?)
         ),
-        Command::Admin { .. } => {
+        Command::Admin {
+            area: AdminArea::Slack { .. },
+            ..
+        } => {
             #[derive(serde::Deserialize)]
             struct Installed {
                 installation: Connected,
@@ -418,6 +445,11 @@ fn print_reply(cli: &Cli, call: &Call, reply: &Reply) -> Result<(), String> {
             let installed: Installed = reply.decode()?;
             println!("{}", slack_connected_line(&installed.installation));
         }
+        // Configuration replies are shown as they are: the server's JSON, indented.
+        Command::Admin { .. } => println!(
+            "{}",
+            serde_json::to_string_pretty(&reply.body).unwrap_or_default()
+        ),
         // Changes print their `change` line above.
         Command::Severity { .. }
         | Command::Assign { .. }

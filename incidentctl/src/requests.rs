@@ -31,12 +31,22 @@ impl ApiRequest {
     }
 
     fn post(path: String, body: &impl Serialize) -> Self {
+        Self::with_body("POST", path, body)
+    }
+
+    /// A request with a JSON body (`POST`, `PUT`).
+    pub fn with_body(method: &'static str, path: String, body: &impl Serialize) -> Self {
         // Plain structs of strings and word enums: serializing them cannot fail.
         let body = serde_json::to_vec(body).expect("request bodies serialize");
+        ApiRequest { method, path, body }
+    }
+
+    /// A request without a body (`GET`, `DELETE`).
+    pub fn bodiless(method: &'static str, path: String) -> Self {
         ApiRequest {
-            method: "POST",
+            method,
             path,
-            body,
+            body: Vec::new(),
         }
     }
 }

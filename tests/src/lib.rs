@@ -334,3 +334,36 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)]
 }
+
+/// The `incidentctl` binary, built once per test process (outside any worker's timeouts).
+pub fn incidentctl_binary() -> &'static PathBuf {
+    static BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BINARY.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "incidentctl",
+                "--bin",
+                "incidentctl",
+            ])
+            .current_dir(repo_root())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo build -p incidentctl failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("target"));
+        let binary = target
+            .join("debug")
+            .join(format!("incidentctl{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            binary.exists(),
+            "{} missing after the build",
+            binary.display()
+        );
+        binary
+    })
+}

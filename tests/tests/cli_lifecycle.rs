@@ -3,47 +3,14 @@
 //! → status resolved, each command's exit code and output checked; then `show` lists the events
 //! in order, the incident ends archived (its Durable Object finalised), and `list` shows it.
 
-use incidentd_e2e::{poll, repo_root, LocalWorker, TEST_SECRET};
+use incidentd_e2e::{incidentctl_binary, poll, LocalWorker, TEST_SECRET};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Builds the `incidentctl` binary once (the e2e package only links its library) and returns
 /// its path.
-fn incidentctl_binary() -> &'static PathBuf {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "incidentctl",
-                "--bin",
-                "incidentctl",
-            ])
-            .current_dir(repo_root())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "cargo build -p incidentctl failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_root().join("target"));
-        let binary = target
-            .join("debug")
-            .join(format!("incidentctl{}", std::env::consts::EXE_SUFFIX));
-        assert!(
-            binary.exists(),
-            "{} missing after the build",
-            binary.display()
-        );
-        binary
-    })
-}
-
 struct Run {
     code: Option<i32>,
     stdout: String,

@@ -1,0 +1,303 @@
+//! `incidentctl admin …`: the operator's tenant configuration (`/admin/*`, bearer token), built
+//! from the server's own request types so the CLI sends exactly what the API parses.
+
+use crate::paths::path_segment;
+use crate::requests::ApiRequest;
+use clap::Subcommand;
+use incidentd_adapters::admin::requests::{
+    AddOverride, CreateTenant, EntryPointKind, PutEntryPoint, PutRotation, PutService,
+    PutStatusPage, RotateSecret,
+};
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum TenantAdmin {
+    /// Create a tenant.
+    Create {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Show a tenant's configuration (never its secrets).
+    Show { id: String },
+    /// Rotate the tenant's dashboard signing secret; prints the new one (shown only once).
+    RotateSecret {
+        id: String,
+        /// How long the replaced secret stays valid.
+        #[arg(long)]
+        grace_seconds: Option<u32>,
+    },
+    /// Set the public status page's slug and title.
+    StatusPage {
+        id: String,
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        title: String,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum ServiceAdmin {
+    /// Create or replace a service.
+    Set {
+        tenant: String,
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// Keep it off the public status page.
+        #[arg(long)]
+        private: bool,
+    },
+    Delete {
+        tenant: String,
+        id: String,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum RotationAdmin {
+    /// Create or replace an on-call rotation.
+    Set {
+        tenant: String,
+        id: String,
+        /// A member, in rotation order (repeat the flag).
+        #[arg(long = "member", required = true)]
+        members: Vec<String>,
+        #[arg(long)]
+        shift_hours: u32,
+        /// Local hand-off time, HH:MM.
+        #[arg(long)]
+        handoff: String,
+        /// IANA time zone, e.g. Europe/Berlin.
+        #[arg(long)]
+        zone: String,
+        /// The first hand-off's local date, YYYY-MM-DD.
+        #[arg(long)]
+        starts_on: String,
+    },
+    /// Put someone on call instead, from one instant to another (RFC 3339).
+    Override {
+        tenant: String,
+        id: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum EntryPointAdmin {
+    /// Create or replace an entry point paging a user or a rotation.
+    #[command(group(clap::ArgGroup::new("pages").required(true).args(["user", "rotation"])))]
+    Set {
+        tenant: String,
+        id: String,
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        rotation: Option<String>,
+        /// When triage should choose it.
+        #[arg(long, default_value = "")]
+        prompt: String,
+        /// Page it when nothing else matches (exactly one per tenant).
+        #[arg(long)]
+        fallback: bool,
+    },
+    Delete {
+        tenant: String,
+        id: String,
+    },
+}
+
+fn tenant_path(tenant: &str, rest: &str) -> String {
+    format!("/admin/tenants/{}{rest}", path_segment(tenant))
+}
+
+pub fn tenant(action: &TenantAdmin) -> ApiRequest {
+    match action {
+        TenantAdmin::Create { id, name } => ApiRequest::with_body(
+            "POST",
+            "/admin/tenants".into(),
+            &CreateTenant {
+                id: id.clone(),
+                name: name.clone(),
+            },
+        ),
+        TenantAdmin::Show { id } => ApiRequest::bodiless("GET", tenant_path(id, "")),
+        TenantAdmin::RotateSecret { id, grace_seconds } => ApiRequest::with_body(
+            "POST",
+            tenant_path(id, "/signing-secret/rotate"),
+            &RotateSecret {
+                grace_seconds: *grace_seconds,
+            },
+        ),
+        TenantAdmin::StatusPage { id, slug, title } => ApiRequest::with_body(
+            "PUT",
+            tenant_path(id, "/status-page"),
+            &PutStatusPage {
+                slug: slug.clone(),
+                title: title.clone(),
+            },
+        ),
+    }
+}
+
+pub fn service(action: &ServiceAdmin) -> ApiRequest {
+    match action {
+        ServiceAdmin::Set {
+            tenant,
+            id,
+            name,
+            description,
+            private,
+        } => ApiRequest::with_body(
+            "PUT",
+            tenant_path(tenant, &format!("/services/{}", path_segment(id))),
+            &PutService {
+                name: name.clone(),
+                description: description.clone(),
+                public: !private,
+            },
+        ),
+        ServiceAdmin::Delete { tenant, id } => ApiRequest::bodiless(
+            "DELETE",
+            tenant_path(tenant, &format!("/services/{}", path_segment(id))),
+        ),
+    }
+}
+
+pub fn rotation(action: &RotationAdmin) -> ApiRequest {
+    match action {
+        RotationAdmin::Set {
+            tenant,
+            id,
+            members,
+            shift_hours,
+            handoff,
+            zone,
+            starts_on,
+        } => ApiRequest::with_body(
+            "PUT",
+            tenant_path(tenant, &format!("/rotations/{}", path_segment(id))),
+            &PutRotation {
+                members: members.clone(),
+                shift_hours: *shift_hours,
+                handoff_time: handoff.clone(),
+                time_zone: zone.clone(),
+                starts_on: starts_on.clone(),
+            },
+        ),
+        RotationAdmin::Override {
+            tenant,
+            id,
+            user,
+            from,
+            to,
+        } => ApiRequest::with_body(
+            "POST",
+            tenant_path(
+                tenant,
+                &format!("/rotations/{}/overrides", path_segment(id)),
+            ),
+            &AddOverride {
+                user: user.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            },
+        ),
+    }
+}
+
+pub fn entry_point(action: &EntryPointAdmin) -> ApiRequest {
+    match action {
+        EntryPointAdmin::Set {
+            tenant,
+            id,
+            user,
+            rotation,
+            prompt,
+            fallback,
+        } => ApiRequest::with_body(
+            "PUT",
+            tenant_path(tenant, &format!("/entry-points/{}", path_segment(id))),
+            &PutEntryPoint {
+                kind: if rotation.is_some() {
+                    EntryPointKind::Rotation
+                } else {
+                    EntryPointKind::User
+                },
+                assignee: user.clone(),
+                rotation_id: rotation.clone(),
+                prompt: prompt.clone(),
+                fallback: *fallback,
+            },
+        ),
+        EntryPointAdmin::Delete { tenant, id } => ApiRequest::bodiless(
+            "DELETE",
+            tenant_path(tenant, &format!("/entry-points/{}", path_segment(id))),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn body(request: &ApiRequest) -> Value {
+        serde_json::from_slice(&request.body).unwrap()
+    }
+
+    #[test]
+    fn builds_what_the_admin_api_parses() {
+        let create = tenant(&TenantAdmin::Create {
+            id: "acme".into(),
+            name: None,
+        });
+        assert_eq!(
+            (create.method, create.path.as_str()),
+            ("POST", "/admin/tenants")
+        );
+        assert_eq!(body(&create), json!({ "id": "acme" }));
+        let rotation = rotation(&RotationAdmin::Set {
+            tenant: "acme".into(),
+            id: "primary".into(),
+            members: vec!["alice".into(), "bob".into()],
+            shift_hours: 24,
+            handoff: "09:00".into(),
+            zone: "Europe/Berlin".into(),
+            starts_on: "2026-11-30".into(),
+        });
+        assert_eq!(rotation.path, "/admin/tenants/acme/rotations/primary");
+        let parsed: PutRotation = serde_json::from_slice(&rotation.body).unwrap();
+        assert_eq!(parsed.members, ["alice", "bob"]);
+        let entry = entry_point(&EntryPointAdmin::Set {
+            tenant: "acme".into(),
+            id: "oncall".into(),
+            user: None,
+            rotation: Some("primary".into()),
+            prompt: "anything".into(),
+            fallback: true,
+        });
+        assert_eq!(
+            body(&entry),
+            json!({ "kind": "rotation", "rotation_id": "primary", "prompt": "anything", "fallback": true })
+        );
+        let private = service(&ServiceAdmin::Set {
+            tenant: "acme".into(),
+            id: "api".into(),
+            name: "API".into(),
+            description: None,
+            private: true,
+        });
+        assert_eq!(
+            (private.method, body(&private)["public"].clone()),
+            ("PUT", json!(false))
+        );
+    }
+}
