@@ -3,7 +3,6 @@
 //! incidentctl sends exactly the shapes parsed here.
 
 use super::rotation::{Override, Rotation};
-use crate::dashboard::receiver::requests::MAX_BODY_BYTES;
 use crate::dashboard::receiver::ApiError;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -110,22 +109,7 @@ pub enum Target {
 
 /// Size, JSON syntax (400), then shape (422, naming the field by its path).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::new(
-            413,
-            "PAYLOAD_TOO_LARGE",
-            format!("body exceeds {MAX_BODY_BYTES} bytes"),
-        ));
-    }
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(400, "INVALID_JSON", format!("body is not valid JSON: {e}")))?;
-    if !value.is_object() {
-        return Err(ApiError::new(
-            422,
-            "INVALID_INPUT",
-            "the body must be a JSON object",
-        ));
-    }
+    let value = crate::dashboard::receiver::requests::json_object(body)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         // An unknown or missing field is reported at the object itself: serde names it.

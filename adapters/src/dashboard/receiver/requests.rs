@@ -174,6 +174,13 @@ pub fn command(route: &str, body: &[u8], user: &str) -> Result<Command, ApiError
 /// Checks the size, then parses: malformed JSON is 400 `INVALID_JSON`, well-formed JSON of
 /// the wrong shape is 422 `INVALID_INPUT`.
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let value = json_object(body)?;
+    serde_json::from_value(value).map_err(|e| ApiError::new(422, "INVALID_INPUT", e.to_string()))
+}
+
+/// The body as a JSON object: 413 over the size limit, 400 `INVALID_JSON` when it is not JSON,
+/// 422 `INVALID_INPUT` when it is JSON but not an object. Every receiver's first step.
+pub fn json_object(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::new(
             413,
@@ -192,7 +199,7 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             "the body must be a JSON object",
         ));
     }
-    serde_json::from_value(value).map_err(|e| ApiError::new(422, "INVALID_INPUT", e.to_string()))
+    Ok(value)
 }
 
 #[cfg(test)]
