@@ -67,17 +67,12 @@ impl worker::DurableObject for Incident {
 
     async fn alarm(&self) -> Result<Response> {
         let object = &self.object;
-        let binding = |class: &str| {
-            incidentd_runtime::registry::workflow(class)
-                .map(|w| w.binding)
-                .unwrap_or_default()
-        };
         let clients = self
             .services
-            .workflow(binding(incidentd_workflows::incident::CLASS))
+            .workflow_of_class(incidentd_workflows::incident::CLASS)
             .and_then(|w| {
                 self.services
-                    .workflow(binding(incidentd_workflows::analysis::CLASS))
+                    .workflow_of_class(incidentd_workflows::analysis::CLASS)
                     .map(|a| (w, a))
             });
         let (workflows, analysis) = match clients {

@@ -407,12 +407,9 @@ async fn workflow_status(call: &Call, id: &str) -> Handled {
         },
         Err(e) => return Err(e.into()),
     };
-    let binding = registry::workflow(incidentd_workflows::incident::CLASS)
-        .map(|w| w.binding)
-        .unwrap_or_default();
     let client = call
         .services
-        .workflow(binding)
+        .workflow_of_class(incidentd_workflows::incident::CLASS)
         .map_err(|e| ApiError::internal(e.message))?;
     match client.status(&instance_id).await {
         Ok(status) => {

@@ -163,6 +163,11 @@ pub fn workflow(class_name: &str) -> Option<&'static WorkflowDef> {
     workflows().into_iter().find(|w| w.class_name == class_name)
 }
 
+/// The env binding of the registered workflow class `class_name`.
+pub fn binding(class_name: &str) -> Option<&'static str> {
+    workflow(class_name).map(|w| w.binding)
+}
+
 /// Every registered sender and dispatcher, sorted by name.
 pub fn all_effects() -> Vec<&'static EffectDef> {
     ensure_registered();

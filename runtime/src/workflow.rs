@@ -81,6 +81,20 @@ pub trait Services {
     fn database(&self, binding: &str) -> Result<Rc<dyn Database>, SqlError>;
     fn http(&self) -> Rc<dyn crate::http::HttpClient>;
     fn workflow(&self, binding: &str) -> Result<Rc<dyn WorkflowClient>, WorkflowClientError>;
+
+    /// The client of a registered workflow class, through the binding the registry names.
+    fn workflow_of_class(
+        &self,
+        class_name: &str,
+    ) -> Result<Rc<dyn WorkflowClient>, WorkflowClientError> {
+        let binding = crate::registry::binding(class_name).ok_or_else(|| {
+            WorkflowClientError::of(
+                WorkflowClientErrorKind::NotFound,
+                format!("no registered workflow class {class_name}"),
+            )
+        })?;
+        self.workflow(binding)
+    }
     /// A Durable Object namespace binding.
     fn objects(
         &self,

@@ -17,7 +17,6 @@ use incidentd_core::{
 use incidentd_runtime::llm::openai::OpenAiCompatible;
 use incidentd_runtime::llm::LanguageModel;
 use incidentd_runtime::prelude::*;
-use incidentd_runtime::registry;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -250,12 +249,9 @@ impl IncidentSender for AgentPrompts {
         ctx: &SendContext,
         event: &IncidentEvent<PromptAdded>,
     ) -> Result<(), EffectError> {
-        let binding = registry::workflow(CLASS)
-            .map(|w| w.binding)
-            .ok_or_else(|| EffectError::non_retryable(format!("{CLASS} is not registered")))?;
         let workflows = ctx
             .services
-            .workflow(binding)
+            .workflow_of_class(CLASS)
             .map_err(|e| EffectError::non_retryable(e.message))?;
         let request = PromptRequest {
             incident_id: event.incident_id.clone(),

@@ -106,9 +106,9 @@ impl Pipeline {
             incidents.clone() as Rc<dyn ObjectNamespace>,
         );
         let binding = |class: &str| {
-            incidentd_runtime::registry::workflow(class)
-                .map(|w| w.binding.to_owned())
+            incidentd_runtime::registry::binding(class)
                 .expect("the workflow is registered")
+                .to_owned()
         };
         services.workflows.insert(
             binding(crate::incident::CLASS),
