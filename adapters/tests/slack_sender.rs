@@ -1,62 +1,26 @@
 //! The Slack sender against `FakeSlack`, inside the native pipeline (real Incident objects and
 //! their write-backs, the workflow engine's retries on a virtual clock, D1 with migrations).
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
+mod common;
+
+use common::{connected, key_b64};
 use incidentd_adapters::dashboard::identifiers;
 use incidentd_adapters::slack::api::CALL_TIMEOUT;
 use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::channel_name::ChannelNames;
 use incidentd_adapters::slack::config;
 use incidentd_adapters::slack::incident_keys as keys;
-use incidentd_adapters::slack::installation::{self, NewInstallation};
 use incidentd_adapters::slack::metadata::PostedFor;
 use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome};
-use incidentd_adapters::slack::secret::Secret;
-use incidentd_adapters::slack::token_crypto::TokenKey;
 use incidentd_core::testing::events::{self, test_event};
 use incidentd_core::IncidentState;
 use incidentd_runtime::native::{
     FakeSlack, Fault, HandlerTest, StepRecord, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
 };
-use incidentd_runtime::outbox::OutboxPolicy;
 use incidentd_workflows::testing::{Pipeline, TENANT};
 use pollster::block_on;
 use serde_json::json;
 use std::time::Duration;
-
-fn key_b64() -> String {
-    BASE64.encode([9; 32])
-}
-
-/// A pipeline whose tenant has connected the fake workspace.
-fn connected(slack: &FakeSlack) -> Pipeline {
-    let key = key_b64();
-    let vars = [
-        (config::API_URL_VAR, slack.api_url()),
-        (config::TOKEN_KEY_VAR, key.clone()),
-    ];
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let pipeline = Pipeline::with_config(OutboxPolicy::default(), &vars);
-    let workspace = NewInstallation {
-        tenant_id: TENANT.into(),
-        team_id: FAKE_TEAM_ID.into(),
-        enterprise_id: None,
-        app_id: None,
-        bot_user_id: FAKE_BOT_USER_ID.into(),
-        scopes: String::new(),
-        token: Secret::new(FAKE_BOT_TOKEN),
-    };
-    let key = TokenKey::from_base64(&Secret::new(key)).unwrap();
-    block_on(installation::store(
-        pipeline.db.as_ref(),
-        &key,
-        &workspace,
-        0,
-    ))
-    .unwrap();
-    pipeline
-}
 
 fn incident(pipeline: &Pipeline, id: &str) -> IncidentState {
     block_on(pipeline.handle(id).get()).unwrap().incident

@@ -2,51 +2,17 @@
 //! re-rendered and each change gets one note, dashboard messages are mirrored (Slack's own are
 //! not echoed), and a closing status posts the closing summary.
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
+mod common;
+
+use common::connected;
 use incidentd_adapters::slack::blocks::part;
-use incidentd_adapters::slack::config;
 use incidentd_adapters::slack::incident_keys as keys;
-use incidentd_adapters::slack::installation::{self, NewInstallation};
 use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_adapters::slack::secret::Secret;
-use incidentd_adapters::slack::token_crypto::TokenKey;
 use incidentd_core::{Actor, Command, Idempotency, Severity, Status};
-use incidentd_runtime::native::{
-    FakeChannel, FakeSlack, Fault, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
-};
-use incidentd_runtime::outbox::OutboxPolicy;
-use incidentd_workflows::testing::{Pipeline, TENANT};
+use incidentd_runtime::native::{FakeChannel, FakeSlack, Fault};
+use incidentd_workflows::testing::Pipeline;
 use pollster::block_on;
 use serde_json::json;
-
-fn connected(slack: &FakeSlack) -> Pipeline {
-    let key = BASE64.encode([4; 32]);
-    let url = slack.api_url();
-    let vars = [
-        (config::API_URL_VAR, url.as_str()),
-        (config::TOKEN_KEY_VAR, key.as_str()),
-    ];
-    let pipeline = Pipeline::with_config(OutboxPolicy::default(), &vars);
-    let workspace = NewInstallation {
-        tenant_id: TENANT.into(),
-        team_id: FAKE_TEAM_ID.into(),
-        enterprise_id: None,
-        app_id: None,
-        bot_user_id: FAKE_BOT_USER_ID.into(),
-        scopes: String::new(),
-        token: Secret::new(FAKE_BOT_TOKEN),
-    };
-    let key = TokenKey::from_base64(&Secret::new(key)).unwrap();
-    block_on(installation::store(
-        pipeline.db.as_ref(),
-        &key,
-        &workspace,
-        0,
-    ))
-    .unwrap();
-    pipeline
-}
 
 /// A declared incident whose channel and announcement exist.
 fn announced(pipeline: &Pipeline, slack: &FakeSlack) -> (String, String) {

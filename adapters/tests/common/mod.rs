@@ -1,0 +1,48 @@
+//! Setup shared by the Slack sender tests.
+
+// Each test file compiles this module on its own and may not use every helper.
+#![allow(dead_code)]
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use incidentd_adapters::slack::config;
+use incidentd_adapters::slack::installation::{self, NewInstallation};
+use incidentd_adapters::slack::secret::Secret;
+use incidentd_adapters::slack::token_crypto::TokenKey;
+use incidentd_runtime::native::{FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID};
+use incidentd_runtime::outbox::OutboxPolicy;
+use incidentd_workflows::testing::{Pipeline, TENANT};
+
+/// The token key the tests configure (`SLACK_TOKEN_KEY`), base64.
+pub fn key_b64() -> String {
+    BASE64.encode([9; 32])
+}
+
+/// A pipeline whose tenant has connected the fake workspace.
+pub fn connected(slack: &FakeSlack) -> Pipeline {
+    let key = key_b64();
+    let url = slack.api_url();
+    let vars = [
+        (config::API_URL_VAR, url.as_str()),
+        (config::TOKEN_KEY_VAR, key.as_str()),
+    ];
+    let pipeline = Pipeline::with_config(OutboxPolicy::default(), &vars);
+    let workspace = NewInstallation {
+        tenant_id: TENANT.into(),
+        team_id: FAKE_TEAM_ID.into(),
+        enterprise_id: None,
+        app_id: None,
+        bot_user_id: FAKE_BOT_USER_ID.into(),
+        scopes: String::new(),
+        token: Secret::new(FAKE_BOT_TOKEN),
+    };
+    let key = TokenKey::from_base64(&Secret::new(key)).unwrap();
+    pollster::block_on(installation::store(
+        pipeline.db.as_ref(),
+        &key,
+        &workspace,
+        0,
+    ))
+    .unwrap();
+    pipeline
+}
