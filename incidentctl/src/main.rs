@@ -272,9 +272,7 @@ fn call_for(command: &Command) -> Call {
             text,
             message_id,
         } => {
-            let message_id = message_id
-                .clone()
-                .unwrap_or_else(|| default_message_id(now_millis(), std::process::id()));
+            let message_id = id_or_default(message_id);
             Call::change(
                 requests::add_message(id, text, &message_id),
                 format!("message {message_id} added"),
@@ -285,9 +283,7 @@ fn call_for(command: &Command) -> Call {
             prompt,
             prompt_id,
         } => {
-            let prompt_id = prompt_id
-                .clone()
-                .unwrap_or_else(|| default_message_id(now_millis(), std::process::id()));
+            let prompt_id = id_or_default(prompt_id);
             Call::change(
                 requests::add_prompt(id, prompt, &prompt_id),
                 format!("prompt {prompt_id} sent to the incident agent"),
@@ -339,6 +335,13 @@ fn call_for(command: &Command) -> Call {
             AdminArea::EntryPoint { action } => admin::entry_point(action),
         }),
     }
+}
+
+/// A deduplication id given on the command line, or one naming this moment and process.
+fn id_or_default(given: &Option<String>) -> String {
+    given
+        .clone()
+        .unwrap_or_else(|| default_message_id(now_millis(), std::process::id()))
 }
 
 fn main() -> ExitCode {
