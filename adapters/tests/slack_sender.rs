@@ -158,7 +158,12 @@ fn a_rate_limited_call_waits_retry_after_and_a_taken_name_gets_the_incidents_suf
         .filter_map(|i| pipeline.workflows.step(i))
         .flat_map(|step| step.records())
         .filter_map(|r| match r {
-            StepRecord::Attempt { name, at, .. } if name == "slack.incident_created:1" => Some(at),
+            // The refused attempt, then its follow-up step after the durable sleep.
+            StepRecord::Attempt { name, at, .. }
+                if name.starts_with("slack.incident_created:1") =>
+            {
+                Some(at)
+            }
             _ => None,
         })
         .collect();

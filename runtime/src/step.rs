@@ -5,13 +5,22 @@
 //! unique within a run (senders put the event id in theirs).
 
 use crate::duration::Duration;
-use crate::error::{EffectError, StepError};
+use crate::error::{EffectError, Retry, StepError};
 use crate::retry::StepConfig;
 use crate::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
+use std::cell::RefCell;
 use std::future::Future;
+use std::rc::Rc;
+
+/// The key of the value a step memoises when its attempt was refused with a server-requested
+/// wait: `{"$rate_limited": {"wait_ms": .., "error": ..}}`.
+pub const RATE_LIMITED: &str = "$rate_limited";
+
+/// The longest advised wait honoured as is; a longer `Retry-After` is cut to this.
+pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(15 * 60);
 
 /// The body of a `step.do`: called once per attempt, returning the step's JSON result.
 pub type Effect = Box<dyn FnMut() -> BoxFuture<'static, Result<Value, EffectError>>>;
@@ -42,28 +51,49 @@ pub trait Step {
 
 impl dyn Step + '_ {
     /// Typed `step.do`: the effect's output is serialised as the memoised step result.
+    ///
+    /// A retryable failure that carries a server-requested wait (`retry_after`, from HTTP 429
+    /// `Retry-After`) is honoured durably on every host: the attempt ends the step with a
+    /// [`RATE_LIMITED`] marker, the run sleeps the advised time with `step.sleep`, and a
+    /// follow-up step (`<name>#after-wait-<n>`) tries again, at most `retries.limit` times.
+    /// Cloudflare's engine cannot do this itself: its retry delay is fixed per step.
     pub async fn run<T, F, Fut>(
         &self,
         name: &str,
         config: &StepConfig,
-        mut effect: F,
+        effect: F,
     ) -> Result<T, StepError>
     where
         T: Serialize + DeserializeOwned + 'static,
         F: FnMut() -> Fut + 'static,
         Fut: Future<Output = Result<T, EffectError>> + 'static,
     {
-        let boxed: Effect = Box::new(move || {
-            let attempt = effect();
-            Box::pin(async move {
-                let value = attempt.await?;
-                serde_json::to_value(value).map_err(|e| {
-                    EffectError::non_retryable(format!("step output does not serialise: {e}"))
-                })
-            })
-        });
-        let value = self.run_json(name, config, boxed).await?;
-        serde_json::from_value(value).map_err(|e| StepError::Codec(e.to_string()))
+        let effect = Rc::new(RefCell::new(effect));
+        let mut round = 0;
+        loop {
+            let step_name = match round {
+                0 => name.to_owned(),
+                n => format!("{name}#after-wait-{n}"),
+            };
+            let value = self
+                .run_json(&step_name, config, attempt_effect(effect.clone()))
+                .await?;
+            let Some(wait) = rate_limited(&value) else {
+                return serde_json::from_value(value).map_err(|e| StepError::Codec(e.to_string()));
+            };
+            round += 1;
+            if round > config.retries.limit {
+                return Err(StepError::Failed(EffectError::retryable(format!(
+                    "{name}: still rate limited after {} waits",
+                    config.retries.limit
+                ))));
+            }
+            self.sleep(
+                &format!("{name}#wait-{round}"),
+                wait.min(MAX_RATE_LIMIT_WAIT),
+            )
+            .await?;
+        }
     }
 
     /// Typed `step.waitForEvent`.
@@ -76,4 +106,39 @@ impl dyn Step + '_ {
         let value = self.wait_for_event(name, event_type, timeout).await?;
         serde_json::from_value(value).map_err(|e| StepError::Codec(e.to_string()))
     }
+}
+
+/// One round's `step.do` body: the effect, with a rate-limited failure turned into the marker
+/// the round loop reads (so the engine memoises it instead of retrying on its own schedule).
+fn attempt_effect<T, F, Fut>(effect: Rc<RefCell<F>>) -> Effect
+where
+    T: Serialize + 'static,
+    F: FnMut() -> Fut + 'static,
+    Fut: Future<Output = Result<T, EffectError>> + 'static,
+{
+    Box::new(move || {
+        let attempt = (effect.borrow_mut())();
+        Box::pin(async move {
+            match attempt.await {
+                Ok(value) => serde_json::to_value(value).map_err(|e| {
+                    EffectError::non_retryable(format!("step output does not serialise: {e}"))
+                }),
+                Err(EffectError {
+                    retry: Retry::Retryable,
+                    retry_after: Some(wait),
+                    message,
+                }) => {
+                    Ok(json!({ RATE_LIMITED: { "wait_ms": wait.as_millis(), "error": message } }))
+                }
+                Err(e) => Err(e),
+            }
+        })
+    })
+}
+
+/// The advised wait, when `value` is the rate-limit marker.
+fn rate_limited(value: &Value) -> Option<Duration> {
+    let object = value.as_object().filter(|o| o.len() == 1)?;
+    let wait_ms = object.get(RATE_LIMITED)?.get("wait_ms")?.as_u64()?;
+    Some(Duration::from_millis(wait_ms))
 }

@@ -10,7 +10,7 @@ use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::signature::{self, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use incidentd_e2e::{list_summaries, percentile, poll, send_raw, LocalWorker};
 use incidentd_runtime::native::{
-    FakeChannel, FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
+    FakeChannel, FakeSlack, Fault, SlackCall, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
 };
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -293,4 +293,74 @@ fn neither_tokens_nor_secrets_reach_the_worker_log() {
     ] {
         assert!(!log.contains(secret), "the {what} is in the worker log");
     }
+}
+
+/// The announcement's `chat.postMessage` calls for the incident channel `channel`.
+fn announcement_posts(slack: &FakeSlack, channel: &str) -> Vec<SlackCall> {
+    slack
+        .calls_to("chat.postMessage")
+        .into_iter()
+        .filter(|call| call.arg("channel") == channel)
+        .collect()
+}
+
+/// Waits for a new announced channel beside `known` ones.
+fn next_announced(slack: &FakeSlack, worker: &LocalWorker, known: usize) -> FakeChannel {
+    poll(Duration::from_secs(60), || {
+        let channels = announced_channels(slack);
+        (channels.len() > known).then(|| channels[known].clone())
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "no announcement; calls {:?}\nlog:\n{}",
+            slack.calls(),
+            worker.log()
+        )
+    })
+}
+
+#[test]
+fn a_failed_post_is_made_once_and_a_rate_limit_is_waited_out_on_workerd() {
+    let slack = FakeSlack::start();
+    let worker = start("slack-faults", &slack);
+    assert_eq!(connect(&worker, ADMIN_TOKEN).status, 201);
+    let general = slack.add_channel("general");
+
+    // Slack answers 500 to the announcement, then OK: the retry checks the channel's history
+    // for the post's metadata first, and posts it once.
+    slack.fail_next("chat.postMessage", 1, Fault::ServerError);
+    let event = new_mention(&slack, &general, "Ev0FAULT1", "payments are down");
+    assert_eq!(deliver(&worker, &event, SIGNING_SECRET, &[]).0, 200);
+    let first = next_announced(&slack, &worker, 0);
+    std::thread::sleep(Duration::from_secs(2));
+    let channel = slack.channel(&first.id).unwrap();
+    assert_eq!(channel.messages.len(), 1, "one announcement");
+    assert_eq!(
+        announcement_posts(&slack, &first.id).len(),
+        2,
+        "refused, then posted"
+    );
+
+    // 429 with `Retry-After: 2`: the post happens once, at least 2 s after the refusal, even
+    // though local workerd (like Cloudflare) knows only the sender's fixed retry delay.
+    slack.fail_next(
+        "chat.postMessage",
+        1,
+        Fault::RateLimited {
+            retry_after_secs: 2,
+        },
+    );
+    let event = new_mention(&slack, &general, "Ev0FAULT2", "search is slow");
+    assert_eq!(deliver(&worker, &event, SIGNING_SECRET, &[]).0, 200);
+    let second = next_announced(&slack, &worker, 1);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(slack.channel(&second.id).unwrap().messages.len(), 1);
+    let posts = announcement_posts(&slack, &second.id);
+    assert_eq!(posts.len(), 2, "refused, then posted: {posts:?}");
+    let waited = posts[1].received_at - posts[0].received_at;
+    assert!(
+        waited >= Duration::from_secs(2),
+        "the retry came {waited:?} after the 429"
+    );
+    println!("429 Retry-After 2 s: the post was retried {waited:?} later");
 }

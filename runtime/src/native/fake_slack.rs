@@ -49,6 +49,7 @@ pub struct SlackCall {
     /// The arguments from the query, the form or the JSON body, as one JSON object; form
     /// values holding JSON (`blocks`, `metadata`, `view`) are decoded.
     pub body: Value,
+    pub received_at: std::time::Instant,
 }
 
 impl SlackCall {
@@ -498,6 +499,7 @@ fn parse_call(request: &RecordedRequest) -> SlackCall {
         method,
         headers: request.headers.clone(),
         body: Value::Object(args),
+        received_at: request.received_at,
     }
 }
 

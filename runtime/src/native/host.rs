@@ -177,6 +177,12 @@ impl NativeStep {
         Some(value)
     }
 
+    /// Starts executing the run again from the top, as the engine does after a crash or a
+    /// wake-up: the steps met from now on read their memoised results back by name and count.
+    pub fn replay_from_top(&self) {
+        self.counts.borrow_mut().clear();
+    }
+
     /// Runs a workflow as the engine does: executes it, and after each injected crash executes
     /// it again from the top (memoised steps replay) until it returns.
     pub fn run_to_completion(
@@ -197,7 +203,7 @@ impl NativeStep {
     pub fn advance(&self, def: &WorkflowDef, run: WorkflowRun) -> Advanced {
         silence_injected_crashes();
         loop {
-            self.counts.borrow_mut().clear();
+            self.replay_from_top();
             let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 futures_util::FutureExt::now_or_never((def.run)(run.clone()))
                     .expect("native runs never wait on real I/O: every port is in-process")
@@ -263,10 +269,10 @@ impl Step for NativeStep {
                 Err(e) if !e.is_retryable() || attempt > config.retries.limit => {
                     return Err(StepError::Failed(e));
                 }
-                Err(e) => {
-                    let wait = e
-                        .retry_after
-                        .unwrap_or_else(|| config.retries.delay_before_retry(attempt));
+                // Like Cloudflare's engine, the policy's delay only: a server's `retry_after`
+                // is honoured a level up, by `Step::run`'s durable sleep.
+                Err(_) => {
+                    let wait = config.retries.delay_before_retry(attempt);
                     self.clock.set(self.clock.get() + wait.as_millis());
                     attempt += 1;
                 }

@@ -14,6 +14,8 @@ pub struct RecordedRequest {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When the request was read in full (for "at least N seconds later" checks).
+    pub received_at: std::time::Instant,
 }
 
 impl RecordedRequest {
@@ -112,6 +114,7 @@ fn read_request(stream: &TcpStream) -> Option<RecordedRequest> {
         path,
         headers,
         body,
+        received_at: std::time::Instant::now(),
     })
 }
 
