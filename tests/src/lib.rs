@@ -77,6 +77,34 @@ fn wrangler() -> PathBuf {
 }
 
 /// A running local worker.
+/// Which local server runs the worker (`INCIDENTD_DEV_SERVER`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DevServer {
+    /// `wrangler dev` with its inspector: what a developer runs (the default).
+    Wrangler,
+    /// wrangler's API with the inspector off (`plain`).
+    Plain,
+}
+
+impl DevServer {
+    pub fn from_env() -> DevServer {
+        match std::env::var("INCIDENTD_DEV_SERVER").as_deref() {
+            Ok("plain") => DevServer::Plain,
+            Ok("wrangler") | Err(_) => DevServer::Wrangler,
+            Ok(other) => {
+                panic!("INCIDENTD_DEV_SERVER must be `wrangler` or `plain`, not {other:?}")
+            }
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            DevServer::Wrangler => "wrangler dev (with the inspector)",
+            DevServer::Plain => "plain local workerd (wrangler API, no inspector)",
+        }
+    }
+}
+
 pub struct LocalWorker {
     child: Child,
     pub port: u16,
@@ -141,27 +169,36 @@ impl LocalWorker {
         )
     }
 
-    /// `wrangler dev` on a free loopback port with its state in `state_dir`.
+    /// `wrangler dev` on a free loopback port with its state in `state_dir`; with
+    /// `INCIDENTD_DEV_SERVER=plain`, the same worker through `tests/dev-server/plain.mjs`
+    /// (wrangler's API without the DevTools inspector, closer to production; see
+    /// docs/BENCHMARKS.md).
     fn spawn(state_dir: PathBuf, args: &[String]) -> LocalWorker {
         let log_path = state_dir.join("wrangler.log");
         let port = free_port();
         let log = std::fs::File::create(&log_path).expect("log file");
-        let child = Command::new(wrangler())
-            .args([
-                "dev",
-                "--local",
-                "--ip",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-            ])
-            .args([
-                "--inspector-ip",
-                "127.0.0.1",
-                "--inspector-port",
-                &free_port().to_string(),
-            ])
-            .arg("--show-interactive-dev-session=false")
+        let mut command = match DevServer::from_env() {
+            DevServer::Wrangler => {
+                let mut command = Command::new(wrangler());
+                command
+                    .args(["dev", "--local"])
+                    .args([
+                        "--inspector-ip",
+                        "127.0.0.1",
+                        "--inspector-port",
+                        &free_port().to_string(),
+                    ])
+                    .arg("--show-interactive-dev-session=false");
+                command
+            }
+            DevServer::Plain => {
+                let mut command = Command::new("node");
+                command.arg(repo_root().join("tests/dev-server/plain.mjs"));
+                command
+            }
+        };
+        let child = command
+            .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
             // `info` unless the caller chose a level (wrangler refuses the flag twice).
             .args(
                 (!args.iter().any(|a| a == "--log-level"))
