@@ -1,20 +1,28 @@
-//! Slack's routes and the operator's: `POST /slack/events` (signed by Slack, verified over the
-//! raw body before anything is parsed or written) and `POST /admin/slack/installations`
-//! (`ADMIN_TOKEN` bearer). The logic is in `incidentd_adapters::slack::{receiver, admin}`;
-//! this is the HTTP glue. Tokens and secrets never reach a log line or a reply.
+//! Slack's routes and the operator's: `POST /slack/events`, `/slack/interactions` and
+//! `/slack/commands` (signed by Slack, verified by one function over the raw body before
+//! anything is parsed or written) and `POST /admin/slack/installations` (`ADMIN_TOKEN`
+//! bearer). The logic is in `incidentd_adapters::slack::{receiver, interaction_receiver,
+//! command_receiver, admin}`; this is the HTTP glue. Tokens and secrets never reach a log
+//! line or a reply.
 
 use crate::http;
 use incidentd_adapters::admin::auth::{verify_operator, ADMIN_TOKEN_SECRET};
 use incidentd_adapters::dashboard::receiver::ApiError;
 use incidentd_adapters::dashboard::INDEX_DATABASE;
 use incidentd_adapters::slack::admin::{ConnectRequest, Connected};
+use incidentd_adapters::slack::command_receiver::{self, handle_command};
+use incidentd_adapters::slack::inbound::SlackAccess;
+use incidentd_adapters::slack::interaction_receiver::handle_interaction;
 use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome, ReceiveError};
 use incidentd_adapters::slack::{config, installation, signature};
 use incidentd_core::INCIDENT_OBJECT_BINDING;
 use incidentd_runtime::cloudflare::CfServices;
 use incidentd_runtime::log;
+use incidentd_runtime::object::ObjectNamespace;
+use incidentd_runtime::sql::Database;
 use incidentd_runtime::workflow::Services;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::rc::Rc;
 use worker::{Date, Env, Method, Request, Response};
 
 type Handled = std::result::Result<Response, ApiError>;
@@ -30,8 +38,13 @@ pub async fn route(req: Request, env: Env) -> Handled {
     let path = req.path();
     match (req.method(), path.trim_matches('/')) {
         (Method::Post, "slack/events") => events(req, env).await,
+        (Method::Post, "slack/interactions") => interactions(req, env).await,
+        (Method::Post, "slack/commands") => commands(req, env).await,
         (Method::Post, "admin/slack/installations") => connect(req, env).await,
-        (_, "slack/events" | "admin/slack/installations") => Err(ApiError::method_not_allowed()),
+        (
+            _,
+            "slack/events" | "slack/interactions" | "slack/commands" | "admin/slack/installations",
+        ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -48,7 +61,30 @@ fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
-async fn events(mut req: Request, env: Env) -> Handled {
+/// A Slack POST whose signature held: its raw body and what the receivers need.
+struct Verified {
+    body: Vec<u8>,
+    services: CfServices,
+    now_ms: i64,
+}
+
+impl Verified {
+    fn db(&self) -> Result<Rc<dyn Database>, ApiError> {
+        self.services
+            .database(INDEX_DATABASE)
+            .map_err(|e| internal(e.message))
+    }
+
+    fn incidents(&self) -> Result<Rc<dyn ObjectNamespace>, ApiError> {
+        self.services
+            .objects(INCIDENT_OBJECT_BINDING)
+            .map_err(|e| internal(e.message))
+    }
+}
+
+/// The one check of every Slack POST: the v0 signature over the raw body, before anything
+/// is parsed or written; 401 when it fails.
+async fn verified(mut req: Request, env: Env, route: &str) -> Result<Verified, ApiError> {
     let body = body(&mut req).await?;
     let services = CfServices::new(env.into());
     let (timestamp, sig) = (
@@ -69,20 +105,43 @@ async fn events(mut req: Request, env: Env) -> Handled {
         now_ms / 1_000,
     ) {
         // The reason is safe to log: it never holds the secret or the signature.
-        log::info(&format!("slack events: refused: {e}"));
+        log::info(&format!("slack {route}: refused: {e}"));
         return Err(ApiError::new(
             401,
             "UNAUTHORIZED",
             "invalid Slack signature",
         ));
     }
-    let db = services
-        .database(INDEX_DATABASE)
-        .map_err(|e| internal(e.message))?;
-    let incidents = services
-        .objects(INCIDENT_OBJECT_BINDING)
-        .map_err(|e| internal(e.message))?;
-    match handle_events(db.as_ref(), incidents.as_ref(), &body, now_ms).await {
+    Ok(Verified {
+        body,
+        services,
+        now_ms,
+    })
+}
+
+/// 200 with `body`, or an empty 200 (what closes a submitted modal).
+fn acknowledge(body: Option<Value>) -> Handled {
+    match body {
+        Some(body) => http::json(200, &body).map_err(internal),
+        None => Response::empty().map_err(internal),
+    }
+}
+
+fn bad_payload(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(400, "INVALID_BODY", e.to_string())
+}
+
+async fn events(req: Request, env: Env) -> Handled {
+    let request = verified(req, env, "events").await?;
+    let (db, incidents) = (request.db()?, request.incidents()?);
+    match handle_events(
+        db.as_ref(),
+        incidents.as_ref(),
+        &request.body,
+        request.now_ms,
+    )
+    .await
+    {
         Ok(EventsOutcome::Challenge(challenge)) => {
             http::json(200, &json!({ "challenge": challenge })).map_err(internal)
         }
@@ -90,11 +149,61 @@ async fn events(mut req: Request, env: Env) -> Handled {
             log::info(&format!("slack events: {outcome:?}"));
             http::json(200, &json!({})).map_err(internal)
         }
-        Err(ReceiveError::BadPayload(e)) => Err(ApiError::new(400, "INVALID_BODY", e.to_string())),
+        Err(ReceiveError::BadPayload(e)) => Err(bad_payload(e)),
         // 500: Slack retries the event, which the receiver makes harmless.
         Err(e @ ReceiveError::Transient(_)) => {
             log::error(&format!("slack events: {e}"));
             Err(internal(e))
+        }
+    }
+}
+
+async fn interactions(req: Request, env: Env) -> Handled {
+    let request = verified(req, env, "interactions").await?;
+    let (db, incidents) = (request.db()?, request.incidents()?);
+    let slack = SlackAccess::from_services(&request.services);
+    match handle_interaction(
+        db.as_ref(),
+        incidents.as_ref(),
+        &slack,
+        &request.body,
+        request.now_ms,
+    )
+    .await
+    {
+        Ok(reply) => {
+            log::info(&format!("slack interactions: {:?}", reply.outcomes));
+            acknowledge(reply.body)
+        }
+        Err(ReceiveError::BadPayload(e)) => Err(bad_payload(e)),
+        // Slack does not retry interactions: the person sees the failure and can try again.
+        Err(e @ ReceiveError::Transient(_)) => {
+            log::error(&format!("slack interactions: {e}"));
+            Err(internal(e))
+        }
+    }
+}
+
+async fn commands(req: Request, env: Env) -> Handled {
+    let request = verified(req, env, "commands").await?;
+    let (db, incidents) = (request.db()?, request.incidents()?);
+    match handle_command(
+        db.as_ref(),
+        incidents.as_ref(),
+        &request.body,
+        request.now_ms,
+    )
+    .await
+    {
+        Ok(reply) => {
+            log::info(&format!("slack commands: {:?}", reply.outcome));
+            acknowledge(reply.body)
+        }
+        Err(ReceiveError::BadPayload(e)) => Err(bad_payload(e)),
+        // Slack shows a 5xx as a bare failure: answer 200 with an explanation instead.
+        Err(e @ ReceiveError::Transient(_)) => {
+            log::error(&format!("slack commands: {e}"));
+            acknowledge(Some(command_receiver::unavailable_answer()))
         }
     }
 }

@@ -196,6 +196,16 @@ fn ephemeral_status_and_help_answers() {
 }
 
 #[test]
+fn ephemeral_command_answers_escape_what_people_typed() {
+    let open = incident(Status::Open);
+    assert_json_snapshot!("declared_answer", blocks::declared_answer(&open));
+    assert_json_snapshot!(
+        "notice_answer",
+        blocks::notice_answer("No incident declared: prompt: at most 4000 characters <sic>")
+    );
+}
+
+#[test]
 fn suggestion_message_buttons_round_trip_through_the_interaction_parser() {
     let suggestion = SuggestionRef {
         incident_id: "inc-7f3a".into(),

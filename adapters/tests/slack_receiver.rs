@@ -164,6 +164,70 @@ fn messages_in_an_incidents_channel_reach_its_timeline_once() {
 }
 
 #[test]
+fn a_mention_in_an_incidents_channel_is_a_prompt_for_the_agent_added_once() {
+    let pipeline = connected();
+    let id = pipeline.declare("checkout is failing");
+    pipeline.drain();
+    block_on(identifiers::add(
+        pipeline.db.as_ref(),
+        &id,
+        &[channel_identifier("C0INC")],
+    ))
+    .unwrap();
+    let asked = mention(
+        "C0INC",
+        "4.000100",
+        "<@U0BOT> what changed in the last hour?",
+    );
+    let prompted = |duplicate| EventsOutcome::Prompted {
+        incident_id: id.clone(),
+        duplicate,
+    };
+    assert_eq!(
+        receive(&pipeline, &callback(TEAM, "Ev06", asked.clone())),
+        prompted(false)
+    );
+    // Slack's retry of the event: the object deduplicates on the prompt id.
+    assert_eq!(
+        receive(&pipeline, &callback(TEAM, "Ev06", asked)),
+        prompted(true)
+    );
+    // A mention with nothing to ask is no prompt.
+    let empty = mention("C0INC", "4.000200", "<@U0BOT>");
+    assert_eq!(
+        receive(&pipeline, &callback(TEAM, "Ev07", empty)),
+        EventsOutcome::Ignored(IgnoreReason::EmptyMention)
+    );
+
+    let view = block_on(pipeline.handle(&id).get()).unwrap();
+    let prompts: Vec<_> = view
+        .timeline
+        .iter()
+        .filter(|e| e.event_type == "PROMPT_ADDED")
+        .collect();
+    assert_eq!(prompts.len(), 1);
+    assert_eq!(
+        (
+            prompts[0].data["prompt"].as_str(),
+            prompts[0].data["prompt_id"].as_str()
+        ),
+        (
+            Some("what changed in the last hour?"),
+            Some("C0INC:4.000100")
+        )
+    );
+    let actor = prompts[0].actor.as_ref().expect("an actor");
+    assert_eq!(
+        (actor.kind, actor.id.as_deref()),
+        (ActorKind::Slack, Some("U0ALICE"))
+    );
+    // The agent dispatcher starts one prompt workflow from the event.
+    pipeline.alarm(&id);
+    pipeline.drain();
+    assert_eq!(pipeline.prompts.instance_ids().len(), 1);
+}
+
+#[test]
 fn an_unknown_workspace_or_a_challenge_writes_nothing() {
     let pipeline = connected();
     let body = callback(

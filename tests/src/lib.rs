@@ -5,6 +5,8 @@
 //! It needs `build/` (run `scripts/build`) and `node_modules/` (run `scripts/bootstrap`);
 //! `scripts/test` does both before running these tests.
 
+pub mod slack;
+
 use incidentctl::{Client, Credentials};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -2,114 +2,15 @@
 //! 127.0.0.1, the workspace is connected through the operator route, and Slack's requests are
 //! signed as Slack signs them.
 
-use incidentd_adapters::slack::admin::{ConnectRequest, INSTALLATIONS_PATH};
-use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::events::HEADER_RETRY_NUM;
-use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_adapters::slack::secret::Secret;
-use incidentd_adapters::slack::signature::{self, HEADER_SIGNATURE, HEADER_TIMESTAMP};
-use incidentd_e2e::{list_summaries, percentile, poll, send_raw, LocalWorker};
-use incidentd_runtime::native::{
-    FakeChannel, FakeSlack, Fault, SlackCall, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
+use incidentd_e2e::slack::{
+    announced_channels, connect, deliver, mention, new_mention, start_with_slack as start,
+    ADMIN_TOKEN, EVENTS_PATH, SIGNING_SECRET, TOKEN_KEY,
 };
-use serde_json::{json, Value};
+use incidentd_e2e::{list_summaries, percentile, poll, send_raw, LocalWorker};
+use incidentd_runtime::native::{FakeChannel, FakeSlack, Fault, SlackCall, FAKE_BOT_TOKEN};
+use serde_json::json;
 use std::time::{Duration, Instant};
-
-const SIGNING_SECRET: &str = "e2e-slack-signing-secret-5f1c9a";
-const ADMIN_TOKEN: &str = "e2e-operator-token-77aa01";
-/// Base64 of 32 bytes of 5.
-const TOKEN_KEY: &str = "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=";
-
-fn start(name: &str, slack: &FakeSlack) -> LocalWorker {
-    LocalWorker::start_with_secrets(
-        name,
-        &[("SLACK_API_URL", &slack.api_url())],
-        &[
-            ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
-            ("SLACK_TOKEN_KEY", TOKEN_KEY),
-            ("ADMIN_TOKEN", ADMIN_TOKEN),
-        ],
-    )
-}
-
-fn connect(worker: &LocalWorker, admin_token: &str) -> incidentctl::Reply {
-    let request = ConnectRequest {
-        tenant: "demo".into(),
-        team_id: FAKE_TEAM_ID.into(),
-        enterprise_id: None,
-        app_id: None,
-        bot_user_id: FAKE_BOT_USER_ID.into(),
-        scopes: String::new(),
-        bot_token: Secret::new(FAKE_BOT_TOKEN),
-    };
-    incidentctl::send_as_operator(
-        &worker.base_url(),
-        admin_token,
-        "POST",
-        INSTALLATIONS_PATH,
-        &request.to_body(),
-    )
-    .expect("the worker answers")
-}
-
-/// Posts `body` to `/slack/events` signed with `secret`, plus `extra` headers.
-fn deliver(
-    worker: &LocalWorker,
-    body: &Value,
-    secret: &str,
-    extra: &[(&str, String)],
-) -> (u16, Value) {
-    let body = body.to_string();
-    let ts = incidentctl::now_secs();
-    let mut headers = vec![
-        ("content-type".to_owned(), "application/json".to_owned()),
-        (HEADER_TIMESTAMP.to_owned(), ts.to_string()),
-        (
-            HEADER_SIGNATURE.to_owned(),
-            signature::sign(secret.as_bytes(), ts, body.as_bytes()),
-        ),
-    ];
-    headers.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
-    send_raw(
-        &worker.base_url(),
-        "POST",
-        "/slack/events",
-        &headers,
-        body.as_bytes(),
-    )
-    .expect("answered")
-}
-
-fn mention(team: &str, event_id: &str, channel: &str, ts: &str, text: &str) -> Value {
-    json!({
-        "type": "event_callback", "team_id": team, "api_app_id": "A0E2E", "event_id": event_id,
-        "event_time": incidentctl::now_secs(),
-        "event": { "type": "app_mention", "user": "U0ALICE", "text": text, "ts": ts, "channel": channel },
-    })
-}
-
-/// Incident channels (everything the fake created) holding a pinned announcement.
-fn announced_channels(slack: &FakeSlack) -> Vec<FakeChannel> {
-    slack
-        .calls_to("conversations.create")
-        .iter()
-        .filter_map(|call| slack.channel_named(call.arg("name")))
-        .filter(|c| {
-            c.messages.iter().any(|m| {
-                c.pins.contains(&m.ts)
-                    && PostedFor::of_message(&json!({ "metadata": m.metadata }))
-                        .is_some_and(|p| p.part == part::ANNOUNCEMENT)
-            })
-        })
-        .collect()
-}
-
-/// Mentions the bot in #general and returns the event's body and the mention's ts.
-fn new_mention(slack: &FakeSlack, general: &str, event_id: &str, what: &str) -> Value {
-    let text = format!("<@{FAKE_BOT_USER_ID}> {what}");
-    let ts = slack.add_user_message(general, "U0ALICE", &text, None);
-    mention(FAKE_TEAM_ID, event_id, general, &ts, &text)
-}
 
 #[test]
 fn a_signed_mention_declares_one_incident_with_one_pinned_announcement_however_often_slack_retries()
@@ -248,7 +149,7 @@ fn unknown_workspaces_and_bad_signatures_write_nothing() {
     let unsigned = send_raw(
         &worker.base_url(),
         "POST",
-        "/slack/events",
+        EVENTS_PATH,
         &[],
         forged.to_string().as_bytes(),
     )

@@ -1,5 +1,5 @@
 //! `INCIDENT_CREATED` in Slack: the incident's channel, its people, the pinned announcement,
-//! and, for an incident declared from Slack, the `fire` reaction on the mention and the
+//! and, for an incident declared by a mention, the `fire` reaction on the mention and the
 //! announcement in its thread. Each stage writes back what it made (incident metadata, index
 //! identifiers), so a retried step skips what is done and searches before re-posting.
 
@@ -50,6 +50,8 @@ pub async fn incident_created(
     let metadata = handle.get().await?.incident.metadata;
     let source =
         match event.source {
+            // Declared with `/incident`: no message to react to or answer under.
+            Source::Slack if metadata.contains_key(keys::SOURCE_COMMAND_CHANNEL) => None,
             Source::Slack => Some(SourceMessage::of(&metadata).ok_or_else(|| {
                 EffectError::retryable("the declaring message is not recorded yet")
             })?),

@@ -1,7 +1,8 @@
 //! A Slack Web API client over the runtime's HTTP port: `POST <SLACK_API_URL>/<method>` with a
-//! JSON body and the bot token as a bearer header. Every call has [`CALL_TIMEOUT`]. HTTP 429
-//! and 5xx become retryable step errors (429 waiting `Retry-After`); `{"ok":false}` answers
-//! are [`SlackCallError::Api`] with Slack's error code, for the caller to judge.
+//! JSON body and the bot token as a bearer header. Every call has [`CALL_TIMEOUT`] unless the
+//! client was made with another ([`SlackApi::with_timeout`]). HTTP 429 and 5xx become
+//! retryable step errors (429 waiting `Retry-After`); `{"ok":false}` answers are
+//! [`SlackCallError::Api`] with Slack's error code, for the caller to judge.
 
 use super::secret::Secret;
 use incidentd_runtime::http::HttpClient;
@@ -67,6 +68,7 @@ pub struct SlackApi {
     base_url: String,
     token: Secret,
     http: Rc<dyn HttpClient>,
+    timeout: Duration,
 }
 
 impl SlackApi {
@@ -75,14 +77,22 @@ impl SlackApi {
             base_url,
             token,
             http,
+            timeout: CALL_TIMEOUT,
         }
+    }
+
+    /// The same client with another per-call timeout: a call made inside one of Slack's own
+    /// 3 s requests (`views.open` with a trigger) must give up sooner than [`CALL_TIMEOUT`].
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// Calls `method` with `args`; the answer on `ok: true`.
     pub async fn call(&self, method: &str, args: &Value) -> Result<Value, SlackCallError> {
         let mut request = HttpRequest::post_json(&format!("{}/{method}", self.base_url), args)
             .header("authorization", &format!("Bearer {}", self.token.expose()));
-        request.timeout = CALL_TIMEOUT;
+        request.timeout = self.timeout;
         let response = self
             .http
             .send(request)

@@ -448,3 +448,22 @@ pub fn help_answer() -> Value {
         • Mention the bot with a description to declare an incident; mention it in an incident channel to ask it something.";
     ephemeral("incidentd help", vec![section(text)])
 }
+
+/// The answer to `/incident <title>`: what was declared, and where it will be run.
+pub fn declared_answer(incident: &IncidentState) -> Value {
+    let text = format!(
+        "🚨 Declared *{}* ({}).\nIts channel is being created; you will be invited to it.",
+        escape(&incident.title),
+        severity_label(incident.severity)
+    );
+    ephemeral(
+        &format!("Declared: {}", escape(&incident.title)),
+        vec![section(&text)],
+    )
+}
+
+/// A one-line ephemeral answer (a workspace that is not connected, a refusal, a failure).
+pub fn notice_answer(text: &str) -> Value {
+    let text = escape(text);
+    ephemeral(&text, vec![section(&text)])
+}

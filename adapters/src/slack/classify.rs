@@ -102,7 +102,8 @@ pub enum Classified {
         prompt: String,
         message: SlackMessage,
     },
-    /// A person asked the bot something about an incident.
+    /// A person asked the bot something about an incident (`prompt` without mentions, never
+    /// empty).
     Prompt {
         incident_id: String,
         prompt: String,
@@ -127,7 +128,8 @@ pub enum IgnoreReason {
     Subtype(String),
     /// No author (system messages).
     NoUser,
-    /// A mention with nothing but mentions in it.
+    /// A mention with nothing but mentions in it (the message itself is still recorded when
+    /// it arrives as a `message` in an incident's conversation).
     EmptyMention,
     /// A message in a conversation no incident owns.
     NotAnIncidentConversation,
@@ -158,15 +160,19 @@ pub fn classify(
         reply_thread_ts: event.thread_ts.clone().unwrap_or_else(|| event.ts.clone()),
         key: MessageKey::of(&event.channel, &event.ts),
     };
+    let prompt = || Some(without_mentions(&event.text)).filter(|p| !p.is_empty());
     match (is_mention, incident) {
-        (true, Some(incident_id)) => Classified::Prompt {
-            incident_id,
-            prompt: without_mentions(&event.text),
-            message,
+        (true, Some(incident_id)) => match prompt() {
+            Some(prompt) => Classified::Prompt {
+                incident_id,
+                prompt,
+                message,
+            },
+            None => Classified::Ignore(IgnoreReason::EmptyMention),
         },
-        (true, None) => match without_mentions(&event.text) {
-            prompt if prompt.is_empty() => Classified::Ignore(IgnoreReason::EmptyMention),
-            prompt => Classified::Declare { prompt, message },
+        (true, None) => match prompt() {
+            Some(prompt) => Classified::Declare { prompt, message },
+            None => Classified::Ignore(IgnoreReason::EmptyMention),
         },
         (false, Some(incident_id)) => Classified::Record {
             incident_id,

@@ -9,6 +9,8 @@ pub const SOURCE_CHANNEL: &str = "slack_source_channel";
 pub const SOURCE_TS: &str = "slack_source_ts";
 /// The thread to answer in: the mention's thread, or the mention itself.
 pub const SOURCE_THREAD_TS: &str = "slack_source_thread_ts";
+/// The channel `/incident <title>` was typed in (a command leaves no message to answer).
+pub const SOURCE_COMMAND_CHANNEL: &str = "slack_source_command_channel";
 /// The incident's own channel.
 pub const CHANNEL: &str = "slack_channel";
 pub const CHANNEL_NAME: &str = "slack_channel_name";

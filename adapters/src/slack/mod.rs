@@ -1,7 +1,8 @@
 //! The Slack integration's native foundation: verifying Slack's requests, parsing what Slack
 //! sends, deciding what it means, building what incidentd posts, naming channels, and keeping
-//! installation tokens encrypted; the installation store, the Events API receiver's logic,
-//! the Web API client and the Slack sender (see docs/slack.md).
+//! installation tokens encrypted; the installation store, the logic of the three receivers
+//! (events, interactivity, slash commands), the Web API client and the Slack sender (see
+//! docs/slack.md).
 
 pub mod admin;
 pub mod announce;
@@ -10,12 +11,15 @@ pub mod blocks;
 pub mod channel;
 pub mod channel_name;
 pub mod classify;
+pub mod command_receiver;
 pub mod commands;
 pub mod config;
 pub mod events;
 pub mod ids;
+pub mod inbound;
 pub mod incident_keys;
 pub mod installation;
+pub mod interaction_receiver;
 pub mod interactions;
 pub mod metadata;
 pub mod payload;

@@ -1,4 +1,4 @@
-//! Setup shared by the Slack sender tests.
+//! Setup shared by the Slack sender and receiver tests.
 
 // Each test file compiles this module on its own and may not use every helper.
 #![allow(dead_code)]
@@ -27,16 +27,23 @@ pub fn connected(slack: &FakeSlack) -> Pipeline {
         (config::TOKEN_KEY_VAR, key.as_str()),
     ];
     let pipeline = Pipeline::with_config(OutboxPolicy::default(), &vars);
+    connect_as(&pipeline, FAKE_TEAM_ID);
+    pipeline
+}
+
+/// Connects the workspace `team_id` (or an org-wide install's enterprise id) to the
+/// pipeline's tenant, replacing its earlier one.
+pub fn connect_as(pipeline: &Pipeline, team_id: &str) {
     let workspace = NewInstallation {
         tenant_id: TENANT.into(),
-        team_id: FAKE_TEAM_ID.into(),
+        team_id: team_id.into(),
         enterprise_id: None,
         app_id: None,
         bot_user_id: FAKE_BOT_USER_ID.into(),
         scopes: String::new(),
         token: Secret::new(FAKE_BOT_TOKEN),
     };
-    let key = TokenKey::from_base64(&Secret::new(key)).unwrap();
+    let key = TokenKey::from_base64(&Secret::new(key_b64())).unwrap();
     pollster::block_on(installation::store(
         pipeline.db.as_ref(),
         &key,
@@ -44,5 +51,4 @@ pub fn connected(slack: &FakeSlack) -> Pipeline {
         0,
     ))
     .unwrap();
-    pipeline
 }

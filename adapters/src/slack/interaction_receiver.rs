@@ -1,0 +1,314 @@
+//! What `POST /slack/interactions` does once its signature holds: find the workspace's tenant,
+//! read incidentd's controls out of the payload, and act through the typed incident handle,
+//! as the Slack user (`Actor::slack`), so the dashboard's validation applies unchanged.
+//!
+//! | interaction | what happens |
+//! | --- | --- |
+//! | severity select, assignee select | `SetSeverity` / `SetAssignee`; the sender re-renders the announcement |
+//! | status select | `views.open` of the status modal with the trigger (the only Web API call made inside the request, with [`IN_REQUEST_TIMEOUT`](super::inbound::IN_REQUEST_TIMEOUT)) |
+//! | status modal submitted (`view_submission`) | `UpdateStatus` with its message; a refusal is shown in the modal |
+//! | suggestion buttons | not handled yet (an empty 200) |
+//!
+//! An incident id that is not the tenant's (another tenant's, or no incident at all) is
+//! refused by the incident object itself (`NotFound`): nothing is written and no modal opens.
+
+use super::blocks;
+use super::ids::{self, StatusChangeContext};
+use super::inbound::{installation_of, refusal, ReceiveError, SlackAccess, TenantIncidents};
+use super::interactions::{
+    BlockActions, IncidentAction, Interaction, SubmittedView, SuggestionChoice, ViewPayload,
+};
+use incidentd_core::{Actor, Command, DomainError, Status};
+use incidentd_runtime::object::ObjectNamespace;
+use incidentd_runtime::sql::Database;
+use serde_json::{json, Value};
+
+/// What one interaction (or one of a `block_actions`' actions) did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InteractionOutcome {
+    /// No installation for the team or enterprise: nothing written.
+    UnknownWorkspace,
+    /// A change went through the incident (`event_id: None` when it changed nothing).
+    Applied {
+        incident_id: String,
+        event_id: Option<i64>,
+    },
+    /// The status modal is open in the user's client.
+    ModalOpened {
+        incident_id: String,
+        view_id: String,
+    },
+    /// `views.open` failed (an expired trigger, Slack down, no token key): nothing written,
+    /// and nothing to retry (the trigger is single use).
+    ModalNotOpened { incident_id: String, reason: String },
+    /// The incident refused (not the tenant's, closed, invalid): nothing written.
+    Refused { incident_id: String, reason: String },
+    /// A status modal submitted without a message: shown back in the modal.
+    InvalidSubmission,
+    /// A suggestion button: its handler is not wired yet.
+    SuggestionNotHandled { choice: SuggestionChoice },
+    /// Not one of incidentd's controls or views.
+    Ignored,
+}
+
+/// The outcomes, and the acknowledgement's body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InteractionReply {
+    pub outcomes: Vec<InteractionOutcome>,
+    /// A JSON body (`{"response_action":"errors",..}`), or `None` for an empty 200, which
+    /// is what closes a submitted modal.
+    pub body: Option<Value>,
+}
+
+impl InteractionReply {
+    fn empty(outcome: InteractionOutcome) -> Self {
+        InteractionReply {
+            outcomes: vec![outcome],
+            body: None,
+        }
+    }
+}
+
+/// Handles one verified interactivity body (the form with its `payload` field).
+pub async fn handle_interaction(
+    db: &dyn Database,
+    incidents: &dyn ObjectNamespace,
+    slack: &SlackAccess,
+    body: &[u8],
+    now_ms: i64,
+) -> Result<InteractionReply, ReceiveError> {
+    let interaction = Interaction::parse_form(body).map_err(ReceiveError::BadPayload)?;
+    let (team, enterprise) = match &interaction {
+        Interaction::BlockActions(p) => (p.team.as_ref(), p.enterprise.as_ref()),
+        Interaction::ViewSubmission(p) => (p.team.as_ref(), p.enterprise.as_ref()),
+        Interaction::ViewClosed(_) | Interaction::Unknown => {
+            return Ok(InteractionReply::empty(InteractionOutcome::Ignored))
+        }
+    };
+    let (team, enterprise) = (
+        team.map(|t| t.id.as_str()),
+        enterprise.map(|e| e.id.as_str()),
+    );
+    let Some(installation) = installation_of(db, team, enterprise).await? else {
+        return Ok(InteractionReply::empty(
+            InteractionOutcome::UnknownWorkspace,
+        ));
+    };
+    let receiver = Receiver {
+        workspace: TenantIncidents {
+            db,
+            incidents,
+            installation: &installation,
+            now_ms,
+        },
+        slack,
+    };
+    match interaction {
+        Interaction::BlockActions(payload) => receiver.block_actions(&payload).await,
+        Interaction::ViewSubmission(payload) => receiver.view_submission(&payload).await,
+        Interaction::ViewClosed(_) | Interaction::Unknown => {
+            Ok(InteractionReply::empty(InteractionOutcome::Ignored))
+        }
+    }
+}
+
+struct Receiver<'a> {
+    workspace: TenantIncidents<'a>,
+    slack: &'a SlackAccess,
+}
+
+impl Receiver<'_> {
+    async fn block_actions(
+        &self,
+        payload: &BlockActions,
+    ) -> Result<InteractionReply, ReceiveError> {
+        let mut outcomes = Vec::new();
+        for action in payload.incident_actions() {
+            outcomes.push(self.action(action).await?);
+        }
+        // Slack ignores the body of a `block_actions` acknowledgement.
+        Ok(InteractionReply {
+            outcomes,
+            body: None,
+        })
+    }
+
+    async fn action(&self, action: IncidentAction) -> Result<InteractionOutcome, ReceiveError> {
+        match action {
+            IncidentAction::SetSeverity {
+                incident_id,
+                severity,
+                user,
+            } => {
+                let command = Command::SetSeverity { severity };
+                self.change(incident_id, user, command).await
+            }
+            IncidentAction::SetAssignee {
+                incident_id,
+                assignee,
+                user,
+            } => {
+                let command = Command::SetAssignee { assignee };
+                self.change(incident_id, user, command).await
+            }
+            IncidentAction::ChooseStatus {
+                incident_id,
+                status,
+                trigger_id,
+                user: _,
+            } => {
+                self.open_status_modal(incident_id, status, &trigger_id)
+                    .await
+            }
+            // ── Suggestion buttons (Apply / Edit / Dismiss) ────────────────────────────────
+            // Their handler is built separately; wire it here. Until then: an empty 200.
+            IncidentAction::Suggestion { choice, .. } => {
+                Ok(InteractionOutcome::SuggestionNotHandled { choice })
+            }
+            IncidentAction::Unrecognised { .. } => Ok(InteractionOutcome::Ignored),
+        }
+    }
+
+    /// Applies `command` as the Slack user: the event it made (`None`: it changed nothing),
+    /// or the incident's refusal.
+    async fn try_change(
+        &self,
+        incident_id: &str,
+        user: String,
+        command: Command,
+    ) -> Result<Result<Option<i64>, DomainError>, ReceiveError> {
+        match self
+            .workspace
+            .apply(incident_id, Actor::slack(user), command)
+            .await
+        {
+            Ok(applied) => Ok(Ok(applied.event_id)),
+            Err(e) => Ok(Err(refusal("interaction", e)?)),
+        }
+    }
+
+    async fn change(
+        &self,
+        incident_id: String,
+        user: String,
+        command: Command,
+    ) -> Result<InteractionOutcome, ReceiveError> {
+        Ok(match self.try_change(&incident_id, user, command).await? {
+            Ok(event_id) => InteractionOutcome::Applied {
+                incident_id,
+                event_id,
+            },
+            Err(refused) => InteractionOutcome::Refused {
+                incident_id,
+                reason: refused.to_string(),
+            },
+        })
+    }
+
+    /// Opens the modal that asks what changed; the status changes on its submission.
+    async fn open_status_modal(
+        &self,
+        incident_id: String,
+        status: Status,
+        trigger_id: &str,
+    ) -> Result<InteractionOutcome, ReceiveError> {
+        // Read through the tenant's handle first: another tenant's incident opens nothing.
+        let incident = match self.workspace.get(&incident_id).await {
+            Ok(view) => view.incident,
+            Err(e) => {
+                return Ok(InteractionOutcome::Refused {
+                    reason: refusal("status modal", e)?.to_string(),
+                    incident_id,
+                })
+            }
+        };
+        let not_opened = |reason: String| InteractionOutcome::ModalNotOpened {
+            incident_id: incident_id.clone(),
+            reason,
+        };
+        let api = match self.slack.api(self.workspace.installation) {
+            Ok(api) => api,
+            Err(reason) => return Ok(not_opened(reason)),
+        };
+        let context = StatusChangeContext {
+            incident_id: incident_id.clone(),
+            status,
+        };
+        let args = json!({
+            "trigger_id": trigger_id,
+            "view": blocks::status_change_modal(&context, &incident.title),
+        });
+        Ok(match api.call("views.open", &args).await {
+            Ok(answer) => InteractionOutcome::ModalOpened {
+                view_id: answer["view"]["id"].as_str().unwrap_or_default().to_owned(),
+                incident_id,
+            },
+            Err(e) => not_opened(e.to_string()),
+        })
+    }
+
+    async fn view_submission(
+        &self,
+        payload: &ViewPayload,
+    ) -> Result<InteractionReply, ReceiveError> {
+        let submitted = payload.submitted();
+        let (incident_id, status, message, user) = match submitted {
+            SubmittedView::StatusChange {
+                incident_id,
+                status,
+                message,
+                user,
+            } => (incident_id, status, message, user),
+            invalid @ SubmittedView::Invalid { .. } => {
+                return Ok(InteractionReply {
+                    outcomes: vec![InteractionOutcome::InvalidSubmission],
+                    body: invalid.errors_response(),
+                })
+            }
+            SubmittedView::Unrecognised { .. } => {
+                return Ok(InteractionReply::empty(InteractionOutcome::Ignored))
+            }
+        };
+        let command = Command::UpdateStatus { status, message };
+        let (outcome, body) = match self.try_change(&incident_id, user, command).await? {
+            Ok(event_id) => (
+                InteractionOutcome::Applied {
+                    incident_id,
+                    event_id,
+                },
+                None,
+            ),
+            // A refusal (an invalid transition, a closed incident) stays in the modal, under
+            // its one input, instead of closing it as if the change were made.
+            Err(refused) => {
+                let shown = SubmittedView::Invalid {
+                    errors: vec![(ids::STATUS_MESSAGE_BLOCK.to_owned(), modal_error(&refused))],
+                };
+                let outcome = InteractionOutcome::Refused {
+                    incident_id,
+                    reason: refused.to_string(),
+                };
+                (outcome, shown.errors_response())
+            }
+        };
+        Ok(InteractionReply {
+            outcomes: vec![outcome],
+            body,
+        })
+    }
+}
+
+/// A refusal as the modal shows it.
+fn modal_error(refused: &DomainError) -> String {
+    match refused {
+        DomainError::NotFound => "This incident no longer exists.".to_owned(),
+        other => {
+            let reason = other.to_string();
+            let mut chars = reason.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => "This change was refused.".to_owned(),
+            }
+        }
+    }
+}

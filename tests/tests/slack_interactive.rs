@@ -1,0 +1,355 @@
+//! Slack interactivity, `/incident` and prompts end to end on local workerd, against a
+//! `FakeSlack` on 127.0.0.1: the announcement's controls change the incident (and the
+//! announcement follows), the status modal opens and its submission changes the status,
+//! another tenant's incident is refused, `/incident` declares and answers, and a mention in an
+//! incident channel is a prompt for the agent.
+
+use incidentd_adapters::slack::events::HEADER_RETRY_NUM;
+use incidentd_adapters::slack::ids::{self, StatusChangeContext};
+use incidentd_e2e::slack::{
+    announced_channels, connect, deliver, form, mention, post_form, start_with_slack, ADMIN_TOKEN,
+    COMMANDS_PATH, INTERACTIONS_PATH, SIGNING_SECRET, TOKEN_KEY,
+};
+use incidentd_e2e::{create_incident, list_summaries, poll, LocalWorker};
+use incidentd_runtime::native::{FakeChannel, FakeSlack, FAKE_BOT_TOKEN, FAKE_TEAM_ID};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+fn interaction(payload: &Value) -> Vec<u8> {
+    form(&[("payload", &payload.to_string())])
+}
+
+/// The announcement's `block_actions` for `incident_id`, as the fake workspace sends it.
+fn clicked(incident_id: &str, action: Value) -> Vec<u8> {
+    let mut action = action;
+    action["block_id"] = ids::incident_block_id(incident_id, 1).into();
+    interaction(&json!({
+        "type": "block_actions", "user": { "id": "U0BOB" }, "team": { "id": FAKE_TEAM_ID },
+        "api_app_id": "A0E2E", "trigger_id": "e2e-trigger-1", "channel": { "id": "C0ANY" },
+        "message": { "ts": "1.2" }, "actions": [action],
+    }))
+}
+
+fn select(action_id: &str, value: &str) -> Value {
+    json!({ "type": "static_select", "action_id": action_id, "selected_option": { "value": value } })
+}
+
+fn submitted(incident_id: &str, status: &str, message: &str) -> Vec<u8> {
+    let context = json!({ "incident_id": incident_id, "status": status }).to_string();
+    interaction(&json!({
+        "type": "view_submission", "user": { "id": "U0BOB" }, "team": { "id": FAKE_TEAM_ID },
+        "api_app_id": "A0E2E",
+        "view": { "id": "V0E2E", "callback_id": ids::STATUS_MODAL, "private_metadata": context,
+            "state": { "values": { ids::STATUS_MESSAGE_BLOCK: {
+                ids::STATUS_MESSAGE_INPUT: { "type": "plain_text_input", "value": message } } } } },
+    }))
+}
+
+fn command(channel: &str, text: &str, trigger_id: &str) -> Vec<u8> {
+    form(&[
+        ("team_id", FAKE_TEAM_ID),
+        ("channel_id", channel),
+        ("user_id", "U0ALICE"),
+        ("command", "/incident"),
+        ("text", text),
+        ("api_app_id", "A0E2E"),
+        ("response_url", "https://hooks.slack.com/commands/x"),
+        ("trigger_id", trigger_id),
+    ])
+}
+
+/// `GET /dashboard/incidents/:id` for `tenant`: `{incident, timeline}`.
+fn shown(worker: &LocalWorker, tenant: &str, id: &str) -> Value {
+    let reply = worker
+        .client(tenant)
+        .get(&format!("/dashboard/incidents/{id}"))
+        .unwrap();
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply.body
+}
+
+fn events_of(shown: &Value, event_type: &str) -> Vec<Value> {
+    shown["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event_type"] == event_type)
+        .cloned()
+        .collect()
+}
+
+fn started(name: &str, slack: &FakeSlack) -> LocalWorker {
+    let worker = start_with_slack(name, slack);
+    let connected = connect(&worker, ADMIN_TOKEN);
+    assert_eq!(connected.status, 201, "{:?}", connected.body);
+    worker
+}
+
+fn announced(worker: &LocalWorker, slack: &FakeSlack) -> FakeChannel {
+    poll(Duration::from_secs(30), || announced_channels(slack).pop()).unwrap_or_else(|| {
+        panic!(
+            "no announcement; calls {:?}\nlog:\n{}",
+            slack.calls(),
+            worker.log()
+        )
+    })
+}
+
+#[test]
+fn the_announcements_controls_and_the_status_modal_change_the_incident_as_the_slack_user() {
+    let slack = FakeSlack::start();
+    let worker = started("slack-controls", &slack);
+    let id = create_incident(&worker.client("demo"), "checkout is failing");
+    let channel = announced(&worker, &slack);
+
+    // Severity select: the change, by the Slack user, and the announcement re-rendered.
+    let (status, body) = post_form(
+        &worker,
+        INTERACTIONS_PATH,
+        &clicked(&id, select(ids::SEVERITY_SELECT, "high")),
+        SIGNING_SECRET,
+    );
+    assert_eq!((status, body), (200, Value::Null), "an empty 200");
+    let now = shown(&worker, "demo", &id);
+    assert_eq!(now["incident"]["severity"], "high");
+    let change = &events_of(&now, "SEVERITY_UPDATE")[0];
+    assert_eq!(change["actor"], json!({ "kind": "slack", "id": "U0BOB" }));
+    let updated = poll(Duration::from_secs(30), || {
+        let update = slack.calls_to("chat.update").pop()?;
+        (update.arg("channel") == channel.id).then_some(update)
+    })
+    .unwrap_or_else(|| panic!("no chat.update; log:\n{}", worker.log()));
+    assert!(updated.body["blocks"].to_string().contains("High"));
+
+    // Status select: the modal opens within the request, well inside Slack's 3 s.
+    let asked = Instant::now();
+    let (status, _) = post_form(
+        &worker,
+        INTERACTIONS_PATH,
+        &clicked(&id, select(ids::STATUS_SELECT, "mitigating")),
+        SIGNING_SECRET,
+    );
+    let answered = asked.elapsed();
+    assert_eq!(status, 200);
+    println!("status select → views.open → 200: {answered:?}");
+    assert!(answered < Duration::from_secs(3), "{answered:?}");
+    let opened = slack.calls_to("views.open");
+    assert_eq!(opened.len(), 1, "views.open before the answer");
+    assert_eq!(opened[0].arg("trigger_id"), "e2e-trigger-1");
+    let modal = &opened[0].body["view"];
+    assert_eq!(modal["callback_id"], ids::STATUS_MODAL);
+    let context: StatusChangeContext =
+        serde_json::from_str(modal["private_metadata"].as_str().unwrap()).unwrap();
+    assert_eq!(context.incident_id, id);
+
+    // Submitted without a message: errors in the modal, nothing changed.
+    let (status, body) = post_form(
+        &worker,
+        INTERACTIONS_PATH,
+        &submitted(&id, "mitigating", " "),
+        SIGNING_SECRET,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(body["response_action"], "errors");
+    assert!(body["errors"][ids::STATUS_MESSAGE_BLOCK].is_string());
+    assert_eq!(shown(&worker, "demo", &id)["incident"]["status"], "open");
+
+    // Submitted with one: the status changes and the note is posted in the channel.
+    let (status, body) = post_form(
+        &worker,
+        INTERACTIONS_PATH,
+        &submitted(&id, "mitigating", "rolled back deploy 812"),
+        SIGNING_SECRET,
+    );
+    assert_eq!((status, body), (200, Value::Null), "closes the modal");
+    let now = shown(&worker, "demo", &id);
+    assert_eq!(now["incident"]["status"], "mitigating");
+    assert_eq!(
+        events_of(&now, "STATUS_UPDATE")[0]["actor"],
+        json!({ "kind": "slack", "id": "U0BOB" })
+    );
+    poll(Duration::from_secs(30), || {
+        let channel = slack.channel(&channel.id)?;
+        channel
+            .messages
+            .iter()
+            .any(|m| m.text.contains("rolled back deploy 812"))
+            .then_some(())
+    })
+    .unwrap_or_else(|| panic!("no status note; log:\n{}", worker.log()));
+
+    // An invalid transition stays in the modal: 200 with the reason, never a 500.
+    let (status, body) = post_form(
+        &worker,
+        INTERACTIONS_PATH,
+        &submitted(&id, "open", "reopen"),
+        SIGNING_SECRET,
+    );
+    assert_eq!((status, &body["response_action"]), (200, &json!("errors")));
+    assert_eq!(
+        shown(&worker, "demo", &id)["incident"]["status"],
+        "mitigating"
+    );
+
+    let log = worker.log();
+    assert!(log.contains("slack interactions"), "{log}");
+    for secret in [FAKE_BOT_TOKEN, SIGNING_SECRET, ADMIN_TOKEN, TOKEN_KEY] {
+        assert!(!log.contains(secret), "a secret is in the worker log");
+    }
+}
+
+#[test]
+fn another_tenants_incident_and_unsigned_requests_are_refused_and_write_nothing() {
+    let slack = FakeSlack::start();
+    let worker = started("slack-refused", &slack);
+    let acme = incidentctl::send_as_operator(
+        &worker.base_url(),
+        ADMIN_TOKEN,
+        "POST",
+        "/admin/tenants",
+        json!({ "id": "acme", "name": "Acme" })
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(acme.status, 201, "{:?}", acme.body);
+    let theirs = create_incident(&worker.client("acme"), "acme's own outage");
+    let ours = create_incident(&worker.client("demo"), "checkout is failing");
+    announced(&worker, &slack);
+    let before = shown(&worker, "acme", &theirs);
+    let calls_before = slack.calls().len();
+
+    for body in [
+        clicked(&theirs, select(ids::SEVERITY_SELECT, "low")),
+        clicked(&theirs, select(ids::STATUS_SELECT, "resolved")),
+    ] {
+        let (status, answer) = post_form(&worker, INTERACTIONS_PATH, &body, SIGNING_SECRET);
+        assert_eq!((status, answer), (200, Value::Null));
+    }
+    let (status, answer) = post_form(
+        &worker,
+        INTERACTIONS_PATH,
+        &submitted(&theirs, "resolved", "closing someone else's incident"),
+        SIGNING_SECRET,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        answer["errors"][ids::STATUS_MESSAGE_BLOCK],
+        "This incident no longer exists."
+    );
+    let after = shown(&worker, "acme", &theirs);
+    assert_eq!(after["incident"], before["incident"]);
+    assert_eq!(after["timeline"].as_array().unwrap().len(), 1);
+
+    // A wrong signature on either new route: 401, nothing done.
+    let forged = clicked(&ours, select(ids::SEVERITY_SELECT, "low"));
+    let (status, body) = post_form(&worker, INTERACTIONS_PATH, &forged, "not-the-secret");
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (401, &json!("UNAUTHORIZED"))
+    );
+    let (status, body) = post_form(
+        &worker,
+        COMMANDS_PATH,
+        &command("C0GENERAL", "forged outage", "e2e-forged"),
+        "not-the-secret",
+    );
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (401, &json!("UNAUTHORIZED"))
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        shown(&worker, "demo", &ours)["incident"]["severity"],
+        "medium"
+    );
+    assert_eq!(list_summaries(&worker.client("demo")).len(), 1);
+    assert_eq!(slack.calls().len(), calls_before, "no Slack call");
+}
+
+#[test]
+fn incident_declares_answers_status_and_help_and_a_mention_in_its_channel_is_a_prompt() {
+    let slack = FakeSlack::start();
+    let worker = started("slack-command", &slack);
+    let general = slack.add_channel("general");
+
+    let declare = command(&general, "Database is down", "e2e-trigger-2");
+    let (status, body) = post_form(&worker, COMMANDS_PATH, &declare, SIGNING_SECRET);
+    assert_eq!(status, 200);
+    assert_eq!(body["response_type"], "ephemeral");
+    assert!(body["text"].as_str().unwrap().contains("Database is down"));
+    // The same request delivered again reaches the same incident.
+    assert_eq!(
+        post_form(&worker, COMMANDS_PATH, &declare, SIGNING_SECRET).0,
+        200
+    );
+    let channel = announced(&worker, &slack);
+    let listed = list_summaries(&worker.client("demo"));
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["title"], "Database is down");
+    let id = listed[0]["id"].as_str().unwrap().to_owned();
+    assert!(channel.members.contains(&"U0ALICE".to_owned()));
+    assert_eq!(worker.durable_object_count(), 1);
+
+    let (status, body) = post_form(
+        &worker,
+        COMMANDS_PATH,
+        &command(&channel.id, "status", "e2e-trigger-3"),
+        SIGNING_SECRET,
+    );
+    assert_eq!((status, &body["response_type"]), (200, &json!("ephemeral")));
+    let answer = body["blocks"].to_string();
+    assert!(
+        answer.contains("Database is down") && answer.contains("Open"),
+        "{answer}"
+    );
+    let (_, elsewhere) = post_form(
+        &worker,
+        COMMANDS_PATH,
+        &command(&general, "status", "e2e-trigger-4"),
+        SIGNING_SECRET,
+    );
+    assert!(elsewhere["text"]
+        .as_str()
+        .unwrap()
+        .contains("not an incident channel"));
+    let (_, help) = post_form(
+        &worker,
+        COMMANDS_PATH,
+        &command(&general, "help", "e2e-trigger-5"),
+        SIGNING_SECRET,
+    );
+    assert!(help["blocks"].to_string().contains("/incident status"));
+
+    // A mention in the incident's channel, delivered twice: one prompt for the agent.
+    let text = "<@UFAKEBOT> what changed in the last hour?";
+    let ts = slack.add_user_message(&channel.id, "U0ALICE", text, None);
+    let event = mention(FAKE_TEAM_ID, "Ev0PROMPT", &channel.id, &ts, text);
+    assert_eq!(deliver(&worker, &event, SIGNING_SECRET, &[]).0, 200);
+    let retry = [(HEADER_RETRY_NUM, "1".to_owned())];
+    assert_eq!(deliver(&worker, &event, SIGNING_SECRET, &retry).0, 200);
+    let now = shown(&worker, "demo", &id);
+    let prompts = events_of(&now, "PROMPT_ADDED");
+    assert_eq!(prompts.len(), 1, "{:?}", now["timeline"]);
+    assert_eq!(
+        prompts[0]["data"]["prompt"],
+        "what changed in the last hour?"
+    );
+    assert_eq!(
+        prompts[0]["data"]["prompt_id"],
+        format!("{}:{ts}", channel.id)
+    );
+    // Without a model the prompt workflow answers in the timeline that it cannot.
+    poll(Duration::from_secs(30), || {
+        let now = shown(&worker, "demo", &id);
+        events_of(&now, "MESSAGE_ADDED")
+            .iter()
+            .any(|m| m["actor"]["kind"] == "agent")
+            .then_some(())
+    })
+    .unwrap_or_else(|| panic!("no agent answer; log:\n{}", worker.log()));
+    assert_eq!(
+        events_of(&shown(&worker, "demo", &id), "PROMPT_ADDED").len(),
+        1
+    );
+}
