@@ -4,7 +4,7 @@
 //! its alarm forwards the outbox and finalises closed incidents.
 
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
-use incidentd_core::object::{Archive, IncidentObject};
+use incidentd_core::object::{AgentTurns, Archive, IncidentObject, TurnPacing};
 use incidentd_core::ArchivedIncident;
 use incidentd_runtime::cloudflare::{serve_object_call, CfServices, DoStorage};
 use incidentd_runtime::log;
@@ -83,13 +83,28 @@ impl worker::DurableObject for Incident {
                 return Response::ok("no workflow binding");
             }
         };
+        // Agent turns only with a language model configured (and its workflow bound).
+        let turn_workflows = TurnPacing::from_services(&self.services).and_then(|pacing| {
+            self.services
+                .workflow_of_class(incidentd_workflows::agent_turn::CLASS)
+                .map(|workflows| (workflows, pacing))
+                .map_err(|e| log::error(&format!("incident alarm: agent turns: {e}")))
+                .ok()
+        });
+        let turns = turn_workflows
+            .as_ref()
+            .map(|(workflows, pacing)| AgentTurns {
+                workflows: workflows.as_ref(),
+                pacing: *pacing,
+            });
         // Never throw from here: the platform retries a throwing alarm only six times. The
         // outbox re-arms itself; on a storage error, arm a fallback instead.
         match object
-            .on_alarm(
+            .on_alarm_with_turns(
                 workflows.as_ref(),
                 analysis.as_ref(),
                 &D1Archive(&self.services),
+                turns.as_ref(),
                 now_ms(),
             )
             .await
@@ -105,6 +120,9 @@ impl worker::DurableObject for Incident {
                 }
                 if let Some(error) = &report.finalize_error {
                     log::error(&format!("incident finalisation postponed: {error}"));
+                }
+                if let Some(error) = &report.turn.error {
+                    log::error(&format!("agent turn: {error}"));
                 }
             }
             Err(e) => {

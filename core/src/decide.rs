@@ -4,7 +4,7 @@
 
 use crate::effects::{
     AffectionUpdated, AssigneeUpdated, IncidentCreated, MessageAdded, PromptAdded, SeverityUpdated,
-    StatusUpdated,
+    StatusUpdated, SuggestedChange, SuggestionAdded, SuggestionOutcome, SuggestionResolved,
 };
 use crate::error::{Conflict, DomainError};
 use crate::model::{
@@ -140,6 +140,11 @@ pub enum Command {
         prompt_id: String,
         user_id: String,
     },
+    /// The agent proposes a change (`SUGGESTION_ADDED`); refused when the change would be
+    /// refused or change nothing now. The object deduplicates by id and by dedupe key.
+    AddSuggestion {
+        suggestion: SuggestionAdded,
+    },
 }
 
 impl Command {
@@ -164,6 +169,8 @@ pub enum EventData {
     Message(MessageAdded),
     Affection(AffectionUpdated),
     Prompt(PromptAdded),
+    Suggestion(SuggestionAdded),
+    SuggestionResolved(SuggestionResolved),
 }
 
 impl EventData {
@@ -176,6 +183,8 @@ impl EventData {
             EventData::Message(_) => event_type::MESSAGE_ADDED,
             EventData::Affection(_) => event_type::AFFECTION_UPDATE,
             EventData::Prompt(_) => event_type::PROMPT_ADDED,
+            EventData::Suggestion(_) => event_type::SUGGESTION_ADDED,
+            EventData::SuggestionResolved(_) => event_type::SUGGESTION_RESOLVED,
         }
     }
 
@@ -188,6 +197,8 @@ impl EventData {
             EventData::Message(d) => serde_json::to_value(d),
             EventData::Affection(d) => serde_json::to_value(d),
             EventData::Prompt(d) => serde_json::to_value(d),
+            EventData::Suggestion(d) => serde_json::to_value(d),
+            EventData::SuggestionResolved(d) => serde_json::to_value(d),
         };
         // Plain structs of strings and enums: serialising cannot fail.
         value.unwrap_or(Value::Null)
@@ -252,6 +263,20 @@ pub fn decide_start(
     Ok((state, created))
 }
 
+/// A closed incident accepts no more events.
+fn refuse_closed(current: &IncidentState) -> Result<(), DomainError> {
+    if current.status.is_terminal() {
+        return Err(DomainError::conflict(
+            Conflict::IncidentClosed,
+            format!(
+                "the incident is {}; it accepts no more changes",
+                current.status.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn event(next: IncidentState, event: EventData) -> Result<Decision, DomainError> {
     Ok(Decision::Event {
         next: Box::new(next),
@@ -262,15 +287,7 @@ fn event(next: IncidentState, event: EventData) -> Result<Decision, DomainError>
 /// Decides a command against the current state. Message-id dedupe is the shell's (it needs
 /// the index of ids seen); everything else is here.
 pub fn decide(current: &IncidentState, command: Command) -> Result<Decision, DomainError> {
-    if current.status.is_terminal() {
-        return Err(DomainError::conflict(
-            Conflict::IncidentClosed,
-            format!(
-                "the incident is {}; it accepts no more changes",
-                current.status.as_str()
-            ),
-        ));
-    }
+    refuse_closed(current)?;
     let mut next = current.clone();
     match command {
         Command::SetSeverity { severity } => {
@@ -328,6 +345,10 @@ pub fn decide(current: &IncidentState, command: Command) -> Result<Decision, Dom
                 user_id: text("user_id", &user_id, MAX_ID_CHARS, false)?,
             };
             event(next, EventData::Prompt(data))
+        }
+        Command::AddSuggestion { suggestion } => {
+            let suggestion = checked_suggestion(current, suggestion)?;
+            event(next, EventData::Suggestion(suggestion))
         }
         Command::CreateAffection {
             title,
@@ -395,6 +416,112 @@ pub fn decide(current: &IncidentState, command: Command) -> Result<Decision, Dom
             )
         }
     }
+}
+
+/// The command that makes a suggested change, as `acting_for` (who applies it).
+pub fn change_command(change: &SuggestedChange, acting_for: &str) -> Command {
+    match change.clone() {
+        SuggestedChange::Status { status, message } => Command::UpdateStatus { status, message },
+        SuggestedChange::Severity { severity } => Command::SetSeverity { severity },
+        SuggestedChange::StatusPageUpdate { message, status } => Command::UpdateAffection {
+            message,
+            status,
+            created_by: acting_for.to_owned(),
+        },
+    }
+}
+
+/// A suggestion is accepted only when applying it now would be accepted and change something:
+/// the same rules as the change itself, so a suggestion can never offer what would be refused.
+fn checked_suggestion(
+    current: &IncidentState,
+    suggestion: SuggestionAdded,
+) -> Result<SuggestionAdded, DomainError> {
+    let checked = SuggestionAdded {
+        suggestion_id: text(
+            "suggestion_id",
+            &suggestion.suggestion_id,
+            MAX_ID_CHARS,
+            false,
+        )?,
+        dedupe_key: text("dedupe_key", &suggestion.dedupe_key, MAX_ID_CHARS, false)?,
+        rationale: suggestion
+            .rationale
+            .map(|r| text("rationale", &r, MAX_MESSAGE_CHARS, true))
+            .transpose()?
+            .filter(|r| !r.is_empty()),
+        change: suggestion.change,
+        from_event_id: suggestion.from_event_id,
+        to_event_id: suggestion.to_event_id,
+    };
+    if checked.from_event_id < 1 || checked.to_event_id < checked.from_event_id {
+        return Err(DomainError::invalid(
+            "to_event_id",
+            "the turn's range must be 1 ≤ from ≤ to",
+        ));
+    }
+    match decide(current, change_command(&checked.change, "agent"))? {
+        Decision::Unchanged => Err(DomainError::invalid(
+            "change",
+            "the suggested change changes nothing now",
+        )),
+        _ => Ok(checked),
+    }
+}
+
+/// A suggestion as the Incident object keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StoredSuggestion {
+    pub suggestion: SuggestionAdded,
+    /// Its `SUGGESTION_ADDED` event.
+    pub event_id: i64,
+    /// `None` while nobody has applied or dismissed it.
+    pub outcome: Option<SuggestionOutcome>,
+}
+
+/// What resolving a suggestion means: the change to make first (applying), then the
+/// `SUGGESTION_RESOLVED` data (its `change_event_id` is the change's event, once committed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    pub change: Option<Decision>,
+    pub resolved: SuggestionResolved,
+}
+
+/// Applies or dismisses a stored suggestion, once. Applying decides the change exactly as if
+/// `user_id` had asked for it (an invalid transition by now is refused, nothing written).
+pub fn decide_resolution(
+    current: &IncidentState,
+    stored: &StoredSuggestion,
+    outcome: SuggestionOutcome,
+    user_id: &str,
+) -> Result<Resolution, DomainError> {
+    let user_id = text("user_id", user_id, MAX_ID_CHARS, false)?;
+    if let Some(earlier) = stored.outcome {
+        return Err(DomainError::conflict(
+            Conflict::SuggestionAlreadyResolved,
+            format!("this suggestion was {} already", earlier.as_str()),
+        ));
+    }
+    let change = match outcome {
+        SuggestionOutcome::Applied => Some(decide(
+            current,
+            change_command(&stored.suggestion.change, &user_id),
+        )?),
+        // Dismissing records an event too, so it is refused once the incident is closed.
+        SuggestionOutcome::Dismissed => {
+            refuse_closed(current)?;
+            None
+        }
+    };
+    Ok(Resolution {
+        change,
+        resolved: SuggestionResolved {
+            suggestion_id: stored.suggestion.suggestion_id.clone(),
+            outcome,
+            user_id,
+            change_event_id: None,
+        },
+    })
 }
 
 /// Adapter bookkeeping (a Slack channel id, say): merged key by key, no event. Allowed after

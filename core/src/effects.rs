@@ -112,6 +112,90 @@ pub struct PromptAdded {
     pub user_id: String,
 }
 
+/// A change the incident agent proposes; a person applies or dismisses it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SuggestedChange {
+    Status {
+        status: Status,
+        message: String,
+    },
+    Severity {
+        severity: Severity,
+    },
+    /// An update on the public status page; `status` moves it forward (`None` keeps it).
+    StatusPageUpdate {
+        message: String,
+        status: Option<AffectionStatus>,
+    },
+}
+
+impl SuggestedChange {
+    /// One line for people: what applying it does.
+    pub fn summary(&self) -> String {
+        match self {
+            SuggestedChange::Status { status, message } => {
+                format!("set the status to {}: {message}", status.as_str())
+            }
+            SuggestedChange::Severity { severity } => {
+                format!("set the severity to {}", severity.as_str())
+            }
+            SuggestedChange::StatusPageUpdate {
+                message,
+                status: Some(status),
+            } => format!("post a status-page update ({}): {message}", status.as_str()),
+            SuggestedChange::StatusPageUpdate {
+                message,
+                status: None,
+            } => format!("post a status-page update: {message}"),
+        }
+    }
+}
+
+/// `SUGGESTION_ADDED`: the agent proposes a change (`IncidentAgentTurnWorkflow`). It changes
+/// nothing until a person applies it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SuggestionAdded {
+    /// Unique per incident; what Slack's buttons carry.
+    pub suggestion_id: String,
+    /// The same proposal from the same state has the same key, so it is made once per
+    /// incident (`status:open->mitigating`).
+    pub dedupe_key: String,
+    pub change: SuggestedChange,
+    /// Why, in the agent's words.
+    pub rationale: Option<String>,
+    /// The events the agent turn read (inclusive).
+    pub from_event_id: i64,
+    pub to_event_id: i64,
+}
+
+/// What became of a suggestion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SuggestionOutcome {
+    Applied,
+    Dismissed,
+}
+
+impl SuggestionOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuggestionOutcome::Applied => "applied",
+            SuggestionOutcome::Dismissed => "dismissed",
+        }
+    }
+}
+
+/// `SUGGESTION_RESOLVED`: a person applied or dismissed a suggestion (once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SuggestionResolved {
+    pub suggestion_id: String,
+    pub outcome: SuggestionOutcome,
+    pub user_id: String,
+    /// For `applied`: the event that made the change (`None` when it changed nothing).
+    pub change_event_id: Option<i64>,
+}
+
 /// Each payload's wire name: the one place it is written (`model::event_type` derives from it).
 macro_rules! event_kinds {
     ($($payload:ty => $wire:literal),+ $(,)?) => {
@@ -129,6 +213,8 @@ event_kinds! {
     MessageAdded => "MESSAGE_ADDED",
     AffectionUpdated => "AFFECTION_UPDATE",
     PromptAdded => "PROMPT_ADDED",
+    SuggestionAdded => "SUGGESTION_ADDED",
+    SuggestionResolved => "SUGGESTION_RESOLVED",
 }
 
 /// The incident events an effect may handle. Implement the ones you handle; the rest are
@@ -197,6 +283,24 @@ pub trait IncidentSender {
         let _ = (ctx, event);
         Ok(())
     }
+
+    async fn suggestion_added(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<SuggestionAdded>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+
+    async fn suggestion_resolved(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<SuggestionResolved>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -215,6 +319,8 @@ mod tests {
             ("message_added", MessageAdded::EVENT_TYPE),
             ("affection_update", AffectionUpdated::EVENT_TYPE),
             ("prompt_added", PromptAdded::EVENT_TYPE),
+            ("suggestion_added", SuggestionAdded::EVENT_TYPE),
+            ("suggestion_resolved", SuggestionResolved::EVENT_TYPE),
         ];
         for (method, event_type) in by_method {
             assert_eq!(event_type, method.to_ascii_uppercase(), "{method}");

@@ -22,6 +22,8 @@ pub enum Conflict {
     RequestReplayed,
     /// An idempotency key that made another incident.
     IdempotencyKeyReused,
+    /// The suggestion was applied or dismissed already.
+    SuggestionAlreadyResolved,
 }
 
 impl Conflict {
@@ -34,6 +36,7 @@ impl Conflict {
             Conflict::StatusCanOnlyMoveForward => "STATUS_CAN_ONLY_MOVE_FORWARD",
             Conflict::RequestReplayed => "REQUEST_REPLAYED",
             Conflict::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Conflict::SuggestionAlreadyResolved => "SUGGESTION_ALREADY_RESOLVED",
         }
     }
 }

@@ -21,7 +21,8 @@ pub mod view;
 pub use decide::{Command, StartIncident};
 pub use effects::{
     AffectionUpdated, AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender,
-    MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated, INCIDENT_WORKFLOW,
+    MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated, SuggestedChange, SuggestionAdded,
+    SuggestionOutcome, SuggestionResolved, INCIDENT_WORKFLOW,
 };
 pub use error::{Conflict, DomainError};
 pub use model::{

@@ -225,7 +225,7 @@ pub struct IncidentState {
 pub mod event_type {
     use crate::effects::{
         AffectionUpdated, AssigneeUpdated, IncidentCreated, MessageAdded, PromptAdded,
-        SeverityUpdated, StatusUpdated,
+        SeverityUpdated, StatusUpdated, SuggestionAdded, SuggestionResolved,
     };
     use incidentd_runtime::EventKind;
 
@@ -236,6 +236,8 @@ pub mod event_type {
     pub const MESSAGE_ADDED: &str = MessageAdded::EVENT_TYPE;
     pub const AFFECTION_UPDATE: &str = AffectionUpdated::EVENT_TYPE;
     pub const PROMPT_ADDED: &str = PromptAdded::EVENT_TYPE;
+    pub const SUGGESTION_ADDED: &str = SuggestionAdded::EVENT_TYPE;
+    pub const SUGGESTION_RESOLVED: &str = SuggestionResolved::EVENT_TYPE;
 }
 
 /// What the outbox forwards to `IncidentWorkflow` for each event: the event and the incident's

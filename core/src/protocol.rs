@@ -12,9 +12,10 @@
 //! [`ObjectStub`]: `stub.fetch` today, swappable for RPC without touching this module.
 
 use crate::decide::{Command, StartIncident};
+use crate::effects::SuggestionOutcome;
 use crate::error::DomainError;
 use crate::model::{Actor, IncidentState};
-use crate::object::{Idempotency, IncidentObject, Origin, Started};
+use crate::object::{Idempotency, IncidentObject, Origin, Started, SuggestionLookup};
 use crate::view::{Applied, IncidentView, TimelineEntry};
 use incidentd_runtime::object::{ObjectCallError, ObjectCallErrorKind, ObjectStub};
 use incidentd_runtime::sql::SqlStore;
@@ -71,6 +72,22 @@ pub enum IncidentRequest {
     Workflow {
         tenant: String,
     },
+    /// An agent turn (`IncidentAgentTurnWorkflow`) reports its end, naming its range's end.
+    AgentTurnEnded {
+        tenant: String,
+        to_event_id: i64,
+    },
+    /// One suggestion and its incident.
+    Suggestion {
+        tenant: String,
+        suggestion_id: String,
+    },
+    /// A person applies or dismisses a suggestion (`origin.actor`).
+    ResolveSuggestion {
+        origin: Origin,
+        suggestion_id: String,
+        outcome: SuggestionOutcome,
+    },
 }
 
 /// The answer to each request kind.
@@ -82,8 +99,17 @@ pub enum IncidentReply {
     Metadata(IncidentState),
     View(IncidentView),
     DeadLetters(Vec<TimelineEntry>),
-    Replayed { event_id: i64 },
-    Workflow { instance_id: String },
+    Replayed {
+        event_id: i64,
+    },
+    Workflow {
+        instance_id: String,
+    },
+    /// Whether the report ended the turn in flight (a late one's does not).
+    TurnEnded {
+        ended: bool,
+    },
+    Suggestion(SuggestionLookup),
 }
 
 /// A reply as it travels: the answer or the domain error.
@@ -153,6 +179,26 @@ impl<S: SqlStore> IncidentObject<S> {
             IncidentRequest::Workflow { tenant } => IncidentReply::Workflow {
                 instance_id: self.workflow_instance(&tenant)?,
             },
+            IncidentRequest::AgentTurnEnded {
+                tenant,
+                to_event_id,
+            } => IncidentReply::TurnEnded {
+                ended: self.agent_turn_ended(&tenant, to_event_id, now_ms)?,
+            },
+            IncidentRequest::Suggestion {
+                tenant,
+                suggestion_id,
+            } => IncidentReply::Suggestion(self.suggestion(&tenant, &suggestion_id)?),
+            IncidentRequest::ResolveSuggestion {
+                origin,
+                suggestion_id,
+                outcome,
+            } => IncidentReply::Applied(self.resolve_suggestion(
+                &origin,
+                &suggestion_id,
+                outcome,
+                now_ms,
+            )?),
         })
     }
 
@@ -308,6 +354,58 @@ impl IncidentHandle {
         let tenant = self.tenant.clone();
         let reply = self.call(IncidentRequest::Workflow { tenant }).await?;
         expect_reply!(reply, IncidentReply::Workflow { instance_id } => instance_id)
+    }
+
+    /// An agent turn's end (its range's last event): the next turn may start. `false` when
+    /// it was not the turn in flight (reported twice, or after its timeout).
+    pub async fn agent_turn_ended(&self, to_event_id: i64) -> Result<bool, IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self
+            .call(IncidentRequest::AgentTurnEnded {
+                tenant,
+                to_event_id,
+            })
+            .await?;
+        expect_reply!(reply, IncidentReply::TurnEnded { ended } => ended)
+    }
+
+    pub async fn suggestion(
+        &self,
+        suggestion_id: &str,
+    ) -> Result<SuggestionLookup, IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let suggestion_id = suggestion_id.to_owned();
+        let reply = self
+            .call(IncidentRequest::Suggestion {
+                tenant,
+                suggestion_id,
+            })
+            .await?;
+        expect_reply!(reply, IncidentReply::Suggestion(s) => s)
+    }
+
+    /// Applies or dismisses a suggestion as `actor` (a person); answers the
+    /// `SUGGESTION_RESOLVED` event. Refused once it was resolved.
+    pub async fn resolve_suggestion(
+        &self,
+        actor: Actor,
+        suggestion_id: &str,
+        outcome: SuggestionOutcome,
+        idempotency: Idempotency,
+    ) -> Result<Applied, IncidentCallError> {
+        let origin = Origin {
+            tenant: self.tenant.clone(),
+            actor,
+            idempotency,
+        };
+        let reply = self
+            .call(IncidentRequest::ResolveSuggestion {
+                origin,
+                suggestion_id: suggestion_id.to_owned(),
+                outcome,
+            })
+            .await?;
+        expect_reply!(reply, IncidentReply::Applied(a) => a)
     }
 }
 

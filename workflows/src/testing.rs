@@ -12,11 +12,11 @@
 //! ```
 
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
-use incidentd_core::object::{AlarmReport, Archive, Started};
+use incidentd_core::object::{AgentTurns, AlarmReport, Archive, Started, TurnPacing};
 use incidentd_core::testing::objects::{Clock, LocalIncidents};
 use incidentd_core::{
     Actor, Applied, ArchivedIncident, Command, Idempotency, IncidentHandle, IncidentServices,
-    Source, StartIncident, INCIDENT_OBJECT_BINDING,
+    Service, Source, StartIncident, INCIDENT_OBJECT_BINDING,
 };
 use incidentd_runtime::native::{NativeServices, NativeWorkflows, SqliteDatabase, StepRecord};
 use incidentd_runtime::object::ObjectNamespace;
@@ -58,6 +58,7 @@ pub struct Pipeline {
     pub workflows: Rc<NativeWorkflows>,
     pub analysis: Rc<NativeWorkflows>,
     pub prompts: Rc<NativeWorkflows>,
+    pub agent_turns: Rc<NativeWorkflows>,
     pub db: Rc<SqliteDatabase>,
     pub services: Rc<NativeServices>,
     archive: D1Archive,
@@ -91,6 +92,7 @@ impl Pipeline {
         let workflows = Rc::new(NativeWorkflows::new(crate::incident::CLASS));
         let analysis = Rc::new(NativeWorkflows::new(crate::analysis::CLASS));
         let prompts = Rc::new(NativeWorkflows::new(crate::prompt::CLASS));
+        let agent_turns = Rc::new(NativeWorkflows::new(crate::agent_turn::CLASS));
         let db = database();
         let mut services = NativeServices::default();
         for (name, value) in vars {
@@ -122,10 +124,15 @@ impl Pipeline {
             binding(crate::prompt::CLASS),
             prompts.clone() as Rc<dyn WorkflowClient>,
         );
+        services.workflows.insert(
+            binding(crate::agent_turn::CLASS),
+            agent_turns.clone() as Rc<dyn WorkflowClient>,
+        );
         let services = Rc::new(services);
         workflows.set_services(services.clone() as Rc<dyn Services>);
         analysis.set_services(services.clone() as Rc<dyn Services>);
         prompts.set_services(services.clone() as Rc<dyn Services>);
+        agent_turns.set_services(services.clone() as Rc<dyn Services>);
         Self {
             archive: D1Archive(db.clone(), clock.clone()),
             clock,
@@ -133,6 +140,7 @@ impl Pipeline {
             workflows,
             analysis,
             prompts,
+            agent_turns,
             db,
             services,
             ids: RefCell::default(),
@@ -149,6 +157,11 @@ impl Pipeline {
 
     /// Declares an incident of [`TENANT`] through the protocol; returns its id.
     pub fn declare(&self, prompt: &str) -> String {
+        self.declare_with_services(prompt, Vec::new())
+    }
+
+    /// [`declare`](Self::declare) with a service catalog (what a status-page incident names).
+    pub fn declare_with_services(&self, prompt: &str, services: Vec<Service>) -> String {
         self.declared.set(self.declared.get() + 1);
         let id = self
             .incidents
@@ -163,7 +176,7 @@ impl Pipeline {
             created_by: "u1".into(),
             source: Source::Dashboard,
             entry_points: Vec::new(),
-            services: Vec::new(),
+            services,
         };
         let started = pollster::block_on(self.handle(&id).start(input)).expect("declared");
         assert!(matches!(started, Started::Created(_)));
@@ -180,14 +193,19 @@ impl Pipeline {
         .expect("applied")
     }
 
-    /// Runs the alarm of one incident now.
+    /// Runs the alarm of one incident now (agent turns included when a model is configured).
     pub fn alarm(&self, id: &str) -> AlarmReport {
         let local = self.incidents.object(id);
         local.object.store().take_alarm();
-        pollster::block_on(local.object.on_alarm(
+        let turns = TurnPacing::from_services(self.services.as_ref()).map(|pacing| AgentTurns {
+            workflows: self.agent_turns.as_ref(),
+            pacing,
+        });
+        pollster::block_on(local.object.on_alarm_with_turns(
             self.workflows.as_ref(),
             self.analysis.as_ref(),
             &self.archive,
+            turns.as_ref(),
             self.clock.get(),
         ))
         .expect("alarm pass")
@@ -214,6 +232,7 @@ impl Pipeline {
             progressed |= self.workflows.run_pending() > 0;
             progressed |= self.analysis.run_pending() > 0;
             progressed |= self.prompts.run_pending() > 0;
+            progressed |= self.agent_turns.run_pending() > 0;
             if !progressed {
                 match next_alarm {
                     Some(at) => self.clock.set(at),

@@ -28,6 +28,8 @@ pub mod receiver;
 pub mod secret;
 pub mod sender;
 pub mod signature;
+pub mod suggestion_actions;
+pub mod suggestions;
 pub mod token_crypto;
 pub mod updates;
 pub mod workspace;

@@ -4,10 +4,10 @@
 //! connection, so its handlers run no step at all.
 
 use super::workspace::Workspace;
-use super::{announce, updates};
+use super::{announce, suggestions, updates};
 use incidentd_core::{
     AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender, MessageAdded, SeverityUpdated,
-    StatusUpdated,
+    StatusUpdated, SuggestionAdded,
 };
 use incidentd_runtime::prelude::*;
 use std::future::Future;
@@ -86,6 +86,17 @@ impl IncidentSender for Slack {
     ) -> Result<(), EffectError> {
         in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
             updates::message_added(ctx, &workspace, event).await
+        })
+        .await
+    }
+
+    async fn suggestion_added(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<SuggestionAdded>,
+    ) -> Result<(), EffectError> {
+        in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
+            suggestions::suggestion_added(ctx, &workspace, event).await
         })
         .await
     }

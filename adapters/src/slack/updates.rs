@@ -18,7 +18,7 @@ use incidentd_runtime::prelude::*;
 use std::collections::BTreeMap;
 
 /// What the created handler made, as recorded on the incident.
-struct Announced {
+pub(super) struct Announced {
     channel: String,
     announcement_ts: String,
     /// The declaring thread's channel and the announcement copy posted there.
@@ -38,7 +38,7 @@ impl Announced {
     /// From the event's snapshot when it already knew; else from the live incident (the
     /// created handler may have finished after this event was committed). A closed incident's
     /// object may be gone by now, which is why the snapshot comes first.
-    async fn load<T>(
+    pub(super) async fn load<T>(
         ctx: &SendContext,
         event: &IncidentEvent<T>,
     ) -> Result<Announced, EffectError> {
@@ -54,7 +54,7 @@ impl Announced {
             .ok_or_else(|| EffectError::retryable("the incident is not announced in Slack yet"))
     }
 
-    fn place(&self) -> Place<'_> {
+    pub(super) fn place(&self) -> Place<'_> {
         Place {
             channel: &self.channel,
             thread_ts: None,

@@ -1,6 +1,7 @@
 //! The alarm: forward due events to the incident's workflow, and once a closed incident is
 //! fully delivered, finalise it (archive, start its analysis, delete the object's storage).
 
+use super::turns::{AgentTurns, TurnReport};
 use super::{IncidentObject, REQUEST_MEMORY_MS};
 use crate::error::DomainError;
 use crate::forward::IncidentForwarder;
@@ -24,6 +25,8 @@ pub struct AlarmReport {
     pub finalized: bool,
     /// Why finalisation must wait (retried on a later alarm).
     pub finalize_error: Option<String>,
+    /// Agent turns: the one started, or why a due one could not start.
+    pub turn: TurnReport,
 }
 
 /// How long after a failed finalisation the alarm tries again.
@@ -38,6 +41,20 @@ impl<S: SqlStore> IncidentObject<S> {
         workflows: &dyn WorkflowClient,
         analysis: &dyn WorkflowClient,
         archive: &dyn Archive,
+        now_ms: i64,
+    ) -> Result<AlarmReport, DomainError> {
+        self.on_alarm_with_turns(workflows, analysis, archive, None, now_ms)
+            .await
+    }
+
+    /// [`on_alarm`](Self::on_alarm), then agent turns when `turns` is given (a language model
+    /// is configured): start a due turn, or arm the alarm for when one will be due.
+    pub async fn on_alarm_with_turns(
+        &self,
+        workflows: &dyn WorkflowClient,
+        analysis: &dyn WorkflowClient,
+        archive: &dyn Archive,
+        turns: Option<&AgentTurns<'_>>,
         now_ms: i64,
     ) -> Result<AlarmReport, DomainError> {
         let Some(state) = self.state()? else {
@@ -55,14 +72,19 @@ impl<S: SqlStore> IncidentObject<S> {
         let drained = || -> Result<bool, SqlError> {
             Ok(!self.outbox().has_pending()? && !self.outbox().has_dead_letters()?)
         };
+        let mut armed = report.pass.next_alarm_at;
         if state.status.is_terminal() && drained()? {
             match self.finalize(&state, analysis, archive).await {
                 Ok(()) => report.finalized = true,
                 Err(e) => {
                     self.store().set_alarm(now_ms + FINALIZE_RETRY_MS)?;
+                    armed = Some(now_ms + FINALIZE_RETRY_MS);
                     report.finalize_error = Some(e);
                 }
             }
+        }
+        if let (Some(turns), false) = (turns, report.finalized) {
+            report.turn = self.pace_agent_turns(&state, turns, armed, now_ms).await?;
         }
         Ok(report)
     }

@@ -7,10 +7,19 @@
 //! create storage: a Durable Object that was never started (or was finalised) holds no tables.
 
 mod alarm;
+pub mod debounce;
 mod schema;
+mod suggestions;
+mod turns;
 
 pub use alarm::{AlarmReport, Archive, FINALIZE_RETRY_MS};
+pub use debounce::TurnPacing;
 pub use schema::{KEY_MEMORY_MS, REQUEST_MEMORY_MS};
+pub use suggestions::SuggestionLookup;
+pub use turns::{
+    AgentTurn, AgentTurns, TurnReport, AGENT_TURN_WORKFLOW, DEFAULT_MAX_WAIT_SECONDS,
+    DEFAULT_QUIET_SECONDS, IN_FLIGHT_TIMEOUT_MS, MAX_WAIT_VAR, QUIET_VAR, START_RETRY_MS,
+};
 
 use crate::decide::{self, Command, Decision, EventData, StartIncident};
 use crate::error::{Conflict, DomainError};
@@ -188,6 +197,19 @@ impl<S: SqlStore> IncidentObject<S> {
         command: Command,
         now_ms: i64,
     ) -> Result<Applied, DomainError> {
+        self.idempotent(origin, now_ms, |current| {
+            self.decide_and_commit(current, &origin.actor, command, now_ms)
+        })
+    }
+
+    /// Runs `change` on the tenant's incident unless `origin.idempotency` says it ran already,
+    /// and remembers that it ran.
+    fn idempotent(
+        &self,
+        origin: &Origin,
+        now_ms: i64,
+        change: impl FnOnce(IncidentState) -> Result<Applied, DomainError>,
+    ) -> Result<Applied, DomainError> {
         let current = self.owned_state(&origin.tenant)?;
         self.ensure_schema()?;
         match &origin.idempotency {
@@ -210,7 +232,7 @@ impl<S: SqlStore> IncidentObject<S> {
                 }
             }
         }
-        let applied = self.decide_and_commit(current, &origin.actor, command, now_ms)?;
+        let applied = change(current)?;
         // No await between the commit and this write: on the platform they commit together.
         match &origin.idempotency {
             Idempotency::None => {}
@@ -261,14 +283,20 @@ impl<S: SqlStore> IncidentObject<S> {
             Command::AddPrompt { prompt_id, .. } => Some(format!("prompt:{}", prompt_id.trim())),
             _ => None,
         };
-        if let Some(id) = &dedupe_id {
-            if let Some(event_id) = self.seen_message(id)? {
-                return Ok(Applied {
-                    incident: current,
-                    event_id: Some(event_id),
-                    duplicate: true,
-                });
-            }
+        // Suggestions by their id or dedupe key (their own index, which resolving reads).
+        let seen = match &command {
+            Command::AddSuggestion { suggestion } => self.seen_suggestion(suggestion)?,
+            _ => match &dedupe_id {
+                Some(id) => self.seen_message(id)?,
+                None => None,
+            },
+        };
+        if let Some(event_id) = seen {
+            return Ok(Applied {
+                incident: current,
+                event_id: Some(event_id),
+                duplicate: true,
+            });
         }
         match decide::decide(&current, command)? {
             Decision::Unchanged => Ok(Applied {
@@ -286,12 +314,17 @@ impl<S: SqlStore> IncidentObject<S> {
                 })
             }
             Decision::Event { next, event } => {
-                self.commit(*next, &event, actor, now_ms, |event_id| match dedupe_id {
-                    Some(id) => self.store.execute(
-                        "INSERT INTO message_ids (message_id, event_id) VALUES (?, ?)",
-                        &[id.into(), event_id.into()],
-                    ),
-                    None => Ok(()),
+                self.commit(*next, &event, actor, now_ms, |event_id| {
+                    match (&event, dedupe_id) {
+                        (EventData::Suggestion(suggestion), _) => {
+                            self.index_suggestion(suggestion, event_id)
+                        }
+                        (_, Some(id)) => self.store.execute(
+                            "INSERT INTO message_ids (message_id, event_id) VALUES (?, ?)",
+                            &[id.into(), event_id.into()],
+                        ),
+                        _ => Ok(()),
+                    }
                 })
             }
         }

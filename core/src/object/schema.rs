@@ -3,7 +3,7 @@
 use crate::model::IncidentState;
 use incidentd_runtime::sql::{SqlError, SqlStore};
 
-pub(super) const TABLES: [&str; 6] = [
+pub(super) const TABLES: [&str; 8] = [
     "CREATE TABLE IF NOT EXISTS incident (
         singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
         state     TEXT    NOT NULL CHECK (json_valid(state))
@@ -27,6 +27,23 @@ pub(super) const TABLES: [&str; 6] = [
         at       INTEGER NOT NULL
     ) WITHOUT ROWID",
     crate::forward::SCHEMA,
+    // The agent's suggestions: found by id (Slack's buttons) or by dedupe key (a proposal
+    // made once per incident); `outcome` is set once, when a person applies or dismisses it.
+    "CREATE TABLE IF NOT EXISTS suggestions (
+        suggestion_id TEXT    PRIMARY KEY,
+        dedupe_key    TEXT    NOT NULL UNIQUE,
+        event_id      INTEGER NOT NULL,
+        suggestion    TEXT    NOT NULL CHECK (json_valid(suggestion)),
+        outcome       TEXT
+    ) WITHOUT ROWID",
+    // Agent turns: the last event given to a turn, and the turn in flight. Written when a turn
+    // starts or ends, never on an ordinary event's commit.
+    "CREATE TABLE IF NOT EXISTS agent_turn (
+        singleton       INTEGER PRIMARY KEY CHECK (singleton = 1),
+        covered_to      INTEGER NOT NULL,
+        in_flight_to    INTEGER,
+        in_flight_since INTEGER
+    )",
 ];
 
 /// How long signed request ids are remembered: longer than the signature window both ways.

@@ -6,5 +6,6 @@ pub mod agent;
 pub mod metrics;
 pub mod postmortem;
 pub mod record;
+pub mod suggestions;
 pub mod template;
 pub mod tools;

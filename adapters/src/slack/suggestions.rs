@@ -1,0 +1,49 @@
+//! The agent's suggestions in Slack: each `SUGGESTION_ADDED` is posted once in the incident
+//! channel with Apply / Edit / Dismiss (Edit only for a status change, whose message a person
+//! may want to rewrite). The buttons are handled by [`super::suggestion_actions`].
+
+use super::blocks::{self, SuggestionCard};
+use super::ids::SuggestionRef;
+use super::posting::post_once;
+use super::updates::Announced;
+use super::workspace::Workspace;
+use incidentd_core::{IncidentEvent, SuggestedChange, SuggestionAdded};
+use incidentd_runtime::prelude::*;
+
+/// The one line a person reads: the change, capitalised.
+pub fn summary(change: &SuggestedChange) -> String {
+    let text = change.summary();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
+pub async fn suggestion_added(
+    ctx: &SendContext,
+    workspace: &Workspace,
+    event: &IncidentEvent<SuggestionAdded>,
+) -> Result<(), EffectError> {
+    let announced = Announced::load(ctx, event).await?;
+    let reference = SuggestionRef {
+        incident_id: event.incident_id.clone(),
+        suggestion_id: event.suggestion_id.clone(),
+    };
+    let summary = summary(&event.change);
+    let card = SuggestionCard {
+        suggestion: &reference,
+        event_id: event.event_id,
+        summary: &summary,
+        rationale: event.rationale.as_deref(),
+        editable: matches!(event.change, SuggestedChange::Status { .. }),
+    };
+    post_once(
+        &workspace.api,
+        announced.place(),
+        &blocks::suggestion(&card),
+        true,
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! Debounced agent turns on local workerd, with the fake LLM on 127.0.0.1 and a 1 s quiet
+//! period: a burst of dashboard messages makes one turn (the Incident object's alarm starts
+//! IncidentAgentTurnWorkflow), whose suggestion lands on the timeline once.
+
+use incidentd_e2e::{create_incident, poll, LocalWorker};
+use incidentd_runtime::native::{FakeLlm, FakeReply};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const KEY: &str = "sk-e2e-agent-turn-key";
+
+fn timeline(worker: &LocalWorker, id: &str) -> Vec<Value> {
+    let shown = worker
+        .client("demo")
+        .get(&format!("/dashboard/incidents/{id}"))
+        .unwrap();
+    assert_eq!(shown.status, 200, "{:?}", shown.body);
+    shown.body["timeline"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn of_type<'a>(timeline: &'a [Value], event_type: &str) -> Vec<&'a Value> {
+    timeline
+        .iter()
+        .filter(|e| e["event_type"] == event_type)
+        .collect()
+}
+
+#[test]
+fn a_burst_of_messages_makes_one_turn_and_its_suggestion_lands_once() {
+    let fake = FakeLlm::start(vec![
+        FakeReply::ToolCalls(vec![(
+            "suggest_status".into(),
+            json!({ "status": "mitigating", "message": "the deploy was rolled back",
+                    "rationale": "people report the rollback fixed the errors" }),
+        )]),
+        FakeReply::Text("nothing more to suggest".into()),
+    ]);
+    let base = fake.base_url();
+    let worker = LocalWorker::start_with_secrets(
+        "agent_turns",
+        &[("LLM_BASE_URL", &base), ("AGENT_QUIET_SECONDS", "1")],
+        &[("LLM_API_KEY", KEY)],
+    );
+    let client = worker.client("demo");
+    let id = create_incident(&client, "checkout returns 500");
+    for (n, text) in [
+        "all checkouts fail",
+        "rolled back the deploy",
+        "errors gone",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let added = client
+            .post(
+                &format!("/dashboard/incidents/{id}/messages"),
+                &json!({ "message": text, "message_id": format!("m{n}") }),
+            )
+            .unwrap();
+        assert_eq!(added.status, 201, "{:?}", added.body);
+    }
+
+    let suggested = poll(Duration::from_secs(40), || {
+        let timeline = timeline(&worker, &id);
+        let found = of_type(&timeline, "SUGGESTION_ADDED")
+            .first()
+            .map(|e| (*e).clone());
+        found
+    })
+    .unwrap_or_else(|| panic!("no suggestion within 40 s; log:\n{}", worker.log()));
+    assert_eq!(suggested["actor"]["kind"], "agent");
+    assert_eq!(suggested["data"]["change"]["status"], "mitigating");
+    assert_eq!(suggested["data"]["dedupe_key"], "status:open->mitigating");
+    assert_eq!(
+        (
+            suggested["data"]["from_event_id"].as_i64(),
+            suggested["data"]["to_event_id"].as_i64()
+        ),
+        (Some(1), Some(4)),
+        "one turn over the declaration and the three messages"
+    );
+
+    // Quiet for well over the quiet period: still one turn, one suggestion.
+    std::thread::sleep(Duration::from_secs(4));
+    let after = timeline(&worker, &id);
+    assert_eq!(of_type(&after, "SUGGESTION_ADDED").len(), 1);
+    assert_eq!(
+        fake.requests().len(),
+        2,
+        "one turn: the suggestion, then nothing more"
+    );
+    let shown = client.get(&format!("/dashboard/incidents/{id}")).unwrap();
+    assert_eq!(shown.body["incident"]["status"], "open", "nothing applied");
+    assert!(!worker.log().contains(KEY));
+}
