@@ -321,14 +321,10 @@ fn unknown_workspaces_suggestions_and_foreign_controls_write_nothing() {
     };
     let button = json!({ "type": "button", "action_id": ids::SUGGESTION_APPLY,
         "value": serde_json::to_string(&suggestion).unwrap() });
-    assert_eq!(
-        interact(&pipeline, &clicked(&id, button)),
-        InteractionReply {
-            outcomes: vec![InteractionOutcome::SuggestionNotHandled {
-                choice: SuggestionChoice::Apply
-            }],
-            body: None
-        }
+    let reply = interact(&pipeline, &clicked(&id, button));
+    assert!(
+        matches!(&reply.outcomes[..], [InteractionOutcome::SuggestionRefused { incident_id, .. }] if *incident_id == id),
+        "an unknown suggestion is refused: {reply:?}"
     );
     let other_app = json!({ "type": "button", "action_id": "someone_elses", "value": "x" });
     assert_eq!(
@@ -389,4 +385,63 @@ fn a_modal_slack_does_not_open_in_time_is_reported_and_changes_nothing() {
         "{waited:?}"
     );
     assert_eq!(view(&pipeline, &id).timeline.len(), 1);
+}
+
+#[test]
+fn a_suggestions_apply_button_changes_the_incident_and_re_renders_its_message() {
+    let slack = FakeSlack::start();
+    let (pipeline, id) = announced(&slack);
+    let suggestion = incidentd_core::SuggestionAdded {
+        suggestion_id: "s-7".into(),
+        dedupe_key: "severity:high".into(),
+        change: incidentd_core::SuggestedChange::Severity {
+            severity: Severity::High,
+        },
+        rationale: None,
+        from_event_id: 1,
+        to_event_id: 1,
+    };
+    block_on(pipeline.handle(&id).apply(
+        incidentd_core::Actor::agent(),
+        incidentd_core::Command::AddSuggestion { suggestion },
+        incidentd_core::Idempotency::None,
+    ))
+    .expect("suggested");
+    let metadata = view(&pipeline, &id).incident.metadata;
+    let (channel, ts) = (&metadata[keys::CHANNEL], &metadata[keys::ANNOUNCEMENT_TS]);
+    let value = SuggestionRef {
+        incident_id: id.clone(),
+        suggestion_id: "s-7".into(),
+    };
+    let mut click = clicked(
+        &id,
+        json!({ "type": "button", "action_id": ids::SUGGESTION_APPLY,
+            "value": serde_json::to_string(&value).unwrap() }),
+    );
+    click["channel"] = json!({ "id": channel });
+    click["message"] = json!({ "ts": ts });
+    let updates = slack.calls_to("chat.update").len();
+
+    let reply = interact(&pipeline, &click);
+    let [InteractionOutcome::SuggestionResolved {
+        choice: SuggestionChoice::Apply,
+        message_updated: true,
+        ..
+    }] = &reply.outcomes[..]
+    else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(view(&pipeline, &id).incident.severity, Severity::High);
+    let calls = slack.calls_to("chat.update");
+    assert_eq!(calls.len(), updates + 1, "the suggestion's message, once");
+    assert_eq!(calls[updates].arg("ts"), ts.as_str());
+    // A second click on the same button changes nothing.
+    let again = interact(&pipeline, &click);
+    assert!(
+        matches!(
+            &again.outcomes[..],
+            [InteractionOutcome::SuggestionRefused { .. }]
+        ),
+        "{again:?}"
+    );
 }

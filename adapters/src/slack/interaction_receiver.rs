@@ -13,11 +13,12 @@
 //! refused by the incident object itself (`NotFound`): nothing is written and no modal opens.
 
 use super::blocks;
-use super::ids::{self, StatusChangeContext};
+use super::ids::{self, StatusChangeContext, SuggestionRef};
 use super::inbound::{installation_of, refusal, ReceiveError, SlackAccess, TenantIncidents};
 use super::interactions::{
     BlockActions, IncidentAction, Interaction, SubmittedView, SuggestionChoice, ViewPayload,
 };
+use super::suggestion_actions::{handle_suggestion, SuggestionAnswer};
 use incidentd_core::{Actor, Command, DomainError, Status};
 use incidentd_runtime::object::ObjectNamespace;
 use incidentd_runtime::sql::Database;
@@ -45,8 +46,17 @@ pub enum InteractionOutcome {
     Refused { incident_id: String, reason: String },
     /// A status modal submitted without a message: shown back in the modal.
     InvalidSubmission,
-    /// A suggestion button: its handler is not wired yet.
-    SuggestionNotHandled { choice: SuggestionChoice },
+    /// A suggestion was applied or dismissed (its message re-rendered without buttons when
+    /// `message_updated`).
+    SuggestionResolved {
+        incident_id: String,
+        event_id: i64,
+        choice: SuggestionChoice,
+        message_updated: bool,
+    },
+    /// A suggestion's button was refused (another tenant's, already resolved, stale):
+    /// nothing written.
+    SuggestionRefused { incident_id: String, reason: String },
     /// Not one of incidentd's controls or views.
     Ignored,
 }
@@ -160,10 +170,15 @@ impl Receiver<'_> {
                 self.open_status_modal(incident_id, status, &trigger_id)
                     .await
             }
-            // ── Suggestion buttons (Apply / Edit / Dismiss) ────────────────────────────────
-            // Their handler is built separately; wire it here. Until then: an empty 200.
-            IncidentAction::Suggestion { choice, .. } => {
-                Ok(InteractionOutcome::SuggestionNotHandled { choice })
+            IncidentAction::Suggestion {
+                choice,
+                suggestion,
+                trigger_id,
+                message,
+                user,
+            } => {
+                self.suggestion(choice, &suggestion, &trigger_id, message, &user)
+                    .await
             }
             IncidentAction::Unrecognised { .. } => Ok(InteractionOutcome::Ignored),
         }
@@ -206,6 +221,77 @@ impl Receiver<'_> {
     }
 
     /// Opens the modal that asks what changed; the status changes on its submission.
+    /// Apply / Edit / Dismiss on a suggestion: `suggestion_actions` decides; here the two
+    /// Slack calls its answer needs, each allowed to fail (the incident is already right).
+    async fn suggestion(
+        &self,
+        choice: SuggestionChoice,
+        suggestion: &SuggestionRef,
+        trigger_id: &str,
+        message: Option<(String, String)>,
+        user: &str,
+    ) -> Result<InteractionOutcome, ReceiveError> {
+        let answer = handle_suggestion(
+            self.workspace.incidents,
+            self.workspace.tenant(),
+            choice,
+            suggestion,
+            trigger_id,
+            user,
+        )
+        .await
+        .map_err(|e| ReceiveError::Transient(e.to_string()))?;
+        let incident_id = suggestion.incident_id.clone();
+        let api = self.slack.api(self.workspace.installation);
+        Ok(match answer {
+            SuggestionAnswer::Resolved {
+                event_id,
+                message: replacement,
+                ..
+            } => {
+                let message_updated = match (&api, message) {
+                    (Ok(api), Some((channel, ts))) => {
+                        let args = json!({
+                            "channel": channel, "ts": ts,
+                            "text": replacement["text"], "blocks": replacement["blocks"],
+                        });
+                        api.call("chat.update", &args).await.is_ok()
+                    }
+                    _ => false,
+                };
+                InteractionOutcome::SuggestionResolved {
+                    incident_id,
+                    event_id,
+                    choice,
+                    message_updated,
+                }
+            }
+            SuggestionAnswer::OpenModal { trigger_id, view } => {
+                let args = json!({ "trigger_id": trigger_id, "view": view });
+                match api {
+                    Ok(api) => match api.call("views.open", &args).await {
+                        Ok(answer) => InteractionOutcome::ModalOpened {
+                            view_id: answer["view"]["id"].as_str().unwrap_or_default().to_owned(),
+                            incident_id,
+                        },
+                        Err(e) => InteractionOutcome::ModalNotOpened {
+                            incident_id,
+                            reason: e.to_string(),
+                        },
+                    },
+                    Err(reason) => InteractionOutcome::ModalNotOpened {
+                        incident_id,
+                        reason,
+                    },
+                }
+            }
+            SuggestionAnswer::Refused { text } => InteractionOutcome::SuggestionRefused {
+                incident_id,
+                reason: text,
+            },
+        })
+    }
+
     async fn open_status_modal(
         &self,
         incident_id: String,
