@@ -1,7 +1,7 @@
 //! The Slack integration's native foundation: verifying Slack's requests, parsing what Slack
 //! sends, deciding what it means, building what incidentd posts, naming channels, and keeping
-//! installation tokens encrypted; the installation store, the Events API receiver's logic,
-//! the Web API client and the Slack sender (see docs/slack.md).
+//! installation tokens encrypted; the installation store and the OAuth install, the Events API
+//! receiver's logic, the Web API client and the Slack sender (see docs/slack.md).
 
 pub mod admin;
 pub mod announce;
@@ -18,12 +18,14 @@ pub mod incident_keys;
 pub mod installation;
 pub mod interactions;
 pub mod metadata;
+pub mod oauth;
 pub mod payload;
 pub mod posting;
 pub mod receiver;
 pub mod secret;
 pub mod sender;
 pub mod signature;
+pub mod thread_reply;
 pub mod token_crypto;
 pub mod updates;
 pub mod workspace;

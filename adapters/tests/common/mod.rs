@@ -35,6 +35,7 @@ pub fn connected(slack: &FakeSlack) -> Pipeline {
         bot_user_id: FAKE_BOT_USER_ID.into(),
         scopes: String::new(),
         token: Secret::new(FAKE_BOT_TOKEN),
+        archive_on_close: None,
     };
     let key = TokenKey::from_base64(&Secret::new(key)).unwrap();
     pollster::block_on(installation::store(
