@@ -129,16 +129,17 @@ fn mention(worker: &LocalWorker, slack: &FakeSlack, channel: &str, event_id: &st
     assert_eq!(status, 200);
 }
 
-/// The incident's channel, once the Slack sender has created it.
+/// The incident's channel, once the Slack sender has created it and recorded its pinned
+/// announcement (what a person sees before acting on the incident).
 fn channel_of(worker: &LocalWorker, id: &str) -> String {
     poll(Duration::from_secs(30), || {
         let shown = worker
             .client("demo")
             .get(&format!("/dashboard/incidents/{id}"))
             .ok()?;
-        shown.body["incident"]["metadata"]["slack_channel"]
-            .as_str()
-            .map(str::to_owned)
+        let metadata = &shown.body["incident"]["metadata"];
+        metadata["slack_announcement_ts"].as_str()?;
+        metadata["slack_channel"].as_str().map(str::to_owned)
     })
     .unwrap_or_else(|| panic!("no channel for {id}; log:\n{}", worker.log()))
 }
