@@ -12,6 +12,8 @@ mod incident_object;
 #[cfg(target_arch = "wasm32")]
 mod router;
 #[cfg(target_arch = "wasm32")]
+mod slack_install_routes;
+#[cfg(target_arch = "wasm32")]
 mod slack_routes;
 #[cfg(target_arch = "wasm32")]
 mod status_routes;

@@ -83,6 +83,10 @@ async fn route(mut req: Request, env: Env) -> Handled {
     match segments.as_slice() {
         ["healthz"] => return health(),
         ["openapi.json"] => return openapi_document(),
+        // The OAuth install: an operator's link, then the browser back from Slack.
+        ["slack", "install"] | ["slack", "oauth", "callback"] => {
+            return crate::slack_install_routes::route(req, env).await
+        }
         // Slack signs its own requests and the operator holds a bearer token: not dashboard auth.
         ["slack", ..] | ["admin", "slack", ..] => {
             return crate::slack_routes::route(req, env).await

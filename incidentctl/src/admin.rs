@@ -1,13 +1,54 @@
 //! `incidentctl admin …`: the operator's tenant configuration (`/admin/*`, bearer token), built
 //! from the server's own request types so the CLI sends exactly what the API parses.
 
+use crate::client::{send_with_headers, Reply};
 use crate::paths::path_segment;
-use crate::requests::ApiRequest;
+use crate::render::outcomes::failure_line;
+use crate::replies::Failed;
+use crate::requests::{self, ApiRequest};
 use clap::Subcommand;
 use incidentd_adapters::admin::requests::{
     AddOverride, CreateTenant, EntryPointKind, PutEntryPoint, PutRotation, PutService,
     PutStatusPage, RotateSecret,
 };
+use incidentd_adapters::slack::admin::ConnectRequest;
+use incidentd_adapters::slack::oauth::INSTALL_PATH;
+use incidentd_adapters::slack::secret::Secret;
+use std::time::Duration;
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum SlackAdmin {
+    /// Connect a Slack workspace to a tenant with a bot token (stored encrypted).
+    Connect {
+        #[arg(long)]
+        tenant: String,
+        /// The workspace's team id (T…).
+        #[arg(long)]
+        team: String,
+        /// The bot's user id in that workspace (U…).
+        #[arg(long)]
+        bot_user: String,
+        /// The bot token (xoxb-…); prefer the environment variable over the command line.
+        #[arg(long, env = "INCIDENTD_SLACK_BOT_TOKEN", hide_env_values = true)]
+        token: String,
+        #[arg(long)]
+        enterprise: Option<String>,
+        #[arg(long)]
+        app: Option<String>,
+        /// Comma-separated bot scopes, as Slack granted them.
+        #[arg(long, default_value = "")]
+        scopes: String,
+        /// Archive each incident's channel once the incident is resolved or declined.
+        #[arg(long)]
+        archive_on_close: bool,
+    },
+    /// Print a link that installs the Slack app for a tenant (OAuth; valid for 10 minutes).
+    /// Open it, or hand it to the workspace's admin.
+    InstallLink {
+        #[arg(long)]
+        tenant: String,
+    },
+}
 
 #[derive(Subcommand, Debug, Clone)]
 pub enum TenantAdmin {
@@ -112,6 +153,64 @@ pub enum EntryPointAdmin {
         tenant: String,
         id: String,
     },
+}
+
+pub fn slack(action: &SlackAdmin) -> ApiRequest {
+    match action {
+        SlackAdmin::Connect {
+            tenant,
+            team,
+            bot_user,
+            token,
+            enterprise,
+            app,
+            scopes,
+            archive_on_close,
+        } => requests::slack_connect(&ConnectRequest {
+            tenant: tenant.clone(),
+            team_id: team.clone(),
+            enterprise_id: enterprise.clone(),
+            app_id: app.clone(),
+            bot_user_id: bot_user.clone(),
+            scopes: scopes.clone(),
+            bot_token: Secret::new(token.clone()),
+            archive_on_close: *archive_on_close,
+        }),
+        SlackAdmin::InstallLink { tenant } => ApiRequest::bodiless(
+            "GET",
+            format!("{INSTALL_PATH}?tenant={}", path_segment(tenant)),
+        ),
+    }
+}
+
+/// Sends `GET /slack/install` as the operator without following its redirect (the link is
+/// for a browser, maybe someone else's) and returns Slack's authorize link from the reply.
+pub fn install_link(
+    base_url: &str,
+    admin_token: &str,
+    request: &ApiRequest,
+) -> Result<String, String> {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .redirects(0)
+        .build();
+    let headers = [("authorization".to_owned(), format!("Bearer {admin_token}"))];
+    let reply = send_with_headers(
+        &agent,
+        base_url,
+        request.method,
+        &request.path,
+        &headers,
+        &[],
+    )?;
+    link_of(&reply)
+}
+
+fn link_of(reply: &Reply) -> Result<String, String> {
+    match (reply.status, reply.body["authorize_url"].as_str()) {
+        (302, Some(link)) => Ok(link.to_owned()),
+        (status, _) => Err(failure_line(status, reply.decode::<Failed>().ok().as_ref())),
+    }
 }
 
 fn tenant_path(tenant: &str, rest: &str) -> String {
@@ -298,6 +397,50 @@ mod tests {
         assert_eq!(
             (private.method, body(&private)["public"].clone()),
             ("PUT", json!(false))
+        );
+    }
+
+    #[test]
+    fn slack_connect_carries_the_archive_setting_and_install_link_asks_for_the_tenant() {
+        let connect = |archive_on_close| {
+            slack(&SlackAdmin::Connect {
+                tenant: "demo".into(),
+                team: "T1".into(),
+                bot_user: "U2".into(),
+                token: "xoxb-3".into(),
+                enterprise: None,
+                app: None,
+                scopes: String::new(),
+                archive_on_close,
+            })
+        };
+        for on in [false, true] {
+            let parsed = ConnectRequest::parse(&connect(on).body).unwrap();
+            assert_eq!((parsed.archive_on_close, parsed.validate()), (on, Ok(())));
+        }
+        let link = slack(&SlackAdmin::InstallLink {
+            tenant: "acme eu".into(),
+        });
+        assert_eq!(
+            (link.method, link.path.as_str()),
+            ("GET", "/slack/install?tenant=acme%20eu")
+        );
+    }
+
+    #[test]
+    fn the_install_link_is_read_from_the_redirect_and_refusals_are_explained() {
+        let reply = |status, body| Reply { status, body };
+        assert_eq!(
+            link_of(&reply(
+                302,
+                json!({ "authorize_url": "https://slack.test/a?state=s" })
+            )),
+            Ok("https://slack.test/a?state=s".to_owned())
+        );
+        let refused = json!({ "error": { "code": "NOT_FOUND", "message": "no such tenant" } });
+        assert_eq!(
+            link_of(&reply(404, refused)),
+            Err("404 NOT_FOUND: no such tenant".to_owned())
         );
     }
 }

@@ -15,8 +15,7 @@ use incidentctl::replies::{
 };
 use incidentctl::requests::{self, default_message_id, ApiRequest};
 use incidentctl::{args, dev_var, now_millis, send_as_operator, Client, Credentials, Reply};
-use incidentd_adapters::slack::admin::{ConnectRequest, Connected};
-use incidentd_adapters::slack::secret::Secret;
+use incidentd_adapters::slack::admin::Connected;
 use incidentd_core::model::{AffectedService, AffectionStatus};
 use incidentd_core::{Severity, Status};
 use std::path::Path;
@@ -139,7 +138,7 @@ enum AdminArea {
     /// Slack workspaces.
     Slack {
         #[command(subcommand)]
-        action: SlackAdmin,
+        action: admin::SlackAdmin,
     },
     /// Tenants: create, show, rotate the signing secret, the status page.
     Tenant {
@@ -160,31 +159,6 @@ enum AdminArea {
     EntryPoint {
         #[command(subcommand)]
         action: admin::EntryPointAdmin,
-    },
-}
-
-#[derive(Subcommand)]
-enum SlackAdmin {
-    /// Connect a Slack workspace to a tenant with a bot token (stored encrypted).
-    Connect {
-        #[arg(long)]
-        tenant: String,
-        /// The workspace's team id (T…).
-        #[arg(long)]
-        team: String,
-        /// The bot's user id in that workspace (U…).
-        #[arg(long)]
-        bot_user: String,
-        /// The bot token (xoxb-…); prefer the environment variable over the command line.
-        #[arg(long, env = "INCIDENTD_SLACK_BOT_TOKEN", hide_env_values = true)]
-        token: String,
-        #[arg(long)]
-        enterprise: Option<String>,
-        #[arg(long)]
-        app: Option<String>,
-        /// Comma-separated bot scopes, as Slack granted them.
-        #[arg(long, default_value = "")]
-        scopes: String,
     },
 }
 
@@ -310,25 +284,7 @@ fn call_for(command: &Command) -> Call {
         Command::DeadLetters { id } => Call::read(requests::dead_letters(id)),
         Command::Replay { id, event_id } => Call::read(requests::replay(id, *event_id)),
         Command::Admin { area, .. } => Call::read(match area {
-            AdminArea::Slack { action } => match action {
-                SlackAdmin::Connect {
-                    tenant,
-                    team,
-                    bot_user,
-                    token,
-                    enterprise,
-                    app,
-                    scopes,
-                } => requests::slack_connect(&ConnectRequest {
-                    tenant: tenant.clone(),
-                    team_id: team.clone(),
-                    enterprise_id: enterprise.clone(),
-                    app_id: app.clone(),
-                    bot_user_id: bot_user.clone(),
-                    scopes: scopes.clone(),
-                    bot_token: Secret::new(token.clone()),
-                }),
-            },
+            AdminArea::Slack { action } => admin::slack(action),
             AdminArea::Tenant { action } => admin::tenant(action),
             AdminArea::Service { action } => admin::service(action),
             AdminArea::Rotation { action } => admin::rotation(action),
@@ -356,6 +312,25 @@ fn main() -> ExitCode {
         };
         let call = call_for(&cli.command);
         let request = &call.request;
+        if let Command::Admin {
+            area:
+                AdminArea::Slack {
+                    action: admin::SlackAdmin::InstallLink { .. },
+                },
+            ..
+        } = &cli.command
+        {
+            return match admin::install_link(&cli.url, &token, request) {
+                Ok(link) => {
+                    println!("{link}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("incidentctl: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         let outcome = send_as_operator(
             &cli.url,
             &token,
@@ -579,7 +554,8 @@ mod tests {
             ),
             (&json!("demo"), &json!("T1"), &json!("U2"), &json!("xoxb-3"))
         );
-        let parsed = ConnectRequest::parse(&connect.request.body).unwrap();
+        let parsed =
+            incidentd_adapters::slack::admin::ConnectRequest::parse(&connect.request.body).unwrap();
         assert_eq!(
             parsed.validate(),
             Ok(()),

@@ -45,6 +45,7 @@ pub fn connect(worker: &LocalWorker, admin_token: &str) -> incidentctl::Reply {
         bot_user_id: FAKE_BOT_USER_ID.into(),
         scopes: String::new(),
         bot_token: Secret::new(FAKE_BOT_TOKEN),
+        archive_on_close: false,
     };
     incidentctl::send_as_operator(
         &worker.base_url(),

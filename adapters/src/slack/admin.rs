@@ -22,6 +22,10 @@ pub struct ConnectRequest {
     #[serde(default)]
     pub scopes: String,
     pub bot_token: Secret,
+    /// Archive each incident's channel once the incident closes. Connecting replaces the
+    /// connection, so leaving it out turns it off.
+    #[serde(default)]
+    pub archive_on_close: bool,
 }
 
 impl ConnectRequest {
@@ -34,7 +38,7 @@ impl ConnectRequest {
         serde_json::json!({
             "tenant": self.tenant, "team_id": self.team_id, "enterprise_id": self.enterprise_id,
             "app_id": self.app_id, "bot_user_id": self.bot_user_id, "scopes": self.scopes,
-            "bot_token": self.bot_token.expose(),
+            "bot_token": self.bot_token.expose(), "archive_on_close": self.archive_on_close,
         })
         .to_string()
         .into_bytes()
@@ -83,6 +87,7 @@ impl ConnectRequest {
             bot_user_id: self.bot_user_id,
             scopes: self.scopes,
             token: self.bot_token,
+            archive_on_close: Some(self.archive_on_close),
         }
     }
 }
@@ -112,6 +117,16 @@ mod tests {
         assert_eq!(request.validate(), Ok(()));
         assert_eq!(ConnectRequest::parse(&request.to_body()).unwrap(), request);
         assert!(!format!("{request:?}").contains("xoxb"));
+        assert!(!request.archive_on_close, "off unless asked for");
+        let archiving = ConnectRequest {
+            archive_on_close: true,
+            ..request
+        };
+        assert_eq!(
+            ConnectRequest::parse(&archiving.to_body()).unwrap(),
+            archiving
+        );
+        assert_eq!(archiving.into_installation().archive_on_close, Some(true));
     }
 
     #[test]

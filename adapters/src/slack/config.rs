@@ -12,11 +12,18 @@ pub const DEFAULT_API_URL: &str = "https://slack.com/api";
 pub const SIGNING_SECRET_VAR: &str = "SLACK_SIGNING_SECRET";
 /// Base64 of 32 bytes: encrypts stored bot tokens (`slack::token_crypto`).
 pub const TOKEN_KEY_VAR: &str = "SLACK_TOKEN_KEY";
-/// The OAuth exchange (`GET /slack/install`, not wired yet).
+/// The OAuth install (`slack::oauth`): the app's credentials from Slack's app page.
 pub const CLIENT_ID_VAR: &str = "SLACK_CLIENT_ID";
 pub const CLIENT_SECRET_VAR: &str = "SLACK_CLIENT_SECRET";
+/// Signs the install's `state` (HMAC-SHA256); its own secret, so no other key is reused.
+pub const STATE_SECRET_VAR: &str = "SLACK_STATE_SECRET";
+/// Slack's authorize page; tests point it elsewhere.
+pub const AUTHORIZE_URL_VAR: &str = "SLACK_OAUTH_AUTHORIZE_URL";
+pub const DEFAULT_AUTHORIZE_URL: &str = "https://slack.com/oauth/v2/authorize";
+/// The OAuth Redirect URL, when the Worker's public URL is not the one requests arrive on.
+pub const REDIRECT_URL_VAR: &str = "SLACK_REDIRECT_URL";
 
-fn non_empty(services: &dyn Services, name: &str) -> Option<String> {
+pub(crate) fn non_empty(services: &dyn Services, name: &str) -> Option<String> {
     services.var(name).filter(|v| !v.trim().is_empty())
 }
 

@@ -1,7 +1,8 @@
 //! Slack installations in D1: one workspace per tenant, a row of the `integration` table
 //! (platform `slack`, `external_id` = team id; columns from migration 0004). The bot token is
 //! kept encrypted with the team id as associated data, and an [`Installation`] hands it out
-//! only decrypted on request, as a [`Secret`].
+//! only decrypted on request, as a [`Secret`]. Per-installation settings (`archive_on_close`)
+//! live in the row's `data` JSON.
 
 use super::classify::BotIdentity;
 use super::secret::Secret;
@@ -20,9 +21,26 @@ pub struct Installation {
     pub bot_user_id: String,
     pub scopes: String,
     bot_token_encrypted: String,
+    /// The row's `data` JSON (settings).
+    #[serde(default)]
+    data: String,
+}
+
+/// What the row's `data` JSON holds; absent keys are off.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+struct Settings {
+    #[serde(default)]
+    archive_on_close: bool,
 }
 
 impl Installation {
+    /// Whether the incident channel is archived once the incident closes (default off).
+    pub fn archive_on_close(&self) -> bool {
+        serde_json::from_str::<Settings>(&self.data)
+            .unwrap_or_default()
+            .archive_on_close
+    }
+
     /// Who the bot is, so the receiver ignores its own messages.
     pub fn bot(&self) -> BotIdentity {
         BotIdentity {
@@ -37,7 +55,7 @@ impl Installation {
     }
 }
 
-/// What an operator (or, later, the OAuth callback) connects.
+/// What an operator (or the OAuth callback) connects.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewInstallation {
     pub tenant_id: String,
@@ -47,6 +65,9 @@ pub struct NewInstallation {
     pub bot_user_id: String,
     pub scopes: String,
     pub token: Secret,
+    /// `Some` sets the setting; `None` keeps the stored one (off for a new row): a reinstall
+    /// through OAuth must not undo what the operator chose.
+    pub archive_on_close: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,8 +88,8 @@ impl fmt::Display for StoreError {
     }
 }
 
-const COLUMNS: &str =
-    "tenant_id, external_id AS team_id, enterprise_id, app_id, bot_user_id, scopes, bot_token_encrypted";
+const COLUMNS: &str = "tenant_id, external_id AS team_id, enterprise_id, app_id, bot_user_id, \
+     scopes, bot_token_encrypted, data";
 
 /// Connects (or reconnects) the tenant's workspace, encrypting the token under `key`.
 pub async fn store(
@@ -80,14 +101,20 @@ pub async fn store(
     let encrypted = key
         .encrypt(&new.token, &new.team_id)
         .map_err(StoreError::Crypto)?;
+    // The settings given, as a patch over the stored ones (`{}` keeps them all).
+    let settings = match new.archive_on_close {
+        Some(on) => serde_json::json!({ "archive_on_close": on }),
+        None => serde_json::json!({}),
+    };
     db.execute(
         "INSERT INTO integration (tenant_id, platform, external_id, enterprise_id, app_id, \
-             bot_user_id, bot_token_encrypted, scopes, installed_at) \
-         VALUES (?, 'slack', ?, ?, ?, ?, ?, ?, ?) \
+             bot_user_id, bot_token_encrypted, scopes, installed_at, data) \
+         VALUES (?, 'slack', ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (tenant_id, platform) DO UPDATE SET external_id = excluded.external_id, \
              enterprise_id = excluded.enterprise_id, app_id = excluded.app_id, \
              bot_user_id = excluded.bot_user_id, bot_token_encrypted = excluded.bot_token_encrypted, \
-             scopes = excluded.scopes, installed_at = excluded.installed_at",
+             scopes = excluded.scopes, installed_at = excluded.installed_at, \
+             data = json_patch(integration.data, excluded.data)",
         vec![
             new.tenant_id.as_str().into(),
             new.team_id.as_str().into(),
@@ -97,6 +124,7 @@ pub async fn store(
             encrypted.into(),
             new.scopes.as_str().into(),
             now_ms.into(),
+            settings.to_string().into(),
         ],
     )
     .await

@@ -1,6 +1,6 @@
 //! The Slack integration's native foundation: verifying Slack's requests, parsing what Slack
 //! sends, deciding what it means, building what incidentd posts, naming channels, and keeping
-//! installation tokens encrypted; the installation store, the logic of the three receivers
+//! installation tokens encrypted; the installation store and the OAuth install, the logic of the three receivers
 //! (events, interactivity, slash commands), the Web API client and the Slack sender (see
 //! docs/slack.md).
 
@@ -22,6 +22,7 @@ pub mod installation;
 pub mod interaction_receiver;
 pub mod interactions;
 pub mod metadata;
+pub mod oauth;
 pub mod payload;
 pub mod posting;
 pub mod receiver;
@@ -30,6 +31,7 @@ pub mod sender;
 pub mod signature;
 pub mod suggestion_actions;
 pub mod suggestions;
+pub mod thread_reply;
 pub mod token_crypto;
 pub mod updates;
 pub mod workspace;

@@ -1,14 +1,17 @@
 //! Later events in Slack: severity, status and assignee changes re-render the announcement
 //! (`chat.update`, in the incident channel and in the declaring thread) and post a short note;
-//! a closing status posts the closing summary instead; a message added from the dashboard is
-//! mirrored into the channel. Notes are posted once: the channel is searched for the note's
+//! a closing status posts the closing summary instead, then archives the channel when the
+//! installation says so; a message added from the dashboard is mirrored into the channel, and
+//! the agent's answer to a prompt made in Slack goes in that prompt's thread
+//! (`slack::thread_reply`). Notes are posted once: the channel is searched for the note's
 //! metadata before posting (a retry, or an answer that never came, must not post it twice).
 
-use super::api::SlackApi;
+use super::api::{SlackApi, SlackCallError};
 use super::blocks::{self, IncidentCard, SlackPost};
 use super::channel;
 use super::incident_keys as keys;
 use super::posting::{post_once, Place};
+use super::thread_reply;
 use super::workspace::Workspace;
 use incidentd_core::{
     AssigneeUpdated, IncidentEvent, IncidentServices, IncidentState, MessageAdded, SeverityUpdated,
@@ -60,6 +63,13 @@ impl Announced {
             thread_ts: None,
         }
     }
+
+    /// The incident's own conversations: its channel and the declaring message's channel.
+    fn conversations(&self) -> Vec<&str> {
+        std::iter::once(self.channel.as_str())
+            .chain(self.source.as_ref().map(|(channel, _)| channel.as_str()))
+            .collect()
+    }
 }
 
 fn card<'a>(incident: &'a IncidentState, event_id: i64, channel: &'a str) -> IncidentCard<'a> {
@@ -81,7 +91,7 @@ async fn refresh(
     announced: &Announced,
     incident: &IncidentState,
     event_id: i64,
-) -> Result<(), EffectError> {
+) -> Result<(), SlackCallError> {
     let post = blocks::announcement(card(incident, event_id, &announced.channel), event_id);
     let args = post.update_args(&announced.channel, &announced.announcement_ts);
     api.call("chat.update", &args).await?;
@@ -145,23 +155,51 @@ pub async fn status_update(
     workspace: &Workspace,
     event: &IncidentEvent<StatusUpdated>,
 ) -> Result<(), EffectError> {
-    let post = |announced: &Announced| match event.status.is_terminal() {
-        // Archiving the channel is not wired yet.
-        true => blocks::closing_summary(
-            card(&event.incident, event.event_id, &announced.channel),
-            &event.message,
-            false,
-        ),
-        false => blocks::status_note(
+    if !event.status.is_terminal() {
+        let note = blocks::status_note(
             &event.incident_id,
             event.event_id,
             event.status,
             &event.message,
             None,
-        ),
-    };
-    refresh_and_note(ctx, workspace, event, post).await?;
+        );
+        refresh_and_note(ctx, workspace, event, |_| note).await?;
+        return Ok(());
+    }
+    let archive = workspace.installation.archive_on_close();
+    let announced = Announced::load(ctx, event).await?;
+    match refresh(&workspace.api, &announced, &event.incident, event.event_id).await {
+        // The channel is archived only after the summary: an earlier attempt did it all.
+        Err(e) if archive && e.is_code("is_archived") => return Ok(()),
+        outcome => outcome?,
+    }
+    let summary = blocks::closing_summary(
+        card(&event.incident, event.event_id, &announced.channel),
+        &event.message,
+        archive,
+    );
+    post_once(&workspace.api, announced.place(), &summary, true).await?;
+    if archive {
+        archive_channel(&workspace.api, &announced.channel).await?;
+    }
     Ok(())
+}
+
+/// `conversations.archive`; `already_archived` is done. A refusal (`cant_archive_general`, a
+/// missing scope) is logged and skipped: the incident is closed and summarised all the same.
+async fn archive_channel(api: &SlackApi, channel: &str) -> Result<(), EffectError> {
+    let args = serde_json::json!({ "channel": channel });
+    match api
+        .call_allowing("conversations.archive", &args, &["already_archived"])
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(SlackCallError::Unanswered(e)) => Err(e),
+        Err(refused) => {
+            incidentd_runtime::log::info(&format!("slack: channel not archived: {refused}"));
+            Ok(())
+        }
+    }
 }
 
 pub async fn message_added(
@@ -180,6 +218,11 @@ pub async fn message_added(
     .flatten()
     .any(|c| event.message_id.starts_with(&format!("{c}:")));
     if from_slack {
+        return Ok(());
+    }
+    if let Some(thread) = thread_reply::place(&event.message_id, &announced.conversations()) {
+        let post = thread_reply::post(&event.incident_id, event.event_id, &event.message);
+        post_once(&workspace.api, thread, &post, true).await?;
         return Ok(());
     }
     let post = blocks::dashboard_message(

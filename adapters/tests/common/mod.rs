@@ -42,6 +42,7 @@ pub fn connect_as(pipeline: &Pipeline, team_id: &str) {
         bot_user_id: FAKE_BOT_USER_ID.into(),
         scopes: String::new(),
         token: Secret::new(FAKE_BOT_TOKEN),
+        archive_on_close: None,
     };
     let key = TokenKey::from_base64(&Secret::new(key_b64())).unwrap();
     pollster::block_on(installation::store(
