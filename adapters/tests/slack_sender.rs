@@ -299,3 +299,40 @@ fn slack_errors_retry_only_when_a_retry_can_help() {
         .is_some_and(|e| e.contains("conversations.create: restricted_action")));
     assert!(slack.calls_to("chat.postMessage").is_empty());
 }
+
+#[test]
+fn an_incident_closed_before_its_announcement_still_gets_its_summary_and_archive() {
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    common::connect_with(&pipeline, FAKE_TEAM_ID, Some(true));
+    // Declared and resolved in one breath: both events are forwarded before the Slack sender
+    // has created the channel and written its id back.
+    let id = pipeline.declare("Checkout is failing");
+    pipeline.apply(
+        &id,
+        incidentd_core::Command::UpdateStatus {
+            status: incidentd_core::Status::Resolved,
+            message: "false alarm".into(),
+        },
+    );
+    pipeline.drain();
+
+    let created = slack.calls_to("conversations.create");
+    assert_eq!(created.len(), 1);
+    let channel = slack.channel_named(created[0].arg("name")).unwrap();
+    let parts: Vec<String> = channel
+        .messages
+        .iter()
+        .filter_map(|m| PostedFor::of_message(&json!({ "metadata": m.metadata })))
+        .map(|p| p.part)
+        .collect();
+    assert_eq!(parts, [part::ANNOUNCEMENT, part::CLOSING_SUMMARY]);
+    assert!(channel.is_archived, "archived after the summary");
+    // Only then is the object finalised.
+    assert_eq!(
+        block_on(pipeline.handle(&id).get()).map(|_| ()),
+        Err(incidentd_core::IncidentCallError::Domain(
+            incidentd_core::DomainError::NotFound
+        ))
+    );
+}

@@ -72,6 +72,12 @@ pub enum IncidentRequest {
     Workflow {
         tenant: String,
     },
+    /// The incident's `IncidentWorkflow` handled the message marked `last` (the incident is
+    /// closed): the object may finalise.
+    WorkflowFinished {
+        tenant: String,
+        event_id: i64,
+    },
     /// An agent turn (`IncidentAgentTurnWorkflow`) reports its end, naming its range's end.
     AgentTurnEnded {
         tenant: String,
@@ -105,6 +111,8 @@ pub enum IncidentReply {
     Workflow {
         instance_id: String,
     },
+    /// The workflow's report is kept.
+    Finished,
     /// Whether the report ended the turn in flight (a late one's does not).
     TurnEnded {
         ended: bool,
@@ -179,6 +187,10 @@ impl<S: SqlStore> IncidentObject<S> {
             IncidentRequest::Workflow { tenant } => IncidentReply::Workflow {
                 instance_id: self.workflow_instance(&tenant)?,
             },
+            IncidentRequest::WorkflowFinished { tenant, event_id } => {
+                self.workflow_finished(&tenant, event_id, now_ms)?;
+                IncidentReply::Finished
+            }
             IncidentRequest::AgentTurnEnded {
                 tenant,
                 to_event_id,
@@ -354,6 +366,16 @@ impl IncidentHandle {
         let tenant = self.tenant.clone();
         let reply = self.call(IncidentRequest::Workflow { tenant }).await?;
         expect_reply!(reply, IncidentReply::Workflow { instance_id } => instance_id)
+    }
+
+    /// The `IncidentWorkflow` handled everything up to the closed incident's `event_id`: the
+    /// object may archive itself and delete its storage (see `object::alarm`).
+    pub async fn workflow_finished(&self, event_id: i64) -> Result<(), IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self
+            .call(IncidentRequest::WorkflowFinished { tenant, event_id })
+            .await?;
+        expect_reply!(reply, IncidentReply::Finished => ())
     }
 
     /// An agent turn's end (its range's last event): the next turn may start. `false` when

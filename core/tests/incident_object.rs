@@ -7,7 +7,9 @@ use incidentd_core::forward::{instance_id, EVENTS_PER_INSTANCE, ROLL_AFTER_IDLE_
 use incidentd_core::model::{
     AffectedService, AffectionStatus, EntryPoint, Impact, Service, Severity, Source, Status,
 };
-use incidentd_core::object::{Archive, Idempotency, IncidentObject, Origin, Started};
+use incidentd_core::object::{
+    Archive, Idempotency, IncidentObject, Origin, Started, FINISH_GRACE_MS,
+};
 use incidentd_core::{Actor, Applied, ArchivedIncident, Command, StartIncident};
 use incidentd_core::{DomainError, IncidentMessage};
 use incidentd_runtime::native::SqliteStore;
@@ -768,7 +770,25 @@ fn a_long_silence_or_a_long_incident_moves_to_a_new_workflow_generation() {
 fn a_closed_incident_is_archived_then_analysed_then_deleted_once_fully_delivered() {
     let world = World::started();
     world.apply(status(Status::Resolved)).unwrap();
+    let closed = world.object.get(TENANT).unwrap().incident;
+    // Forwarded, but the workflow has not said it handled the last event: senders may still
+    // read the incident, so it waits (with a fallback alarm).
     let report = world.alarm(5_000);
+    assert!(!report.finalized, "{report:?}");
+    assert_eq!(
+        world.object.store().alarm(),
+        Some(closed.updated_at + FINISH_GRACE_MS)
+    );
+    world
+        .object
+        .workflow_finished(TENANT, closed.last_event_id, 5_001)
+        .unwrap();
+    assert_eq!(
+        world.object.store().alarm(),
+        Some(5_001),
+        "finalise at once"
+    );
+    let report = world.alarm(5_002);
     assert!(report.finalized, "{report:?}");
     let stored = world.archive.stored.borrow();
     assert_eq!(stored.len(), 1);
@@ -809,6 +829,8 @@ fn a_closed_incident_is_archived_then_analysed_then_deleted_once_fully_delivered
 fn storage_is_kept_when_the_archive_fails_and_finalisation_is_retried() {
     let world = World::started();
     world.apply(status(Status::Declined)).unwrap();
+    let last = world.object.get(TENANT).unwrap().incident.last_event_id;
+    world.object.workflow_finished(TENANT, last, 4_000).unwrap();
     *world.archive.refuse.borrow_mut() = true;
     let report = world.alarm(5_000);
     assert!(!report.finalized);
@@ -921,4 +943,21 @@ fn the_agent_context_holds_everything_and_survives_the_close() {
         World::new().object.agent_context(TENANT),
         Err(DomainError::NotFound)
     );
+}
+
+#[test]
+fn a_closed_incident_whose_workflow_never_reports_is_finalised_after_the_grace_period() {
+    let world = World::started();
+    world.apply(status(Status::Resolved)).unwrap();
+    let closed = world.object.get(TENANT).unwrap().incident;
+    assert!(!world.alarm(5_000).finalized);
+    // An earlier event's report does not count.
+    world
+        .object
+        .workflow_finished(TENANT, closed.last_event_id - 1, 6_000)
+        .unwrap();
+    assert!(!world.alarm(6_001).finalized);
+    let report = world.alarm(closed.updated_at + FINISH_GRACE_MS);
+    assert!(report.finalized, "{report:?}");
+    assert_eq!(world.archive.stored.borrow().len(), 1);
 }

@@ -8,11 +8,17 @@
 //! than once (forwarding is at least once). Each event's handlers run once per instance: the
 //! set of handled event ids is rebuilt deterministically on every replay of the run.
 
-use incidentd_core::{IncidentMessage, INCIDENT_WORKFLOW, WORKFLOW_EVENT_TYPE};
+use incidentd_core::{
+    DomainError, IncidentCallError, IncidentMessage, IncidentServices, INCIDENT_WORKFLOW,
+    WORKFLOW_EVENT_TYPE,
+};
 use incidentd_runtime::fanout::{self, Event};
+use incidentd_runtime::typed_step::StepContext;
 use incidentd_runtime::workflow;
 use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
+use incidentd_runtime::{step, EffectError};
 use incidentd_runtime::{Duration, StepError};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -26,7 +32,8 @@ pub const WAIT_TIMEOUT: Duration =
     class = "IncidentWorkflow",
     binding = "INCIDENT_WORKFLOW",
     name = "incident-workflow",
-    fans_out = true
+    fans_out = true,
+    steps = [report_finished]
 )]
 pub async fn incident_workflow(
     run: WorkflowRun,
@@ -67,7 +74,43 @@ pub async fn incident_workflow(
             Err(e) => return Err(e.into()),
         }
     }
+    // The incident is closed and this instance handled its last event: the object may now
+    // archive itself and delete its storage (senders no longer read it).
+    let finished = Finished {
+        incident_id: message.incident_id.clone(),
+        tenant_id: message.incident.tenant_id.clone(),
+        last_event_id: message.event_id,
+    };
+    REPORT_FINISHED.call(&run, finished).await?;
     Ok(summary(&message, &handled, false))
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Finished {
+    pub incident_id: String,
+    pub tenant_id: String,
+    pub last_event_id: i64,
+}
+
+#[step(
+    name = "incident.finished",
+    idempotency_key = "{incident_id}:{last_event_id}",
+    retries(limit = 5, delay = "5 seconds", backoff = "exponential"),
+    timeout = "30 seconds"
+)]
+async fn report_finished(ctx: StepContext, finished: Finished) -> Result<(), EffectError> {
+    let reported = match ctx
+        .services
+        .incident(&finished.incident_id, &finished.tenant_id)
+    {
+        Ok(incident) => incident.workflow_finished(finished.last_event_id).await,
+        Err(e) => Err(e),
+    };
+    match reported {
+        // Already finalised (its grace period ran out first): nothing left to tell.
+        Err(IncidentCallError::Domain(DomainError::NotFound)) => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 fn summary(message: &IncidentMessage, handled: &BTreeSet<i64>, idle: bool) -> Value {

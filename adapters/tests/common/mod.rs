@@ -34,6 +34,11 @@ pub fn connected(slack: &FakeSlack) -> Pipeline {
 /// Connects the workspace `team_id` (or an org-wide install's enterprise id) to the
 /// pipeline's tenant, replacing its earlier one.
 pub fn connect_as(pipeline: &Pipeline, team_id: &str) {
+    connect_with(pipeline, team_id, None);
+}
+
+/// [`connect_as`] with the installation's `archive_on_close` setting.
+pub fn connect_with(pipeline: &Pipeline, team_id: &str, archive_on_close: Option<bool>) {
     let workspace = NewInstallation {
         tenant_id: TENANT.into(),
         team_id: team_id.into(),
@@ -42,7 +47,7 @@ pub fn connect_as(pipeline: &Pipeline, team_id: &str) {
         bot_user_id: FAKE_BOT_USER_ID.into(),
         scopes: String::new(),
         token: Secret::new(FAKE_BOT_TOKEN),
-        archive_on_close: None,
+        archive_on_close,
     };
     let key = TokenKey::from_base64(&Secret::new(key_b64())).unwrap();
     pollster::block_on(installation::store(

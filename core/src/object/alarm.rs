@@ -29,6 +29,12 @@ pub struct AlarmReport {
     pub turn: TurnReport,
 }
 
+/// How long a closed, fully forwarded incident waits for its workflow's report that the last
+/// event was handled before finalising anyway: senders still read the incident (a Slack
+/// channel id written back moments ago, say), and a lost report must not keep the object
+/// forever.
+pub const FINISH_GRACE_MS: i64 = 10 * 60_000;
+
 /// How long after a failed finalisation the alarm tries again.
 pub const FINALIZE_RETRY_MS: i64 = 30_000;
 
@@ -73,7 +79,15 @@ impl<S: SqlStore> IncidentObject<S> {
             Ok(!self.outbox().has_pending()? && !self.outbox().has_dead_letters()?)
         };
         let mut armed = report.pass.next_alarm_at;
-        if state.status.is_terminal() && drained()? {
+        let waited_out = now_ms >= state.updated_at + FINISH_GRACE_MS;
+        if state.status.is_terminal() && drained()? && !waited_out && !self.handled(&state)? {
+            // The workflow's report sets the alarm again; this one is the fallback.
+            let fallback = state.updated_at + FINISH_GRACE_MS;
+            if armed.is_none_or(|at| at > fallback) {
+                self.store().set_alarm(fallback)?;
+                armed = Some(fallback);
+            }
+        } else if state.status.is_terminal() && drained()? {
             match self.finalize(&state, analysis, archive).await {
                 Ok(()) => report.finalized = true,
                 Err(e) => {
@@ -87,6 +101,40 @@ impl<S: SqlStore> IncidentObject<S> {
             report.turn = self.pace_agent_turns(&state, turns, armed, now_ms).await?;
         }
         Ok(report)
+    }
+
+    /// Whether the workflow reported the state's last event handled.
+    fn handled(&self, state: &IncidentState) -> Result<bool, SqlError> {
+        let rows = self.store().query(
+            "SELECT event_id FROM workflow_finished WHERE singleton = 1",
+            &[],
+        )?;
+        let through = rows
+            .first()
+            .and_then(|r| r.get("event_id"))
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0);
+        Ok(through >= state.last_event_id)
+    }
+
+    /// Keeps the workflow's report; a closed incident's alarm then runs at once to finalise.
+    pub fn workflow_finished(
+        &self,
+        tenant: &str,
+        event_id: i64,
+        now_ms: i64,
+    ) -> Result<(), DomainError> {
+        let state = self.owned_state(tenant)?;
+        self.ensure_schema()?;
+        self.store().execute(
+            "INSERT INTO workflow_finished (singleton, event_id) VALUES (1, ?) \
+             ON CONFLICT (singleton) DO UPDATE SET event_id = max(event_id, excluded.event_id)",
+            &[event_id.into()],
+        )?;
+        if state.status.is_terminal() {
+            self.store().set_alarm(now_ms)?;
+        }
+        Ok(())
     }
 
     fn prune_idempotency(&self, now_ms: i64) -> Result<(), SqlError> {

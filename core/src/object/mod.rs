@@ -12,7 +12,7 @@ mod schema;
 mod suggestions;
 mod turns;
 
-pub use alarm::{AlarmReport, Archive, FINALIZE_RETRY_MS};
+pub use alarm::{AlarmReport, Archive, FINALIZE_RETRY_MS, FINISH_GRACE_MS};
 pub use debounce::TurnPacing;
 pub use schema::{KEY_MEMORY_MS, REQUEST_MEMORY_MS};
 pub use suggestions::SuggestionLookup;

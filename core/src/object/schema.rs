@@ -3,7 +3,7 @@
 use crate::model::IncidentState;
 use incidentd_runtime::sql::{SqlError, SqlStore};
 
-pub(super) const TABLES: [&str; 8] = [
+pub(super) const TABLES: [&str; 9] = [
     "CREATE TABLE IF NOT EXISTS incident (
         singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
         state     TEXT    NOT NULL CHECK (json_valid(state))
@@ -36,6 +36,12 @@ pub(super) const TABLES: [&str; 8] = [
         suggestion    TEXT    NOT NULL CHECK (json_valid(suggestion)),
         outcome       TEXT
     ) WITHOUT ROWID",
+    // The last event the incident's `IncidentWorkflow` reported handled, once closed: the
+    // object finalises only after it (or after `alarm::FINISH_GRACE_MS`).
+    "CREATE TABLE IF NOT EXISTS workflow_finished (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        event_id  INTEGER NOT NULL
+    )",
     // Agent turns: the last event given to a turn, and the turn in flight. Written when a turn
     // starts or ends, never on an ordinary event's commit.
     "CREATE TABLE IF NOT EXISTS agent_turn (
