@@ -112,6 +112,14 @@ pub struct PromptAdded {
     pub user_id: String,
 }
 
+/// `DETAILS_UPDATE`: the title and the description changed together (AI triage rewrites
+/// both at declaration).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DetailsUpdated {
+    pub title: String,
+    pub description: String,
+}
+
 /// Each payload's wire name: the one place it is written (`model::event_type` derives from it).
 macro_rules! event_kinds {
     ($($payload:ty => $wire:literal),+ $(,)?) => {
@@ -129,6 +137,7 @@ event_kinds! {
     MessageAdded => "MESSAGE_ADDED",
     AffectionUpdated => "AFFECTION_UPDATE",
     PromptAdded => "PROMPT_ADDED",
+    DetailsUpdated => "DETAILS_UPDATE",
 }
 
 /// The incident events an effect may handle. Implement the ones you handle; the rest are
@@ -197,6 +206,15 @@ pub trait IncidentSender {
         let _ = (ctx, event);
         Ok(())
     }
+
+    async fn details_update(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<DetailsUpdated>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -215,6 +233,7 @@ mod tests {
             ("message_added", MessageAdded::EVENT_TYPE),
             ("affection_update", AffectionUpdated::EVENT_TYPE),
             ("prompt_added", PromptAdded::EVENT_TYPE),
+            ("details_update", DetailsUpdated::EVENT_TYPE),
         ];
         for (method, event_type) in by_method {
             assert_eq!(event_type, method.to_ascii_uppercase(), "{method}");

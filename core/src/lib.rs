@@ -18,10 +18,10 @@ pub mod protocol;
 pub mod testing;
 pub mod view;
 
-pub use decide::{Command, StartIncident};
+pub use decide::{Command, StartIncident, TriageProposal};
 pub use effects::{
-    AffectionUpdated, AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender,
-    MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated, INCIDENT_WORKFLOW,
+    AffectionUpdated, AssigneeUpdated, DetailsUpdated, IncidentCreated, IncidentEvent,
+    IncidentSender, MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated, INCIDENT_WORKFLOW,
 };
 pub use error::{Conflict, DomainError};
 pub use model::{

@@ -6,11 +6,11 @@
 //! workflow still succeeds. It reads the incident from the archive, never from its object
 //! (whose storage is gone by then).
 
+use crate::ai::budget;
 use crate::ai::metrics::{metrics, IncidentMetrics};
 use crate::ai::postmortem::{self, Postmortem};
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
 use incidentd_core::IncidentView;
-use incidentd_runtime::llm::openai::OpenAiCompatible;
 use incidentd_runtime::llm::LanguageModel;
 use incidentd_runtime::typed_step::StepContext;
 use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
@@ -71,12 +71,16 @@ async fn load(ctx: StepContext, request: AnalysisRequest) -> Result<Record, Effe
 
 #[step(name = "analysis.review", idempotency_key = "{incident_id}")]
 async fn review(ctx: StepContext, record: Record) -> Result<Review, EffectError> {
-    let Some(model) = OpenAiCompatible::from_services(ctx.services.as_ref()) else {
-        return Ok(Review {
-            postmortem: None,
-            model: None,
-            note: Some("no language model is configured: measures only".into()),
-        });
+    let model = match budget::tenant_model(ctx.services.as_ref(), &record.tenant_id).await? {
+        Ok(model) => model,
+        // No model, AI off or today's budget spent: the measures alone, and why.
+        Err(off) => {
+            return Ok(Review {
+                postmortem: None,
+                model: None,
+                note: Some(format!("{off}: measures only")),
+            })
+        }
     };
     let request = postmortem::request(&record.view, &metrics(&record.view))
         .map_err(EffectError::non_retryable)?;
