@@ -4,7 +4,7 @@
 
 use crate::effects::{
     AffectionUpdated, AssigneeUpdated, DetailsUpdated, IncidentCreated, MessageAdded, PromptAdded,
-    SeverityUpdated, StatusUpdated,
+    SeverityUpdated, StatusUpdated, TriageNoted,
 };
 use crate::error::{Conflict, DomainError};
 use crate::model::{
@@ -146,6 +146,10 @@ pub enum Command {
     Triage {
         proposal: TriageProposal,
     },
+    /// Why AI triage left the incident as declared.
+    TriageNote {
+        message: String,
+    },
 }
 
 /// One field AI triage proposes, with the value it had at the declaration (`declared*`).
@@ -194,6 +198,7 @@ pub enum EventData {
     Affection(AffectionUpdated),
     Prompt(PromptAdded),
     Details(DetailsUpdated),
+    TriageNote(TriageNoted),
 }
 
 impl EventData {
@@ -207,6 +212,7 @@ impl EventData {
             EventData::Affection(_) => event_type::AFFECTION_UPDATE,
             EventData::Prompt(_) => event_type::PROMPT_ADDED,
             EventData::Details(_) => DetailsUpdated::EVENT_TYPE,
+            EventData::TriageNote(_) => TriageNoted::EVENT_TYPE,
         }
     }
 
@@ -220,6 +226,7 @@ impl EventData {
             EventData::Affection(d) => serde_json::to_value(d),
             EventData::Prompt(d) => serde_json::to_value(d),
             EventData::Details(d) => serde_json::to_value(d),
+            EventData::TriageNote(d) => serde_json::to_value(d),
         };
         // Plain structs of strings and enums: serialising cannot fail.
         value.unwrap_or(Value::Null)
@@ -362,6 +369,10 @@ pub fn decide(current: &IncidentState, command: Command) -> Result<Decision, Dom
             event(next, EventData::Prompt(data))
         }
         Command::Triage { proposal } => decide_triage(current, next, proposal),
+        Command::TriageNote { message } => {
+            let message = text("message", &message, MAX_MESSAGE_CHARS, false)?;
+            event(next, EventData::TriageNote(TriageNoted { message }))
+        }
         Command::CreateAffection {
             title,
             services,

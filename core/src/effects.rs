@@ -120,6 +120,13 @@ pub struct DetailsUpdated {
     pub description: String,
 }
 
+/// `TRIAGE_NOTE`: why AI triage left the incident as declared (no model, budget spent, a
+/// timeout, an answer it could not trust). A timeline entry for people; nothing is notified.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TriageNoted {
+    pub message: String,
+}
+
 /// Each payload's wire name: the one place it is written (`model::event_type` derives from it).
 macro_rules! event_kinds {
     ($($payload:ty => $wire:literal),+ $(,)?) => {
@@ -138,6 +145,7 @@ event_kinds! {
     AffectionUpdated => "AFFECTION_UPDATE",
     PromptAdded => "PROMPT_ADDED",
     DetailsUpdated => "DETAILS_UPDATE",
+    TriageNoted => "TRIAGE_NOTE",
 }
 
 /// The incident events an effect may handle. Implement the ones you handle; the rest are
@@ -215,6 +223,15 @@ pub trait IncidentSender {
         let _ = (ctx, event);
         Ok(())
     }
+
+    async fn triage_note(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<TriageNoted>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -234,6 +251,7 @@ mod tests {
             ("affection_update", AffectionUpdated::EVENT_TYPE),
             ("prompt_added", PromptAdded::EVENT_TYPE),
             ("details_update", DetailsUpdated::EVENT_TYPE),
+            ("triage_note", TriageNoted::EVENT_TYPE),
         ];
         for (method, event_type) in by_method {
             assert_eq!(event_type, method.to_ascii_uppercase(), "{method}");

@@ -21,7 +21,8 @@ pub mod view;
 pub use decide::{Command, StartIncident, TriageProposal};
 pub use effects::{
     AffectionUpdated, AssigneeUpdated, DetailsUpdated, IncidentCreated, IncidentEvent,
-    IncidentSender, MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated, INCIDENT_WORKFLOW,
+    IncidentSender, MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated, TriageNoted,
+    INCIDENT_WORKFLOW,
 };
 pub use error::{Conflict, DomainError};
 pub use model::{

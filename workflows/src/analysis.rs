@@ -1,7 +1,8 @@
 //! `IncidentAnalysisWorkflow`: after an incident is closed and archived, measure it
 //! (deterministically, from its timeline) and ask the model for a blameless review under a
 //! strict schema, then store both in D1 (`incident_analysis`, `incident_action`), where
-//! `GET /dashboard/incidents/:id/analysis` serves them. Without a model (no `LLM_API_KEY`), or
+//! `GET /dashboard/incidents/:id/analysis` serves them. Without a model (no `LLM_API_KEY`, AI
+//! off, or the tenant's daily token budget spent: `crate::ai::budget`), or
 //! when the model keeps failing, the measures alone are stored and `note` says why: the
 //! workflow still succeeds. It reads the incident from the archive, never from its object
 //! (whose storage is gone by then).

@@ -6,7 +6,8 @@
 //! incident's current record through the typed handle, asks the model with the tools allowed
 //! now, applies each tool call through the same handle (actor `agent`, so the same validation
 //! as the API; a refused call becomes an explanation, never a failure), and records its reply
-//! as an agent message. Without a model it says so in the timeline.
+//! as an agent message. Without a model, or over the tenant's daily token budget
+//! (`crate::ai::budget`), it says so in the timeline.
 
 use crate::ai::budget::{self, Unavailable};
 use crate::ai::{agent, tools};

@@ -104,7 +104,7 @@ fn types(entries: &[&TimelineEntry]) -> Vec<String> {
 fn note(view: &IncidentView) -> Option<String> {
     let notes: Vec<String> = by_triage(view)
         .iter()
-        .filter(|e| e.event_type == "MESSAGE_ADDED")
+        .filter(|e| e.event_type == "TRIAGE_NOTE")
         .map(|e| e.data["message"].as_str().unwrap_or_default().to_owned())
         .collect();
     assert!(notes.len() <= 1, "one note at most: {notes:?}");
@@ -129,7 +129,7 @@ fn assert_fallback_with_note(s: &Setup, id: &str, why: &str) {
     let note = note(&after).expect("a note saying why");
     assert!(note.contains(why), "{note}");
     assert!(note.contains("fallback entry point stands"), "{note}");
-    assert_eq!(types(&by_triage(&after)), ["MESSAGE_ADDED"]);
+    assert_eq!(types(&by_triage(&after)), ["TRIAGE_NOTE"]);
     assert_eq!(
         first_notification(&s.webhook)["incident"]["assignee"],
         "U-ONCALL"

@@ -29,10 +29,6 @@ const RECORD: &str = include_str!("../../prompts/triage-record.md");
 
 /// The schema's name (`response_format.json_schema.name`).
 pub const SCHEMA_NAME: &str = "incident_triage";
-/// The user id triage's timeline notes carry.
-pub const TRIAGE_USER: &str = "incident-triage";
-/// The message id of triage's one note per incident (messages are deduplicated by id).
-pub const NOTE_ID: &str = "triage:note";
 
 /// The bound on what triage adds before the first notification. Each call may take
 /// [`CALL_TIMEOUT`] (less when `LLM_TIMEOUT_SECONDS` is lower); a call that failed in a way
@@ -486,12 +482,9 @@ pub async fn note(ctx: StepContext, note: Note) -> Result<(), EffectError> {
         .incident(&note.incident_id, &note.tenant_id)?
         .apply(
             Actor::triage(),
-            Command::AddMessage {
-                message: note.text,
-                message_id: NOTE_ID.into(),
-                user_id: TRIAGE_USER.into(),
-            },
-            Idempotency::Key(ctx.idempotency_key.clone()),
+            Command::TriageNote { message: note.text },
+            // The same key in every workflow generation: one note per incident.
+            Idempotency::Key(format!("triage:{}:note", note.incident_id)),
         )
         .await?;
     Ok(())
