@@ -2,7 +2,7 @@
 //! the one list native tests apply to an in-memory D1. A test keeps it equal to the folder.
 
 /// `(file name, SQL)`, in order.
-pub const ALL: [(&str, &str); 6] = [
+pub const ALL: [(&str, &str); 7] = [
     (
         "0001_incident_index.sql",
         include_str!("../../migrations/0001_incident_index.sql"),
@@ -26,6 +26,10 @@ pub const ALL: [(&str, &str); 6] = [
     (
         "0006_analysis.sql",
         include_str!("../../migrations/0006_analysis.sql"),
+    ),
+    (
+        "0007_ai_usage.sql",
+        include_str!("../../migrations/0007_ai_usage.sql"),
     ),
 ];
 

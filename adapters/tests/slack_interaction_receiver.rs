@@ -82,6 +82,12 @@ fn view(pipeline: &Pipeline, id: &str) -> IncidentView {
 }
 
 /// A connected pipeline with one announced incident of its tenant.
+/// Events of a declared, announced incident: `INCIDENT_CREATED`, then triage's note (no model
+/// is configured here, so triage leaves the incident as declared and says why).
+const ANNOUNCED: i64 = 2;
+const FIRST_CHANGE: i64 = ANNOUNCED + 1;
+const SECOND_CHANGE: i64 = ANNOUNCED + 2;
+
 fn announced(slack: &FakeSlack) -> (Pipeline, String) {
     let pipeline = connected(slack);
     let id = pipeline.declare("Checkout is failing");
@@ -107,7 +113,7 @@ fn the_severity_and_assignee_selects_change_the_incident_as_the_slack_user_and_u
         InteractionReply {
             outcomes: vec![InteractionOutcome::Applied {
                 incident_id: id.clone(),
-                event_id: Some(2)
+                event_id: Some(FIRST_CHANGE)
             }],
             body: None
         }
@@ -118,7 +124,7 @@ fn the_severity_and_assignee_selects_change_the_incident_as_the_slack_user_and_u
         matches!(
             reply.outcomes[..],
             [InteractionOutcome::Applied {
-                event_id: Some(3),
+                event_id: Some(SECOND_CHANGE),
                 ..
             }]
         ),
@@ -140,7 +146,7 @@ fn the_severity_and_assignee_selects_change_the_incident_as_the_slack_user_and_u
     let state = view(&pipeline, &id);
     assert_eq!(state.incident.severity, Severity::High);
     assert_eq!(state.incident.assignee.as_deref(), Some("U0CAROL"));
-    let changes: Vec<_> = state.timeline.iter().skip(1).collect();
+    let changes: Vec<_> = state.timeline.iter().skip(ANNOUNCED as usize).collect();
     assert_eq!(changes.len(), 2);
     for change in &changes {
         let actor = change.actor.as_ref().unwrap();
@@ -195,7 +201,7 @@ fn the_status_select_opens_the_modal_whose_submission_changes_the_status() {
     assert_eq!(&slack.opened_views()[0]["id"], view_id.as_str());
     assert_eq!(
         view(&pipeline, &id).timeline.len(),
-        1,
+        ANNOUNCED as usize,
         "nothing changes yet"
     );
 
@@ -219,7 +225,7 @@ fn the_status_select_opens_the_modal_whose_submission_changes_the_status() {
         InteractionReply {
             outcomes: vec![InteractionOutcome::Applied {
                 incident_id: id.clone(),
-                event_id: Some(2)
+                event_id: Some(FIRST_CHANGE)
             }],
             body: None
         },
@@ -227,7 +233,10 @@ fn the_status_select_opens_the_modal_whose_submission_changes_the_status() {
     );
     let state = view(&pipeline, &id);
     assert_eq!(state.incident.status, Status::Mitigating);
-    assert_eq!(state.timeline[1].data["message"], "rolled back deploy 812");
+    assert_eq!(
+        state.timeline[ANNOUNCED as usize].data["message"],
+        "rolled back deploy 812"
+    );
 
     // A submission the incident refuses (an old modal asking for a move back) stays in the
     // modal with the reason, and changes nothing.
@@ -245,7 +254,7 @@ fn the_status_select_opens_the_modal_whose_submission_changes_the_status() {
         reply.outcomes[..],
         [InteractionOutcome::Refused { .. }]
     ));
-    assert_eq!(view(&pipeline, &id).timeline.len(), 2);
+    assert_eq!(view(&pipeline, &id).timeline.len(), ANNOUNCED as usize + 1);
 
     // The sender posts the status note in the incident channel.
     pipeline.alarm(&id);
@@ -331,7 +340,7 @@ fn unknown_workspaces_suggestions_and_foreign_controls_write_nothing() {
         interact(&pipeline, &clicked(&id, other_app)).outcomes,
         [InteractionOutcome::Ignored]
     );
-    assert_eq!(view(&pipeline, &id).timeline.len(), 1);
+    assert_eq!(view(&pipeline, &id).timeline.len(), ANNOUNCED as usize);
 }
 
 #[test]
@@ -345,7 +354,7 @@ fn an_org_wide_install_is_found_by_its_enterprise_id() {
     assert!(matches!(
         interact(&pipeline, &org_wide).outcomes[..],
         [InteractionOutcome::Applied {
-            event_id: Some(2),
+            event_id: Some(FIRST_CHANGE),
             ..
         }]
     ));
@@ -384,7 +393,7 @@ fn a_modal_slack_does_not_open_in_time_is_reported_and_changes_nothing() {
         waited >= Duration::from_millis(1_900) && waited < Duration::from_millis(2_900),
         "{waited:?}"
     );
-    assert_eq!(view(&pipeline, &id).timeline.len(), 1);
+    assert_eq!(view(&pipeline, &id).timeline.len(), ANNOUNCED as usize);
 }
 
 #[test]

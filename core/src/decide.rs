@@ -3,14 +3,16 @@
 //! (`crate::object`) commits what this decides; tests drive it without SQLite.
 
 use crate::effects::{
-    AffectionUpdated, AssigneeUpdated, IncidentCreated, MessageAdded, PromptAdded, SeverityUpdated,
-    StatusUpdated, SuggestedChange, SuggestionAdded, SuggestionOutcome, SuggestionResolved,
+    AffectionUpdated, AssigneeUpdated, DetailsUpdated, IncidentCreated, MessageAdded, PromptAdded,
+    SeverityUpdated, StatusUpdated, SuggestedChange, SuggestionAdded, SuggestionOutcome,
+    SuggestionResolved, TriageNoted,
 };
 use crate::error::{Conflict, DomainError};
 use crate::model::{
     event_type, AffectedService, Affection, AffectionStatus, EntryPoint, IncidentState, Service,
     Severity, Source, Status,
 };
+use incidentd_runtime::EventKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -145,6 +147,38 @@ pub enum Command {
     AddSuggestion {
         suggestion: SuggestionAdded,
     },
+    /// AI triage's proposal for one field, applied only while the field still holds the value
+    /// it was declared with: triage never overrides a change someone made meanwhile.
+    Triage {
+        proposal: TriageProposal,
+    },
+    /// Why AI triage left the incident as declared.
+    TriageNote {
+        message: String,
+    },
+}
+
+/// One field AI triage proposes, with the value it had at the declaration (`declared*`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "field", rename_all = "snake_case")]
+pub enum TriageProposal {
+    /// Page another of the tenant's entry points.
+    EntryPoint {
+        entry_point_id: String,
+        assignee: String,
+        declared_entry_point_id: Option<String>,
+        declared_assignee: Option<String>,
+    },
+    Severity {
+        severity: Severity,
+        declared: Severity,
+    },
+    Details {
+        title: String,
+        description: String,
+        declared_title: String,
+        declared_description: String,
+    },
 }
 
 impl Command {
@@ -171,6 +205,8 @@ pub enum EventData {
     Prompt(PromptAdded),
     Suggestion(SuggestionAdded),
     SuggestionResolved(SuggestionResolved),
+    Details(DetailsUpdated),
+    TriageNote(TriageNoted),
 }
 
 impl EventData {
@@ -185,6 +221,8 @@ impl EventData {
             EventData::Prompt(_) => event_type::PROMPT_ADDED,
             EventData::Suggestion(_) => event_type::SUGGESTION_ADDED,
             EventData::SuggestionResolved(_) => event_type::SUGGESTION_RESOLVED,
+            EventData::Details(_) => DetailsUpdated::EVENT_TYPE,
+            EventData::TriageNote(_) => TriageNoted::EVENT_TYPE,
         }
     }
 
@@ -199,6 +237,8 @@ impl EventData {
             EventData::Prompt(d) => serde_json::to_value(d),
             EventData::Suggestion(d) => serde_json::to_value(d),
             EventData::SuggestionResolved(d) => serde_json::to_value(d),
+            EventData::Details(d) => serde_json::to_value(d),
+            EventData::TriageNote(d) => serde_json::to_value(d),
         };
         // Plain structs of strings and enums: serialising cannot fail.
         value.unwrap_or(Value::Null)
@@ -349,6 +389,11 @@ pub fn decide(current: &IncidentState, command: Command) -> Result<Decision, Dom
         Command::AddSuggestion { suggestion } => {
             let suggestion = checked_suggestion(current, suggestion)?;
             event(next, EventData::Suggestion(suggestion))
+        }
+        Command::Triage { proposal } => decide_triage(current, next, proposal),
+        Command::TriageNote { message } => {
+            let message = text("message", &message, MAX_MESSAGE_CHARS, false)?;
+            event(next, EventData::TriageNote(TriageNoted { message }))
         }
         Command::CreateAffection {
             title,
@@ -524,6 +569,67 @@ pub fn decide_resolution(
     })
 }
 
+/// A triage proposal: `Unchanged` when the field no longer holds its declared value (someone
+/// changed it: their choice stands) or already holds the proposal; else the ordinary event of
+/// that field. The proposal is validated like any change.
+fn decide_triage(
+    current: &IncidentState,
+    mut next: IncidentState,
+    proposal: TriageProposal,
+) -> Result<Decision, DomainError> {
+    match proposal {
+        TriageProposal::EntryPoint {
+            entry_point_id,
+            assignee,
+            declared_entry_point_id,
+            declared_assignee,
+        } => {
+            let entry_point_id = text("entry_point_id", &entry_point_id, MAX_ID_CHARS, false)?;
+            let assignee = text("assignee", &assignee, MAX_ID_CHARS, false)?;
+            let untouched = current.entry_point_id == declared_entry_point_id
+                && current.assignee == declared_assignee;
+            if !untouched || current.entry_point_id.as_deref() == Some(entry_point_id.as_str()) {
+                return Ok(Decision::Unchanged);
+            }
+            next.entry_point_id = Some(entry_point_id);
+            next.assignee = Some(assignee.clone());
+            event(
+                next,
+                EventData::Assignee(AssigneeUpdated {
+                    assignee: Some(assignee),
+                }),
+            )
+        }
+        TriageProposal::Severity { severity, declared } => {
+            if current.severity != declared || current.severity == severity {
+                return Ok(Decision::Unchanged);
+            }
+            next.severity = severity;
+            event(next, EventData::Severity(SeverityUpdated { severity }))
+        }
+        TriageProposal::Details {
+            title,
+            description,
+            declared_title,
+            declared_description,
+        } => {
+            let title = text("title", &title, MAX_TITLE_CHARS, false)?;
+            let description = text("description", &description, MAX_PROMPT_CHARS, false)?;
+            let untouched =
+                current.title == declared_title && current.description == declared_description;
+            if !untouched || (current.title == title && current.description == description) {
+                return Ok(Decision::Unchanged);
+            }
+            next.title = title.clone();
+            next.description = description.clone();
+            event(
+                next,
+                EventData::Details(DetailsUpdated { title, description }),
+            )
+        }
+    }
+}
+
 /// Adapter bookkeeping (a Slack channel id, say): merged key by key, no event. Allowed after
 /// the close too, so a sender that ran late can still record what it made.
 pub fn decide_metadata(
@@ -574,4 +680,106 @@ fn known_services(
         ));
     }
     Ok(chosen)
+}
+
+#[cfg(test)]
+mod triage_tests {
+    use super::*;
+    use crate::testing::state;
+
+    fn declared() -> IncidentState {
+        let mut s = state("inc", 1, Status::Open, "db down");
+        s.severity = Severity::Medium;
+        s.description = "the primary database is down".into();
+        s.assignee = Some("U-FALLBACK".into());
+        s.entry_point_id = Some("general".into());
+        s
+    }
+
+    fn to_dba(declared: &IncidentState) -> Command {
+        Command::Triage {
+            proposal: TriageProposal::EntryPoint {
+                entry_point_id: "dba".into(),
+                assignee: "U-DBA".into(),
+                declared_entry_point_id: declared.entry_point_id.clone(),
+                declared_assignee: declared.assignee.clone(),
+            },
+        }
+    }
+
+    fn to_high(declared: &IncidentState) -> Command {
+        Command::Triage {
+            proposal: TriageProposal::Severity {
+                severity: Severity::High,
+                declared: declared.severity,
+            },
+        }
+    }
+
+    fn event_of(decision: Decision) -> (IncidentState, EventData) {
+        match decision {
+            Decision::Event { next, event } => (*next, event),
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_untouched_field_takes_the_proposal_with_its_ordinary_event() {
+        let at = declared();
+        let (next, event) = event_of(decide(&at, to_dba(&at)).unwrap());
+        assert_eq!(next.assignee.as_deref(), Some("U-DBA"));
+        assert_eq!(next.entry_point_id.as_deref(), Some("dba"));
+        assert_eq!(event.event_type(), event_type::ASSIGNEE_UPDATE);
+        let (next, event) = event_of(decide(&at, to_high(&at)).unwrap());
+        assert_eq!(next.severity, Severity::High);
+        assert_eq!(event.event_type(), event_type::SEVERITY_UPDATE);
+        let details = Command::Triage {
+            proposal: TriageProposal::Details {
+                title: "Primary database down".into(),
+                description: "Writes fail since 10:02.".into(),
+                declared_title: at.title.clone(),
+                declared_description: at.description.clone(),
+            },
+        };
+        let (next, event) = event_of(decide(&at, details).unwrap());
+        assert_eq!(next.title, "Primary database down");
+        assert_eq!(event.event_type(), "DETAILS_UPDATE");
+    }
+
+    #[test]
+    fn a_field_someone_changed_since_the_declaration_is_left_alone() {
+        let at = declared();
+        let mut now = at.clone();
+        now.severity = Severity::Low; // a person set it meanwhile
+        now.assignee = Some("U-ANN".into());
+        assert_eq!(decide(&now, to_high(&at)).unwrap(), Decision::Unchanged);
+        assert_eq!(decide(&now, to_dba(&at)).unwrap(), Decision::Unchanged);
+    }
+
+    #[test]
+    fn a_proposal_equal_to_the_current_value_changes_nothing() {
+        let mut at = declared();
+        at.severity = Severity::High;
+        assert_eq!(decide(&at, to_high(&at)).unwrap(), Decision::Unchanged);
+    }
+
+    #[test]
+    fn a_proposal_is_validated_like_any_change_and_a_closed_incident_refuses_it() {
+        let at = declared();
+        let long = Command::Triage {
+            proposal: TriageProposal::Details {
+                title: "x".repeat(MAX_TITLE_CHARS + 1),
+                description: "d".into(),
+                declared_title: at.title.clone(),
+                declared_description: at.description.clone(),
+            },
+        };
+        assert!(matches!(
+            decide(&at, long),
+            Err(DomainError::Invalid { .. })
+        ));
+        let mut closed = at.clone();
+        closed.status = Status::Resolved;
+        assert!(decide(&closed, to_high(&at)).is_err());
+    }
 }

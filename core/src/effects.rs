@@ -196,6 +196,21 @@ pub struct SuggestionResolved {
     pub change_event_id: Option<i64>,
 }
 
+/// `DETAILS_UPDATE`: the title and the description changed together (AI triage rewrites
+/// both at declaration).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DetailsUpdated {
+    pub title: String,
+    pub description: String,
+}
+
+/// `TRIAGE_NOTE`: why AI triage left the incident as declared (no model, budget spent, a
+/// timeout, an answer it could not trust). A timeline entry for people; nothing is notified.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TriageNoted {
+    pub message: String,
+}
+
 /// Each payload's wire name: the one place it is written (`model::event_type` derives from it).
 macro_rules! event_kinds {
     ($($payload:ty => $wire:literal),+ $(,)?) => {
@@ -215,6 +230,8 @@ event_kinds! {
     PromptAdded => "PROMPT_ADDED",
     SuggestionAdded => "SUGGESTION_ADDED",
     SuggestionResolved => "SUGGESTION_RESOLVED",
+    DetailsUpdated => "DETAILS_UPDATE",
+    TriageNoted => "TRIAGE_NOTE",
 }
 
 /// The incident events an effect may handle. Implement the ones you handle; the rest are
@@ -293,10 +310,28 @@ pub trait IncidentSender {
         Ok(())
     }
 
+    async fn details_update(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<DetailsUpdated>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+
     async fn suggestion_resolved(
         &self,
         ctx: &SendContext,
         event: &IncidentEvent<SuggestionResolved>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+
+    async fn triage_note(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<TriageNoted>,
     ) -> Result<(), EffectError> {
         let _ = (ctx, event);
         Ok(())
@@ -321,6 +356,8 @@ mod tests {
             ("prompt_added", PromptAdded::EVENT_TYPE),
             ("suggestion_added", SuggestionAdded::EVENT_TYPE),
             ("suggestion_resolved", SuggestionResolved::EVENT_TYPE),
+            ("details_update", DetailsUpdated::EVENT_TYPE),
+            ("triage_note", TriageNoted::EVENT_TYPE),
         ];
         for (method, event_type) in by_method {
             assert_eq!(event_type, method.to_ascii_uppercase(), "{method}");

@@ -18,11 +18,11 @@ pub mod protocol;
 pub mod testing;
 pub mod view;
 
-pub use decide::{Command, StartIncident};
+pub use decide::{Command, StartIncident, TriageProposal};
 pub use effects::{
-    AffectionUpdated, AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender,
-    MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated, SuggestedChange, SuggestionAdded,
-    SuggestionOutcome, SuggestionResolved, INCIDENT_WORKFLOW,
+    AffectionUpdated, AssigneeUpdated, DetailsUpdated, IncidentCreated, IncidentEvent,
+    IncidentSender, MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated, SuggestedChange,
+    SuggestionAdded, SuggestionOutcome, SuggestionResolved, TriageNoted, INCIDENT_WORKFLOW,
 };
 pub use error::{Conflict, DomainError};
 pub use model::{

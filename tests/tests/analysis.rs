@@ -45,7 +45,17 @@ fn a_closed_incident_is_analysed_with_the_model_and_without_one() {
         "impact": "checkout failed",
         "action_items": [{ "title": "add a canary", "owner": null }]
     });
-    let fake = FakeLlm::start(vec![FakeReply::Json(review.clone())]);
+    let fake = FakeLlm::start(Vec::new());
+    fake.script_schema("postmortem", vec![FakeReply::Json(review.clone())]);
+    // Triage at declaration may ask too (unless the incident is closed first): it keeps the
+    // declaration as it is.
+    fake.script_schema(
+        "incident_triage",
+        vec![FakeReply::Json(json!({
+            "entry_point": null, "severity": "medium",
+            "title": "checkout returns 500", "description": "checkout returns 500"
+        }))],
+    );
     let base = fake.base_url();
     let with_model = LocalWorker::start_with_vars(
         "analysis-model",
@@ -62,7 +72,7 @@ fn a_closed_incident_is_analysed_with_the_model_and_without_one() {
     assert_eq!(analysed["postmortem"], review);
     assert_eq!(analysed["action_items"][0]["title"], "add a canary");
     assert_eq!(analysed["metrics"]["status_changes"], 1);
-    let sent = fake.requests();
+    let sent = fake.requests_for_schema("postmortem");
     assert_eq!(sent.len(), 1);
     assert_eq!(
         sent[0]["response_format"]["json_schema"]["name"],

@@ -38,6 +38,11 @@ fn after_replies(worker: &LocalWorker, id: &str, replies: usize) -> Value {
 #[test]
 fn a_prompt_changes_the_status_as_the_agent_and_a_refused_call_is_explained() {
     let fake = FakeLlm::start(vec![
+        // Triage at declaration, keeping the declaration as it is.
+        FakeReply::Json(json!({
+            "entry_point": null, "severity": "medium",
+            "title": "checkout returns 500", "description": "checkout returns 500"
+        })),
         FakeReply::ToolCalls(vec![(
             "update_status".into(),
             json!({ "status": "mitigating", "message": "the team rolled back" }),
@@ -92,6 +97,6 @@ fn a_prompt_changes_the_status_as_the_agent_and_a_refused_call_is_explained() {
             .contains("I could not set the status to open"),
         "{last_reply}"
     );
-    assert_eq!(fake.requests().len(), 2);
+    assert_eq!(fake.requests().len(), 3, "triage, then the two prompts");
     assert!(!worker.log().contains("sk-e2e-test-key"));
 }

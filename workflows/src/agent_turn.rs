@@ -10,14 +10,15 @@
 //! object, so the next turn may start. Without a model it ends at once (the object does not
 //! start turns then anyway).
 
+use crate::ai::budget;
 use crate::ai::suggestions::{self, Draft, Exchange, MAX_CALLS, MAX_SUGGESTIONS};
 use incidentd_core::model::Actor;
 use incidentd_core::{
     Command, DomainError, Idempotency, IncidentCallError, IncidentServices, IncidentView,
     SuggestionAdded,
 };
-use incidentd_runtime::llm::openai::OpenAiCompatible;
 use incidentd_runtime::llm::{ChatRequest, ChatResponse, LanguageModel};
+use incidentd_runtime::log;
 use incidentd_runtime::prelude::*;
 use incidentd_runtime::workflow::Services;
 use serde::{Deserialize, Serialize};
@@ -63,10 +64,17 @@ struct Store {
 /// without a configured model.
 async fn call_model(
     services: &dyn Services,
+    tenant: &str,
     request: &ChatRequest,
 ) -> Result<Option<ChatResponse>, EffectError> {
-    let Some(model) = OpenAiCompatible::from_services(services) else {
-        return Ok(None);
+    // Metered against the tenant's daily token budget; without a model or budget the turn
+    // suggests nothing (suggestions are optional help, so no timeline note per turn).
+    let model = match budget::tenant_model(services, tenant).await? {
+        Ok(model) => model,
+        Err(unavailable) => {
+            log::info(&format!("agent turn: no model call: {unavailable}"));
+            return Ok(None);
+        }
     };
     Ok(Some(model.complete(request).await?))
 }
@@ -96,7 +104,8 @@ async fn context(ctx: StepContext, turn: AgentTurn) -> Result<Option<IncidentVie
 async fn ask(ctx: StepContext, ask: Ask) -> Result<Option<Answer>, EffectError> {
     let request = suggestions::request(&ask.view, &ask.turn, &ask.conversation, &ask.used)
         .map_err(EffectError::non_retryable)?;
-    let Some(answer) = call_model(ctx.services.as_ref(), &request).await? else {
+    let Some(answer) = call_model(ctx.services.as_ref(), &ask.turn.tenant_id, &request).await?
+    else {
         return Ok(None);
     };
     Ok(Some(Answer {

@@ -1,16 +1,17 @@
 //! `IncidentAnalysisWorkflow`: after an incident is closed and archived, measure it
 //! (deterministically, from its timeline) and ask the model for a blameless review under a
 //! strict schema, then store both in D1 (`incident_analysis`, `incident_action`), where
-//! `GET /dashboard/incidents/:id/analysis` serves them. Without a model (no `LLM_API_KEY`), or
+//! `GET /dashboard/incidents/:id/analysis` serves them. Without a model (no `LLM_API_KEY`, AI
+//! off, or the tenant's daily token budget spent: `crate::ai::budget`), or
 //! when the model keeps failing, the measures alone are stored and `note` says why: the
 //! workflow still succeeds. It reads the incident from the archive, never from its object
 //! (whose storage is gone by then).
 
+use crate::ai::budget;
 use crate::ai::metrics::{metrics, IncidentMetrics};
 use crate::ai::postmortem::{self, Postmortem};
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
 use incidentd_core::IncidentView;
-use incidentd_runtime::llm::openai::OpenAiCompatible;
 use incidentd_runtime::llm::LanguageModel;
 use incidentd_runtime::typed_step::StepContext;
 use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
@@ -71,12 +72,16 @@ async fn load(ctx: StepContext, request: AnalysisRequest) -> Result<Record, Effe
 
 #[step(name = "analysis.review", idempotency_key = "{incident_id}")]
 async fn review(ctx: StepContext, record: Record) -> Result<Review, EffectError> {
-    let Some(model) = OpenAiCompatible::from_services(ctx.services.as_ref()) else {
-        return Ok(Review {
-            postmortem: None,
-            model: None,
-            note: Some("no language model is configured: measures only".into()),
-        });
+    let model = match budget::tenant_model(ctx.services.as_ref(), &record.tenant_id).await? {
+        Ok(model) => model,
+        // No model, AI off or today's budget spent: the measures alone, and why.
+        Err(off) => {
+            return Ok(Review {
+                postmortem: None,
+                model: None,
+                note: Some(format!("{off}: measures only")),
+            })
+        }
     };
     let request = postmortem::request(&record.view, &metrics(&record.view))
         .map_err(EffectError::non_retryable)?;

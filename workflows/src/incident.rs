@@ -7,7 +7,13 @@
 //! Events may arrive out of order (a replayed dead letter comes after later events) and more
 //! than once (forwarding is at least once). Each event's handlers run once per instance: the
 //! set of handled event ids is rebuilt deterministically on every replay of the run.
+//!
+//! `INCIDENT_CREATED` is triaged first (`crate::ai::triage`): its bounded steps may page
+//! another entry point, set the severity and rewrite the title, and the fan-out then carries
+//! the triaged state, so the first notification already uses it.
 
+use crate::ai::triage;
+use incidentd_core::model::event_type;
 use incidentd_core::{
     DomainError, IncidentCallError, IncidentMessage, IncidentServices, INCIDENT_WORKFLOW,
     WORKFLOW_EVENT_TYPE,
@@ -33,7 +39,7 @@ pub const WAIT_TIMEOUT: Duration =
     binding = "INCIDENT_WORKFLOW",
     name = "incident-workflow",
     fans_out = true,
-    steps = [report_finished]
+    steps = [triage::context, triage::ask, triage::apply, triage::note, report_finished]
 )]
 pub async fn incident_workflow(
     run: WorkflowRun,
@@ -46,6 +52,9 @@ pub async fn incident_workflow(
         // A redelivery of an event this instance handled: its effects ran already (the
         // engine keys steps by name and count, so running it again would repeat them).
         if handled.insert(message.event_id) {
+            if message.event_type == event_type::INCIDENT_CREATED {
+                message = triage::triage(&run, message).await;
+            }
             let subject = format!("incident={}", message.incident_id);
             let payload =
                 serde_json::to_value(&message).map_err(|e| WorkflowError(e.to_string()))?;

@@ -6,15 +6,16 @@
 //! incident's current record through the typed handle, asks the model with the tools allowed
 //! now, applies each tool call through the same handle (actor `agent`, so the same validation
 //! as the API; a refused call becomes an explanation, never a failure), and records its reply
-//! as an agent message. Without a model it says so in the timeline.
+//! as an agent message. Without a model, or over the tenant's daily token budget
+//! (`crate::ai::budget`), it says so in the timeline.
 
+use crate::ai::budget::{self, Unavailable};
 use crate::ai::{agent, tools};
 use incidentd_core::model::Actor;
 use incidentd_core::{
     Command, Idempotency, IncidentCallError, IncidentEvent, IncidentSender, IncidentServices,
     IncidentView, PromptAdded,
 };
-use incidentd_runtime::llm::openai::OpenAiCompatible;
 use incidentd_runtime::llm::LanguageModel;
 use incidentd_runtime::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -88,8 +89,16 @@ async fn context(ctx: StepContext, request: PromptRequest) -> Result<IncidentVie
 )]
 async fn ask(ctx: StepContext, question: Question) -> Result<Option<Answer>, EffectError> {
     let Question { request, view, .. } = question;
-    let Some(model) = OpenAiCompatible::from_services(ctx.services.as_ref()) else {
-        return Ok(None);
+    let model = match budget::tenant_model(ctx.services.as_ref(), &request.tenant_id).await? {
+        Ok(model) => model,
+        Err(Unavailable::NoModel) => return Ok(None),
+        // AI off or today's budget spent: the reply says so.
+        Err(off) => {
+            return Ok(Some(Answer {
+                text: Some(format!("The agent cannot answer now: {off}.")),
+                calls: Vec::new(),
+            }))
+        }
     };
     let chat = agent::request(&view, &request.prompt, &request.user_id)
         .map_err(EffectError::non_retryable)?;

@@ -15,8 +15,8 @@ use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
 use incidentd_core::object::{AgentTurns, AlarmReport, Archive, Started, TurnPacing};
 use incidentd_core::testing::objects::{Clock, LocalIncidents};
 use incidentd_core::{
-    Actor, Applied, ArchivedIncident, Command, Idempotency, IncidentHandle, IncidentServices,
-    Service, Source, StartIncident, INCIDENT_OBJECT_BINDING,
+    Actor, Applied, ArchivedIncident, Command, EntryPoint, Idempotency, IncidentHandle,
+    IncidentServices, Service, Source, StartIncident, INCIDENT_OBJECT_BINDING,
 };
 use incidentd_runtime::native::{NativeServices, NativeWorkflows, SqliteDatabase, StepRecord};
 use incidentd_runtime::object::ObjectNamespace;
@@ -157,11 +157,26 @@ impl Pipeline {
 
     /// Declares an incident of [`TENANT`] through the protocol; returns its id.
     pub fn declare(&self, prompt: &str) -> String {
-        self.declare_with_services(prompt, Vec::new())
+        self.declare_full(prompt, Vec::new(), Vec::new())
     }
 
     /// [`declare`](Self::declare) with a service catalog (what a status-page incident names).
     pub fn declare_with_services(&self, prompt: &str, services: Vec<Service>) -> String {
+        self.declare_full(prompt, Vec::new(), services)
+    }
+
+    /// [`declare`](Self::declare) with the tenant's entry points, as the router passes them
+    /// (the fallback is paged at declaration).
+    pub fn declare_with(&self, prompt: &str, entry_points: Vec<EntryPoint>) -> String {
+        self.declare_full(prompt, entry_points, Vec::new())
+    }
+
+    fn declare_full(
+        &self,
+        prompt: &str,
+        entry_points: Vec<EntryPoint>,
+        services: Vec<Service>,
+    ) -> String {
         self.declared.set(self.declared.get() + 1);
         let id = self
             .incidents
@@ -175,7 +190,7 @@ impl Pipeline {
             severity: None,
             created_by: "u1".into(),
             source: Source::Dashboard,
-            entry_points: Vec::new(),
+            entry_points,
             services,
         };
         let started = pollster::block_on(self.handle(&id).start(input)).expect("declared");

@@ -9,16 +9,22 @@ use incidentd_core::model::{
 use incidentd_core::object::AgentTurn;
 use incidentd_core::{Command, Idempotency, IncidentView, TimelineEntry};
 use incidentd_runtime::llm::openai::{LlmConfig, OpenAiCompatible, API_KEY_VAR, BASE_URL_VAR};
-use incidentd_runtime::native::{FakeLlm, FakeReply, NativeHttp};
+use incidentd_runtime::native::{schema_name, FakeLlm, FakeReply, NativeHttp};
 use incidentd_runtime::outbox::OutboxPolicy;
 use incidentd_runtime::Duration;
-use incidentd_workflows::ai::suggestions;
+use incidentd_workflows::ai::{suggestions, triage};
 use incidentd_workflows::testing::Pipeline;
 use serde_json::{json, Value};
 use std::rc::Rc;
 
 fn with_model(script: Vec<FakeReply>) -> (FakeLlm, Pipeline) {
     let fake = FakeLlm::start(script);
+    // Triage asks first at each declaration: it declines here (the fallback stands), and
+    // its requests are left out of the turns' counts (`turn_requests`).
+    fake.script_schema(
+        triage::SCHEMA_NAME,
+        vec![FakeReply::Refusal("not in this test".into()); 4],
+    );
     let base = fake.base_url();
     let p = Pipeline::with_config(
         OutboxPolicy::default(),
@@ -40,6 +46,14 @@ fn say(p: &Pipeline, id: &str, text: &str) {
             .apply(Actor::user("alice"), command, Idempotency::None),
     )
     .expect("recorded");
+}
+
+/// The requests the agent turns made (not triage's).
+fn turn_requests(fake: &FakeLlm) -> Vec<Value> {
+    fake.requests()
+        .into_iter()
+        .filter(|body| schema_name(body) != Some(triage::SCHEMA_NAME))
+        .collect()
 }
 
 fn view(p: &Pipeline, id: &str) -> IncidentView {
@@ -90,6 +104,14 @@ fn a_burst_of_messages_makes_one_turn_whose_suggestions_are_stored() {
         "one turn for the burst"
     );
     let after = view(&p, &id);
+    // Everything before the turn: the burst, and triage's note (written when the pipeline
+    // first ran the incident's workflow, after the burst).
+    let last_before_turn = after
+        .timeline
+        .iter()
+        .filter(|e| e.event_type != "SUGGESTION_ADDED")
+        .map(|e| e.event_id)
+        .max();
     let stored = suggestions_of(&after);
     assert_eq!(stored.len(), 2);
     assert_eq!(
@@ -103,7 +125,8 @@ fn a_burst_of_messages_makes_one_turn_whose_suggestions_are_stored() {
             stored[0].data["from_event_id"].clone(),
             stored[0].data["to_event_id"].clone()
         ),
-        (json!(1), json!(4))
+        (json!(1), json!(last_before_turn)),
+        "the turn covers every event before it"
     );
     assert_eq!(stored[1].data["change"]["severity"], "high");
     assert_eq!(stored[0].actor, Some(Actor::agent()));
@@ -113,11 +136,14 @@ fn a_burst_of_messages_makes_one_turn_whose_suggestions_are_stored() {
         "suggestions change nothing"
     );
 
-    let sent = fake.requests();
+    let sent = turn_requests(&fake);
     assert_eq!(sent.len(), 1, "both tools used: nothing left to offer");
     let record = sent[0]["messages"][1]["content"].as_str().unwrap();
     assert!(
-        record.contains("New since your last look (events 1 to 4)"),
+        record.contains(&format!(
+            "New since your last look (events 1 to {})",
+            last_before_turn.unwrap()
+        )),
         "{record}"
     );
     assert!(record.contains("errors dropping"));
@@ -139,9 +165,9 @@ fn the_loop_makes_at_most_five_calls() {
     let id = p.declare("checkout failing");
     say(&p, &id, "still failing");
     p.drain();
-    assert_eq!(fake.requests().len(), 5);
+    assert_eq!(turn_requests(&fake).len(), 5);
     assert!(suggestions_of(&view(&p, &id)).is_empty());
-    let last = &fake.requests()[4]["messages"];
+    let last = &turn_requests(&fake)[4]["messages"];
     let told = last.as_array().unwrap().last().unwrap()["content"].clone();
     assert_eq!(
         told,
@@ -186,7 +212,7 @@ fn the_loop_keeps_at_most_three_suggestions_and_each_tool_once() {
     p.drain();
     let stored = suggestions_of(&view(&p, &id)).len();
     assert_eq!(stored, 3);
-    assert_eq!(fake.requests().len(), 1, "three kept: the loop ends");
+    assert_eq!(turn_requests(&fake).len(), 1, "three kept: the loop ends");
 }
 
 #[test]
@@ -215,7 +241,7 @@ fn no_ops_and_repeats_of_earlier_suggestions_are_dropped() {
         1,
         "nothing new stored"
     );
-    let sent = fake.requests();
+    let sent = turn_requests(&fake);
     assert_eq!(sent.len(), 3);
     assert!(sent[2]["messages"][1]["content"]
         .as_str()
@@ -247,7 +273,7 @@ fn a_crash_after_the_model_answered_stores_each_suggestion_once() {
     step.crash_once_after_step(&format!("agent-turn.suggest:{id}:2:0"));
     p.drain();
     assert_eq!(step.crashes(), 2);
-    let sent = fake.requests();
+    let sent = turn_requests(&fake);
     assert_eq!(
         sent.len(),
         3,

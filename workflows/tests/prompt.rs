@@ -35,8 +35,14 @@ fn agent_reply(view: &IncidentView) -> String {
         .expect("the agent replied")
 }
 
+/// The fake answers triage at the declaration first (keeping everything as declared), then
+/// `script`.
 fn with_model(script: Vec<FakeReply>) -> (FakeLlm, Pipeline) {
-    let fake = FakeLlm::start(script);
+    let triage = FakeReply::Json(json!({
+        "entry_point": null, "severity": "medium",
+        "title": "checkout failing", "description": "checkout failing"
+    }));
+    let fake = FakeLlm::start([vec![triage], script].concat());
     let base = fake.base_url();
     let p = Pipeline::with_config(
         OutboxPolicy::default(),
@@ -65,7 +71,7 @@ fn a_tool_call_changes_the_incident_as_the_agent() {
         Some(ActorKind::Agent)
     );
     assert!(agent_reply(&after).contains("Done: set the status to mitigating"));
-    let sent = &fake.requests()[0];
+    let sent = &fake.requests()[1];
     assert_eq!(sent["tools"][0]["function"]["name"], "update_status");
     assert!(sent["messages"][1]["content"]
         .as_str()
@@ -97,7 +103,7 @@ fn a_redelivered_prompt_runs_once() {
     let id = p.declare("checkout failing");
     ask(&p, &id, "any idea?");
     ask(&p, &id, "any idea?"); // the same prompt id again: deduplicated
-    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(fake.requests().len(), 2, "triage, then the prompt once");
     let replies = view(&p, &id)
         .timeline
         .iter()

@@ -53,25 +53,25 @@ fn dead_letters(p: &Pipeline, id: &str) -> Vec<i64> {
 fn a_dead_letter_replayed_after_later_events_runs_its_handlers_exactly_once() {
     let p = pipeline();
     let id = p.declare("checkout failing"); // event 1
+    p.drain(); // event 2: triage's note (no model)
+    refuse_event(&p, 3);
+    p.apply(&id, severity(Severity::High)); // event 3: dead-lettered
+    p.apply(&id, severity(Severity::Low)); // event 4: delivered after it
     p.drain();
-    refuse_event(&p, 2);
-    p.apply(&id, severity(Severity::High)); // event 2: dead-lettered
-    p.apply(&id, severity(Severity::Low)); // event 3: delivered after it
-    p.drain();
-    assert_eq!(dead_letters(&p, &id), [2]);
-    assert_eq!(p.successful_steps("dashboard.severity_update:3"), 1);
-    assert_eq!(p.successful_steps("dashboard.severity_update:2"), 0);
+    assert_eq!(dead_letters(&p, &id), [3]);
+    assert_eq!(p.successful_steps("dashboard.severity_update:4"), 1);
+    assert_eq!(p.successful_steps("dashboard.severity_update:3"), 0);
 
     p.workflows.clear_faults();
-    pollster::block_on(p.handle(&id).replay(2)).unwrap();
+    pollster::block_on(p.handle(&id).replay(3)).unwrap();
     p.drain();
     assert!(dead_letters(&p, &id).is_empty());
     assert_eq!(
-        p.successful_steps("dashboard.severity_update:2"),
+        p.successful_steps("dashboard.severity_update:3"),
         1,
         "the replayed event's handler ran once"
     );
-    assert_eq!(p.successful_steps("dashboard.severity_update:3"), 1);
+    assert_eq!(p.successful_steps("dashboard.severity_update:4"), 1);
     assert_eq!(p.successful_steps("dashboard.incident_created:1"), 1);
     // The index keeps the newest state: the replayed older event does not overwrite it.
     let rows = pollster::block_on(incidentd_runtime::sql::Database::query(
@@ -81,7 +81,7 @@ fn a_dead_letter_replayed_after_later_events_runs_its_handlers_exactly_once() {
     ))
     .unwrap();
     assert_eq!(rows[0]["severity"], "low");
-    assert_eq!(rows[0]["last_event_id"], 3);
+    assert_eq!(rows[0]["last_event_id"], 4);
     assert!(p.workflows.undelivered().is_empty());
 }
 
@@ -142,9 +142,9 @@ fn a_dead_letter_replayed_after_the_close_goes_to_a_new_generation() {
 fn a_forward_that_reached_the_engine_but_was_not_recorded_is_handled_once() {
     let p = pipeline();
     let id = p.declare("queue backlog");
-    p.drain();
-    // The engine takes event 2, then the isolate dies before the publication is recorded:
-    // the next pass forwards it again, to the same instance.
+    p.drain(); // events 1 and 2 (triage's note: no model)
+               // The engine takes event 3, then the isolate dies before the publication is recorded:
+               // the next pass forwards it again, to the same instance.
     p.apply(&id, severity(Severity::High));
     let store_row = |sql: &str| {
         p.incidents
@@ -155,12 +155,12 @@ fn a_forward_that_reached_the_engine_but_was_not_recorded_is_handled_once() {
             .unwrap()
     };
     p.alarm(&id);
-    store_row("UPDATE outbox SET published_at = NULL, next_attempt_at = 0 WHERE event_id = 2");
+    store_row("UPDATE outbox SET published_at = NULL, next_attempt_at = 0 WHERE event_id = 3");
     // The platform retries the alarm of an isolate that died.
     let store = p.incidents.object(&id);
     store.object.store().set_alarm(p.clock.get()).unwrap();
     p.drain();
-    assert_eq!(p.successful_steps("dashboard.severity_update:2"), 1);
+    assert_eq!(p.successful_steps("dashboard.severity_update:3"), 1);
     assert_eq!(
         pollster::block_on(p.handle(&id).get())
             .unwrap()
@@ -168,7 +168,7 @@ fn a_forward_that_reached_the_engine_but_was_not_recorded_is_handled_once() {
             .iter()
             .filter(|e| e.published_at.is_some())
             .count(),
-        2
+        3
     );
 }
 
@@ -176,21 +176,21 @@ fn a_forward_that_reached_the_engine_but_was_not_recorded_is_handled_once() {
 fn a_replay_survives_crashes_of_the_workflow_run_around_it() {
     let p = pipeline();
     let id = p.declare("dns flapping");
-    p.drain();
-    refuse_event(&p, 2);
+    p.drain(); // events 1 and 2 (triage's note: no model)
+    refuse_event(&p, 3);
     p.apply(&id, severity(Severity::High));
     p.apply(&id, severity(Severity::Low));
     p.drain();
     p.workflows.clear_faults();
     let step = p.workflows.step(&instance_id(&id, 1)).unwrap();
     // The isolate dies right after the replayed event's effect, before its result is kept.
-    step.crash_once_after_step("dashboard.severity_update:2");
-    pollster::block_on(p.handle(&id).replay(2)).unwrap();
+    step.crash_once_after_step("dashboard.severity_update:3");
+    pollster::block_on(p.handle(&id).replay(3)).unwrap();
     p.drain();
     assert_eq!(step.crashes(), 1);
     // The effect ran twice (once before the crash), its step succeeded once after it: the
     // D1 upsert is idempotent by event id, and nothing else ran again.
-    assert_eq!(p.successful_steps("dashboard.severity_update:2"), 1);
     assert_eq!(p.successful_steps("dashboard.severity_update:3"), 1);
+    assert_eq!(p.successful_steps("dashboard.severity_update:4"), 1);
     assert!(dead_letters(&p, &id).is_empty());
 }

@@ -131,6 +131,7 @@ fn a_sender_records_what_it_made_on_the_incident() {
             .map(String::as_str),
         Some("TICKET-42")
     );
-    assert_eq!(view.timeline.len(), 1, "bookkeeping writes no event");
+    // INCIDENT_CREATED and triage's note (no model here); the bookkeeping writes no event.
+    assert_eq!(view.timeline.len(), 2, "bookkeeping writes no event");
     assert_eq!(receiver.requests().len(), 1);
 }

@@ -72,6 +72,20 @@ impl OpenAiCompatible {
         LlmConfig::from_services(services).map(|config| Self::new(config, services.http()))
     }
 
+    /// The same model with each call's timeout capped at `cap` (a feature bounded tighter than
+    /// `LLM_TIMEOUT_SECONDS`).
+    pub fn with_timeout_at_most(mut self, cap: Duration) -> Self {
+        if cap < self.config.timeout {
+            self.config.timeout = cap;
+        }
+        self
+    }
+
+    /// The model id configured (`LLM_MODEL`).
+    pub fn model(&self) -> &str {
+        &self.config.model
+    }
+
     /// The request body: everything but the key, so tests can snapshot it.
     pub fn body(&self, request: &ChatRequest) -> Value {
         let mut body = Map::new();

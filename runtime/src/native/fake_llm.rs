@@ -5,7 +5,7 @@
 
 use super::recording_server::{RecordedRequest, RecordingServer, Scripted};
 use serde_json::{json, Value};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 /// One scripted answer.
@@ -100,6 +100,12 @@ fn answer(reply: &FakeReply, call: usize) -> Scripted {
 pub struct FakeLlm {
     server: RecordingServer,
     script: Arc<Mutex<VecDeque<FakeReply>>>,
+    by_schema: Arc<Mutex<HashMap<String, VecDeque<FakeReply>>>>,
+}
+
+/// The `response_format.json_schema.name` of a request body, if it asks for one.
+pub fn schema_name(body: &Value) -> Option<&str> {
+    body["response_format"]["json_schema"]["name"].as_str()
 }
 
 impl FakeLlm {
@@ -107,14 +113,24 @@ impl FakeLlm {
     /// that calls more than it scripted sees it fail, not a made-up answer).
     pub fn start(script: Vec<FakeReply>) -> FakeLlm {
         let script = Arc::new(Mutex::new(VecDeque::from(script)));
-        let queue = script.clone();
+        let by_schema: Arc<Mutex<HashMap<String, VecDeque<FakeReply>>>> = Arc::default();
+        let (queue, schema_queues) = (script.clone(), by_schema.clone());
         let mut calls = 0;
         let server = RecordingServer::answering(move |request: &RecordedRequest| {
             if request.method != "POST" || !request.path.ends_with("/chat/completions") {
                 return Scripted::status(404);
             }
             calls += 1;
-            let next = queue.lock().expect("script lock").pop_front();
+            let body = request.json();
+            let scripted_for_schema = schema_name(&body).and_then(|name| {
+                schema_queues
+                    .lock()
+                    .expect("script lock")
+                    .get_mut(name)
+                    .and_then(VecDeque::pop_front)
+            });
+            let next =
+                scripted_for_schema.or_else(|| queue.lock().expect("script lock").pop_front());
             match next {
                 Some(reply) => answer(&reply, calls),
                 None => answer(
@@ -126,7 +142,11 @@ impl FakeLlm {
                 ),
             }
         });
-        FakeLlm { server, script }
+        FakeLlm {
+            server,
+            script,
+            by_schema,
+        }
     }
 
     /// The base URL to configure (`LLM_BASE_URL`), version segment included.
@@ -137,6 +157,25 @@ impl FakeLlm {
     /// Queues more answers.
     pub fn push(&self, reply: FakeReply) {
         self.script.lock().expect("script lock").push_back(reply);
+    }
+
+    /// Answers requests for the structured schema `name` from `replies` first (in order), so a
+    /// test can script one feature whatever else asks the model and in whichever order.
+    pub fn script_schema(&self, name: &str, replies: Vec<FakeReply>) {
+        self.by_schema
+            .lock()
+            .expect("script lock")
+            .entry(name.to_owned())
+            .or_default()
+            .extend(replies);
+    }
+
+    /// The bodies of the requests for the structured schema `name`, in arrival order.
+    pub fn requests_for_schema(&self, name: &str) -> Vec<Value> {
+        self.requests()
+            .into_iter()
+            .filter(|body| schema_name(body) == Some(name))
+            .collect()
     }
 
     /// Every request's JSON body, in arrival order.

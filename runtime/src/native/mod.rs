@@ -13,7 +13,7 @@ mod recording_server;
 mod sqlite;
 
 pub use engine::{FaultRule, InstanceStatus, NativeWorkflows};
-pub use fake_llm::{FakeLlm, FakeReply, FAKE_MODEL};
+pub use fake_llm::{schema_name, FakeLlm, FakeReply, FAKE_MODEL};
 pub use fake_slack::{
     FakeChannel, FakeMessage, FakeSlack, Fault, SlackCall, FAKE_APP_ID, FAKE_BOT_ID,
     FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_OAUTH_CODE, FAKE_TEAM_ID,
