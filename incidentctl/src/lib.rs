@@ -5,7 +5,8 @@
 //! - [`paths`] and [`requests`]: the routes, with the receiver's own typed bodies;
 //! - [`args`]: command-line values parsed into the core's enums;
 //! - [`replies`]: the replies, decoded into the core's types;
-//! - [`render`]: those typed replies for a terminal.
+//! - [`render`]: those typed replies for a terminal;
+//! - [`slack`]: requests signed as Slack signs them, for trying Slack locally.
 
 pub mod admin;
 pub mod args;
@@ -14,6 +15,7 @@ pub mod paths;
 pub mod render;
 pub mod replies;
 pub mod requests;
+pub mod slack;
 
 #[cfg(test)]
 mod fixtures;

@@ -14,7 +14,7 @@ use incidentctl::replies::{
     Applied, DeadLetters, Declared, Failed, Listed, Replayed, Shown, Workflow,
 };
 use incidentctl::requests::{self, default_message_id, ApiRequest};
-use incidentctl::{args, dev_var, now_millis, send_as_operator, Client, Credentials, Reply};
+use incidentctl::{args, dev_var, now_millis, send_as_operator, slack, Client, Credentials, Reply};
 use incidentd_adapters::slack::admin::Connected;
 use incidentd_core::model::{AffectedService, AffectionStatus};
 use incidentd_core::{Severity, Status};
@@ -44,9 +44,29 @@ struct Cli {
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
-    command: Command,
+    command: TopLevel,
 }
 
+#[derive(Subcommand)]
+enum TopLevel {
+    #[command(flatten)]
+    Api(Command),
+    /// Act as Slack for a person in the workspace (mention, message, slash command, severity
+    /// select), signed with Slack's signing secret: try Slack locally with fake-slack.
+    Slack {
+        /// Slack's signing secret; defaults to SLACK_SIGNING_SECRET from ./.dev.vars.
+        #[arg(long, env = "INCIDENTD_SLACK_SIGNING_SECRET", hide_env_values = true)]
+        signing_secret: Option<String>,
+        /// fake-slack's API URL, where mentions and messages are written first so the bot
+        /// can react and answer in their threads; defaults to SLACK_API_URL from ./.dev.vars.
+        #[arg(long, env = "INCIDENTD_SLACK_API_URL")]
+        slack_api_url: Option<String>,
+        #[command(subcommand)]
+        action: slack::SlackAction,
+    },
+}
+
+/// The dashboard and operator commands: each one API call.
 #[derive(Subcommand)]
 enum Command {
     /// Declare an incident; prints its id (only the id) on stdout.
@@ -302,7 +322,71 @@ fn id_or_default(given: &Option<String>) -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Admin { admin_token, .. } = &cli.command {
+    match &cli.command {
+        TopLevel::Api(command) => run_api(&cli, command),
+        TopLevel::Slack {
+            signing_secret,
+            slack_api_url,
+            action,
+        } => {
+            let dev_vars = |key| dev_var(Path::new(".dev.vars"), key);
+            let slack_api_url = slack_api_url.clone().or_else(|| dev_vars("SLACK_API_URL"));
+            match signing_secret
+                .clone()
+                .or_else(|| dev_vars("SLACK_SIGNING_SECRET"))
+            {
+                Some(secret) => run_slack(cli.json, &cli.url, &secret, slack_api_url, action),
+                None => {
+                    eprintln!("incidentctl: no Slack signing secret: pass --signing-secret, set INCIDENTD_SLACK_SIGNING_SECRET, or run from the directory holding .dev.vars (fake-slack prints the line to add)");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
+
+/// Writes `action`'s message at fake-slack when there is one (a failure there is only a
+/// warning: the event still goes), signs `action` as Slack and prints what incidentd answered.
+fn run_slack(
+    json: bool,
+    url: &str,
+    secret: &str,
+    slack_api_url: Option<String>,
+    action: &slack::SlackAction,
+) -> ExitCode {
+    // The ts fake-slack gave the message, else one made up here (no fake, or it refused).
+    let ts_at_fake = |written| {
+        slack::write_at_fake(slack_api_url.as_deref()?, &written)
+            .map_err(|e| eprintln!("incidentctl: {e}; the event goes without it"))
+            .ok()
+    };
+    let ts = action
+        .written()
+        .and_then(ts_at_fake)
+        .unwrap_or_else(slack::ts_now);
+    let call = slack::call_for(action, &ts);
+    let outcome = slack::send(url, secret, &call.request).and_then(|reply| match json {
+        true if reply.is_success() => {
+            Ok(serde_json::to_string_pretty(&reply.body).unwrap_or_default())
+        }
+        _ => slack::outcome(action, &call, &reply),
+    });
+    match outcome {
+        Ok(lines) => {
+            println!("{lines}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("incidentctl: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Sends `command`'s one API call: operator calls with the admin token, the rest signed for
+/// the tenant.
+fn run_api(cli: &Cli, command: &Command) -> ExitCode {
+    if let Command::Admin { admin_token, .. } = command {
         let Some(token) = admin_token
             .clone()
             .or_else(|| dev_var(Path::new(".dev.vars"), "ADMIN_TOKEN"))
@@ -310,7 +394,7 @@ fn main() -> ExitCode {
             eprintln!("incidentctl: no operator token: pass --admin-token, set INCIDENTD_ADMIN_TOKEN, or run from the directory holding .dev.vars");
             return ExitCode::from(2);
         };
-        let call = call_for(&cli.command);
+        let call = call_for(command);
         let request = &call.request;
         if let Command::Admin {
             area:
@@ -318,7 +402,7 @@ fn main() -> ExitCode {
                     action: admin::SlackAdmin::InstallLink { .. },
                 },
             ..
-        } = &cli.command
+        } = command
         {
             return match admin::install_link(&cli.url, &token, request) {
                 Ok(link) => {
@@ -338,7 +422,7 @@ fn main() -> ExitCode {
             &request.path,
             &request.body,
         );
-        return finish(&cli, &call, outcome);
+        return finish(cli, command, &call, outcome);
     }
     let Some(secret) = cli
         .secret
@@ -354,20 +438,20 @@ fn main() -> ExitCode {
         user_id: cli.user.clone(),
         secret,
     });
-    let call = call_for(&cli.command);
+    let call = call_for(command);
     let request = &call.request;
     let outcome = client.send(request.method, &request.path, &request.body);
-    finish(&cli, &call, outcome)
+    finish(cli, command, &call, outcome)
 }
 
 /// Prints the reply of a sent call, or why it failed.
-fn finish(cli: &Cli, call: &Call, outcome: Result<Reply, String>) -> ExitCode {
+fn finish(cli: &Cli, command: &Command, call: &Call, outcome: Result<Reply, String>) -> ExitCode {
     let outcome = outcome.and_then(|reply| {
         if !reply.is_success() {
             let failed: Option<Failed> = reply.decode().ok();
             return Err(failure_line(reply.status, failed.as_ref()));
         }
-        print_reply(cli, call, &reply)
+        print_reply(cli, command, call, &reply)
     });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -379,7 +463,7 @@ fn finish(cli: &Cli, call: &Call, outcome: Result<Reply, String>) -> ExitCode {
 }
 
 /// Prints a successful reply, decoded into its type; a reply that does not decode is an error.
-fn print_reply(cli: &Cli, call: &Call, reply: &Reply) -> Result<(), String> {
+fn print_reply(cli: &Cli, command: &Command, call: &Call, reply: &Reply) -> Result<(), String> {
     if cli.json {
         println!(
             "{}",
@@ -391,7 +475,7 @@ fn print_reply(cli: &Cli, call: &Call, reply: &Reply) -> Result<(), String> {
         println!("{}", change_line(what, &reply.decode::<Applied>()?));
         return Ok(());
     }
-    match &cli.command {
+    match command {
         Command::Create { .. } => {
             let declared: Declared = reply.decode()?;
             // The id alone on stdout, for scripts; the human line on stderr.
@@ -451,7 +535,10 @@ mod tests {
     }
 
     fn call(args: &[&str]) -> Call {
-        call_for(&parse(args).expect("parses").command)
+        match parse(args).expect("parses").command {
+            TopLevel::Api(command) => call_for(&command),
+            TopLevel::Slack { .. } => panic!("{args:?} is a slack command"),
+        }
     }
 
     /// The JSON a command sends (`null` for none).
@@ -512,6 +599,44 @@ mod tests {
         .expect("a bad impact is rejected")
         .to_string();
         assert!(bad_impact.contains("bad impact \"severe\""), "{bad_impact}");
+    }
+
+    #[test]
+    fn slack_commands_take_their_secret_and_fake_url_before_the_action() {
+        let parsed = parse(&[
+            "slack",
+            "--signing-secret",
+            "s",
+            "--slack-api-url",
+            "http://127.0.0.1:1/api",
+            "select-severity",
+            "i",
+            "high",
+        ])
+        .unwrap();
+        let TopLevel::Slack {
+            signing_secret,
+            slack_api_url,
+            action,
+        } = parsed.command
+        else {
+            panic!("a slack command");
+        };
+        assert_eq!(
+            (signing_secret.as_deref(), slack_api_url.as_deref()),
+            (Some("s"), Some("http://127.0.0.1:1/api"))
+        );
+        assert!(matches!(
+            action,
+            slack::SlackAction::SelectSeverity {
+                severity: Severity::High,
+                ..
+            }
+        ));
+        assert!(
+            parse(&["slack", "mention"]).is_err(),
+            "a mention needs text"
+        );
     }
 
     #[test]

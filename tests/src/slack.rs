@@ -1,13 +1,14 @@
 //! Shared by the Slack end-to-end tests: a worker whose Slack API URL points at a `FakeSlack`
 //! on 127.0.0.1, the fake workspace connected through the operator route, and requests signed
-//! as Slack signs them (events as JSON, interactivity and slash commands as forms).
+//! as Slack signs them (events as JSON, interactivity and slash commands as forms). The bodies
+//! and the signing are `incidentctl::slack`'s, the very ones `incidentctl slack` sends.
 
 use crate::{send_raw, LocalWorker};
+use incidentctl::slack::{Said, SlackRequest, Workspace};
 use incidentd_adapters::slack::admin::{ConnectRequest, INSTALLATIONS_PATH};
 use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::metadata::PostedFor;
 use incidentd_adapters::slack::secret::Secret;
-use incidentd_adapters::slack::signature::{self, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use incidentd_runtime::native::{
     FakeChannel, FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
 };
@@ -18,9 +19,7 @@ pub const ADMIN_TOKEN: &str = "e2e-operator-token-77aa01";
 /// Base64 of 32 bytes of 5.
 pub const TOKEN_KEY: &str = "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=";
 
-pub const EVENTS_PATH: &str = "/slack/events";
-pub const INTERACTIONS_PATH: &str = "/slack/interactions";
-pub const COMMANDS_PATH: &str = "/slack/commands";
+pub use incidentctl::slack::{form, COMMANDS_PATH, EVENTS_PATH, INTERACTIONS_PATH};
 
 /// A worker talking to `slack`, with the Slack secrets and [`ADMIN_TOKEN`].
 pub fn start_with_slack(name: &str, slack: &FakeSlack) -> LocalWorker {
@@ -57,26 +56,23 @@ pub fn connect(worker: &LocalWorker, admin_token: &str) -> incidentctl::Reply {
     .expect("the worker answers")
 }
 
-/// Posts `body` to `path` signed with `secret` as Slack signs it, plus `extra` headers.
+/// Posts `request` signed with `secret` as Slack signs it, plus `extra` headers.
 pub fn post_signed(
     worker: &LocalWorker,
-    path: &str,
-    content_type: &str,
-    body: &[u8],
+    request: &SlackRequest,
     secret: &str,
     extra: &[(&str, String)],
 ) -> (u16, Value) {
-    let ts = incidentctl::now_secs();
-    let mut headers = vec![
-        ("content-type".to_owned(), content_type.to_owned()),
-        (HEADER_TIMESTAMP.to_owned(), ts.to_string()),
-        (
-            HEADER_SIGNATURE.to_owned(),
-            signature::sign(secret.as_bytes(), ts, body),
-        ),
-    ];
+    let mut headers = request.signed_headers(secret, incidentctl::now_secs());
     headers.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
-    send_raw(&worker.base_url(), "POST", path, &headers, body).expect("answered")
+    send_raw(
+        &worker.base_url(),
+        "POST",
+        request.path,
+        &headers,
+        &request.body,
+    )
+    .expect("answered")
 }
 
 /// Posts an Events API body to `/slack/events`.
@@ -86,44 +82,38 @@ pub fn deliver(
     secret: &str,
     extra: &[(&str, String)],
 ) -> (u16, Value) {
-    let body = body.to_string();
-    post_signed(
-        worker,
-        EVENTS_PATH,
-        "application/json",
-        body.as_bytes(),
-        secret,
-        extra,
-    )
-}
-
-/// `fields` as Slack's form body.
-pub fn form(fields: &[(&str, &str)]) -> Vec<u8> {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish()
-        .into_bytes()
+    post_signed(worker, &SlackRequest::event(body), secret, extra)
 }
 
 /// Posts a form body (interactivity, slash commands) to `path`.
-pub fn post_form(worker: &LocalWorker, path: &str, body: &[u8], secret: &str) -> (u16, Value) {
-    post_signed(
-        worker,
+pub fn post_form(
+    worker: &LocalWorker,
+    path: &'static str,
+    body: &[u8],
+    secret: &str,
+) -> (u16, Value) {
+    let request = SlackRequest {
         path,
-        "application/x-www-form-urlencoded",
-        body,
-        secret,
-        &[],
-    )
+        content_type: incidentctl::slack::FORM_CONTENT_TYPE,
+        body: body.to_vec(),
+    };
+    post_signed(worker, &request, secret, &[])
 }
 
 /// An `app_mention` event callback.
 pub fn mention(team: &str, event_id: &str, channel: &str, ts: &str, text: &str) -> Value {
-    json!({
-        "type": "event_callback", "team_id": team, "api_app_id": "A0E2E", "event_id": event_id,
-        "event_time": incidentctl::now_secs(),
-        "event": { "type": "app_mention", "user": "U0ALICE", "text": text, "ts": ts, "channel": channel },
-    })
+    let workspace = Workspace {
+        team_id: team,
+        app_id: "A0E2E",
+    };
+    let said = Said {
+        user: "U0ALICE",
+        channel,
+        ts,
+        text,
+        thread_ts: None,
+    };
+    incidentctl::slack::app_mention(workspace, event_id, incidentctl::now_secs(), said)
 }
 
 /// Mentions the bot in `channel` (the message exists at the fake) and returns the event.

@@ -7,7 +7,9 @@
 //!
 //! Served methods: `conversations.create`, `.invite`, `.history`, `.replies`, `.archive`,
 //! `chat.postMessage`, `chat.update`, `pins.add`, `reactions.add`, `views.open`,
-//! `oauth.v2.access`. Anything else answers `unknown_method`.
+//! `oauth.v2.access`, and one that is not Slack's: [`FAKE_USER_MESSAGE_METHOD`], a person's
+//! message (no token: it stands for someone typing in Slack, for tools driving the fake from
+//! outside the process). Anything else answers `unknown_method`.
 
 use super::recording_server::{RecordedRequest, RecordingServer, Scripted};
 use serde_json::{json, Map, Value};
@@ -25,6 +27,13 @@ pub const FAKE_APP_ID: &str = "AFAKEAPP";
 pub const FAKE_TEAM_ID: &str = "TFAKETEAM";
 /// The only authorization code `oauth.v2.access` accepts.
 pub const FAKE_OAUTH_CODE: &str = "fake-oauth-code";
+/// Not a Slack method: a person writes a message (form or JSON `channel`, `user`, `text`,
+/// optional `thread_ts`); answers `{"ok":true,"channel","ts"}`. Over HTTP what
+/// [`FakeSlack::add_user_message`] does in process.
+pub const FAKE_USER_MESSAGE_METHOD: &str = "fake.userMessage";
+/// The id [`FakeSlack::add_general_channel`] gives `#general`: fixed, so a developer's tools
+/// can default to it.
+pub const FAKE_GENERAL_CHANNEL_ID: &str = "C0GENERAL";
 
 /// A scripted failure for the next calls of one method.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +73,16 @@ impl SlackCall {
     pub fn arg(&self, name: &str) -> &str {
         self.body[name].as_str().unwrap_or_default()
     }
+}
+
+/// A call and what the fake answered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnsweredCall {
+    pub call: SlackCall,
+    /// The HTTP status (200 unless a fault said otherwise).
+    pub status: u16,
+    /// The answer's JSON (`{"ok":..}`), or the raw text when it is not JSON.
+    pub answer: Value,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -155,6 +174,8 @@ struct Workspace {
     channels: Vec<FakeChannel>,
     views: Vec<Value>,
     faults: HashMap<String, VecDeque<Fault>>,
+    /// The answer to each call, in arrival order (the server's requests, one for one).
+    answers: Vec<(u16, Value)>,
     /// Drives channel ids, view ids and message timestamps, so each is unique and ordered.
     counter: u64,
 }
@@ -236,8 +257,13 @@ impl Workspace {
     }
 
     fn add_channel(&mut self, name: &str, is_private: bool) -> FakeChannel {
+        let id = format!("C{:08}", self.next());
+        self.add_channel_with_id(id, name, is_private)
+    }
+
+    fn add_channel_with_id(&mut self, id: String, name: &str, is_private: bool) -> FakeChannel {
         let channel = FakeChannel {
-            id: format!("C{:08}", self.next()),
+            id,
             name: name.to_owned(),
             is_private,
             is_archived: false,
@@ -247,6 +273,46 @@ impl Workspace {
         };
         self.channels.push(channel.clone());
         channel
+    }
+
+    /// A person's message in `channel`; returns its ts.
+    fn push_user_message(
+        &mut self,
+        channel: &str,
+        user: &str,
+        text: &str,
+        thread_ts: Option<&str>,
+    ) -> Result<String, String> {
+        let ts = self.next_ts();
+        self.channel_mut(channel)?.messages.push(FakeMessage {
+            ts: ts.clone(),
+            user: user.to_owned(),
+            bot_id: None,
+            text: text.to_owned(),
+            blocks: None,
+            thread_ts: thread_ts.map(str::to_owned),
+            reply_broadcast: false,
+            metadata: None,
+            reactions: Vec::new(),
+        });
+        Ok(ts)
+    }
+
+    fn user_message(&mut self, args: &Value) -> Answer {
+        let (channel, user, message) = (
+            text(args, "channel"),
+            text(args, "user"),
+            text(args, "text"),
+        );
+        if user.is_empty() {
+            return error("no_user");
+        }
+        if message.is_empty() {
+            return error("no_text");
+        }
+        let thread_ts = args["thread_ts"].as_str().filter(|t| !t.is_empty());
+        let ts = self.push_user_message(&channel, &user, &message, thread_ts)?;
+        ok(json!({ "channel": channel, "ts": ts }))
     }
 
     fn call(&mut self, method: &str, args: &Value) -> Answer {
@@ -537,6 +603,11 @@ fn answer(workspace: &Arc<Mutex<Workspace>>, call: &SlackCall) -> Scripted {
     }
     let result = if call.method == "oauth.v2.access" {
         oauth_access(&call.body, call)
+    } else if call.method == FAKE_USER_MESSAGE_METHOD {
+        workspace
+            .lock()
+            .expect("fake slack lock")
+            .user_message(&call.body)
     } else {
         is_authorised(call).map_err(str::to_owned).and_then(|()| {
             workspace
@@ -559,15 +630,26 @@ pub struct FakeSlack {
 
 impl FakeSlack {
     pub fn start() -> FakeSlack {
+        Self::start_on(0).expect("bind loopback")
+    }
+
+    /// The fake on `127.0.0.1:<port>` (0: any free port); fails when the port is taken.
+    pub fn start_on(port: u16) -> std::io::Result<FakeSlack> {
         let workspace = Arc::new(Mutex::new(Workspace::default()));
         let state = workspace.clone();
-        let server =
-            RecordingServer::answering(move |request| answer(&state, &parse_call(request)));
-        FakeSlack {
+        let server = RecordingServer::answering_on(port, move |request| {
+            let reply = answer(&state, &parse_call(request));
+            let body = serde_json::from_str(&reply.body)
+                .unwrap_or_else(|_| Value::String(reply.body.clone()));
+            let mut workspace = state.lock().expect("fake slack lock");
+            workspace.answers.push((reply.status, body));
+            reply
+        })?;
+        Ok(FakeSlack {
             url: server.url.clone(),
             server,
             workspace,
-        }
+        })
     }
 
     /// Where `https://slack.com/api` would be: methods are `<api_url>/<method>`.
@@ -587,6 +669,21 @@ impl FakeSlack {
         self.server.requests().iter().map(parse_call).collect()
     }
 
+    /// The calls answered so far, each with its answer, in arrival order.
+    pub fn answered_calls(&self) -> Vec<AnsweredCall> {
+        let answers = self.lock().answers.clone();
+        self.server
+            .requests()
+            .iter()
+            .zip(answers)
+            .map(|(request, (status, answer))| AnsweredCall {
+                call: parse_call(request),
+                status,
+                answer,
+            })
+            .collect()
+    }
+
     pub fn calls_to(&self, method: &str) -> Vec<SlackCall> {
         self.calls()
             .into_iter()
@@ -599,6 +696,15 @@ impl FakeSlack {
         self.lock().add_channel(name, false).id
     }
 
+    /// `#general` with the fixed id [`FAKE_GENERAL_CHANNEL_ID`] (once); returns its id.
+    pub fn add_general_channel(&self) -> String {
+        let mut workspace = self.lock();
+        if workspace.channel_mut(FAKE_GENERAL_CHANNEL_ID).is_err() {
+            workspace.add_channel_with_id(FAKE_GENERAL_CHANNEL_ID.to_owned(), "general", false);
+        }
+        FAKE_GENERAL_CHANNEL_ID.to_owned()
+    }
+
     /// A message a person wrote (a mention to react to, a thread to answer); returns its ts.
     pub fn add_user_message(
         &self,
@@ -607,23 +713,9 @@ impl FakeSlack {
         text: &str,
         thread_ts: Option<&str>,
     ) -> String {
-        let mut workspace = self.lock();
-        let ts = workspace.next_ts();
-        let channel = workspace
-            .channel_mut(channel)
-            .expect("add_user_message: unknown channel");
-        channel.messages.push(FakeMessage {
-            ts: ts.clone(),
-            user: user.to_owned(),
-            bot_id: None,
-            text: text.to_owned(),
-            blocks: None,
-            thread_ts: thread_ts.map(str::to_owned),
-            reply_broadcast: false,
-            metadata: None,
-            reactions: Vec::new(),
-        });
-        ts
+        self.lock()
+            .push_user_message(channel, user, text, thread_ts)
+            .expect("add_user_message: unknown channel")
     }
 
     pub fn channel(&self, id: &str) -> Option<FakeChannel> {
@@ -906,6 +998,21 @@ mod tests {
         let (_, created) = call(&slack, "conversations.create", Body::Form(name));
         assert_eq!(created["ok"], true);
         assert_eq!(slack.calls_to("conversations.create").len(), 4);
+        let answered: Vec<(u16, Value)> = slack
+            .answered_calls()
+            .into_iter()
+            .map(|a| (a.status, a.answer["error"].clone()))
+            .collect();
+        assert_eq!(
+            answered,
+            [
+                (500, Value::Null),
+                (429, json!("ratelimited")),
+                (200, json!("name_taken")),
+                (200, Value::Null),
+            ],
+            "each call is kept with the answer it got"
+        );
     }
 
     #[test]
@@ -1017,5 +1124,87 @@ mod tests {
             Body::Form(&[("channel", &general), ("ts", &ts), ("text", "x")]),
         );
         assert_eq!(cant["error"], "cant_update_message");
+    }
+
+    #[test]
+    fn a_person_can_write_over_http_without_the_bot_token() {
+        let slack = FakeSlack::start();
+        let general = slack.add_general_channel();
+        let write = |fields: &[(&str, &str)]| {
+            call_with(
+                &slack,
+                FAKE_USER_MESSAGE_METHOD,
+                Body::Form(fields),
+                None,
+                Duration::from_secs(5),
+            )
+            .1
+        };
+        let said = write(&[
+            ("channel", &general),
+            ("user", "U1"),
+            ("text", "<@UFAKEBOT> db down"),
+        ]);
+        assert_eq!(said["ok"], true, "{said}");
+        let ts = said["ts"].as_str().unwrap();
+        let reply = write(&[
+            ("channel", &general),
+            ("user", "U2"),
+            ("text", "same here"),
+            ("thread_ts", ts),
+        ]);
+        assert_eq!(reply["ok"], true, "{reply}");
+        let messages = slack.channel(&general).unwrap().messages;
+        assert_eq!(
+            messages
+                .iter()
+                .map(|m| (m.user.as_str(), m.bot_id.is_none(), m.thread_ts.as_deref()))
+                .collect::<Vec<_>>(),
+            [("U1", true, None), ("U2", true, Some(ts))]
+        );
+        let (_, reacted) = call(
+            &slack,
+            "reactions.add",
+            Body::Form(&[("channel", &general), ("timestamp", ts), ("name", "fire")]),
+        );
+        assert_eq!(reacted["ok"], true, "the bot can react to it");
+        assert_eq!(
+            write(&[("channel", "C404"), ("user", "U1"), ("text", "x")])["error"],
+            "channel_not_found"
+        );
+        assert_eq!(
+            write(&[("channel", &general), ("text", "x")])["error"],
+            "no_user"
+        );
+        assert_eq!(
+            write(&[("channel", &general), ("user", "U1")])["error"],
+            "no_text"
+        );
+    }
+
+    #[test]
+    fn general_has_a_fixed_id_and_a_chosen_port_is_served_or_refused_when_taken() {
+        let slack = FakeSlack::start();
+        assert_eq!(slack.add_general_channel(), FAKE_GENERAL_CHANNEL_ID);
+        assert_eq!(slack.add_general_channel(), FAKE_GENERAL_CHANNEL_ID, "once");
+        let general = slack.channel_named("general").unwrap();
+        assert_eq!(general.id, FAKE_GENERAL_CHANNEL_ID);
+        let posted = post(
+            &slack,
+            json!({ "channel": FAKE_GENERAL_CHANNEL_ID, "text": "hello" }),
+        );
+        assert_eq!(posted["ok"], true, "the bot is in #general");
+
+        let port: u16 = slack.url.rsplit(':').next().unwrap().parse().unwrap();
+        assert!(
+            FakeSlack::start_on(port).is_err(),
+            "a taken port is an error, not a panic"
+        );
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = free.local_addr().unwrap().port();
+        drop(free);
+        let chosen = FakeSlack::start_on(port).unwrap();
+        assert_eq!(chosen.url, format!("http://127.0.0.1:{port}"));
+        assert_eq!(create(&chosen, "inc-on-a-port").len(), 9);
     }
 }

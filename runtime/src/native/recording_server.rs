@@ -128,10 +128,19 @@ impl RecordingServer {
     /// Answers each request with `respond(request)`, called on the server's thread in arrival
     /// order (after the request is recorded). Fakes of external services are built on this.
     pub fn answering(
-        mut respond: impl FnMut(&RecordedRequest) -> Scripted + Send + 'static,
+        respond: impl FnMut(&RecordedRequest) -> Scripted + Send + 'static,
     ) -> RecordingServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let url = format!("http://{}", listener.local_addr().expect("local addr"));
+        Self::answering_on(0, respond).expect("bind loopback")
+    }
+
+    /// [`answering`](Self::answering) on `127.0.0.1:<port>` (0: any free port); fails when
+    /// the port is taken. For fakes a developer runs by hand at a known address.
+    pub fn answering_on(
+        port: u16,
+        mut respond: impl FnMut(&RecordedRequest) -> Scripted + Send + 'static,
+    ) -> std::io::Result<RecordingServer> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let url = format!("http://{}", listener.local_addr()?);
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (recorded, stopping) = (requests.clone(), stop.clone());
@@ -156,12 +165,12 @@ impl RecordingServer {
                 let _ = stream.write_all(format!("{head}\r\n{}", reply.body).as_bytes());
             }
         });
-        RecordingServer {
+        Ok(RecordingServer {
             url,
             requests,
             stop,
             thread: Some(thread),
-        }
+        })
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
