@@ -3,7 +3,7 @@
 //! IncidentAgentTurnWorkflow), whose suggestion lands on the timeline once.
 
 use incidentd_e2e::{create_incident, poll, LocalWorker};
-use incidentd_runtime::native::{FakeLlm, FakeReply};
+use incidentd_runtime::native::{schema_name, FakeLlm, FakeReply};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -20,6 +20,18 @@ fn timeline(worker: &LocalWorker, id: &str) -> Vec<Value> {
         .cloned()
         .unwrap_or_default()
 }
+
+/// The last event before the turn's suggestion.
+fn last_before_turn(timeline: &[Value]) -> Option<i64> {
+    timeline
+        .iter()
+        .filter(|e| e["event_type"] != "SUGGESTION_ADDED")
+        .filter_map(|e| e["event_id"].as_i64())
+        .max()
+}
+
+/// The structured answer triage asks for (`incidentd_workflows::ai::triage::SCHEMA_NAME`).
+const TRIAGE_SCHEMA: &str = "incident_triage";
 
 fn of_type<'a>(timeline: &'a [Value], event_type: &str) -> Vec<&'a Value> {
     timeline
@@ -38,6 +50,12 @@ fn a_burst_of_messages_makes_one_turn_and_its_suggestion_lands_once() {
         )]),
         FakeReply::Text("nothing more to suggest".into()),
     ]);
+    // Triage asks at the declaration; here it declines (the fallback stands), and its request
+    // is not one of the turn's.
+    fake.script_schema(
+        TRIAGE_SCHEMA,
+        vec![FakeReply::Refusal("not in this test".into())],
+    );
     let base = fake.base_url();
     let worker = LocalWorker::start_with_secrets(
         "agent_turns",
@@ -79,8 +97,8 @@ fn a_burst_of_messages_makes_one_turn_and_its_suggestion_lands_once() {
             suggested["data"]["from_event_id"].as_i64(),
             suggested["data"]["to_event_id"].as_i64()
         ),
-        (Some(1), Some(4)),
-        "one turn over the declaration and the three messages"
+        (Some(1), last_before_turn(&timeline(&worker, &id))),
+        "one turn over the declaration, triage's note and the three messages"
     );
 
     // Quiet for well over the quiet period: still one turn, one suggestion.
@@ -88,7 +106,10 @@ fn a_burst_of_messages_makes_one_turn_and_its_suggestion_lands_once() {
     let after = timeline(&worker, &id);
     assert_eq!(of_type(&after, "SUGGESTION_ADDED").len(), 1);
     assert_eq!(
-        fake.requests().len(),
+        fake.requests()
+            .iter()
+            .filter(|body| schema_name(body) != Some(TRIAGE_SCHEMA))
+            .count(),
         2,
         "one turn: the suggestion, then nothing more"
     );

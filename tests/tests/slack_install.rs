@@ -328,6 +328,11 @@ fn the_agents_answer_to_a_slack_prompt_goes_in_that_prompts_thread() {
         FakeReply::Text("The deploy at 10:02 is the likely cause.".into()),
         FakeReply::Text("Nothing else changed.".into()),
     ]);
+    // Triage asks first at the declaration; it declines here (the fallback stands).
+    llm.script_schema(
+        "incident_triage",
+        vec![FakeReply::Refusal("not in this test".into())],
+    );
     let llm_url = llm.base_url();
     let worker = start(
         "slack-thread-reply",
