@@ -6,7 +6,7 @@
 //! Rounds alternate between the two workers so drift on a shared machine hits both alike.
 //! A benchmark: it prints figures. Run by `scripts/bench` (which builds both workers).
 
-use incidentd_e2e::{create_incident, percentile, LocalWorker};
+use incidentd_e2e::{create_incident, percentile, DevServer, LocalWorker};
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -113,7 +113,8 @@ fn main() {
     let bare_rps_2 = throughput(&bare_write);
 
     println!(
-        "docs/BENCHMARKS.md budget on local workerd, {} sequential samples each, alternated",
+        "docs/BENCHMARKS.md budget on {}, {} sequential samples each, alternated",
+        DevServer::from_env().describe(),
         ROUNDS * PER_ROUND
     );
     println!("bare write   median {bare_med:>6.2} ms  p99 {bare_p99:>6.2} ms");

@@ -14,7 +14,7 @@ use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::metadata::PostedFor;
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::signature::{self, HEADER_SIGNATURE, HEADER_TIMESTAMP};
-use incidentd_e2e::{percentile, send_raw, LocalWorker};
+use incidentd_e2e::{percentile, send_raw, DevServer, LocalWorker};
 use incidentd_runtime::native::{FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -146,7 +146,10 @@ fn main() {
             announced.push(arrived.as_secs_f64() * 1_000.0);
         }
     }
-    println!("local workerd (wrangler dev) + FakeSlack on loopback, {n} sequential mentions");
+    println!(
+        "{} + FakeSlack on loopback, {n} sequential mentions",
+        DevServer::from_env().describe()
+    );
     report("mention → 200 from POST /slack/events", acks);
     report("mention → announcement at the fake", announced);
 }
