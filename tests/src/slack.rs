@@ -36,6 +36,15 @@ pub fn start_with_slack(name: &str, slack: &FakeSlack) -> LocalWorker {
 
 /// Connects the fake workspace to the `demo` tenant with `admin_token`.
 pub fn connect(worker: &LocalWorker, admin_token: &str) -> incidentctl::Reply {
+    connect_with(worker, admin_token, false)
+}
+
+/// [`connect`], with the installation's `archive_on_close` setting.
+pub fn connect_with(
+    worker: &LocalWorker,
+    admin_token: &str,
+    archive_on_close: bool,
+) -> incidentctl::Reply {
     let request = ConnectRequest {
         tenant: "demo".into(),
         team_id: FAKE_TEAM_ID.into(),
@@ -44,7 +53,7 @@ pub fn connect(worker: &LocalWorker, admin_token: &str) -> incidentctl::Reply {
         bot_user_id: FAKE_BOT_USER_ID.into(),
         scopes: String::new(),
         bot_token: Secret::new(FAKE_BOT_TOKEN),
-        archive_on_close: false,
+        archive_on_close,
     };
     incidentctl::send_as_operator(
         &worker.base_url(),

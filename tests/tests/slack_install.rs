@@ -1,29 +1,24 @@
 //! The Slack OAuth install, archiving on close and the agent's answers in the prompt's thread,
 //! end to end on local workerd with `FakeSlack` (and `FakeLlm`) on 127.0.0.1.
 
-use incidentd_adapters::slack::admin::{ConnectRequest, INSTALLATIONS_PATH};
 use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::metadata::PostedFor;
 use incidentd_adapters::slack::oauth::{BOT_SCOPES, CALLBACK_PATH};
-use incidentd_adapters::slack::secret::Secret;
-use incidentd_adapters::slack::signature::{self, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use incidentd_adapters::slack::thread_reply;
-use incidentd_e2e::{create_incident, incidentctl_binary, poll, send_raw, LocalWorker};
+use incidentd_e2e::slack::{
+    connect_with, deliver, new_mention, ADMIN_TOKEN, SIGNING_SECRET, TOKEN_KEY,
+};
+use incidentd_e2e::{create_incident, incidentctl_binary, poll, LocalWorker};
 use incidentd_runtime::native::{
-    FakeLlm, FakeReply, FakeSlack, SlackCall, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_OAUTH_CODE,
-    FAKE_TEAM_ID,
+    FakeLlm, FakeReply, FakeSlack, SlackCall, FAKE_BOT_TOKEN, FAKE_OAUTH_CODE, FAKE_TEAM_ID,
 };
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
 
-const SIGNING_SECRET: &str = "e2e-install-signing-secret-41d2";
-const ADMIN_TOKEN: &str = "e2e-install-operator-token-9c3e";
 const CLIENT_ID: &str = "1111.2222";
 const CLIENT_SECRET: &str = "e2e-install-client-secret-07ab";
 const STATE_SECRET: &str = "e2e-install-state-secret-5e60";
-/// Base64 of 32 bytes of 6.
-const TOKEN_KEY: &str = "BgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgY=";
 const AUTHORIZE_URL: &str = "https://slack.test/oauth/v2/authorize";
 
 fn start(name: &str, slack: &FakeSlack, extra_vars: &[(&str, &str)]) -> LocalWorker {
@@ -49,24 +44,7 @@ fn start(name: &str, slack: &FakeSlack, extra_vars: &[(&str, &str)]) -> LocalWor
 
 /// The operator route, as `incidentctl admin slack connect [--archive-on-close]` sends it.
 fn connect(worker: &LocalWorker, archive_on_close: bool) {
-    let request = ConnectRequest {
-        tenant: "demo".into(),
-        team_id: FAKE_TEAM_ID.into(),
-        enterprise_id: None,
-        app_id: None,
-        bot_user_id: FAKE_BOT_USER_ID.into(),
-        scopes: String::new(),
-        bot_token: Secret::new(FAKE_BOT_TOKEN),
-        archive_on_close,
-    };
-    let reply = incidentctl::send_as_operator(
-        &worker.base_url(),
-        ADMIN_TOKEN,
-        "POST",
-        INSTALLATIONS_PATH,
-        &request.to_body(),
-    )
-    .expect("the worker answers");
+    let reply = connect_with(worker, ADMIN_TOKEN, archive_on_close);
     assert_eq!(reply.status, 201, "{:?}", reply.body);
 }
 
@@ -101,32 +79,8 @@ fn query_of(link: &str) -> HashMap<String, String> {
 
 /// Posts a signed `app_mention` of the bot in `channel` (seeded at the fake first).
 fn mention(worker: &LocalWorker, slack: &FakeSlack, channel: &str, event_id: &str, what: &str) {
-    let text = format!("<@{FAKE_BOT_USER_ID}> {what}");
-    let ts = slack.add_user_message(channel, "U0ALICE", &text, None);
-    let body = json!({
-        "type": "event_callback", "team_id": FAKE_TEAM_ID, "api_app_id": "A0E2E",
-        "event_id": event_id, "event_time": incidentctl::now_secs(),
-        "event": { "type": "app_mention", "user": "U0ALICE", "text": text, "ts": ts, "channel": channel },
-    })
-    .to_string();
-    let now = incidentctl::now_secs();
-    let headers = [
-        ("content-type".to_owned(), "application/json".to_owned()),
-        (HEADER_TIMESTAMP.to_owned(), now.to_string()),
-        (
-            HEADER_SIGNATURE.to_owned(),
-            signature::sign(SIGNING_SECRET.as_bytes(), now, body.as_bytes()),
-        ),
-    ];
-    let (status, _) = send_raw(
-        &worker.base_url(),
-        "POST",
-        "/slack/events",
-        &headers,
-        body.as_bytes(),
-    )
-    .unwrap();
-    assert_eq!(status, 200);
+    let event = new_mention(slack, channel, event_id, what);
+    assert_eq!(deliver(worker, &event, SIGNING_SECRET, &[]).0, 200);
 }
 
 /// The incident's channel, once the Slack sender has created it and recorded its pinned

@@ -9,72 +9,27 @@
 //! succeeding. `cargo run --release -p incidentd-e2e --bin bench-slack [-- <mentions>]`
 //! (default 20; needs `scripts/build`).
 
-use incidentd_adapters::slack::admin::{ConnectRequest, INSTALLATIONS_PATH};
 use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_adapters::slack::secret::Secret;
-use incidentd_adapters::slack::signature::{self, HEADER_SIGNATURE, HEADER_TIMESTAMP};
-use incidentd_e2e::{percentile, send_raw, DevServer, LocalWorker};
-use incidentd_runtime::native::{FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID};
+use incidentd_e2e::slack::{
+    connect, deliver, new_mention, start_with_slack, ADMIN_TOKEN, SIGNING_SECRET,
+};
+use incidentd_e2e::{percentile, DevServer, LocalWorker};
+use incidentd_runtime::native::FakeSlack;
 use serde_json::json;
 use std::time::{Duration, Instant};
-
-const SIGNING_SECRET: &str = "bench-slack-signing-secret";
-const ADMIN_TOKEN: &str = "bench-slack-operator-token";
-/// Base64 of 32 bytes of 7.
-const TOKEN_KEY: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
-
-fn connect(worker: &LocalWorker) {
-    let request = ConnectRequest {
-        tenant: "demo".into(),
-        team_id: FAKE_TEAM_ID.into(),
-        enterprise_id: None,
-        app_id: None,
-        bot_user_id: FAKE_BOT_USER_ID.into(),
-        scopes: String::new(),
-        bot_token: Secret::new(FAKE_BOT_TOKEN),
-        archive_on_close: false,
-    };
-    let reply = incidentctl::send_as_operator(
-        &worker.base_url(),
-        ADMIN_TOKEN,
-        "POST",
-        INSTALLATIONS_PATH,
-        &request.to_body(),
-    )
-    .expect("the worker answers");
-    assert_eq!(reply.status, 201, "connect: {:?}", reply.body);
-}
 
 /// Mentions the bot in `channel` (at the fake, then as Slack's signed event); returns how long
 /// the worker took to acknowledge, in ms.
 fn mention(worker: &LocalWorker, slack: &FakeSlack, channel: &str, n: usize) -> f64 {
-    let text = format!("<@{FAKE_BOT_USER_ID}> bench incident {n}");
-    let ts = slack.add_user_message(channel, "U0BENCH", &text, None);
-    let body = json!({
-        "type": "event_callback", "team_id": FAKE_TEAM_ID, "api_app_id": "A0BENCH",
-        "event_id": format!("Ev0BENCH{n}"), "event_time": incidentctl::now_secs(),
-        "event": { "type": "app_mention", "user": "U0BENCH", "text": text, "ts": ts, "channel": channel },
-    })
-    .to_string();
-    let now = incidentctl::now_secs();
-    let headers = [
-        ("content-type".to_owned(), "application/json".to_owned()),
-        (HEADER_TIMESTAMP.to_owned(), now.to_string()),
-        (
-            HEADER_SIGNATURE.to_owned(),
-            signature::sign(SIGNING_SECRET.as_bytes(), now, body.as_bytes()),
-        ),
-    ];
+    let event = new_mention(
+        slack,
+        channel,
+        &format!("Ev0BENCH{n}"),
+        &format!("bench incident {n}"),
+    );
     let started = Instant::now();
-    let (status, answer) = send_raw(
-        &worker.base_url(),
-        "POST",
-        "/slack/events",
-        &headers,
-        body.as_bytes(),
-    )
-    .expect("answered");
+    let (status, answer) = deliver(worker, &event, SIGNING_SECRET, &[]);
     assert_eq!(status, 200, "mention {n}: {answer}");
     started.elapsed().as_secs_f64() * 1_000.0
 }
@@ -121,16 +76,9 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(20);
     let slack = FakeSlack::start();
-    let worker = LocalWorker::start_with_secrets(
-        "bench-slack",
-        &[("SLACK_API_URL", &slack.api_url())],
-        &[
-            ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
-            ("SLACK_TOKEN_KEY", TOKEN_KEY),
-            ("ADMIN_TOKEN", ADMIN_TOKEN),
-        ],
-    );
-    connect(&worker);
+    let worker = start_with_slack("bench-slack", &slack);
+    let connected = connect(&worker, ADMIN_TOKEN);
+    assert_eq!(connected.status, 201, "connect: {:?}", connected.body);
     let general = slack.add_channel("general");
 
     // Round 0 warms the isolate, the wasm module and the workflow engine; it is not counted.

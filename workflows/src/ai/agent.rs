@@ -2,7 +2,7 @@
 //! the incident's current record, and the tools it may call now.
 
 use super::record::timeline;
-use super::template::render;
+use super::template::{self, render};
 use super::tools::tools;
 use incidentd_core::IncidentView;
 use incidentd_runtime::llm::{ChatMessage, ChatRequest};
@@ -19,12 +19,7 @@ pub fn request(view: &IncidentView, prompt: &str, user: &str) -> Result<ChatRequ
         || "none".to_owned(),
         |a| format!("\"{}\" ({})", a.title, a.status.as_str()),
     );
-    let services = incident
-        .services
-        .iter()
-        .map(|s| format!("{} ({})", s.id, s.name))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let services = template::service_list(&incident.services);
     let values = BTreeMap::from([
         ("title", incident.title.clone()),
         ("status", incident.status.as_str().to_owned()),

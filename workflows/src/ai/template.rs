@@ -2,6 +2,7 @@
 //! filled from the incident. A hole without a value, or a value without a hole, is an error:
 //! a typo in a template must fail its snapshot test, not reach the model.
 
+use incidentd_core::model::Service;
 use std::collections::BTreeMap;
 
 pub fn render(template: &str, values: &BTreeMap<&str, String>) -> Result<String, String> {
@@ -27,6 +28,15 @@ pub fn render(template: &str, values: &BTreeMap<&str, String>) -> Result<String,
         return Err(format!("the prompt template has no `{{{{{unused}}}}}`"));
     }
     Ok(out)
+}
+
+/// The tenant's services as prompts show them: `id (name)`, comma-separated.
+pub fn service_list(services: &[Service]) -> String {
+    services
+        .iter()
+        .map(|s| format!("{} ({})", s.id, s.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! one note saying why. Every step is keyed by the incident, so a replayed run asks once.
 
 use super::budget;
-use super::template::render;
+use super::template::{self, render};
 use incidentd_adapters::dashboard::receiver::tenant::tenant_config;
 use incidentd_adapters::dashboard::INDEX_DATABASE;
 use incidentd_core::decide::{title_from_prompt, MAX_PROMPT_CHARS};
@@ -169,12 +169,7 @@ pub fn request(
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let services = incident
-        .services
-        .iter()
-        .map(|s| format!("{} ({})", s.id, s.name))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let services = template::service_list(&incident.services);
     let values = BTreeMap::from([
         ("created_by", incident.created_by.clone()),
         ("source", incident.source.as_str().to_owned()),
