@@ -177,6 +177,37 @@ fn closing_summary() {
 }
 
 #[test]
+fn analysis_with_and_without_a_review() {
+    let resolved = incident(Status::Resolved);
+    let measures = vec![
+        ("Time to first response".to_owned(), "3 min".to_owned()),
+        ("Time to mitigate".to_owned(), "17 min".to_owned()),
+        ("Time to resolve".to_owned(), "42 min".to_owned()),
+        ("Status changes".to_owned(), "2".to_owned()),
+    ];
+    let reviewed = blocks::AnalysisDigest {
+        measures: measures.clone(),
+        summary: Some("Checkout failed for 42 minutes after deploy <812>.".into()),
+        root_cause: Some("A config flag & its default diverged.".into()),
+        action_items: vec!["Alert on checkout error rate (Dana)".into()],
+        note: None,
+    };
+    assert_json_snapshot!(
+        "analysis_reviewed",
+        posted(&blocks::analysis(&resolved, 9, &reviewed))
+    );
+    let measured_only = blocks::AnalysisDigest {
+        measures,
+        note: Some("no language model is configured: measures only".into()),
+        ..Default::default()
+    };
+    assert_json_snapshot!(
+        "analysis_measures_only",
+        posted(&blocks::analysis(&resolved, 9, &measured_only))
+    );
+}
+
+#[test]
 fn dashboard_message_mirror() {
     let post = blocks::dashboard_message(
         "inc-7f3a",

@@ -346,3 +346,58 @@ fn an_incident_closed_before_its_announcement_still_gets_its_summary_and_archive
         ))
     );
 }
+
+/// The parts of the messages in `channel` at the fake, in order.
+fn parts_in(slack: &FakeSlack, channel: &str) -> Vec<String> {
+    slack
+        .channel(channel)
+        .unwrap()
+        .messages
+        .iter()
+        .filter_map(|m| PostedFor::of_message(&json!({ "metadata": m.metadata })))
+        .map(|p| p.part)
+        .collect()
+}
+
+#[test]
+fn the_analysis_is_posted_once_in_the_incident_channel_unless_it_was_archived() {
+    for archive_on_close in [false, true] {
+        let slack = FakeSlack::start();
+        let pipeline = connected(&slack);
+        common::connect_with(&pipeline, FAKE_TEAM_ID, Some(archive_on_close));
+        let id = pipeline.declare("Checkout is failing");
+        pipeline.drain();
+        let channel = meta(&incident(&pipeline, &id), keys::CHANNEL).to_owned();
+        pipeline.apply(
+            &id,
+            incidentd_core::Command::UpdateStatus {
+                status: incidentd_core::Status::Resolved,
+                message: "fixed".into(),
+            },
+        );
+        pipeline.drain();
+
+        let parts = parts_in(&slack, &channel);
+        let analyses = parts.iter().filter(|p| *p == part::ANALYSIS).count();
+        if archive_on_close {
+            // Archived with the closing summary: the analysis stays in incidentd.
+            assert_eq!(analyses, 0, "{parts:?}");
+            assert!(slack.channel(&channel).unwrap().is_archived);
+        } else {
+            assert_eq!(
+                parts.last().map(String::as_str),
+                Some(part::ANALYSIS),
+                "{parts:?}"
+            );
+            assert_eq!(analyses, 1);
+            let analysis = slack
+                .channel(&channel)
+                .unwrap()
+                .messages
+                .last()
+                .unwrap()
+                .clone();
+            assert!(analysis.text.starts_with("Analysis: "), "{analysis:?}");
+        }
+    }
+}

@@ -79,8 +79,40 @@ fn a_signed_mention_declares_one_incident_with_one_pinned_announcement_however_o
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["title"], "checkout is failing");
 
-    // A change from the dashboard re-renders the announcement and is noted in the channel.
+    // A person writes in the incident channel; Slack delivers the event twice (a retry):
+    // exactly one timeline message.
     let id = listed[0]["id"].as_str().unwrap();
+    let said_ts = slack.add_user_message(&announced[0].id, "U0ALICE", "rolled back 812", None);
+    let said = incidentctl::slack::Said {
+        user: "U0ALICE",
+        channel: &announced[0].id,
+        ts: &said_ts,
+        text: "rolled back 812",
+        thread_ts: None,
+    };
+    let workspace = incidentctl::slack::Workspace {
+        team_id: incidentd_runtime::native::FAKE_TEAM_ID,
+        app_id: "A0E2E",
+    };
+    let message = incidentctl::slack::message(workspace, "Ev0MSG1", incidentctl::now_secs(), said);
+    assert_eq!(deliver(&worker, &message, SIGNING_SECRET, &[]).0, 200);
+    let retry = [(HEADER_RETRY_NUM, "1".to_owned())];
+    assert_eq!(deliver(&worker, &message, SIGNING_SECRET, &retry).0, 200);
+    let timeline = worker
+        .client("demo")
+        .get(&format!("/dashboard/incidents/{id}"))
+        .unwrap()
+        .body["timeline"]
+        .clone();
+    let recorded: Vec<_> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event_type"] == "MESSAGE_ADDED" && e["data"]["message"] == "rolled back 812")
+        .collect();
+    assert_eq!(recorded.len(), 1, "{timeline}");
+
+    // A change from the dashboard re-renders the announcement and is noted in the channel.
     let changed = worker
         .client("demo")
         .post(
@@ -91,13 +123,13 @@ fn a_signed_mention_declares_one_incident_with_one_pinned_announcement_however_o
     assert_eq!(changed.status, 200, "{:?}", changed.body);
     let noted = poll(Duration::from_secs(30), || {
         let channel = slack.channel(&announced[0].id).unwrap();
-        (channel.messages.len() == 2).then_some(channel)
+        (channel.messages.len() == 3).then_some(channel)
     })
     .unwrap_or_else(|| panic!("no severity note; log:\n{}", worker.log()));
     assert!(
-        noted.messages[1].text.contains("Severity changed"),
+        noted.messages[2].text.contains("Severity changed"),
         "{:?}",
-        noted.messages[1]
+        noted.messages[2]
     );
     assert_eq!(
         slack.calls_to("chat.update").len(),

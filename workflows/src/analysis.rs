@@ -11,7 +11,9 @@ use crate::ai::budget;
 use crate::ai::metrics::{metrics, IncidentMetrics};
 use crate::ai::postmortem::{self, Postmortem};
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
-use incidentd_core::IncidentView;
+use incidentd_adapters::slack::analysis_post::{post_analysis, AnalysisPost};
+use incidentd_adapters::slack::blocks::AnalysisDigest;
+use incidentd_core::{IncidentState, IncidentView};
 use incidentd_runtime::llm::LanguageModel;
 use incidentd_runtime::typed_step::StepContext;
 use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
@@ -151,7 +153,7 @@ async fn store(ctx: StepContext, analysis: Analysis) -> Result<(), EffectError> 
     binding = "INCIDENT_ANALYSIS_WORKFLOW",
     name = "incident-analysis-workflow",
     retries(limit = 5, delay = "30 seconds", backoff = "exponential"),
-    steps = [load, review, store]
+    steps = [load, review, store, post_to_slack]
 )]
 pub async fn incident_analysis_workflow(
     run: WorkflowRun,
@@ -177,6 +179,89 @@ pub async fn incident_analysis_workflow(
         // The close, not the clock: deterministic across replays.
         at: record.view.incident.updated_at,
     };
+    let digest = digest(&analysis);
     STORE.call(&run, analysis).await?;
-    Ok(json!({ "incident_id": record.incident_id, "postmortem": with_review }))
+    // Telling the channel is a courtesy: the analysis is stored whatever Slack does.
+    let posted = POST_TO_SLACK
+        .call(
+            &run,
+            SlackAnalysis {
+                incident_id: record.incident_id.clone(),
+                incident: record.view.incident,
+                digest,
+            },
+        )
+        .await;
+    let slack = match posted {
+        Ok(outcome) => outcome,
+        Err(e) => format!("failed: {e}"),
+    };
+    Ok(json!({ "incident_id": record.incident_id, "postmortem": with_review, "slack": slack }))
+}
+
+/// The analysis as its Slack message shows it.
+fn digest(analysis: &Analysis) -> AnalysisDigest {
+    let minutes = |ms: Option<i64>| {
+        ms.map_or_else(
+            || "n/a".to_owned(),
+            |ms| format!("{} min", ms.max(0) / 60_000),
+        )
+    };
+    let m = &analysis.metrics;
+    let postmortem = analysis.review.postmortem.as_ref();
+    AnalysisDigest {
+        measures: vec![
+            (
+                "Time to first response".into(),
+                minutes(m.time_to_first_human_response_ms),
+            ),
+            ("Time to mitigate".into(), minutes(m.time_to_mitigate_ms)),
+            ("Time to resolve".into(), minutes(m.time_to_resolve_ms)),
+            ("Status changes".into(), m.status_changes.to_string()),
+        ],
+        summary: postmortem.map(|p| p.summary.clone()),
+        root_cause: postmortem.map(|p| p.root_cause.clone()),
+        action_items: postmortem
+            .map(|p| {
+                p.action_items
+                    .iter()
+                    .map(|i| match &i.owner {
+                        Some(owner) => format!("{} ({owner})", i.title),
+                        None => i.title.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        note: analysis.review.note.clone(),
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct SlackAnalysis {
+    incident_id: String,
+    incident: IncidentState,
+    digest: AnalysisDigest,
+}
+
+#[step(
+    name = "analysis.slack",
+    idempotency_key = "{incident_id}",
+    retries(limit = 5, delay = "10 seconds", backoff = "exponential"),
+    timeout = "1 minute"
+)]
+async fn post_to_slack(ctx: StepContext, post: SlackAnalysis) -> Result<String, EffectError> {
+    // Every attempt after the first may follow a post whose answer was lost.
+    let may_exist = true;
+    let outcome = post_analysis(
+        ctx.services.as_ref(),
+        &post.incident,
+        &post.digest,
+        may_exist,
+    )
+    .await?;
+    Ok(match outcome {
+        AnalysisPost::Posted { ts } => format!("posted {ts}"),
+        AnalysisPost::NoChannel => "no channel".to_owned(),
+        AnalysisPost::ChannelClosed { code } => format!("not posted: {code}"),
+    })
 }

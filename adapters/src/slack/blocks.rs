@@ -19,6 +19,8 @@ pub mod part {
     pub const DASHBOARD_MESSAGE: &str = "dashboard_message";
     /// Followed by `:<suggestion id>`: one message per suggestion.
     pub const SUGGESTION: &str = "suggestion";
+    /// The post-incident analysis, once per incident.
+    pub const ANALYSIS: &str = "analysis";
 }
 
 /// A message ready for `chat.postMessage` or `chat.update`.
@@ -342,6 +344,69 @@ pub fn closing_summary(
         ),
         blocks,
         posted_for: PostedFor::new(&incident.id, card.event_id, part::CLOSING_SUMMARY),
+    }
+}
+
+/// What the post-incident analysis found, as its Slack message shows it (plain text: every
+/// field is escaped, the model's included).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AnalysisDigest {
+    /// `("Time to mitigate", "12 min")`, …
+    pub measures: Vec<(String, String)>,
+    pub summary: Option<String>,
+    pub root_cause: Option<String>,
+    pub action_items: Vec<String>,
+    /// Why there is no review (no model, budget spent, the model failed).
+    pub note: Option<String>,
+}
+
+/// The post-incident analysis in the incident channel; `event_id` is the incident's last.
+pub fn analysis(incident: &IncidentState, event_id: i64, digest: &AnalysisDigest) -> SlackPost {
+    let mut blocks = vec![
+        json!({ "type": "header", "text": plain(&clip(&format!("Analysis: {}", incident.title), 150)) }),
+    ];
+    if !digest.measures.is_empty() {
+        let fields: Vec<Value> = digest
+            .measures
+            .iter()
+            .take(10) // Block Kit's limit per section
+            .map(|(label, value)| mrkdwn(&format!("*{}*\n{}", escape(label), escape(value))))
+            .collect();
+        blocks.push(json!({ "type": "section", "fields": fields }));
+    }
+    for (label, text) in [
+        ("Summary", &digest.summary),
+        ("Root cause", &digest.root_cause),
+    ] {
+        if let Some(text) = text {
+            blocks.push(section(&clip(
+                &format!("*{label}*\n{}", escape(text)),
+                3000,
+            )));
+        }
+    }
+    if !digest.action_items.is_empty() {
+        let items: Vec<String> = digest
+            .action_items
+            .iter()
+            .map(|i| format!("• {}", escape(i)))
+            .collect();
+        blocks.push(section(&clip(
+            &format!("*Action items*\n{}", items.join("\n")),
+            3000,
+        )));
+    }
+    if let Some(note) = &digest.note {
+        blocks.push(context(&escape(note)));
+    }
+    blocks.push(context(&format!(
+        "Full document: `incidentctl analysis {}`",
+        escape(&incident.id)
+    )));
+    SlackPost {
+        text: format!("Analysis: {}", escape(&incident.title)),
+        blocks,
+        posted_for: PostedFor::new(&incident.id, event_id, part::ANALYSIS),
     }
 }
 

@@ -5,6 +5,7 @@
 //! docs/slack.md).
 
 pub mod admin;
+pub mod analysis_post;
 pub mod announce;
 pub mod api;
 pub mod blocks;

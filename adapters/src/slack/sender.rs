@@ -21,7 +21,7 @@ where
     F: FnOnce(Workspace) -> Fut,
     Fut: Future<Output = Result<(), EffectError>>,
 {
-    match Workspace::of_tenant(ctx, tenant).await? {
+    match Workspace::of_tenant(ctx.services.as_ref(), tenant).await? {
         Some(workspace) => work(workspace).await,
         None => Ok(()),
     }

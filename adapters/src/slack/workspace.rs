@@ -6,6 +6,7 @@ use super::config;
 use super::installation::{self, Installation};
 use crate::dashboard::INDEX_DATABASE;
 use incidentd_runtime::prelude::*;
+use incidentd_runtime::workflow::Services;
 
 pub struct Workspace {
     pub installation: Installation,
@@ -15,11 +16,10 @@ pub struct Workspace {
 impl Workspace {
     /// The tenant's workspace; `None` when the tenant has not connected Slack.
     pub async fn of_tenant(
-        ctx: &SendContext,
+        services: &dyn Services,
         tenant: &str,
     ) -> Result<Option<Workspace>, EffectError> {
-        let db = ctx
-            .services
+        let db = services
             .database(INDEX_DATABASE)
             .map_err(|e| EffectError::non_retryable(e.message))?;
         let Some(installation) = installation::for_tenant(db.as_ref(), tenant)
@@ -28,7 +28,6 @@ impl Workspace {
         else {
             return Ok(None);
         };
-        let services = ctx.services.as_ref();
         // A wrong or rotated key is configuration: retrying cannot fix it.
         let key = config::token_key(services)
             .map_err(|e| EffectError::non_retryable(format!("{}: {e}", config::TOKEN_KEY_VAR)))?;

@@ -1,0 +1,58 @@
+//! The post-incident analysis, posted once in the incident's channel when there is one
+//! (`IncidentAnalysisWorkflow` calls this after storing the analysis). The incident is read
+//! from its archive by then, so the channel comes from the archived metadata.
+
+use super::blocks::{self, AnalysisDigest};
+use super::incident_keys as keys;
+use super::posting::{self, Place};
+use super::workspace::Workspace;
+use incidentd_core::IncidentState;
+use incidentd_runtime::prelude::*;
+use incidentd_runtime::workflow::Services;
+
+/// What posting the analysis came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnalysisPost {
+    /// Posted (or found posted by an earlier attempt): its ts.
+    Posted { ts: String },
+    /// No Slack for this incident: the tenant has no workspace, or no channel was made.
+    NoChannel,
+    /// The channel is gone or archived (`archive_on_close`): nothing to post into.
+    ChannelClosed { code: String },
+}
+
+/// Posts `digest` in the incident's channel. `may_exist`: an earlier attempt may have posted.
+pub async fn post_analysis(
+    services: &dyn Services,
+    incident: &IncidentState,
+    digest: &AnalysisDigest,
+    may_exist: bool,
+) -> Result<AnalysisPost, EffectError> {
+    let Some(channel) = incident.metadata.get(keys::CHANNEL) else {
+        return Ok(AnalysisPost::NoChannel);
+    };
+    let Some(workspace) = Workspace::of_tenant(services, &incident.tenant_id).await? else {
+        return Ok(AnalysisPost::NoChannel);
+    };
+    let post = blocks::analysis(incident, incident.last_event_id, digest);
+    let place = Place {
+        channel,
+        thread_ts: None,
+    };
+    match posting::post_once(&workspace.api, place, &post, may_exist).await {
+        Ok(ts) => Ok(AnalysisPost::Posted { ts }),
+        Err(e) => match closed_channel(&e) {
+            Some(code) => Ok(AnalysisPost::ChannelClosed { code }),
+            None => Err(e),
+        },
+    }
+}
+
+/// Slack's codes for a channel that can no longer take a post (`SlackCallError::Api` becomes
+/// `<method>: <code>`).
+fn closed_channel(error: &EffectError) -> Option<String> {
+    ["is_archived", "channel_not_found"]
+        .into_iter()
+        .find(|code| error.message.ends_with(code))
+        .map(str::to_owned)
+}
