@@ -401,3 +401,32 @@ fn the_analysis_is_posted_once_in_the_incident_channel_unless_it_was_archived() 
         }
     }
 }
+
+#[test]
+fn a_prompt_made_in_slack_gets_an_eyes_reaction_and_a_dashboard_prompt_none() {
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    let id = pipeline.declare("Checkout is failing");
+    pipeline.drain();
+    let channel = meta(&incident(&pipeline, &id), keys::CHANNEL).to_owned();
+    let asked = slack.add_user_message(&channel, "U0ALICE", "<@UFAKEBOT> what changed?", None);
+    let prompt = |prompt_id: String| incidentd_core::Command::AddPrompt {
+        prompt: "what changed?".into(),
+        prompt_id,
+        user_id: "U0ALICE".into(),
+    };
+    pipeline.apply(&id, prompt(format!("{channel}:{asked}")));
+    pipeline.apply(&id, prompt("dashboard-prompt-1".into()));
+    pipeline.drain();
+
+    let reactions = slack.calls_to("reactions.add");
+    assert_eq!(reactions.len(), 1, "{reactions:?}");
+    let message = slack
+        .channel(&channel)
+        .unwrap()
+        .messages
+        .into_iter()
+        .find(|m| m.ts == asked)
+        .unwrap();
+    assert_eq!(message.reactions, ["eyes"]);
+}

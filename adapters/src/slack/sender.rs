@@ -6,8 +6,8 @@
 use super::workspace::Workspace;
 use super::{announce, suggestions, updates};
 use incidentd_core::{
-    AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender, MessageAdded, SeverityUpdated,
-    StatusUpdated, SuggestionAdded,
+    AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender, MessageAdded, PromptAdded,
+    SeverityUpdated, StatusUpdated, SuggestionAdded,
 };
 use incidentd_runtime::prelude::*;
 use std::future::Future;
@@ -86,6 +86,17 @@ impl IncidentSender for Slack {
     ) -> Result<(), EffectError> {
         in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
             updates::message_added(ctx, &workspace, event).await
+        })
+        .await
+    }
+
+    async fn prompt_added(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<PromptAdded>,
+    ) -> Result<(), EffectError> {
+        in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
+            updates::prompt_added(ctx, &workspace, event).await
         })
         .await
     }

@@ -14,10 +14,11 @@ use super::posting::{post_once, Place};
 use super::thread_reply;
 use super::workspace::Workspace;
 use incidentd_core::{
-    AssigneeUpdated, IncidentEvent, IncidentServices, IncidentState, MessageAdded, SeverityUpdated,
-    StatusUpdated,
+    AssigneeUpdated, IncidentEvent, IncidentServices, IncidentState, MessageAdded, PromptAdded,
+    SeverityUpdated, StatusUpdated,
 };
 use incidentd_runtime::prelude::*;
+use serde_json::json;
 use std::collections::BTreeMap;
 
 /// What the created handler made, as recorded on the incident.
@@ -232,5 +233,29 @@ pub async fn message_added(
         &event.message,
     );
     post_once(&workspace.api, announced.place(), &post, true).await?;
+    Ok(())
+}
+
+/// A prompt made in Slack (`prompt_id` = `<channel>:<ts>` of the mention) gets an `eyes`
+/// reaction: the person sees it was received while the agent works on the answer.
+pub async fn prompt_added(
+    ctx: &SendContext,
+    workspace: &Workspace,
+    event: &IncidentEvent<PromptAdded>,
+) -> Result<(), EffectError> {
+    let announced = Announced::load(ctx, event).await?;
+    let agent_reply_id = format!("agent:{}", event.prompt_id);
+    let Some(place) = thread_reply::place(&agent_reply_id, &announced.conversations()) else {
+        return Ok(()); // a dashboard prompt: nothing in Slack to react to
+    };
+    let eyes = json!({ "channel": place.channel, "timestamp": place.thread_ts, "name": "eyes" });
+    if let Err(e) = workspace
+        .api
+        .call_allowing("reactions.add", &eyes, &["already_reacted"])
+        .await
+    {
+        // A courtesy, like the declaring mention's `fire`: never worth failing the step.
+        incidentd_runtime::log::info(&format!("slack: reaction skipped: {e}"));
+    }
     Ok(())
 }
