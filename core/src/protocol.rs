@@ -303,6 +303,15 @@ impl IncidentHandle {
         expect_reply!(reply, IncidentReply::Started(s) => s)
     }
 
+    /// Who asks, for this handle's tenant.
+    fn origin(&self, actor: Actor, idempotency: Idempotency) -> Origin {
+        Origin {
+            tenant: self.tenant.clone(),
+            actor,
+            idempotency,
+        }
+    }
+
     /// Applies a change as `actor`. Give a workflow step its idempotency key
     /// ([`Idempotency::Key`]) so a retried step produces one event.
     pub async fn apply(
@@ -311,11 +320,7 @@ impl IncidentHandle {
         command: Command,
         idempotency: Idempotency,
     ) -> Result<Applied, IncidentCallError> {
-        let origin = Origin {
-            tenant: self.tenant.clone(),
-            actor,
-            idempotency,
-        };
+        let origin = self.origin(actor, idempotency);
         let reply = self
             .call(IncidentRequest::Apply { origin, command })
             .await?;
@@ -415,11 +420,7 @@ impl IncidentHandle {
         outcome: SuggestionOutcome,
         idempotency: Idempotency,
     ) -> Result<Applied, IncidentCallError> {
-        let origin = Origin {
-            tenant: self.tenant.clone(),
-            actor,
-            idempotency,
-        };
+        let origin = self.origin(actor, idempotency);
         let reply = self
             .call(IncidentRequest::ResolveSuggestion {
                 origin,

@@ -74,20 +74,13 @@ impl<S: SqlStore> IncidentObject<S> {
             pass,
             ..AlarmReport::default()
         };
-        // Dead letters keep the object alive: they stay visible and replayable.
-        let drained = || -> Result<bool, SqlError> {
-            Ok(!self.outbox().has_pending()? && !self.outbox().has_dead_letters()?)
-        };
         let mut armed = report.pass.next_alarm_at;
+        // Dead letters keep the object alive: they stay visible and replayable.
+        let delivered = state.status.is_terminal()
+            && !self.outbox().has_pending()?
+            && !self.outbox().has_dead_letters()?;
         let waited_out = now_ms >= state.updated_at + FINISH_GRACE_MS;
-        if state.status.is_terminal() && drained()? && !waited_out && !self.handled(&state)? {
-            // The workflow's report sets the alarm again; this one is the fallback.
-            let fallback = state.updated_at + FINISH_GRACE_MS;
-            if armed.is_none_or(|at| at > fallback) {
-                self.store().set_alarm(fallback)?;
-                armed = Some(fallback);
-            }
-        } else if state.status.is_terminal() && drained()? {
+        if delivered && (waited_out || self.handled(&state)?) {
             match self.finalize(&state, analysis, archive).await {
                 Ok(()) => report.finalized = true,
                 Err(e) => {
@@ -95,6 +88,13 @@ impl<S: SqlStore> IncidentObject<S> {
                     armed = Some(now_ms + FINALIZE_RETRY_MS);
                     report.finalize_error = Some(e);
                 }
+            }
+        } else if delivered {
+            // The workflow's report sets the alarm again; this one is the fallback.
+            let fallback = state.updated_at + FINISH_GRACE_MS;
+            if armed.is_none_or(|at| at > fallback) {
+                self.store().set_alarm(fallback)?;
+                armed = Some(fallback);
             }
         }
         if let (Some(turns), false) = (turns, report.finalized) {
