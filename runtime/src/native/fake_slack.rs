@@ -169,11 +169,15 @@ impl FakeChannel {
     }
 }
 
+/// Decides a fault for a call that no scripted fault caught (a test's random failure rate).
+type FaultRule = Box<dyn FnMut(&SlackCall) -> Option<Fault> + Send>;
+
 #[derive(Default)]
 struct Workspace {
     channels: Vec<FakeChannel>,
     views: Vec<Value>,
     faults: HashMap<String, VecDeque<Fault>>,
+    fault_rule: Option<FaultRule>,
     /// The answer to each call, in arrival order (the server's requests, one for one).
     answers: Vec<(u16, Value)>,
     /// Drives channel ids, view ids and message timestamps, so each is unique and ordered.
@@ -582,12 +586,14 @@ fn is_authorised(call: &SlackCall) -> Result<(), &'static str> {
 }
 
 fn answer(workspace: &Arc<Mutex<Workspace>>, call: &SlackCall) -> Scripted {
-    let fault = workspace
-        .lock()
-        .expect("fake slack lock")
-        .faults
-        .get_mut(&call.method)
-        .and_then(VecDeque::pop_front);
+    let fault = {
+        let mut workspace = workspace.lock().expect("fake slack lock");
+        let scripted = workspace
+            .faults
+            .get_mut(&call.method)
+            .and_then(VecDeque::pop_front);
+        scripted.or_else(|| workspace.fault_rule.as_mut().and_then(|rule| rule(call)))
+    };
     match fault {
         Some(Fault::ServerError) => return Scripted::status(500).body("internal error"),
         Some(Fault::RateLimited { retry_after_secs }) => {
@@ -662,6 +668,13 @@ impl FakeSlack {
         let mut workspace = self.lock();
         let queue = workspace.faults.entry(method.to_owned()).or_default();
         queue.extend(std::iter::repeat_n(fault, times));
+    }
+
+    /// Calls no scripted fault caught meet what `rule` decides (`None`: answered normally).
+    /// Replaces an earlier rule. For failure rates: the rule draws from the test's seeded
+    /// generator, so a failing run can be repeated.
+    pub fn fail_when(&self, rule: impl FnMut(&SlackCall) -> Option<Fault> + Send + 'static) {
+        self.lock().fault_rule = Some(Box::new(rule));
     }
 
     /// Every call so far, faulted ones included, in arrival order.
@@ -1013,6 +1026,32 @@ mod tests {
             ],
             "each call is kept with the answer it got"
         );
+    }
+
+    #[test]
+    fn a_fault_rule_decides_for_calls_no_scripted_fault_caught() {
+        let slack = FakeSlack::start();
+        slack.fail_next("conversations.create", 1, Fault::Error("name_taken".into()));
+        // Every second call fails: the scripted fault goes first and is not counted.
+        let mut seen = 0;
+        slack.fail_when(move |_| {
+            seen += 1;
+            (seen % 2 == 0).then_some(Fault::ServerError)
+        });
+        let name: &[(&str, &str)] = &[("name", "inc-5")];
+        let statuses: Vec<(u16, Value)> = (0..3)
+            .map(|_| call(&slack, "conversations.create", Body::Form(name)))
+            .map(|(status, body)| (status, body["error"].clone()))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                (200, json!("name_taken")),
+                (200, Value::Null),
+                (500, Value::Null)
+            ]
+        );
+        assert!(slack.channel_named("inc-5").is_some());
     }
 
     #[test]
