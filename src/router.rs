@@ -169,8 +169,9 @@ fn health() -> Handled {
     .map_err(internal)
 }
 
-/// Verifies the signature against the claimed tenant's accepted secrets: its own from D1
-/// (two during a rotation's grace period), else the Worker secret.
+/// Verifies the signature against the claimed tenant's accepted secrets: its own (two during a
+/// rotation's grace period; from D1, kept in the isolate for `secrets::CACHE_TTL_MS`), else
+/// the Worker secret.
 async fn authenticate(
     req: &Request,
     env: &Env,
@@ -189,26 +190,30 @@ async fn authenticate(
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     };
-    let now_secs = (Date::now().as_millis() / 1_000) as i64;
-    let own = match header(auth::HEADER_CLIENT).map(str::trim) {
-        Some(client) if !client.is_empty() => {
-            let db = CfServices::new(env.clone().into())
-                .database(INDEX_DATABASE)
-                .map_err(|e| ApiError::internal(e.message))?;
-            secrets::load(db.as_ref(), client).await?
-        }
-        _ => None,
-    };
-    let accepted = secrets::accepted(own.as_ref(), worker_secret.as_deref(), now_secs);
+    let now_ms = Date::now().as_millis() as i64;
+    let now_secs = now_ms / 1_000;
     let method = req.method().to_string();
-    Ok(auth::verify(
-        &accepted,
-        &method,
-        &path_and_query,
-        body,
-        header,
-        now_secs,
-    )?)
+    let verify = |own: Option<&secrets::TenantSecrets>| {
+        let accepted = secrets::accepted(own, worker_secret.as_deref(), now_secs);
+        auth::verify(&accepted, &method, &path_and_query, body, header, now_secs)
+    };
+    let client = match header(auth::HEADER_CLIENT).map(str::trim) {
+        Some(client) if !client.is_empty() => client.to_owned(),
+        _ => return Ok(verify(None)?),
+    };
+    let db = CfServices::new(env.clone().into())
+        .database(INDEX_DATABASE)
+        .map_err(|e| ApiError::internal(e.message))?;
+    let loaded = secrets::load_cached(db.as_ref(), &client, now_ms).await?;
+    match verify(loaded.secrets.as_ref()) {
+        // The tenant may have rotated since this isolate read its secrets: ask D1 before
+        // refusing.
+        Err(_) if loaded.from_cache => {
+            let fresh = secrets::load_fresh(db.as_ref(), &client, now_ms).await?;
+            Ok(verify(fresh.secrets.as_ref())?)
+        }
+        verified => Ok(verified?),
+    }
 }
 
 async fn create(call: &Call) -> Handled {

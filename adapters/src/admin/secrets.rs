@@ -6,6 +6,7 @@
 
 use super::store::Statement;
 use crate::dashboard::receiver::ApiError;
+use crate::isolate_cache::IsolateCache;
 use incidentd_runtime::sql::{decode_rows, Database};
 use serde::Deserialize;
 
@@ -52,6 +53,51 @@ pub async fn load(db: &dyn Database, tenant_id: &str) -> Result<Option<TenantSec
         .map_err(|e| ApiError::internal(format!("tenant secret: {e}")))?;
     let rows: Vec<TenantSecrets> = decode_rows(rows).map_err(|e| ApiError::internal(e.message))?;
     Ok(rows.into_iter().next())
+}
+
+/// How long an isolate verifies a tenant's requests against the secrets it read before
+/// reading D1 again. A request the cached secrets refuse is checked once more against D1
+/// ([`Loaded::from_cache`]), so a rotated-in secret works at once; the cache only delays
+/// the end of a secret that a rotation replaced without grace, by at most this long.
+pub const CACHE_TTL_MS: i64 = 30_000;
+
+thread_local! {
+    static CACHE: IsolateCache<Option<TenantSecrets>> = IsolateCache::new(CACHE_TTL_MS, 1_000);
+}
+
+/// A tenant's secrets, and whether they came from the isolate's cache.
+pub struct Loaded {
+    pub secrets: Option<TenantSecrets>,
+    pub from_cache: bool,
+}
+
+/// [`load`], answered from the isolate's cache when read less than [`CACHE_TTL_MS`] ago.
+pub async fn load_cached(
+    db: &dyn Database,
+    tenant_id: &str,
+    now_ms: i64,
+) -> Result<Loaded, ApiError> {
+    match CACHE.with(|cache| cache.get(tenant_id, now_ms)) {
+        Some(secrets) => Ok(Loaded {
+            secrets,
+            from_cache: true,
+        }),
+        None => load_fresh(db, tenant_id, now_ms).await,
+    }
+}
+
+/// [`load`] from D1, kept in the isolate's cache for later requests.
+pub async fn load_fresh(
+    db: &dyn Database,
+    tenant_id: &str,
+    now_ms: i64,
+) -> Result<Loaded, ApiError> {
+    let secrets = load(db, tenant_id).await?;
+    CACHE.with(|cache| cache.put(tenant_id, now_ms, secrets.clone()));
+    Ok(Loaded {
+        secrets,
+        from_cache: false,
+    })
 }
 
 /// A new random secret: 32 bytes, hex.
@@ -108,6 +154,32 @@ mod tests {
         apply(&db, &rotate("t", "two", 200, 5));
         assert_eq!(accepted_at(&db, 204), ["two", "one"]);
         assert_eq!(accepted_at(&db, 205), ["two"]);
+    }
+
+    #[test]
+    fn a_cached_read_is_marked_and_a_fresh_read_refreshes_the_cache() {
+        let db = db();
+        let current = |loaded: &Loaded| loaded.secrets.as_ref().map(|s| s.current.clone());
+        let cached = |now| pollster::block_on(load_cached(&db, "c", now)).unwrap();
+        let first = cached(1_000);
+        assert!(!first.from_cache && first.secrets.is_none());
+        apply(&db, &rotate("c", "one", 1, 0));
+        let second = cached(1_000 + CACHE_TTL_MS - 1);
+        assert!(
+            second.from_cache && second.secrets.is_none(),
+            "within the TTL"
+        );
+        // What the router does when the cached secrets refuse a request.
+        let fresh = pollster::block_on(load_fresh(&db, "c", 2_000)).unwrap();
+        assert_eq!(current(&fresh).as_deref(), Some("one"));
+        let third = cached(2_001);
+        assert!(third.from_cache);
+        assert_eq!(
+            current(&third).as_deref(),
+            Some("one"),
+            "the fresh read is cached"
+        );
+        assert!(!cached(2_000 + CACHE_TTL_MS).from_cache, "expired");
     }
 
     #[test]

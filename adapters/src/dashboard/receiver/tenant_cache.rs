@@ -7,19 +7,17 @@
 
 use super::error::ApiError;
 use super::tenant::{tenant_config, TenantConfig};
+use crate::isolate_cache::IsolateCache;
 use incidentd_core::model::{EntryPoint, Service};
 use incidentd_runtime::sql::Database;
-use std::cell::RefCell;
-use std::collections::HashMap;
 
 /// How long a tenant's configuration is reused.
 pub const TTL_MS: i64 = 30_000;
-/// Tenants kept at most; beyond, the cache starts afresh (bounded memory, no eviction order).
+/// Tenants kept at most.
 const MAX_TENANTS: usize = 1_000;
 
 thread_local! {
-    // Workers run one thread per isolate: this is the isolate's cache.
-    static CACHE: RefCell<HashMap<String, (i64, TenantConfig)>> = RefCell::new(HashMap::new());
+    static CACHE: IsolateCache<TenantConfig> = IsolateCache::new(TTL_MS, MAX_TENANTS);
 }
 
 /// [`tenant_config`] resolved at `now_ms`, answered from the isolate's cache when read less
@@ -29,24 +27,11 @@ pub async fn cached_tenant_config(
     tenant_id: &str,
     now_ms: i64,
 ) -> Result<(Vec<EntryPoint>, Vec<Service>), ApiError> {
-    let fresh = CACHE.with(|cache| {
-        cache
-            .borrow()
-            .get(tenant_id)
-            .filter(|(at, _)| now_ms - at < TTL_MS && now_ms >= *at)
-            .map(|(_, config)| config.clone())
-    });
-    if let Some(config) = fresh {
+    if let Some(config) = CACHE.with(|cache| cache.get(tenant_id, now_ms)) {
         return Ok(config.resolve(now_ms));
     }
     let config = tenant_config(db, tenant_id, now_ms).await?;
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if cache.len() >= MAX_TENANTS {
-            cache.clear();
-        }
-        cache.insert(tenant_id.to_owned(), (now_ms, config.clone()));
-    });
+    CACHE.with(|cache| cache.put(tenant_id, now_ms, config.clone()));
     Ok(config.resolve(now_ms))
 }
 
