@@ -1,0 +1,279 @@
+//! Drained throughput (docs/BENCHMARKS.md, item 2): 16 connections over 50 targets for a fixed
+//! time, then how many of the acknowledged events were fully drained, against the bare
+//! pipeline floor built in the same run (`bench/bare`, `POST /pipeline/:name`: an outbox row,
+//! an alarm, `create`/`sendEvent` to a minimal Workflow, one D1 upsert step per event).
+//!
+//! - incidentd: assignee updates over 50 incidents. An assignee update runs the same senders as
+//!   a severity update (the dashboard index among them), every one is exactly one event, and
+//!   the index row's assignee names the event it reflects, so the public list
+//!   (`GET /dashboard/incidents`, read from the D1 index) tells which events are drained: an
+//!   event counts once the dashboard sender step wrote the index for it or a later event.
+//! - the floor: `POST /pipeline/:name` over 50 names; `GET /drained` reads its D1 table.
+//!
+//! Per round: acknowledgements per second, events drained per second while the load ran (the
+//! budget figure: incidentd >= 0.8x the floor), the drain rate including the backlog (all
+//! acknowledged events over load + backlog time) and the time from the end of the load until
+//! the backlog is empty. Rounds alternate between the two workers, each starting on an empty
+//! backlog. A benchmark: it prints figures and asserts nothing beyond requests succeeding.
+//!
+//! `bench-drained [SECONDS [ROUNDS]]` (default 20 s, 2 rounds each); `scripts/bench` builds
+//! both workers. `INCIDENTD_DEV_SERVER=plain` runs both without the inspector.
+
+use incidentctl::Client;
+use incidentd_e2e::{create_incident, DevServer, LocalWorker};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const CONNECTIONS: usize = 16;
+const TARGETS: usize = 50;
+/// How often the backlog is read once the load stopped (a D1 read on both workers).
+const POLL_EVERY: Duration = Duration::from_millis(200);
+const BACKLOG_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A worker under load: one event per call, and a read of how many were drained.
+trait Pipeline: Sync {
+    fn label(&self) -> &'static str;
+    /// Sends one event to target `target % TARGETS`; true when acknowledged.
+    fn send(&self, target: usize) -> bool;
+    /// Events drained since the worker started, as far as its D1 table tells.
+    fn drained(&self) -> usize;
+}
+
+/// The bare pipeline floor of `bench/bare`.
+struct Floor {
+    url: String,
+    agent: ureq::Agent,
+}
+
+impl Pipeline for Floor {
+    fn label(&self) -> &'static str {
+        "floor"
+    }
+
+    fn send(&self, target: usize) -> bool {
+        let url = format!("{}/pipeline/p{}", self.url, target % TARGETS);
+        self.agent.post(&url).call().is_ok()
+    }
+
+    /// Event ids count from 1 per pipeline and drain in order: the sum of the last ones.
+    fn drained(&self) -> usize {
+        let reply: Value = self
+            .agent
+            .get(&format!("{}/drained", self.url))
+            .call()
+            .expect("GET /drained")
+            .into_json()
+            .expect("a JSON object");
+        let last_ids = reply.as_object().expect("a JSON object").values();
+        last_ids.map(|v| v.as_u64().unwrap_or(0) as usize).sum()
+    }
+}
+
+/// incidentd, with what it acknowledged: per incident the event ids, and which event each
+/// assignee was set by.
+struct Incidentd {
+    client: Client,
+    incidents: Vec<String>,
+    acknowledged: Mutex<Acknowledged>,
+    sent: AtomicUsize,
+}
+
+#[derive(Default)]
+struct Acknowledged {
+    /// incident id -> the event ids of our updates.
+    events: HashMap<String, Vec<i64>>,
+    /// assignee -> the event that set it.
+    event_of: HashMap<String, i64>,
+}
+
+impl Pipeline for Incidentd {
+    fn label(&self) -> &'static str {
+        "incidentd"
+    }
+
+    fn send(&self, target: usize) -> bool {
+        let id = &self.incidents[target % TARGETS];
+        let assignee = format!("drained-{}", self.sent.fetch_add(1, Ordering::Relaxed));
+        let Ok(reply) = self.client.post(
+            &format!("/dashboard/incidents/{id}/assignee"),
+            &json!({ "assignee": assignee }),
+        ) else {
+            return false;
+        };
+        let Some(event_id) = reply.body["event_id"].as_i64() else {
+            return false;
+        };
+        let mut acknowledged = self.acknowledged.lock().expect("not poisoned");
+        acknowledged
+            .events
+            .entry(id.clone())
+            .or_default()
+            .push(event_id);
+        acknowledged.event_of.insert(assignee, event_id);
+        reply.status == 200
+    }
+
+    /// Our events at or before the one each index row reflects (events drain in order).
+    fn drained(&self) -> usize {
+        let reply = self.client.get(incidentctl::INCIDENTS_PATH).expect("list");
+        assert_eq!(reply.status, 200, "list: {:?}", reply.body);
+        let rows = reply.body["incidents"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let acknowledged = self.acknowledged.lock().expect("not poisoned");
+        rows.iter()
+            .filter_map(|row| {
+                let through = *acknowledged.event_of.get(row["assignee"].as_str()?)?;
+                let events = acknowledged.events.get(row["id"].as_str()?)?;
+                Some(events.iter().filter(|&&e| e <= through).count())
+            })
+            .sum()
+    }
+}
+
+/// Polls until `pipeline` drained `count` events more than `start`; the time it took.
+fn until_drained(pipeline: &dyn Pipeline, start: usize, count: usize) -> Option<Duration> {
+    let began = Instant::now();
+    loop {
+        if pipeline.drained() >= start + count {
+            return Some(began.elapsed());
+        }
+        if began.elapsed() > BACKLOG_TIMEOUT {
+            return None;
+        }
+        std::thread::sleep(POLL_EVERY);
+    }
+}
+
+struct Round {
+    acks_per_s: f64,
+    drained_per_s: f64,
+    overall_per_s: f64,
+    backlog: Option<Duration>,
+}
+
+/// `CONNECTIONS` threads for `seconds`, then the drain figures.
+fn round(pipeline: &dyn Pipeline, seconds: u64) -> Round {
+    let start = pipeline.drained();
+    let acks = AtomicUsize::new(0);
+    let began = Instant::now();
+    let deadline = began + Duration::from_secs(seconds);
+    std::thread::scope(|scope| {
+        for t in 0..CONNECTIONS {
+            let acks = &acks;
+            scope.spawn(move || {
+                let mut target = t;
+                while Instant::now() < deadline {
+                    assert!(pipeline.send(target), "a load request failed");
+                    acks.fetch_add(1, Ordering::Relaxed);
+                    target += CONNECTIONS;
+                }
+            });
+        }
+    });
+    let load = began.elapsed();
+    let acks = acks.load(Ordering::Relaxed);
+    let drained_under_load = pipeline.drained() - start;
+    let backlog = until_drained(pipeline, start, acks);
+    let seconds = load.as_secs_f64();
+    Round {
+        acks_per_s: acks as f64 / seconds,
+        drained_per_s: drained_under_load as f64 / seconds,
+        overall_per_s: backlog.map_or(f64::NAN, |b| acks as f64 / (seconds + b.as_secs_f64())),
+        backlog,
+    }
+}
+
+fn print_round(label: &str, n: usize, r: &Round) {
+    let backlog = r.backlog.map_or_else(
+        || format!("not empty after {BACKLOG_TIMEOUT:?}"),
+        |b| format!("{:.1} s", b.as_secs_f64()),
+    );
+    println!(
+        "  {label:<9} round {n}: acks {:>6.1}/s  drained under load {:>6.1}/s  \
+         incl. backlog {:>6.1}/s  backlog empty after {backlog}",
+        r.acks_per_s, r.drained_per_s, r.overall_per_s
+    );
+}
+
+fn mean(rounds: &[Round], figure: impl Fn(&Round) -> f64) -> f64 {
+    rounds.iter().map(figure).sum::<f64>() / rounds.len() as f64
+}
+
+fn warm_up(pipeline: &dyn Pipeline) {
+    let start = pipeline.drained();
+    for target in 0..TARGETS {
+        assert!(pipeline.send(target), "a warm-up request failed");
+    }
+    until_drained(pipeline, start, TARGETS).expect("the warm-up drained");
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let seconds: u64 = args.next().map_or(20, |a| a.parse().expect("SECONDS"));
+    let rounds: usize = args.next().map_or(2, |a| a.parse().expect("ROUNDS"));
+
+    let bare = LocalWorker::start_bare("drained-floor");
+    let worker = LocalWorker::start("drained-incidentd");
+    let floor = Floor {
+        url: bare.base_url(),
+        agent: ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(30))
+            .build(),
+    };
+    let client = worker.client("demo");
+    let incidents = (0..TARGETS)
+        .map(|i| create_incident(&client, &format!("drained incident {i}")))
+        .collect();
+    let incidentd = Incidentd {
+        client,
+        incidents,
+        acknowledged: Mutex::default(),
+        sent: AtomicUsize::new(0),
+    };
+    warm_up(&floor);
+    warm_up(&incidentd);
+
+    println!(
+        "drained throughput on {}, {CONNECTIONS} connections over {TARGETS} targets, {seconds} s per round, alternated",
+        DevServer::from_env().describe()
+    );
+    let (mut on_floor, mut on_incidentd) = (Vec::new(), Vec::new());
+    for n in 1..=rounds {
+        let r = round(&floor, seconds);
+        print_round(floor.label(), n, &r);
+        on_floor.push(r);
+        let r = round(&incidentd, seconds);
+        print_round(incidentd.label(), n, &r);
+        on_incidentd.push(r);
+    }
+    let ratio = |figure: fn(&Round) -> f64| mean(&on_incidentd, figure) / mean(&on_floor, figure);
+    println!(
+        "acks/s: floor {:.1}, incidentd {:.1} ({:.2}x)",
+        mean(&on_floor, |r| r.acks_per_s),
+        mean(&on_incidentd, |r| r.acks_per_s),
+        ratio(|r| r.acks_per_s)
+    );
+    println!(
+        "drained/s under load: floor {:.1}, incidentd {:.1}   ratio {:.2}x (budget 0.8x)",
+        mean(&on_floor, |r| r.drained_per_s),
+        mean(&on_incidentd, |r| r.drained_per_s),
+        ratio(|r| r.drained_per_s)
+    );
+    println!(
+        "drained/s including the backlog: floor {:.1}, incidentd {:.1} ({:.2}x)",
+        mean(&on_floor, |r| r.overall_per_s),
+        mean(&on_incidentd, |r| r.overall_per_s),
+        ratio(|r| r.overall_per_s)
+    );
+    let backlog = |r: &Round| r.backlog.map_or(f64::NAN, |b| b.as_secs_f64());
+    println!(
+        "backlog empty after the load: floor {:.1} s, incidentd {:.1} s (mean)",
+        mean(&on_floor, backlog),
+        mean(&on_incidentd, backlog)
+    );
+}
