@@ -36,8 +36,8 @@ const BACKLOG_TIMEOUT: Duration = Duration::from_secs(600);
 /// A worker under load: one event per call, and a read of how many were drained.
 trait Pipeline: Sync {
     fn label(&self) -> &'static str;
-    /// Sends one event to target `target % TARGETS`; true when acknowledged.
-    fn send(&self, target: usize) -> bool;
+    /// Sends one event to target `target % TARGETS`; `Err` says why it was not acknowledged.
+    fn send(&self, target: usize) -> Result<(), String>;
     /// Events drained since the worker started, as far as its D1 table tells.
     fn drained(&self) -> usize;
 }
@@ -53,9 +53,17 @@ impl Pipeline for Floor {
         "floor"
     }
 
-    fn send(&self, target: usize) -> bool {
+    fn send(&self, target: usize) -> Result<(), String> {
         let url = format!("{}/pipeline/p{}", self.url, target % TARGETS);
-        self.agent.post(&url).call().is_ok()
+        self.agent.post(&url).call().map(drop).map_err(|e| match e {
+            ureq::Error::Status(code, reply) => {
+                format!(
+                    "POST {url}: {code} {}",
+                    reply.into_string().unwrap_or_default()
+                )
+            }
+            other => format!("POST {url}: {other}"),
+        })
     }
 
     /// Event ids count from 1 per pipeline and drain in order: the sum of the last ones.
@@ -94,17 +102,16 @@ impl Pipeline for Incidentd {
         "incidentd"
     }
 
-    fn send(&self, target: usize) -> bool {
+    fn send(&self, target: usize) -> Result<(), String> {
         let id = &self.incidents[target % TARGETS];
         let assignee = format!("drained-{}", self.sent.fetch_add(1, Ordering::Relaxed));
-        let Ok(reply) = self.client.post(
-            &format!("/dashboard/incidents/{id}/assignee"),
-            &json!({ "assignee": assignee }),
-        ) else {
-            return false;
-        };
-        let Some(event_id) = reply.body["event_id"].as_i64() else {
-            return false;
+        let path = format!("/dashboard/incidents/{id}/assignee");
+        let reply = self
+            .client
+            .post(&path, &json!({ "assignee": assignee }))
+            .map_err(|e| format!("POST {path}: {e}"))?;
+        let (200, Some(event_id)) = (reply.status, reply.body["event_id"].as_i64()) else {
+            return Err(format!("POST {path}: {} {}", reply.status, reply.body));
         };
         let mut acknowledged = self.acknowledged.lock().expect("not poisoned");
         acknowledged
@@ -113,7 +120,7 @@ impl Pipeline for Incidentd {
             .or_default()
             .push(event_id);
         acknowledged.event_of.insert(assignee, event_id);
-        reply.status == 200
+        Ok(())
     }
 
     /// Our events at or before the one each index row reflects (events drain in order).
@@ -160,21 +167,38 @@ struct Round {
 fn round(pipeline: &dyn Pipeline, seconds: u64) -> Round {
     let start = pipeline.drained();
     let acks = AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::new());
     let began = Instant::now();
     let deadline = began + Duration::from_secs(seconds);
     std::thread::scope(|scope| {
         for t in 0..CONNECTIONS {
-            let acks = &acks;
+            let (acks, failures) = (&acks, &failures);
             scope.spawn(move || {
                 let mut target = t;
                 while Instant::now() < deadline {
-                    assert!(pipeline.send(target), "a load request failed");
-                    acks.fetch_add(1, Ordering::Relaxed);
+                    match pipeline.send(target) {
+                        Ok(()) => acks.fetch_add(1, Ordering::Relaxed),
+                        Err(e) => {
+                            failures.lock().expect("not poisoned").push(e);
+                            0
+                        }
+                    };
                     target += CONNECTIONS;
                 }
             });
         }
     });
+    let failures = failures.into_inner().expect("not poisoned");
+    if let Some(first) = failures.first() {
+        // Reported, not fatal: local workerd now and then drops a request under this load
+        // ("Your worker restarted mid-request"). An event committed without an
+        // acknowledgement may drain too: counted acknowledgements stay a lower bound.
+        println!(
+            "  ({} {} requests failed, first: {first})",
+            failures.len(),
+            pipeline.label()
+        );
+    }
     let load = began.elapsed();
     let acks = acks.load(Ordering::Relaxed);
     let drained_under_load = pipeline.drained() - start;
@@ -207,7 +231,9 @@ fn mean(rounds: &[Round], figure: impl Fn(&Round) -> f64) -> f64 {
 fn warm_up(pipeline: &dyn Pipeline) {
     let start = pipeline.drained();
     for target in 0..TARGETS {
-        assert!(pipeline.send(target), "a warm-up request failed");
+        if let Err(e) = pipeline.send(target) {
+            panic!("a {} warm-up request failed: {e}", pipeline.label());
+        }
     }
     until_drained(pipeline, start, TARGETS).expect("the warm-up drained");
 }
