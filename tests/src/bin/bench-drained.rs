@@ -39,7 +39,7 @@ trait Pipeline: Sync {
     /// Sends one event to target `target % TARGETS`; `Err` says why it was not acknowledged.
     fn send(&self, target: usize) -> Result<(), String>;
     /// Events drained since the worker started, as far as its D1 table tells.
-    fn drained(&self) -> usize;
+    fn drained(&self) -> Result<usize, String>;
 }
 
 /// The bare pipeline floor of `bench/bare`.
@@ -67,16 +67,19 @@ impl Pipeline for Floor {
     }
 
     /// Event ids count from 1 per pipeline and drain in order: the sum of the last ones.
-    fn drained(&self) -> usize {
+    fn drained(&self) -> Result<usize, String> {
         let reply: Value = self
             .agent
             .get(&format!("{}/drained", self.url))
             .call()
-            .expect("GET /drained")
+            .map_err(|e| format!("GET /drained: {e}"))?
             .into_json()
-            .expect("a JSON object");
-        let last_ids = reply.as_object().expect("a JSON object").values();
-        last_ids.map(|v| v.as_u64().unwrap_or(0) as usize).sum()
+            .map_err(|e| format!("GET /drained: {e}"))?;
+        let last_ids = reply.as_object().ok_or("GET /drained: not an object")?;
+        Ok(last_ids
+            .values()
+            .map(|v| v.as_u64().unwrap_or(0) as usize)
+            .sum())
     }
 }
 
@@ -124,21 +127,41 @@ impl Pipeline for Incidentd {
     }
 
     /// Our events at or before the one each index row reflects (events drain in order).
-    fn drained(&self) -> usize {
-        let reply = self.client.get(incidentctl::INCIDENTS_PATH).expect("list");
-        assert_eq!(reply.status, 200, "list: {:?}", reply.body);
+    fn drained(&self) -> Result<usize, String> {
+        let reply = self.client.get(incidentctl::INCIDENTS_PATH)?;
+        if reply.status != 200 {
+            return Err(format!("list: {} {}", reply.status, reply.body));
+        }
         let rows = reply.body["incidents"]
             .as_array()
             .cloned()
             .unwrap_or_default();
         let acknowledged = self.acknowledged.lock().expect("not poisoned");
-        rows.iter()
+        Ok(rows
+            .iter()
             .filter_map(|row| {
                 let through = *acknowledged.event_of.get(row["assignee"].as_str()?)?;
                 let events = acknowledged.events.get(row["id"].as_str()?)?;
                 Some(events.iter().filter(|&&e| e <= through).count())
             })
-            .sum()
+            .sum())
+    }
+}
+
+/// The drained count, read again until the worker answers (a read can time out under load).
+fn drained(pipeline: &dyn Pipeline) -> usize {
+    let began = Instant::now();
+    loop {
+        match pipeline.drained() {
+            Ok(count) => return count,
+            Err(e) if began.elapsed() < BACKLOG_TIMEOUT => {
+                println!(
+                    "  ({} drain read failed, read again: {e})",
+                    pipeline.label()
+                );
+            }
+            Err(e) => panic!("{} drain read: {e}", pipeline.label()),
+        }
     }
 }
 
@@ -146,7 +169,7 @@ impl Pipeline for Incidentd {
 fn until_drained(pipeline: &dyn Pipeline, start: usize, count: usize) -> Option<Duration> {
     let began = Instant::now();
     loop {
-        if pipeline.drained() >= start + count {
+        if drained(pipeline) >= start + count {
             return Some(began.elapsed());
         }
         if began.elapsed() > BACKLOG_TIMEOUT {
@@ -165,7 +188,7 @@ struct Round {
 
 /// `CONNECTIONS` threads for `seconds`, then the drain figures.
 fn round(pipeline: &dyn Pipeline, seconds: u64) -> Round {
-    let start = pipeline.drained();
+    let start = drained(pipeline);
     let acks = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     let began = Instant::now();
@@ -201,7 +224,7 @@ fn round(pipeline: &dyn Pipeline, seconds: u64) -> Round {
     }
     let load = began.elapsed();
     let acks = acks.load(Ordering::Relaxed);
-    let drained_under_load = pipeline.drained() - start;
+    let drained_under_load = drained(pipeline) - start;
     let backlog = until_drained(pipeline, start, acks);
     let seconds = load.as_secs_f64();
     Round {
@@ -229,7 +252,7 @@ fn mean(rounds: &[Round], figure: impl Fn(&Round) -> f64) -> f64 {
 }
 
 fn warm_up(pipeline: &dyn Pipeline) {
-    let start = pipeline.drained();
+    let start = drained(pipeline);
     for target in 0..TARGETS {
         if let Err(e) = pipeline.send(target) {
             panic!("a {} warm-up request failed: {e}", pipeline.label());
