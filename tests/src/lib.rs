@@ -162,9 +162,21 @@ impl LocalWorker {
         Self::spawn(state_dir, &args)
     }
 
-    /// The bare baseline worker of `bench/bare` (built by `scripts/bench`).
+    /// The bare baseline worker of `bench/bare` (built by `scripts/bench`), its D1 migrated.
     pub fn start_bare(name: &str) -> LocalWorker {
         let state_dir = fresh_state_dir(name, "bench/bare/build/index_bg.wasm", "scripts/bench");
+        // The pipeline floor's D1 table (bench/bare/migrations).
+        wrangler_d1(
+            &state_dir,
+            &[
+                "migrations",
+                "apply",
+                "DB",
+                "--config",
+                "bench/bare/wrangler.toml",
+            ],
+            "bare D1 migrations",
+        );
         Self::spawn(
             state_dir,
             &["--config".to_owned(), "bench/bare/wrangler.toml".to_owned()],

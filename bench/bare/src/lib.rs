@@ -1,7 +1,14 @@
-//! The baseline incidentd's latency budget is measured against (docs/BENCHMARKS.md): `POST
-//! /write/:name` reaches the Durable Object `name`, which inserts one SQLite row and sets an
-//! alarm, then answers. Nothing else: no auth, no JSON, no outbox. Built and run only by
+//! The baselines incidentd is measured against (docs/BENCHMARKS.md). Built and run only by
 //! `scripts/bench`.
+//!
+//! - `POST /write/:name`: the bare write. The Durable Object `name` inserts one SQLite row and
+//!   sets an alarm, then answers. Nothing else: no auth, no JSON, no outbox.
+//! - `POST /pipeline/:name`: the bare pipeline floor (`pipeline.rs`): commit an outbox row, arm
+//!   the alarm, answer; the alarm forwards the row to a minimal Workflow that runs one step per
+//!   event, a D1 upsert. `GET /drained` reads what those steps wrote.
+
+#[cfg(target_arch = "wasm32")]
+mod pipeline;
 
 #[cfg(target_arch = "wasm32")]
 mod bare {
@@ -12,6 +19,16 @@ mod bare {
         let path = req.path();
         if path == "/healthz" {
             return Response::ok("ok");
+        }
+        if path == "/drained" {
+            return crate::pipeline::drained(&env).await;
+        }
+        if let Some(name) = path.strip_prefix("/pipeline/") {
+            let stub = env
+                .durable_object("PIPELINE")?
+                .id_from_name(name)?
+                .get_stub()?;
+            return stub.fetch_with_str(&format!("https://bare{path}")).await;
         }
         let Some(name) = path.strip_prefix("/write/") else {
             return Response::error("not found", 404);
