@@ -21,6 +21,7 @@ use incidentd_runtime::object::ObjectNamespace;
 use incidentd_workflows::testing::Pipeline;
 use pollster::block_on;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const NOW_MS: i64 = 1_795_878_245_000;
@@ -45,13 +46,16 @@ fn interact(pipeline: &Pipeline, payload: &Value) -> InteractionReply {
     .expect("handled")
 }
 
-/// `block_actions` from the announcement of `incident_id` in the fake workspace.
+/// `block_actions` from the announcement of `incident_id` in the fake workspace; each click
+/// has its own trigger, as in Slack.
 fn clicked(incident_id: &str, action: Value) -> Value {
+    static CLICKS: AtomicUsize = AtomicUsize::new(0);
+    let trigger = format!("trigger-{}", CLICKS.fetch_add(1, Ordering::Relaxed));
     let mut action = action;
     action["block_id"] = ids::incident_block_id(incident_id, 1).into();
     json!({
         "type": "block_actions", "user": { "id": "U0BOB" }, "team": { "id": FAKE_TEAM_ID },
-        "enterprise": null, "api_app_id": "A0APP", "trigger_id": "trigger-1",
+        "enterprise": null, "api_app_id": "A0APP", "trigger_id": trigger,
         "channel": { "id": "C0INC" }, "message": { "ts": "1.2" }, "actions": [action],
     })
 }
@@ -60,7 +64,15 @@ fn select(action_id: &str, value: &str) -> Value {
     json!({ "type": "static_select", "action_id": action_id, "selected_option": { "value": value } })
 }
 
+/// A status modal submitted; each call is another modal (its own view id).
 fn submitted(incident_id: &str, status: Status, message: &str) -> Value {
+    static MODALS: AtomicUsize = AtomicUsize::new(0);
+    let view_id = format!("V0MODAL{}", MODALS.fetch_add(1, Ordering::Relaxed));
+    submitted_in(&view_id, incident_id, status, message)
+}
+
+/// The modal `view_id` submitted (again, after Slack showed its errors).
+fn submitted_in(view_id: &str, incident_id: &str, status: Status, message: &str) -> Value {
     let context = StatusChangeContext {
         incident_id: incident_id.into(),
         status,
@@ -69,7 +81,7 @@ fn submitted(incident_id: &str, status: Status, message: &str) -> Value {
         "type": "view_submission", "user": { "id": "U0BOB" }, "team": { "id": FAKE_TEAM_ID },
         "api_app_id": "A0APP",
         "view": {
-            "id": "V0MODAL", "callback_id": ids::STATUS_MODAL,
+            "id": view_id, "callback_id": ids::STATUS_MODAL,
             "private_metadata": serde_json::to_string(&context).unwrap(),
             "state": { "values": { ids::STATUS_MESSAGE_BLOCK: {
                 ids::STATUS_MESSAGE_INPUT: { "type": "plain_text_input", "value": message } } } },
@@ -169,13 +181,63 @@ fn the_severity_and_assignee_selects_change_the_incident_as_the_slack_user_and_u
 }
 
 #[test]
+fn a_control_replayed_after_a_later_change_does_not_set_the_old_value_again() {
+    let slack = FakeSlack::start();
+    let (pipeline, id) = announced(&slack);
+    let high = clicked(&id, select(ids::SEVERITY_SELECT, "high"));
+    interact(&pipeline, &high);
+    interact(
+        &pipeline,
+        &clicked(&id, select(ids::SEVERITY_SELECT, "low")),
+    );
+    // Someone captured the first request and sends it again while its signature holds.
+    let replayed = interact(&pipeline, &high);
+    assert_eq!(
+        replayed.outcomes,
+        [InteractionOutcome::Applied {
+            incident_id: id.clone(),
+            event_id: Some(FIRST_CHANGE)
+        }],
+        "answered with the first outcome"
+    );
+    let after = view(&pipeline, &id);
+    assert_eq!(after.incident.severity, Severity::Low);
+    assert_eq!(
+        after.incident.last_event_id, SECOND_CHANGE,
+        "nothing written"
+    );
+    // A modal refused once can be corrected and submitted again (same view id).
+    let status = |message: &str| {
+        let modal = submitted_in("V0ONE", &id, Status::Mitigating, message);
+        interact(&pipeline, &modal)
+    };
+    assert!(matches!(
+        status("").outcomes[..],
+        [InteractionOutcome::InvalidSubmission]
+    ));
+    assert!(matches!(
+        status("digging").outcomes[..],
+        [InteractionOutcome::Applied { .. }]
+    ));
+    assert!(matches!(
+        status("digging").outcomes[..],
+        [InteractionOutcome::Applied { .. }]
+    ));
+    let after = view(&pipeline, &id);
+    assert_eq!(after.incident.status, Status::Mitigating);
+    assert_eq!(
+        after.incident.last_event_id,
+        SECOND_CHANGE + 1,
+        "one status change"
+    );
+}
+
+#[test]
 fn the_status_select_opens_the_modal_whose_submission_changes_the_status() {
     let slack = FakeSlack::start();
     let (pipeline, id) = announced(&slack);
-    let reply = interact(
-        &pipeline,
-        &clicked(&id, select(ids::STATUS_SELECT, "mitigating")),
-    );
+    let click = clicked(&id, select(ids::STATUS_SELECT, "mitigating"));
+    let reply = interact(&pipeline, &click);
     let [InteractionOutcome::ModalOpened {
         incident_id,
         view_id,
@@ -186,7 +248,7 @@ fn the_status_select_opens_the_modal_whose_submission_changes_the_status() {
     assert_eq!((incident_id, reply.body.as_ref()), (&id, None));
     let opened = slack.calls_to("views.open");
     assert_eq!(opened.len(), 1);
-    assert_eq!(opened[0].arg("trigger_id"), "trigger-1");
+    assert_eq!(opened[0].arg("trigger_id"), click["trigger_id"]);
     let modal = &opened[0].body["view"];
     assert_eq!(modal["callback_id"], ids::STATUS_MODAL);
     let context: StatusChangeContext =

@@ -19,13 +19,15 @@ fn interaction(payload: &Value) -> Vec<u8> {
     form(&[("payload", &payload.to_string())])
 }
 
-/// The announcement's `block_actions` for `incident_id`, as the fake workspace sends it.
+/// The announcement's `block_actions` for `incident_id`, as the fake workspace sends it (each
+/// click with its own trigger, which keys the change it makes).
 fn clicked(incident_id: &str, action: Value) -> Vec<u8> {
     let mut action = action;
     action["block_id"] = ids::incident_block_id(incident_id, 1).into();
     interaction(&json!({
         "type": "block_actions", "user": { "id": "U0BOB" }, "team": { "id": FAKE_TEAM_ID },
-        "api_app_id": "A0E2E", "trigger_id": "e2e-trigger-1", "channel": { "id": "C0ANY" },
+        "api_app_id": "A0E2E", "trigger_id": incidentctl::slack::new_trigger_id(),
+        "channel": { "id": "C0ANY" },
         "message": { "ts": "1.2" }, "actions": [action],
     }))
 }

@@ -185,18 +185,19 @@ impl TenantIncidents<'_> {
         self.handle(id)?.get().await
     }
 
-    /// Applies `command` to the incident `id` as `actor`. No idempotency key: what Slack
-    /// repeats is deduplicated by the object on message and prompt ids, and the other
-    /// changes (severity, assignee, status) change nothing the second time or are refused.
+    /// Applies `command` to the incident `id` as `actor`. What Slack repeats on its own
+    /// (event retries) is deduplicated by the object on message and prompt ids and needs no
+    /// key (`Idempotency::None`); a control someone used carries the interaction's key, so a
+    /// captured request replayed later (its signature stays valid for 5 minutes) cannot set
+    /// an old value again.
     pub async fn apply(
         &self,
         id: &str,
         actor: Actor,
         command: Command,
+        idempotency: Idempotency,
     ) -> Result<Applied, IncidentCallError> {
-        self.handle(id)?
-            .apply(actor, command, Idempotency::None)
-            .await
+        self.handle(id)?.apply(actor, command, idempotency).await
     }
 
     /// Declares an incident on the object named `object_name` (the same name on Slack's

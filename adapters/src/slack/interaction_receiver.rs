@@ -19,7 +19,7 @@ use super::interactions::{
     BlockActions, IncidentAction, Interaction, SubmittedView, SuggestionChoice, ViewPayload,
 };
 use super::suggestion_actions::{handle_suggestion, SuggestionAnswer};
-use incidentd_core::{Actor, Command, DomainError, Status};
+use incidentd_core::{Actor, Command, DomainError, Idempotency, Status};
 use incidentd_runtime::object::ObjectNamespace;
 use incidentd_runtime::sql::Database;
 use serde_json::{json, Value};
@@ -133,8 +133,10 @@ impl Receiver<'_> {
         payload: &BlockActions,
     ) -> Result<InteractionReply, ReceiveError> {
         let mut outcomes = Vec::new();
-        for action in payload.incident_actions() {
-            outcomes.push(self.action(action).await?);
+        for (index, action) in payload.incident_actions().into_iter().enumerate() {
+            // Each interaction has its own trigger: the key of what this control changes.
+            let key = format!("slack-action:{}:{index}", payload.trigger_id);
+            outcomes.push(self.action(action, key).await?);
         }
         // Slack ignores the body of a `block_actions` acknowledgement.
         Ok(InteractionReply {
@@ -143,7 +145,11 @@ impl Receiver<'_> {
         })
     }
 
-    async fn action(&self, action: IncidentAction) -> Result<InteractionOutcome, ReceiveError> {
+    async fn action(
+        &self,
+        action: IncidentAction,
+        key: String,
+    ) -> Result<InteractionOutcome, ReceiveError> {
         match action {
             IncidentAction::SetSeverity {
                 incident_id,
@@ -151,7 +157,7 @@ impl Receiver<'_> {
                 user,
             } => {
                 let command = Command::SetSeverity { severity };
-                self.change(incident_id, user, command).await
+                self.change(incident_id, user, command, key).await
             }
             IncidentAction::SetAssignee {
                 incident_id,
@@ -159,7 +165,7 @@ impl Receiver<'_> {
                 user,
             } => {
                 let command = Command::SetAssignee { assignee };
-                self.change(incident_id, user, command).await
+                self.change(incident_id, user, command, key).await
             }
             IncidentAction::ChooseStatus {
                 incident_id,
@@ -185,16 +191,24 @@ impl Receiver<'_> {
     }
 
     /// Applies `command` as the Slack user: the event it made (`None`: it changed nothing),
-    /// or the incident's refusal.
+    /// or the incident's refusal. `key` names the interaction: a replay of the same request
+    /// answers the first outcome and changes nothing (a refusal is not kept, so a corrected
+    /// modal can be submitted again).
     async fn try_change(
         &self,
         incident_id: &str,
         user: String,
         command: Command,
+        key: String,
     ) -> Result<Result<Option<i64>, DomainError>, ReceiveError> {
         match self
             .workspace
-            .apply(incident_id, Actor::slack(user), command)
+            .apply(
+                incident_id,
+                Actor::slack(user),
+                command,
+                Idempotency::Key(key),
+            )
             .await
         {
             Ok(applied) => Ok(Ok(applied.event_id)),
@@ -207,17 +221,20 @@ impl Receiver<'_> {
         incident_id: String,
         user: String,
         command: Command,
+        key: String,
     ) -> Result<InteractionOutcome, ReceiveError> {
-        Ok(match self.try_change(&incident_id, user, command).await? {
-            Ok(event_id) => InteractionOutcome::Applied {
-                incident_id,
-                event_id,
+        Ok(
+            match self.try_change(&incident_id, user, command, key).await? {
+                Ok(event_id) => InteractionOutcome::Applied {
+                    incident_id,
+                    event_id,
+                },
+                Err(refused) => InteractionOutcome::Refused {
+                    incident_id,
+                    reason: refused.to_string(),
+                },
             },
-            Err(refused) => InteractionOutcome::Refused {
-                incident_id,
-                reason: refused.to_string(),
-            },
-        })
+        )
     }
 
     /// Opens the modal that asks what changed; the status changes on its submission.
@@ -356,7 +373,8 @@ impl Receiver<'_> {
             }
         };
         let command = Command::UpdateStatus { status, message };
-        let (outcome, body) = match self.try_change(&incident_id, user, command).await? {
+        let key = format!("slack-view:{}", payload.view.id);
+        let (outcome, body) = match self.try_change(&incident_id, user, command, key).await? {
             Ok(event_id) => (
                 InteractionOutcome::Applied {
                     incident_id,

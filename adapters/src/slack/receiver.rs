@@ -16,7 +16,7 @@ use super::inbound::{
     installation_of, refusal, transient, Declaration, DeclaredFrom, TenantIncidents,
 };
 use crate::dashboard::identifiers;
-use incidentd_core::{Actor, Command};
+use incidentd_core::{Actor, Command, Idempotency};
 use incidentd_runtime::object::ObjectNamespace;
 use incidentd_runtime::sql::Database;
 
@@ -196,7 +196,10 @@ async fn apply(
     done: impl FnOnce(String, bool) -> EventsOutcome,
 ) -> Result<EventsOutcome, ReceiveError> {
     let actor = Actor::slack(message.user.clone());
-    match workspace.apply(&incident_id, actor, command).await {
+    match workspace
+        .apply(&incident_id, actor, command, Idempotency::None)
+        .await
+    {
         Ok(applied) => Ok(done(incident_id, applied.duplicate)),
         Err(e) => Ok(EventsOutcome::Refused {
             reason: refusal("apply", e)?.to_string(),
