@@ -17,7 +17,7 @@ use crate::model::{IncidentMessage, IncidentState};
 use crate::WORKFLOW_EVENT_TYPE;
 use incidentd_runtime::outbox::{ForwardError, Forwarder, OutboxRow, QueuePosition};
 use incidentd_runtime::sql::{SqlError, SqlStore};
-use incidentd_runtime::workflow::WorkflowClient;
+use incidentd_runtime::workflow::{Created, WorkflowClient};
 
 /// How long an `IncidentWorkflow` instance waits for its next event (7 days).
 pub const WAIT_TIMEOUT_MS: i64 = 7 * 86_400_000;
@@ -35,6 +35,31 @@ pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS workflow_generation 
     last_forward_at INTEGER NOT NULL,
     closed          INTEGER NOT NULL DEFAULT 0
 )";
+
+/// The event of the latest message forwarded `last`: the instance that got it reports it
+/// handled (`workflow_finished`), and only that report lets a closed incident finalise. A
+/// dead letter replayed after the close is such a message, to a new generation: the report
+/// of the generation before it no longer counts.
+pub(crate) const AWAITED_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS workflow_awaited (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    event_id  INTEGER NOT NULL
+)";
+
+/// The event whose report a closed incident waits for; `None` before any `last` message
+/// (or in storage written before this was recorded).
+pub fn awaited_report<S: SqlStore>(store: &S) -> Result<Option<i64>, SqlError> {
+    match store.query(
+        "SELECT event_id FROM workflow_awaited WHERE singleton = 1",
+        &[],
+    ) {
+        Ok(rows) => Ok(rows
+            .first()
+            .and_then(|r| r.get("event_id"))
+            .and_then(|v| v.as_i64())),
+        Err(e) if e.is_missing_table() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
 
 /// The `IncidentWorkflow` instance id of an incident's generation.
 pub fn instance_id(incident_id: &str, generation: i64) -> String {
@@ -149,6 +174,20 @@ impl<'a, S: SqlStore> IncidentForwarder<'a, S> {
         }
     }
 
+    /// A message marked `last` reached its instance: await that instance's report, and drop
+    /// any report about another event (an earlier generation's).
+    fn await_report(&self, event_id: i64) -> Result<(), SqlError> {
+        self.store.execute(
+            "INSERT INTO workflow_awaited (singleton, event_id) VALUES (1, ?) \
+             ON CONFLICT(singleton) DO UPDATE SET event_id = excluded.event_id",
+            &[event_id.into()],
+        )?;
+        self.store.execute(
+            "DELETE FROM workflow_finished WHERE event_id <> ?",
+            &[event_id.into()],
+        )
+    }
+
     fn record(&self, generation: i64, events: i64, closed: bool) -> Result<(), SqlError> {
         self.store.execute(
             "INSERT INTO workflow_generation (singleton, generation, events, last_forward_at, closed) \
@@ -172,14 +211,28 @@ impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
         let message = message_for(row, last).map_err(fail)?;
         let payload = serde_json::to_value(&message).map_err(|e| fail(e.to_string()))?;
         let current = current_generation(self.store).map_err(|e| fail(e.message))?;
-        match self.route(current) {
+        let recorded = match self.route(current) {
             Route::Create(generation) => {
-                // "Already exists" is success: an earlier attempt created it with this event.
-                self.workflows
-                    .create(&instance_id(&self.incident_id, generation), &payload)
+                let id = instance_id(&self.incident_id, generation);
+                let created = self
+                    .workflows
+                    .create(&id, &payload)
                     .await
                     .map_err(|e| fail(e.message))?;
-                self.record(generation, 1, last)
+                // It already exists: an earlier attempt created it, with this event or with
+                // another one whose answer was lost and which was dead-lettered since. Send
+                // the event too (the instance drops a duplicate), or it could be lost.
+                let events = match created {
+                    Created::New => 1,
+                    Created::AlreadyExisted => {
+                        self.workflows
+                            .send_event(&id, WORKFLOW_EVENT_TYPE, &payload)
+                            .await
+                            .map_err(|e| fail(e.message))?;
+                        2
+                    }
+                };
+                self.record(generation, events, last)
             }
             Route::Send(generation) => {
                 let id = instance_id(&self.incident_id, generation);
@@ -190,7 +243,12 @@ impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
                 let events = current.map_or(0, |g| g.events) + 1;
                 self.record(generation, events, last)
             }
-        }
-        .map_err(|e| fail(e.message))
+        };
+        recorded
+            .and_then(|()| match last {
+                true => self.await_report(row.event_id),
+                false => Ok(()),
+            })
+            .map_err(|e| fail(e.message))
     }
 }

@@ -663,8 +663,39 @@ fn a_duplicate_create_after_a_lost_acknowledgement_is_harmless() {
     assert_eq!(*world.engine.create_calls.borrow(), 2);
     assert_eq!(
         world.engine.delivered(&instance_id(ID, 1)),
-        [1],
-        "still one instance, one event"
+        [1, 1],
+        "still one instance; the event sent again, which the instance drops"
+    );
+}
+
+/// Found by the fault campaign (seed 365): event 1's create reached the engine, its answer
+/// was lost, and event 1 was then dead-lettered; event 2 found the instance "already
+/// existing", counted that as delivered, and was never handled.
+#[test]
+fn an_event_meeting_an_instance_created_by_a_dead_letter_is_still_delivered() {
+    let world = World::started();
+    world.alarm(1_000);
+    let store = world.object.store();
+    store
+        .execute(
+            "UPDATE outbox SET published_at = NULL, next_attempt_at = NULL, dead_at = 1000, \
+             attempts = 3, last_error = 'answer lost' WHERE event_id = 1",
+            &[],
+        )
+        .unwrap();
+    store
+        .execute("DELETE FROM workflow_generation", &[])
+        .unwrap();
+    world
+        .apply(Command::SetSeverity {
+            severity: Severity::High,
+        })
+        .unwrap();
+    assert_eq!(world.alarm(3_000).pass.forwarded, [2]);
+    assert_eq!(
+        world.engine.delivered(&instance_id(ID, 1)),
+        [1, 2],
+        "event 2 reached the instance event 1 created"
     );
 }
 
@@ -777,7 +808,8 @@ fn a_closed_incident_is_archived_then_analysed_then_deleted_once_fully_delivered
     assert!(!report.finalized, "{report:?}");
     assert_eq!(
         world.object.store().alarm(),
-        Some(closed.updated_at + FINISH_GRACE_MS)
+        Some(5_000 + FINISH_GRACE_MS),
+        "the grace runs from the last forward"
     );
     world
         .object
@@ -872,6 +904,44 @@ fn dead_letters_keep_a_closed_incident_alive() {
     assert!(world.archive.stored.borrow().is_empty());
 }
 
+/// Found by the fault campaign (seed 11): the report of the generation that handled the close
+/// let the object finalise as soon as a dead letter replayed after it was forwarded, so the
+/// new generation found no incident to read (no Slack channel, no webhook for that event).
+#[test]
+fn a_dead_letter_replayed_after_the_close_waits_for_the_report_of_its_own_generation() {
+    let world = World {
+        object: IncidentObject::open(SqliteStore::in_memory()).with_policy(OutboxPolicy {
+            max_attempts: 1,
+            ..OutboxPolicy::default()
+        }),
+        ..World::new()
+    };
+    world.object.start(start_input("p"), 0).unwrap();
+    world.engine.fail_next(1);
+    world.alarm(10); // event 1: dead-lettered
+    world.apply(status(Status::Resolved)).unwrap();
+    world.alarm(2_010); // event 2, the close: generation 1, marked last
+    assert_eq!(world.engine.delivered(&instance_id(ID, 1)), [2]);
+    world.object.workflow_finished(TENANT, 2, 2_020).unwrap();
+    assert!(!world.alarm(2_030).finalized, "the dead letter keeps it");
+
+    // Replayed long after the close: generation 2 gets event 1, marked last.
+    let later = 2_030 + 2 * FINISH_GRACE_MS;
+    world.object.replay(TENANT, 1, later).unwrap();
+    let report = world.alarm(later);
+    assert_eq!(world.engine.delivered(&instance_id(ID, 2)), [1]);
+    assert!(
+        !report.finalized,
+        "generation 1's report does not cover the replayed event: {report:?}"
+    );
+    assert!(world.object.get(TENANT).is_ok());
+    world
+        .object
+        .workflow_finished(TENANT, 1, later + 1)
+        .unwrap();
+    assert!(world.alarm(later + 2).finalized);
+}
+
 /// A signed API request by user `u`.
 fn signed(request_id: &str) -> Origin {
     Origin {
@@ -957,7 +1027,9 @@ fn a_closed_incident_whose_workflow_never_reports_is_finalised_after_the_grace_p
         .workflow_finished(TENANT, closed.last_event_id - 1, 6_000)
         .unwrap();
     assert!(!world.alarm(6_001).finalized);
-    let report = world.alarm(closed.updated_at + FINISH_GRACE_MS);
+    // The grace runs from the last forward (the alarm at 5 000), not from the close.
+    assert!(!world.alarm(closed.updated_at + FINISH_GRACE_MS).finalized);
+    let report = world.alarm(5_000 + FINISH_GRACE_MS);
     assert!(report.finalized, "{report:?}");
     assert_eq!(world.archive.stored.borrow().len(), 1);
 }

@@ -7,6 +7,8 @@
 pub mod agent_turn;
 pub mod ai;
 pub mod analysis;
+#[cfg(feature = "campaign")]
+pub mod campaign;
 pub mod incident;
 pub mod prompt;
 #[cfg(feature = "testing")]

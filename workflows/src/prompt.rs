@@ -13,8 +13,8 @@ use crate::ai::budget::{self, Unavailable};
 use crate::ai::{agent, tools};
 use incidentd_core::model::Actor;
 use incidentd_core::{
-    Command, Idempotency, IncidentCallError, IncidentEvent, IncidentSender, IncidentServices,
-    IncidentView, PromptAdded,
+    Command, Conflict, DomainError, Idempotency, IncidentCallError, IncidentEvent, IncidentSender,
+    IncidentServices, IncidentView, PromptAdded,
 };
 use incidentd_runtime::llm::LanguageModel;
 use incidentd_runtime::prelude::*;
@@ -72,13 +72,46 @@ struct Reply {
     text: String,
 }
 
+/// The incident was closed (or closed and archived) before the agent could answer: a prompt
+/// asked just before the close. The run ends quietly and says so in its output; it is not a
+/// failure to retry.
+fn closed_meanwhile(e: &IncidentCallError) -> bool {
+    matches!(
+        e,
+        IncidentCallError::Domain(
+            DomainError::NotFound
+                | DomainError::Conflict {
+                    code: Conflict::IncidentClosed,
+                    ..
+                }
+        )
+    )
+}
+
+/// The output of a run whose incident closed before the agent answered.
+fn unanswered(request: &PromptRequest) -> Value {
+    json!({
+        "incident_id": request.incident_id,
+        "prompt_id": request.prompt_id,
+        "answered": false,
+        "reason": "the incident was closed before the agent answered",
+    })
+}
+
+/// The incident's record, or `None` once it was closed and archived.
 #[step(name = "prompt.context", idempotency_key = "{incident_id}:{prompt_id}")]
-async fn context(ctx: StepContext, request: PromptRequest) -> Result<IncidentView, EffectError> {
-    Ok(ctx
+async fn context(
+    ctx: StepContext,
+    request: PromptRequest,
+) -> Result<Option<IncidentView>, EffectError> {
+    let handle = ctx
         .services
-        .incident(&request.incident_id, &request.tenant_id)?
-        .agent_context()
-        .await?)
+        .incident(&request.incident_id, &request.tenant_id)?;
+    match handle.agent_context().await {
+        Ok(view) => Ok(Some(view)),
+        Err(e) if closed_meanwhile(&e) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[step(
@@ -159,9 +192,11 @@ fn describe(call: &Call) -> String {
     }
 }
 
+/// Records the reply; `false` when the incident was closed meanwhile (it takes no more).
 #[step(name = "prompt.reply", idempotency_key = "{incident_id}:{prompt_id}")]
-async fn reply(ctx: StepContext, reply: Reply) -> Result<(), EffectError> {
-    ctx.services
+async fn reply(ctx: StepContext, reply: Reply) -> Result<bool, EffectError> {
+    let recorded = ctx
+        .services
         .incident(&reply.incident_id, &reply.tenant_id)?
         .apply(
             Actor::agent(),
@@ -172,8 +207,12 @@ async fn reply(ctx: StepContext, reply: Reply) -> Result<(), EffectError> {
             },
             Idempotency::Key(ctx.idempotency_key.clone()),
         )
-        .await?;
-    Ok(())
+        .await;
+    match recorded {
+        Ok(_) => Ok(true),
+        Err(e) if closed_meanwhile(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[workflow(
@@ -187,7 +226,9 @@ pub async fn incident_prompt_workflow(
     run: WorkflowRun,
     request: PromptRequest,
 ) -> Result<Value, WorkflowError> {
-    let view = CONTEXT.call(&run, request.clone()).await?;
+    let Some(view) = CONTEXT.call(&run, request.clone()).await? else {
+        return Ok(unanswered(&request));
+    };
     let question = Question {
         incident_id: request.incident_id.clone(),
         prompt_id: request.prompt_id.clone(),
@@ -226,7 +267,7 @@ pub async fn incident_prompt_workflow(
         lines.push("(no answer)".into());
     }
     let text = lines.join("\n");
-    REPLY
+    let recorded = REPLY
         .call(
             &run,
             Reply {
@@ -237,6 +278,9 @@ pub async fn incident_prompt_workflow(
             },
         )
         .await?;
+    if !recorded {
+        return Ok(unanswered(&request));
+    }
     Ok(
         json!({ "incident_id": request.incident_id, "prompt_id": request.prompt_id, "tool_calls": answer.calls.len() }),
     )

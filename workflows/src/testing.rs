@@ -41,6 +41,22 @@ pub fn database() -> Rc<SqliteDatabase> {
     db
 }
 
+/// Deletes every row of `db`, keeping its schema: a migrated database reused by many runs
+/// (migrating one costs milliseconds, which a campaign of thousands of scenarios feels).
+pub fn empty(db: &SqliteDatabase) {
+    let tables = pollster::block_on(db.query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        vec![],
+    ))
+    .expect("the schema lists its tables");
+    let batch: String = tables
+        .iter()
+        .filter_map(|t| t.get("name").and_then(|n| n.as_str()))
+        .map(|name| format!("DELETE FROM \"{name}\";"))
+        .collect();
+    db.apply(&batch).expect("the tables empty");
+}
+
 struct D1Archive(Rc<SqliteDatabase>, Clock);
 
 #[async_trait::async_trait(?Send)]
@@ -86,6 +102,27 @@ impl Pipeline {
 
     /// A pipeline with Worker vars (a sender's URL pointing at a recording server, say).
     pub fn with_config(policy: OutboxPolicy, vars: &[(&str, &str)]) -> Self {
+        Self::with_services(policy, vars, |_| {})
+    }
+
+    /// [`with_config`](Self::with_config), then `configure` adjusts the services before they
+    /// are shared (an outbound timeout cap, say).
+    pub fn with_services(
+        policy: OutboxPolicy,
+        vars: &[(&str, &str)],
+        configure: impl FnOnce(&mut NativeServices),
+    ) -> Self {
+        Self::with_database(database(), policy, vars, configure)
+    }
+
+    /// [`with_services`](Self::with_services) on a D1 the caller migrated (and emptied, see
+    /// [`empty`]).
+    pub fn with_database(
+        db: Rc<SqliteDatabase>,
+        policy: OutboxPolicy,
+        vars: &[(&str, &str)],
+        configure: impl FnOnce(&mut NativeServices),
+    ) -> Self {
         crate::link();
         let clock: Clock = Rc::new(Cell::new(1_000_000));
         let incidents = Rc::new(LocalIncidents::new(clock.clone()).with_policy(policy));
@@ -93,7 +130,6 @@ impl Pipeline {
         let analysis = Rc::new(NativeWorkflows::new(crate::analysis::CLASS));
         let prompts = Rc::new(NativeWorkflows::new(crate::prompt::CLASS));
         let agent_turns = Rc::new(NativeWorkflows::new(crate::agent_turn::CLASS));
-        let db = database();
         let mut services = NativeServices::default();
         for (name, value) in vars {
             services
@@ -128,6 +164,7 @@ impl Pipeline {
             binding(crate::agent_turn::CLASS),
             agent_turns.clone() as Rc<dyn WorkflowClient>,
         );
+        configure(&mut services);
         let services = Rc::new(services);
         workflows.set_services(services.clone() as Rc<dyn Services>);
         analysis.set_services(services.clone() as Rc<dyn Services>);
@@ -146,6 +183,21 @@ impl Pipeline {
             ids: RefCell::default(),
             declared: Cell::new(0),
         }
+    }
+
+    /// The ids of the incidents declared so far, in order.
+    pub fn ids(&self) -> Vec<String> {
+        self.ids.borrow().clone()
+    }
+
+    /// Every engine of the pipeline, for faults that apply to all of them.
+    pub fn engines(&self) -> [&Rc<NativeWorkflows>; 4] {
+        [
+            &self.workflows,
+            &self.analysis,
+            &self.prompts,
+            &self.agent_turns,
+        ]
     }
 
     /// The typed handle to an incident, as a workflow step gets it.

@@ -146,3 +146,40 @@ fn the_agent_request_is_a_reviewed_snapshot() {
     );
     insta::assert_json_snapshot!("agent_request", client.body(&request));
 }
+
+/// Found by the fault campaign (seed 18, no faults needed): a prompt asked just before the
+/// close had its reply refused (the incident takes no more changes) and its run errored.
+/// It now ends quietly and says why in its output.
+#[test]
+fn a_prompt_asked_just_before_the_close_ends_its_run_quietly() {
+    let p = Pipeline::new();
+    let id = p.declare("checkout failing");
+    let prompt = p.apply(
+        &id,
+        Command::AddPrompt {
+            prompt: "what changed?".into(),
+            prompt_id: "p1".into(),
+            user_id: "alice".into(),
+        },
+    );
+    p.apply(
+        &id,
+        Command::UpdateStatus {
+            status: Status::Resolved,
+            message: "fixed".into(),
+        },
+    );
+    p.drain();
+    let instance = format!("prompt-{id}-{}", prompt.event_id.unwrap());
+    match p.prompts.instance_status(&instance) {
+        Some(incidentd_runtime::native::InstanceStatus::Complete(output)) => {
+            assert_eq!(output["answered"], false, "{output}");
+            assert!(output["reason"].as_str().unwrap().contains("closed"));
+        }
+        other => panic!("the prompt's run: {other:?}"),
+    }
+    assert!(
+        p.incidents.object(&id).object.state().unwrap().is_none(),
+        "the incident was still finalised"
+    );
+}

@@ -79,7 +79,13 @@ impl<S: SqlStore> IncidentObject<S> {
         let delivered = state.status.is_terminal()
             && !self.outbox().has_pending()?
             && !self.outbox().has_dead_letters()?;
-        let waited_out = now_ms >= state.updated_at + FINISH_GRACE_MS;
+        // The grace runs from the last change or the last forward, whichever is later: a
+        // dead letter replayed long after the close gets its full grace too.
+        let grace_from = crate::forward::current_generation(self.store())?
+            .map_or(state.updated_at, |g| {
+                g.last_forward_at.max(state.updated_at)
+            });
+        let waited_out = now_ms >= grace_from + FINISH_GRACE_MS;
         if delivered && (waited_out || self.handled(&state)?) {
             match self.finalize(&state, analysis, archive).await {
                 Ok(()) => report.finalized = true,
@@ -91,7 +97,7 @@ impl<S: SqlStore> IncidentObject<S> {
             }
         } else if delivered {
             // The workflow's report sets the alarm again; this one is the fallback.
-            let fallback = state.updated_at + FINISH_GRACE_MS;
+            let fallback = grace_from + FINISH_GRACE_MS;
             if armed.is_none_or(|at| at > fallback) {
                 self.store().set_alarm(fallback)?;
                 armed = Some(fallback);
@@ -103,7 +109,8 @@ impl<S: SqlStore> IncidentObject<S> {
         Ok(report)
     }
 
-    /// Whether the workflow reported the state's last event handled.
+    /// Whether the instance that got the latest `last` message reported it handled (in
+    /// storage from before that was recorded: whether the state's last event was reported).
     fn handled(&self, state: &IncidentState) -> Result<bool, SqlError> {
         let rows = self.store().query(
             "SELECT event_id FROM workflow_finished WHERE singleton = 1",
@@ -114,7 +121,10 @@ impl<S: SqlStore> IncidentObject<S> {
             .and_then(|r| r.get("event_id"))
             .and_then(|v| v.as_i64())
             .unwrap_or(0);
-        Ok(through >= state.last_event_id)
+        Ok(match crate::forward::awaited_report(self.store())? {
+            Some(awaited) => through == awaited,
+            None => through >= state.last_event_id,
+        })
     }
 
     /// Keeps the workflow's report; a closed incident's alarm then runs at once to finalise.

@@ -3,7 +3,7 @@
 use crate::model::IncidentState;
 use incidentd_runtime::sql::{SqlError, SqlStore};
 
-pub(super) const TABLES: [&str; 9] = [
+pub(super) const TABLES: [&str; 10] = [
     "CREATE TABLE IF NOT EXISTS incident (
         singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
         state     TEXT    NOT NULL CHECK (json_valid(state))
@@ -27,6 +27,7 @@ pub(super) const TABLES: [&str; 9] = [
         at       INTEGER NOT NULL
     ) WITHOUT ROWID",
     crate::forward::SCHEMA,
+    crate::forward::AWAITED_SCHEMA,
     // The agent's suggestions: found by id (Slack's buttons) or by dedupe key (a proposal
     // made once per incident); `outcome` is set once, when a person applies or dismisses it.
     "CREATE TABLE IF NOT EXISTS suggestions (

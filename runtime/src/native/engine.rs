@@ -35,11 +35,21 @@ struct Instance {
 /// message to fail with, or `None`.
 pub type FaultRule = Box<dyn FnMut(&str, &str, &Value) -> Option<String>>;
 
+/// Prepares each new instance's step (a crash schedule, say): `(instance id, step)`.
+pub type InstanceHook = Box<dyn Fn(&str, &NativeStep)>;
+
+/// Decides whether an accepted `create` or `send_event` answers an error anyway, as when the
+/// platform took the call and the caller's connection died before the answer: the caller
+/// retries, so the instance sees the event again.
+pub type LostAnswerRule = Box<dyn FnMut(&str, &str, &Value) -> bool>;
+
 pub struct NativeWorkflows {
     class_name: &'static str,
     instances: RefCell<BTreeMap<String, Instance>>,
     undelivered: RefCell<Vec<(String, Value)>>,
     faults: RefCell<Vec<FaultRule>>,
+    lost_answers: RefCell<Option<LostAnswerRule>>,
+    on_create: RefCell<Option<InstanceHook>>,
     services: RefCell<Option<Rc<dyn Services>>>,
 }
 
@@ -51,7 +61,39 @@ impl NativeWorkflows {
             instances: RefCell::default(),
             undelivered: RefCell::default(),
             faults: RefCell::default(),
+            lost_answers: RefCell::default(),
+            on_create: RefCell::default(),
             services: RefCell::default(),
+        }
+    }
+
+    /// Calls `hook` with each instance created from now on, before its first run.
+    pub fn on_create(&self, hook: impl Fn(&str, &NativeStep) + 'static) {
+        *self.on_create.borrow_mut() = Some(Box::new(hook));
+    }
+
+    /// Accepted calls for which `rule` answers `true` still fail (see [`LostAnswerRule`]);
+    /// replaces an earlier rule, and [`clear_faults`](Self::clear_faults) removes it.
+    pub fn lose_answers_when(&self, rule: impl FnMut(&str, &str, &Value) -> bool + 'static) {
+        *self.lost_answers.borrow_mut() = Some(Box::new(rule));
+    }
+
+    fn lost_answer(
+        &self,
+        operation: &str,
+        id: &str,
+        payload: &Value,
+    ) -> Result<(), WorkflowClientError> {
+        let lost = self
+            .lost_answers
+            .borrow_mut()
+            .as_mut()
+            .is_some_and(|rule| rule(operation, id, payload));
+        match lost {
+            true => Err(WorkflowClientError::new(format!(
+                "{operation} {id}: the answer was lost"
+            ))),
+            false => Ok(()),
         }
     }
 
@@ -69,6 +111,7 @@ impl NativeWorkflows {
 
     pub fn clear_faults(&self) {
         self.faults.borrow_mut().clear();
+        self.lost_answers.borrow_mut().take();
     }
 
     fn fault(&self, operation: &str, id: &str, payload: &Value) -> Option<WorkflowClientError> {
@@ -153,14 +196,20 @@ impl WorkflowClient for NativeWorkflows {
         if instances.contains_key(instance_id) {
             return Ok(Created::AlreadyExisted);
         }
+        let step = Rc::new(NativeStep::suspending());
+        if let Some(hook) = self.on_create.borrow().as_ref() {
+            hook(instance_id, &step);
+        }
         instances.insert(
             instance_id.to_owned(),
             Instance {
-                step: Rc::new(NativeStep::suspending()),
+                step,
                 params: params.clone(),
                 status: InstanceStatus::Queued,
             },
         );
+        drop(instances);
+        self.lost_answer("create", instance_id, params)?;
         Ok(Created::New)
     }
 
@@ -192,7 +241,8 @@ impl WorkflowClient for NativeWorkflows {
                 instance.status = InstanceStatus::Queued;
             }
         }
-        Ok(())
+        drop(instances);
+        self.lost_answer("send_event", instance_id, payload)
     }
 
     async fn status(&self, instance_id: &str) -> Result<Value, WorkflowClientError> {

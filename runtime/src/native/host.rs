@@ -50,6 +50,20 @@ pub enum StepRecord {
     },
 }
 
+/// Where a rule-driven crash ([`NativeStep::crash_when`]) may strike within one attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// At the step boundary before the effect: nothing of it happened.
+    BeforeEffect,
+    /// Inside the effect: it happened, its result was not recorded.
+    AfterEffect,
+    /// At the step boundary after the result was recorded.
+    AfterRecord,
+}
+
+/// Decides a crash: `(point, step name, effect ordinal)` → crash now.
+pub type CrashRule = Box<dyn FnMut(CrashPoint, &str, u64) -> bool>;
+
 /// The panic payload of an injected crash: the isolate died mid-run.
 #[derive(Debug)]
 pub struct InjectedCrash;
@@ -78,6 +92,7 @@ pub struct NativeStep {
     effects_run: Cell<u64>,
     crash_after: RefCell<Vec<u64>>,
     crash_after_steps: RefCell<Vec<String>>,
+    crash_rule: RefCell<Option<CrashRule>>,
     /// A wait with no queued event suspends the run (an engine's instance) instead of timing
     /// out (a single run in a test).
     suspend_when_idle: Cell<bool>,
@@ -125,6 +140,27 @@ impl NativeStep {
     /// Crash once, right after the effect of the step named `name` completes the first time.
     pub fn crash_once_after_step(&self, name: &str) {
         self.crash_after_steps.borrow_mut().push(name.to_owned());
+    }
+
+    /// Crashes wherever `rule` says (a seeded campaign's schedule); replaces an earlier rule.
+    /// The rule must eventually answer `false`, or the run never ends.
+    pub fn crash_when(&self, rule: impl FnMut(CrashPoint, &str, u64) -> bool + 'static) {
+        *self.crash_rule.borrow_mut() = Some(Box::new(rule));
+    }
+
+    fn ruled_crash(&self, point: CrashPoint, name: &str, ordinal: u64) {
+        let crash = self
+            .crash_rule
+            .borrow_mut()
+            .as_mut()
+            .is_some_and(|rule| rule(point, name, ordinal));
+        if crash {
+            self.record(StepRecord::Crashed {
+                name: name.to_owned(),
+                effect: ordinal,
+            });
+            std::panic::panic_any(InjectedCrash);
+        }
     }
 
     fn should_crash(&self, name: &str, ordinal: u64) -> bool {
@@ -245,9 +281,11 @@ impl Step for NativeStep {
         }
         let mut attempt = 1;
         loop {
+            self.ruled_crash(CrashPoint::BeforeEffect, name, self.effects_run.get() + 1);
             let outcome = effect().await;
             let ordinal = self.effects_run.get() + 1;
             self.effects_run.set(ordinal);
+            self.ruled_crash(CrashPoint::AfterEffect, name, ordinal);
             if self.should_crash(name, ordinal) {
                 self.record(StepRecord::Crashed {
                     name: name.to_owned(),
@@ -264,6 +302,7 @@ impl Step for NativeStep {
             match outcome {
                 Ok(value) => {
                     self.memo.borrow_mut().insert(key, value.clone());
+                    self.ruled_crash(CrashPoint::AfterRecord, name, ordinal);
                     return Ok(value);
                 }
                 Err(e) if !e.is_retryable() || attempt > config.retries.limit => {
@@ -336,6 +375,9 @@ pub struct NativeServices {
     pub workflows: HashMap<String, Rc<dyn WorkflowClient>>,
     pub vars: HashMap<String, String>,
     pub objects: HashMap<String, Rc<dyn ObjectNamespace>>,
+    /// The longest any outbound call may wait for its answer (`None`: each request's own
+    /// timeout): a campaign injects timeouts without waiting out 5 s client timeouts.
+    pub http_timeout_cap: Option<Duration>,
 }
 
 impl Services for NativeServices {
@@ -347,7 +389,10 @@ impl Services for NativeServices {
     }
 
     fn http(&self) -> Rc<dyn crate::http::HttpClient> {
-        Rc::new(super::NativeHttp)
+        match self.http_timeout_cap {
+            Some(cap) => Rc::new(CappedHttp(cap)),
+            None => Rc::new(super::NativeHttp),
+        }
     }
 
     fn workflow(&self, binding: &str) -> Result<Rc<dyn WorkflowClient>, WorkflowClientError> {
@@ -368,5 +413,21 @@ impl Services for NativeServices {
             .get(binding)
             .cloned()
             .ok_or_else(|| ObjectCallError::not_found(format!("no object namespace {binding}")))
+    }
+}
+
+/// [`NativeHttp`](super::NativeHttp) with every request's timeout cut to at most `.0`.
+struct CappedHttp(Duration);
+
+#[async_trait::async_trait(?Send)]
+impl crate::http::HttpClient for CappedHttp {
+    async fn send(
+        &self,
+        mut request: crate::http::HttpRequest,
+    ) -> Result<crate::http::HttpResponse, crate::http::HttpError> {
+        if request.timeout.as_millis() > self.0.as_millis() {
+            request.timeout = self.0;
+        }
+        super::NativeHttp.send(request).await
     }
 }

@@ -12,7 +12,7 @@ mod http;
 mod recording_server;
 mod sqlite;
 
-pub use engine::{FaultRule, InstanceStatus, NativeWorkflows};
+pub use engine::{FaultRule, InstanceHook, InstanceStatus, LostAnswerRule, NativeWorkflows};
 pub use fake_llm::{schema_name, FakeLlm, FakeReply, FAKE_MODEL};
 pub use fake_slack::{
     AnsweredCall, FakeChannel, FakeMessage, FakeSlack, Fault, SlackCall, FAKE_APP_ID, FAKE_BOT_ID,
@@ -20,7 +20,10 @@ pub use fake_slack::{
     FAKE_USER_MESSAGE_METHOD,
 };
 pub use handler_test::{HandlerTest, TestEvent};
-pub use host::{Advanced, InjectedCrash, NativeServices, NativeStep, StepRecord, Suspended};
+pub use host::{
+    Advanced, CrashPoint, CrashRule, InjectedCrash, NativeServices, NativeStep, StepRecord,
+    Suspended,
+};
 pub use http::NativeHttp;
 pub use recording_server::{group_by_header, RecordedRequest, RecordingServer, Scripted};
 pub use sqlite::{SqliteDatabase, SqliteStore};

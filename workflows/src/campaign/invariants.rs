@@ -1,0 +1,385 @@
+//! The invariants checked once a scenario has settled:
+//!
+//! 1. every accepted change is in its incident's timeline exactly once (and nothing else of
+//!    the campaign's actor is), every event published, none left dead;
+//! 2. every external effect happened exactly once: the webhook's key reached the receiver
+//!    (which deduplicates by it) and its reference came back; each Slack message (by its
+//!    event metadata) exists once, in the one channel each incident has; each new prompt got
+//!    one reply; no step of any workflow instance failed for good;
+//! 3. nothing is stuck: a closed incident is archived and analysed, an open one waits in its
+//!    workflow instance; no instance errored, no event was lost;
+//! 4. the D1 index and the status page converged to the object's state.
+
+use super::ledger::Ledger;
+use super::runner::{live_view, CAMPAIGN_USER};
+use super::world::{reference, World};
+use crate::testing::{Pipeline, TENANT};
+use incidentd_adapters::dashboard::archive;
+use incidentd_adapters::slack::blocks::part;
+use incidentd_adapters::slack::incident_keys as slack_keys;
+use incidentd_adapters::slack::metadata::PostedFor;
+use incidentd_core::model::{event_type, ActorKind, AffectionStatus};
+use incidentd_core::IncidentView;
+use incidentd_runtime::native::{InstanceStatus, NativeWorkflows, StepRecord};
+use incidentd_runtime::sql::Database;
+use pollster::block_on;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Default)]
+pub struct Found {
+    pub effects_checked: u64,
+    pub violations: Vec<String>,
+}
+
+impl Found {
+    fn expect(&mut self, ok: bool, violation: impl FnOnce() -> String) {
+        self.effects_checked += 1;
+        if !ok {
+            self.violations.push(violation());
+        }
+    }
+}
+
+/// The incident's final record: from its object, or from the archive once it deleted itself.
+fn final_view(p: &Pipeline, id: &str) -> Option<(IncidentView, bool)> {
+    if let Some(view) = live_view(p, id) {
+        return Some((view, false));
+    }
+    let archived = block_on(archive::load(p.db.as_ref(), TENANT, id)).ok()??;
+    Some((archived.view, true))
+}
+
+fn rows(p: &Pipeline, sql: &str, id: &str) -> Vec<Map<String, Value>> {
+    block_on(p.db.query(sql, vec![id.into()])).unwrap_or_default()
+}
+
+pub fn check(world: &World, ledger: &Ledger) -> Found {
+    let mut found = Found::default();
+    let p = &world.pipeline;
+    let mut views = BTreeMap::new();
+    for id in &ledger.ids {
+        match final_view(p, id) {
+            Some((view, archived)) => {
+                check_incident(p, ledger, id, &view, archived, &mut found);
+                views.insert(id.clone(), view);
+            }
+            None => found
+                .violations
+                .push(format!("{id}: neither its object nor the archive holds it")),
+        }
+    }
+    for engine in p.engines() {
+        check_engine(engine, &mut found);
+    }
+    if let Some(webhook) = &world.webhook {
+        check_webhook(webhook, &views, &mut found);
+    }
+    if let Some(slack) = &world.slack {
+        check_slack(slack, &views, &mut found);
+    }
+    found
+}
+
+fn check_incident(
+    p: &Pipeline,
+    ledger: &Ledger,
+    id: &str,
+    view: &IncidentView,
+    archived: bool,
+    found: &mut Found,
+) {
+    let timeline = &view.timeline;
+    let ids: Vec<i64> = timeline.iter().map(|e| e.event_id).collect();
+    found.expect(ids.iter().zip(1..).all(|(e, n)| *e == n), || {
+        format!("{id}: timeline event ids are not 1..n: {ids:?}")
+    });
+    // 1. Accepted changes: each once, of its type; nothing else by the campaign's actor.
+    let accepted: Vec<_> = ledger
+        .accepted
+        .iter()
+        .filter(|a| a.incident == id)
+        .collect();
+    for a in &accepted {
+        let hits: Vec<_> = timeline
+            .iter()
+            .filter(|e| e.event_id == a.event_id)
+            .collect();
+        found.expect(
+            hits.len() == 1 && hits[0].event_type == a.event_type,
+            || {
+                format!(
+                    "{id}: accepted event {} ({}) appears as {hits:?}",
+                    a.event_id, a.event_type
+                )
+            },
+        );
+    }
+    let by_campaign = timeline
+        .iter()
+        .filter(|e| {
+            e.actor.as_ref().is_some_and(|a| {
+                a.kind == ActorKind::User && a.id.as_deref() == Some(CAMPAIGN_USER)
+            })
+        })
+        .count();
+    found.expect(by_campaign == accepted.len(), || {
+        format!(
+            "{id}: {by_campaign} events by the campaign, {} accepted",
+            accepted.len()
+        )
+    });
+    for e in timeline {
+        found.expect(e.published_at.is_some() && !e.dead_lettered, || {
+            format!(
+                "{id}: event {} ({}) not delivered after settling: {e:?}",
+                e.event_id, e.event_type
+            )
+        });
+    }
+    // 2. One agent reply per new prompt (without a model it says so, once), unless the
+    //    incident closed first and the prompt's run said so.
+    for (_, prompt_id, event_id) in ledger.prompts.iter().filter(|(i, ..)| i == id) {
+        let replies = timeline
+            .iter()
+            .filter(|e| {
+                e.event_type == event_type::MESSAGE_ADDED
+                    && e.data["message_id"] == json!(format!("agent:{prompt_id}"))
+            })
+            .count();
+        let run = p
+            .prompts
+            .instance_status(&format!("prompt-{id}-{event_id}"));
+        let closed_first = view.incident.status.is_terminal()
+            && matches!(&run, Some(InstanceStatus::Complete(out)) if out["answered"] == false);
+        found.expect(replies == 1 || (replies == 0 && closed_first), || {
+            format!("{id}: prompt {prompt_id} (event {event_id}) got {replies} replies; its run: {run:?}")
+        });
+    }
+    // 3. Not stuck.
+    let state = &view.incident;
+    let analysis = format!("analysis-{id}");
+    if state.status.is_terminal() {
+        found.expect(archived, || format!("{id}: closed but never archived"));
+        found.expect(
+            matches!(
+                p.analysis.instance_status(&analysis),
+                Some(InstanceStatus::Complete(_))
+            ),
+            || {
+                format!(
+                    "{id}: closed, analysis is {:?}",
+                    p.analysis.instance_status(&analysis)
+                )
+            },
+        );
+    } else {
+        found.expect(!archived, || {
+            format!("{id}: archived while {:?}", state.status)
+        });
+        let instance = block_on(p.handle(id).workflow_instance()).unwrap_or_default();
+        found.expect(
+            p.workflows.instance_status(&instance) == Some(InstanceStatus::Waiting),
+            || {
+                format!(
+                    "{id}: open, its instance {instance} is {:?}",
+                    p.workflows.instance_status(&instance)
+                )
+            },
+        );
+    }
+    // 4. The index and the status page converged.
+    let index = rows(
+        p,
+        "SELECT status, severity, title, assignee, last_event_id FROM incident_index WHERE id = ?",
+        id,
+    );
+    // The index moves on the events its sender handles; the fields must match the state.
+    let indexed = dashboard_events();
+    let last_indexed = timeline
+        .iter()
+        .filter(|e| indexed.contains(e.event_type.as_str()))
+        .map(|e| e.event_id)
+        .max();
+    let expected = json!({
+        "status": state.status.as_str(), "severity": state.severity.as_str(),
+        "title": state.title, "assignee": state.assignee, "last_event_id": last_indexed,
+    });
+    found.expect(
+        index.len() == 1 && Value::Object(index[0].clone()) == expected,
+        || format!("{id}: index {index:?}, object {expected}"),
+    );
+    check_status_page(p, id, view, found);
+}
+
+/// The event types the dashboard index's sender handles.
+fn dashboard_events() -> BTreeSet<&'static str> {
+    incidentd_runtime::registry::effects(crate::incident::CLASS)
+        .into_iter()
+        .filter(|e| e.name == "dashboard")
+        .flat_map(|e| e.handlers.iter().map(|h| h.event))
+        .collect()
+}
+
+fn check_status_page(p: &Pipeline, id: &str, view: &IncidentView, found: &mut Found) {
+    let public = rows(
+        p,
+        "SELECT status FROM status_incident WHERE incident_id = ?",
+        id,
+    );
+    let updates: BTreeSet<i64> = rows(
+        p,
+        "SELECT event_id FROM status_update WHERE incident_id = ?",
+        id,
+    )
+    .iter()
+    .filter_map(|r| r["event_id"].as_i64())
+    .collect();
+    let Some(affection) = &view.incident.affection else {
+        found.expect(public.is_empty() && updates.is_empty(), || {
+            format!("{id}: no affection, the status page shows {public:?}")
+        });
+        return;
+    };
+    let status = if view.incident.status.is_terminal() {
+        AffectionStatus::Resolved
+    } else {
+        affection.status
+    };
+    found.expect(
+        public.len() == 1 && public[0]["status"] == json!(status),
+        || format!("{id}: status page {public:?}, object {status:?}"),
+    );
+    let affection_events: BTreeSet<i64> = view
+        .timeline
+        .iter()
+        .filter(|e| e.event_type == event_type::AFFECTION_UPDATE)
+        .map(|e| e.event_id)
+        .collect();
+    found.expect(affection_events.is_subset(&updates), || {
+        format!("{id}: affection updates {affection_events:?}, status page updates {updates:?}")
+    });
+}
+
+/// No step failed for good (budgets keep faults under every retry limit), no run errored,
+/// and every event an ended instance was sent is one it had handled (a redelivery).
+fn check_engine(engine: &NativeWorkflows, found: &mut Found) {
+    for instance in engine.instance_ids() {
+        let status = engine.instance_status(&instance);
+        found.expect(!matches!(status, Some(InstanceStatus::Errored(_))), || {
+            format!("instance {instance}: {status:?}")
+        });
+        let Some(step) = engine.step(&instance) else {
+            continue;
+        };
+        let mut last: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for record in step.records() {
+            if let StepRecord::Attempt { name, error, .. } = record {
+                let ok = last.get(&name).is_some_and(Option::is_none);
+                if !ok {
+                    last.insert(name, error);
+                }
+            }
+        }
+        for (name, error) in last {
+            if let Some(error) = error {
+                found.violations.push(format!(
+                    "instance {instance}: step {name} failed for good: {error}"
+                ));
+            }
+        }
+    }
+    // A redelivery after the end: the ended instance had handled that event already.
+    for (instance, payload) in engine.undelivered() {
+        let event = payload["event_id"].as_i64().unwrap_or_default();
+        let handled = match engine.instance_status(&instance) {
+            Some(InstanceStatus::Complete(output)) => {
+                output["last_event_id"].as_i64().unwrap_or_default() >= event
+            }
+            _ => false,
+        };
+        found.expect(handled, || {
+            format!("instance {instance}: event {event} arrived after its end, never handled")
+        });
+    }
+}
+
+/// The incident's webhook key reached the receiver and its reference came back.
+fn check_webhook(
+    webhook: &super::world::Webhook,
+    views: &BTreeMap<String, IncidentView>,
+    found: &mut Found,
+) {
+    let took_effect = webhook.took_effect.lock().expect("effects lock").clone();
+    let expected: BTreeSet<String> = views.keys().map(|id| format!("{id}:1:webhook")).collect();
+    let delivered: BTreeSet<String> = took_effect.keys().cloned().collect();
+    found.expect(delivered == expected, || {
+        format!("webhook keys delivered {delivered:?}, expected {expected:?}")
+    });
+    for (id, view) in views {
+        let key = format!("{id}:1:webhook");
+        let got = view
+            .incident
+            .metadata
+            .get(incidentd_adapters::webhook::REFERENCE_KEY);
+        found.expect(got == Some(&reference(&key)), || {
+            format!("{id}: webhook reference {got:?}")
+        });
+    }
+}
+
+/// One channel per incident, and each message (by its event metadata) once.
+fn check_slack(
+    slack: &incidentd_runtime::native::FakeSlack,
+    views: &BTreeMap<String, IncidentView>,
+    found: &mut Found,
+) {
+    let created: Vec<String> = slack
+        .answered_calls()
+        .into_iter()
+        .filter(|c| c.call.method == "conversations.create" && c.answer["ok"] == true)
+        .filter_map(|c| c.answer["channel"]["id"].as_str().map(str::to_owned))
+        .collect();
+    let owned: BTreeMap<&str, &str> = views
+        .iter()
+        .filter_map(|(id, v)| {
+            v.incident
+                .metadata
+                .get(slack_keys::CHANNEL)
+                .map(|c| (c.as_str(), id.as_str()))
+        })
+        .collect();
+    found.expect(owned.len() == views.len(), || {
+        format!(
+            "incidents without a Slack channel: {} of {}",
+            views.len() - owned.len(),
+            views.len()
+        )
+    });
+    for channel in &created {
+        found.expect(owned.contains_key(channel.as_str()), || {
+            format!("Slack channel {channel} was created for no incident (a duplicate)")
+        });
+    }
+    let mut posted: BTreeMap<(String, i64, String), usize> = BTreeMap::new();
+    for channel in created.iter().filter_map(|c| slack.channel(c)) {
+        for message in &channel.messages {
+            if let Some(p) = PostedFor::of_message(&json!({ "metadata": message.metadata })) {
+                *posted
+                    .entry((p.incident_id, p.event_id, p.part))
+                    .or_default() += 1;
+            }
+        }
+    }
+    for (key, n) in &posted {
+        found.expect(*n == 1, || {
+            format!("Slack message {key:?} posted {n} times")
+        });
+    }
+    for id in views.keys() {
+        let key = (id.clone(), 1, part::ANNOUNCEMENT.to_owned());
+        found.expect(posted.contains_key(&key), || {
+            format!("{id}: no Slack announcement")
+        });
+    }
+}

@@ -1,0 +1,222 @@
+//! The world one scenario runs in: the native pipeline (objects, engines, D1) with the fake
+//! Slack and the recording webhook receiver when the scenario configures them, every fault
+//! of its plan installed. A fresh world per scenario: fakes keep state (channels, keys), and
+//! starting them costs well under a millisecond.
+
+use super::faults::{self, FaultCounts, HttpFaults, TIMEOUT_CAP_MS};
+use super::scenario::Scenario;
+use crate::testing::{self, Pipeline, TENANT};
+use incidentd_adapters::slack::config;
+use incidentd_adapters::slack::installation::{self, NewInstallation};
+use incidentd_adapters::slack::secret::Secret;
+use incidentd_adapters::slack::token_crypto::TokenKey;
+use incidentd_runtime::native::{
+    FakeSlack, RecordingServer, SqliteDatabase, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
+};
+use incidentd_runtime::outbox::OutboxPolicy;
+use incidentd_runtime::Duration;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+/// The Slack token key of every world (base64 of 32 bytes of 9).
+const TOKEN_KEY: &str = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=";
+
+/// Forward attempts before a dead letter: few, so forwarder faults reach one often.
+pub const MAX_FORWARD_ATTEMPTS: u32 = 3;
+
+/// The webhook receiver: deduplicates by `Idempotency-Key`, as a real one would, and
+/// answers a reference the sender writes back to the incident.
+pub struct Webhook {
+    pub server: RecordingServer,
+    /// Keys whose request took effect (answered 200, or answered late after taking effect),
+    /// with how many requests did.
+    pub took_effect: Arc<Mutex<BTreeMap<String, u32>>>,
+    faults: Arc<Mutex<HttpFaults>>,
+}
+
+/// The reference the receiver answers for a key.
+pub fn reference(key: &str) -> String {
+    format!("T-{key}")
+}
+
+impl Webhook {
+    fn start(faults: HttpFaults, counts: Arc<FaultCounts>) -> Webhook {
+        let took_effect: Arc<Mutex<BTreeMap<String, u32>>> = Arc::default();
+        let faults = Arc::new(Mutex::new(faults));
+        let (effects, drawn) = (took_effect.clone(), faults.clone());
+        let server = RecordingServer::answering(move |request| {
+            let key = request
+                .header("idempotency-key")
+                .unwrap_or_default()
+                .to_owned();
+            let fault = drawn.lock().expect("faults lock").draw();
+            if let Some(fault) = fault {
+                counts.add(&fault.kind("webhook"));
+                if fault != faults::HttpFault::Timeout {
+                    return fault.scripted();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(faults::SLOW_ANSWER_MS));
+            }
+            *effects
+                .lock()
+                .expect("effects lock")
+                .entry(key.clone())
+                .or_default() += 1;
+            incidentd_runtime::native::Scripted::status(200)
+                .body(serde_json::json!({ "reference": reference(&key) }).to_string())
+        });
+        Webhook {
+            server,
+            took_effect,
+            faults,
+        }
+    }
+}
+
+pub struct World {
+    pub pipeline: Pipeline,
+    pub slack: Option<FakeSlack>,
+    pub webhook: Option<Webhook>,
+    pub counts: Arc<FaultCounts>,
+}
+
+impl World {
+    pub fn start(scenario: &Scenario, counts: Arc<FaultCounts>) -> World {
+        let plan = &scenario.faults;
+        let slack = scenario.integrations.slack.then(FakeSlack::start);
+        let webhook = scenario.integrations.webhook.then(|| {
+            let faults = HttpFaults::new(
+                scenario.seed ^ 0x5745_4248,
+                plan.webhook_fault_percent,
+                plan.timeout_percent,
+                plan.webhook_fault_budget,
+            );
+            Webhook::start(faults, counts.clone())
+        });
+        let mut vars = Vec::new();
+        let slack_url = slack.as_ref().map(FakeSlack::api_url);
+        if let Some(url) = &slack_url {
+            vars.push((config::API_URL_VAR, url.as_str()));
+            vars.push((config::TOKEN_KEY_VAR, TOKEN_KEY));
+        }
+        if let Some(webhook) = &webhook {
+            vars.push((
+                incidentd_adapters::webhook::URL_VAR,
+                webhook.server.url.as_str(),
+            ));
+        }
+        let policy = OutboxPolicy {
+            max_attempts: MAX_FORWARD_ATTEMPTS,
+            ..OutboxPolicy::default()
+        };
+        let pipeline = Pipeline::with_database(reused_database(), policy, &vars, |services| {
+            services.http_timeout_cap = Some(Duration::from_millis(TIMEOUT_CAP_MS));
+        });
+        if let Some(slack) = &slack {
+            connect_slack(&pipeline);
+            let mut faults = HttpFaults::new(
+                scenario.seed ^ 0x534c_4143,
+                plan.slack_fault_percent,
+                plan.timeout_percent,
+                plan.slack_fault_budget,
+            );
+            let counts = counts.clone();
+            slack.fail_when(move |_| {
+                let fault = faults.draw()?;
+                counts.add(&fault.kind("slack"));
+                Some(fault.slack())
+            });
+        }
+        let world = World {
+            pipeline,
+            slack,
+            webhook,
+            counts,
+        };
+        world.install_engine_faults(scenario);
+        world
+    }
+
+    fn install_engine_faults(&self, scenario: &Scenario) {
+        let plan = &scenario.faults;
+        let rng = Rc::new(RefCell::new(fastrand::Rng::with_seed(
+            scenario.seed ^ 0x0045_4e47,
+        )));
+        for engine in self.pipeline.engines() {
+            engine.on_create(faults::crash_schedule(
+                plan,
+                rng.clone(),
+                self.counts.clone(),
+            ));
+        }
+        // The outbox forwards to the incident workflow: its faults are the forwarder's.
+        let forward = &self.pipeline.workflows;
+        if plan.forward_fail_percent > 0 {
+            let (rng, counts, percent) =
+                (rng.clone(), self.counts.clone(), plan.forward_fail_percent);
+            forward.fail_when(move |operation, id, _| {
+                (rng.borrow_mut().u32(0..100) < percent).then(|| {
+                    counts.add("forward refused");
+                    format!("injected: {operation} {id} refused")
+                })
+            });
+        }
+        if plan.lost_answer_percent > 0 {
+            let (rng, counts, percent) = (rng, self.counts.clone(), plan.lost_answer_percent);
+            forward.lose_answers_when(move |_, _, _| {
+                let lost = rng.borrow_mut().u32(0..100) < percent;
+                if lost {
+                    counts.add("forward answer lost");
+                }
+                lost
+            });
+        }
+    }
+
+    /// Ends every transient fault (forwarder, Slack, webhook); crash schedules stay, bounded.
+    pub fn clear_faults(&self) {
+        self.pipeline.workflows.clear_faults();
+        if let Some(slack) = &self.slack {
+            slack.fail_when(|_| None);
+        }
+        if let Some(webhook) = &self.webhook {
+            webhook.faults.lock().expect("faults lock").stop();
+        }
+    }
+}
+
+thread_local! {
+    /// This thread's migrated D1, emptied for each scenario (migrating takes milliseconds).
+    static DATABASE: Rc<SqliteDatabase> = testing::database();
+}
+
+fn reused_database() -> Rc<SqliteDatabase> {
+    DATABASE.with(|db| {
+        testing::empty(db);
+        db.clone()
+    })
+}
+
+/// Connects the fake workspace to the tenant, as the OAuth flow would.
+fn connect_slack(pipeline: &Pipeline) {
+    let workspace = NewInstallation {
+        tenant_id: TENANT.into(),
+        team_id: FAKE_TEAM_ID.into(),
+        enterprise_id: None,
+        app_id: None,
+        bot_user_id: FAKE_BOT_USER_ID.into(),
+        scopes: String::new(),
+        token: Secret::new(FAKE_BOT_TOKEN),
+        archive_on_close: None,
+    };
+    let key = TokenKey::from_base64(&Secret::new(TOKEN_KEY)).expect("a 32-byte key");
+    pollster::block_on(installation::store(
+        pipeline.db.as_ref(),
+        &key,
+        &workspace,
+        0,
+    ))
+    .expect("the installation is stored");
+}
