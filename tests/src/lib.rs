@@ -5,6 +5,7 @@
 //! It needs `build/` (run `scripts/build`) and `node_modules/` (run `scripts/bootstrap`);
 //! `scripts/test` does both before running these tests.
 
+pub mod reliability;
 pub mod slack;
 
 use incidentctl::{Client, Credentials};
@@ -78,6 +79,60 @@ fn wrangler() -> PathBuf {
     repo_root().join("node_modules/.bin/wrangler")
 }
 
+fn log_path_in(state_dir: &Path) -> PathBuf {
+    state_dir.join("wrangler.log")
+}
+
+/// Spawns the server (see `LocalWorker::spawn`) without waiting for it.
+fn start_server(state_dir: &Path, args: &[String], port: u16) -> Child {
+    // Appended to: a restarted worker's lines follow the killed one's.
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path_in(state_dir))
+        .expect("log file");
+    let mut command = match DevServer::from_env() {
+        DevServer::Wrangler => {
+            let mut command = Command::new(wrangler());
+            command
+                .args(["dev", "--local"])
+                .args([
+                    "--inspector-ip",
+                    "127.0.0.1",
+                    "--inspector-port",
+                    &free_port().to_string(),
+                ])
+                .arg("--show-interactive-dev-session=false");
+            command
+        }
+        DevServer::Plain => {
+            let mut command = Command::new("node");
+            command.arg(repo_root().join("tests/dev-server/plain.mjs"));
+            command
+        }
+    };
+    command
+        .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
+        // `info` unless the caller chose a level (wrangler refuses the flag twice).
+        .args(
+            (!args.iter().any(|a| a == "--log-level"))
+                .then_some(["--log-level", "info"])
+                .into_iter()
+                .flatten(),
+        )
+        .args(args)
+        .arg("--persist-to")
+        .arg(state_dir)
+        .current_dir(repo_root())
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("WRANGLER_SEND_ERROR_REPORTS", "false")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log handle"))
+        .stderr(log)
+        .spawn()
+        .expect("wrangler dev starts")
+}
+
 /// A running local worker.
 /// Which local server runs the worker (`INCIDENTD_DEV_SERVER`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +167,8 @@ pub struct LocalWorker {
     pub port: u16,
     pub state_dir: PathBuf,
     pub log_path: PathBuf,
+    /// What the server was started with, for [`LocalWorker::restart`].
+    args: Vec<String>,
 }
 
 impl LocalWorker {
@@ -188,54 +245,16 @@ impl LocalWorker {
     /// (wrangler's API without the DevTools inspector, closer to production; see
     /// docs/BENCHMARKS.md).
     fn spawn(state_dir: PathBuf, args: &[String]) -> LocalWorker {
-        let log_path = state_dir.join("wrangler.log");
-        let port = free_port();
-        let log = std::fs::File::create(&log_path).expect("log file");
-        let mut command = match DevServer::from_env() {
-            DevServer::Wrangler => {
-                let mut command = Command::new(wrangler());
-                command
-                    .args(["dev", "--local"])
-                    .args([
-                        "--inspector-ip",
-                        "127.0.0.1",
-                        "--inspector-port",
-                        &free_port().to_string(),
-                    ])
-                    .arg("--show-interactive-dev-session=false");
-                command
-            }
-            DevServer::Plain => {
-                let mut command = Command::new("node");
-                command.arg(repo_root().join("tests/dev-server/plain.mjs"));
-                command
-            }
-        };
-        let child = command
-            .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
-            // `info` unless the caller chose a level (wrangler refuses the flag twice).
-            .args(
-                (!args.iter().any(|a| a == "--log-level"))
-                    .then_some(["--log-level", "info"])
-                    .into_iter()
-                    .flatten(),
-            )
-            .args(args)
-            .arg("--persist-to")
-            .arg(&state_dir)
-            .current_dir(repo_root())
-            .env("WRANGLER_SEND_METRICS", "false")
-            .env("WRANGLER_SEND_ERROR_REPORTS", "false")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log handle"))
-            .stderr(log)
-            .spawn()
-            .expect("wrangler dev starts");
+        Self::spawn_on(state_dir, args, free_port())
+    }
+
+    fn spawn_on(state_dir: PathBuf, args: &[String], port: u16) -> LocalWorker {
         let worker = LocalWorker {
-            child,
+            child: start_server(&state_dir, args, port),
             port,
+            log_path: log_path_in(&state_dir),
             state_dir,
-            log_path,
+            args: args.to_vec(),
         };
         worker.wait_ready();
         worker
@@ -298,21 +317,128 @@ impl LocalWorker {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Process kills (tests/src/reliability.rs): the worker's workerd dies by SIGKILL, then the
+// server starts again on the same port, state directory, variables and secrets.
+// ---------------------------------------------------------------------------------------------
+
+impl LocalWorker {
+    /// The workerd processes running the worker itself: the server's workerd descendants, less
+    /// the proxy that `wrangler dev` puts in front of it on [`LocalWorker::port`] (a separate
+    /// workerd, left alive: a killed worker behind it is what a crash looks like to clients).
+    pub fn workerd_pids(&self) -> Vec<u32> {
+        let workerds: Vec<u32> = descendants(self.child.id())
+            .into_iter()
+            .filter(|pid| proc_comm(*pid).as_deref() == Some("workerd"))
+            .collect();
+        let proxy = format!("entry=127.0.0.1:{}", self.port);
+        let runtimes: Vec<u32> = workerds
+            .iter()
+            .copied()
+            .filter(|pid| !proc_cmdline(*pid).contains(&proxy))
+            .collect();
+        if runtimes.is_empty() {
+            workerds // one workerd serving the port itself
+        } else {
+            runtimes
+        }
+    }
+
+    /// SIGKILLs the worker's workerd ([`LocalWorker::workerd_pids`]): no graceful stop, no
+    /// flush, whatever was in flight is cut. Returns the pids killed (panics when none).
+    pub fn kill_workerd(&self) -> Vec<u32> {
+        let pids = self.workerd_pids();
+        assert!(!pids.is_empty(), "no workerd under pid {}", self.child.id());
+        for pid in &pids {
+            let status = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()
+                .expect("kill runs");
+            assert!(status.success(), "kill -KILL {pid} failed");
+        }
+        pids
+    }
+
+    /// Stops the server (what is left of it) and starts it again on the same port, state
+    /// directory, variables and secrets; returns when it answers `/healthz`. The D1 migrations
+    /// and seed are not applied again: the state is the one the previous run left.
+    pub fn restart(&mut self) {
+        stop_server(&mut self.child);
+        self.child = start_server(&self.state_dir, &self.args, self.port);
+        self.wait_ready();
+    }
+}
+
+/// SIGINT lets wrangler take down workerd and esbuild with it; SIGKILL after 10 s.
+fn stop_server(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Every process below `root` (from /proc: each process's parent is field 4 of its `stat`).
+fn descendants(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter_map(|pid| Some((pid, proc_parent(pid)?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut found = vec![root];
+    let mut next = 0;
+    while next < found.len() {
+        let parent = found[next];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        next += 1;
+    }
+    found.remove(0);
+    found
+}
+
+fn proc_parent(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state ppid ...`: comm may hold spaces and parentheses, so split after the
+    // last `)`.
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn proc_comm(pid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|c| c.trim().to_owned())
+}
+
+fn proc_cmdline(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+        .unwrap_or_default()
+}
+
 impl Drop for LocalWorker {
     fn drop(&mut self) {
-        // SIGINT lets wrangler take down workerd and esbuild with it.
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_server(&mut self.child);
     }
 }
 
