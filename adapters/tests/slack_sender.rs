@@ -430,3 +430,51 @@ fn a_prompt_made_in_slack_gets_an_eyes_reaction_and_a_dashboard_prompt_none() {
         .unwrap();
     assert_eq!(message.reactions, ["eyes"]);
 }
+
+#[test]
+fn an_update_while_the_announcement_is_a_dead_letter_announces_the_incident_as_it_is_now() {
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    // The engine refuses `INCIDENT_CREATED` until it is a dead letter.
+    pipeline.workflows.fail_when(|_, _, payload| {
+        (payload["event_id"] == 1).then(|| "engine refused event 1".to_owned())
+    });
+    let id = pipeline.declare("Checkout is failing");
+    pipeline.drain();
+    let dead: Vec<i64> = block_on(pipeline.handle(&id).dead_letters())
+        .unwrap()
+        .iter()
+        .map(|e| e.event_id)
+        .collect();
+    assert_eq!(dead, [1]);
+    pipeline.workflows.clear_faults();
+    pipeline.apply(
+        &id,
+        incidentd_core::Command::SetSeverity {
+            severity: incidentd_core::Severity::Low,
+        },
+    );
+    pipeline.drain();
+
+    // The update announced the incident as it is now, then posted its note.
+    let channel = meta(&incident(&pipeline, &id), keys::CHANNEL).to_owned();
+    assert_eq!(
+        parts_in(&slack, &channel),
+        [part::ANNOUNCEMENT, part::SEVERITY_NOTE]
+    );
+    let announcement = &slack.channel(&channel).unwrap().messages[0];
+    let shown = format!("{} {:?}", announcement.text, announcement.blocks);
+    assert!(shown.contains("Low"), "the current severity: {shown}");
+
+    // The announcement's own event, replayed later, finds the work done.
+    block_on(pipeline.handle(&id).replay(1)).unwrap();
+    pipeline.drain();
+    assert_eq!(slack.calls_to("conversations.create").len(), 1);
+    assert_eq!(
+        parts_in(&slack, &channel),
+        [part::ANNOUNCEMENT, part::SEVERITY_NOTE]
+    );
+    assert!(block_on(pipeline.handle(&id).dead_letters())
+        .unwrap()
+        .is_empty());
+}

@@ -290,16 +290,7 @@ pub fn decide_start(
         updated_at: now_ms,
         last_event_id: 0,
     };
-    let created = IncidentCreated {
-        status: state.status,
-        severity: state.severity,
-        title: state.title.clone(),
-        description: state.description.clone(),
-        prompt: state.prompt.clone(),
-        created_by: state.created_by.clone(),
-        source: state.source,
-        assignee: state.assignee.clone(),
-    };
+    let created = IncidentCreated::of(&state);
     Ok((state, created))
 }
 

@@ -66,6 +66,22 @@ pub struct IncidentCreated {
     pub assignee: Option<String>,
 }
 
+impl IncidentCreated {
+    /// What declaring `incident` as it is records.
+    pub fn of(incident: &IncidentState) -> Self {
+        Self {
+            status: incident.status,
+            severity: incident.severity,
+            title: incident.title.clone(),
+            description: incident.description.clone(),
+            prompt: incident.prompt.clone(),
+            created_by: incident.created_by.clone(),
+            source: incident.source,
+            assignee: incident.assignee.clone(),
+        }
+    }
+}
+
 /// `STATUS_UPDATE`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StatusUpdated {

@@ -154,7 +154,7 @@ pub mod events {
     };
     use crate::model::{
         AffectedService, Affection, AffectionStatus, Impact, IncidentMessage, IncidentState,
-        Severity, Source, Status,
+        Severity, Status,
     };
     use incidentd_runtime::EventKind;
     use serde::Serialize;
@@ -196,16 +196,7 @@ pub mod events {
 
     pub fn incident_created() -> IncidentMessage {
         let incident = incident(1, Status::Open);
-        let data = IncidentCreated {
-            status: incident.status,
-            severity: incident.severity,
-            title: incident.title.clone(),
-            description: incident.description.clone(),
-            prompt: incident.prompt.clone(),
-            created_by: incident.created_by.clone(),
-            source: Source::Dashboard,
-            assignee: incident.assignee.clone(),
-        };
+        let data = IncidentCreated::of(&incident);
         message(1, &data, incident)
     }
 

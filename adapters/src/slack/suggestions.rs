@@ -25,7 +25,7 @@ pub async fn suggestion_added(
     workspace: &Workspace,
     event: &IncidentEvent<SuggestionAdded>,
 ) -> Result<(), EffectError> {
-    let announced = Announced::load(ctx, event).await?;
+    let announced = Announced::load(ctx, workspace, event).await?;
     let reference = SuggestionRef {
         incident_id: event.incident_id.clone(),
         suggestion_id: event.suggestion_id.clone(),

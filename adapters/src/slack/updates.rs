@@ -6,6 +6,7 @@
 //! (`slack::thread_reply`). Notes are posted once: the channel is searched for the note's
 //! metadata before posting (a retry, or an answer that never came, must not post it twice).
 
+use super::announce;
 use super::api::{SlackApi, SlackCallError};
 use super::blocks::{self, IncidentCard, SlackPost};
 use super::channel;
@@ -13,9 +14,10 @@ use super::incident_keys as keys;
 use super::posting::{post_once, Place};
 use super::thread_reply;
 use super::workspace::Workspace;
+use incidentd_core::model::event_type;
 use incidentd_core::{
-    AssigneeUpdated, IncidentEvent, IncidentServices, IncidentState, MessageAdded, PromptAdded,
-    SeverityUpdated, StatusUpdated,
+    AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentServices, IncidentState, IncidentView,
+    MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated,
 };
 use incidentd_runtime::prelude::*;
 use serde_json::json;
@@ -42,20 +44,42 @@ impl Announced {
     /// From the event's snapshot when it already knew; else from the live incident (the
     /// created handler may have finished after this event was committed). A closed incident's
     /// object may be gone by now, which is why the snapshot comes first.
+    ///
+    /// Not announced yet: the created handler is still at work (retry later), or its event is
+    /// a dead letter. Then this event announces the incident as it is now: waiting for a
+    /// replay that may come hours later would exhaust this event's retries and lose it. The
+    /// replayed `INCIDENT_CREATED` finds the work done (the created handler skips what the
+    /// incident's metadata records).
     pub(super) async fn load<T>(
         ctx: &SendContext,
+        workspace: &Workspace,
         event: &IncidentEvent<T>,
     ) -> Result<Announced, EffectError> {
         if let Some(announced) = Announced::of(&event.incident.metadata) {
             return Ok(announced);
         }
-        let live = ctx
+        let handle = ctx
             .services
-            .incident(&event.incident_id, &event.incident.tenant_id)?
-            .get()
-            .await?;
-        Announced::of(&live.incident.metadata)
-            .ok_or_else(|| EffectError::retryable("the incident is not announced in Slack yet"))
+            .incident(&event.incident_id, &event.incident.tenant_id)?;
+        let live = handle.get().await?;
+        if let Some(announced) = Announced::of(&live.incident.metadata) {
+            return Ok(announced);
+        }
+        let dead_creation = live
+            .timeline
+            .iter()
+            .find(|e| e.event_type == event_type::INCIDENT_CREATED && e.dead_lettered);
+        if let Some(created) = dead_creation {
+            let announcement = announcement_of(&live, created.event_id);
+            announce::incident_created(ctx, workspace, &announcement).await?;
+            let now = handle.get().await?;
+            if let Some(announced) = Announced::of(&now.incident.metadata) {
+                return Ok(announced);
+            }
+        }
+        Err(EffectError::retryable(
+            "the incident is not announced in Slack yet",
+        ))
     }
 
     pub(super) fn place(&self) -> Place<'_> {
@@ -83,6 +107,19 @@ fn card<'a>(incident: &'a IncidentState, event_id: i64, channel: &'a str) -> Inc
         event_id,
         assignee_slack_id: assignee,
         channel_id: Some(channel),
+    }
+}
+
+/// `INCIDENT_CREATED` (event `created`, so the announcement is found by that event as
+/// usual) carrying the incident as it is now.
+fn announcement_of(live: &IncidentView, created: i64) -> IncidentEvent<IncidentCreated> {
+    let incident = &live.incident;
+    IncidentEvent {
+        incident_id: incident.id.clone(),
+        event_id: created,
+        at: incident.updated_at,
+        incident: incident.clone(),
+        data: IncidentCreated::of(incident),
     }
 }
 
@@ -114,7 +151,7 @@ async fn refresh_and_note<T>(
     event: &IncidentEvent<T>,
     note: impl FnOnce(&Announced) -> SlackPost,
 ) -> Result<Announced, EffectError> {
-    let announced = Announced::load(ctx, event).await?;
+    let announced = Announced::load(ctx, workspace, event).await?;
     refresh(&workspace.api, &announced, &event.incident, event.event_id).await?;
     post_once(&workspace.api, announced.place(), &note(&announced), true).await?;
     Ok(announced)
@@ -168,7 +205,7 @@ pub async fn status_update(
         return Ok(());
     }
     let archive = workspace.installation.archive_on_close();
-    let announced = Announced::load(ctx, event).await?;
+    let announced = Announced::load(ctx, workspace, event).await?;
     match refresh(&workspace.api, &announced, &event.incident, event.event_id).await {
         // The channel is archived only after the summary: an earlier attempt did it all.
         Err(e) if archive && e.is_code("is_archived") => return Ok(()),
@@ -208,7 +245,7 @@ pub async fn message_added(
     workspace: &Workspace,
     event: &IncidentEvent<MessageAdded>,
 ) -> Result<(), EffectError> {
-    let announced = Announced::load(ctx, event).await?;
+    let announced = Announced::load(ctx, workspace, event).await?;
     // Messages recorded from Slack carry `<channel>:<ts>` ids of the incident's own
     // conversations: they are in Slack already.
     let from_slack = [
@@ -243,7 +280,7 @@ pub async fn prompt_added(
     workspace: &Workspace,
     event: &IncidentEvent<PromptAdded>,
 ) -> Result<(), EffectError> {
-    let announced = Announced::load(ctx, event).await?;
+    let announced = Announced::load(ctx, workspace, event).await?;
     let agent_reply_id = format!("agent:{}", event.prompt_id);
     let Some(place) = thread_reply::place(&agent_reply_id, &announced.conversations()) else {
         return Ok(()); // a dashboard prompt: nothing in Slack to react to
