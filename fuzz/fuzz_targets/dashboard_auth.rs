@@ -105,8 +105,11 @@ fuzz_target!(|data: &[u8]| {
         check(&headers, method, path, body).is_ok(),
         "a freshly signed request was refused"
     );
-    let (mut method_b, mut path_b, mut body_b) =
-        (method.as_bytes().to_vec(), path.as_bytes().to_vec(), body.to_vec());
+    let (mut method_b, mut path_b, mut body_b) = (
+        method.as_bytes().to_vec(),
+        path.as_bytes().to_vec(),
+        body.to_vec(),
+    );
     let part = flip_at.part % 8;
     let target: &mut Vec<u8> = match part {
         0 => &mut body_b,

@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     match Duration::parse(text) {
-        Ok(duration) => assert_eq!(Duration::parse(&duration.to_workflow_string()), Ok(duration)),
+        Ok(duration) => assert_eq!(
+            Duration::parse(&duration.to_workflow_string()),
+            Ok(duration)
+        ),
         Err(e) => assert_eq!(e.input, text),
     }
 });

@@ -32,7 +32,9 @@ pub struct Flip {
 impl Flip {
     pub fn parse(field: &[u8]) -> Flip {
         let text = std::str::from_utf8(field).unwrap_or("");
-        let mut numbers = text.split_whitespace().map(|n| n.parse::<u64>().unwrap_or(0));
+        let mut numbers = text
+            .split_whitespace()
+            .map(|n| n.parse::<u64>().unwrap_or(0));
         let mut next = || numbers.next().unwrap_or(0);
         Flip {
             part: next() as u8,
