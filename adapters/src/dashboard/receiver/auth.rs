@@ -150,7 +150,8 @@ pub fn verify<'h>(
     if secrets.iter().all(|s| s.is_empty()) {
         return Err(AuthError::NotConfigured);
     }
-    if (now_secs - timestamp).abs() > WINDOW_SECS {
+    // `abs_diff`: a timestamp near i64::MIN or MAX must be refused, not overflow.
+    if now_secs.abs_diff(timestamp) > WINDOW_SECS.unsigned_abs() {
         return Err(AuthError::Expired);
     }
     let digest = signature
