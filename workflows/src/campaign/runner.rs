@@ -201,6 +201,42 @@ impl Summary {
     pub fn violations(&self) -> usize {
         self.failures.iter().map(|(_, v)| v.len()).sum()
     }
+
+    /// Violations counted by kind (their text with ids and numbers blanked), most first.
+    pub fn violations_by_kind(&self) -> Vec<(String, usize)> {
+        let mut kinds = std::collections::BTreeMap::<String, usize>::new();
+        for violation in self.failures.iter().flat_map(|(_, v)| v) {
+            *kinds.entry(kind_of(violation)).or_default() += 1;
+        }
+        let mut kinds: Vec<(String, usize)> = kinds.into_iter().collect();
+        kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        kinds
+    }
+}
+
+/// A violation's text with every word that holds a digit (ids, event numbers, channel ids)
+/// replaced by `#`, so violations of one kind read the same.
+fn kind_of(violation: &str) -> String {
+    let mut kind = String::with_capacity(violation.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, kind: &mut String| {
+        if word.bytes().any(|b| b.is_ascii_digit()) {
+            kind.push('#');
+        } else {
+            kind.push_str(word);
+        }
+        word.clear();
+    };
+    for c in violation.chars() {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut kind);
+            kind.push(c);
+        }
+    }
+    flush(&mut word, &mut kind);
+    kind
 }
 
 /// The command that replays one seed.
@@ -229,7 +265,15 @@ impl std::fmt::Display for Summary {
         for (kind, n) in KINDS.iter().zip(self.faults) {
             writeln!(f, "  {kind:<22}{n}")?;
         }
-        writeln!(f, "invariant violations: {}", self.violations())?;
+        writeln!(
+            f,
+            "invariant violations: {} in {} scenarios",
+            self.violations(),
+            self.failures.len()
+        )?;
+        for (kind, n) in self.violations_by_kind() {
+            writeln!(f, "  {n:>6}  {kind}")?;
+        }
         writeln!(
             f,
             "elapsed:              {:.1} s",
@@ -271,4 +315,21 @@ pub fn run_many(first: u64, count: u64, threads: usize) -> Summary {
     }
     summary.elapsed = started.elapsed();
     summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kind_of;
+
+    #[test]
+    fn violations_of_one_kind_read_the_same() {
+        assert_eq!(
+            kind_of("Slack channel C00000001 was created for no incident (a duplicate)"),
+            kind_of("Slack channel C00000006 was created for no incident (a duplicate)"),
+        );
+        assert_eq!(
+            kind_of("2e50: step slack.status_update:2 failed for good"),
+            "#: step slack.status_update:# failed for good"
+        );
+    }
 }
