@@ -2,7 +2,7 @@
 //! the one list native tests apply to an in-memory D1. A test keeps it equal to the folder.
 
 /// `(file name, SQL)`, in order.
-pub const ALL: [(&str, &str); 7] = [
+pub const ALL: [(&str, &str); 8] = [
     (
         "0001_incident_index.sql",
         include_str!("../../migrations/0001_incident_index.sql"),
@@ -30,6 +30,10 @@ pub const ALL: [(&str, &str); 7] = [
     (
         "0007_ai_usage.sql",
         include_str!("../../migrations/0007_ai_usage.sql"),
+    ),
+    (
+        "0008_slack_channel_claims.sql",
+        include_str!("../../migrations/0008_slack_channel_claims.sql"),
     ),
 ];
 

@@ -176,6 +176,56 @@ fn a_rate_limited_call_waits_retry_after_and_a_taken_name_gets_the_incidents_suf
 }
 
 #[test]
+fn a_channel_whose_create_answer_never_came_is_found_by_name_not_created_again() {
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    // Slack creates the channel but answers after the client gave up.
+    slack.fail_next(
+        "conversations.create",
+        1,
+        Fault::Slow(Duration::from_millis(CALL_TIMEOUT.as_millis() + 300)),
+    );
+    let id = pipeline.declare("Checkout is failing");
+    pipeline.drain();
+
+    let state = incident(&pipeline, &id);
+    let names = ChannelNames::new(&id, &state.title, state.created_at);
+    let channel = slack
+        .channel_named(&names.plain)
+        .expect("the first attempt's channel");
+    assert_eq!(meta(&state, keys::CHANNEL), channel.id, "adopted");
+    assert!(
+        slack.channel_named(&names.suffixed).is_none(),
+        "no second channel"
+    );
+    assert_eq!(slack.calls_to("conversations.create").len(), 2);
+    assert!(!slack.calls_to("conversations.list").is_empty());
+    assert_eq!(channel.messages.len(), 1, "one announcement");
+}
+
+#[test]
+fn incidents_with_the_same_title_on_the_same_day_never_share_a_channel() {
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    let first = pipeline.declare("Checkout is failing");
+    let second = pipeline.declare("Checkout is failing");
+    pipeline.drain();
+
+    let (a, b) = (incident(&pipeline, &first), incident(&pipeline, &second));
+    assert_ne!(meta(&a, keys::CHANNEL), meta(&b, keys::CHANNEL));
+    let plain = ChannelNames::new(&first, &a.title, a.created_at).plain;
+    let holders = [&a, &b]
+        .iter()
+        .filter(|i| meta(i, keys::CHANNEL_NAME) == plain)
+        .count();
+    assert_eq!(holders, 1, "one of them has the readable name");
+    for state in [&a, &b] {
+        let channel = slack.channel(meta(state, keys::CHANNEL)).unwrap();
+        assert_eq!(channel.messages.len(), 1, "{}: one announcement", state.id);
+    }
+}
+
+#[test]
 fn a_mention_gets_a_fire_reaction_and_the_announcement_in_its_thread() {
     let slack = FakeSlack::start();
     let pipeline = connected(&slack);

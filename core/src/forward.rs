@@ -174,18 +174,17 @@ impl<'a, S: SqlStore> IncidentForwarder<'a, S> {
         }
     }
 
-    /// A message marked `last` reached its instance: await that instance's report, and drop
-    /// any report about another event (an earlier generation's).
+    /// A message marked `last` is about to go to its instance: await that instance's report,
+    /// and drop every report received so far. They came from earlier forwards (an earlier
+    /// generation may have reported this very event, if its forward's answer was lost and the
+    /// event was sent again), and this instance can only report after the send.
     fn await_report(&self, event_id: i64) -> Result<(), SqlError> {
         self.store.execute(
             "INSERT INTO workflow_awaited (singleton, event_id) VALUES (1, ?) \
              ON CONFLICT(singleton) DO UPDATE SET event_id = excluded.event_id",
             &[event_id.into()],
         )?;
-        self.store.execute(
-            "DELETE FROM workflow_finished WHERE event_id <> ?",
-            &[event_id.into()],
-        )
+        self.store.execute("DELETE FROM workflow_finished", &[])
     }
 
     fn record(&self, generation: i64, events: i64, closed: bool) -> Result<(), SqlError> {
@@ -211,7 +210,22 @@ impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
         let message = message_for(row, last).map_err(fail)?;
         let payload = serde_json::to_value(&message).map_err(|e| fail(e.to_string()))?;
         let current = current_generation(self.store).map_err(|e| fail(e.message))?;
-        let recorded = match self.route(current) {
+        let route = self.route(current);
+        if last {
+            // Once a `last` message may have reached its instance, the instance may end, and
+            // a lost answer would not tell: record the generation closed before sending, so
+            // whatever the outcome no later event (a replayed dead letter, say) goes to it.
+            // If the send is refused, the next attempt opens a new generation; the one that
+            // never got `last` ends quietly at its wait timeout.
+            let (generation, events) = match route {
+                Route::Create(generation) => (generation, 1),
+                Route::Send(generation) => (generation, current.map_or(0, |g| g.events) + 1),
+            };
+            self.record(generation, events, true)
+                .and_then(|()| self.await_report(row.event_id))
+                .map_err(|e| fail(e.message))?;
+        }
+        let recorded = match route {
             Route::Create(generation) => {
                 let id = instance_id(&self.incident_id, generation);
                 let created = self

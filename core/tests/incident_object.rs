@@ -862,6 +862,7 @@ fn storage_is_kept_when_the_archive_fails_and_finalisation_is_retried() {
     let world = World::started();
     world.apply(status(Status::Declined)).unwrap();
     let last = world.object.get(TENANT).unwrap().incident.last_event_id;
+    assert!(!world.alarm(3_000).finalized, "forwarded; no report yet");
     world.object.workflow_finished(TENANT, last, 4_000).unwrap();
     *world.archive.refuse.borrow_mut() = true;
     let report = world.alarm(5_000);

@@ -322,3 +322,13 @@ impl Pipeline {
             .count()
     }
 }
+
+/// The engines and the services hold each other (`set_services`): break the cycle, or every
+/// dropped pipeline leaks (the fault campaign drops ten thousand).
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        for engine in self.engines() {
+            engine.detach_services();
+        }
+    }
+}

@@ -13,8 +13,10 @@ use super::workspace::Workspace;
 use crate::dashboard::{identifiers, sender as index, INDEX_DATABASE};
 use incidentd_core::{IncidentCreated, IncidentEvent, IncidentHandle, IncidentServices, Source};
 use incidentd_runtime::prelude::*;
+use incidentd_runtime::sql::Database;
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 type Metadata = BTreeMap<String, String>;
 
@@ -69,7 +71,14 @@ pub async fn incident_created(
         },
         _ => {
             let names = ChannelNames::new(&incident.id, &incident.title, incident.created_at);
-            let created = channel::create(api, &names).await?;
+            let index = index_database(ctx)?;
+            let creator = channel::Creator {
+                incident_id: &incident.id,
+                team_id: &workspace.installation.team_id,
+                bot_user_id: &workspace.installation.bot_user_id,
+                claims: index.as_ref(),
+            };
+            let created = channel::create(api, &names, &creator).await?;
             remember_channel(ctx, &handle, event, &created, source.as_ref()).await?;
             created
         }
@@ -154,13 +163,16 @@ async fn remember_channel(
     if let Some(source) = source {
         identifiers.push(thread_identifier(&source.channel, &source.thread_ts));
     }
-    let db = ctx
-        .services
-        .database(INDEX_DATABASE)
-        .map_err(|e| EffectError::non_retryable(e.message))?;
+    let db = index_database(ctx)?;
     identifiers::add(db.as_ref(), &event.incident_id, &identifiers)
         .await
         .map_err(|e| EffectError::retryable(format!("index identifiers: {e}")))
+}
+
+fn index_database(ctx: &SendContext) -> Result<Rc<dyn Database>, EffectError> {
+    ctx.services
+        .database(INDEX_DATABASE)
+        .map_err(|e| EffectError::non_retryable(e.message))
 }
 
 async fn merge<const N: usize>(

@@ -10,6 +10,7 @@ pub mod announce;
 pub mod api;
 pub mod blocks;
 pub mod channel;
+pub mod channel_claims;
 pub mod channel_name;
 pub mod classify;
 pub mod command_receiver;

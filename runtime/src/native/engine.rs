@@ -103,6 +103,12 @@ impl NativeWorkflows {
         *self.services.borrow_mut() = Some(services);
     }
 
+    /// Forgets the services: they usually hold this engine, and the cycle would keep both
+    /// alive after their owner is gone.
+    pub fn detach_services(&self) {
+        self.services.borrow_mut().take();
+    }
+
     /// Adds a fault rule, consulted on every `create` and `send_event` until it is removed
     /// by [`clear_faults`](Self::clear_faults).
     pub fn fail_when(&self, rule: impl FnMut(&str, &str, &Value) -> Option<String> + 'static) {

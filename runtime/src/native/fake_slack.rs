@@ -5,7 +5,7 @@
 //! call is recorded with its parsed body. Point the code under test at [`FakeSlack::api_url`]
 //! where it would use `https://slack.com/api`.
 //!
-//! Served methods: `conversations.create`, `.invite`, `.history`, `.replies`, `.archive`,
+//! Served methods: `conversations.create`, `.list`, `.invite`, `.history`, `.replies`, `.archive`,
 //! `chat.postMessage`, `chat.update`, `pins.add`, `reactions.add`, `views.open`,
 //! `oauth.v2.access`, and one that is not Slack's: [`FAKE_USER_MESSAGE_METHOD`], a person's
 //! message (no token: it stands for someone typing in Slack, for tools driving the fake from
@@ -34,6 +34,8 @@ pub const FAKE_USER_MESSAGE_METHOD: &str = "fake.userMessage";
 /// The id [`FakeSlack::add_general_channel`] gives `#general`: fixed, so a developer's tools
 /// can default to it.
 pub const FAKE_GENERAL_CHANNEL_ID: &str = "C0GENERAL";
+/// The creator of channels a test adds ([`FakeSlack::add_channel`]): a person, not the bot.
+pub const FAKE_ADMIN_USER_ID: &str = "UFAKEADMIN";
 
 /// A scripted failure for the next calls of one method.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,6 +149,8 @@ pub struct FakeChannel {
     pub name: String,
     pub is_private: bool,
     pub is_archived: bool,
+    /// Who created it: the bot for `conversations.create`, else [`FAKE_ADMIN_USER_ID`].
+    pub creator: String,
     pub members: Vec<String>,
     /// In posting order (oldest first).
     pub messages: Vec<FakeMessage>,
@@ -160,7 +164,7 @@ impl FakeChannel {
             "id": self.id, "name": self.name, "is_channel": !self.is_private,
             "is_group": self.is_private, "is_private": self.is_private,
             "is_archived": self.is_archived, "is_member": self.members.iter().any(|m| m == FAKE_BOT_USER_ID),
-            "created": 1_790_000_000,
+            "created": 1_790_000_000, "creator": self.creator,
         })
     }
 
@@ -260,17 +264,24 @@ impl Workspace {
         Ok(channel)
     }
 
-    fn add_channel(&mut self, name: &str, is_private: bool) -> FakeChannel {
+    fn add_channel(&mut self, name: &str, is_private: bool, creator: &str) -> FakeChannel {
         let id = format!("C{:08}", self.next());
-        self.add_channel_with_id(id, name, is_private)
+        self.add_channel_with_id(id, name, is_private, creator)
     }
 
-    fn add_channel_with_id(&mut self, id: String, name: &str, is_private: bool) -> FakeChannel {
+    fn add_channel_with_id(
+        &mut self,
+        id: String,
+        name: &str,
+        is_private: bool,
+        creator: &str,
+    ) -> FakeChannel {
         let channel = FakeChannel {
             id,
             name: name.to_owned(),
             is_private,
             is_archived: false,
+            creator: creator.to_owned(),
             members: vec![FAKE_BOT_USER_ID.to_owned()],
             messages: Vec::new(),
             pins: Vec::new(),
@@ -322,6 +333,7 @@ impl Workspace {
     fn call(&mut self, method: &str, args: &Value) -> Answer {
         match method {
             "conversations.create" => self.create(args),
+            "conversations.list" => self.list(args),
             "conversations.invite" => self.invite(args),
             "conversations.history" => self.history(args),
             "conversations.replies" => self.replies(args),
@@ -342,8 +354,63 @@ impl Workspace {
         if self.channels.iter().any(|c| c.name == name) {
             return error("name_taken");
         }
-        let channel = self.add_channel(&name, flag(args, "is_private"));
+        let channel = self.add_channel(&name, flag(args, "is_private"), FAKE_BOT_USER_ID);
         ok(json!({ "channel": channel.to_json() }))
+    }
+
+    /// Public channels by default (`types`), archived ones too unless `exclude_archived`, in
+    /// creation order, `limit` (1 to 1000, default 100) per page; the cursor is opaque to
+    /// callers (here the offset of the next page).
+    fn list(&mut self, args: &Value) -> Answer {
+        let types = match text(args, "types") {
+            t if t.is_empty() => "public_channel".to_owned(),
+            t => t,
+        };
+        let (public, private) = types.split(',').map(str::trim).try_fold(
+            (false, false),
+            |(public, private), t| match t {
+                "public_channel" => Ok((true, private)),
+                "private_channel" => Ok((public, true)),
+                "mpim" | "im" => Ok((public, private)),
+                _ => Err("invalid_types"),
+            },
+        )?;
+        let limit = match &args["limit"] {
+            Value::Null => Some(100),
+            Value::String(s) if s.is_empty() => Some(100),
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.parse().ok(),
+            _ => None,
+        }
+        .filter(|l| (1..=1000).contains(l))
+        .ok_or("invalid_limit")? as usize;
+        let start = match text(args, "cursor") {
+            c if c.is_empty() => 0,
+            c => c
+                .strip_prefix("offset:")
+                .and_then(|o| o.parse().ok())
+                .ok_or("invalid_cursor")?,
+        };
+        let exclude_archived = flag(args, "exclude_archived");
+        let listed: Vec<&FakeChannel> = self
+            .channels
+            .iter()
+            .filter(|c| if c.is_private { private } else { public })
+            .filter(|c| !(exclude_archived && c.is_archived))
+            .collect();
+        let page: Vec<Value> = listed
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|c| c.to_json())
+            .collect();
+        let next = start + page.len();
+        let next_cursor = if next < listed.len() {
+            format!("offset:{next}")
+        } else {
+            String::new()
+        };
+        ok(json!({ "channels": page, "response_metadata": { "next_cursor": next_cursor } }))
     }
 
     fn invite(&mut self, args: &Value) -> Answer {
@@ -706,14 +773,19 @@ impl FakeSlack {
 
     /// An existing public channel the bot is in (where people mention it); returns its id.
     pub fn add_channel(&self, name: &str) -> String {
-        self.lock().add_channel(name, false).id
+        self.lock().add_channel(name, false, FAKE_ADMIN_USER_ID).id
     }
 
     /// `#general` with the fixed id [`FAKE_GENERAL_CHANNEL_ID`] (once); returns its id.
     pub fn add_general_channel(&self) -> String {
         let mut workspace = self.lock();
         if workspace.channel_mut(FAKE_GENERAL_CHANNEL_ID).is_err() {
-            workspace.add_channel_with_id(FAKE_GENERAL_CHANNEL_ID.to_owned(), "general", false);
+            workspace.add_channel_with_id(
+                FAKE_GENERAL_CHANNEL_ID.to_owned(),
+                "general",
+                false,
+                FAKE_ADMIN_USER_ID,
+            );
         }
         FAKE_GENERAL_CHANNEL_ID.to_owned()
     }
@@ -827,6 +899,49 @@ mod tests {
             Body::Form(&[("name", "Inc")]),
         );
         assert_eq!(bad["error"], "invalid_name_specials");
+    }
+
+    #[test]
+    fn channels_are_listed_in_pages_with_their_creator() {
+        let slack = FakeSlack::start();
+        let general = slack.add_general_channel();
+        let ids: Vec<String> = (0..5)
+            .map(|i| create(&slack, &format!("inc-{i}")))
+            .collect();
+        call(
+            &slack,
+            "conversations.archive",
+            Body::Form(&[("channel", &ids[1])]),
+        );
+        let page = |args: &[(&str, &str)]| call(&slack, "conversations.list", Body::Form(args)).1;
+
+        let first = page(&[("limit", "4")]);
+        let listed = |p: &Value| -> Vec<String> {
+            p["channels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            listed(&first),
+            [&general, &ids[0], &ids[1], &ids[2]].map(String::clone)
+        );
+        assert_eq!(first["channels"][0]["creator"], FAKE_ADMIN_USER_ID);
+        assert_eq!(first["channels"][1]["creator"], FAKE_BOT_USER_ID);
+        let cursor = first["response_metadata"]["next_cursor"].as_str().unwrap();
+        let rest = page(&[("limit", "4"), ("cursor", cursor)]);
+        assert_eq!(listed(&rest), ids[3..]);
+        assert_eq!(rest["response_metadata"]["next_cursor"], "");
+
+        let live = page(&[("exclude_archived", "true"), ("limit", "1000")]);
+        assert!(!listed(&live).contains(&ids[1]), "archived ones left out");
+        assert_eq!(page(&[("types", "private_channel")])["channels"], json!([]));
+        assert_eq!(page(&[("limit", "0")])["error"], "invalid_limit");
+        assert_eq!(page(&[("limit", "1001")])["error"], "invalid_limit");
+        assert_eq!(page(&[("cursor", "nonsense")])["error"], "invalid_cursor");
+        assert_eq!(page(&[("types", "dm")])["error"], "invalid_types");
     }
 
     #[test]

@@ -137,6 +137,9 @@ pub fn run_scenario(seed: u64, verbose: bool) -> Outcome {
         play(&world, &scenario, &mut ledger);
         settle(&world, &ledger);
         let found = invariants::check(&world, &ledger);
+        if verbose && !found.violations.is_empty() {
+            dump_instances(&world);
+        }
         effects_checked = found.effects_checked;
         found.violations
     }));
@@ -158,6 +161,21 @@ pub fn run_scenario(seed: u64, verbose: bool) -> Outcome {
         effects_checked,
         faults: counts.snapshot(),
         violations,
+    }
+}
+
+/// Every workflow instance with its status and step records, to see where an effect went.
+fn dump_instances(world: &World) {
+    for engine in world.pipeline.engines() {
+        for id in engine.instance_ids() {
+            eprintln!("  instance {id}: {:?}", engine.instance_status(&id));
+            for record in engine.step(&id).map(|s| s.records()).unwrap_or_default() {
+                eprintln!("    {record:?}");
+            }
+        }
+        for (id, event) in engine.undelivered() {
+            eprintln!("  undelivered to {id}: {event}");
+        }
     }
 }
 
