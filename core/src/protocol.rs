@@ -77,6 +77,10 @@ pub enum IncidentRequest {
     WorkflowFinished {
         tenant: String,
         event_id: i64,
+        /// The reporting instance: a report from one that is no longer the current
+        /// generation is stale and ignored. Absent in reports from older workflow code.
+        #[serde(default)]
+        instance_id: Option<String>,
     },
     /// An agent turn (`IncidentAgentTurnWorkflow`) reports its end, naming its range's end.
     AgentTurnEnded {
@@ -187,8 +191,12 @@ impl<S: SqlStore> IncidentObject<S> {
             IncidentRequest::Workflow { tenant } => IncidentReply::Workflow {
                 instance_id: self.workflow_instance(&tenant)?,
             },
-            IncidentRequest::WorkflowFinished { tenant, event_id } => {
-                self.workflow_finished(&tenant, event_id, now_ms)?;
+            IncidentRequest::WorkflowFinished {
+                tenant,
+                event_id,
+                instance_id,
+            } => {
+                self.workflow_finished(&tenant, event_id, instance_id.as_deref(), now_ms)?;
                 IncidentReply::Finished
             }
             IncidentRequest::AgentTurnEnded {
@@ -373,12 +381,21 @@ impl IncidentHandle {
         expect_reply!(reply, IncidentReply::Workflow { instance_id } => instance_id)
     }
 
-    /// The `IncidentWorkflow` handled everything up to the closed incident's `event_id`: the
-    /// object may archive itself and delete its storage (see `object::alarm`).
-    pub async fn workflow_finished(&self, event_id: i64) -> Result<(), IncidentCallError> {
+    /// The `IncidentWorkflow` instance `instance_id` (when known) handled everything up to the closed
+    /// incident's `event_id`: the object may archive itself and delete its storage (see
+    /// `object::alarm`).
+    pub async fn workflow_finished(
+        &self,
+        event_id: i64,
+        instance_id: Option<&str>,
+    ) -> Result<(), IncidentCallError> {
         let tenant = self.tenant.clone();
         let reply = self
-            .call(IncidentRequest::WorkflowFinished { tenant, event_id })
+            .call(IncidentRequest::WorkflowFinished {
+                tenant,
+                event_id,
+                instance_id: instance_id.map(str::to_owned),
+            })
             .await?;
         expect_reply!(reply, IncidentReply::Finished => ())
     }

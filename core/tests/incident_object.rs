@@ -26,6 +26,8 @@ struct FakeEngine {
     instances: RefCell<BTreeMap<String, Vec<Value>>>,
     create_calls: RefCell<u32>,
     failures: RefCell<VecDeque<String>>,
+    /// Calls to take effect but answer with an error (a timeout after the fact).
+    lost_answers: RefCell<u32>,
 }
 
 impl FakeEngine {
@@ -33,6 +35,19 @@ impl FakeEngine {
         self.failures
             .borrow_mut()
             .extend((0..times).map(|i| format!("engine unavailable #{i}")));
+    }
+
+    fn lose_next_answer(&self) {
+        *self.lost_answers.borrow_mut() += 1;
+    }
+
+    fn lost_answer(&self) -> Result<(), WorkflowClientError> {
+        let mut lost = self.lost_answers.borrow_mut();
+        if *lost == 0 {
+            return Ok(());
+        }
+        *lost -= 1;
+        Err(WorkflowClientError::new("the answer was lost"))
     }
 
     fn failure(&self) -> Option<WorkflowClientError> {
@@ -84,7 +99,7 @@ impl WorkflowClient for FakeEngine {
         match self.instances.borrow_mut().get_mut(id) {
             Some(events) => {
                 events.push(payload.clone());
-                Ok(())
+                self.lost_answer()
             }
             None => Err(WorkflowClientError::new(format!("instance {id} not found"))),
         }
@@ -813,7 +828,7 @@ fn a_closed_incident_is_archived_then_analysed_then_deleted_once_fully_delivered
     );
     world
         .object
-        .workflow_finished(TENANT, closed.last_event_id, 5_001)
+        .workflow_finished(TENANT, closed.last_event_id, None, 5_001)
         .unwrap();
     assert_eq!(
         world.object.store().alarm(),
@@ -863,7 +878,10 @@ fn storage_is_kept_when_the_archive_fails_and_finalisation_is_retried() {
     world.apply(status(Status::Declined)).unwrap();
     let last = world.object.get(TENANT).unwrap().incident.last_event_id;
     assert!(!world.alarm(3_000).finalized, "forwarded; no report yet");
-    world.object.workflow_finished(TENANT, last, 4_000).unwrap();
+    world
+        .object
+        .workflow_finished(TENANT, last, None, 4_000)
+        .unwrap();
     *world.archive.refuse.borrow_mut() = true;
     let report = world.alarm(5_000);
     assert!(!report.finalized);
@@ -923,7 +941,10 @@ fn a_dead_letter_replayed_after_the_close_waits_for_the_report_of_its_own_genera
     world.apply(status(Status::Resolved)).unwrap();
     world.alarm(2_010); // event 2, the close: generation 1, marked last
     assert_eq!(world.engine.delivered(&instance_id(ID, 1)), [2]);
-    world.object.workflow_finished(TENANT, 2, 2_020).unwrap();
+    world
+        .object
+        .workflow_finished(TENANT, 2, None, 2_020)
+        .unwrap();
     assert!(!world.alarm(2_030).finalized, "the dead letter keeps it");
 
     // Replayed long after the close: generation 2 gets event 1, marked last.
@@ -938,9 +959,41 @@ fn a_dead_letter_replayed_after_the_close_waits_for_the_report_of_its_own_genera
     assert!(world.object.get(TENANT).is_ok());
     world
         .object
-        .workflow_finished(TENANT, 1, later + 1)
+        .workflow_finished(TENANT, 1, None, later + 1)
         .unwrap();
     assert!(world.alarm(later + 2).finalized);
+}
+
+/// Found by the fault campaign (seeds 6837, 7578): the same event forwarded `last` to a new
+/// generation, after the forward to the old one lost its answer. The old generation's
+/// report, even one arriving after the new forward, must not finalise the incident.
+#[test]
+fn a_report_from_a_generation_that_was_moved_past_is_ignored() {
+    let world = World::started();
+    world.alarm(1_500); // event 1: generation 1
+    world.apply(status(Status::Resolved)).unwrap();
+    let last = world.object.get(TENANT).unwrap().incident.last_event_id;
+    world.engine.lose_next_answer();
+    world.alarm(2_010); // the close reaches generation 1, marked last; its answer is lost
+    world.alarm(62_010); // retried: generation 1 may have ended, generation 2 gets it
+    assert_eq!(world.engine.delivered(&instance_id(ID, 1)), [1, last]);
+    assert_eq!(world.engine.delivered(&instance_id(ID, 2)), [last]);
+
+    let old = instance_id(ID, 1);
+    world
+        .object
+        .workflow_finished(TENANT, last, Some(old.as_str()), 70_000)
+        .unwrap();
+    assert!(
+        !world.alarm(70_001).finalized,
+        "generation 1 is not the one awaited"
+    );
+    let new = instance_id(ID, 2);
+    world
+        .object
+        .workflow_finished(TENANT, last, Some(new.as_str()), 70_002)
+        .unwrap();
+    assert!(world.alarm(70_003).finalized);
 }
 
 /// A signed API request by user `u`.
@@ -1025,7 +1078,7 @@ fn a_closed_incident_whose_workflow_never_reports_is_finalised_after_the_grace_p
     // An earlier event's report does not count.
     world
         .object
-        .workflow_finished(TENANT, closed.last_event_id - 1, 6_000)
+        .workflow_finished(TENANT, closed.last_event_id - 1, None, 6_000)
         .unwrap();
     assert!(!world.alarm(6_001).finalized);
     // The grace runs from the last forward (the alarm at 5 000), not from the close.

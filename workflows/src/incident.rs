@@ -89,6 +89,7 @@ pub async fn incident_workflow(
         incident_id: message.incident_id.clone(),
         tenant_id: message.incident.tenant_id.clone(),
         last_event_id: message.event_id,
+        instance_id: run.instance_id.clone(),
     };
     REPORT_FINISHED.call(&run, finished).await?;
     Ok(summary(&message, &handled, false))
@@ -99,6 +100,9 @@ pub struct Finished {
     pub incident_id: String,
     pub tenant_id: String,
     pub last_event_id: i64,
+    /// This instance: the object ignores a report from a generation it has moved past.
+    #[serde(default)]
+    pub instance_id: String,
 }
 
 #[step(
@@ -112,7 +116,14 @@ async fn report_finished(ctx: StepContext, finished: Finished) -> Result<(), Eff
         .services
         .incident(&finished.incident_id, &finished.tenant_id)
     {
-        Ok(incident) => incident.workflow_finished(finished.last_event_id).await,
+        Ok(incident) => {
+            incident
+                .workflow_finished(
+                    finished.last_event_id,
+                    Some(finished.instance_id.as_str()).filter(|id| !id.is_empty()),
+                )
+                .await
+        }
         Err(e) => Err(e),
     };
     match reported {

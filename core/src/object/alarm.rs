@@ -128,14 +128,22 @@ impl<S: SqlStore> IncidentObject<S> {
     }
 
     /// Keeps the workflow's report; a closed incident's alarm then runs at once to finalise.
+    /// A report from an instance that is no longer the current generation is stale (an
+    /// earlier generation's, retried late, after the event was forwarded again) and ignored.
     pub fn workflow_finished(
         &self,
         tenant: &str,
         event_id: i64,
+        instance_id: Option<&str>,
         now_ms: i64,
     ) -> Result<(), DomainError> {
         let state = self.owned_state(tenant)?;
         self.ensure_schema()?;
+        if let Some(reporter) = instance_id {
+            if reporter != crate::forward::current_instance(self.store(), &state.id)? {
+                return Ok(());
+            }
+        }
         self.store().execute(
             "INSERT INTO workflow_finished (singleton, event_id) VALUES (1, ?) \
              ON CONFLICT (singleton) DO UPDATE SET event_id = max(event_id, excluded.event_id)",
