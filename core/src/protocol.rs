@@ -14,7 +14,7 @@
 use crate::decide::{Command, StartIncident};
 use crate::effects::SuggestionOutcome;
 use crate::error::DomainError;
-use crate::model::{Actor, IncidentState};
+use crate::model::{Actor, IncidentMessage, IncidentState};
 use crate::object::{Idempotency, IncidentObject, Origin, Started, SuggestionLookup};
 use crate::view::{Applied, IncidentView, TimelineEntry};
 use incidentd_runtime::object::{ObjectCallError, ObjectCallErrorKind, ObjectStub};
@@ -82,6 +82,14 @@ pub enum IncidentRequest {
         #[serde(default)]
         instance_id: Option<String>,
     },
+    /// The published events between two an `IncidentWorkflow` instance got in a row: it
+    /// got `before` after `after`, so the engine lost those in between (or they are dead
+    /// letters, and then they are not listed).
+    MissedEvents {
+        tenant: String,
+        after: i64,
+        before: i64,
+    },
     /// An agent turn (`IncidentAgentTurnWorkflow`) reports its end, naming its range's end.
     AgentTurnEnded {
         tenant: String,
@@ -117,6 +125,7 @@ pub enum IncidentReply {
     },
     /// The workflow's report is kept.
     Finished,
+    MissedEvents(Vec<IncidentMessage>),
     /// Whether the report ended the turn in flight (a late one's does not).
     TurnEnded {
         ended: bool,
@@ -199,6 +208,11 @@ impl<S: SqlStore> IncidentObject<S> {
                 self.workflow_finished(&tenant, event_id, instance_id.as_deref(), now_ms)?;
                 IncidentReply::Finished
             }
+            IncidentRequest::MissedEvents {
+                tenant,
+                after,
+                before,
+            } => IncidentReply::MissedEvents(self.missed_events(&tenant, after, before)?),
             IncidentRequest::AgentTurnEnded {
                 tenant,
                 to_event_id,
@@ -398,6 +412,24 @@ impl IncidentHandle {
             })
             .await?;
         expect_reply!(reply, IncidentReply::Finished => ())
+    }
+
+    /// The published events between `after` and `before` (see
+    /// [`IncidentRequest::MissedEvents`]).
+    pub async fn missed_events(
+        &self,
+        after: i64,
+        before: i64,
+    ) -> Result<Vec<IncidentMessage>, IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self
+            .call(IncidentRequest::MissedEvents {
+                tenant,
+                after,
+                before,
+            })
+            .await?;
+        expect_reply!(reply, IncidentReply::MissedEvents(messages) => messages)
     }
 
     /// An agent turn's end (its range's last event): the next turn may start. `false` when

@@ -242,6 +242,16 @@ impl<'s, S: SqlStore> Outbox<'s, S> {
         )
     }
 
+    /// The rows with ids from `from` to `to` (inclusive), in event order.
+    pub fn between(&self, from: i64, to: i64) -> Result<Vec<OutboxRow>, SqlError> {
+        self.rows(
+            &format!(
+                "SELECT {COLUMNS} FROM outbox WHERE event_id BETWEEN ? AND ? ORDER BY event_id"
+            ),
+            &[from.into(), to.into()],
+        )
+    }
+
     /// Rows that exhausted their attempts.
     pub fn dead_letters(&self) -> Result<Vec<OutboxRow>, SqlError> {
         self.rows(

@@ -8,6 +8,11 @@
 //! than once (forwarding is at least once). Each event's handlers run once per instance: the
 //! set of handled event ids is rebuilt deterministically on every replay of the run.
 //!
+//! Forwarding is in event order, so an event newer than the next expected one means the ones
+//! in between were dead-lettered or lost by the engine after it accepted them (the local
+//! engine can lose one when its process is killed). The instance then asks the object for the
+//! published ones among them (`incident.missed` step) and handles them first.
+//!
 //! `INCIDENT_CREATED` is triaged first (`crate::ai::triage`): its bounded steps may page
 //! another entry point, set the severity and rewrite the title, and the fan-out then carries
 //! the triaged state, so the first notification already uses it.
@@ -39,33 +44,25 @@ pub const WAIT_TIMEOUT: Duration =
     binding = "INCIDENT_WORKFLOW",
     name = "incident-workflow",
     fans_out = true,
-    steps = [triage::context, triage::ask, triage::apply, triage::note, report_finished]
+    steps = [
+        triage::context,
+        triage::ask,
+        triage::apply,
+        triage::note,
+        missed_events,
+        report_finished
+    ]
 )]
 pub async fn incident_workflow(
     run: WorkflowRun,
     first: IncidentMessage,
 ) -> Result<Value, WorkflowError> {
+    let mut newest = first.event_id;
     let mut message = first;
     let mut handled = BTreeSet::new();
     let mut waits = 0u32;
     loop {
-        // A redelivery of an event this instance handled: its effects ran already (the
-        // engine keys steps by name and count, so running it again would repeat them).
-        if handled.insert(message.event_id) {
-            if message.event_type == event_type::INCIDENT_CREATED {
-                message = triage::triage(&run, message).await;
-            }
-            let subject = format!("incident={}", message.incident_id);
-            let payload =
-                serde_json::to_value(&message).map_err(|e| WorkflowError(e.to_string()))?;
-            let event = Event {
-                subject: &subject,
-                event_type: &message.event_type,
-                event_id: message.event_id,
-                message: payload,
-            };
-            fanout::dispatch(&run, event).await;
-        }
+        message = handle(&run, message, &mut handled).await?;
         if message.last {
             break;
         }
@@ -73,10 +70,18 @@ pub async fn incident_workflow(
         let name = format!("wait-for-event:{waits}");
         match run
             .step
-            .wait_for(&name, WORKFLOW_EVENT_TYPE, WAIT_TIMEOUT)
+            .wait_for::<IncidentMessage>(&name, WORKFLOW_EVENT_TYPE, WAIT_TIMEOUT)
             .await
         {
-            Ok(next) => message = next,
+            Ok(next) => {
+                if next.event_id > newest + 1 && !handled.contains(&next.event_id) {
+                    for missed in recover_missed(&run, &next, newest).await {
+                        handle(&run, missed, &mut handled).await?;
+                    }
+                }
+                newest = newest.max(next.event_id);
+                message = next;
+            }
             // Idle past the timeout: end quietly; the outbox sends later events to a new
             // generation.
             Err(StepError::TimedOut) => return Ok(summary(&message, &handled, true)),
@@ -93,6 +98,78 @@ pub async fn incident_workflow(
     };
     REPORT_FINISHED.call(&run, finished).await?;
     Ok(summary(&message, &handled, false))
+}
+
+/// Runs the event's handlers, once per instance; returns the message as handled (triage may
+/// have changed the incident it carries).
+async fn handle(
+    run: &WorkflowRun,
+    mut message: IncidentMessage,
+    handled: &mut BTreeSet<i64>,
+) -> Result<IncidentMessage, WorkflowError> {
+    // A redelivery of an event this instance handled: its effects ran already (the engine
+    // keys steps by name and count, so running it again would repeat them).
+    if !handled.insert(message.event_id) {
+        return Ok(message);
+    }
+    if message.event_type == event_type::INCIDENT_CREATED {
+        message = triage::triage(run, message).await;
+    }
+    let subject = format!("incident={}", message.incident_id);
+    let payload = serde_json::to_value(&message).map_err(|e| WorkflowError(e.to_string()))?;
+    let event = Event {
+        subject: &subject,
+        event_type: &message.event_type,
+        event_id: message.event_id,
+        message: payload,
+    };
+    fanout::dispatch(run, event).await;
+    Ok(message)
+}
+
+/// The published events between `newest` and `next` that this instance never got. If the
+/// object cannot be asked, none: the instance goes on rather than stopping every later event.
+async fn recover_missed(
+    run: &WorkflowRun,
+    next: &IncidentMessage,
+    newest: i64,
+) -> Vec<IncidentMessage> {
+    let gap = Gap {
+        incident_id: next.incident_id.clone(),
+        tenant_id: next.incident.tenant_id.clone(),
+        after: newest,
+        before: next.event_id,
+    };
+    match MISSED_EVENTS.call(run, gap).await {
+        Ok(missed) => missed,
+        Err(e) => {
+            incidentd_runtime::log::info(&format!(
+                "incident={} events {}..{} may be missing: {e:?}",
+                next.incident_id, newest, next.event_id
+            ));
+            Vec::new()
+        }
+    }
+}
+
+/// Events after `after` and before `before` that an instance did not get.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Gap {
+    pub incident_id: String,
+    pub tenant_id: String,
+    pub after: i64,
+    pub before: i64,
+}
+
+#[step(
+    name = "incident.missed",
+    idempotency_key = "{incident_id}:{after}:{before}",
+    retries(limit = 3, delay = "1 second", backoff = "exponential"),
+    timeout = "10 seconds"
+)]
+async fn missed_events(ctx: StepContext, gap: Gap) -> Result<Vec<IncidentMessage>, EffectError> {
+    let handle = ctx.services.incident(&gap.incident_id, &gap.tenant_id)?;
+    Ok(handle.missed_events(gap.after, gap.before).await?)
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]

@@ -194,3 +194,46 @@ fn a_replay_survives_crashes_of_the_workflow_run_around_it() {
     assert_eq!(p.successful_steps("dashboard.severity_update:4"), 1);
     assert!(dead_letters(&p, &id).is_empty());
 }
+
+/// The engine accepts event 3 and loses it (the local engine can, when its process is killed):
+/// the object counts it published and never sends it again. The instance sees event 4 after
+/// event 2, asks the object for what it missed, and handles event 3 before event 4.
+#[test]
+fn an_event_the_engine_accepted_and_lost_is_recovered_when_the_next_one_arrives() {
+    let p = pipeline();
+    let id = p.declare("checkout failing"); // event 1
+    p.drain(); // event 2: triage's note (no model)
+    p.workflows.drop_events_when(|operation, _, payload| {
+        operation == "send_event" && event_id(payload) == 3
+    });
+    p.apply(&id, severity(Severity::High)); // event 3: accepted, then lost
+    p.drain();
+    assert_eq!(p.successful_steps("dashboard.severity_update:3"), 0);
+    assert!(
+        dead_letters(&p, &id).is_empty(),
+        "the object counts it delivered"
+    );
+
+    p.workflows.clear_faults();
+    p.apply(&id, severity(Severity::Low)); // event 4
+    p.drain();
+    assert_eq!(p.successful_steps("dashboard.severity_update:3"), 1);
+    assert_eq!(p.successful_steps("dashboard.severity_update:4"), 1);
+    assert_eq!(p.successful_steps(&format!("incident.missed:{id}:2:4")), 1);
+    let handled: Vec<i64> = p
+        .workflows
+        .step(&instance_id(&id, 1))
+        .unwrap()
+        .records()
+        .iter()
+        .filter_map(|r| match r {
+            incidentd_runtime::native::StepRecord::Attempt {
+                name, error: None, ..
+            } if name.starts_with("dashboard.severity_update:") => {
+                name.rsplit(':').next().and_then(|n| n.parse().ok())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(handled, [3, 4], "in event order");
+}

@@ -24,7 +24,7 @@ pub use turns::{
 use crate::decide::{self, Command, Decision, EventData, StartIncident};
 use crate::error::{Conflict, DomainError};
 use crate::forward;
-use crate::model::{Actor, IncidentState};
+use crate::model::{Actor, IncidentMessage, IncidentState};
 use crate::view::{self, Applied, IncidentView, TimelineEntry};
 use incidentd_runtime::outbox::{NewEvent, Outbox, OutboxPolicy};
 use incidentd_runtime::sql::{SqlError, SqlStore};
@@ -405,5 +405,24 @@ impl<S: SqlStore> IncidentObject<S> {
     pub fn workflow_instance(&self, tenant: &str) -> Result<String, DomainError> {
         let state = self.owned_state(tenant)?;
         Ok(forward::current_instance(&self.store, &state.id)?)
+    }
+
+    /// The messages of the events after `after` and before `before` that were published (sent
+    /// to the workflow) and not dead-lettered since: what an instance that got `before` next
+    /// should have received first. At most [`forward::EVENTS_PER_INSTANCE`] of them.
+    pub fn missed_events(
+        &self,
+        tenant: &str,
+        after: i64,
+        before: i64,
+    ) -> Result<Vec<IncidentMessage>, DomainError> {
+        self.owned_state(tenant)?;
+        let to = (before - 1).min(after + forward::EVENTS_PER_INSTANCE);
+        self.outbox()
+            .between(after + 1, to)?
+            .iter()
+            .filter(|row| row.published_at.is_some() && row.dead_at.is_none())
+            .map(|row| forward::message_for(row, false).map_err(DomainError::Storage))
+            .collect()
     }
 }

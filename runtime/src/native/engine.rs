@@ -49,6 +49,7 @@ pub struct NativeWorkflows {
     undelivered: RefCell<Vec<(String, Value)>>,
     faults: RefCell<Vec<FaultRule>>,
     lost_answers: RefCell<Option<LostAnswerRule>>,
+    dropped_events: RefCell<Option<LostAnswerRule>>,
     on_create: RefCell<Option<InstanceHook>>,
     services: RefCell<Option<Rc<dyn Services>>>,
 }
@@ -62,6 +63,7 @@ impl NativeWorkflows {
             undelivered: RefCell::default(),
             faults: RefCell::default(),
             lost_answers: RefCell::default(),
+            dropped_events: RefCell::default(),
             on_create: RefCell::default(),
             services: RefCell::default(),
         }
@@ -76,6 +78,14 @@ impl NativeWorkflows {
     /// replaces an earlier rule, and [`clear_faults`](Self::clear_faults) removes it.
     pub fn lose_answers_when(&self, rule: impl FnMut(&str, &str, &Value) -> bool + 'static) {
         *self.lost_answers.borrow_mut() = Some(Box::new(rule));
+    }
+
+    /// `send_event` calls for which `rule` answers `true` succeed, and the event never reaches
+    /// the instance: an engine that loses an accepted event (as the local engine can when its
+    /// process is killed). Replaces an earlier rule; [`clear_faults`](Self::clear_faults)
+    /// removes it.
+    pub fn drop_events_when(&self, rule: impl FnMut(&str, &str, &Value) -> bool + 'static) {
+        *self.dropped_events.borrow_mut() = Some(Box::new(rule));
     }
 
     fn lost_answer(
@@ -118,6 +128,7 @@ impl NativeWorkflows {
     pub fn clear_faults(&self) {
         self.faults.borrow_mut().clear();
         self.lost_answers.borrow_mut().take();
+        self.dropped_events.borrow_mut().take();
     }
 
     fn fault(&self, operation: &str, id: &str, payload: &Value) -> Option<WorkflowClientError> {
@@ -242,6 +253,11 @@ impl WorkflowClient for NativeWorkflows {
                     .borrow_mut()
                     .push((instance_id.to_owned(), payload.clone()));
             }
+            _ if self
+                .dropped_events
+                .borrow_mut()
+                .as_mut()
+                .is_some_and(|rule| rule("send_event", instance_id, payload)) => {}
             _ => {
                 instance.step.send_event(event_type, payload.clone());
                 instance.status = InstanceStatus::Queued;
