@@ -335,11 +335,12 @@ fn slack_errors_retry_only_when_a_retry_can_help() {
     // A refusal a retry cannot change (a workspace policy, a missing scope): one attempt.
     let slack = FakeSlack::start();
     let pipeline = connected(&slack);
-    // (Triage's note, event 2 here, replays the workflow run, which runs the failed handler
-    // afresh once: the refusal is scripted for both runs.)
+    // (Triage's note, event 2 here, and the object's three re-sends of the newest event
+    // after a quiet period each replay the workflow run, which runs the failed handler afresh
+    // once: the refusal is scripted for all five runs.)
     slack.fail_next(
         "conversations.create",
-        2,
+        5,
         Fault::Error("restricted_action".into()),
     );
     pipeline.declare("Checkout is failing");

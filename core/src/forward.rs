@@ -45,6 +45,23 @@ pub(crate) const AWAITED_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS workflow_awa
     event_id  INTEGER NOT NULL
 )";
 
+/// The newest event the tail check re-sent ([`nudge_tail`]), and how many times.
+pub(crate) const NUDGED_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS workflow_nudged (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    event_id  INTEGER NOT NULL,
+    sent      INTEGER NOT NULL
+)";
+
+/// How long after the last forward of an open incident its newest event is sent once more.
+/// An instance recovers an event the engine lost when the next one arrives (it asks the
+/// object for the gap); this covers the newest event, which nothing follows. A duplicate is
+/// dropped by the instance.
+pub const NUDGE_AFTER_MS: i64 = 30_000;
+/// When, after the last forward, the newest event is sent again: after [`NUDGE_AFTER_MS`],
+/// then twice more in case a re-send was lost too. Nothing reports which events an instance
+/// handled, so the count is bounded rather than confirmed.
+pub const NUDGE_SCHEDULE_MS: [i64; 3] = [NUDGE_AFTER_MS, 10 * NUDGE_AFTER_MS, 60 * NUDGE_AFTER_MS];
+
 /// The event whose report a closed incident waits for; `None` before any `last` message
 /// (or in storage written before this was recorded).
 pub fn awaited_report<S: SqlStore>(store: &S) -> Result<Option<i64>, SqlError> {
@@ -265,4 +282,74 @@ impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
             })
             .map_err(|e| fail(e.message))
     }
+}
+
+/// Once an open incident's queue is drained, sends its newest published event to the current
+/// generation again at each point of [`NUDGE_SCHEDULE_MS`] after the last forward. Returns
+/// when the alarm must run for the next one.
+pub async fn nudge_tail<S: SqlStore>(
+    workflows: &dyn WorkflowClient,
+    store: &S,
+    outbox: &incidentd_runtime::outbox::Outbox<'_, S>,
+    incident_id: &str,
+    now_ms: i64,
+) -> Result<Option<i64>, SqlError> {
+    let Some(generation) = current_generation(store)?.filter(|g| !g.closed) else {
+        return Ok(None);
+    };
+    let Some(newest) = outbox.latest_published()? else {
+        return Ok(None);
+    };
+    let rows = store.query(
+        "SELECT event_id, sent FROM workflow_nudged WHERE singleton = 1",
+        &[],
+    )?;
+    let field = |name: &str| {
+        rows.first()
+            .and_then(|r| r.get(name))
+            .and_then(|v| v.as_i64())
+    };
+    let sent = match field("event_id") {
+        Some(event) if event > newest.event_id => return Ok(None),
+        Some(event) if event == newest.event_id => field("sent").unwrap_or(0),
+        _ => 0,
+    };
+    let schedule = |n: i64| {
+        NUDGE_SCHEDULE_MS
+            .get(n as usize)
+            .map(|after| generation.last_forward_at + after)
+    };
+    let Some(due) = schedule(sent) else {
+        return Ok(None);
+    };
+    if now_ms < due {
+        return Ok(Some(due));
+    }
+    let payload = message_for(&newest, false)
+        .and_then(|message| serde_json::to_value(&message).map_err(|e| e.to_string()));
+    let resent = match payload {
+        Ok(payload) => workflows
+            .send_event(
+                &instance_id(incident_id, generation.generation),
+                WORKFLOW_EVENT_TYPE,
+                &payload,
+            )
+            .await
+            .map_err(|e| e.message),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = resent {
+        // Refused, so not sent: it does not count, and the alarm tries again.
+        incidentd_runtime::log::info(&format!(
+            "incident={incident_id} re-sending event {} failed: {e}",
+            newest.event_id
+        ));
+        return Ok(Some(now_ms + NUDGE_AFTER_MS));
+    }
+    store.execute(
+        "INSERT INTO workflow_nudged (singleton, event_id, sent) VALUES (1, ?, ?) \
+         ON CONFLICT(singleton) DO UPDATE SET event_id = excluded.event_id, sent = excluded.sent",
+        &[newest.event_id.into(), (sent + 1).into()],
+    )?;
+    Ok(schedule(sent + 1))
 }

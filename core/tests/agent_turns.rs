@@ -4,6 +4,7 @@
 //! and suggestions are stored once and resolved once.
 
 use incidentd_core::decide::StoredSuggestion;
+use incidentd_core::forward::{NUDGE_AFTER_MS, NUDGE_SCHEDULE_MS};
 use incidentd_core::model::{Severity, Source, Status};
 use incidentd_core::object::{
     AgentTurns, Archive, Idempotency, IncidentObject, Origin, TurnPacing, IN_FLIGHT_TIMEOUT_MS,
@@ -195,6 +196,12 @@ fn the_alarm_starts_one_turn_once_people_have_gone_quiet() {
     assert_eq!(report.turn.started, None);
     assert_eq!(
         world.object.store().alarm(),
+        Some(20_000 + NUDGE_AFTER_MS),
+        "the tail check comes first"
+    );
+    world.alarm(20_000 + NUDGE_AFTER_MS);
+    assert_eq!(
+        world.object.store().alarm(),
         Some(80_000),
         "quiet after the last"
     );
@@ -207,13 +214,18 @@ fn the_alarm_starts_one_turn_once_people_have_gone_quiet() {
         params,
         json!({ "incident_id": "inc-1", "tenant_id": "demo", "from_event_id": 1, "to_event_id": 3 })
     );
+    world.alarm(90_000);
+    assert_eq!(world.turns.instance_ids().len(), 1, "at most one in flight");
+    // The tail check's later re-sends come before the in-flight guard.
+    for after in &NUDGE_SCHEDULE_MS[1..] {
+        assert_eq!(world.object.store().alarm(), Some(20_000 + after));
+        world.alarm(20_000 + after);
+    }
     assert_eq!(
         world.object.store().alarm(),
         Some(80_000 + IN_FLIGHT_TIMEOUT_MS),
         "the in-flight guard"
     );
-    world.alarm(90_000);
-    assert_eq!(world.turns.instance_ids().len(), 1, "at most one in flight");
 }
 
 #[test]
@@ -222,6 +234,14 @@ fn the_agents_own_events_never_make_a_turn_due() {
     world.say(Actor::agent(), "I looked at the logs", 1_000);
     world.say(Actor::system(), "bookkeeping", 2_000);
     world.alarm(2_000);
+    for after in NUDGE_SCHEDULE_MS {
+        assert_eq!(
+            world.object.store().alarm(),
+            Some(2_000 + after),
+            "the tail check only"
+        );
+        world.alarm(2_000 + after);
+    }
     assert_eq!(world.object.store().alarm(), None);
     world.alarm(10_000_000);
     assert!(world.turns.instance_ids().is_empty());
@@ -256,6 +276,12 @@ fn the_turns_report_lets_the_next_turn_start_and_a_late_report_changes_nothing()
     assert!(world.object.agent_turn_ended(TENANT, 2, 80_000).unwrap());
     assert_eq!(world.object.store().alarm(), Some(80_000), "armed now");
     world.alarm(80_000);
+    assert_eq!(
+        world.object.store().alarm(),
+        Some(70_000 + NUDGE_AFTER_MS),
+        "the tail check"
+    );
+    world.alarm(70_000 + NUDGE_AFTER_MS);
     assert_eq!(world.object.store().alarm(), Some(130_000));
     let report = world.alarm(130_000);
     assert_eq!(report.turn.started.as_deref(), Some("turn-inc-1-3"));

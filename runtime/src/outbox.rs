@@ -252,6 +252,19 @@ impl<'s, S: SqlStore> Outbox<'s, S> {
         )
     }
 
+    /// The newest row forwarded and not dead-lettered since.
+    pub fn latest_published(&self) -> Result<Option<OutboxRow>, SqlError> {
+        Ok(self
+            .rows(
+                &format!(
+                    "SELECT {COLUMNS} FROM outbox WHERE published_at IS NOT NULL AND dead_at IS NULL \
+                     ORDER BY event_id DESC LIMIT 1"
+                ),
+                &[],
+            )?
+            .pop())
+    }
+
     /// Rows that exhausted their attempts.
     pub fn dead_letters(&self) -> Result<Vec<OutboxRow>, SqlError> {
         self.rows(

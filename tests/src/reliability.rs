@@ -220,6 +220,9 @@ pub struct Figures {
     pub webhook_resend_gap_secs: Option<(f64, f64)>,
     /// Events or effects found more than once (must be 0).
     pub duplicates_found: usize,
+    /// Events an `IncidentWorkflow` instance recovered from its object after the engine
+    /// lost them (log lines of the `incident.missed` step).
+    pub events_recovered: usize,
     pub kill: Option<KillFigures>,
     pub load_secs: f64,
     pub converge_secs: f64,
@@ -283,8 +286,8 @@ impl fmt::Display for Figures {
         }
         writeln!(
             f,
-            "timeline events checked {}; duplicates found {}",
-            self.timeline_events_checked, self.duplicates_found
+            "timeline events checked {}; duplicates found {}; recoveries of events the engine lost {}",
+            self.timeline_events_checked, self.duplicates_found, self.events_recovered
         )?;
         write!(
             f,
@@ -360,6 +363,10 @@ pub fn run(name: &str, config: &LoadConfig) -> Report {
     let converge_started = Instant::now();
     let problems = verify(&worker, &slack, &webhook, &ids, &sent, &mut figures);
     figures.converge_secs = converge_started.elapsed().as_secs_f64();
+    figures.events_recovered = worker
+        .log()
+        .matches(incidentd_workflows::incident::RECOVERED_LOG)
+        .count();
     figures.slack_calls = slack.calls().len();
     figures.slack_server_errors_injected = injected.server_errors.load(Ordering::Relaxed);
     figures.slack_rate_limits_injected = injected.rate_limits.load(Ordering::Relaxed);

@@ -169,8 +169,19 @@ pub struct Gap {
 )]
 async fn missed_events(ctx: StepContext, gap: Gap) -> Result<Vec<IncidentMessage>, EffectError> {
     let handle = ctx.services.incident(&gap.incident_id, &gap.tenant_id)?;
-    Ok(handle.missed_events(gap.after, gap.before).await?)
+    let missed = handle.missed_events(gap.after, gap.before).await?;
+    if !missed.is_empty() {
+        let ids: Vec<i64> = missed.iter().map(|m| m.event_id).collect();
+        incidentd_runtime::log::info(&format!(
+            "incident={} {RECOVERED_LOG} {ids:?}",
+            gap.incident_id
+        ));
+    }
+    Ok(missed)
 }
+
+/// How the log names events recovered by `incident.missed` (tests count these lines).
+pub const RECOVERED_LOG: &str = "recovered events the engine lost:";
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finished {

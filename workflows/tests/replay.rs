@@ -237,3 +237,39 @@ fn an_event_the_engine_accepted_and_lost_is_recovered_when_the_next_one_arrives(
         .collect();
     assert_eq!(handled, [3, 4], "in event order");
 }
+
+/// The engine loses the newest event and nothing follows it: the object sends the newest
+/// event again after `NUDGE_AFTER_MS` of quiet (and twice more later), and the instance
+/// handles it once.
+#[test]
+fn a_lost_newest_event_is_sent_once_more_after_a_quiet_period() {
+    let p = pipeline();
+    let id = p.declare("checkout failing"); // event 1
+    p.drain(); // event 2: triage's note (no model)
+    let mut first_send = true;
+    p.workflows.drop_events_when(move |operation, _, payload| {
+        let lose = operation == "send_event" && event_id(payload) == 3 && first_send;
+        first_send &= !lose;
+        lose
+    });
+    p.apply(&id, severity(Severity::High)); // event 3: accepted, then lost
+    p.drain();
+    assert_eq!(p.successful_steps("dashboard.severity_update:3"), 1);
+    let waits = p
+        .workflows
+        .step(&instance_id(&id, 1))
+        .unwrap()
+        .records()
+        .iter()
+        .filter(|r| matches!(r, incidentd_runtime::native::StepRecord::Waited { .. }))
+        .count();
+    assert!(waits >= 2, "event 3 came from the second send");
+    let again = p.clock.get() + 10 * incidentd_core::forward::NUDGE_AFTER_MS;
+    p.clock.set(again);
+    p.drain();
+    assert_eq!(
+        p.successful_steps("dashboard.severity_update:3"),
+        1,
+        "handled once however often it is re-sent"
+    );
+}

@@ -103,6 +103,16 @@ impl<S: SqlStore> IncidentObject<S> {
                 armed = Some(fallback);
             }
         }
+        if !state.status.is_terminal() && !self.outbox().has_pending()? {
+            let outbox = self.outbox();
+            let nudge =
+                crate::forward::nudge_tail(workflows, self.store(), &outbox, &state.id, now_ms)
+                    .await?;
+            if let Some(at) = nudge.filter(|at| armed.is_none_or(|armed| armed > *at)) {
+                self.store().set_alarm(at)?;
+                armed = Some(at);
+            }
+        }
         if let (Some(turns), false) = (turns, report.finalized) {
             report.turn = self.pace_agent_turns(&state, turns, armed, now_ms).await?;
         }

@@ -3,7 +3,7 @@
 use crate::model::IncidentState;
 use incidentd_runtime::sql::{SqlError, SqlStore};
 
-pub(super) const TABLES: [&str; 10] = [
+pub(super) const TABLES: [&str; 11] = [
     "CREATE TABLE IF NOT EXISTS incident (
         singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
         state     TEXT    NOT NULL CHECK (json_valid(state))
@@ -28,6 +28,7 @@ pub(super) const TABLES: [&str; 10] = [
     ) WITHOUT ROWID",
     crate::forward::SCHEMA,
     crate::forward::AWAITED_SCHEMA,
+    crate::forward::NUDGED_SCHEMA,
     // The agent's suggestions: found by id (Slack's buttons) or by dedupe key (a proposal
     // made once per incident); `outcome` is set once, when a person applies or dismisses it.
     "CREATE TABLE IF NOT EXISTS suggestions (

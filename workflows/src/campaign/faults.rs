@@ -25,6 +25,9 @@ pub struct FaultPlan {
     pub forward_fail_percent: u32,
     /// Percent of accepted forward calls whose answer is lost (the event is delivered again).
     pub lost_answer_percent: u32,
+    /// Percent of accepted `send_event` calls whose event the engine then loses (as the local
+    /// engine can when killed); never a `last` message (see docs/RELIABILITY.md).
+    pub event_lost_percent: u32,
     /// Percent of crash points (before, inside, after each effect) that crash the run.
     pub crash_percent: u32,
     /// Most crashes per workflow instance (a rule must let the run finish).
@@ -63,14 +66,16 @@ impl FaultPlan {
             webhook_fault_percent,
             webhook_fault_budget: 4,
             timeout_percent,
+            event_lost_percent: 0,
         }
     }
 }
 
 /// Faults injected, by kind (shared with the fakes' server threads).
-pub const KINDS: [&str; 12] = [
+pub const KINDS: [&str; 13] = [
     "forward refused",
     "forward answer lost",
+    "event lost by engine",
     "crash before effect",
     "crash inside effect",
     "crash after step",

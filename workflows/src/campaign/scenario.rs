@@ -61,7 +61,7 @@ impl Scenario {
             slack: rng.u32(0..100) < 60,
             webhook: rng.u32(0..100) < 70,
         };
-        let faults = FaultPlan::generate(&mut rng);
+        let mut faults = FaultPlan::generate(&mut rng);
         let mut actions = vec![Action::Declare];
         let mut declared = 1;
         for _ in 0..rng.usize(4..=16) {
@@ -81,6 +81,12 @@ impl Scenario {
             };
             actions.push(action);
         }
+        // Drawn last, so the draws before it (and older seeds' scenarios) stay as they were.
+        faults.event_lost_percent = if rng.u32(0..100) < 30 {
+            rng.u32(5..=30)
+        } else {
+            0
+        };
         Scenario {
             seed,
             integrations,

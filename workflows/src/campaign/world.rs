@@ -17,6 +17,7 @@ use incidentd_runtime::outbox::OutboxPolicy;
 use incidentd_runtime::Duration;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
@@ -136,6 +137,7 @@ impl World {
             counts,
         };
         world.install_engine_faults(scenario);
+        world.install_event_loss(scenario);
         world
     }
 
@@ -173,6 +175,36 @@ impl World {
                 lost
             });
         }
+    }
+
+    /// The engine accepts some events and loses them; its own generator, so the other
+    /// faults of older seeds draw as they did.
+    fn install_event_loss(&self, scenario: &Scenario) {
+        let percent = scenario.faults.event_lost_percent;
+        if percent == 0 {
+            return;
+        }
+        let mut rng = fastrand::Rng::with_seed(scenario.seed ^ 0x4c4f_5354);
+        let counts = self.counts.clone();
+        // Only an event newer than any sent before to its instance, never a `last` one: the
+        // recovery covers those (docs/RELIABILITY.md says which losses it does not).
+        let mut newest: HashMap<String, i64> = HashMap::new();
+        self.pipeline
+            .workflows
+            .drop_events_when(move |operation, instance, payload| {
+                let event = payload["event_id"].as_i64().unwrap_or_default();
+                let seen = newest.entry(instance.to_owned()).or_default();
+                let first_time = event > *seen;
+                *seen = (*seen).max(event);
+                let lost = operation == "send_event"
+                    && first_time
+                    && payload["last"] != true
+                    && rng.u32(0..100) < percent;
+                if lost {
+                    counts.add("event lost by engine");
+                }
+                lost
+            });
     }
 
     /// Ends every transient fault (forwarder, Slack, webhook); crash schedules stay, bounded.
