@@ -82,8 +82,9 @@ fn a_new_incident_gets_its_channel_and_a_pinned_announcement_written_back() {
 fn a_retry_after_the_post_finds_the_announcement_instead_of_posting_again() {
     let slack = FakeSlack::start();
     let pipeline = connected(&slack);
-    // The announcement is posted, then pinning fails: the step is retried from the top.
-    slack.fail_next("pins.add", 1, Fault::ServerError);
+    // The announcement is posted, then pinning fails twice (the client asks `pins.add` once
+    // more by itself): the step is retried from the top.
+    slack.fail_next("pins.add", 2, Fault::ServerError);
     let id = pipeline.declare("Checkout is failing");
     pipeline.drain();
 

@@ -39,8 +39,9 @@ fn changes_rerender_the_announcement_and_post_one_note_each() {
     let slack = FakeSlack::start();
     let pipeline = connected(&slack);
     let (id, channel) = announced(&pipeline, &slack);
-    // The first note's re-render fails once: the retried step must not post the note twice.
-    slack.fail_next("chat.update", 1, Fault::ServerError);
+    // The first note's re-render fails twice (the client asks `chat.update` once more by
+    // itself): the retried step must not post the note twice.
+    slack.fail_next("chat.update", 2, Fault::ServerError);
     pipeline.apply(
         &id,
         Command::SetSeverity {

@@ -3,6 +3,10 @@
 //! client was made with another ([`SlackApi::with_timeout`]). HTTP 429 and 5xx become
 //! retryable step errors (429 waiting `Retry-After`); `{"ok":false}` answers are
 //! [`SlackCallError::Api`] with Slack's error code, for the caller to judge.
+//!
+//! A method that is safe to repeat ([`SAFE_TO_REPEAT`]) is asked once more at once after a
+//! 5xx: a step makes several calls, and without this one passing 500 anywhere re-runs the whole
+//! step, so a few percent of failing calls add up to steps that exhaust their retries.
 
 use super::secret::Secret;
 use incidentd_runtime::http::HttpClient;
@@ -23,6 +27,22 @@ const TRANSIENT_CODES: [&str; 5] = [
     "service_unavailable",
     "request_timeout",
     "ratelimited",
+];
+
+/// Methods that do nothing twice when asked twice: reads, and writes that set a state (a
+/// repeat answers `already_pinned`, `already_in_channel`, `already_reacted`,
+/// `already_archived`, or rewrites the same message). Not `chat.postMessage`,
+/// `conversations.create` or `views.open`: a 5xx leaves unknown whether they took effect, and
+/// their callers check before repeating them.
+pub const SAFE_TO_REPEAT: [&str; 8] = [
+    "chat.update",
+    "conversations.archive",
+    "conversations.history",
+    "conversations.invite",
+    "conversations.list",
+    "conversations.replies",
+    "pins.add",
+    "reactions.add",
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -90,16 +110,26 @@ impl SlackApi {
 
     /// Calls `method` with `args`; the answer on `ok: true`.
     pub async fn call(&self, method: &str, args: &Value) -> Result<Value, SlackCallError> {
-        let mut request = HttpRequest::post_json(&format!("{}/{method}", self.base_url), args)
-            .header("authorization", &format!("Bearer {}", self.token.expose()));
-        request.timeout = self.timeout;
-        let response = self
-            .http
-            .send(request)
-            .await
-            .map_err(|e| SlackCallError::Unanswered(e.into()))?
-            .error_for_status(method)
-            .map_err(SlackCallError::Unanswered)?;
+        let attempts = if SAFE_TO_REPEAT.contains(&method) {
+            2
+        } else {
+            1
+        };
+        let mut attempt = 1;
+        let response = loop {
+            let response = self
+                .http
+                .send(self.request(method, args))
+                .await
+                .map_err(|e| SlackCallError::Unanswered(e.into()))?;
+            if (500..600).contains(&response.status) && attempt < attempts {
+                attempt += 1;
+                continue;
+            }
+            break response
+                .error_for_status(method)
+                .map_err(SlackCallError::Unanswered)?;
+        };
         let answer: Value = serde_json::from_slice(&response.body).map_err(|_| {
             SlackCallError::Unanswered(EffectError::retryable(format!(
                 "{method}: the answer is not JSON"
@@ -112,6 +142,13 @@ impl SlackApi {
                 code: answer["error"].as_str().unwrap_or("unknown").to_owned(),
             }),
         }
+    }
+
+    fn request(&self, method: &str, args: &Value) -> HttpRequest {
+        let mut request = HttpRequest::post_json(&format!("{}/{method}", self.base_url), args)
+            .header("authorization", &format!("Bearer {}", self.token.expose()));
+        request.timeout = self.timeout;
+        request
     }
 
     /// Like [`SlackApi::call`], with the listed error codes meaning "already done".
