@@ -34,11 +34,8 @@ fn under_load_with_failing_slack_and_a_slow_webhook_nothing_is_lost_or_doubled()
 }
 
 /// The instance recovers events the local engine lost in the kill (`incident.missed`, tail
-/// re-sends); passed 3 of 3 runs at this size, but the last full run still left 2 of 50
-/// incidents' index rows behind (docs/RELIABILITY.md), so it stays out of CI until that is
-/// explained.
+/// re-sends); docs/RELIABILITY.md has the full-size runs.
 #[test]
-#[ignore = "the full-size kill run still leaves 2 of 50 index rows behind after the recovery; run with --ignored"]
 fn a_workerd_killed_mid_load_loses_nothing_acknowledged_and_doubles_no_effect() {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let report = run("reliability-kill", &LoadConfig::ci().with_kill());
