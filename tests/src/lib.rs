@@ -133,7 +133,6 @@ fn start_server(state_dir: &Path, args: &[String], port: u16) -> Child {
         .expect("wrangler dev starts")
 }
 
-/// A running local worker.
 /// Which local server runs the worker (`INCIDENTD_DEV_SERVER`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DevServer {
@@ -162,6 +161,7 @@ impl DevServer {
     }
 }
 
+/// A running local worker.
 pub struct LocalWorker {
     child: Child,
     pub port: u16,
@@ -422,6 +422,36 @@ fn proc_parent(pid: u32) -> Option<u32> {
         .nth(1)?
         .parse()
         .ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU accounting (tests/src/bin/bench-profile.rs): CPU time the server's processes used.
+// ---------------------------------------------------------------------------------------------
+
+impl LocalWorker {
+    /// CPU seconds (user + system) used so far by every process of the server: wrangler's
+    /// node, its proxy and the runtime workerd.
+    pub fn cpu_seconds(&self) -> f64 {
+        let ticks: u64 = std::iter::once(self.child.id())
+            .chain(descendants(self.child.id()))
+            .filter_map(proc_cpu_ticks)
+            .sum();
+        ticks as f64 / CLOCK_TICKS_PER_SECOND
+    }
+}
+
+/// `USER_HZ` on Linux: /proc reports CPU times in these ticks.
+const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
+
+/// utime + stime of a process, in clock ticks.
+fn proc_cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After `comm)`: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+    // utime stime (fields 3.. of proc(5)), so utime and stime are the 12th and 13th.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
 }
 
 fn proc_comm(pid: u32) -> Option<String> {
