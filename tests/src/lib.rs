@@ -169,6 +169,8 @@ pub struct LocalWorker {
     pub log_path: PathBuf,
     /// What the server was started with, for [`LocalWorker::restart`].
     args: Vec<String>,
+    /// From spawning the server to its first 2xx on `/healthz` (the cold start).
+    pub ready_after: Duration,
 }
 
 impl LocalWorker {
@@ -249,14 +251,17 @@ impl LocalWorker {
     }
 
     fn spawn_on(state_dir: PathBuf, args: &[String], port: u16) -> LocalWorker {
-        let worker = LocalWorker {
+        let spawned = Instant::now();
+        let mut worker = LocalWorker {
             child: start_server(&state_dir, args, port),
             port,
             log_path: log_path_in(&state_dir),
             state_dir,
             args: args.to_vec(),
+            ready_after: Duration::ZERO,
         };
         worker.wait_ready();
+        worker.ready_after = spawned.elapsed();
         worker
     }
 
