@@ -5,7 +5,9 @@
 use crate::http;
 use crate::SIGNING_SECRET;
 use incidentd_adapters::admin::secrets;
-use incidentd_adapters::dashboard::receiver::requests::{self, parse_body, CreateIncident, Replay};
+use incidentd_adapters::dashboard::receiver::requests::{
+    self, parse_body, CreateIncident, Replay, RetryEffect,
+};
 use incidentd_adapters::dashboard::receiver::{auth, list, tenant_cache, ApiError, AuthContext};
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
 use incidentd_core::{
@@ -121,6 +123,10 @@ async fn route(mut req: Request, env: Env) -> Handled {
         (Method::Post, ["incidents", id, "dead-letters", event_id, "replay"]) => {
             replay(&call, id, event_id).await
         }
+        (Method::Get, ["incidents", id, "failed-effects"]) => failed_effects(&call, id).await,
+        (Method::Post, ["incidents", id, "failed-effects", event_id, effect, "retry"]) => {
+            retry_effect(&call, id, event_id, effect).await
+        }
         (Method::Post, ["incidents", id, "affection", "updates"]) => {
             change(&call, id, "affection/updates").await
         }
@@ -132,10 +138,11 @@ async fn route(mut req: Request, env: Env) -> Handled {
             _,
             ["incidents"]
             | ["incidents", _]
-            | ["incidents", _, "workflow" | "analysis" | "dead-letters" | "severity" | "assignee" | "status"
-            | "messages" | "prompts" | "affection"]
+            | ["incidents", _, "workflow" | "analysis" | "dead-letters" | "failed-effects" | "severity" | "assignee"
+            | "status" | "messages" | "prompts" | "affection"]
             | ["incidents", _, "affection", "updates"]
-            | ["incidents", _, "dead-letters", _, "replay"],
+            | ["incidents", _, "dead-letters", _, "replay"]
+            | ["incidents", _, "failed-effects", _, _, "retry"],
         ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),
     }
@@ -398,6 +405,32 @@ async fn replay(call: &Call, id: &str, event_id: &str) -> Handled {
         .map_err(|_| ApiError::from(DomainError::NotFound))?;
     call.incident(id)?.replay(event_id).await?;
     http::json(200, &json!({ "replayed": event_id })).map_err(internal)
+}
+
+async fn failed_effects(call: &Call, id: &str) -> Handled {
+    let live = call.incident(id)?.failed_effects().await;
+    live_or_archived(
+        call,
+        id,
+        live,
+        |failed| http::json(200, &json!({ "failed_effects": failed })).map_err(internal),
+        // An incident is archived only once no effect is listed failed.
+        |_| http::json(200, &json!({ "failed_effects": [], "archived": true })).map_err(internal),
+    )
+    .await
+}
+
+async fn retry_effect(call: &Call, id: &str, event_id: &str, effect: &str) -> Handled {
+    parse_body::<RetryEffect>(&call.body)?;
+    let event_id: i64 = event_id
+        .parse()
+        .map_err(|_| ApiError::from(DomainError::NotFound))?;
+    let round = call.incident(id)?.retry_effect(event_id, effect).await?;
+    http::json(
+        200,
+        &json!({ "retried": { "event_id": event_id, "effect": effect, "round": round } }),
+    )
+    .map_err(internal)
 }
 
 async fn workflow_status(call: &Call, id: &str) -> Handled {

@@ -15,6 +15,8 @@ fn the_checked_in_openapi_document_is_current() {
         "/dashboard/incidents",
         "/dashboard/incidents/{id}/status",
         "/dashboard/incidents/{id}/dead-letters/{event_id}/replay",
+        "/dashboard/incidents/{id}/failed-effects",
+        "/dashboard/incidents/{id}/failed-effects/{event_id}/{effect}/retry",
     ] {
         assert!(paths.contains_key(route), "{route} documented");
     }

@@ -9,9 +9,16 @@
 //!   and nothing else waits in the queue, and the instance ends after handling it. A dead
 //!   letter replayed after that goes to a fresh generation, so it is handled, not dropped.
 //!
-//! No event is ever sent to an instance that might no longer listen. Order and
+//! No event is ever sent to an instance that might no longer listen. A generation's last
+//! event may be lost by the engine with nothing after it to reveal the loss: [`tails`] sends
+//! it again, and has a generation that was moved past end itself. Order and
 //! at-least-once rules are the outbox's (see `incidentd_runtime::outbox`); the workflow
 //! deduplicates by event id within an instance.
+
+mod tails;
+
+pub(crate) use tails::SCHEMA as TAILS_SCHEMA;
+pub use tails::{all_reported, reported, resend, NUDGE_AFTER_MS, NUDGE_SCHEDULE_MS};
 
 use crate::model::{IncidentMessage, IncidentState};
 use crate::WORKFLOW_EVENT_TYPE;
@@ -36,54 +43,24 @@ pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS workflow_generation 
     closed          INTEGER NOT NULL DEFAULT 0
 )";
 
-/// The event of the latest message forwarded `last`: the instance that got it reports it
-/// handled (`workflow_finished`), and only that report lets a closed incident finalise. A
-/// dead letter replayed after the close is such a message, to a new generation: the report
-/// of the generation before it no longer counts.
-pub(crate) const AWAITED_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS workflow_awaited (
-    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-    event_id  INTEGER NOT NULL
-)";
-
-/// The newest event the tail check re-sent ([`nudge_tail`]), and how many times.
-pub(crate) const NUDGED_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS workflow_nudged (
-    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-    event_id  INTEGER NOT NULL,
-    sent      INTEGER NOT NULL
-)";
-
-/// How long after the last forward of an open incident its newest event is sent once more.
-/// An instance recovers an event the engine lost when the next one arrives (it asks the
-/// object for the gap); this covers the newest event, which nothing follows. A duplicate is
-/// dropped by the instance.
-pub const NUDGE_AFTER_MS: i64 = 30_000;
-/// When, after the last forward, the newest event is sent again: after [`NUDGE_AFTER_MS`],
-/// then twice more in case a re-send was lost too. Nothing reports which events an instance
-/// handled, so the count is bounded rather than confirmed.
-pub const NUDGE_SCHEDULE_MS: [i64; 3] = [NUDGE_AFTER_MS, 10 * NUDGE_AFTER_MS, 60 * NUDGE_AFTER_MS];
-
-/// The event whose report a closed incident waits for; `None` before any `last` message
-/// (or in storage written before this was recorded).
-pub fn awaited_report<S: SqlStore>(store: &S) -> Result<Option<i64>, SqlError> {
-    match store.query(
-        "SELECT event_id FROM workflow_awaited WHERE singleton = 1",
-        &[],
-    ) {
-        Ok(rows) => Ok(rows
-            .first()
-            .and_then(|r| r.get("event_id"))
-            .and_then(|v| v.as_i64())),
-        Err(e) if e.is_missing_table() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 /// The `IncidentWorkflow` instance id of an incident's generation.
 pub fn instance_id(incident_id: &str, generation: i64) -> String {
     if generation <= 1 {
         format!("incident-{incident_id}")
     } else {
         format!("incident-{incident_id}-g{generation}")
+    }
+}
+
+/// The generation an instance id of this incident names (the inverse of [`instance_id`]).
+pub fn generation_of(incident_id: &str, instance: &str) -> Option<i64> {
+    let rest = instance
+        .strip_prefix("incident-")?
+        .strip_prefix(incident_id)?;
+    match rest.strip_prefix("-g") {
+        None if rest.is_empty() => Some(1),
+        None => None,
+        Some(n) => n.parse().ok().filter(|n| *n > 1),
     }
 }
 
@@ -139,14 +116,17 @@ pub fn message_for(row: &OutboxRow, last: bool) -> Result<IncidentMessage, Strin
         incident,
         actor,
         last,
+        retry: None,
+        replayed: Vec::new(),
     })
 }
 
 /// Where one event goes.
 #[derive(Debug, PartialEq, Eq)]
 enum Route {
-    /// Create this generation with the event as its input.
-    Create(i64),
+    /// Create this generation with the event as its input. `abandoning`: the generation
+    /// before it was silent so long that its instance may have stopped listening.
+    Create { generation: i64, abandoning: bool },
     /// Send the event to the open generation.
     Send(i64),
 }
@@ -178,30 +158,23 @@ impl<'a, S: SqlStore> IncidentForwarder<'a, S> {
 
     fn route(&self, current: Option<Generation>) -> Route {
         match current {
-            None => Route::Create(1),
+            None => Route::Create {
+                generation: 1,
+                abandoning: false,
+            },
             Some(g) => {
                 let idle = self.now_ms - g.last_forward_at >= ROLL_AFTER_IDLE_MS;
                 let full = g.events >= EVENTS_PER_INSTANCE;
                 if g.closed || idle || full {
-                    Route::Create(g.generation + 1)
+                    Route::Create {
+                        generation: g.generation + 1,
+                        abandoning: idle,
+                    }
                 } else {
                     Route::Send(g.generation)
                 }
             }
         }
-    }
-
-    /// A message marked `last` is about to go to its instance: await that instance's report,
-    /// and drop every report received so far. They came from earlier forwards (an earlier
-    /// generation may have reported this very event, if its forward's answer was lost and the
-    /// event was sent again), and this instance can only report after the send.
-    fn await_report(&self, event_id: i64) -> Result<(), SqlError> {
-        self.store.execute(
-            "INSERT INTO workflow_awaited (singleton, event_id) VALUES (1, ?) \
-             ON CONFLICT(singleton) DO UPDATE SET event_id = excluded.event_id",
-            &[event_id.into()],
-        )?;
-        self.store.execute("DELETE FROM workflow_finished", &[])
     }
 
     fn record(&self, generation: i64, events: i64, closed: bool) -> Result<(), SqlError> {
@@ -224,7 +197,12 @@ impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
     async fn forward(&self, row: &OutboxRow, position: QueuePosition) -> Result<(), ForwardError> {
         let fail = |e: String| ForwardError(e);
         let last = self.closed_now && !position.more_pending;
-        let message = message_for(row, last).map_err(fail)?;
+        let mut message = message_for(row, last).map_err(fail)?;
+        if row.published_at.is_some() {
+            // Forwarded before, so back in the queue: maybe to retry effects that failed.
+            message.retry = crate::object::failed_effects::pending_retry(self.store, row.event_id)
+                .map_err(|e| fail(e.message))?;
+        }
         let payload = serde_json::to_value(&message).map_err(|e| fail(e.to_string()))?;
         let current = current_generation(self.store).map_err(|e| fail(e.message))?;
         let route = self.route(current);
@@ -235,15 +213,17 @@ impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
             // If the send is refused, the next attempt opens a new generation; the one that
             // never got `last` ends quietly at its wait timeout.
             let (generation, events) = match route {
-                Route::Create(generation) => (generation, 1),
+                Route::Create { generation, .. } => (generation, 1),
                 Route::Send(generation) => (generation, current.map_or(0, |g| g.events) + 1),
             };
             self.record(generation, events, true)
-                .and_then(|()| self.await_report(row.event_id))
                 .map_err(|e| fail(e.message))?;
         }
         let recorded = match route {
-            Route::Create(generation) => {
+            Route::Create {
+                generation,
+                abandoning,
+            } => {
                 let id = instance_id(&self.incident_id, generation);
                 let created = self
                     .workflows
@@ -263,7 +243,12 @@ impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
                         2
                     }
                 };
-                self.record(generation, events, last)
+                if abandoning {
+                    tails::abandoned(self.store, generation - 1).map_err(|e| fail(e.message))?;
+                }
+                self.record(generation, events, last).and_then(|()| {
+                    tails::forwarded(self.store, generation, row.event_id, self.now_ms)
+                })
             }
             Route::Send(generation) => {
                 let id = instance_id(&self.incident_id, generation);
@@ -272,84 +257,11 @@ impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
                     .await
                     .map_err(|e| fail(e.message))?;
                 let events = current.map_or(0, |g| g.events) + 1;
-                self.record(generation, events, last)
+                self.record(generation, events, last).and_then(|()| {
+                    tails::forwarded(self.store, generation, row.event_id, self.now_ms)
+                })
             }
         };
-        recorded
-            .and_then(|()| match last {
-                true => self.await_report(row.event_id),
-                false => Ok(()),
-            })
-            .map_err(|e| fail(e.message))
+        recorded.map_err(|e| fail(e.message))
     }
-}
-
-/// Once an open incident's queue is drained, sends its newest published event to the current
-/// generation again at each point of [`NUDGE_SCHEDULE_MS`] after the last forward. Returns
-/// when the alarm must run for the next one.
-pub async fn nudge_tail<S: SqlStore>(
-    workflows: &dyn WorkflowClient,
-    store: &S,
-    outbox: &incidentd_runtime::outbox::Outbox<'_, S>,
-    incident_id: &str,
-    now_ms: i64,
-) -> Result<Option<i64>, SqlError> {
-    let Some(generation) = current_generation(store)?.filter(|g| !g.closed) else {
-        return Ok(None);
-    };
-    let Some(newest) = outbox.latest_published()? else {
-        return Ok(None);
-    };
-    let rows = store.query(
-        "SELECT event_id, sent FROM workflow_nudged WHERE singleton = 1",
-        &[],
-    )?;
-    let field = |name: &str| {
-        rows.first()
-            .and_then(|r| r.get(name))
-            .and_then(|v| v.as_i64())
-    };
-    let sent = match field("event_id") {
-        Some(event) if event > newest.event_id => return Ok(None),
-        Some(event) if event == newest.event_id => field("sent").unwrap_or(0),
-        _ => 0,
-    };
-    let schedule = |n: i64| {
-        NUDGE_SCHEDULE_MS
-            .get(n as usize)
-            .map(|after| generation.last_forward_at + after)
-    };
-    let Some(due) = schedule(sent) else {
-        return Ok(None);
-    };
-    if now_ms < due {
-        return Ok(Some(due));
-    }
-    let payload = message_for(&newest, false)
-        .and_then(|message| serde_json::to_value(&message).map_err(|e| e.to_string()));
-    let resent = match payload {
-        Ok(payload) => workflows
-            .send_event(
-                &instance_id(incident_id, generation.generation),
-                WORKFLOW_EVENT_TYPE,
-                &payload,
-            )
-            .await
-            .map_err(|e| e.message),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = resent {
-        // Refused, so not sent: it does not count, and the alarm tries again.
-        incidentd_runtime::log::info(&format!(
-            "incident={incident_id} re-sending event {} failed: {e}",
-            newest.event_id
-        ));
-        return Ok(Some(now_ms + NUDGE_AFTER_MS));
-    }
-    store.execute(
-        "INSERT INTO workflow_nudged (singleton, event_id, sent) VALUES (1, ?, ?) \
-         ON CONFLICT(singleton) DO UPDATE SET event_id = excluded.event_id, sent = excluded.sent",
-        &[newest.event_id.into(), (sent + 1).into()],
-    )?;
-    Ok(schedule(sent + 1))
 }

@@ -257,6 +257,24 @@ pub struct IncidentMessage {
     /// no other event waits. (A dead letter replayed later goes to a new instance.)
     #[serde(default)]
     pub last: bool,
+    /// Set when someone asked to retry effects of this event that ran out of retries: the
+    /// instance runs only those, under new step names (`<step>#retry-<round>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<EffectRetry>,
+    /// On the object's re-sends of a generation's tail: the dead letters replayed into this
+    /// generation after newer events. Nothing newer reveals the loss of one of those, so the
+    /// instance asks the object for any it did not handle.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replayed: Vec<i64>,
+}
+
+/// Effects of one event to run again (see [`IncidentMessage::retry`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct EffectRetry {
+    /// Counts the retries of the event's effects: the instance handles each round once.
+    pub round: i64,
+    /// Effect names (`dashboard`, `slack`, ...).
+    pub effects: Vec<String>,
 }
 
 word_enum!(Status { Open = "open", Mitigating = "mitigating", Resolved = "resolved", Declined = "declined" });

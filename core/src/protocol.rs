@@ -15,7 +15,9 @@ use crate::decide::{Command, StartIncident};
 use crate::effects::SuggestionOutcome;
 use crate::error::DomainError;
 use crate::model::{Actor, IncidentMessage, IncidentState};
-use crate::object::{Idempotency, IncidentObject, Origin, Started, SuggestionLookup};
+use crate::object::{
+    EffectsReport, FailedEffect, Idempotency, IncidentObject, Origin, Started, SuggestionLookup,
+};
 use crate::view::{Applied, IncidentView, TimelineEntry};
 use incidentd_runtime::object::{ObjectCallError, ObjectCallErrorKind, ObjectStub};
 use incidentd_runtime::sql::SqlStore;
@@ -69,6 +71,21 @@ pub enum IncidentRequest {
         tenant: String,
         event_id: i64,
     },
+    /// Effects that ran out of retries (see `object::failed_effects`).
+    FailedEffects {
+        tenant: String,
+    },
+    /// Run one failed effect of one event again.
+    RetryEffect {
+        tenant: String,
+        event_id: i64,
+        effect: String,
+    },
+    /// An `IncidentWorkflow` instance ran an event's effects and one failed, or it ran a retry.
+    EffectsReport {
+        tenant: String,
+        report: EffectsReport,
+    },
     Workflow {
         tenant: String,
     },
@@ -120,6 +137,13 @@ pub enum IncidentReply {
     Replayed {
         event_id: i64,
     },
+    FailedEffects(Vec<FailedEffect>),
+    RetryQueued {
+        event_id: i64,
+        round: i64,
+    },
+    /// An instance's effects report is kept.
+    EffectsReported,
     Workflow {
         instance_id: String,
     },
@@ -196,6 +220,21 @@ impl<S: SqlStore> IncidentObject<S> {
             IncidentRequest::Replay { tenant, event_id } => {
                 self.replay(&tenant, event_id, now_ms)?;
                 IncidentReply::Replayed { event_id }
+            }
+            IncidentRequest::FailedEffects { tenant } => {
+                IncidentReply::FailedEffects(self.failed_effects(&tenant)?)
+            }
+            IncidentRequest::RetryEffect {
+                tenant,
+                event_id,
+                effect,
+            } => IncidentReply::RetryQueued {
+                event_id,
+                round: self.retry_effect(&tenant, event_id, &effect, now_ms)?,
+            },
+            IncidentRequest::EffectsReport { tenant, report } => {
+                self.effects_report(&tenant, &report, now_ms)?;
+                IncidentReply::EffectsReported
             }
             IncidentRequest::Workflow { tenant } => IncidentReply::Workflow {
                 instance_id: self.workflow_instance(&tenant)?,
@@ -412,6 +451,39 @@ impl IncidentHandle {
             })
             .await?;
         expect_reply!(reply, IncidentReply::Finished => ())
+    }
+
+    /// Effects that ran out of retries (see [`IncidentRequest::FailedEffects`]).
+    pub async fn failed_effects(&self) -> Result<Vec<FailedEffect>, IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self.call(IncidentRequest::FailedEffects { tenant }).await?;
+        expect_reply!(reply, IncidentReply::FailedEffects(f) => f)
+    }
+
+    /// Queues a retry of one failed effect; returns its round.
+    pub async fn retry_effect(
+        &self,
+        event_id: i64,
+        effect: &str,
+    ) -> Result<i64, IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self
+            .call(IncidentRequest::RetryEffect {
+                tenant,
+                event_id,
+                effect: effect.to_owned(),
+            })
+            .await?;
+        expect_reply!(reply, IncidentReply::RetryQueued { round, .. } => round)
+    }
+
+    /// An instance's report on an event's effects (see [`IncidentRequest::EffectsReport`]).
+    pub async fn effects_report(&self, report: EffectsReport) -> Result<(), IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self
+            .call(IncidentRequest::EffectsReport { tenant, report })
+            .await?;
+        expect_reply!(reply, IncidentReply::EffectsReported => ())
     }
 
     /// The published events between `after` and `before` (see

@@ -51,6 +51,8 @@ pub fn message(incident_id: &str, event_id: i64, status: Status, title: &str) ->
         actor: None,
         // As the forwarder would mark the closing event with nothing queued behind it.
         last: status.is_terminal(),
+        retry: None,
+        replayed: Vec::new(),
     }
 }
 
@@ -177,6 +179,8 @@ pub mod events {
             last: incident.status.is_terminal(),
             incident,
             actor: None,
+            retry: None,
+            replayed: Vec::new(),
         }
     }
 

@@ -3,7 +3,9 @@
 //! in-order forwarding with state as of each event, dead letters and replay, generations of
 //! the workflow instance, and archive before delete.
 
-use incidentd_core::forward::{instance_id, EVENTS_PER_INSTANCE, ROLL_AFTER_IDLE_MS};
+use incidentd_core::forward::{
+    instance_id, EVENTS_PER_INSTANCE, NUDGE_AFTER_MS, NUDGE_SCHEDULE_MS, ROLL_AFTER_IDLE_MS,
+};
 use incidentd_core::model::{
     AffectedService, AffectionStatus, EntryPoint, Impact, Service, Severity, Source, Status,
 };
@@ -55,6 +57,21 @@ impl FakeEngine {
             .borrow_mut()
             .pop_front()
             .map(WorkflowClientError::new)
+    }
+
+    /// Event ids delivered to an instance marked `last`, in order.
+    fn delivered_last(&self, instance: &str) -> Vec<i64> {
+        self.instances
+            .borrow()
+            .get(instance)
+            .map(|events| {
+                events
+                    .iter()
+                    .filter(|e| e["last"] == true)
+                    .map(|e| e["event_id"].as_i64().unwrap())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Event ids delivered to an instance, in order.
@@ -818,13 +835,14 @@ fn a_closed_incident_is_archived_then_analysed_then_deleted_once_fully_delivered
     world.apply(status(Status::Resolved)).unwrap();
     let closed = world.object.get(TENANT).unwrap().incident;
     // Forwarded, but the workflow has not said it handled the last event: senders may still
-    // read the incident, so it waits (with a fallback alarm).
+    // read the incident, so it waits. Its alarm sends the `last` message again in case the
+    // engine lost it; the grace (from the last forward) is the fallback.
     let report = world.alarm(5_000);
     assert!(!report.finalized, "{report:?}");
     assert_eq!(
         world.object.store().alarm(),
-        Some(5_000 + FINISH_GRACE_MS),
-        "the grace runs from the last forward"
+        Some(5_000 + NUDGE_AFTER_MS),
+        "the `last` message is sent again if no report comes"
     );
     world
         .object
@@ -976,8 +994,12 @@ fn a_report_from_a_generation_that_was_moved_past_is_ignored() {
     world.engine.lose_next_answer();
     world.alarm(2_010); // the close reaches generation 1, marked last; its answer is lost
     world.alarm(62_010); // retried: generation 1 may have ended, generation 2 gets it
-    assert_eq!(world.engine.delivered(&instance_id(ID, 1)), [1, last]);
     assert_eq!(world.engine.delivered(&instance_id(ID, 2)), [last]);
+    assert_eq!(
+        world.engine.delivered(&instance_id(ID, 1)),
+        [1, last, 1],
+        "generation 1 is asked to end: its recorded tail (event 1) again, marked last"
+    );
 
     let old = instance_id(ID, 1);
     world
@@ -1086,4 +1108,100 @@ fn a_closed_incident_whose_workflow_never_reports_is_finalised_after_the_grace_p
     let report = world.alarm(5_000 + FINISH_GRACE_MS);
     assert!(report.finalized, "{report:?}");
     assert_eq!(world.archive.stored.borrow().len(), 1);
+}
+
+/// The engine can lose a generation's last event, and nothing sent to a newer generation
+/// reveals it. Found by the fault campaign (seeds 253 and 1126): an event lost, then the
+/// close's `last` forward refused, so the close went to generation 2 and generation 1 never
+/// got another event. Generation 1 is now asked to end (its tail again, marked `last`), and
+/// the incident finalises only once both generations reported.
+#[test]
+fn a_generation_moved_past_is_sent_its_tail_marked_last_until_it_reports() {
+    let world = World::started();
+    world.alarm(1_000); // event 1: generation 1
+    world
+        .apply(Command::SetSeverity {
+            severity: Severity::High,
+        })
+        .unwrap();
+    world.alarm(2_000); // event 2 (say the engine lost it)
+    world.apply(status(Status::Resolved)).unwrap();
+    world.engine.fail_next(1);
+    world.alarm(3_000); // event 3, the close: refused; generation 1 is closed anyway
+    world.alarm(4_000); // retried: generation 2 is created with it
+    assert_eq!(world.engine.delivered(&instance_id(ID, 2)), [3]);
+    assert_eq!(world.engine.delivered(&instance_id(ID, 1)), [1, 2]);
+    let g2 = instance_id(ID, 2);
+    world
+        .object
+        .workflow_finished(TENANT, 3, Some(g2.as_str()), 4_100)
+        .unwrap();
+    assert!(
+        !world.alarm(4_200).finalized,
+        "generation 1 has not reported event 2 handled"
+    );
+    // Due 30 s after its last forward: event 2 again, marked last (the instance handles it
+    // and anything it lost before it, then ends).
+    world.alarm(2_000 + NUDGE_AFTER_MS);
+    assert_eq!(world.engine.delivered(&instance_id(ID, 1)), [1, 2, 2]);
+    assert_eq!(world.engine.delivered_last(&instance_id(ID, 1)), [2]);
+    // Lost again: sent again on schedule until it reports.
+    world.alarm(2_000 + NUDGE_SCHEDULE_MS[1]);
+    assert_eq!(world.engine.delivered_last(&instance_id(ID, 1)), [2, 2]);
+    let g1 = instance_id(ID, 1);
+    world
+        .object
+        .workflow_finished(
+            TENANT,
+            2,
+            Some(g1.as_str()),
+            2_000 + NUDGE_SCHEDULE_MS[1] + 1,
+        )
+        .unwrap();
+    assert!(world.alarm(2_000 + NUDGE_SCHEDULE_MS[1] + 2).finalized);
+}
+
+/// A full generation is replaced; the old instance is told to end once its tail is due, and
+/// an open incident's current generation gets its tail again (not marked last) after quiet.
+#[test]
+fn a_full_generation_is_told_to_end_and_the_current_tail_is_nudged() {
+    let world = World::started();
+    for i in 0..EVENTS_PER_INSTANCE {
+        world
+            .apply(Command::AddMessage {
+                message: "m".into(),
+                message_id: format!("m{i}"),
+                user_id: "u".into(),
+            })
+            .unwrap();
+    }
+    let mut now = 1_000;
+    while world.alarm(now).pass.next_alarm_at.is_some() {
+        now += 10;
+    }
+    let g1 = world.engine.delivered(&instance_id(ID, 1));
+    let g2 = world.engine.delivered(&instance_id(ID, 2));
+    assert_eq!(g1.len() as i64, EVENTS_PER_INSTANCE);
+    assert_eq!(g2.len(), 1, "event {} opened generation 2", g2[0]);
+    let quiet = now + NUDGE_AFTER_MS;
+    world.alarm(quiet);
+    assert_eq!(
+        world.engine.delivered_last(&instance_id(ID, 1)),
+        [EVENTS_PER_INSTANCE],
+        "generation 1's newest, marked last"
+    );
+    assert_eq!(
+        world.engine.delivered(&instance_id(ID, 2)),
+        [g2[0], g2[0]],
+        "the open generation's tail, again"
+    );
+    assert!(world.engine.delivered_last(&instance_id(ID, 2)).is_empty());
+    // Once generation 1 reports, it is not asked again.
+    let old = instance_id(ID, 1);
+    world
+        .object
+        .workflow_finished(TENANT, EVENTS_PER_INSTANCE, Some(old.as_str()), quiet + 1)
+        .unwrap();
+    world.alarm(quiet + NUDGE_SCHEDULE_MS[2]);
+    assert_eq!(world.engine.delivered_last(&instance_id(ID, 1)).len(), 1);
 }

@@ -7,11 +7,12 @@ use clap::{ArgGroup, Parser, Subcommand};
 use incidentctl::admin;
 use incidentctl::render::incident::{declared_line, render_incident, render_list};
 use incidentctl::render::outcomes::{
-    change_line, failure_line, replayed_line, slack_connected_line, workflow_line,
+    change_line, failure_line, replayed_line, retried_line, slack_connected_line, workflow_line,
 };
-use incidentctl::render::timeline::render_dead_letters;
+use incidentctl::render::timeline::{render_dead_letters, render_failed_effects};
 use incidentctl::replies::{
-    Applied, DeadLetters, Declared, Failed, Listed, Replayed, Shown, Workflow,
+    Applied, DeadLetters, Declared, Failed, FailedEffects, Listed, Replayed, RetriedEffect, Shown,
+    Workflow,
 };
 use incidentctl::requests::{self, default_message_id, ApiRequest};
 use incidentctl::{args, dev_var, now_millis, send_as_operator, slack, Client, Credentials, Reply};
@@ -142,6 +143,15 @@ enum Command {
     DeadLetters { id: String },
     /// Put a dead-lettered event back in the delivery queue.
     Replay { id: String, event_id: u64 },
+    /// List an incident's effects (Slack, webhook, index...) that ran out of retries.
+    FailedEffects { id: String },
+    /// Run one failed effect of one event again.
+    RetryEffect {
+        id: String,
+        event_id: u64,
+        /// The effect's name, as `failed-effects` lists it (`slack`, `webhook`...).
+        effect: String,
+    },
     /// Operator commands (`/admin/*`), authenticated with ADMIN_TOKEN instead of the tenant's
     /// signing secret.
     Admin {
@@ -303,6 +313,12 @@ fn call_for(command: &Command) -> Call {
         },
         Command::DeadLetters { id } => Call::read(requests::dead_letters(id)),
         Command::Replay { id, event_id } => Call::read(requests::replay(id, *event_id)),
+        Command::FailedEffects { id } => Call::read(requests::failed_effects(id)),
+        Command::RetryEffect {
+            id,
+            event_id,
+            effect,
+        } => Call::read(requests::retry_effect(id, *event_id, effect)),
         Command::Admin { area, .. } => Call::read(match area {
             AdminArea::Slack { action } => admin::slack(action),
             AdminArea::Tenant { action } => admin::tenant(action),
@@ -492,6 +508,15 @@ fn print_reply(cli: &Cli, command: &Command, call: &Call, reply: &Reply) -> Resu
             print!("{}", render_dead_letters(&reply.decode::<DeadLetters>()?))
         }
         Command::Replay { .. } => println!("{}", replayed_line(&reply.decode::<Replayed>()?)),
+        Command::FailedEffects { .. } => {
+            print!(
+                "{}",
+                render_failed_effects(&reply.decode::<FailedEffects>()?)
+            )
+        }
+        Command::RetryEffect { .. } => {
+            println!("{}", retried_line(&reply.decode::<RetriedEffect>()?))
+        }
         Command::Analysis { .. } => print!(
             "{}",
             incidentctl::render::analysis::render_analysis(&reply.decode()?)
@@ -768,6 +793,19 @@ mod tests {
             "/dashboard/incidents/i/dead-letters/12/replay"
         );
         assert_eq!(body(&replay), json!({}));
+        assert_eq!(
+            call(&["failed-effects", "i"]).request.path,
+            "/dashboard/incidents/i/failed-effects"
+        );
+        let retry = call(&["retry-effect", "i", "3", "slack"]);
+        assert_eq!(
+            (retry.request.method, retry.request.path.as_str()),
+            (
+                "POST",
+                "/dashboard/incidents/i/failed-effects/3/slack/retry"
+            )
+        );
+        assert_eq!(body(&retry), json!({}));
         assert_eq!(
             call(&["workflow", "i"]).request.path,
             "/dashboard/incidents/i/workflow"

@@ -26,6 +26,14 @@ pub fn replay_path(id: &str, event_id: u64) -> String {
     incident_path(id, &format!("/dead-letters/{event_id}/replay"))
 }
 
+/// `/dashboard/incidents/<id>/failed-effects/<event_id>/<effect>/retry`.
+pub fn retry_effect_path(id: &str, event_id: u64, effect: &str) -> String {
+    incident_path(
+        id,
+        &format!("/failed-effects/{event_id}/{}/retry", path_segment(effect)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

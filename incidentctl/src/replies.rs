@@ -44,6 +44,25 @@ pub struct Replayed {
     pub replayed: i64,
 }
 
+/// `GET /dashboard/incidents/:id/failed-effects`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct FailedEffects {
+    pub failed_effects: Vec<incidentd_core::object::FailedEffect>,
+}
+
+/// `POST /dashboard/incidents/:id/failed-effects/:event_id/:effect/retry`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct RetriedEffect {
+    pub retried: Retried,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Retried {
+    pub event_id: i64,
+    pub effect: String,
+    pub round: i64,
+}
+
 /// `GET /dashboard/incidents/:id/workflow`: the instance and what the Workflows platform says of
 /// it (`archived: true` for a closed incident served from the archive).
 #[derive(Clone, Debug, PartialEq, Deserialize)]

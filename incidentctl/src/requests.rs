@@ -2,10 +2,10 @@
 //! (`incidentd_adapters::dashboard::receiver::requests`) serialized, so what the CLI sends is by
 //! construction what the server parses.
 
-use crate::paths::{incident_path, replay_path, INCIDENTS_PATH};
+use crate::paths::{incident_path, replay_path, retry_effect_path, INCIDENTS_PATH};
 use incidentd_adapters::dashboard::receiver::requests::{
-    AddMessage, AddPrompt, CreateAffection, CreateIncident, Replay, SetAssignee, SetSeverity,
-    UpdateAffection, UpdateStatus,
+    AddMessage, AddPrompt, CreateAffection, CreateIncident, Replay, RetryEffect, SetAssignee,
+    SetSeverity, UpdateAffection, UpdateStatus,
 };
 use incidentd_adapters::slack::admin::{ConnectRequest, INSTALLATIONS_PATH};
 use incidentd_core::model::{AffectedService, AffectionStatus};
@@ -157,6 +157,14 @@ pub fn update_affection(id: &str, message: &str, status: Option<AffectionStatus>
 
 pub fn replay(id: &str, event_id: u64) -> ApiRequest {
     ApiRequest::post(replay_path(id, event_id), &Replay {})
+}
+
+pub fn failed_effects(id: &str) -> ApiRequest {
+    ApiRequest::get(incident_path(id, "/failed-effects"))
+}
+
+pub fn retry_effect(id: &str, event_id: u64, effect: &str) -> ApiRequest {
+    ApiRequest::post(retry_effect_path(id, event_id, effect), &RetryEffect {})
 }
 
 /// A `message_id` unique enough for one CLI invocation: `cli-<unix millis>-<pid>`.

@@ -2,7 +2,11 @@
 //! `step.do` per handler, named `<effect>.<method>:<event id>` so the engine memoises it
 //! across replays and redeliveries. Handlers run concurrently (allSettled): one failing never
 //! blocks another or later events, and every failure is logged with the subject, the event
-//! and the effect.
+//! and the effect, and returned for the caller to record.
+//!
+//! A retry of effects that ran out of retries runs only those, as new steps named
+//! `<effect>.<method>:<event id>#retry-<round>` (the engine would answer the old name with the
+//! old failure); their idempotency keys are the event's, so a receiver drops a repeat.
 
 use crate::registry::{self, SenderCall};
 use crate::workflow::WorkflowRun;
@@ -18,6 +22,16 @@ pub struct Event<'a> {
     pub event_id: i64,
     /// The whole message, as handlers decode it.
     pub message: Value,
+    /// Run only some effects again, instead of every handler of the event.
+    pub retry: Option<Retry<'a>>,
+}
+
+/// Effects of an event to run again.
+pub struct Retry<'a> {
+    /// Which retry of the event this is (it names the steps).
+    pub round: i64,
+    /// Effect names.
+    pub effects: &'a [String],
 }
 
 /// What happened to one handler.
@@ -33,6 +47,12 @@ pub async fn dispatch(run: &WorkflowRun, event: Event<'_>) -> Vec<Delivery> {
     let deliveries = registry::effects(run.class_name)
         .into_iter()
         .filter(|effect| effect.is_enabled(run.services.as_ref()))
+        .filter(|effect| {
+            event
+                .retry
+                .as_ref()
+                .is_none_or(|retry| retry.effects.iter().any(|name| name == effect.name))
+        })
         .filter_map(|effect| {
             let handler = effect
                 .handlers
@@ -44,7 +64,15 @@ pub async fn dispatch(run: &WorkflowRun, event: Event<'_>) -> Vec<Delivery> {
                 message: message.clone(),
                 services: run.services.clone(),
             };
-            let step = format!("{}:{}", handler.step_name(effect), event.event_id);
+            let step = match &event.retry {
+                None => format!("{}:{}", handler.step_name(effect), event.event_id),
+                Some(retry) => format!(
+                    "{}:{}#retry-{}",
+                    handler.step_name(effect),
+                    event.event_id,
+                    retry.round
+                ),
+            };
             let config = handler.effective_config(effect);
             let run_handler = handler.run;
             let subject = event.subject;

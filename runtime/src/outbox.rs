@@ -290,7 +290,23 @@ impl<'s, S: SqlStore> Outbox<'s, S> {
         })
     }
 
-    /// True while any row waits to be forwarded.
+    /// Puts a forwarded event back in the queue (to carry a retry of its effects); `false` when
+    /// there is no such row or it is a dead letter (its replay forwards it).
+    pub fn requeue(&self, event_id: i64, now_ms: i64) -> Result<bool, SqlError> {
+        self.store.transaction(|| {
+            let rows = self.store.query(
+                "UPDATE outbox SET attempts = 0, next_attempt_at = ? \
+                 WHERE event_id = ? AND dead_at IS NULL RETURNING event_id",
+                &[now_ms.into(), event_id.into()],
+            )?;
+            if rows.is_empty() {
+                return Ok(false);
+            }
+            self.store.set_alarm(now_ms)?;
+            Ok(true)
+        })
+    }
+
     /// True while any row is dead-lettered.
     pub fn has_dead_letters(&self) -> Result<bool, SqlError> {
         Ok(!self
@@ -302,6 +318,7 @@ impl<'s, S: SqlStore> Outbox<'s, S> {
             .is_empty())
     }
 
+    /// True while any row waits to be forwarded.
     pub fn has_pending(&self) -> Result<bool, SqlError> {
         Ok(!self
             .store
@@ -351,10 +368,17 @@ impl<'s, S: SqlStore> Outbox<'s, S> {
             };
             match forwarder.forward(&row, position).await {
                 Ok(()) => {
+                    // The first publication's time stays. A row queued again while it was
+                    // being forwarded (a retry asked meanwhile) stays queued.
                     self.store.execute(
-                        "UPDATE outbox SET published_at = ?, next_attempt_at = NULL, \
-                         last_error = NULL WHERE event_id = ? AND published_at IS NULL",
-                        &[now_ms.into(), row.event_id.into()],
+                        "UPDATE outbox SET published_at = coalesce(published_at, ?), \
+                         next_attempt_at = NULL, last_error = NULL \
+                         WHERE event_id = ? AND next_attempt_at IS ?",
+                        &[
+                            now_ms.into(),
+                            row.event_id.into(),
+                            row.next_attempt_at.into(),
+                        ],
                     )?;
                     report.forwarded.push(row.event_id);
                 }

@@ -363,6 +363,8 @@ fn bad_requests_are_answered_with_their_documented_error_and_change_nothing() {
             .expect(400, "INVALID_JSON"),
         raw("replay: empty body", "POST", inc(&open, "/dead-letters/1/replay"), "")
             .expect(400, "INVALID_JSON"),
+        raw("retry effect: empty body", "POST", inc(&open, "/failed-effects/1/webhook/retry"), "")
+            .expect(400, "INVALID_JSON"),
         // -- 422: well-formed JSON of the wrong shape.
         post("create: prompt is a number", incidents.clone(), json!({ "prompt": 42 }))
             .expect(422, "INVALID_INPUT"),
@@ -449,6 +451,8 @@ fn bad_requests_are_answered_with_their_documented_error_and_change_nothing() {
             .expect(422, "INVALID_INPUT"),
         post("replay: unknown field", inc(&open, "/dead-letters/1/replay"), json!({ "force": true }))
             .expect(422, "INVALID_INPUT"),
+        post("retry effect: unknown field", inc(&open, "/failed-effects/1/webhook/retry"), json!({ "force": true }))
+            .expect(422, "INVALID_INPUT"),
         // -- Idempotency keys.
         post("create: idempotency_key with a space", incidents.clone(), json!({ "prompt": "db down", "idempotency_key": "has space" }))
             .expect(422, "INVALID_INPUT"),
@@ -522,6 +526,9 @@ fn bad_requests_are_answered_with_their_documented_error_and_change_nothing() {
         post("status: another tenant's incident", inc(&foreign, "/status"), json!({ "status": "resolved", "message": "x" }))
             .expect(404, "NOT_FOUND"),
         get("dead-letters: another tenant's incident", inc(&foreign, "/dead-letters")).expect(404, "NOT_FOUND"),
+        get("failed-effects: another tenant's incident", inc(&foreign, "/failed-effects")).expect(404, "NOT_FOUND"),
+        post("retry effect: another tenant's incident", inc(&foreign, "/failed-effects/1/webhook/retry"), json!({}))
+            .expect(404, "NOT_FOUND"),
         get("workflow: another tenant's incident", inc(&foreign, "/workflow")).expect(404, "NOT_FOUND"),
         get("get: demo's incident as another tenant", inc(&open, ""))
             .auth(Auth::As("other-tenant")).expect(404, "NOT_FOUND"),
@@ -542,6 +549,10 @@ fn bad_requests_are_answered_with_their_documented_error_and_change_nothing() {
             .expect(404, "NOT_FOUND"),
         post("replay: event id not a number", inc(&open, "/dead-letters/first/replay"), json!({}))
             .expect(404, "NOT_FOUND"),
+        post("retry effect: nothing failed", inc(&open, "/failed-effects/1/webhook/retry"), json!({}))
+            .expect(404, "NOT_FOUND"),
+        post("retry effect: event id not a number", inc(&open, "/failed-effects/first/webhook/retry"), json!({}))
+            .expect(404, "NOT_FOUND"),
         get("unknown route under /dashboard", "/dashboard/nothing-here".into()).expect(404, "NOT_FOUND"),
         get("unknown sub-route of an incident", inc(&open, "/comments")).expect(404, "NOT_FOUND"),
         post("unknown action on an incident", inc(&open, "/escalate"), json!({})).expect(404, "NOT_FOUND"),
@@ -555,6 +566,8 @@ fn bad_requests_are_answered_with_their_documented_error_and_change_nothing() {
             .expect(405, "METHOD_NOT_ALLOWED"),
         post("POST the workflow route", inc(&open, "/workflow"), json!({})).expect(405, "METHOD_NOT_ALLOWED"),
         get("GET a replay route", inc(&open, "/dead-letters/1/replay")).expect(405, "METHOD_NOT_ALLOWED"),
+        get("GET a retry route", inc(&open, "/failed-effects/1/webhook/retry")).expect(405, "METHOD_NOT_ALLOWED"),
+        post("POST the failed-effects list", inc(&open, "/failed-effects"), json!({})).expect(405, "METHOD_NOT_ALLOWED"),
         // -- 409: the rules.
         post("status: open → open", inc(&open, "/status"), json!({ "status": "open", "message": "again" }))
             .expect(409, "INVALID_TRANSITION"),

@@ -1,6 +1,7 @@
 //! One incident through the whole pipeline on local workerd: the Durable Object commits and
 //! acknowledges, its alarm creates the IncidentWorkflow instance, the dashboard sender writes
-//! the D1 index, and the list shows it. Plus the requests that must write nothing.
+//! the D1 index, and the list shows it. An effect that fails for good is listed and retried
+//! through the API. Plus the requests that must write nothing.
 
 use incidentd_adapters::dashboard::receiver::auth::SignedRequest;
 use incidentd_e2e::{poll, send_raw, LocalWorker, TEST_SECRET};
@@ -164,6 +165,81 @@ fn an_incident_travels_the_whole_pipeline() {
         404
     );
     assert!(listed_ids(&other.get("/dashboard/incidents").unwrap()).is_empty());
+}
+
+/// The webhook receiver refuses the event (400: not worth retrying, so the step fails at
+/// once): the failure is listed by the API, a retry runs the webhook alone, and once it
+/// succeeds nothing is listed any more.
+#[test]
+fn an_effect_that_fails_for_good_is_listed_and_can_be_retried() {
+    let refusing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let answer = refusing.clone();
+    let receiver = RecordingServer::answering(move |_| {
+        match answer.load(std::sync::atomic::Ordering::SeqCst) {
+            true => Scripted::status(400),
+            false => Scripted::status(200),
+        }
+    });
+    let hook = format!("{}/hook", receiver.url);
+    let worker = LocalWorker::start_with_vars("failed-effects", &[("WEBHOOK_URL", &hook)]);
+    let client = worker.client("demo");
+    let id = incidentd_e2e::create_incident(&client, "Search is slow");
+    let failed_path = format!("/dashboard/incidents/{id}/failed-effects");
+    let listed = poll(Duration::from_secs(60), || {
+        let reply = client.get(&failed_path).ok()?;
+        let failed = reply.body["failed_effects"].as_array()?.clone();
+        (!failed.is_empty()).then_some(failed)
+    })
+    .unwrap_or_else(|| panic!("no failed effect listed; log:\n{}", worker.log()));
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["effect"], "webhook");
+    assert_eq!(listed[0]["event_id"], 1);
+    assert_eq!(listed[0]["step"], "webhook.incident_created:1");
+    assert!(
+        listed[0]["error"].as_str().unwrap_or("").contains("400"),
+        "{listed:?}"
+    );
+
+    // Unknown effects and events are 404; a body with fields is refused.
+    let retry_path = |event: &str, effect: &str| {
+        format!("/dashboard/incidents/{id}/failed-effects/{event}/{effect}/retry")
+    };
+    for (event, effect) in [("1", "slack"), ("9", "webhook"), ("x", "webhook")] {
+        let reply = client.post(&retry_path(event, effect), &json!({})).unwrap();
+        assert_eq!(reply.status, 404, "{event}/{effect}: {:?}", reply.body);
+    }
+    let extra = client
+        .post(&retry_path("1", "webhook"), &json!({ "now": true }))
+        .unwrap();
+    assert_eq!(extra.status, 422, "{:?}", extra.body);
+
+    refusing.store(false, std::sync::atomic::Ordering::SeqCst);
+    let retried = client
+        .post(&retry_path("1", "webhook"), &json!({}))
+        .unwrap();
+    assert_eq!(retried.status, 200, "{:?}", retried.body);
+    assert_eq!(
+        retried.body["retried"],
+        json!({ "event_id": 1, "effect": "webhook", "round": 1 })
+    );
+    poll(Duration::from_secs(60), || {
+        let reply = client.get(&failed_path).ok()?;
+        reply.body["failed_effects"]
+            .as_array()?
+            .is_empty()
+            .then_some(())
+    })
+    .unwrap_or_else(|| panic!("the retry did not clear the entry; log:\n{}", worker.log()));
+    let requests = receiver.requests();
+    assert!(
+        requests.len() >= 2,
+        "refused, then retried: {} requests",
+        requests.len()
+    );
+    let key = format!("{id}:1:webhook");
+    assert!(requests
+        .iter()
+        .all(|r| r.header("idempotency-key") == Some(key.as_str())));
 }
 
 #[test]

@@ -416,6 +416,7 @@ fn no_secret_reaches_a_log_a_timeline_a_reply_or_the_state_directory() {
     d.dash("GET", "/dashboard/incidents", json!(null), 200);
     d.dash("GET", &path("/workflow"), json!(null), 200);
     d.dash("GET", &path("/dead-letters"), json!(null), 200);
+    d.dash("GET", &path("/failed-effects"), json!(null), 200);
     // Let the agent answer both prompts before the incidents close.
     poll(Duration::from_secs(60), || {
         let agent_messages = |incident: &str| {

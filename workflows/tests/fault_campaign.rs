@@ -28,10 +28,13 @@ fn two_hundred_seeded_scenarios_hold_every_invariant() {
 /// - 4524: a `last` message whose answer was lost left its generation open, and a replayed
 ///   dead letter was sent to the instance that had ended;
 /// - 6837, 7578: an earlier generation's report of the same `last` event finalised the
-///   incident before the new generation had handled the replayed dead letter.
+///   incident before the new generation had handled the replayed dead letter;
+/// - 253, 1126: an event lost by the engine just before the close's refused `last` forward
+///   moved the incident to a new generation; the old one never saw a later event;
+/// - 6368: a replayed dead letter lost by the engine, then newer events (no gap revealed it).
 #[test]
 fn seeds_that_found_defects_hold_every_invariant() {
-    for seed in [4524, 6837, 7578] {
+    for seed in [4524, 6837, 7578, 253, 1126, 6368] {
         let outcome = run_scenario(seed, false);
         assert!(outcome.commands > 0, "seed {seed} ran nothing");
         assert!(

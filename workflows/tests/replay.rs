@@ -273,3 +273,114 @@ fn a_lost_newest_event_is_sent_once_more_after_a_quiet_period() {
         "handled once however often it is re-sent"
     );
 }
+
+/// Found by the fault campaign (seeds 253 and 1126): the engine loses an event, then the
+/// close's `last` forward is refused, so the close opens generation 2 and generation 1 never
+/// gets a later event to reveal the loss. The object sends generation 1 its tail marked
+/// `last`: it handles the lost event, reports and ends, and the incident is finalised only
+/// after both generations reported.
+#[test]
+fn an_event_lost_before_the_close_moved_to_a_new_generation_is_still_handled() {
+    let p = pipeline();
+    let id = p.declare("checkout failing"); // event 1
+    p.drain(); // event 2: triage's note (no model)
+    let mut first_send = true;
+    p.workflows.drop_events_when(move |operation, _, payload| {
+        let lose = operation == "send_event" && event_id(payload) == 3 && first_send;
+        first_send &= !lose;
+        lose
+    });
+    let mut refused = false;
+    p.workflows.fail_when(move |_, _, payload| {
+        let refuse = payload["last"] == true && !refused;
+        refused |= refuse;
+        refuse.then(|| "engine refused the close".to_owned())
+    });
+    p.apply(&id, severity(Severity::High)); // event 3: accepted, then lost
+    p.alarm(&id);
+    p.apply(&id, status(Status::Resolved)); // event 4: refused once, then generation 2
+    p.drain();
+
+    assert_eq!(
+        p.successful_steps("dashboard.severity_update:3"),
+        1,
+        "the lost event was handled, once"
+    );
+    assert_eq!(p.successful_steps("dashboard.status_update:4"), 1);
+    for generation in [1, 2] {
+        assert!(
+            matches!(
+                p.workflows.instance_status(&instance_id(&id, generation)),
+                Some(InstanceStatus::Complete(_))
+            ),
+            "generation {generation} ended"
+        );
+    }
+    assert!(p.incidents.object(&id).object.state().unwrap().is_none());
+    assert_eq!(p.analysis.instance_ids(), [format!("analysis-{id}")]);
+}
+
+/// A dead letter replayed into an open incident is its generation's tail even though newer
+/// events were forwarded before it: if the engine loses it, the quiet-period re-send brings
+/// it (the newest event alone would not, the instance has handled that one).
+#[test]
+fn a_lost_replayed_dead_letter_is_sent_again_after_a_quiet_period() {
+    let p = pipeline();
+    let id = p.declare("search slow"); // event 1
+    p.drain(); // event 2: triage's note
+    refuse_event(&p, 3);
+    p.apply(&id, severity(Severity::High)); // event 3: dead-lettered
+    p.apply(&id, severity(Severity::Low)); // event 4: delivered after it
+    p.drain();
+    assert_eq!(dead_letters(&p, &id), [3]);
+
+    p.workflows.clear_faults();
+    let mut first_send = true;
+    p.workflows.drop_events_when(move |operation, _, payload| {
+        let lose = operation == "send_event" && event_id(payload) == 3 && first_send;
+        first_send &= !lose;
+        lose
+    });
+    pollster::block_on(p.handle(&id).replay(3)).unwrap();
+    p.alarm(&id); // the replay: accepted, then lost
+    assert_eq!(p.successful_steps("dashboard.severity_update:3"), 0);
+    p.clock
+        .set(p.clock.get() + incidentd_core::forward::NUDGE_AFTER_MS);
+    p.drain();
+    assert_eq!(p.successful_steps("dashboard.severity_update:3"), 1);
+    assert_eq!(p.successful_steps("dashboard.severity_update:4"), 1);
+}
+
+/// Found by the fault campaign (seed 6368): a replayed dead letter lost by the engine and
+/// then followed by newer events is nobody's tail and reveals no gap. The object's quiet-period
+/// re-send lists the generation's replays, and the instance asks for the one it lacks.
+#[test]
+fn a_lost_replayed_dead_letter_followed_by_newer_events_is_recovered() {
+    let p = pipeline();
+    let id = p.declare("search slow"); // event 1
+    p.drain(); // event 2: triage's note
+    refuse_event(&p, 3);
+    p.apply(&id, severity(Severity::High)); // event 3: dead-lettered
+    p.apply(&id, severity(Severity::Low)); // event 4
+    p.drain();
+    assert_eq!(dead_letters(&p, &id), [3]);
+
+    p.workflows.clear_faults();
+    let mut first_send = true;
+    p.workflows.drop_events_when(move |operation, _, payload| {
+        let lose = operation == "send_event" && event_id(payload) == 3 && first_send;
+        first_send &= !lose;
+        lose
+    });
+    pollster::block_on(p.handle(&id).replay(3)).unwrap();
+    p.alarm(&id); // the replay: accepted, then lost
+    p.apply(&id, severity(Severity::Medium)); // event 5, delivered after it
+    p.alarm(&id);
+    p.workflows.run_pending();
+    assert_eq!(p.successful_steps("dashboard.severity_update:5"), 1);
+    assert_eq!(p.successful_steps("dashboard.severity_update:3"), 0);
+    p.clock
+        .set(p.clock.get() + incidentd_core::forward::NUDGE_AFTER_MS);
+    p.drain();
+    assert_eq!(p.successful_steps("dashboard.severity_update:3"), 1);
+}

@@ -75,10 +75,12 @@ impl<S: SqlStore> IncidentObject<S> {
             ..AlarmReport::default()
         };
         let mut armed = report.pass.next_alarm_at;
-        // Dead letters keep the object alive: they stay visible and replayable.
+        // Dead letters and failed effects keep the object alive: they stay visible and
+        // replayable.
         let delivered = state.status.is_terminal()
             && !self.outbox().has_pending()?
-            && !self.outbox().has_dead_letters()?;
+            && !self.outbox().has_dead_letters()?
+            && !super::failed_effects::any(self.store())?;
         // The grace runs from the last change or the last forward, whichever is later: a
         // dead letter replayed long after the close gets its full grace too.
         let grace_from = crate::forward::current_generation(self.store())?
@@ -86,7 +88,9 @@ impl<S: SqlStore> IncidentObject<S> {
                 g.last_forward_at.max(state.updated_at)
             });
         let waited_out = now_ms >= grace_from + FINISH_GRACE_MS;
-        if delivered && (waited_out || self.handled(&state)?) {
+        // Every generation's instance reported it ended after handling its newest event:
+        // senders no longer read the object.
+        if delivered && (waited_out || crate::forward::all_reported(self.store())?) {
             match self.finalize(&state, analysis, archive).await {
                 Ok(()) => report.finalized = true,
                 Err(e) => {
@@ -103,12 +107,21 @@ impl<S: SqlStore> IncidentObject<S> {
                 armed = Some(fallback);
             }
         }
-        if !state.status.is_terminal() && !self.outbox().has_pending()? {
+        if !report.finalized {
             let outbox = self.outbox();
-            let nudge =
-                crate::forward::nudge_tail(workflows, self.store(), &outbox, &state.id, now_ms)
-                    .await?;
-            if let Some(at) = nudge.filter(|at| armed.is_none_or(|armed| armed > *at)) {
+            let current = crate::forward::current_generation(self.store())?;
+            let drained = !outbox.has_pending()?;
+            let resend = crate::forward::resend(
+                workflows,
+                self.store(),
+                &outbox,
+                &state.id,
+                current,
+                drained,
+                now_ms,
+            )
+            .await?;
+            if let Some(at) = resend.filter(|at| armed.is_none_or(|armed| armed > *at)) {
                 self.store().set_alarm(at)?;
                 armed = Some(at);
             }
@@ -119,27 +132,10 @@ impl<S: SqlStore> IncidentObject<S> {
         Ok(report)
     }
 
-    /// Whether the instance that got the latest `last` message reported it handled (in
-    /// storage from before that was recorded: whether the state's last event was reported).
-    fn handled(&self, state: &IncidentState) -> Result<bool, SqlError> {
-        let rows = self.store().query(
-            "SELECT event_id FROM workflow_finished WHERE singleton = 1",
-            &[],
-        )?;
-        let through = rows
-            .first()
-            .and_then(|r| r.get("event_id"))
-            .and_then(|v| v.as_i64())
-            .unwrap_or(0);
-        Ok(match crate::forward::awaited_report(self.store())? {
-            Some(awaited) => through == awaited,
-            None => through >= state.last_event_id,
-        })
-    }
-
-    /// Keeps the workflow's report; a closed incident's alarm then runs at once to finalise.
-    /// A report from an instance that is no longer the current generation is stale (an
-    /// earlier generation's, retried late, after the event was forwarded again) and ignored.
+    /// Keeps an instance's report that it handled a message marked `last` and ended; a closed
+    /// incident's alarm then runs at once, to finalise if every generation has reported.
+    /// A report names its instance (reports from older workflow code do not: the current
+    /// generation's), and settles only that generation (`forward::tails`).
     pub fn workflow_finished(
         &self,
         tenant: &str,
@@ -149,16 +145,15 @@ impl<S: SqlStore> IncidentObject<S> {
     ) -> Result<(), DomainError> {
         let state = self.owned_state(tenant)?;
         self.ensure_schema()?;
-        if let Some(reporter) = instance_id {
-            if reporter != crate::forward::current_instance(self.store(), &state.id)? {
-                return Ok(());
-            }
-        }
-        self.store().execute(
-            "INSERT INTO workflow_finished (singleton, event_id) VALUES (1, ?) \
-             ON CONFLICT (singleton) DO UPDATE SET event_id = max(event_id, excluded.event_id)",
-            &[event_id.into()],
-        )?;
+        let current = crate::forward::current_generation(self.store())?.map_or(1, |g| g.generation);
+        let generation = match instance_id {
+            None => Some(current),
+            Some(reporter) => crate::forward::generation_of(&state.id, reporter),
+        };
+        let Some(generation) = generation.filter(|g| *g <= current) else {
+            return Ok(());
+        };
+        crate::forward::reported(self.store(), generation, event_id, now_ms)?;
         if state.status.is_terminal() {
             self.store().set_alarm(now_ms)?;
         }

@@ -8,12 +8,14 @@
 
 mod alarm;
 pub mod debounce;
+pub(crate) mod failed_effects;
 mod schema;
 mod suggestions;
 mod turns;
 
 pub use alarm::{AlarmReport, Archive, FINALIZE_RETRY_MS, FINISH_GRACE_MS};
 pub use debounce::TurnPacing;
+pub use failed_effects::{EffectFailure, EffectsReport, FailedEffect};
 pub use schema::{KEY_MEMORY_MS, REQUEST_MEMORY_MS};
 pub use suggestions::SuggestionLookup;
 pub use turns::{

@@ -3,7 +3,7 @@
 use crate::model::IncidentState;
 use incidentd_runtime::sql::{SqlError, SqlStore};
 
-pub(super) const TABLES: [&str; 11] = [
+pub(super) const TABLES: [&str; 10] = [
     "CREATE TABLE IF NOT EXISTS incident (
         singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
         state     TEXT    NOT NULL CHECK (json_valid(state))
@@ -27,8 +27,8 @@ pub(super) const TABLES: [&str; 11] = [
         at       INTEGER NOT NULL
     ) WITHOUT ROWID",
     crate::forward::SCHEMA,
-    crate::forward::AWAITED_SCHEMA,
-    crate::forward::NUDGED_SCHEMA,
+    // Each workflow generation's last event, re-sent until settled (`forward::tails`).
+    crate::forward::TAILS_SCHEMA,
     // The agent's suggestions: found by id (Slack's buttons) or by dedupe key (a proposal
     // made once per incident); `outcome` is set once, when a person applies or dismisses it.
     "CREATE TABLE IF NOT EXISTS suggestions (
@@ -38,12 +38,8 @@ pub(super) const TABLES: [&str; 11] = [
         suggestion    TEXT    NOT NULL CHECK (json_valid(suggestion)),
         outcome       TEXT
     ) WITHOUT ROWID",
-    // The last event the incident's `IncidentWorkflow` reported handled, once closed: the
-    // object finalises only after it (or after `alarm::FINISH_GRACE_MS`).
-    "CREATE TABLE IF NOT EXISTS workflow_finished (
-        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-        event_id  INTEGER NOT NULL
-    )",
+    // Effects that ran out of retries, until retried successfully (`failed_effects`).
+    super::failed_effects::SCHEMA,
     // Agent turns: the last event given to a turn, and the turn in flight. Written when a turn
     // starts or ends, never on an ordinary event's commit.
     "CREATE TABLE IF NOT EXISTS agent_turn (

@@ -1,7 +1,9 @@
 //! One-line outcomes: a change, a replay, the workflow's status, a refusal.
 
 use super::text::{shorten, SUMMARY_WIDTH};
-use crate::replies::{Applied, Failed, Replayed, Workflow, WorkflowError, WorkflowStatus};
+use crate::replies::{
+    Applied, Failed, Replayed, RetriedEffect, Workflow, WorkflowError, WorkflowStatus,
+};
 use incidentd_adapters::slack::admin::Connected;
 
 /// A change as `<what> (event #N)`, `<what>: no change` when nothing was written, or the
@@ -26,6 +28,15 @@ pub fn slack_connected_line(connected: &Connected) -> String {
 
 pub fn replayed_line(reply: &Replayed) -> String {
     format!("replayed event #{}", reply.replayed)
+}
+
+/// `retrying <effect> of event #N (round R)`.
+pub fn retried_line(reply: &RetriedEffect) -> String {
+    let r = &reply.retried;
+    format!(
+        "retrying {} of event #{} (round {})",
+        r.effect, r.event_id, r.round
+    )
 }
 
 /// `<instance_id>  <status>`, the error of an errored instance, `(archived)` when the

@@ -1,8 +1,8 @@
-//! Timeline entries and dead letters, one per line, with their delivery state.
+//! Timeline entries, dead letters and failed effects, one per line, with their delivery state.
 
 use super::events::event_summary;
 use super::text::{lines_or, shorten, SUMMARY_WIDTH};
-use crate::replies::DeadLetters;
+use crate::replies::{DeadLetters, FailedEffects};
 use incidentd_core::TimelineEntry;
 
 /// `delivered`, `pending`, `retrying(N)` or `dead-lettered`.
@@ -48,6 +48,31 @@ pub fn dead_letter_line(entry: &TimelineEntry) -> String {
 /// `dead-letters`: one per line, or `no dead letters`.
 pub fn render_dead_letters(reply: &DeadLetters) -> String {
     lines_or(&reply.dead_letters, "no dead letters", dead_letter_line)
+}
+
+/// `#<id> <effect> retries=N [retry pending]  error: …`.
+pub fn failed_effect_line(entry: &incidentd_core::object::FailedEffect) -> String {
+    let pending = if entry.retry_pending {
+        " retry pending"
+    } else {
+        ""
+    };
+    format!(
+        "#{:<4} {:<16} retries={}{pending}  error: {}",
+        entry.event_id,
+        entry.effect,
+        entry.retries,
+        shorten(&entry.error, SUMMARY_WIDTH * 2)
+    )
+}
+
+/// `failed-effects`: one per line, or `no failed effects`.
+pub fn render_failed_effects(reply: &FailedEffects) -> String {
+    lines_or(
+        &reply.failed_effects,
+        "no failed effects",
+        failed_effect_line,
+    )
 }
 
 #[cfg(test)]
@@ -129,5 +154,22 @@ mod tests {
         );
         let none = DeadLetters::deserialize(&json!({ "dead_letters": [] })).unwrap();
         assert_eq!(render_dead_letters(&none), "no dead letters\n");
+    }
+
+    #[test]
+    fn the_failed_effects_reply_lists_each_or_says_there_is_none() {
+        // `src/router.rs`: `{"failed_effects": [failed effect]}`.
+        let reply = FailedEffects::deserialize(&json!({ "failed_effects": [{
+            "event_id": 3, "effect": "webhook", "step": "webhook.incident_created:3",
+            "error": "step failed: webhook:\nHTTP 400", "failed_at": 10, "retries": 1,
+            "retry_pending": true,
+        }] }))
+        .unwrap();
+        assert_eq!(
+            render_failed_effects(&reply),
+            "#3    webhook          retries=1 retry pending  error: step failed: webhook: HTTP 400\n"
+        );
+        let none = FailedEffects::deserialize(&json!({ "failed_effects": [] })).unwrap();
+        assert_eq!(render_failed_effects(&none), "no failed effects\n");
     }
 }

@@ -26,7 +26,8 @@ pub struct FaultPlan {
     /// Percent of accepted forward calls whose answer is lost (the event is delivered again).
     pub lost_answer_percent: u32,
     /// Percent of accepted `send_event` calls whose event the engine then loses (as the local
-    /// engine can when killed); never a `last` message (see docs/RELIABILITY.md).
+    /// engine can when killed): the first send of each message to an instance, `last` ones
+    /// and replayed dead letters included.
     pub event_lost_percent: u32,
     /// Percent of crash points (before, inside, after each effect) that crash the run.
     pub crash_percent: u32,

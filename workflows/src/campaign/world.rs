@@ -17,7 +17,7 @@ use incidentd_runtime::outbox::OutboxPolicy;
 use incidentd_runtime::Duration;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
@@ -186,20 +186,17 @@ impl World {
         }
         let mut rng = fastrand::Rng::with_seed(scenario.seed ^ 0x4c4f_5354);
         let counts = self.counts.clone();
-        // Only an event newer than any sent before to its instance, never a `last` one: the
-        // recovery covers those (docs/RELIABILITY.md says which losses it does not).
-        let mut newest: HashMap<String, i64> = HashMap::new();
+        // Only the first send of a message to an instance: a new event, a replayed dead letter,
+        // a `last` message. The object's re-sends of the same message are not lost again, or
+        // the bounded re-sends of an open incident's tail could all be.
+        let mut sent: HashSet<(String, i64, bool)> = HashSet::new();
         self.pipeline
             .workflows
             .drop_events_when(move |operation, instance, payload| {
                 let event = payload["event_id"].as_i64().unwrap_or_default();
-                let seen = newest.entry(instance.to_owned()).or_default();
-                let first_time = event > *seen;
-                *seen = (*seen).max(event);
-                let lost = operation == "send_event"
-                    && first_time
-                    && payload["last"] != true
-                    && rng.u32(0..100) < percent;
+                let last = payload["last"] == true;
+                let first_time = sent.insert((instance.to_owned(), event, last));
+                let lost = operation == "send_event" && first_time && rng.u32(0..100) < percent;
                 if lost {
                     counts.add("event lost by engine");
                 }

@@ -4,9 +4,10 @@
 
 use super::list::IncidentSummary;
 use super::requests::{
-    AddMessage, AddPrompt, CreateAffection, CreateIncident, Replay, SetAssignee, SetSeverity,
-    UpdateAffection, UpdateStatus,
+    AddMessage, AddPrompt, CreateAffection, CreateIncident, Replay, RetryEffect, SetAssignee,
+    SetSeverity, UpdateAffection, UpdateStatus,
 };
+use incidentd_core::object::FailedEffect;
 use incidentd_core::IncidentState;
 use incidentd_core::{Applied, IncidentView, TimelineEntry};
 use schemars::generate::SchemaSettings;
@@ -87,6 +88,10 @@ pub fn document() -> Value {
     let created = json!({ "type": "object", "required": ["incident"], "properties": { "incident": incident } });
     let dead = json!({ "type": "object", "properties": { "dead_letters": { "type": "array", "items": timeline } } });
     let replayed = json!({ "type": "object", "properties": { "replayed": { "type": "integer" } } });
+    let failed_effect = b.schema::<FailedEffect>();
+    let failed = json!({ "type": "object", "properties": { "failed_effects": { "type": "array", "items": failed_effect } } });
+    let retried = json!({ "type": "object", "properties": { "retried": { "type": "object", "properties": {
+        "event_id": { "type": "integer" }, "effect": { "type": "string" }, "round": { "type": "integer" } } } } });
     let workflow = json!({ "type": "object", "properties": { "instance_id": { "type": "string" }, "status": { "type": "object" } } });
 
     b.operation(
@@ -172,6 +177,21 @@ pub fn document() -> Value {
         "Queue a dead letter again",
         Some(replay),
         (200, replayed),
+    );
+    b.operation(
+        "get",
+        "/dashboard/incidents/{id}/failed-effects",
+        "Effects (senders, dispatchers) that ran out of retries",
+        None,
+        (200, failed),
+    );
+    let retry = b.schema::<RetryEffect>();
+    b.operation(
+        "post",
+        "/dashboard/incidents/{id}/failed-effects/{event_id}/{effect}/retry",
+        "Run one failed effect of one event again",
+        Some(retry),
+        (200, retried),
     );
     let analysis = json!({ "type": "object", "properties": {
         "incident_id": { "type": "string" }, "metrics": { "type": "object" },

@@ -118,6 +118,11 @@ pub struct UpdateAffection {
 #[serde(deny_unknown_fields)]
 pub struct Replay {}
 
+/// `POST /dashboard/incidents/:id/failed-effects/:event_id/:effect/retry`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryEffect {}
+
 /// Parses the body of a change route into the core command, acting as `user`.
 pub fn command(route: &str, body: &[u8], user: &str) -> Result<Command, ApiError> {
     Ok(match route {
