@@ -192,6 +192,18 @@ struct World {
 }
 
 impl World {
+    /// `count` messages (`m0`, `m1`, ...), one event each.
+    fn add_messages(&self, count: i64) {
+        for i in 0..count {
+            self.apply(Command::AddMessage {
+                message: "m".into(),
+                message_id: format!("m{i}"),
+                user_id: "u".into(),
+            })
+            .unwrap();
+        }
+    }
+
     fn new() -> World {
         World {
             object: IncidentObject::open(SqliteStore::in_memory()),
@@ -799,15 +811,7 @@ fn a_long_silence_or_a_long_incident_moves_to_a_new_workflow_generation() {
     assert_eq!(world.engine.delivered(&instance_id(ID, 2)), [3, 4]);
 
     // A generation carries a bounded number of events.
-    for i in 0..EVENTS_PER_INSTANCE {
-        world
-            .apply(Command::AddMessage {
-                message: "m".into(),
-                message_id: format!("m{i}"),
-                user_id: "u".into(),
-            })
-            .unwrap();
-    }
+    world.add_messages(EVENTS_PER_INSTANCE);
     world.alarm(3_000 + ROLL_AFTER_IDLE_MS);
     world.alarm(3_001 + ROLL_AFTER_IDLE_MS);
     world.alarm(3_002 + ROLL_AFTER_IDLE_MS);
@@ -1166,15 +1170,7 @@ fn a_generation_moved_past_is_sent_its_tail_marked_last_until_it_reports() {
 #[test]
 fn a_full_generation_is_told_to_end_and_the_current_tail_is_nudged() {
     let world = World::started();
-    for i in 0..EVENTS_PER_INSTANCE {
-        world
-            .apply(Command::AddMessage {
-                message: "m".into(),
-                message_id: format!("m{i}"),
-                user_id: "u".into(),
-            })
-            .unwrap();
-    }
+    world.add_messages(EVENTS_PER_INSTANCE);
     let mut now = 1_000;
     while world.alarm(now).pass.next_alarm_at.is_some() {
         now += 10;

@@ -276,27 +276,29 @@ impl<'s, S: SqlStore> Outbox<'s, S> {
     /// Puts a dead-lettered row back in the queue with fresh attempts. Returns false when the
     /// row does not exist or is not dead.
     pub fn replay(&self, event_id: i64, now_ms: i64) -> Result<bool, SqlError> {
-        self.store.transaction(|| {
-            let rows = self.store.query(
-                "UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = ? \
-                 WHERE event_id = ? AND dead_at IS NOT NULL RETURNING event_id",
-                &[now_ms.into(), event_id.into()],
-            )?;
-            if rows.is_empty() {
-                return Ok(false);
-            }
-            self.store.set_alarm(now_ms)?;
-            Ok(true)
-        })
+        self.queue_again("dead_at = NULL,", "dead_at IS NOT NULL", event_id, now_ms)
     }
 
     /// Puts a forwarded event back in the queue (to carry a retry of its effects); `false` when
     /// there is no such row or it is a dead letter (its replay forwards it).
     pub fn requeue(&self, event_id: i64, now_ms: i64) -> Result<bool, SqlError> {
+        self.queue_again("", "dead_at IS NULL", event_id, now_ms)
+    }
+
+    /// Queues the row again now, with fresh attempts, if it meets `condition`; arms the alarm.
+    fn queue_again(
+        &self,
+        also_set: &str,
+        condition: &str,
+        event_id: i64,
+        now_ms: i64,
+    ) -> Result<bool, SqlError> {
         self.store.transaction(|| {
             let rows = self.store.query(
-                "UPDATE outbox SET attempts = 0, next_attempt_at = ? \
-                 WHERE event_id = ? AND dead_at IS NULL RETURNING event_id",
+                &format!(
+                    "UPDATE outbox SET {also_set} attempts = 0, next_attempt_at = ? \
+                     WHERE event_id = ? AND {condition} RETURNING event_id"
+                ),
                 &[now_ms.into(), event_id.into()],
             )?;
             if rows.is_empty() {

@@ -30,6 +30,33 @@ fn refuse_event(p: &Pipeline, dead: i64) {
     });
 }
 
+/// The engine accepts the first `send_event` of event `lost` and loses it (as the local engine
+/// can when killed); later sends of it arrive.
+fn lose_first_send_of(p: &Pipeline, lost: i64) {
+    let mut first_send = true;
+    p.workflows.drop_events_when(move |operation, _, payload| {
+        let lose = operation == "send_event" && event_id(payload) == lost && first_send;
+        first_send &= !lose;
+        lose
+    });
+}
+
+/// Event 3 dead-lettered while event 4 is delivered, then replayed and lost by the engine.
+fn replay_event_3_and_lose_it(p: &Pipeline) -> String {
+    let id = p.declare("search slow"); // event 1
+    p.drain(); // event 2: triage's note
+    refuse_event(p, 3);
+    p.apply(&id, severity(Severity::High)); // event 3: dead-lettered
+    p.apply(&id, severity(Severity::Low)); // event 4: delivered after it
+    p.drain();
+    assert_eq!(dead_letters(p, &id), [3]);
+    p.workflows.clear_faults();
+    lose_first_send_of(p, 3);
+    pollster::block_on(p.handle(&id).replay(3)).unwrap();
+    p.alarm(&id); // the replay: accepted, then lost
+    id
+}
+
 fn severity(severity: Severity) -> Command {
     Command::SetSeverity { severity }
 }
@@ -246,12 +273,7 @@ fn a_lost_newest_event_is_sent_once_more_after_a_quiet_period() {
     let p = pipeline();
     let id = p.declare("checkout failing"); // event 1
     p.drain(); // event 2: triage's note (no model)
-    let mut first_send = true;
-    p.workflows.drop_events_when(move |operation, _, payload| {
-        let lose = operation == "send_event" && event_id(payload) == 3 && first_send;
-        first_send &= !lose;
-        lose
-    });
+    lose_first_send_of(&p, 3);
     p.apply(&id, severity(Severity::High)); // event 3: accepted, then lost
     p.drain();
     assert_eq!(p.successful_steps("dashboard.severity_update:3"), 1);
@@ -284,12 +306,7 @@ fn an_event_lost_before_the_close_moved_to_a_new_generation_is_still_handled() {
     let p = pipeline();
     let id = p.declare("checkout failing"); // event 1
     p.drain(); // event 2: triage's note (no model)
-    let mut first_send = true;
-    p.workflows.drop_events_when(move |operation, _, payload| {
-        let lose = operation == "send_event" && event_id(payload) == 3 && first_send;
-        first_send &= !lose;
-        lose
-    });
+    lose_first_send_of(&p, 3);
     let mut refused = false;
     p.workflows.fail_when(move |_, _, payload| {
         let refuse = payload["last"] == true && !refused;
@@ -326,23 +343,7 @@ fn an_event_lost_before_the_close_moved_to_a_new_generation_is_still_handled() {
 #[test]
 fn a_lost_replayed_dead_letter_is_sent_again_after_a_quiet_period() {
     let p = pipeline();
-    let id = p.declare("search slow"); // event 1
-    p.drain(); // event 2: triage's note
-    refuse_event(&p, 3);
-    p.apply(&id, severity(Severity::High)); // event 3: dead-lettered
-    p.apply(&id, severity(Severity::Low)); // event 4: delivered after it
-    p.drain();
-    assert_eq!(dead_letters(&p, &id), [3]);
-
-    p.workflows.clear_faults();
-    let mut first_send = true;
-    p.workflows.drop_events_when(move |operation, _, payload| {
-        let lose = operation == "send_event" && event_id(payload) == 3 && first_send;
-        first_send &= !lose;
-        lose
-    });
-    pollster::block_on(p.handle(&id).replay(3)).unwrap();
-    p.alarm(&id); // the replay: accepted, then lost
+    replay_event_3_and_lose_it(&p);
     assert_eq!(p.successful_steps("dashboard.severity_update:3"), 0);
     p.clock
         .set(p.clock.get() + incidentd_core::forward::NUDGE_AFTER_MS);
@@ -357,23 +358,7 @@ fn a_lost_replayed_dead_letter_is_sent_again_after_a_quiet_period() {
 #[test]
 fn a_lost_replayed_dead_letter_followed_by_newer_events_is_recovered() {
     let p = pipeline();
-    let id = p.declare("search slow"); // event 1
-    p.drain(); // event 2: triage's note
-    refuse_event(&p, 3);
-    p.apply(&id, severity(Severity::High)); // event 3: dead-lettered
-    p.apply(&id, severity(Severity::Low)); // event 4
-    p.drain();
-    assert_eq!(dead_letters(&p, &id), [3]);
-
-    p.workflows.clear_faults();
-    let mut first_send = true;
-    p.workflows.drop_events_when(move |operation, _, payload| {
-        let lose = operation == "send_event" && event_id(payload) == 3 && first_send;
-        first_send &= !lose;
-        lose
-    });
-    pollster::block_on(p.handle(&id).replay(3)).unwrap();
-    p.alarm(&id); // the replay: accepted, then lost
+    let id = replay_event_3_and_lose_it(&p);
     p.apply(&id, severity(Severity::Medium)); // event 5, delivered after it
     p.alarm(&id);
     p.workflows.run_pending();
