@@ -89,13 +89,13 @@ pub enum IncidentRequest {
     Workflow {
         tenant: String,
     },
-    /// The incident's `IncidentWorkflow` handled the message marked `last` (the incident is
-    /// closed): the object may finalise.
+    /// An `IncidentWorkflow` instance handled the message marked `last` sent to it and ended:
+    /// once every generation has, a closed incident may finalise (`forward::tails`).
     WorkflowFinished {
         tenant: String,
         event_id: i64,
-        /// The reporting instance: a report from one that is no longer the current
-        /// generation is stale and ignored. Absent in reports from older workflow code.
+        /// The reporting instance: the report settles its generation only. Absent in reports
+        /// from older workflow code (taken as the current generation's).
         #[serde(default)]
         instance_id: Option<String>,
     },
@@ -434,9 +434,8 @@ impl IncidentHandle {
         expect_reply!(reply, IncidentReply::Workflow { instance_id } => instance_id)
     }
 
-    /// The `IncidentWorkflow` instance `instance_id` (when known) handled everything up to the closed
-    /// incident's `event_id`: the object may archive itself and delete its storage (see
-    /// `object::alarm`).
+    /// The `IncidentWorkflow` instance `instance_id` (when known) handled its message marked
+    /// `last`, `event_id`, and ended (see [`IncidentRequest::WorkflowFinished`]).
     pub async fn workflow_finished(
         &self,
         event_id: i64,

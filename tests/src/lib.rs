@@ -14,6 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// How far ahead of the clock a "future timestamp" case signs: past the 300 s signature window
+/// by a few seconds, so the second that may tick between signing and the server's check
+/// cannot bring it back inside (the exact boundary is unit-tested in the auth modules).
+pub const AHEAD: i64 = 303;
+
 /// The secret the harness gives the worker (`--var`, which takes precedence over .dev.vars).
 pub const TEST_SECRET: &str = "e2e-signing-secret";
 /// The operator token the harness gives the worker (`ADMIN_TOKEN`, for `/admin/*`).

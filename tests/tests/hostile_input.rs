@@ -20,7 +20,7 @@ use incidentd_e2e::slack::{
     connect, mention, new_mention, ADMIN_TOKEN, COMMANDS_PATH, EVENTS_PATH, INTERACTIONS_PATH,
     SIGNING_SECRET, TOKEN_KEY,
 };
-use incidentd_e2e::{create_incident, LocalWorker, TEST_SECRET};
+use incidentd_e2e::{create_incident, LocalWorker, AHEAD, TEST_SECRET};
 use incidentd_runtime::native::{FakeSlack, FAKE_APP_ID, FAKE_TEAM_ID};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -841,7 +841,7 @@ fn hostile_requests_on_every_route_get_their_documented_answer_and_write_nothing
             ("non-hex digits", Slack::NonHex),
             ("timestamp 301 s old", Slack::At(-301)),
             ("timestamp a day old", Slack::At(-86_400)),
-            ("timestamp 301 s ahead", Slack::At(301)),
+            ("timestamp 303 s ahead", Slack::At(AHEAD)),
             ("timestamp not a number", Slack::TimestampText),
             ("signed for another body", Slack::ForOtherBody),
             ("signed at another timestamp", Slack::ForOtherTimestamp),
@@ -1538,11 +1538,11 @@ fn hostile_requests_on_every_route_get_their_documented_answer_and_write_nothing
                 offset: -301,
             })
             .error(401, "UNAUTHORIZED"),
-        Case::new(r, "timestamp 301 s ahead", "POST", &on_open)
+        Case::new(r, "timestamp 303 s ahead", "POST", &on_open)
             .body(&good_prompt, JSON)
             .auth(Auth::Dashboard {
                 tenant: "demo",
-                offset: 301,
+                offset: AHEAD,
             })
             .error(401, "UNAUTHORIZED"),
         Case::new(r, "the Slack signing secret's signature", "POST", &on_open)
