@@ -398,11 +398,16 @@ async fn dead_letters(call: &Call, id: &str) -> Handled {
     .await
 }
 
+/// An event id in a path: anything but a number names no event.
+fn event_id_segment(segment: &str) -> Result<i64, ApiError> {
+    segment
+        .parse()
+        .map_err(|_| ApiError::from(DomainError::NotFound))
+}
+
 async fn replay(call: &Call, id: &str, event_id: &str) -> Handled {
     parse_body::<Replay>(&call.body)?;
-    let event_id: i64 = event_id
-        .parse()
-        .map_err(|_| ApiError::from(DomainError::NotFound))?;
+    let event_id = event_id_segment(event_id)?;
     call.incident(id)?.replay(event_id).await?;
     http::json(200, &json!({ "replayed": event_id })).map_err(internal)
 }
@@ -422,9 +427,7 @@ async fn failed_effects(call: &Call, id: &str) -> Handled {
 
 async fn retry_effect(call: &Call, id: &str, event_id: &str, effect: &str) -> Handled {
     parse_body::<RetryEffect>(&call.body)?;
-    let event_id: i64 = event_id
-        .parse()
-        .map_err(|_| ApiError::from(DomainError::NotFound))?;
+    let event_id = event_id_segment(event_id)?;
     let round = call.incident(id)?.retry_effect(event_id, effect).await?;
     http::json(
         200,

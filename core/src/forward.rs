@@ -219,7 +219,7 @@ impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
             self.record(generation, events, true)
                 .map_err(|e| fail(e.message))?;
         }
-        let recorded = match route {
+        let (generation, events) = match route {
             Route::Create {
                 generation,
                 abandoning,
@@ -246,9 +246,7 @@ impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
                 if abandoning {
                     tails::abandoned(self.store, generation - 1).map_err(|e| fail(e.message))?;
                 }
-                self.record(generation, events, last).and_then(|()| {
-                    tails::forwarded(self.store, generation, row.event_id, self.now_ms)
-                })
+                (generation, events)
             }
             Route::Send(generation) => {
                 let id = instance_id(&self.incident_id, generation);
@@ -256,12 +254,11 @@ impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
                     .send_event(&id, WORKFLOW_EVENT_TYPE, &payload)
                     .await
                     .map_err(|e| fail(e.message))?;
-                let events = current.map_or(0, |g| g.events) + 1;
-                self.record(generation, events, last).and_then(|()| {
-                    tails::forwarded(self.store, generation, row.event_id, self.now_ms)
-                })
+                (generation, current.map_or(0, |g| g.events) + 1)
             }
         };
-        recorded.map_err(|e| fail(e.message))
+        self.record(generation, events, last)
+            .and_then(|()| tails::forwarded(self.store, generation, row.event_id, self.now_ms))
+            .map_err(|e| fail(e.message))
     }
 }

@@ -59,33 +59,29 @@ impl FakeEngine {
             .map(WorkflowClientError::new)
     }
 
-    /// Event ids delivered to an instance marked `last`, in order.
-    fn delivered_last(&self, instance: &str) -> Vec<i64> {
+    /// Event ids of the messages delivered to an instance that `keep` accepts, in order.
+    fn delivered_where(&self, instance: &str, keep: impl Fn(&Value) -> bool) -> Vec<i64> {
         self.instances
             .borrow()
             .get(instance)
             .map(|events| {
                 events
                     .iter()
-                    .filter(|e| e["last"] == true)
+                    .filter(|e| keep(e))
                     .map(|e| e["event_id"].as_i64().unwrap())
                     .collect()
             })
             .unwrap_or_default()
     }
 
+    /// Event ids delivered to an instance marked `last`, in order.
+    fn delivered_last(&self, instance: &str) -> Vec<i64> {
+        self.delivered_where(instance, |e| e["last"] == true)
+    }
+
     /// Event ids delivered to an instance, in order.
     fn delivered(&self, instance: &str) -> Vec<i64> {
-        self.instances
-            .borrow()
-            .get(instance)
-            .map(|events| {
-                events
-                    .iter()
-                    .map(|e| e["event_id"].as_i64().unwrap())
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.delivered_where(instance, |_| true)
     }
 }
 

@@ -64,15 +64,10 @@ pub async fn dispatch(run: &WorkflowRun, event: Event<'_>) -> Vec<Delivery> {
                 message: message.clone(),
                 services: run.services.clone(),
             };
-            let step = match &event.retry {
-                None => format!("{}:{}", handler.step_name(effect), event.event_id),
-                Some(retry) => format!(
-                    "{}:{}#retry-{}",
-                    handler.step_name(effect),
-                    event.event_id,
-                    retry.round
-                ),
-            };
+            let mut step = format!("{}:{}", handler.step_name(effect), event.event_id);
+            if let Some(retry) = &event.retry {
+                step.push_str(&format!("#retry-{}", retry.round));
+            }
             let config = handler.effective_config(effect);
             let run_handler = handler.run;
             let subject = event.subject;

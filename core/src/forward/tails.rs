@@ -120,18 +120,17 @@ pub fn reported<S: SqlStore>(
 /// handled (or was abandoned). `false` when none was: storage from before tails were recorded
 /// waits out its grace.
 pub fn all_reported<S: SqlStore>(store: &S) -> Result<bool, SqlError> {
-    let rows = store.query(
+    #[derive(serde::Deserialize)]
+    struct Counts {
+        tails: i64,
+        open: i64,
+    }
+    let counts = store.query_as::<Counts>(
         "SELECT count(*) AS tails, \
          coalesce(sum(reported IS NULL OR reported < newest), 0) AS open FROM workflow_tails",
         &[],
     )?;
-    let field = |name: &str| {
-        rows.first()
-            .and_then(|r| r.get(name))
-            .and_then(|v| v.as_i64())
-            .unwrap_or(0)
-    };
-    Ok(field("tails") > 0 && field("open") == 0)
+    Ok(counts.first().is_some_and(|c| c.tails > 0 && c.open == 0))
 }
 
 /// Sends every due tail again (see the module docs). `drained`: the queue holds nothing, so

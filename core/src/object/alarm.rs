@@ -75,18 +75,19 @@ impl<S: SqlStore> IncidentObject<S> {
             ..AlarmReport::default()
         };
         let mut armed = report.pass.next_alarm_at;
+        let drained = !self.outbox().has_pending()?;
+        let current = crate::forward::current_generation(self.store())?;
         // Dead letters and failed effects keep the object alive: they stay visible and
         // replayable.
         let delivered = state.status.is_terminal()
-            && !self.outbox().has_pending()?
+            && drained
             && !self.outbox().has_dead_letters()?
             && !super::failed_effects::any(self.store())?;
         // The grace runs from the last change or the last forward, whichever is later: a
         // dead letter replayed long after the close gets its full grace too.
-        let grace_from = crate::forward::current_generation(self.store())?
-            .map_or(state.updated_at, |g| {
-                g.last_forward_at.max(state.updated_at)
-            });
+        let grace_from = current.map_or(state.updated_at, |g| {
+            g.last_forward_at.max(state.updated_at)
+        });
         let waited_out = now_ms >= grace_from + FINISH_GRACE_MS;
         // Every generation's instance reported it ended after handling its newest event:
         // senders no longer read the object.
@@ -108,13 +109,10 @@ impl<S: SqlStore> IncidentObject<S> {
             }
         }
         if !report.finalized {
-            let outbox = self.outbox();
-            let current = crate::forward::current_generation(self.store())?;
-            let drained = !outbox.has_pending()?;
             let resend = crate::forward::resend(
                 workflows,
                 self.store(),
-                &outbox,
+                &self.outbox(),
                 &state.id,
                 current,
                 drained,

@@ -174,38 +174,30 @@ impl<S: SqlStore> IncidentObject<S> {
 }
 
 /// The retry a re-forwarded event carries: its effects whose retry is pending, at the newest
-/// round asked.
+/// round asked. Called from the alarm, which has created the tables.
 pub(crate) fn pending_retry<S: SqlStore>(
     store: &S,
     event_id: i64,
 ) -> Result<Option<EffectRetry>, SqlError> {
-    let rows = match store.query(
+    #[derive(Deserialize)]
+    struct Pending {
+        effect: String,
+        retries: i64,
+    }
+    let pending = store.query_as::<Pending>(
         "SELECT effect, retries FROM failed_effects WHERE event_id = ? AND retry_pending = 1 \
          ORDER BY effect",
         &[event_id.into()],
-    ) {
-        Ok(rows) => rows,
-        Err(e) if e.is_missing_table() => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let field =
-        |row: &incidentd_runtime::sql::Row, name: &str| row.get(name).cloned().unwrap_or_default();
-    let effects: Vec<String> = rows
-        .iter()
-        .filter_map(|r| field(r, "effect").as_str().map(str::to_owned))
-        .collect();
-    let round = rows
-        .iter()
-        .filter_map(|r| field(r, "retries").as_i64())
-        .max();
+    )?;
+    let round = pending.iter().map(|p| p.retries).max();
+    let effects = pending.into_iter().map(|p| p.effect).collect();
     Ok(round.map(|round| EffectRetry { round, effects }))
 }
 
-/// True while any effect waits in the failed list.
+/// True while any effect waits in the failed list. Called from the alarm, which has created
+/// the tables.
 pub(crate) fn any<S: SqlStore>(store: &S) -> Result<bool, SqlError> {
-    match store.query("SELECT 1 FROM failed_effects LIMIT 1", &[]) {
-        Ok(rows) => Ok(!rows.is_empty()),
-        Err(e) if e.is_missing_table() => Ok(false),
-        Err(e) => Err(e),
-    }
+    Ok(!store
+        .query("SELECT 1 FROM failed_effects LIMIT 1", &[])?
+        .is_empty())
 }
