@@ -25,6 +25,8 @@ pub const TEST_SECRET: &str = "e2e-signing-secret";
 pub const TEST_ADMIN_TOKEN: &str = "e2e-admin-token";
 /// How long the worker may take to answer /healthz after spawning.
 pub const START_TIMEOUT: Duration = Duration::from_secs(90);
+/// What wrangler logs when workerd could not start (a port taken, for instance).
+const RUNTIME_FAILED: &str = "The Workers runtime failed to start";
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -86,6 +88,11 @@ fn wrangler() -> PathBuf {
 
 fn log_path_in(state_dir: &Path) -> PathBuf {
     state_dir.join("wrangler.log")
+}
+
+/// The server log's length so far: where the next start's lines begin.
+fn log_len(state_dir: &Path) -> usize {
+    std::fs::metadata(log_path_in(state_dir)).map_or(0, |m| m.len() as usize)
 }
 
 /// Spawns the server (see `LocalWorker::spawn`) without waiting for it.
@@ -251,12 +258,28 @@ impl LocalWorker {
     /// `INCIDENTD_DEV_SERVER=plain`, the same worker through `tests/dev-server/plain.mjs`
     /// (wrangler's API without the DevTools inspector, closer to production; see
     /// docs/BENCHMARKS.md).
+    ///
+    /// A port found free can be taken by another test's server before this one binds it
+    /// (tests start servers in parallel); the runtime then fails to start. So a server that
+    /// fails to start is started once more, on other ports.
     fn spawn(state_dir: PathBuf, args: &[String]) -> LocalWorker {
-        Self::spawn_on(state_dir, args, free_port())
+        match Self::spawn_on(state_dir.clone(), args, free_port()) {
+            Ok(worker) => worker,
+            Err(log) => {
+                eprintln!(
+                    "the dev server did not start; once more on other ports. Its log:\n{log}"
+                );
+                Self::spawn_on(state_dir, args, free_port()).unwrap_or_else(|log| {
+                    panic!("worker not ready within {START_TIMEOUT:?}; log:\n{log}")
+                })
+            }
+        }
     }
 
-    fn spawn_on(state_dir: PathBuf, args: &[String], port: u16) -> LocalWorker {
+    /// The started worker, or the log of a server that did not start (it is stopped).
+    fn spawn_on(state_dir: PathBuf, args: &[String], port: u16) -> Result<LocalWorker, String> {
         let spawned = Instant::now();
+        let log_from = log_len(&state_dir);
         let mut worker = LocalWorker {
             child: start_server(&state_dir, args, port),
             port,
@@ -265,16 +288,19 @@ impl LocalWorker {
             args: args.to_vec(),
             ready_after: Duration::ZERO,
         };
-        worker.wait_ready();
+        worker.until_ready(log_from)?;
         worker.ready_after = spawned.elapsed();
-        worker
+        Ok(worker)
     }
 
     pub fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    fn wait_ready(&self) {
+    /// Waits for the first 200 on `/healthz`; the log when the runtime reports in it (past
+    /// `log_from`, where this start's lines begin) that it failed to start, or after
+    /// [`START_TIMEOUT`].
+    fn until_ready(&self, log_from: usize) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(2))
@@ -282,15 +308,25 @@ impl LocalWorker {
         while Instant::now() < deadline {
             if let Ok(r) = agent.get(&format!("{}/healthz", self.base_url())).call() {
                 if r.status() == 200 {
-                    return;
+                    return Ok(());
                 }
+            }
+            let log = self.log();
+            if log
+                .get(log_from..)
+                .is_some_and(|new| new.contains(RUNTIME_FAILED))
+            {
+                return Err(log);
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        panic!(
-            "worker not ready within {START_TIMEOUT:?}; log:\n{}",
-            self.log()
-        );
+        Err(self.log())
+    }
+
+    fn wait_ready(&self, log_from: usize) {
+        if let Err(log) = self.until_ready(log_from) {
+            panic!("worker not ready within {START_TIMEOUT:?}; log:\n{log}");
+        }
     }
 
     pub fn log(&self) -> String {
@@ -374,8 +410,9 @@ impl LocalWorker {
     /// and seed are not applied again: the state is the one the previous run left.
     pub fn restart(&mut self) {
         stop_server(&mut self.child);
+        let log_from = log_len(&self.state_dir);
         self.child = start_server(&self.state_dir, &self.args, self.port);
-        self.wait_ready();
+        self.wait_ready(log_from);
     }
 }
 
