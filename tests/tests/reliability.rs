@@ -1,8 +1,9 @@
 //! Load with failing integrations, and a process kill, at CI size (8 incidents × 10 changes
 //! from 8 threads; `reliability-load` runs the full size). The fake Slack fails 10% of calls
 //! with 500 and 5% with 429 + Retry-After, the webhook receiver is slow; then every
-//! acknowledged change is in its timeline once, the index converges, and every Slack message
-//! and webhook happened once (`incidentd_e2e::reliability` says exactly what is counted).
+//! acknowledged change is in its timeline once, the index converges, every Slack message
+//! and webhook happened once, and every incident resolved after the load is archived and
+//! analysed (`incidentd_e2e::reliability` says exactly what is counted).
 
 use incidentd_e2e::reliability::{run, LoadConfig, Report};
 use std::sync::Mutex;
@@ -20,6 +21,10 @@ fn assert_clean(report: Report) {
     );
     assert_eq!(report.figures.duplicates_found, 0);
     assert!(report.figures.changes_acknowledged > 0);
+    let closed = report.figures.incidents_closed;
+    assert!(closed > 0, "some incidents were resolved");
+    assert_eq!(report.figures.closed_archived, closed);
+    assert_eq!(report.figures.closed_analysed, closed);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use incidentd_workflows::campaign::{reproduction, run_many, run_scenario};
 
 #[test]
 fn two_hundred_seeded_scenarios_hold_every_invariant() {
-    let summary = run_many(1, 200, 2);
+    let summary = run_many(1, 200, 4);
     println!("{summary}");
     assert!(summary.commands > 500, "{summary}");
     assert!(summary.faults.iter().sum::<u64>() > 500, "{summary}");

@@ -171,6 +171,9 @@ fn triage_pages_another_entry_point_before_the_first_notification() {
     .unwrap();
     assert_eq!(rows[0]["assignee"], "U-DBA");
     assert_eq!(rows[0]["severity"], "high");
+    // Written last by the details change: the severity change before it carries the declared
+    // title (found by the fault campaign once it configured a model).
+    assert_eq!(rows[0]["title"], "Primary database refuses writes");
     // The request: the tenant's entry points as the schema's only choices.
     let sent = &s.fake.requests()[0];
     assert_eq!(

@@ -4,7 +4,7 @@
 
 use super::INDEX_DATABASE;
 use incidentd_core::{
-    AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender, IncidentState,
+    AssigneeUpdated, DetailsUpdated, IncidentCreated, IncidentEvent, IncidentSender, IncidentState,
     SeverityUpdated, StatusUpdated,
 };
 use incidentd_runtime::prelude::*;
@@ -86,6 +86,16 @@ impl IncidentSender for DashboardIndex {
         &self,
         ctx: &SendContext,
         event: &IncidentEvent<AssigneeUpdated>,
+    ) -> Result<(), EffectError> {
+        upsert(ctx, &event.incident, event.event_id).await
+    }
+
+    /// Triage's new title and description: without this, the index kept the snapshot of
+    /// triage's severity change (made just before, with the declared title) for good.
+    async fn details_update(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<DetailsUpdated>,
     ) -> Result<(), EffectError> {
         upsert(ctx, &event.incident, event.event_id).await
     }

@@ -1,6 +1,6 @@
 //! A fake OpenAI-compatible server on 127.0.0.1: `POST /v1/chat/completions` answers from a
 //! script (structured answers, tool calls, text, errors, rate limits, slow or malformed
-//! replies), records every request, and stops when dropped. The one fake LLM of the project's
+//! replies) or from a responder function, records every request, and stops when dropped. The one fake LLM of the project's
 //! tests; point `LLM_BASE_URL` at [`FakeLlm::base_url`].
 
 use super::recording_server::{RecordedRequest, RecordingServer, Scripted};
@@ -112,6 +112,23 @@ impl FakeLlm {
     /// Answers `script` in order; once it is used up, every call answers HTTP 500 (a test
     /// that calls more than it scripted sees it fail, not a made-up answer).
     pub fn start(script: Vec<FakeReply>) -> FakeLlm {
+        Self::scripted_then(script, |_| FakeReply::Status {
+            status: 500,
+            kind: "script_exhausted".into(),
+        })
+    }
+
+    /// Answers every call with `respond(request body)` (a seeded campaign's model, say);
+    /// answers queued with [`push`](Self::push) or [`script_schema`](Self::script_schema)
+    /// still come first.
+    pub fn answering(respond: impl FnMut(&Value) -> FakeReply + Send + 'static) -> FakeLlm {
+        Self::scripted_then(Vec::new(), respond)
+    }
+
+    fn scripted_then(
+        script: Vec<FakeReply>,
+        mut otherwise: impl FnMut(&Value) -> FakeReply + Send + 'static,
+    ) -> FakeLlm {
         let script = Arc::new(Mutex::new(VecDeque::from(script)));
         let by_schema: Arc<Mutex<HashMap<String, VecDeque<FakeReply>>>> = Arc::default();
         let (queue, schema_queues) = (script.clone(), by_schema.clone());
@@ -129,18 +146,10 @@ impl FakeLlm {
                     .get_mut(name)
                     .and_then(VecDeque::pop_front)
             });
-            let next =
-                scripted_for_schema.or_else(|| queue.lock().expect("script lock").pop_front());
-            match next {
-                Some(reply) => answer(&reply, calls),
-                None => answer(
-                    &FakeReply::Status {
-                        status: 500,
-                        kind: "script_exhausted".into(),
-                    },
-                    calls,
-                ),
-            }
+            let next = scripted_for_schema
+                .or_else(|| queue.lock().expect("script lock").pop_front())
+                .unwrap_or_else(|| otherwise(&body));
+            answer(&next, calls)
         });
         FakeLlm {
             server,

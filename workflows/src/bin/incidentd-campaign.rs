@@ -6,7 +6,9 @@
 //! ```
 //!
 //! Options: `--scenarios N` (default 10000), `--first-seed S` (default 1), `--threads T`
-//! (default 2), `--seed S` (one scenario), `--verbose` (print its actions and violations).
+//! (default twice the cores: a scenario spends much of its time waiting for calls the fakes
+//! answer late, on purpose), `--seed S` (one scenario), `--verbose` (print its actions and
+//! violations).
 //! Exits 1 when any invariant was violated.
 
 use incidentd_workflows::campaign::{reproduction, run_many, run_scenario};
@@ -24,7 +26,7 @@ fn parse() -> Result<Options, String> {
     let mut options = Options {
         scenarios: 10_000,
         first_seed: 1,
-        threads: 2,
+        threads: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
         seed: None,
         verbose: false,
     };

@@ -1,11 +1,11 @@
 //! The fault plan of a scenario and how it is installed: forwarder failures (up to dead
 //! letters), lost answers from the Workflows API (so the forwarder delivers an event twice),
-//! crashes at step boundaries and inside effects, and 500 / 429 / timeouts from the fake Slack
-//! and the webhook receiver. Every fault is drawn from a generator seeded by the scenario, and
+//! crashes at step boundaries and inside effects, and 500 / 429 / timeouts from the fake Slack,
+//! the webhook receiver and the fake LLM. Every fault is drawn from a generator seeded by the scenario, and
 //! counted by kind.
 //!
 //! Fault budgets keep each integration's faults per scenario below its step's retry limit
-//! (Slack and the webhook retry 5 times), so a missing effect is a bug, not bad luck; the
+//! (Slack and the webhook retry 5 times, the model steps 3 times or more), so a missing effect is a bug, not bad luck; the
 //! forwarder has no such budget: its faults are meant to reach dead letters.
 
 use incidentd_runtime::native::{CrashPoint, Fault, NativeStep, Scripted};
@@ -38,6 +38,10 @@ pub struct FaultPlan {
     pub slack_fault_budget: u32,
     pub webhook_fault_percent: u32,
     pub webhook_fault_budget: u32,
+    /// Percent of model calls that fail, and the most failures per scenario: below the
+    /// retries of the model steps (prompt, agent turn and review retry 3 times or more).
+    pub llm_fault_percent: u32,
+    pub llm_fault_budget: u32,
     /// Percent of HTTP faults that are timeouts (the rest: 500 or 429 + Retry-After).
     pub timeout_percent: u32,
 }
@@ -67,13 +71,16 @@ impl FaultPlan {
             webhook_fault_percent,
             webhook_fault_budget: 4,
             timeout_percent,
+            // Drawn by the scenario after everything else (see `Scenario::generate`).
             event_lost_percent: 0,
+            llm_fault_percent: 0,
+            llm_fault_budget: 3,
         }
     }
 }
 
 /// Faults injected, by kind (shared with the fakes' server threads).
-pub const KINDS: [&str; 13] = [
+pub const KINDS: [&str; 16] = [
     "forward refused",
     "forward answer lost",
     "event lost by engine",
@@ -86,6 +93,9 @@ pub const KINDS: [&str; 13] = [
     "webhook 500",
     "webhook 429",
     "webhook timeout",
+    "llm 500",
+    "llm 429",
+    "llm timeout",
     "dead letter replayed",
 ];
 

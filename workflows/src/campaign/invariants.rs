@@ -5,9 +5,11 @@
 //! 2. every external effect happened exactly once: the webhook's key reached the receiver
 //!    (which deduplicates by it) and its reference came back; each Slack message (by its
 //!    event metadata) exists once, in the one channel each incident has; each new prompt got
-//!    one reply; no step of any workflow instance failed for good;
-//! 3. nothing is stuck: a closed incident is archived and analysed, an open one waits in its
-//!    workflow instance; no instance errored, no event was lost;
+//!    one reply (with a model: the model's); triage recorded one outcome (a note, or its
+//!    changes, each field once); no suggestion was made twice; no step of any workflow
+//!    instance failed for good;
+//! 3. nothing is stuck: a closed incident is archived and analysed (with a model: reviewed),
+//!    an open one waits in its workflow instance; no instance errored, no event was lost;
 //! 4. the D1 index and the status page converged to the object's state.
 
 use super::ledger::Ledger;
@@ -19,9 +21,10 @@ use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::incident_keys as slack_keys;
 use incidentd_adapters::slack::metadata::PostedFor;
 use incidentd_core::model::{event_type, ActorKind, AffectionStatus};
-use incidentd_core::IncidentView;
+use incidentd_core::{IncidentView, SuggestionAdded, TriageNoted};
 use incidentd_runtime::native::{InstanceStatus, NativeWorkflows, StepRecord};
 use incidentd_runtime::sql::Database;
+use incidentd_runtime::EventKind;
 use pollster::block_on;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,7 +32,34 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Default)]
 pub struct Found {
     pub effects_checked: u64,
+    pub ai: AiSeen,
     pub violations: Vec<String>,
+}
+
+/// What the AI features did in the scenarios (so a figure shows each path ran).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AiSeen {
+    /// Scenarios with a model configured.
+    pub with_model: u64,
+    pub model_calls: u64,
+    /// Incidents triage changed, and incidents it left with a note.
+    pub triaged: u64,
+    pub triage_notes: u64,
+    pub agent_replies: u64,
+    pub suggestions: u64,
+    pub postmortems: u64,
+}
+
+impl AiSeen {
+    pub fn add(&mut self, other: AiSeen) {
+        self.with_model += other.with_model;
+        self.model_calls += other.model_calls;
+        self.triaged += other.triaged;
+        self.triage_notes += other.triage_notes;
+        self.agent_replies += other.agent_replies;
+        self.suggestions += other.suggestions;
+        self.postmortems += other.postmortems;
+    }
 }
 
 impl Found {
@@ -57,11 +87,17 @@ fn rows(p: &Pipeline, sql: &str, id: &str) -> Vec<Map<String, Value>> {
 pub fn check(world: &World, ledger: &Ledger) -> Found {
     let mut found = Found::default();
     let p = &world.pipeline;
+    if let Some(model) = &world.model {
+        found.ai.with_model = 1;
+        found.ai.model_calls = model.fake.requests().len() as u64;
+    }
     let mut views = BTreeMap::new();
     for id in &ledger.ids {
         match final_view(p, id) {
             Some((view, archived)) => {
-                check_incident(p, ledger, id, &view, archived, &mut found);
+                let model = world.model.is_some();
+                check_incident(p, ledger, id, &view, archived, model, &mut found);
+                check_ai(id, &view, model, &mut found);
                 views.insert(id.clone(), view);
             }
             None => found
@@ -87,6 +123,7 @@ fn check_incident(
     id: &str,
     view: &IncidentView,
     archived: bool,
+    model: bool,
     found: &mut Found,
 ) {
     let timeline = &view.timeline;
@@ -161,10 +198,15 @@ fn check_incident(
     let analysis = format!("analysis-{id}");
     if state.status.is_terminal() {
         found.expect(archived, || format!("{id}: closed but never archived"));
+        // Model faults stay under the review's retries: with a model, a postmortem.
+        let status = p.analysis.instance_status(&analysis);
+        if matches!(&status, Some(InstanceStatus::Complete(out)) if out["postmortem"] == true) {
+            found.ai.postmortems += 1;
+        }
         found.expect(
             matches!(
-                p.analysis.instance_status(&analysis),
-                Some(InstanceStatus::Complete(_))
+                status,
+                Some(InstanceStatus::Complete(out)) if !model || out["postmortem"] == true
             ),
             || {
                 format!(
@@ -210,6 +252,80 @@ fn check_incident(
         || format!("{id}: index {index:?}, object {expected}"),
     );
     check_status_page(p, id, view, found);
+}
+
+/// The AI features' own records: triage's one outcome, the prompt replies' origin, and
+/// suggestions made once each.
+fn check_ai(id: &str, view: &IncidentView, model: bool, found: &mut Found) {
+    let timeline = &view.timeline;
+    let mut by_triage: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in timeline.iter().filter(|e| {
+        e.actor
+            .as_ref()
+            .is_some_and(|a| a.kind == ActorKind::Triage)
+    }) {
+        *by_triage.entry(e.event_type.as_str()).or_default() += 1;
+    }
+    let notes = by_triage.get(TriageNoted::EVENT_TYPE).copied().unwrap_or(0);
+    let changes = by_triage.values().sum::<usize>() - notes;
+    found.ai.triaged += u64::from(changes > 0);
+    found.ai.triage_notes += notes as u64;
+    // Without a model the note says so. With one, its proposal always changes the title
+    // (campaign scenarios never edit details), so a success shows as changes.
+    let one_outcome = if view.incident.status.is_terminal() {
+        notes + changes.min(1) <= 1 // closed before triage ran, maybe
+    } else {
+        notes + changes.min(1) == 1
+    };
+    found.expect(one_outcome && by_triage.values().all(|n| *n == 1), || {
+        format!("{id}: triage recorded {by_triage:?}")
+    });
+    if model {
+        found.expect(!model_absent_note(timeline), || {
+            format!("{id}: triage says there is no model")
+        });
+        for e in timeline.iter().filter(|e| {
+            e.event_type == event_type::MESSAGE_ADDED
+                && e.actor.as_ref().is_some_and(|a| a.kind == ActorKind::Agent)
+        }) {
+            let text = e.data["message"].as_str().unwrap_or_default();
+            found.ai.agent_replies += 1;
+            // Model faults stay under the agent's retries: every answer is the model's.
+            found.expect(
+                !text.starts_with("The agent could not answer")
+                    && !text.starts_with("No language model"),
+                || format!("{id}: the agent replied {text:?}"),
+            );
+        }
+    }
+    let mut keys = BTreeMap::<String, usize>::new();
+    for e in timeline
+        .iter()
+        .filter(|e| e.event_type == event_type::SUGGESTION_ADDED)
+    {
+        match serde_json::from_value::<SuggestionAdded>(e.data.clone()) {
+            Ok(s) => {
+                found.ai.suggestions += 1;
+                *keys.entry(s.dedupe_key).or_default() += 1;
+            }
+            Err(err) => found
+                .violations
+                .push(format!("{id}: suggestion {} unreadable: {err}", e.event_id)),
+        }
+    }
+    found.expect(keys.values().all(|n| *n == 1), || {
+        format!("{id}: suggestions made more than once: {keys:?}")
+    });
+}
+
+/// Whether triage's note says no model is configured.
+fn model_absent_note(timeline: &[incidentd_core::TimelineEntry]) -> bool {
+    timeline.iter().any(|e| {
+        e.event_type == TriageNoted::EVENT_TYPE
+            && e.data["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("no language model"))
+    })
 }
 
 /// The event types the dashboard index's sender handles.

@@ -4,7 +4,8 @@
 //! one is replayed with one command ([`runner::reproduction`]).
 //!
 //! - [`scenario`]: the lifecycle and integrations a seed gives;
-//! - [`faults`]: the fault plan and its injection (forwarder, crashes, Slack, webhook);
+//! - [`faults`]: the fault plan and its injection (forwarder, crashes, Slack, webhook, LLM);
+//! - [`model`]: the fake language model's valid answers, per schema and per tool;
 //! - [`world`]: the pipeline and fakes one scenario runs in;
 //! - [`ledger`]: what was sent and what the object answered;
 //! - [`invariants`]: what must hold once the scenario settled;
@@ -15,6 +16,7 @@
 pub mod faults;
 pub mod invariants;
 pub mod ledger;
+pub mod model;
 pub mod runner;
 pub mod scenario;
 pub mod world;

@@ -3,7 +3,7 @@
 //! threads, each thread owning its worlds (the pipeline is single-threaded by design).
 
 use super::faults::{FaultCounts, KINDS};
-use super::invariants;
+use super::invariants::{self, AiSeen};
 use super::ledger::{Ledger, Snapshot};
 use super::scenario::{catalog, Action, Scenario};
 use super::world::World;
@@ -29,6 +29,7 @@ pub struct Outcome {
     pub accepted: u64,
     pub refused: u64,
     pub effects_checked: u64,
+    pub ai: AiSeen,
     pub faults: [u64; KINDS.len()],
     pub violations: Vec<String>,
 }
@@ -132,6 +133,7 @@ pub fn run_scenario(seed: u64, verbose: bool) -> Outcome {
     let counts = Arc::new(FaultCounts::default());
     let mut ledger = Ledger::default();
     let mut effects_checked = 0;
+    let mut ai = AiSeen::default();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let world = World::start(&scenario, counts.clone());
         play(&world, &scenario, &mut ledger);
@@ -141,6 +143,7 @@ pub fn run_scenario(seed: u64, verbose: bool) -> Outcome {
             dump_instances(&world);
         }
         effects_checked = found.effects_checked;
+        ai = found.ai;
         found.violations
     }));
     let mut violations = std::mem::take(&mut ledger.violations);
@@ -159,6 +162,7 @@ pub fn run_scenario(seed: u64, verbose: bool) -> Outcome {
         accepted: ledger.accepted.len() as u64,
         refused: ledger.refused,
         effects_checked,
+        ai,
         faults: counts.snapshot(),
         violations,
     }
@@ -195,6 +199,7 @@ pub struct Summary {
     pub accepted: u64,
     pub refused: u64,
     pub effects_checked: u64,
+    pub ai: AiSeen,
     pub faults: [u64; KINDS.len()],
     /// `(seed, violations)` of each failing scenario.
     pub failures: Vec<(u64, Vec<String>)>,
@@ -208,6 +213,7 @@ impl Summary {
         self.accepted += outcome.accepted;
         self.refused += outcome.refused;
         self.effects_checked += outcome.effects_checked;
+        self.ai.add(outcome.ai);
         for (total, n) in self.faults.iter_mut().zip(outcome.faults) {
             *total += n;
         }
@@ -275,6 +281,12 @@ impl std::fmt::Display for Summary {
             self.commands - self.accepted
         )?;
         writeln!(f, "effects checked:      {}", self.effects_checked)?;
+        let ai = &self.ai;
+        writeln!(
+            f,
+            "AI:                   {} scenarios with a model, {} model calls; triage changed {} incidents, noted {}; {} agent replies; {} suggestions; {} postmortems",
+            ai.with_model, ai.model_calls, ai.triaged, ai.triage_notes, ai.agent_replies, ai.suggestions, ai.postmortems
+        )?;
         writeln!(
             f,
             "faults injected:      {}",

@@ -44,6 +44,8 @@ pub enum Action {
 pub struct Integrations {
     pub slack: bool,
     pub webhook: bool,
+    /// A language model (the fake LLM): triage, prompt answers, agent turns, postmortems.
+    pub model: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -57,9 +59,10 @@ pub struct Scenario {
 impl Scenario {
     pub fn generate(seed: u64) -> Scenario {
         let mut rng = fastrand::Rng::with_seed(seed);
-        let integrations = Integrations {
+        let mut integrations = Integrations {
             slack: rng.u32(0..100) < 60,
             webhook: rng.u32(0..100) < 70,
+            model: false,
         };
         let mut faults = FaultPlan::generate(&mut rng);
         let mut actions = vec![Action::Declare];
@@ -81,9 +84,15 @@ impl Scenario {
             };
             actions.push(action);
         }
-        // Drawn last, so the draws before it (and older seeds' scenarios) stay as they were.
+        // Drawn last, so the draws before them (and older seeds' scenarios) stay as they were.
         faults.event_lost_percent = if rng.u32(0..100) < 30 {
             rng.u32(5..=30)
+        } else {
+            0
+        };
+        integrations.model = rng.u32(0..100) < 60;
+        faults.llm_fault_percent = if rng.u32(0..100) < 50 {
+            rng.u32(5..=40)
         } else {
             0
         };

@@ -1,15 +1,17 @@
 //! The world one scenario runs in: the native pipeline (objects, engines, D1) with the fake
-//! Slack and the recording webhook receiver when the scenario configures them, every fault
-//! of its plan installed. A fresh world per scenario: fakes keep state (channels, keys), and
+//! Slack, the recording webhook receiver and the fake LLM when the scenario configures them,
+//! every fault of its plan installed. A fresh world per scenario: fakes keep state (channels, keys), and
 //! starting them costs well under a millisecond.
 
 use super::faults::{self, FaultCounts, HttpFaults, TIMEOUT_CAP_MS};
+use super::model::Model;
 use super::scenario::Scenario;
 use crate::testing::{self, Pipeline, TENANT};
 use incidentd_adapters::slack::config;
 use incidentd_adapters::slack::installation::{self, NewInstallation};
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
+use incidentd_runtime::llm::openai::{API_KEY_VAR, BASE_URL_VAR};
 use incidentd_runtime::native::{
     FakeSlack, RecordingServer, SqliteDatabase, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
 };
@@ -80,6 +82,7 @@ pub struct World {
     pub pipeline: Pipeline,
     pub slack: Option<FakeSlack>,
     pub webhook: Option<Webhook>,
+    pub model: Option<Model>,
     pub counts: Arc<FaultCounts>,
 }
 
@@ -96,6 +99,15 @@ impl World {
             );
             Webhook::start(faults, counts.clone())
         });
+        let model = scenario.integrations.model.then(|| {
+            let faults = HttpFaults::new(
+                scenario.seed ^ 0x004c_4c4d,
+                plan.llm_fault_percent,
+                plan.timeout_percent,
+                plan.llm_fault_budget,
+            );
+            Model::start(scenario.seed ^ 0x414e_5357, faults, counts.clone())
+        });
         let mut vars = Vec::new();
         let slack_url = slack.as_ref().map(FakeSlack::api_url);
         if let Some(url) = &slack_url {
@@ -107,6 +119,11 @@ impl World {
                 incidentd_adapters::webhook::URL_VAR,
                 webhook.server.url.as_str(),
             ));
+        }
+        let model_url = model.as_ref().map(|m| m.fake.base_url());
+        if let Some(url) = &model_url {
+            vars.push((BASE_URL_VAR, url.as_str()));
+            vars.push((API_KEY_VAR, "sk-campaign"));
         }
         let policy = OutboxPolicy {
             max_attempts: MAX_FORWARD_ATTEMPTS,
@@ -134,6 +151,7 @@ impl World {
             pipeline,
             slack,
             webhook,
+            model,
             counts,
         };
         world.install_engine_faults(scenario);
@@ -204,7 +222,7 @@ impl World {
             });
     }
 
-    /// Ends every transient fault (forwarder, Slack, webhook); crash schedules stay, bounded.
+    /// Ends every transient fault (forwarder, Slack, webhook, model); crash schedules stay, bounded.
     pub fn clear_faults(&self) {
         self.pipeline.workflows.clear_faults();
         if let Some(slack) = &self.slack {
@@ -212,6 +230,9 @@ impl World {
         }
         if let Some(webhook) = &self.webhook {
             webhook.faults.lock().expect("faults lock").stop();
+        }
+        if let Some(model) = &self.model {
+            model.stop_faults();
         }
     }
 }
