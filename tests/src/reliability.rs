@@ -225,6 +225,11 @@ pub struct Figures {
     /// `duplicate: true` with the original event.
     pub retries_answered_duplicate: usize,
     pub timeline_events_checked: usize,
+    /// Alarm passes that forwarded events (told apart by `published_at`, the pass's time),
+    /// and the events forwarded in a pass with others: what batching several events per
+    /// `sendEvent` could have saved.
+    pub forwarding_passes: usize,
+    pub events_sharing_a_pass: usize,
     pub slack_calls: usize,
     pub slack_server_errors_injected: usize,
     pub slack_rate_limits_injected: usize,
@@ -305,6 +310,11 @@ impl fmt::Display for Figures {
                 kill.killed_pids, kill.after_changes, kill.down_secs
             )?;
         }
+        writeln!(
+            f,
+            "forwarding: {} alarm passes forwarded events; {} events shared a pass with others",
+            self.forwarding_passes, self.events_sharing_a_pass
+        )?;
         writeln!(
             f,
             "closes: {} incidents resolved after the load; {} archived, {} analysed",
@@ -707,6 +717,14 @@ fn check_timelines(
 ) {
     for (incident, (state, timeline)) in shown.iter().enumerate() {
         figures.timeline_events_checked += timeline.len();
+        let mut passes: HashMap<i64, usize> = HashMap::new();
+        for entry in timeline {
+            if let Some(at) = entry["published_at"].as_i64() {
+                *passes.entry(at).or_default() += 1;
+            }
+        }
+        figures.forwarding_passes += passes.len();
+        figures.events_sharing_a_pass += passes.values().filter(|n| **n > 1).sum::<usize>();
         let mine: Vec<&Sent> = sent.iter().filter(|s| s.incident == incident).collect();
         let mut event_ids: HashMap<i64, usize> = HashMap::new();
         let mut message_ids: HashMap<&str, usize> = HashMap::new();

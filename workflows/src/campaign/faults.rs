@@ -5,8 +5,10 @@
 //! counted by kind.
 //!
 //! Fault budgets keep each integration's faults per scenario below its step's retry limit
-//! (Slack and the webhook retry 5 times, the model steps 3 times or more), so a missing effect is a bug, not bad luck; the
-//! forwarder has no such budget: its faults are meant to reach dead letters.
+//! (Slack and the webhook retry 5 times, the model steps 3 times or more), so a missing
+//! effect is a bug, not bad luck. Two faults are meant to go further: the forwarder's (up to
+//! dead letters) and a webhook outage (up to failed effects); settling replays and retries
+//! them.
 
 use incidentd_runtime::native::{CrashPoint, Fault, NativeStep, Scripted};
 use std::cell::{Cell, RefCell};
@@ -42,6 +44,9 @@ pub struct FaultPlan {
     /// retries of the model steps (prompt, agent turn and review retry 3 times or more).
     pub llm_fault_percent: u32,
     pub llm_fault_budget: u32,
+    /// The webhook receiver answers 500 or 429 to everything until the faults are cleared:
+    /// its step fails for good, the effect is listed failed, and settling retries it.
+    pub webhook_outage: bool,
     /// Percent of HTTP faults that are timeouts (the rest: 500 or 429 + Retry-After).
     pub timeout_percent: u32,
 }
@@ -75,12 +80,13 @@ impl FaultPlan {
             event_lost_percent: 0,
             llm_fault_percent: 0,
             llm_fault_budget: 3,
+            webhook_outage: false,
         }
     }
 }
 
 /// Faults injected, by kind (shared with the fakes' server threads).
-pub const KINDS: [&str; 16] = [
+pub const KINDS: [&str; 18] = [
     "forward refused",
     "forward answer lost",
     "event lost by engine",
@@ -97,6 +103,8 @@ pub const KINDS: [&str; 16] = [
     "llm 429",
     "llm timeout",
     "dead letter replayed",
+    "webhook outage",
+    "failed effect retried",
 ];
 
 #[derive(Default)]

@@ -102,13 +102,28 @@ fn play(world: &World, scenario: &Scenario, ledger: &mut Ledger) {
     }
 }
 
-/// Drains with the faults on, clears them, then replays dead letters until none is left.
+/// An operator retries the incident's failed effects (after an outage, say).
+fn retry_failed_effects(world: &World, id: &str) {
+    let p = &world.pipeline;
+    if live_view(p, id).is_none() {
+        return;
+    }
+    for failed in block_on(p.handle(id).failed_effects()).unwrap_or_default() {
+        if block_on(p.handle(id).retry_effect(failed.event_id, &failed.effect)).is_ok() {
+            world.counts.add("failed effect retried");
+        }
+    }
+}
+
+/// Drains with the faults on, clears them, then replays dead letters and retries failed
+/// effects until none is left.
 fn settle(world: &World, ledger: &Ledger) {
     world.pipeline.drain();
     world.clear_faults();
     for _ in 0..SETTLE_ROUNDS {
         for id in &ledger.ids {
             replay_dead_letters(world, id);
+            retry_failed_effects(world, id);
         }
         world.pipeline.drain();
     }

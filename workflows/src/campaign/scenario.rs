@@ -96,6 +96,7 @@ impl Scenario {
         } else {
             0
         };
+        faults.webhook_outage = rng.u32(0..100) < 5 && integrations.webhook;
         Scenario {
             seed,
             integrations,

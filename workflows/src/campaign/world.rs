@@ -83,6 +83,8 @@ pub struct World {
     pub slack: Option<FakeSlack>,
     pub webhook: Option<Webhook>,
     pub model: Option<Model>,
+    /// The webhook fails everything until the faults are cleared.
+    pub webhook_outage: bool,
     pub counts: Arc<FaultCounts>,
 }
 
@@ -91,12 +93,17 @@ impl World {
         let plan = &scenario.faults;
         let slack = scenario.integrations.slack.then(FakeSlack::start);
         let webhook = scenario.integrations.webhook.then(|| {
-            let faults = HttpFaults::new(
-                scenario.seed ^ 0x5745_4248,
-                plan.webhook_fault_percent,
-                plan.timeout_percent,
-                plan.webhook_fault_budget,
-            );
+            let faults = if plan.webhook_outage {
+                counts.add("webhook outage");
+                HttpFaults::new(scenario.seed ^ 0x5745_4248, 100, 0, u32::MAX)
+            } else {
+                HttpFaults::new(
+                    scenario.seed ^ 0x5745_4248,
+                    plan.webhook_fault_percent,
+                    plan.timeout_percent,
+                    plan.webhook_fault_budget,
+                )
+            };
             Webhook::start(faults, counts.clone())
         });
         let model = scenario.integrations.model.then(|| {
@@ -152,6 +159,7 @@ impl World {
             slack,
             webhook,
             model,
+            webhook_outage: scenario.faults.webhook_outage,
             counts,
         };
         world.install_engine_faults(scenario);
