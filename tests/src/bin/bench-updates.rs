@@ -5,7 +5,9 @@
 //! - `POST /dashboard/incidents` sequentially, and from 16 threads.
 //!
 //! A benchmark, not a test: it prints median, p90, p99 and requests/s, and asserts nothing
-//! beyond every request succeeding.
+//! beyond every request succeeding. The one failure it counts instead: local workerd's 503
+//! "Your worker restarted mid-request", which it answers now and then under concurrent load
+//! (the bare workers get it too); such requests are left out of the figures and reported.
 //!
 //! `cargo run --release -p incidentd-e2e --bin bench-updates [-- <sequential> <concurrent>]`
 //! (defaults 200 and 800; needs `scripts/build`).
@@ -33,8 +35,8 @@ fn report(label: &str, mut samples: Vec<f64>, wall_secs: f64) {
     );
 }
 
-/// Runs `request(i)` for i in 0..n from `threads` threads; each must answer `expect`. Returns
-/// the latencies (ms) and the wall time (s).
+/// Runs `request(i)` for i in 0..n from `threads` threads; each must answer `expect` (or the
+/// local runtime's 503, counted and printed). Returns the latencies (ms) and the wall time (s).
 fn run(
     n: usize,
     threads: usize,
@@ -42,6 +44,7 @@ fn run(
     request: impl Fn(usize) -> incidentctl::Reply + Sync,
 ) -> (Vec<f64>, f64) {
     let next = AtomicUsize::new(0);
+    let restarted = AtomicUsize::new(0);
     let samples = Mutex::new(Vec::with_capacity(n));
     let started = Instant::now();
     std::thread::scope(|scope| {
@@ -54,6 +57,11 @@ fn run(
                 let start = Instant::now();
                 let reply = request(i);
                 let ms = start.elapsed().as_secs_f64() * 1_000.0;
+                // Not incidentd's answer (its errors are JSON): the runtime's plain-text 503.
+                if reply.status == 503 && reply.body.is_null() {
+                    restarted.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
                 assert_eq!(
                     reply.status, expect,
                     "request {i} failed during the benchmark: {:?}",
@@ -64,6 +72,10 @@ fn run(
         }
     });
     let wall = started.elapsed().as_secs_f64();
+    let restarted = restarted.into_inner();
+    if restarted > 0 {
+        println!("  ({restarted} requests answered 503 \"worker restarted mid-request\" by the local runtime, left out)");
+    }
     (samples.into_inner().unwrap(), wall)
 }
 
