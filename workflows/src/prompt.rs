@@ -27,6 +27,12 @@ pub const CLASS: &str = "IncidentPromptWorkflow";
 /// The user id the agent's own messages carry.
 pub const AGENT_USER: &str = "incident-agent";
 
+/// The reply to a prompt when no language model is configured.
+pub const NO_MODEL_REPLY: &str =
+    "No language model is configured for this incidentd, so the agent cannot answer prompts.";
+/// How the reply starts when the model failed for good (the error follows).
+pub const FAILED_REPLY: &str = "The agent could not answer";
+
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PromptRequest {
     pub incident_id: String,
@@ -238,11 +244,11 @@ pub async fn incident_prompt_workflow(
     let answer = match ASK.call(&run, question).await {
         Ok(Some(answer)) => answer,
         Ok(None) => Answer {
-            text: Some("No language model is configured for this incidentd, so the agent cannot answer prompts.".into()),
+            text: Some(NO_MODEL_REPLY.into()),
             calls: Vec::new(),
         },
         Err(e) => Answer {
-            text: Some(format!("The agent could not answer: {e}")),
+            text: Some(format!("{FAILED_REPLY}: {e}")),
             calls: Vec::new(),
         },
     };

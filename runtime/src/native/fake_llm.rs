@@ -1,7 +1,7 @@
 //! A fake OpenAI-compatible server on 127.0.0.1: `POST /v1/chat/completions` answers from a
 //! script (structured answers, tool calls, text, errors, rate limits, slow or malformed
-//! replies) or from a responder function, records every request, and stops when dropped. The one fake LLM of the project's
-//! tests; point `LLM_BASE_URL` at [`FakeLlm::base_url`].
+//! replies) or from a responder function, records every request, and stops when dropped. The
+//! one fake LLM of the project's tests; point `LLM_BASE_URL` at [`FakeLlm::base_url`].
 
 use super::recording_server::{RecordedRequest, RecordingServer, Scripted};
 use serde_json::{json, Value};

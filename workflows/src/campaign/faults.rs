@@ -1,8 +1,8 @@
 //! The fault plan of a scenario and how it is installed: forwarder failures (up to dead
 //! letters), lost answers from the Workflows API (so the forwarder delivers an event twice),
 //! crashes at step boundaries and inside effects, and 500 / 429 / timeouts from the fake Slack,
-//! the webhook receiver and the fake LLM. Every fault is drawn from a generator seeded by the scenario, and
-//! counted by kind.
+//! the webhook receiver and the fake LLM. Every fault is drawn from a generator seeded by the
+//! scenario, and counted by kind.
 //!
 //! Fault budgets keep each integration's faults per scenario below its step's retry limit
 //! (Slack and the webhook retry 5 times, the model steps 3 times or more), so a missing
@@ -10,7 +10,7 @@
 //! dead letters) and a webhook outage (up to failed effects); settling replays and retries
 //! them.
 
-use incidentd_runtime::native::{CrashPoint, Fault, NativeStep, Scripted};
+use incidentd_runtime::native::{CrashPoint, FakeReply, Fault, NativeStep, Scripted};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -161,6 +161,21 @@ impl HttpFault {
         }
     }
 
+    /// The fake LLM's answer; `valid` is what it answers when the call goes through (a
+    /// timed-out call did the work, and billed it, before the client gave up).
+    pub fn llm(self, valid: FakeReply) -> FakeReply {
+        match self {
+            HttpFault::ServerError => FakeReply::Status {
+                status: 500,
+                kind: "server_error".into(),
+            },
+            HttpFault::RateLimited { retry_after_secs } => {
+                FakeReply::RateLimited { retry_after_secs }
+            }
+            HttpFault::Timeout => FakeReply::slow(SLOW_ANSWER_MS, valid),
+        }
+    }
+
     /// The webhook receiver's answer (`Timeout` is answered late by the caller).
     pub fn scripted(self) -> Scripted {
         match self {
@@ -181,6 +196,11 @@ impl HttpFaults {
             timeout_percent,
             budget,
         }
+    }
+
+    /// Every call fails (500 or 429), with no timeouts, until [`stop`](Self::stop).
+    pub fn outage(seed: u64) -> Self {
+        Self::new(seed, 100, 0, u32::MAX)
     }
 
     pub fn draw(&mut self) -> Option<HttpFault> {

@@ -15,6 +15,8 @@
 use super::ledger::Ledger;
 use super::runner::{live_view, CAMPAIGN_USER};
 use super::world::{reference, World};
+use crate::ai::budget::Unavailable;
+use crate::prompt;
 use crate::testing::{Pipeline, TENANT};
 use incidentd_adapters::dashboard::archive;
 use incidentd_adapters::slack::blocks::part;
@@ -174,8 +176,8 @@ fn check_incident(
         )
     });
     if !archived {
-        let failed = block_on(p.handle(id).failed_effects()).unwrap_or_default();
-        found.expect(failed.is_empty(), || {
+        let failed = block_on(p.handle(id).failed_effects());
+        found.expect(failed.as_ref().is_ok_and(Vec::is_empty), || {
             format!("{id}: failed effects left after settling: {failed:?}")
         });
     }
@@ -305,8 +307,8 @@ fn check_ai(id: &str, view: &IncidentView, model: bool, found: &mut Found) {
             found.ai.agent_replies += 1;
             // Model faults stay under the agent's retries: every answer is the model's.
             found.expect(
-                !text.starts_with("The agent could not answer")
-                    && !text.starts_with("No language model"),
+                !text.starts_with(prompt::FAILED_REPLY)
+                    && !text.starts_with(prompt::NO_MODEL_REPLY),
                 || format!("{id}: the agent replied {text:?}"),
             );
         }
@@ -337,7 +339,7 @@ fn model_absent_note(timeline: &[incidentd_core::TimelineEntry]) -> bool {
         e.event_type == TriageNoted::EVENT_TYPE
             && e.data["message"]
                 .as_str()
-                .is_some_and(|m| m.contains("no language model"))
+                .is_some_and(|m| m.contains(&Unavailable::NoModel.to_string()))
     })
 }
 

@@ -5,7 +5,7 @@
 //! parameters, or text. 500 / 429 / timeouts are drawn within a budget below the model steps'
 //! retry limits (triage, which asks twice at most, may fail for good: that is its note).
 
-use super::faults::{FaultCounts, HttpFaults, SLOW_ANSWER_MS};
+use super::faults::{FaultCounts, HttpFaults};
 use incidentd_runtime::native::{schema_name, FakeLlm, FakeReply};
 use serde_json::{json, Map, Value};
 use std::sync::{Arc, Mutex};
@@ -29,17 +29,7 @@ impl Model {
                 return valid;
             };
             counts.add(&fault.kind("llm"));
-            match fault {
-                super::faults::HttpFault::ServerError => FakeReply::Status {
-                    status: 500,
-                    kind: "server_error".into(),
-                },
-                super::faults::HttpFault::RateLimited { retry_after_secs } => {
-                    FakeReply::RateLimited { retry_after_secs }
-                }
-                // The model did the work (and billed it); the client gave up first.
-                super::faults::HttpFault::Timeout => FakeReply::slow(SLOW_ANSWER_MS, valid),
-            }
+            fault.llm(valid)
         });
         Model { fake, faults }
     }

@@ -1,7 +1,7 @@
 //! The world one scenario runs in: the native pipeline (objects, engines, D1) with the fake
 //! Slack, the recording webhook receiver and the fake LLM when the scenario configures them,
-//! every fault of its plan installed. A fresh world per scenario: fakes keep state (channels, keys), and
-//! starting them costs well under a millisecond.
+//! every fault of its plan installed. A fresh world per scenario: fakes keep state (channels,
+//! keys), and starting them costs well under a millisecond.
 
 use super::faults::{self, FaultCounts, HttpFaults, TIMEOUT_CAP_MS};
 use super::model::Model;
@@ -95,7 +95,7 @@ impl World {
         let webhook = scenario.integrations.webhook.then(|| {
             let faults = if plan.webhook_outage {
                 counts.add("webhook outage");
-                HttpFaults::new(scenario.seed ^ 0x5745_4248, 100, 0, u32::MAX)
+                HttpFaults::outage(scenario.seed ^ 0x5745_4248)
             } else {
                 HttpFaults::new(
                     scenario.seed ^ 0x5745_4248,
@@ -230,7 +230,8 @@ impl World {
             });
     }
 
-    /// Ends every transient fault (forwarder, Slack, webhook, model); crash schedules stay, bounded.
+    /// Ends every transient fault (forwarder, Slack, webhook, model); crash schedules stay,
+    /// bounded.
     pub fn clear_faults(&self) {
         self.pipeline.workflows.clear_faults();
         if let Some(slack) = &self.slack {
