@@ -38,9 +38,10 @@ fn literal(name: &str, patch: &PolicyPatch) -> String {
         None => "None".into(),
     };
     format!(
-        "PolicyOverride {{ name: {name:?}, limit: {}, delay_ms: {}, backoff: {backoff}, timeout_ms: {} }},\n",
+        "PolicyOverride {{ name: {name:?}, limit: {}, delay_ms: {}, backoff: {backoff}, max_delay_ms: {}, timeout_ms: {} }},\n",
         option(patch.limit),
         option(patch.delay.map(|d| d.as_millis())),
+        option(patch.max_delay.map(|d| d.as_millis())),
         option(patch.timeout.map(|d| d.as_millis())),
     )
 }

@@ -21,7 +21,12 @@ pub struct Webhook;
 #[sender(
     name = "webhook",
     requires_var = "WEBHOOK_URL",
-    retries(limit = 5, delay = "5 seconds", backoff = "exponential"),
+    retries(
+        limit = 12,
+        delay = "5 seconds",
+        backoff = "exponential",
+        max_delay = "5 minutes"
+    ),
     timeout = "30 seconds",
     idempotency_key = "{incident_id}:{event_id}:webhook"
 )]

@@ -23,7 +23,7 @@ impl IncidentSender for SecondDashboard {
 
 // As a `[policies."dashbord"]` entry of retry-policies.toml would register it.
 inventory::submit! {
-    PolicyOverride { name: "dashbord", limit: Some(1), delay_ms: None, backoff: None, timeout_ms: None }
+    PolicyOverride { name: "dashbord", limit: Some(1), delay_ms: None, backoff: None, max_delay_ms: None, timeout_ms: None }
 }
 
 fn errors() -> Vec<String> {

@@ -3,9 +3,9 @@
 //! (`crate::object`) commits what this decides; tests drive it without SQLite.
 
 use crate::effects::{
-    AffectionUpdated, AssigneeUpdated, DetailsUpdated, IncidentCreated, MessageAdded, PromptAdded,
-    SeverityUpdated, StatusUpdated, SuggestedChange, SuggestionAdded, SuggestionOutcome,
-    SuggestionResolved, TriageNoted,
+    AffectionUpdated, AssigneeUpdated, DetailsUpdated, EffectDismissed, IncidentCreated,
+    MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated, SuggestedChange, SuggestionAdded,
+    SuggestionOutcome, SuggestionResolved, TriageNoted,
 };
 use crate::error::{Conflict, DomainError};
 use crate::model::{
@@ -207,6 +207,7 @@ pub enum EventData {
     SuggestionResolved(SuggestionResolved),
     Details(DetailsUpdated),
     TriageNote(TriageNoted),
+    EffectDismissed(EffectDismissed),
 }
 
 impl EventData {
@@ -223,6 +224,7 @@ impl EventData {
             EventData::SuggestionResolved(_) => event_type::SUGGESTION_RESOLVED,
             EventData::Details(_) => DetailsUpdated::EVENT_TYPE,
             EventData::TriageNote(_) => TriageNoted::EVENT_TYPE,
+            EventData::EffectDismissed(_) => EffectDismissed::EVENT_TYPE,
         }
     }
 
@@ -239,6 +241,7 @@ impl EventData {
             EventData::SuggestionResolved(d) => serde_json::to_value(d),
             EventData::Details(d) => serde_json::to_value(d),
             EventData::TriageNote(d) => serde_json::to_value(d),
+            EventData::EffectDismissed(d) => serde_json::to_value(d),
         };
         // Plain structs of strings and enums: serialising cannot fail.
         value.unwrap_or(Value::Null)

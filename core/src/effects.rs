@@ -227,6 +227,18 @@ pub struct TriageNoted {
     pub message: String,
 }
 
+/// `EFFECT_DISMISSED`: an operator gave up on one effect of an event that ran out of
+/// retries; the effect's lane goes on without it. A timeline entry; nothing is notified.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct EffectDismissed {
+    /// The event whose effect is given up.
+    pub event_id: i64,
+    /// The sender or dispatcher (`slack`, `webhook`, ...).
+    pub effect: String,
+    /// The error it had failed with.
+    pub error: String,
+}
+
 /// Each payload's wire name: the one place it is written (`model::event_type` derives from it).
 macro_rules! event_kinds {
     ($($payload:ty => $wire:literal),+ $(,)?) => {
@@ -248,6 +260,7 @@ event_kinds! {
     SuggestionResolved => "SUGGESTION_RESOLVED",
     DetailsUpdated => "DETAILS_UPDATE",
     TriageNoted => "TRIAGE_NOTE",
+    EffectDismissed => "EFFECT_DISMISSED",
 }
 
 /// The incident events an effect may handle. Implement the ones you handle; the rest are
@@ -352,6 +365,15 @@ pub trait IncidentSender {
         let _ = (ctx, event);
         Ok(())
     }
+
+    async fn effect_dismissed(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<EffectDismissed>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -374,6 +396,7 @@ mod tests {
             ("suggestion_resolved", SuggestionResolved::EVENT_TYPE),
             ("details_update", DetailsUpdated::EVENT_TYPE),
             ("triage_note", TriageNoted::EVENT_TYPE),
+            ("effect_dismissed", EffectDismissed::EVENT_TYPE),
         ];
         for (method, event_type) in by_method {
             assert_eq!(event_type, method.to_ascii_uppercase(), "{method}");

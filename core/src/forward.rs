@@ -6,8 +6,9 @@
 //! - may have stopped waiting: it waits at most [`WAIT_TIMEOUT_MS`] for its next event;
 //! - has carried [`EVENTS_PER_INSTANCE`] events (step limits, replay cost); or
 //! - was told it is done: the forwarder marks a message `last` when the incident is closed
-//!   and nothing else waits in the queue, and the instance ends after handling it. A dead
-//!   letter replayed after that goes to a fresh generation, so it is handled, not dropped.
+//!   and nothing else waits in the queue, or when the message fills the generation, and the
+//!   instance ends after handling it. A dead letter replayed after that goes to a fresh
+//!   generation, so it is handled, not dropped.
 //!
 //! No event is ever sent to an instance that might no longer listen. A generation's last
 //! event may be lost by the engine with nothing after it to reveal the loss: [`tails`] sends
@@ -196,7 +197,14 @@ impl<'a, S: SqlStore> IncidentForwarder<'a, S> {
 impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
     async fn forward(&self, row: &OutboxRow, position: QueuePosition) -> Result<(), ForwardError> {
         let fail = |e: String| ForwardError(e);
-        let last = self.closed_now && !position.more_pending;
+        let current = current_generation(self.store).map_err(|e| fail(e.message))?;
+        let route = self.route(current);
+        // The event that fills a generation is its last too: the instance ends once its lanes
+        // are done, and reports how they ended, so the next generation's lanes start without
+        // waiting for a tail re-send to tell the full one to stop.
+        let fills = matches!(route, Route::Send(_))
+            && current.is_some_and(|g| g.events + 1 >= EVENTS_PER_INSTANCE);
+        let last = (self.closed_now && !position.more_pending) || fills;
         let mut message = message_for(row, last).map_err(fail)?;
         if row.published_at.is_some() {
             // Forwarded before, so back in the queue: maybe to retry effects that failed.
@@ -204,8 +212,6 @@ impl<S: SqlStore> Forwarder for IncidentForwarder<'_, S> {
                 .map_err(|e| fail(e.message))?;
         }
         let payload = serde_json::to_value(&message).map_err(|e| fail(e.to_string()))?;
-        let current = current_generation(self.store).map_err(|e| fail(e.message))?;
-        let route = self.route(current);
         if last {
             // Once a `last` message may have reached its instance, the instance may end, and
             // a lost answer would not tell: record the generation closed before sending, so

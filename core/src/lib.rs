@@ -20,9 +20,10 @@ pub mod view;
 
 pub use decide::{Command, StartIncident, TriageProposal};
 pub use effects::{
-    AffectionUpdated, AssigneeUpdated, DetailsUpdated, IncidentCreated, IncidentEvent,
-    IncidentSender, MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated, SuggestedChange,
-    SuggestionAdded, SuggestionOutcome, SuggestionResolved, TriageNoted, INCIDENT_WORKFLOW,
+    AffectionUpdated, AssigneeUpdated, DetailsUpdated, EffectDismissed, IncidentCreated,
+    IncidentEvent, IncidentSender, MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated,
+    SuggestedChange, SuggestionAdded, SuggestionOutcome, SuggestionResolved, TriageNoted,
+    INCIDENT_WORKFLOW,
 };
 pub use error::{Conflict, DomainError};
 pub use model::{

@@ -224,8 +224,8 @@ pub struct IncidentState {
 /// [`EventKind::EVENT_TYPE`](incidentd_runtime::EventKind), its one source of truth.
 pub mod event_type {
     use crate::effects::{
-        AffectionUpdated, AssigneeUpdated, IncidentCreated, MessageAdded, PromptAdded,
-        SeverityUpdated, StatusUpdated, SuggestionAdded, SuggestionResolved,
+        AffectionUpdated, AssigneeUpdated, EffectDismissed, IncidentCreated, MessageAdded,
+        PromptAdded, SeverityUpdated, StatusUpdated, SuggestionAdded, SuggestionResolved,
     };
     use incidentd_runtime::EventKind;
 
@@ -238,6 +238,7 @@ pub mod event_type {
     pub const PROMPT_ADDED: &str = PromptAdded::EVENT_TYPE;
     pub const SUGGESTION_ADDED: &str = SuggestionAdded::EVENT_TYPE;
     pub const SUGGESTION_RESOLVED: &str = SuggestionResolved::EVENT_TYPE;
+    pub const EFFECT_DISMISSED: &str = EffectDismissed::EVENT_TYPE;
 }
 
 /// What the outbox forwards to `IncidentWorkflow` for each event: the event and the incident's

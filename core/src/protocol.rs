@@ -16,9 +16,11 @@ use crate::effects::SuggestionOutcome;
 use crate::error::DomainError;
 use crate::model::{Actor, IncidentMessage, IncidentState};
 use crate::object::{
-    EffectsReport, FailedEffect, Idempotency, IncidentObject, Origin, Started, SuggestionLookup,
+    EffectsReport, FailedEffect, Idempotency, IncidentObject, LaneUpdate, LaneView, Origin,
+    Started, SuggestionLookup,
 };
 use crate::view::{Applied, IncidentView, TimelineEntry};
+use incidentd_runtime::fanout::{LaneEnd, LaneStart};
 use incidentd_runtime::object::{ObjectCallError, ObjectCallErrorKind, ObjectStub};
 use incidentd_runtime::sql::SqlStore;
 use incidentd_runtime::workflow::Services;
@@ -81,6 +83,28 @@ pub enum IncidentRequest {
         event_id: i64,
         effect: String,
     },
+    /// Give up on one failed effect of one event (`origin.actor`, recorded in the timeline):
+    /// its lane goes on without it.
+    DismissEffect {
+        origin: Origin,
+        event_id: i64,
+        effect: String,
+    },
+    /// A lane's trouble: a delivery retrying, held, recovered, released by a retry.
+    LaneUpdate {
+        tenant: String,
+        update: LaneUpdate,
+    },
+    /// Where an effect's lane starts in a generation (where the previous one's ended).
+    LaneStart {
+        tenant: String,
+        generation: i64,
+        effect: String,
+    },
+    /// Every lane of the incident's workflow, for the API.
+    Lanes {
+        tenant: String,
+    },
     /// An `IncidentWorkflow` instance ran an event's effects and one failed, or it ran a retry.
     EffectsReport {
         tenant: String,
@@ -98,6 +122,9 @@ pub enum IncidentRequest {
         /// from older workflow code (taken as the current generation's).
         #[serde(default)]
         instance_id: Option<String>,
+        /// How the instance's lanes ended, for the next generation.
+        #[serde(default)]
+        lanes: Vec<LaneEnd>,
     },
     /// The published events between two an `IncidentWorkflow` instance got in a row: it
     /// got `before` after `after`, so the engine lost those in between (or they are dead
@@ -144,6 +171,11 @@ pub enum IncidentReply {
     },
     /// An instance's effects report is kept.
     EffectsReported,
+    /// A lane's report is kept.
+    LaneUpdated,
+    /// Where the lane starts; `None`: not known yet, ask again.
+    LaneStart(Option<LaneStart>),
+    Lanes(Vec<LaneView>),
     Workflow {
         instance_id: String,
     },
@@ -236,6 +268,23 @@ impl<S: SqlStore> IncidentObject<S> {
                 self.effects_report(&tenant, &report, now_ms)?;
                 IncidentReply::EffectsReported
             }
+            IncidentRequest::DismissEffect {
+                origin,
+                event_id,
+                effect,
+            } => IncidentReply::Applied(self.dismiss_effect(&origin, event_id, &effect, now_ms)?),
+            IncidentRequest::LaneUpdate { tenant, update } => {
+                self.lane_update(&tenant, &update, now_ms)?;
+                IncidentReply::LaneUpdated
+            }
+            IncidentRequest::LaneStart {
+                tenant,
+                generation,
+                effect,
+            } => IncidentReply::LaneStart(self.lane_start(&tenant, generation, &effect, now_ms)?),
+            IncidentRequest::Lanes { tenant } => {
+                IncidentReply::Lanes(self.lanes(&tenant, &crate::object::workflow_effects())?)
+            }
             IncidentRequest::Workflow { tenant } => IncidentReply::Workflow {
                 instance_id: self.workflow_instance(&tenant)?,
             },
@@ -243,8 +292,9 @@ impl<S: SqlStore> IncidentObject<S> {
                 tenant,
                 event_id,
                 instance_id,
+                lanes,
             } => {
-                self.workflow_finished(&tenant, event_id, instance_id.as_deref(), now_ms)?;
+                self.workflow_finished(&tenant, event_id, instance_id.as_deref(), &lanes, now_ms)?;
                 IncidentReply::Finished
             }
             IncidentRequest::MissedEvents {
@@ -435,11 +485,13 @@ impl IncidentHandle {
     }
 
     /// The `IncidentWorkflow` instance `instance_id` (when known) handled its message marked
-    /// `last`, `event_id`, and ended (see [`IncidentRequest::WorkflowFinished`]).
+    /// `last`, `event_id`, and ended, its lanes as `lanes` (see
+    /// [`IncidentRequest::WorkflowFinished`]).
     pub async fn workflow_finished(
         &self,
         event_id: i64,
         instance_id: Option<&str>,
+        lanes: Vec<LaneEnd>,
     ) -> Result<(), IncidentCallError> {
         let tenant = self.tenant.clone();
         let reply = self
@@ -447,9 +499,63 @@ impl IncidentHandle {
                 tenant,
                 event_id,
                 instance_id: instance_id.map(str::to_owned),
+                lanes,
             })
             .await?;
         expect_reply!(reply, IncidentReply::Finished => ())
+    }
+
+    /// Gives up on one failed effect as `actor`: an `EFFECT_DISMISSED` event, and the effect's
+    /// lane goes on without it.
+    pub async fn dismiss_effect(
+        &self,
+        actor: Actor,
+        event_id: i64,
+        effect: &str,
+        idempotency: Idempotency,
+    ) -> Result<Applied, IncidentCallError> {
+        let origin = self.origin(actor, idempotency);
+        let reply = self
+            .call(IncidentRequest::DismissEffect {
+                origin,
+                event_id,
+                effect: effect.to_owned(),
+            })
+            .await?;
+        expect_reply!(reply, IncidentReply::Applied(a) => a)
+    }
+
+    /// A lane's report (see [`IncidentRequest::LaneUpdate`]).
+    pub async fn lane_update(&self, update: LaneUpdate) -> Result<(), IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self
+            .call(IncidentRequest::LaneUpdate { tenant, update })
+            .await?;
+        expect_reply!(reply, IncidentReply::LaneUpdated => ())
+    }
+
+    /// Where `effect`'s lane starts in `generation`; `None` while not known.
+    pub async fn lane_start(
+        &self,
+        generation: i64,
+        effect: &str,
+    ) -> Result<Option<LaneStart>, IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self
+            .call(IncidentRequest::LaneStart {
+                tenant,
+                generation,
+                effect: effect.to_owned(),
+            })
+            .await?;
+        expect_reply!(reply, IncidentReply::LaneStart(start) => start)
+    }
+
+    /// Every lane of the incident's workflow.
+    pub async fn lanes(&self) -> Result<Vec<LaneView>, IncidentCallError> {
+        let tenant = self.tenant.clone();
+        let reply = self.call(IncidentRequest::Lanes { tenant }).await?;
+        expect_reply!(reply, IncidentReply::Lanes(lanes) => lanes)
     }
 
     /// Effects that ran out of retries (see [`IncidentRequest::FailedEffects`]).

@@ -188,6 +188,7 @@ pub mod events {
     #[cfg(feature = "native")]
     pub fn test_event(message: &IncidentMessage) -> incidentd_runtime::native::TestEvent {
         incidentd_runtime::native::TestEvent {
+            stream_id: message.incident_id.clone(),
             event_type: message.event_type.clone(),
             event_id: message.event_id,
             message: serde_json::to_value(message).expect("fixtures serialise"),

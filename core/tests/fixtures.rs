@@ -17,6 +17,7 @@ fn decode<T: serde::de::DeserializeOwned + incidentd_runtime::EventKind>(
     assert_eq!(message.event_type, T::EVENT_TYPE);
     let call = SenderCall {
         event_id: message.event_id,
+        stream_id: message.incident_id.clone(),
         instance_id: "i".into(),
         message: Rc::new(serde_json::to_value(message).unwrap()),
         services: Rc::new(NativeServices::default()),

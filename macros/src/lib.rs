@@ -58,7 +58,8 @@ fn expand(
 /// The type must implement `Default` (a fresh value serves every delivery).
 ///
 /// Options: `name` (required, unique among senders and dispatchers), `retries(..)`, `timeout`,
-/// `idempotency_key` (default `"{instance_id}:{event_id}:<name>.<method>"`); `#[step(..)]` on a
+/// `idempotency_key` (default `"{stream_id}:{event_id}:<name>.<method>"`: the stream, the
+/// event and the effect, so a repeat in another workflow instance is recognised); `#[step(..)]` on a
 /// method overrides `retries`, `timeout` and `idempotency_key` for that handler.
 ///
 /// ```ignore

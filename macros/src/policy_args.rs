@@ -12,8 +12,8 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Expr, Meta, Token};
 
-const RETRIES_USAGE: &str = "retries(limit = 5, delay = \"10 seconds\", backoff = \"exponential\")";
-const RETRIES_FIELDS: &str = "limit, delay, backoff";
+const RETRIES_USAGE: &str = "retries(limit = 5, delay = \"10 seconds\", backoff = \"exponential\", max_delay = \"5 minutes\")";
+const RETRIES_FIELDS: &str = "limit, delay, backoff, max_delay";
 
 /// Runs one field parser on `expr`, reporting its message on the value.
 fn read<T>(
@@ -78,6 +78,11 @@ pub fn retries(meta: &Meta, patch: &mut PolicyPatch, errors: &mut Errors) {
                     patch.backoff = read(&path, expr, field::backoff, errors);
                 }
             }
+            "max_delay" => {
+                if let Some(expr) = name_value(item, &usage, errors) {
+                    patch.max_delay = read(&path, expr, field::timeout, errors);
+                }
+            }
             _ => errors.spanned(
                 item.path(),
                 format!("unknown option `{key}` in retries(...); supported: {RETRIES_FIELDS}"),
@@ -107,6 +112,13 @@ pub fn config_tokens(config: StepConfig) -> TokenStream {
     let limit = config.retries.limit;
     let delay = config.retries.delay.as_millis();
     let timeout = config.timeout.as_millis();
+    let max_delay = match config.retries.max_delay {
+        Some(cap) => {
+            let millis = cap.as_millis();
+            quote!(::core::option::Option::Some(::incidentd_runtime::__private::Duration::from_millis(#millis)))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let backoff = match config.retries.backoff {
         Backoff::Constant => quote!(Constant),
         Backoff::Linear => quote!(Linear),
@@ -118,6 +130,7 @@ pub fn config_tokens(config: StepConfig) -> TokenStream {
                 limit: #limit,
                 delay: ::incidentd_runtime::__private::Duration::from_millis(#delay),
                 backoff: ::incidentd_runtime::__private::Backoff::#backoff,
+                max_delay: #max_delay,
             },
             timeout: ::incidentd_runtime::__private::Duration::from_millis(#timeout),
         }

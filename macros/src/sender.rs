@@ -215,7 +215,7 @@ fn handler_code(effect: &Effect, handler: &Handler) -> (TokenStream, TokenStream
         Some(t) => t,
         None => {
             let suffix = format!("{}.{method_name}", args.name.value());
-            default_key = Template::builtin(&["instance_id", "event_id"], &suffix, method.span());
+            default_key = Template::builtin(&["stream_id", "event_id"], &suffix, method.span());
             &default_key
         }
     };

@@ -1,6 +1,6 @@
 //! Idempotency-key templates: `"{incident_id}:{event_id}:slack"`. Placeholders name fields of
 //! the handler's event (checked by the compiler, with the error on the literal) or the
-//! built-ins `{instance_id}` and `{event_id}`; `{{` and `}}` are literal braces.
+//! built-ins `{stream_id}`, `{event_id}` and `{instance_id}`; `{{` and `}}` are literal braces.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -90,6 +90,7 @@ impl Template {
         let pushes = self.parts.iter().map(|part| match part {
             Part::Text(t) => quote! { key.push_str(#t); },
             Part::Field(name) if name == "instance_id" => quote! { key.push_str(&#call.instance_id); },
+            Part::Field(name) if name == "stream_id" => quote! { key.push_str(&#call.stream_id); },
             Part::Field(name) if name == "event_id" => quote! { key.push_str(&#call.event_id.to_string()); },
             Part::Field(name) => {
                 let field = format_ident!("{}", name, span = span);

@@ -33,7 +33,8 @@ pub fn duration(value: &Value) -> Result<Duration, String> {
     }
 }
 
-/// `timeout`: a duration of more than zero (a zero timeout would fail every attempt).
+/// `timeout` and `retries.max_delay`: a duration of more than zero (a zero timeout would fail
+/// every attempt, a zero cap would retry in a busy loop).
 pub fn timeout(value: &Value) -> Result<Duration, String> {
     match duration(value)? {
         Duration::ZERO => Err("must be more than zero, e.g. \"30 seconds\"".into()),

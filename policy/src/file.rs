@@ -8,9 +8,9 @@ use crate::suggest::closest;
 use crate::value::Value;
 
 const ENTRY_FIELDS: [&str; 2] = ["retries", "timeout"];
-const RETRIES_FIELDS: [&str; 3] = ["limit", "delay", "backoff"];
+const RETRIES_FIELDS: [&str; 4] = ["limit", "delay", "backoff", "max_delay"];
 const RETRIES_FORM: &str =
-    "a table like { limit = 5, delay = \"10 seconds\", backoff = \"exponential\" }";
+    "a table like { limit = 5, delay = \"10 seconds\", backoff = \"exponential\", max_delay = \"5 minutes\" }";
 
 fn unknown_field(key: &str, allowed: &[&str]) -> String {
     let hint = closest(key, allowed.iter().copied())
@@ -49,6 +49,7 @@ pub fn validate_entry(entry: &Value) -> Result<PolicyPatch, Vec<(String, String)
                             "limit" => field::limit(value).map(|l| patch.limit = Some(l)),
                             "delay" => field::duration(value).map(|d| patch.delay = Some(d)),
                             "backoff" => field::backoff(value).map(|b| patch.backoff = Some(b)),
+                            "max_delay" => field::timeout(value).map(|d| patch.max_delay = Some(d)),
                             _ => Err(unknown_field(key, &RETRIES_FIELDS)),
                         };
                         record(&path, result);

@@ -10,6 +10,7 @@ pub struct PolicyPatch {
     pub limit: Option<u32>,
     pub delay: Option<Duration>,
     pub backoff: Option<Backoff>,
+    pub max_delay: Option<Duration>,
     pub timeout: Option<Duration>,
 }
 
@@ -28,6 +29,9 @@ impl PolicyPatch {
         }
         if let Some(backoff) = self.backoff {
             config.retries.backoff = backoff;
+        }
+        if let Some(max_delay) = self.max_delay {
+            config.retries.max_delay = Some(max_delay);
         }
         if let Some(timeout) = self.timeout {
             config.timeout = timeout;

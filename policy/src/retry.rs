@@ -37,13 +37,22 @@ impl Backoff {
     }
 }
 
-/// Cloudflare's `retries`: `limit` retries after the first attempt (so `limit + 1` attempts).
+/// Cloudflare's `retries`: `limit` retries after the first attempt (so `limit + 1` attempts),
+/// plus `max_delay`, a cap on the grown delay. Cloudflare's engine has no cap: a step that sets
+/// one has its retries scheduled by the framework (effects delivered on lanes do), not by the
+/// engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RetryPolicy {
     pub limit: u32,
     pub delay: Duration,
     pub backoff: Backoff,
+    /// The longest wait between two attempts; `None`: the backoff grows unbounded.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub max_delay: Option<Duration>,
 }
 
 impl RetryPolicy {
@@ -52,13 +61,15 @@ impl RetryPolicy {
         limit: 5,
         delay: Duration::from_millis(10_000),
         backoff: Backoff::Exponential,
+        max_delay: None,
     };
 
     /// Cloudflare documents at most 10,000 retries per step.
     pub const MAX_LIMIT: u32 = 10_000;
 
-    /// The wait before retry number `retry` (1-based): the schedule the engine applies.
-    /// With `limit: 3, delay: 1 second, exponential` that is 1 s, 2 s, 4 s.
+    /// The wait before retry number `retry` (1-based): the schedule the engine applies, cut
+    /// to `max_delay` when one is set. With `limit: 3, delay: 1 second, exponential` that is
+    /// 1 s, 2 s, 4 s.
     pub fn delay_before_retry(&self, retry: u32) -> Duration {
         let base = self.delay.as_millis();
         let n = u64::from(retry.max(1));
@@ -67,6 +78,17 @@ impl RetryPolicy {
             Backoff::Linear => base.saturating_mul(n),
             Backoff::Exponential => base.saturating_mul(1u64 << (n - 1).min(40)),
         };
+        let capped = self
+            .max_delay
+            .map_or(millis, |cap| millis.min(cap.as_millis()));
+        Duration::from_millis(capped)
+    }
+
+    /// The sum of every wait when each attempt fails: how long an outage the policy rides out.
+    pub fn total_delay(&self) -> Duration {
+        let millis = (1..=self.limit)
+            .map(|retry| self.delay_before_retry(retry).as_millis())
+            .fold(0u64, u64::saturating_add);
         Duration::from_millis(millis)
     }
 }
@@ -114,7 +136,22 @@ mod tests {
             limit: 3,
             delay: Duration::from_secs(1),
             backoff,
+            max_delay: None,
         }
+    }
+
+    #[test]
+    fn max_delay_caps_the_grown_delay() {
+        let capped = RetryPolicy {
+            limit: 6,
+            max_delay: Some(Duration::from_secs(5)),
+            ..policy(Backoff::Exponential)
+        };
+        let waits: Vec<u64> = (1..=6)
+            .map(|r| capped.delay_before_retry(r).as_millis())
+            .collect();
+        assert_eq!(waits, [1_000, 2_000, 4_000, 5_000, 5_000, 5_000]);
+        assert_eq!(capped.total_delay(), Duration::from_secs(22));
     }
 
     #[test]

@@ -65,6 +65,10 @@ pub struct RetriesEntry {
     pub delay: Option<String>,
     #[serde(default)]
     pub backoff: Option<BackoffName>,
+    /// The longest wait between two attempts, e.g. "5 minutes" (more than zero). Effects
+    /// delivered on lanes honour it; Cloudflare's engine has no cap.
+    #[serde(default)]
+    pub max_delay: Option<String>,
 }
 
 /// A backoff as the file spells it; its schema lists [`Backoff::ALL`], so it cannot drift.
@@ -94,6 +98,7 @@ pub struct PolicyOverride {
     pub limit: Option<u32>,
     pub delay_ms: Option<u64>,
     pub backoff: Option<Backoff>,
+    pub max_delay_ms: Option<u64>,
     pub timeout_ms: Option<u64>,
 }
 
@@ -105,6 +110,7 @@ impl PolicyOverride {
             limit: self.limit,
             delay: self.delay_ms.map(Duration::from_millis),
             backoff: self.backoff,
+            max_delay: self.max_delay_ms.map(Duration::from_millis),
             timeout: self.timeout_ms.map(Duration::from_millis),
         }
     }

@@ -11,18 +11,24 @@ use std::collections::BTreeMap;
 
 fn config_json(config: &StepConfig, source: &str) -> Value {
     let mut value = config.to_workflow_json();
+    if let Some(cap) = config.retries.max_delay {
+        value["retries"]["max_delay"] = json!(cap.to_workflow_string());
+    }
     value["source"] = json!(source);
     value
 }
 
 fn handler_json(effect: &EffectDef, handler: &HandlerDef) -> Value {
     let step = handler.step_name(effect);
+    let config = handler.effective_config(effect);
     json!({
         "effect": effect.name,
         "kind": effect.kind,
         "requires_var": effect.requires_var,
         "step": format!("{step}:{{event_id}}"),
-        "config": config_json(&handler.effective_config(effect), config::source(&step, Some(effect.name))),
+        "config": config_json(&config, config::source(&step, Some(effect.name))),
+        // Lanes retry on the framework's schedule: how long an outage the policy rides out.
+        "rides_out": config.retries.total_delay().to_workflow_string(),
         "idempotency_key": handler.idempotency_key,
     })
 }
@@ -99,8 +105,12 @@ pub fn json() -> Value {
 
 fn policy_label(config: &StepConfig) -> String {
     let r = &config.retries;
+    let cap = r
+        .max_delay
+        .map(|cap| format!(" up to {cap}"))
+        .unwrap_or_default();
     format!(
-        "retries {} × {} {}, timeout {}",
+        "retries {} × {} {}{cap}, timeout {}",
         r.limit,
         r.delay,
         r.backoff.as_str(),

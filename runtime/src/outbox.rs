@@ -53,10 +53,9 @@ const COLUMNS: &str = "event_id, event_type, data, snapshot, created_at, publish
 pub struct OutboxPolicy {
     /// Forward attempts before the row is dead-lettered.
     pub max_attempts: u32,
-    /// Delay before the next attempt after the n-th failure.
+    /// Delay before the next attempt after the n-th failure (its `max_delay` bounds any
+    /// single delay).
     pub backoff: RetryPolicy,
-    /// Upper bound of any single backoff delay.
-    pub max_delay: Duration,
     /// Rows forwarded per alarm pass before the alarm re-arms and yields.
     pub batch: usize,
 }
@@ -69,8 +68,8 @@ impl Default for OutboxPolicy {
                 limit: 9,
                 delay: Duration::from_millis(500),
                 backoff: Backoff::Exponential,
+                max_delay: Some(Duration::from_secs(300)),
             },
-            max_delay: Duration::from_secs(300),
             batch: 50,
         }
     }
@@ -78,11 +77,7 @@ impl Default for OutboxPolicy {
 
 impl OutboxPolicy {
     fn delay_after_failure(&self, attempts: u32) -> i64 {
-        let delay = self
-            .backoff
-            .delay_before_retry(attempts)
-            .min(self.max_delay);
-        delay.as_millis() as i64
+        self.backoff.delay_before_retry(attempts).as_millis() as i64
     }
 }
 

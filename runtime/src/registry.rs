@@ -105,7 +105,11 @@ impl HandlerDef {
 #[derive(Clone)]
 pub struct SenderCall {
     pub event_id: i64,
-    /// The workflow instance fanning out (scopes default idempotency keys).
+    /// The stream of events the fan-out carries (for incidents, the incident id): the same in
+    /// every workflow instance that carries it, so it scopes default idempotency keys.
+    pub stream_id: String,
+    /// The workflow instance fanning out. It changes when a stream moves to a new instance:
+    /// a key built on it would not recognise a repeat there.
     pub instance_id: String,
     /// The whole forwarded message.
     pub message: Rc<Value>,

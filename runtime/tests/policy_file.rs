@@ -44,6 +44,6 @@ fn the_checked_in_file_is_valid() {
         .iter()
         .find(|(name, _)| name == "dashboard")
         .unwrap();
-    assert_eq!(dashboard.1.limit, Some(8));
+    assert_eq!(dashboard.1.limit, Some(20));
     assert_eq!(dashboard.1.delay, None::<Duration>);
 }

@@ -16,6 +16,7 @@ fn config(limit: u32) -> StepConfig {
             limit,
             delay: Duration::from_secs(5),
             backoff: Backoff::Constant,
+            max_delay: None,
         },
         timeout: Duration::from_secs(30),
     }

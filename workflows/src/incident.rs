@@ -1,12 +1,22 @@
-//! `IncidentWorkflow`: one long-lived instance per incident (generation). It fans out the
-//! event it was created with, then waits for each next event the outbox sends, until the
-//! forwarder marks a message `last` (the incident is closed and nothing else waits). A wait
-//! that times out ends the run quietly: the outbox knows the timeout and sends later events
-//! to a new generation, so none is lost.
+//! `IncidentWorkflow`: one long-lived instance per incident (generation). Its receiving loop
+//! takes the event it was created with, then each next event the outbox sends, until the
+//! forwarder marks a message `last` (the incident is closed and nothing else waits, or the
+//! message fills the generation). A wait that times out ends the run quietly: the outbox knows
+//! the timeout and sends later events to a new generation, so none is lost.
+//!
+//! Effects are delivered on lanes (`incidentd_runtime::fanout`): one per sender and
+//! dispatcher, each taking the events in the order received, concurrently with the others and
+//! with the receiving loop. Slack down holds only Slack's lane: the status page, the index,
+//! the webhook and the agent go on. An effect out of retries holds its lane and is listed by
+//! the object (`lane.report` steps) until someone retries or dismisses it; the retried event
+//! comes back with the effects to run again ([`EffectRetry`]), a dismissal as an
+//! `EFFECT_DISMISSED` event, and either releases the lane. When the run ends, it reports how
+//! each lane ended (`incident.finished`), and the next generation's lanes start there
+//! (`lane.start`, `lane.backlog`), so order holds across generations too.
 //!
 //! Events may arrive out of order (a replayed dead letter comes after later events) and more
-//! than once (forwarding is at least once). Each event's handlers run once per instance: the
-//! set of handled event ids is rebuilt deterministically on every replay of the run.
+//! than once (forwarding is at least once). Each event is queued on the lanes once per
+//! instance: the set of handled event ids is rebuilt deterministically on every replay.
 //!
 //! Forwarding is in event order, so an event newer than the next expected one means the ones
 //! in between were dead-lettered or lost by the engine after it accepted them (the local
@@ -16,22 +26,21 @@
 //! ([`IncidentMessage::replayed`]): a replay followed by newer events reveals no gap, so the
 //! instance asks for each one it did not handle the same way.
 //!
-//! An effect that runs out of retries is reported to the object (`incident.effects` step),
-//! which lists it beside the dead letters until someone retries it: the retried event comes
-//! back with the effects to run again ([`EffectRetry`]), handled once per round.
-//!
 //! `INCIDENT_CREATED` is triaged first (`crate::ai::triage`): its bounded steps may page
-//! another entry point, set the severity and rewrite the title, and the fan-out then carries
-//! the triaged state, so the first notification already uses it.
+//! another entry point, set the severity and rewrite the title, and the lanes then carry the
+//! triaged state, so the first notification already uses it.
 
 use crate::ai::triage;
+use incidentd_core::forward::generation_of;
 use incidentd_core::model::{event_type, EffectRetry};
-use incidentd_core::object::{EffectFailure, EffectsReport};
+use incidentd_core::object::{LaneUpdate, LaneUpdateKind};
 use incidentd_core::{
-    DomainError, IncidentCallError, IncidentMessage, IncidentServices, INCIDENT_WORKFLOW,
-    WORKFLOW_EVENT_TYPE,
+    DomainError, EffectDismissed, IncidentCallError, IncidentMessage, IncidentServices,
+    INCIDENT_WORKFLOW, WORKFLOW_EVENT_TYPE,
 };
-use incidentd_runtime::fanout::{self, Delivery, Event, Retry};
+use incidentd_runtime::fanout::{
+    Event, LaneEnd, LaneLedger, LaneReport, LaneStart, Lanes, Released, ReportKind,
+};
 use incidentd_runtime::typed_step::StepContext;
 use incidentd_runtime::workflow;
 use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
@@ -40,6 +49,7 @@ use incidentd_runtime::{Duration, StepError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
 pub const CLASS: &str = INCIDENT_WORKFLOW;
 
@@ -58,7 +68,9 @@ pub const WAIT_TIMEOUT: Duration =
         triage::apply,
         triage::note,
         missed_events,
-        report_effects,
+        lane_start,
+        lane_backlog,
+        lane_report,
         report_finished
     ]
 )]
@@ -66,14 +78,68 @@ pub async fn incident_workflow(
     run: WorkflowRun,
     first: IncidentMessage,
 ) -> Result<Value, WorkflowError> {
+    let generation = generation_of(&first.incident_id, &run.instance_id).unwrap_or(1);
+    let ledger = IncidentLedger {
+        incident_id: first.incident_id.clone(),
+        tenant_id: first.incident.tenant_id.clone(),
+        generation,
+    };
+    let lanes = Lanes::open(&run, &ledger, first.incident_id.clone(), generation > 1);
+    let mut handled = Handled::new();
+    let (received, ends) =
+        futures_util::future::join(receive(&run, &lanes, first, &mut handled), lanes.run()).await;
+    let ending = received?;
+    // This generation is done: the object learns how its lanes ended (the next generation
+    // starts there) and, for a `last` message, that it may archive once every generation has
+    // reported.
+    let finished = Finished {
+        incident_id: ending.message.incident_id.clone(),
+        tenant_id: ending.message.incident.tenant_id.clone(),
+        last_event_id: ending.message.event_id,
+        instance_id: run.instance_id.clone(),
+        lanes: ends,
+    };
+    REPORT_FINISHED.call(&run, finished).await?;
+    Ok(summary(&ending.message, &handled, !ending.last))
+}
+
+/// How the receiving loop ended.
+struct Ending {
+    /// The newest message handled.
+    message: IncidentMessage,
+    /// It was marked `last` (else the wait for the next one timed out).
+    last: bool,
+}
+
+/// The receiving loop: queues each event on the lanes until a `last` message or the wait's
+/// timeout, then closes the lanes (also on failure, or they would wait forever).
+async fn receive(
+    run: &WorkflowRun,
+    lanes: &Lanes<'_>,
+    first: IncidentMessage,
+    handled: &mut Handled,
+) -> Result<Ending, WorkflowError> {
+    let ending = receive_until_done(run, lanes, first, handled).await;
+    lanes.close();
+    ending
+}
+
+async fn receive_until_done(
+    run: &WorkflowRun,
+    lanes: &Lanes<'_>,
+    first: IncidentMessage,
+    handled: &mut Handled,
+) -> Result<Ending, WorkflowError> {
     let mut newest = first.event_id;
     let mut message = first;
-    let mut handled = Handled::new();
     let mut waits = 0u32;
     loop {
-        message = handle(&run, message, &mut handled).await?;
+        message = handle(run, lanes, message, handled).await?;
         if message.last {
-            break;
+            return Ok(Ending {
+                message,
+                last: true,
+            });
         }
         waits += 1;
         let name = format!("wait-for-event:{waits}");
@@ -83,9 +149,9 @@ pub async fn incident_workflow(
             .await
         {
             Ok(next) => {
-                for (after, before) in gaps(&next, newest, &handled) {
-                    for missed in recover_missed(&run, &next, after, before).await {
-                        handle(&run, missed, &mut handled).await?;
+                for (after, before) in gaps(&next, newest, handled) {
+                    for missed in recover_missed(run, &next, after, before).await {
+                        handle(run, lanes, missed, handled).await?;
                     }
                 }
                 newest = newest.max(next.event_id);
@@ -93,133 +159,257 @@ pub async fn incident_workflow(
             }
             // Idle past the timeout: end quietly; the outbox sends later events to a new
             // generation.
-            Err(StepError::TimedOut) => return Ok(summary(&message, &handled, true)),
+            Err(StepError::TimedOut) => {
+                return Ok(Ending {
+                    message,
+                    last: false,
+                })
+            }
             Err(e) => return Err(e.into()),
         }
     }
-    // The incident is closed and this instance handled its last event: the object may now
-    // archive itself and delete its storage (senders no longer read it).
-    let finished = Finished {
-        incident_id: message.incident_id.clone(),
-        tenant_id: message.incident.tenant_id.clone(),
-        last_event_id: message.event_id,
-        instance_id: run.instance_id.clone(),
-    };
-    REPORT_FINISHED.call(&run, finished).await?;
-    Ok(summary(&message, &handled, false))
 }
 
 /// Which runs of which events this instance handled: `(event id, retry round)`, round 0 being
 /// the event's first run.
 type Handled = BTreeSet<(i64, i64)>;
 
-/// Runs the event's handlers (or, for a retry, the effects it names), once per instance and
-/// round; returns the message as handled (triage may have changed the incident it carries).
+/// Queues the event on the lanes (or, for a retry, on the lanes of the effects it names; for a
+/// dismissal, it releases that effect's lane), once per instance and round; returns the
+/// message as queued (triage may have changed the incident it carries).
 async fn handle(
     run: &WorkflowRun,
+    lanes: &Lanes<'_>,
     mut message: IncidentMessage,
     handled: &mut Handled,
 ) -> Result<IncidentMessage, WorkflowError> {
     let round = message.retry.as_ref().map_or(0, |r| r.round);
-    // A redelivery of something this instance handled: its effects ran already (the engine
-    // keys steps by name, so running them again would repeat or replay them).
+    // A redelivery of something this instance handled: its effects are queued already.
     if !handled.insert((message.event_id, round)) {
         return Ok(message);
     }
-    if round > 0 {
+    if let Some(retry) = message.retry.clone() {
         // A retry exists only once the event ran somewhere: a plain redelivery of it (a tail
-        // re-send) must not run every handler again here.
+        // re-send) must not queue it again here.
         handled.insert((message.event_id, 0));
+        retry_on_lanes(lanes, &message, &retry)?;
+        return Ok(message);
     }
-    if round == 0 && message.event_type == event_type::INCIDENT_CREATED {
+    if message.event_type == event_type::INCIDENT_CREATED {
         message = triage::triage(run, message).await;
     }
-    let subject = format!("incident={}", message.incident_id);
-    let payload = serde_json::to_value(&message).map_err(|e| WorkflowError(e.to_string()))?;
-    let event = Event {
-        subject: &subject,
-        event_type: &message.event_type,
-        event_id: message.event_id,
-        message: payload,
-        retry: message.retry.as_ref().map(|r: &EffectRetry| Retry {
-            round: r.round,
-            effects: &r.effects,
-        }),
-    };
-    let deliveries = fanout::dispatch(run, event).await;
-    report(run, &message, round, deliveries).await;
+    if message.event_type == event_type::EFFECT_DISMISSED {
+        match serde_json::from_value::<EffectDismissed>(message.data.clone()) {
+            Ok(dismissed) => {
+                lanes.dismiss(dismissed.event_id, &dismissed.effect);
+            }
+            Err(e) => incidentd_runtime::log::error(&format!(
+                "incident={} event={}: not a dismissal: {e}",
+                message.incident_id, message.event_id
+            )),
+        }
+    }
+    lanes.push(lane_event(&message)?);
     Ok(message)
 }
 
-/// Tells the object about effects that ran out of retries, and about a retry's outcome. A
-/// first run whose effects all succeeded has nothing to tell.
-async fn report(
-    run: &WorkflowRun,
+fn retry_on_lanes(
+    lanes: &Lanes<'_>,
     message: &IncidentMessage,
-    round: i64,
-    deliveries: Vec<Delivery>,
-) {
-    let (failed, succeeded): (Vec<Delivery>, Vec<Delivery>) =
-        deliveries.into_iter().partition(|d| d.error.is_some());
-    if round == 0 && failed.is_empty() {
-        return;
-    }
-    let outcomes = EffectOutcomes {
-        incident_id: message.incident_id.clone(),
-        tenant_id: message.incident.tenant_id.clone(),
-        event: message.event_id,
-        round,
-        failed: failed
-            .into_iter()
-            .map(|d| EffectFailure {
-                effect: d.effect.to_owned(),
-                error: d.error.unwrap_or_default(),
-                step: d.step,
-            })
-            .collect(),
-        succeeded: succeeded.into_iter().map(|d| d.effect.to_owned()).collect(),
-    };
-    if let Err(e) = REPORT_EFFECTS.call(run, outcomes).await {
-        // The failures stay in the log (`effect failed:` lines) even if the object cannot be
-        // told; the run goes on rather than holding every later event.
+    retry: &EffectRetry,
+) -> Result<(), WorkflowError> {
+    let unknown = lanes.retry(lane_event(message)?, retry.round, &retry.effects);
+    if !unknown.is_empty() {
         incidentd_runtime::log::error(&format!(
-            "incident={} event={} effects report failed: {e:?}",
-            message.incident_id, message.event_id
+            "incident={} event={} retry round {}: no lane for {unknown:?} here",
+            message.incident_id, message.event_id, retry.round
         ));
+    }
+    Ok(())
+}
+
+/// The message as lanes carry it.
+fn lane_event(message: &IncidentMessage) -> Result<Event, WorkflowError> {
+    Ok(Event {
+        subject: format!("incident={}", message.incident_id),
+        event_type: message.event_type.clone(),
+        event_id: message.event_id,
+        message: Rc::new(serde_json::to_value(message).map_err(|e| WorkflowError(e.to_string()))?),
+    })
+}
+
+/// The object's side of the lanes: every read and write is a step, so replays see the same
+/// answers; reports are named after the lane, its event, round and attempt.
+struct IncidentLedger {
+    incident_id: String,
+    tenant_id: String,
+    generation: i64,
+}
+
+#[async_trait::async_trait(?Send)]
+impl LaneLedger for IncidentLedger {
+    async fn start(
+        &self,
+        run: &WorkflowRun,
+        effect: &str,
+        ask: u32,
+    ) -> Result<Option<LaneStart>, StepError> {
+        let question = LaneQuestion {
+            incident_id: self.incident_id.clone(),
+            tenant_id: self.tenant_id.clone(),
+            generation: self.generation,
+            effect: effect.to_owned(),
+            ask,
+        };
+        LANE_START.call(run, question).await
+    }
+
+    async fn backlog(
+        &self,
+        run: &WorkflowRun,
+        effect: &str,
+        after: i64,
+        through: i64,
+    ) -> Result<Vec<Event>, StepError> {
+        let page = BacklogPage {
+            incident_id: self.incident_id.clone(),
+            tenant_id: self.tenant_id.clone(),
+            effect: effect.to_owned(),
+            after,
+            through,
+        };
+        let messages = LANE_BACKLOG.call(run, page).await?;
+        messages
+            .iter()
+            .map(lane_event)
+            .collect::<Result<_, _>>()
+            .map_err(|e| StepError::Codec(e.0))
+    }
+
+    async fn report(&self, run: &WorkflowRun, report: &LaneReport) {
+        let kind = match &report.kind {
+            ReportKind::Retrying {
+                attempt,
+                attempts,
+                error,
+                next_in,
+            } => LaneUpdateKind::Retrying {
+                attempt: *attempt,
+                attempts: *attempts,
+                error: error.clone(),
+                next_in_ms: next_in.as_millis(),
+            },
+            ReportKind::Recovered => LaneUpdateKind::Recovered,
+            ReportKind::Held { error } => LaneUpdateKind::Held {
+                error: error.clone(),
+            },
+            ReportKind::Released(Released::Retried) => LaneUpdateKind::Retried,
+            // The object cleared the entry when it recorded the dismissal.
+            ReportKind::Released(Released::Dismissed) => return,
+        };
+        let note = LaneNote {
+            incident_id: self.incident_id.clone(),
+            tenant_id: self.tenant_id.clone(),
+            key: report.key(),
+            update: LaneUpdate {
+                generation: self.generation,
+                effect: report.effect.to_owned(),
+                event_id: report.event_id,
+                step: report.step.clone(),
+                round: report.round,
+                kind,
+            },
+        };
+        if let Err(e) = LANE_REPORT.call(run, note).await {
+            // The failure stays in the log (`effect attempt failed:` lines) even if the object
+            // cannot be told; the lane goes on.
+            incidentd_runtime::log::error(&format!(
+                "incident={} lane {} event {}: report not recorded: {e:?}",
+                self.incident_id, report.effect, report.event_id
+            ));
+        }
     }
 }
 
-/// What [`report`] sends: an event's effects that failed and succeeded, in one run.
+/// `lane.start`'s question: where `effect`'s lane starts in `generation`.
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct EffectOutcomes {
+pub struct LaneQuestion {
     pub incident_id: String,
     pub tenant_id: String,
-    /// The event's id (`{event_id}` names the current event only in sender keys).
-    pub event: i64,
-    /// 0 for the event's first run, else the retry's round.
-    pub round: i64,
-    pub failed: Vec<EffectFailure>,
-    pub succeeded: Vec<String>,
+    pub generation: i64,
+    pub effect: String,
+    /// Counts the asks (each is its own step).
+    pub ask: u32,
 }
 
 #[step(
-    name = "incident.effects",
-    idempotency_key = "{incident_id}:{event}:{round}",
+    name = "lane.start",
+    idempotency_key = "{incident_id}:{generation}:{effect}:{ask}",
+    retries(limit = 5, delay = "1 second", backoff = "exponential"),
+    timeout = "10 seconds"
+)]
+async fn lane_start(
+    ctx: StepContext,
+    question: LaneQuestion,
+) -> Result<Option<LaneStart>, EffectError> {
+    let handle = ctx
+        .services
+        .incident(&question.incident_id, &question.tenant_id)?;
+    match handle
+        .lane_start(question.generation, &question.effect)
+        .await
+    {
+        // Finalised meanwhile: nothing is held.
+        Err(IncidentCallError::Domain(DomainError::NotFound)) => Ok(Some(LaneStart::Fresh)),
+        other => Ok(other?),
+    }
+}
+
+/// `lane.backlog`'s page: the published events after `after`, through `through`.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct BacklogPage {
+    pub incident_id: String,
+    pub tenant_id: String,
+    pub effect: String,
+    pub after: i64,
+    pub through: i64,
+}
+
+#[step(
+    name = "lane.backlog",
+    idempotency_key = "{incident_id}:{effect}:{after}:{through}",
+    retries(limit = 5, delay = "1 second", backoff = "exponential"),
+    timeout = "10 seconds"
+)]
+async fn lane_backlog(
+    ctx: StepContext,
+    page: BacklogPage,
+) -> Result<Vec<IncidentMessage>, EffectError> {
+    let handle = ctx.services.incident(&page.incident_id, &page.tenant_id)?;
+    Ok(handle
+        .missed_events(page.after, page.through.saturating_add(1))
+        .await?)
+}
+
+/// `lane.report`'s input: one lane report, named by [`LaneReport::key`].
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LaneNote {
+    pub incident_id: String,
+    pub tenant_id: String,
+    pub key: String,
+    pub update: LaneUpdate,
+}
+
+#[step(
+    name = "lane.report",
+    idempotency_key = "{incident_id}:{key}",
     retries(limit = 5, delay = "5 seconds", backoff = "exponential"),
     timeout = "30 seconds"
 )]
-async fn report_effects(ctx: StepContext, outcomes: EffectOutcomes) -> Result<(), EffectError> {
-    let handle = ctx
-        .services
-        .incident(&outcomes.incident_id, &outcomes.tenant_id)?;
-    let report = EffectsReport {
-        event_id: outcomes.event,
-        round: outcomes.round,
-        failed: outcomes.failed,
-        succeeded: outcomes.succeeded,
-    };
-    match handle.effects_report(report).await {
-        // Finalised meanwhile (its grace ran out): nothing left to tell.
+async fn lane_report(ctx: StepContext, note: LaneNote) -> Result<(), EffectError> {
+    let handle = ctx.services.incident(&note.incident_id, &note.tenant_id)?;
+    match handle.lane_update(note.update).await {
+        // Finalised meanwhile: nothing left to tell.
         Err(IncidentCallError::Domain(DomainError::NotFound)) => Ok(()),
         other => Ok(other?),
     }
@@ -308,6 +498,9 @@ pub struct Finished {
     /// This instance: the object ignores a report from a generation it has moved past.
     #[serde(default)]
     pub instance_id: String,
+    /// How each lane ended: the next generation's lanes start there.
+    #[serde(default)]
+    pub lanes: Vec<LaneEnd>,
 }
 
 #[step(
@@ -326,6 +519,7 @@ async fn report_finished(ctx: StepContext, finished: Finished) -> Result<(), Eff
                 .workflow_finished(
                     finished.last_event_id,
                     Some(finished.instance_id.as_str()).filter(|id| !id.is_empty()),
+                    finished.lanes.clone(),
                 )
                 .await
         }

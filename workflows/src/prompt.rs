@@ -299,7 +299,12 @@ pub struct AgentPrompts;
 
 #[dispatcher(
     name = "agent",
-    retries(limit = 5, delay = "2 seconds", backoff = "exponential"),
+    retries(
+        limit = 10,
+        delay = "2 seconds",
+        backoff = "exponential",
+        max_delay = "2 minutes"
+    ),
     timeout = "30 seconds"
 )]
 impl IncidentSender for AgentPrompts {

@@ -126,7 +126,12 @@ impl Pipeline {
         crate::link();
         let clock: Clock = Rc::new(Cell::new(1_000_000));
         let incidents = Rc::new(LocalIncidents::new(clock.clone()).with_policy(policy));
-        let workflows = Rc::new(NativeWorkflows::new(crate::incident::CLASS));
+        // IncidentWorkflow's lanes sleep (backoff, hand-over) on the pipeline's clock, so time
+        // passes for them and for the objects alike.
+        let workflows = Rc::new(NativeWorkflows::with_clock(
+            crate::incident::CLASS,
+            clock.clone(),
+        ));
         let analysis = Rc::new(NativeWorkflows::new(crate::analysis::CLASS));
         let prompts = Rc::new(NativeWorkflows::new(crate::prompt::CLASS));
         let agent_turns = Rc::new(NativeWorkflows::new(crate::agent_turn::CLASS));
@@ -278,8 +283,8 @@ impl Pipeline {
         .expect("alarm pass")
     }
 
-    /// Runs due alarms and the engines, advancing the virtual clock to the next alarm when
-    /// nothing else is due, until nothing is left to do (or `max_rounds` is reached).
+    /// Runs due alarms and the engines, advancing the virtual clock to the next alarm or the
+    /// next end of a workflow's sleep when nothing else is due, until nothing is left to do.
     pub fn drain(&self) {
         const MAX_ROUNDS: usize = 10_000;
         for _ in 0..MAX_ROUNDS {
@@ -301,8 +306,12 @@ impl Pipeline {
             progressed |= self.prompts.run_pending() > 0;
             progressed |= self.agent_turns.run_pending() > 0;
             if !progressed {
-                match next_alarm {
-                    Some(at) => self.clock.set(at),
+                let next = next_alarm
+                    .into_iter()
+                    .chain(self.workflows.next_wake())
+                    .min();
+                match next {
+                    Some(at) => self.clock.set(at.max(self.clock.get())),
                     None => return,
                 }
             }

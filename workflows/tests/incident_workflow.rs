@@ -155,21 +155,30 @@ fn a_failing_sender_is_retried_per_its_policy_and_never_fails_the_run() {
         output.is_ok(),
         "a sender failure is isolated from the run: {output:?}"
     );
-    let delays: Vec<u64> = h
-        .step
-        .records()
-        .into_iter()
-        .filter_map(|r| match r {
-            StepRecord::Attempt { name, at, .. } if name.starts_with("dashboard.") => Some(at),
-            _ => None,
-        })
-        .collect();
+    let attempts = h.step.delivery_attempts("dashboard.incident_created:1");
+    let gaps: Vec<u64> = attempts.windows(2).map(|w| w[1] - w[0]).collect();
     // The attribute says limit 5, 1 s exponential; retry-policies.toml raises the dashboard's
-    // limit to 8: attempts at 0, 1, 3, 7, 15, 31, 63, 127, 255 s of virtual time.
-    assert_eq!(
-        delays,
-        [0, 1_000, 3_000, 7_000, 15_000, 31_000, 63_000, 127_000, 255_000]
-    );
+    // limit and caps the delay: the lane waits 1, 2, 4, ... s, each cut by up to a fifth
+    // (jitter), until the cap.
+    let policy = incidentd_runtime::registry::effects("IncidentWorkflow")
+        .into_iter()
+        .find(|e| e.name == "dashboard")
+        .and_then(|e| {
+            e.handlers
+                .iter()
+                .find(|h| h.event == "INCIDENT_CREATED")
+                .map(|h| h.effective_config(e))
+        })
+        .expect("the dashboard handles declarations")
+        .retries;
+    assert_eq!(attempts.len() as u32, policy.limit + 1, "{attempts:?}");
+    for (retry, gap) in (1..).zip(&gaps) {
+        let scheduled = policy.delay_before_retry(retry).as_millis();
+        assert!(
+            *gap <= scheduled && gap * 100 >= scheduled * 80,
+            "wait before retry {retry}: {gap} ms, scheduled {scheduled} ms"
+        );
+    }
 }
 
 #[test]

@@ -118,6 +118,7 @@ incidentd_runtime::__private::inventory::submit! {
         limit: Some(2),
         delay_ms: Some(250),
         backoff: Some(Backoff::Constant),
+        max_delay_ms: None,
         timeout_ms: None,
     }
 }
@@ -151,16 +152,20 @@ fn run(engine: &Rc<NativeStep>, first: &IncidentMessage) -> serde_json::Value {
         .unwrap()
 }
 
-/// Virtual times of the attempts of one step.
-fn attempts(engine: &NativeStep, step: &str) -> Vec<u64> {
-    engine
-        .records()
-        .into_iter()
-        .filter_map(|r| match r {
-            StepRecord::Attempt { name, at, .. } if name == step => Some(at),
-            _ => None,
-        })
-        .collect()
+/// Virtual times of the attempts of one delivery, and the waits between them.
+fn attempts(engine: &NativeStep, step: &str) -> (Vec<u64>, Vec<u64>) {
+    let times = engine.delivery_attempts(step);
+    let waits = times.windows(2).map(|w| w[1] - w[0]).collect();
+    (times, waits)
+}
+
+/// Whether each wait is its scheduled delay, cut by at most a fifth (the lanes' jitter).
+fn jittered(waits: &[u64], scheduled: &[u64]) -> bool {
+    waits.len() == scheduled.len()
+        && waits
+            .iter()
+            .zip(scheduled)
+            .all(|(wait, full)| wait <= full && wait * 100 >= full * 80)
 }
 
 #[test]
@@ -171,11 +176,10 @@ fn a_sender_failing_twice_then_succeeding_is_retried_per_its_policy() {
     );
     let engine = Rc::new(NativeStep::new());
     run(&engine, &message(1, Status::Resolved));
-    // limit 3, 2 s exponential: retries after 2 s and 4 s.
-    assert_eq!(
-        attempts(&engine, "test.flaky.incident_created:1"),
-        [0, 2_000, 6_000]
-    );
+    // limit 3, 2 s exponential: retries after 2 s and 4 s, each cut by up to a fifth.
+    let (times, waits) = attempts(&engine, "test.flaky.incident_created:1");
+    assert_eq!(times.len(), 3, "{times:?}");
+    assert!(jittered(&waits, &[2_000, 4_000]), "{waits:?}");
     assert_eq!(
         FAKE.with(|f| f
             .borrow()
@@ -197,13 +201,15 @@ fn a_non_retryable_error_stops_only_that_sender() {
     let output = run(&engine, &message(1, Status::Resolved));
     assert_eq!(output["events_handled"], 1);
     assert_eq!(
-        attempts(&engine, "test.doomed.incident_created:1"),
+        attempts(&engine, "test.doomed.incident_created:1").0,
         [0],
         "not retried despite limit 5"
     );
     for other in ["test.flaky", "test.recording", "test.tuned"] {
         assert_eq!(
-            attempts(&engine, &format!("{other}.incident_created:1")).len(),
+            attempts(&engine, &format!("{other}.incident_created:1"))
+                .0
+                .len(),
             1,
             "{other} still ran"
         );
@@ -281,12 +287,11 @@ fn a_policy_override_changes_the_observed_retry_schedule() {
     );
     let engine = Rc::new(NativeStep::new());
     run(&engine, &message(1, Status::Resolved));
-    // The attribute alone would give [0, 1000, 3000, 7000, 15000]; the override gives limit 2,
+    // The attribute alone would give waits of 1, 2, 4, 8 s; the override gives limit 2,
     // 250 ms constant.
-    assert_eq!(
-        attempts(&engine, "test.tuned.incident_created:1"),
-        [0, 250, 500]
-    );
+    let (times, waits) = attempts(&engine, "test.tuned.incident_created:1");
+    assert_eq!(times.len(), 3, "{times:?}");
+    assert!(jittered(&waits, &[250, 250]), "{waits:?}");
 }
 
 #[test]

@@ -54,7 +54,12 @@ pub struct DashboardIndex;
 /// Every event that changes a listed column rewrites the row from the event's snapshot.
 #[sender(
     name = "dashboard",
-    retries(limit = 5, delay = "1 second", backoff = "exponential"),
+    retries(
+        limit = 12,
+        delay = "1 second",
+        backoff = "exponential",
+        max_delay = "2 minutes"
+    ),
     timeout = "30 seconds"
 )]
 impl IncidentSender for DashboardIndex {

@@ -30,7 +30,12 @@ where
 #[sender(
     name = "slack",
     requires_var = "SLACK_TOKEN_KEY",
-    retries(limit = 5, delay = "2 seconds", backoff = "exponential"),
+    retries(
+        limit = 12,
+        delay = "2 seconds",
+        backoff = "exponential",
+        max_delay = "5 minutes"
+    ),
     timeout = "2 minutes",
     idempotency_key = "{incident_id}:{event_id}:slack"
 )]

@@ -32,7 +32,12 @@ async fn publish(
 
 #[dispatcher(
     name = "status_page",
-    retries(limit = 5, delay = "2 seconds", backoff = "exponential"),
+    retries(
+        limit = 12,
+        delay = "2 seconds",
+        backoff = "exponential",
+        max_delay = "5 minutes"
+    ),
     timeout = "30 seconds",
     idempotency_key = "{incident_id}:{event_id}:status_page"
 )]

@@ -77,12 +77,11 @@ impl<S: SqlStore> IncidentObject<S> {
         let mut armed = report.pass.next_alarm_at;
         let drained = !self.outbox().has_pending()?;
         let current = crate::forward::current_generation(self.store())?;
-        // Dead letters and failed effects keep the object alive: they stay visible and
-        // replayable.
-        let delivered = state.status.is_terminal()
-            && drained
-            && !self.outbox().has_dead_letters()?
-            && !super::failed_effects::any(self.store())?;
+        // Dead letters keep the object from finalising: they were never delivered, and stay
+        // visible and replayable. Failed effects (held lanes) let it archive and start its
+        // analysis, but keep its storage, so they can still be retried or dismissed.
+        let delivered =
+            state.status.is_terminal() && drained && !self.outbox().has_dead_letters()?;
         // The grace runs from the last change or the last forward, whichever is later: a
         // dead letter replayed long after the close gets its full grace too.
         let grace_from = current.map_or(state.updated_at, |g| {
@@ -92,8 +91,9 @@ impl<S: SqlStore> IncidentObject<S> {
         // Every generation's instance reported it ended after handling its newest event:
         // senders no longer read the object.
         if delivered && (waited_out || crate::forward::all_reported(self.store())?) {
-            match self.finalize(&state, analysis, archive).await {
-                Ok(()) => report.finalized = true,
+            let held = super::failed_effects::any(self.store())?;
+            match self.finalize(&state, analysis, archive, held).await {
+                Ok(()) => report.finalized = !held,
                 Err(e) => {
                     self.store().set_alarm(now_ms + FINALIZE_RETRY_MS)?;
                     armed = Some(now_ms + FINALIZE_RETRY_MS);
@@ -130,15 +130,17 @@ impl<S: SqlStore> IncidentObject<S> {
         Ok(report)
     }
 
-    /// Keeps an instance's report that it handled a message marked `last` and ended; a closed
-    /// incident's alarm then runs at once, to finalise if every generation has reported.
-    /// A report names its instance (reports from older workflow code do not: the current
-    /// generation's), and settles only that generation (`forward::tails`).
+    /// Keeps an instance's report that it handled a message marked `last` and ended, with how
+    /// its lanes ended (for the next generation); a closed incident's alarm then runs at once,
+    /// to finalise if every generation has reported. A report names its instance (reports
+    /// from older workflow code do not: the current generation's), and settles only that
+    /// generation (`forward::tails`).
     pub fn workflow_finished(
         &self,
         tenant: &str,
         event_id: i64,
         instance_id: Option<&str>,
+        lanes: &[incidentd_runtime::fanout::LaneEnd],
         now_ms: i64,
     ) -> Result<(), DomainError> {
         let state = self.owned_state(tenant)?;
@@ -151,7 +153,10 @@ impl<S: SqlStore> IncidentObject<S> {
         let Some(generation) = generation.filter(|g| *g <= current) else {
             return Ok(());
         };
-        crate::forward::reported(self.store(), generation, event_id, now_ms)?;
+        self.store().transaction(|| {
+            crate::forward::reported(self.store(), generation, event_id, now_ms)?;
+            self.record_lane_ends(generation, lanes)
+        })?;
         if state.status.is_terminal() {
             self.store().set_alarm(now_ms)?;
         }
@@ -169,11 +174,15 @@ impl<S: SqlStore> IncidentObject<S> {
         )
     }
 
+    /// Archives the record and starts the analysis; then deletes the storage, unless `held`
+    /// (failed effects wait for a retry or a dismissal: the object stays to serve them, and
+    /// archives again, with the final timeline, once they are settled).
     async fn finalize(
         &self,
         state: &IncidentState,
         analysis: &dyn WorkflowClient,
         archive: &dyn Archive,
+        held: bool,
     ) -> Result<(), String> {
         let record = ArchivedIncident {
             view: self.view(state.clone()).map_err(|e| e.to_string())?,
@@ -191,6 +200,9 @@ impl<S: SqlStore> IncidentObject<S> {
             .create(&format!("analysis-{}", state.id), &params)
             .await
             .map_err(|e| format!("analysis: {e}"))?;
+        if held {
+            return Ok(());
+        }
         self.store()
             .delete_all()
             .map_err(|e| format!("delete: {e}"))

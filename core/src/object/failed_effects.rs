@@ -5,9 +5,12 @@
 //! clears the entry or records the new error. A closed incident is not finalised while any
 //! entry remains, as with dead letters.
 
-use super::IncidentObject;
+use super::{IncidentObject, Origin};
+use crate::decide::EventData;
+use crate::effects::EffectDismissed;
 use crate::error::DomainError;
 use crate::model::EffectRetry;
+use crate::view::Applied;
 use incidentd_runtime::sql::{SqlError, SqlStore};
 use serde::{Deserialize, Serialize};
 
@@ -170,6 +173,49 @@ impl<S: SqlStore> IncidentObject<S> {
             Ok(Some(round))
         })?;
         round.ok_or(DomainError::NotFound)
+    }
+}
+
+impl<S: SqlStore> IncidentObject<S> {
+    /// Gives up on one failed effect: the entry goes, the effect's lane is told (an
+    /// `EFFECT_DISMISSED` event, which the workflow routes to that lane) and goes on without
+    /// it. Allowed after the close, like a retry: a closed incident's held lane is released
+    /// the same way.
+    pub fn dismiss_effect(
+        &self,
+        origin: &Origin,
+        event_id: i64,
+        effect: &str,
+        now_ms: i64,
+    ) -> Result<Applied, DomainError> {
+        self.idempotent(origin, now_ms, |state| {
+            let failed = self.store().query_as::<Row>(
+                "SELECT event_id, effect, step, error, failed_at, retries, retry_pending                  FROM failed_effects WHERE event_id = ? AND effect = ?",
+                &[event_id.into(), effect.into()],
+            )?;
+            let failed = failed.into_iter().next().ok_or(DomainError::NotFound)?;
+            let dismissed = EffectDismissed {
+                event_id,
+                effect: effect.to_owned(),
+                error: failed.error,
+            };
+            self.commit(
+                state,
+                &EventData::EffectDismissed(dismissed),
+                &origin.actor,
+                now_ms,
+                |_| {
+                    self.store().execute(
+                        "DELETE FROM failed_effects WHERE event_id = ? AND effect = ?",
+                        &[event_id.into(), effect.into()],
+                    )?;
+                    self.store().execute(
+                        "UPDATE lane_state SET state = 'ok', error = NULL, attempt = NULL,                          attempts = NULL, next_retry_at = NULL, updated_at = ?                          WHERE effect = ? AND event_id = ?",
+                        &[now_ms.into(), effect.into(), event_id.into()],
+                    )
+                },
+            )
+        })
     }
 }
 

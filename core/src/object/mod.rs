@@ -9,6 +9,7 @@
 mod alarm;
 pub mod debounce;
 pub(crate) mod failed_effects;
+mod lanes;
 mod schema;
 mod suggestions;
 mod turns;
@@ -16,6 +17,7 @@ mod turns;
 pub use alarm::{AlarmReport, Archive, FINALIZE_RETRY_MS, FINISH_GRACE_MS};
 pub use debounce::TurnPacing;
 pub use failed_effects::{EffectFailure, EffectsReport, FailedEffect};
+pub use lanes::{workflow_effects, LaneUpdate, LaneUpdateKind, LaneView, HANDOVER_GRACE_MS};
 pub use schema::{KEY_MEMORY_MS, REQUEST_MEMORY_MS};
 pub use suggestions::SuggestionLookup;
 pub use turns::{
@@ -99,7 +101,7 @@ impl<S: SqlStore> IncidentObject<S> {
         if self.schema_ready.get() {
             return Ok(());
         }
-        for statement in schema::TABLES {
+        for statement in schema::TABLES.iter().chain(&lanes::SCHEMA) {
             self.store.execute(statement, &[])?;
         }
         self.outbox().migrate()?;

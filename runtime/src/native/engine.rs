@@ -5,7 +5,7 @@
 //! Events sent to an instance that has finished are kept aside as undelivered, so a test can
 //! prove nothing was lost. Forwarding faults can be scripted.
 
-use super::host::{Advanced, NativeStep};
+use super::host::{Advanced, NativeStep, VirtualClock};
 use crate::registry;
 use crate::workflow::{
     Created, Services, WorkflowClient, WorkflowClientError, WorkflowClientErrorKind, WorkflowRun,
@@ -21,6 +21,10 @@ pub enum InstanceStatus {
     /// Created or sent an event; not advanced since.
     Queued,
     Waiting,
+    /// Every branch waits and a sleep ends at `until` (shared virtual clock).
+    Sleeping {
+        until: i64,
+    },
     Complete(Value),
     Errored(String),
 }
@@ -52,6 +56,8 @@ pub struct NativeWorkflows {
     dropped_events: RefCell<Option<LostAnswerRule>>,
     on_create: RefCell<Option<InstanceHook>>,
     services: RefCell<Option<Rc<dyn Services>>>,
+    /// A pipeline's clock: instances sleep on it, and the pipeline moves it.
+    clock: Option<VirtualClock>,
 }
 
 impl NativeWorkflows {
@@ -66,6 +72,40 @@ impl NativeWorkflows {
             dropped_events: RefCell::default(),
             on_create: RefCell::default(),
             services: RefCell::default(),
+            clock: None,
+        }
+    }
+
+    /// An engine whose instances sleep on `clock`: [`run_pending`](Self::run_pending) wakes
+    /// those whose sleep has ended, and [`next_wake`](Self::next_wake) says when the next one
+    /// does, for the owner of the clock to move it there.
+    pub fn with_clock(class_name: &'static str, clock: VirtualClock) -> Self {
+        Self {
+            clock: Some(clock),
+            ..Self::new(class_name)
+        }
+    }
+
+    /// When the earliest sleeping instance wakes up.
+    pub fn next_wake(&self) -> Option<i64> {
+        self.instances
+            .borrow()
+            .values()
+            .filter_map(|i| match i.status {
+                InstanceStatus::Sleeping { until } => Some(until),
+                _ => None,
+            })
+            .min()
+    }
+
+    fn is_due(&self, status: &InstanceStatus) -> bool {
+        match status {
+            InstanceStatus::Queued => true,
+            InstanceStatus::Sleeping { until } => self
+                .clock
+                .as_ref()
+                .is_some_and(|clock| clock.get() >= *until),
+            _ => false,
         }
     }
 
@@ -155,7 +195,7 @@ impl NativeWorkflows {
                 .instances
                 .borrow()
                 .iter()
-                .find(|(_, i)| i.status == InstanceStatus::Queued)
+                .find(|(_, i)| self.is_due(&i.status))
                 .map(|(id, i)| (id.clone(), i.step.clone(), i.params.clone()));
             let Some((id, step, params)) = next else {
                 return runs;
@@ -169,6 +209,7 @@ impl NativeWorkflows {
             };
             let status = match step.advance(def, run) {
                 Advanced::Waiting => InstanceStatus::Waiting,
+                Advanced::Sleeping { until } => InstanceStatus::Sleeping { until },
                 Advanced::Finished(Ok(output)) => InstanceStatus::Complete(output),
                 Advanced::Finished(Err(e)) => InstanceStatus::Errored(e.0),
             };
@@ -213,7 +254,10 @@ impl WorkflowClient for NativeWorkflows {
         if instances.contains_key(instance_id) {
             return Ok(Created::AlreadyExisted);
         }
-        let step = Rc::new(NativeStep::suspending());
+        let step = Rc::new(match &self.clock {
+            Some(clock) => NativeStep::suspending_on(clock.clone()),
+            None => NativeStep::suspending(),
+        });
         if let Some(hook) = self.on_create.borrow().as_ref() {
             hook(instance_id, &step);
         }
@@ -277,7 +321,9 @@ impl WorkflowClient for NativeWorkflows {
         })?;
         Ok(match &instance.status {
             InstanceStatus::Queued => json!({ "status": "queued" }),
-            InstanceStatus::Waiting => json!({ "status": "waiting" }),
+            InstanceStatus::Waiting | InstanceStatus::Sleeping { .. } => {
+                json!({ "status": "waiting" })
+            }
             InstanceStatus::Complete(output) => json!({ "status": "complete", "output": output }),
             InstanceStatus::Errored(error) => json!({ "status": "errored", "error": error }),
         })

@@ -14,6 +14,8 @@ use std::rc::Rc;
 /// One event to hand to a handler: its type, its id and the whole forwarded message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestEvent {
+    /// The stream the event belongs to (for incidents, the incident id).
+    pub stream_id: String,
     pub event_type: String,
     pub event_id: i64,
     pub message: Value,
@@ -71,6 +73,7 @@ impl HandlerTest {
             .unwrap_or_else(|| panic!("{effect} does not handle {}", event.event_type));
         let call = SenderCall {
             event_id: event.event_id,
+            stream_id: event.stream_id.clone(),
             instance_id: self.instance_id.clone(),
             message: Rc::new(event.message.clone()),
             services: Rc::new(self.services.clone()),

@@ -4,6 +4,12 @@
 //! follow each step's policy on a virtual clock (no real sleeping); `wait_for_event` is fed
 //! from a queue. Crashes can be injected after any effect, before its result is recorded; a
 //! seed makes a random crash schedule reproducible. Everything it did is recorded.
+//!
+//! A run may do several things at once (the lanes of a fan-out): it is polled as a future,
+//! and while every branch waits, the engine lets virtual time pass to the earliest sleep's end
+//! (a private clock), or reports that deadline to whoever owns a shared clock
+//! ([`Advanced::Sleeping`]); with no sleep left, a wait for an event suspends the run as the
+//! platform suspends an instance (it is run again from the top when an event arrives).
 
 use crate::duration::Duration;
 use crate::error::StepError;
@@ -20,6 +26,7 @@ use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// One thing the native engine did.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,17 +81,33 @@ pub enum Advanced {
     Finished(Result<Value, WorkflowError>),
     /// Suspended in `wait_for_event` until an event arrives.
     Waiting,
+    /// Every branch waits, and a sleep ends at this virtual time (on a shared clock, which the
+    /// caller moves): advance the run again then, or when an event arrives.
+    Sleeping {
+        until: i64,
+    },
 }
 
-/// The panic payload of a run that waits for an event nobody sent yet: the engine puts the
-/// instance to sleep and runs it again from the top when one arrives.
-#[derive(Debug)]
-pub struct Suspended;
+/// A virtual clock in milliseconds, shareable with the objects of a test pipeline.
+pub type VirtualClock = Rc<Cell<i64>>;
 
 #[derive(Default)]
 pub struct NativeStep {
-    clock: Cell<u64>,
+    clock: VirtualClock,
+    /// The clock is a pipeline's: the engine reports sleeps instead of moving it.
+    shared_clock: bool,
     memo: RefCell<HashMap<String, Value>>,
+    /// When each started sleep ends, by engine key: kept across replays, as the platform
+    /// keeps a sleeping instance's wake-up time.
+    sleep_ends: RefCell<HashMap<String, i64>>,
+    /// Ends of the sleeps the current poll found unfinished.
+    pending_sleeps: RefCell<Vec<i64>>,
+    /// A wait with no event times out (a single run in a test, once nothing else can move).
+    waits_time_out: Cell<bool>,
+    /// [`advance`](Self::advance) is polling the run: sleeps and waits may pend while other
+    /// branches move. A run awaited directly (`block_on`) has no one to move time for it:
+    /// its sleeps pass at once and its waits without an event time out at once.
+    driven: Cell<bool>,
     /// How often each name was used in the current run (the engine keys steps by name + count).
     counts: RefCell<HashMap<String, u32>>,
     events: RefCell<VecDeque<(String, Value)>>,
@@ -111,6 +134,16 @@ impl NativeStep {
         step
     }
 
+    /// [`suspending`](Self::suspending), on `clock`: sleeps end when its owner moves it past
+    /// their end (see [`Advanced::Sleeping`]).
+    pub fn suspending_on(clock: VirtualClock) -> Self {
+        Self {
+            clock,
+            shared_clock: true,
+            ..Self::suspending()
+        }
+    }
+
     /// Queues an event for `wait_for_event`.
     pub fn send_event(&self, event_type: &str, payload: Value) {
         self.events
@@ -124,7 +157,15 @@ impl NativeStep {
 
     /// Virtual milliseconds elapsed (retry delays and sleeps).
     pub fn now(&self) -> u64 {
-        self.clock.get()
+        self.clock.get().max(0) as u64
+    }
+
+    fn pass_time(&self, millis: u64) {
+        self.clock.set(
+            self.clock
+                .get()
+                .saturating_add(millis.min(i64::MAX as u64) as i64),
+        );
     }
 
     fn record(&self, record: StepRecord) {
@@ -188,6 +229,27 @@ impl NativeStep {
         self.crash_after_effects(&ordinals);
     }
 
+    /// Virtual times of the attempts of one lane delivery, `base` being its first step's name
+    /// (later attempts are `<base>#attempt-<n>`, see `fanout`).
+    pub fn delivery_attempts(&self, base: &str) -> Vec<u64> {
+        let later = format!("{base}#attempt-");
+        self.records
+            .borrow()
+            .iter()
+            .filter_map(|r| match r {
+                StepRecord::Attempt { name, at, .. }
+                    if name == base
+                        || name
+                            .strip_prefix(&later)
+                            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())) =>
+                {
+                    Some(*at)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Crashes injected so far.
     pub fn crashes(&self) -> usize {
         self.records
@@ -228,29 +290,84 @@ impl NativeStep {
     ) -> Result<Value, WorkflowError> {
         match self.advance(def, run) {
             Advanced::Finished(result) => result,
-            Advanced::Waiting => Err(WorkflowError(
-                "the run waits for an event; use NativeStep::suspending with an engine".into(),
+            Advanced::Waiting | Advanced::Sleeping { .. } => Err(WorkflowError(
+                "the run waits for an event or a shared clock; drive it with an engine".into(),
             )),
         }
     }
 
     /// Runs a workflow from the top (memoised steps replay) until it returns or, with a
-    /// [`suspending`](Self::suspending) step, waits for an event not yet sent.
+    /// [`suspending`](Self::suspending) step, waits for an event not yet sent (or, on a shared
+    /// clock, for a sleep to end).
     pub fn advance(&self, def: &WorkflowDef, run: WorkflowRun) -> Advanced {
         silence_injected_crashes();
-        loop {
+        self.driven.set(true);
+        let advanced = self.drive(def, run);
+        self.driven.set(false);
+        advanced
+    }
+
+    fn drive(&self, def: &WorkflowDef, run: WorkflowRun) -> Advanced {
+        'replay: loop {
             self.replay_from_top();
-            let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                futures_util::FutureExt::now_or_never((def.run)(run.clone()))
-                    .expect("native runs never wait on real I/O: every port is in-process")
-            }));
-            match attempt {
-                Ok(result) => return Advanced::Finished(result),
-                Err(payload) if payload.is::<InjectedCrash>() => continue,
-                Err(payload) if payload.is::<Suspended>() => return Advanced::Waiting,
-                Err(payload) => std::panic::resume_unwind(payload),
+            let mut run_future = (def.run)(run.clone());
+            let woken = Arc::new(Woken::default());
+            let waker = futures_util::task::waker(woken.clone());
+            let mut context = std::task::Context::from_waker(&waker);
+            loop {
+                let records = self.records.borrow().len();
+                self.pending_sleeps.borrow_mut().clear();
+                let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run_future.as_mut().poll(&mut context)
+                }));
+                let pending = match polled {
+                    Ok(std::task::Poll::Ready(result)) => return Advanced::Finished(result),
+                    Ok(std::task::Poll::Pending) => true,
+                    Err(payload) if payload.is::<InjectedCrash>() => false,
+                    Err(payload) => std::panic::resume_unwind(payload),
+                };
+                if !pending {
+                    continue 'replay;
+                }
+                // A branch moved, or woke another (a lane given an event): poll again.
+                if woken.take() || self.records.borrow().len() != records {
+                    continue;
+                }
+                // Every branch waits.
+                let next_sleep_end = self.pending_sleeps.borrow().iter().min().copied();
+                match next_sleep_end {
+                    Some(until) if self.shared_clock => return Advanced::Sleeping { until },
+                    Some(until) => {
+                        if until > self.clock.get() {
+                            self.clock.set(until);
+                        }
+                    }
+                    None if self.suspend_when_idle.get() => return Advanced::Waiting,
+                    None if self.waits_time_out.get() => {
+                        return Advanced::Finished(Err(WorkflowError(
+                            "the run waits on something that never comes".into(),
+                        )))
+                    }
+                    None => self.waits_time_out.set(true),
+                }
             }
         }
+    }
+}
+
+/// Records that some branch of a run was woken since the last poll.
+#[derive(Default)]
+struct Woken(std::sync::atomic::AtomicBool);
+
+impl Woken {
+    fn take(&self) -> bool {
+        self.0.swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl futures_util::task::ArcWake for Woken {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.0.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -260,7 +377,7 @@ pub(super) fn silence_injected_crashes() {
     ONCE.call_once(|| {
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if !info.payload().is::<InjectedCrash>() && !info.payload().is::<Suspended>() {
+            if !info.payload().is::<InjectedCrash>() {
                 default(info);
             }
         }));
@@ -296,7 +413,7 @@ impl Step for NativeStep {
             self.record(StepRecord::Attempt {
                 name: name.to_owned(),
                 attempt,
-                at: self.clock.get(),
+                at: self.now(),
                 error: outcome.as_ref().err().map(|e| e.message.clone()),
             });
             match outcome {
@@ -311,8 +428,7 @@ impl Step for NativeStep {
                 // Like Cloudflare's engine, the policy's delay only: a server's `retry_after`
                 // is honoured a level up, by `Step::run`'s durable sleep.
                 Err(_) => {
-                    let wait = config.retries.delay_before_retry(attempt);
-                    self.clock.set(self.clock.get() + wait.as_millis());
+                    self.pass_time(config.retries.delay_before_retry(attempt).as_millis());
                     attempt += 1;
                 }
             }
@@ -324,7 +440,24 @@ impl Step for NativeStep {
         if self.replayed(name, &key).is_some() {
             return Ok(());
         }
-        self.clock.set(self.clock.get() + duration.as_millis());
+        let millis = duration.as_millis().min(i64::MAX as u64) as i64;
+        let end = *self
+            .sleep_ends
+            .borrow_mut()
+            .entry(key.clone())
+            .or_insert_with(|| self.clock.get().saturating_add(millis));
+        std::future::poll_fn(|_| {
+            if !self.driven.get() && self.clock.get() < end {
+                self.clock.set(end);
+            }
+            if self.clock.get() >= end {
+                std::task::Poll::Ready(())
+            } else {
+                self.pending_sleeps.borrow_mut().push(end);
+                std::task::Poll::Pending
+            }
+        })
+        .await;
         self.record(StepRecord::Slept {
             name: name.to_owned(),
             duration,
@@ -343,26 +476,22 @@ impl Step for NativeStep {
         if let Some(value) = self.replayed(name, &key) {
             return Ok(value);
         }
-        let position = self
-            .events
-            .borrow()
-            .iter()
-            .position(|(t, _)| t == event_type);
-        if position.is_none() && self.suspend_when_idle.get() {
-            std::panic::panic_any(Suspended);
-        }
+        let received = std::future::poll_fn(|_| {
+            let mut events = self.events.borrow_mut();
+            match events.iter().position(|(t, _)| t == event_type) {
+                Some(position) => std::task::Poll::Ready(events.remove(position).map(|(_, p)| p)),
+                None if self.waits_time_out.get() || !self.driven.get() => {
+                    std::task::Poll::Ready(None)
+                }
+                None => std::task::Poll::Pending,
+            }
+        })
+        .await;
         self.record(StepRecord::Waited {
             name: name.to_owned(),
             event_type: event_type.to_owned(),
         });
-        let payload = {
-            let mut events = self.events.borrow_mut();
-            let position = position.ok_or(StepError::TimedOut)?;
-            events
-                .remove(position)
-                .map(|(_, payload)| payload)
-                .unwrap_or(Value::Null)
-        };
+        let payload = received.ok_or(StepError::TimedOut)?;
         self.memo.borrow_mut().insert(key, payload.clone());
         Ok(payload)
     }

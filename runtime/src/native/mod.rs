@@ -22,7 +22,7 @@ pub use fake_slack::{
 pub use handler_test::{HandlerTest, TestEvent};
 pub use host::{
     Advanced, CrashPoint, CrashRule, InjectedCrash, NativeServices, NativeStep, StepRecord,
-    Suspended,
+    VirtualClock,
 };
 pub use http::NativeHttp;
 pub use recording_server::{group_by_header, RecordedRequest, RecordingServer, Scripted};
