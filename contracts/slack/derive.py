@@ -218,6 +218,20 @@ def rust(table):
         "pub fn slack_method(name: &str) -> Option<&'static SlackMethod> {",
         "    SLACK_METHODS.iter().find(|method| method.name == name)",
         "}",
+        "",
+        "/// The media types a POST body of the method `name` may have (none when it takes no POST),",
+        "/// if the table holds it: what a client needs to encode a call, without the rest of the",
+        "/// table (which then stays out of the worker's wasm).",
+        "pub fn slack_post_body_types(name: &str) -> Option<&'static [&'static str]> {",
+        "    match name {",
+    ]
+    for name, method in table["methods"].items():
+        types = method["content_types"] if "POST" in method["verbs"] else []
+        lines.append(f"        {json.dumps(name)} => Some({rust_strs(types)}),")
+    lines += [
+        "        _ => None,",
+        "    }",
+        "}",
     ]
     return "\n".join(lines) + "\n"
 

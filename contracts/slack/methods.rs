@@ -224,3 +224,24 @@ pub const SLACK_METHODS: &[SlackMethod] = &[
 pub fn slack_method(name: &str) -> Option<&'static SlackMethod> {
     SLACK_METHODS.iter().find(|method| method.name == name)
 }
+
+/// The media types a POST body of the method `name` may have (none when it takes no POST),
+/// if the table holds it: what a client needs to encode a call, without the rest of the
+/// table (which then stays out of the worker's wasm).
+pub fn slack_post_body_types(name: &str) -> Option<&'static [&'static str]> {
+    match name {
+        "chat.postMessage" => Some(&["application/json", "application/x-www-form-urlencoded"]),
+        "chat.update" => Some(&["application/json", "application/x-www-form-urlencoded"]),
+        "conversations.archive" => Some(&["application/json", "application/x-www-form-urlencoded"]),
+        "conversations.create" => Some(&["application/json", "application/x-www-form-urlencoded"]),
+        "conversations.history" => Some(&["application/x-www-form-urlencoded"]),
+        "conversations.invite" => Some(&["application/json", "application/x-www-form-urlencoded"]),
+        "conversations.list" => Some(&["application/x-www-form-urlencoded"]),
+        "conversations.replies" => Some(&["application/x-www-form-urlencoded"]),
+        "oauth.v2.access" => Some(&["application/x-www-form-urlencoded"]),
+        "pins.add" => Some(&["application/json", "application/x-www-form-urlencoded"]),
+        "reactions.add" => Some(&["application/json", "application/x-www-form-urlencoded"]),
+        "views.open" => Some(&["application/json", "application/x-www-form-urlencoded"]),
+        _ => None,
+    }
+}

@@ -11,9 +11,7 @@
 //! 5xx: a step makes several calls, and without this one passing 500 anywhere re-runs the whole
 //! step, so a few percent of failing calls add up to steps that exhaust their retries.
 
-use super::contract::{
-    encoding, form_body, slack_method, Encoding, FORM_CONTENT_TYPE, JSON_CONTENT_TYPE,
-};
+use super::contract::{encoding, form_body, Encoding, FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
 use super::secret::Secret;
 use incidentd_runtime::http::HttpClient;
 use incidentd_runtime::prelude::*;
@@ -194,13 +192,10 @@ impl SlackApi {
 
     fn request(&self, method: &str, args: &Value) -> Result<HttpRequest, SlackCallError> {
         // Nothing was sent: add the method to contracts/slack/amendments.toml to call it.
-        let encoding =
-            slack_method(method)
-                .and_then(encoding)
-                .ok_or_else(|| SlackCallError::Api {
-                    method: method.to_owned(),
-                    code: NOT_IN_CONTRACT.to_owned(),
-                })?;
+        let encoding = encoding(method).ok_or_else(|| SlackCallError::Api {
+            method: method.to_owned(),
+            code: NOT_IN_CONTRACT.to_owned(),
+        })?;
         let (content_type, body) = match encoding {
             Encoding::Json => (JSON_CONTENT_TYPE, args.to_string().into_bytes()),
             Encoding::Form => (FORM_CONTENT_TYPE, form_body(args)),
