@@ -23,7 +23,7 @@ use incidentd_runtime::sql::Database;
 use incidentd_runtime::workflow::Services;
 use serde_json::{json, Value};
 use std::rc::Rc;
-use worker::{Date, Env, Method, Request, Response};
+use worker::{Date, Env, Request, Response};
 
 type Handled = std::result::Result<Response, ApiError>;
 
@@ -32,21 +32,6 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(e.to_string())
-}
-
-pub async fn route(req: Request, env: Env) -> Handled {
-    let path = req.path();
-    match (req.method(), path.trim_matches('/')) {
-        (Method::Post, "slack/events") => events(req, env).await,
-        (Method::Post, "slack/interactions") => interactions(req, env).await,
-        (Method::Post, "slack/commands") => commands(req, env).await,
-        (Method::Post, "admin/slack/installations") => connect(req, env).await,
-        (
-            _,
-            "slack/events" | "slack/interactions" | "slack/commands" | "admin/slack/installations",
-        ) => Err(ApiError::method_not_allowed()),
-        _ => Err(ApiError::not_found()),
-    }
 }
 
 async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
@@ -131,7 +116,7 @@ fn bad_payload(e: impl std::fmt::Display) -> ApiError {
     ApiError::new(400, "INVALID_BODY", e.to_string())
 }
 
-async fn events(req: Request, env: Env) -> Handled {
+pub async fn events(req: Request, env: Env) -> Handled {
     let request = verified(req, env, "events").await?;
     let (db, incidents) = (request.db()?, request.incidents()?);
     match handle_events(
@@ -158,7 +143,7 @@ async fn events(req: Request, env: Env) -> Handled {
     }
 }
 
-async fn interactions(req: Request, env: Env) -> Handled {
+pub async fn interactions(req: Request, env: Env) -> Handled {
     let request = verified(req, env, "interactions").await?;
     let (db, incidents) = (request.db()?, request.incidents()?);
     let slack = SlackAccess::from_services(&request.services);
@@ -184,7 +169,7 @@ async fn interactions(req: Request, env: Env) -> Handled {
     }
 }
 
-async fn commands(req: Request, env: Env) -> Handled {
+pub async fn commands(req: Request, env: Env) -> Handled {
     let request = verified(req, env, "commands").await?;
     let (db, incidents) = (request.db()?, request.incidents()?);
     match handle_command(
@@ -208,7 +193,7 @@ async fn commands(req: Request, env: Env) -> Handled {
     }
 }
 
-async fn connect(mut req: Request, env: Env) -> Handled {
+pub async fn connect(mut req: Request, env: Env) -> Handled {
     let services = CfServices::new(env.into());
     let authorization = header(&req, "authorization");
     let secret = services.var(ADMIN_TOKEN_SECRET);
