@@ -83,7 +83,9 @@ impl Call {
 /// answered here, before any authentication, for every area alike.
 async fn route(mut req: Request, env: Env) -> Handled {
     let path = req.path();
-    let method = req.method().to_string();
+    // The method as sent: worker's `Method` reads any method it does not know (QUERY, say) as
+    // GET, which served those requests as GETs.
+    let method = req.inner().method();
     let (handler, params) = match routes::resolve(routes::ROUTES, &method, &path) {
         Resolved::Found { handler, params } => (handler, params),
         Resolved::MethodNotAllowed { allow } => {
@@ -248,6 +250,7 @@ async fn authenticate(
 
 async fn create(call: &Call) -> Handled {
     let request: CreateIncident = parse_body(&call.body)?;
+    request.check()?;
     let namespace = call.incidents()?;
     // With an idempotency key the object is named by it, so a retried create reaches the
     // incident the first attempt made; without, by the request's signature, so an exact

@@ -104,11 +104,19 @@ async fn verified(mut req: Request, env: Env, route: &str) -> Result<Verified, A
     })
 }
 
-/// 200 with `body`, or an empty 200 (what closes a submitted modal).
+/// 200 with `body`, or an empty 200 (what closes a submitted modal), typed as plain text so
+/// no client takes the empty body for JSON.
 fn acknowledge(body: Option<Value>) -> Handled {
     match body {
         Some(body) => http::json(200, &body).map_err(internal),
-        None => Response::empty().map_err(internal),
+        None => {
+            let response = Response::empty().map_err(internal)?;
+            response
+                .headers()
+                .set("content-type", "text/plain; charset=utf-8")
+                .map_err(internal)?;
+            Ok(response)
+        }
     }
 }
 
@@ -116,8 +124,33 @@ fn bad_payload(e: impl std::fmt::Display) -> ApiError {
     ApiError::new(400, "INVALID_BODY", e.to_string())
 }
 
+/// Slack's `type` tags are strings. serde would read a number in their place as a variant's
+/// index (`{"type": 1}` as an `event_callback`), so anything else is refused first: the
+/// tags at `paths` (object keys, `*` for every array item) must be strings where present.
+fn string_tags(json: &[u8], paths: &[&[&str]]) -> Result<(), ApiError> {
+    fn check(value: &Value, path: &[&str]) -> bool {
+        match (path.split_first(), value) {
+            (None, value) => value.is_string(),
+            (Some((&"*", rest)), Value::Array(items)) => items.iter().all(|i| check(i, rest)),
+            (Some((key, rest)), Value::Object(map)) => map.get(*key).is_none_or(|v| check(v, rest)),
+            // Another shape: the parser refuses it with its own reason.
+            _ => true,
+        }
+    }
+    let Ok(value) = serde_json::from_slice::<Value>(json) else {
+        return Ok(());
+    };
+    match paths.iter().all(|path| check(&value, path)) {
+        true => Ok(()),
+        false => Err(bad_payload(
+            "malformed Slack payload: a type tag is not a string",
+        )),
+    }
+}
+
 pub async fn events(req: Request, env: Env) -> Handled {
     let request = verified(req, env, "events").await?;
+    string_tags(&request.body, &[&["type"], &["event", "type"]])?;
     let (db, incidents) = (request.db()?, request.incidents()?);
     match handle_events(
         db.as_ref(),
@@ -145,6 +178,11 @@ pub async fn events(req: Request, env: Env) -> Handled {
 
 pub async fn interactions(req: Request, env: Env) -> Handled {
     let request = verified(req, env, "interactions").await?;
+    let payload = form_urlencoded::parse(&request.body)
+        .find(|(name, _)| name == "payload")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    string_tags(payload.as_bytes(), &[&["type"], &["actions", "*", "type"]])?;
     let (db, incidents) = (request.db()?, request.incidents()?);
     let slack = SlackAccess::from_services(&request.services);
     match handle_interaction(
