@@ -240,13 +240,10 @@ impl Admin<'_> {
         admin_requests::check_id("entry_point_id", id)?;
         self.tenant(tenant).await?;
         if let admin_requests::Target::Rotation(r) = &target {
-            // A rotation that is not there is not found, as on the overrides route: the body
-            // is well formed, its reference is missing.
             if !store::rotation_exists(self.db.as_ref(), tenant, r).await? {
-                return Err(ApiError::new(
-                    404,
-                    "NOT_FOUND",
-                    format!("rotation_id: no rotation {r:?} for this tenant"),
+                return Err(admin_requests::invalid(
+                    "rotation_id",
+                    format!("no rotation {r:?} for this tenant"),
                 ));
             }
         }

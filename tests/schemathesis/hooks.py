@@ -25,7 +25,7 @@ import re
 import time
 import uuid
 from datetime import datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import requests
 import schemathesis
@@ -139,6 +139,8 @@ for n in range(3):
 INCIDENT_ID = re.compile(r"^[0-9a-f]{64}$")
 CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,512}$")
 OVERRIDES = "/admin/tenants/{tenant}/rotations/{rotation}/overrides"
+ENTRY_POINTS = "/admin/tenants/{tenant}/entry-points/{entry_point}"
+ADMIN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 def _instant(text):
@@ -193,6 +195,15 @@ def _keep_within_unstated_rules(case):
                 body["from"], body["to"] = body["to"], body["from"]
             elif end == start:
                 body["to"] = (end + timedelta(hours=1)).isoformat()
+    # An entry point may page a rotation of its tenant only (else 422): make the one a valid
+    # request names exist first (for a tenant that does not, the server answers 404 anyway).
+    if path == ENTRY_POINTS and method == "PUT" and isinstance(body, dict):
+        rotation, tenant = body.get("rotation_id"), parameters.get("tenant")
+        if body.get("kind") == "rotation" and isinstance(rotation, str) and ADMIN_ID.match(rotation) \
+                and isinstance(tenant, str) and ADMIN_ID.match(tenant):
+            _send("PUT", f"/admin/tenants/{quote(tenant, safe='')}/rotations/{quote(rotation, safe='')}", {
+                "members": ["schemathesis"], "shift_hours": 24, "handoff_time": "09:00",
+                "time_zone": "UTC", "starts_on": "2026-01-01"})
     # Slack sends the interaction payload as a JSON string in the form.
     if path == "/slack/interactions" and isinstance(body, dict):
         if isinstance(body.get("payload"), (dict, list)):

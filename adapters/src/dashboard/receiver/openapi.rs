@@ -501,7 +501,7 @@ fn admin(route: Admin) -> Operation {
                         "properties": properties })
             };
             with_body(
-                "Create or replace an entry point: whom a declared incident pages (a user, or whoever is on call for one of the tenant's rotations)",
+                "Create or replace an entry point: whom a declared incident pages (a user, or whoever is on call for one of the tenant's rotations; another rotation_id is a 422)",
                 json!({ "oneOf": [
                     kind("user", "assignee", admin_text(128), "rotation_id"),
                     kind("rotation", "rotation_id", admin_id(), "assignee"),
@@ -510,7 +510,7 @@ fn admin(route: Admin) -> Operation {
             .ok(200, "set", object(&["entry_point"], json!({ "entry_point": object(&["id", "fallback"], json!({
                 "id": { "type": "string" }, "fallback": { "type": "boolean" } })) })))
             .errors(&[
-                (404, "NOT_FOUND: no such tenant, or no such rotation of the tenant's"),
+                NO_TENANT,
                 (409, "FALLBACK_REQUIRED: the tenant would be left without a fallback entry point"),
             ])
         }
