@@ -8,6 +8,7 @@ use incidentd_adapters::admin::requests::{self as admin_requests, parse};
 use incidentd_adapters::admin::store::{self, Statement};
 use incidentd_adapters::admin::{auth::verify_operator, auth::ADMIN_TOKEN_SECRET, secrets};
 use incidentd_adapters::dashboard::receiver::requests::MAX_BODY_BYTES;
+use incidentd_adapters::dashboard::receiver::routes::{self, Params};
 use incidentd_adapters::dashboard::receiver::ApiError;
 use incidentd_adapters::dashboard::INDEX_DATABASE;
 use incidentd_runtime::cloudflare::CfServices;
@@ -16,7 +17,7 @@ use incidentd_runtime::workflow::Services;
 use serde_json::json;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
-use worker::{Date, Env, Method, Request, Response};
+use worker::{Date, Env, Request, Response};
 
 type Handled = Result<Response, ApiError>;
 
@@ -24,8 +25,13 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(e.to_string())
 }
 
-/// `segments` is the whole path, starting with `admin`.
-pub async fn route(req: &mut Request, env: &Env, segments: &[&str]) -> Handled {
+/// One of the operator's routes (the route table resolved it); the token is checked first.
+pub async fn route(
+    req: &mut Request,
+    env: &Env,
+    route: routes::Admin,
+    params: &Params<'_>,
+) -> Handled {
     let token = env.secret(ADMIN_TOKEN_SECRET).map(|s| s.to_string()).ok();
     let authorization = req.headers().get("authorization").map_err(internal)?;
     verify_operator(authorization.as_deref(), token.as_deref())?;
@@ -44,29 +50,20 @@ pub async fn route(req: &mut Request, env: &Env, segments: &[&str]) -> Handled {
             .map_err(|e| internal(e.message))?,
         body,
     };
-    match (req.method(), &segments[1..]) {
-        (Method::Post, ["tenants"]) => admin.create_tenant().await,
-        (Method::Get, ["tenants", t]) => admin.show_tenant(t).await,
-        (Method::Post, ["tenants", t, "signing-secret", "rotate"]) => admin.rotate_secret(t).await,
-        (Method::Put, ["tenants", t, "status-page"]) => admin.put_status_page(t).await,
-        (Method::Put, ["tenants", t, "services", s]) => admin.put_service(t, s).await,
-        (Method::Delete, ["tenants", t, "services", s]) => admin.delete_service(t, s).await,
-        (Method::Put, ["tenants", t, "rotations", r]) => admin.put_rotation(t, r).await,
-        (Method::Post, ["tenants", t, "rotations", r, "overrides"]) => {
-            admin.add_override(t, r).await
+    let t = params.get("tenant");
+    match route {
+        routes::Admin::CreateTenant => admin.create_tenant().await,
+        routes::Admin::ShowTenant => admin.show_tenant(t).await,
+        routes::Admin::RotateSecret => admin.rotate_secret(t).await,
+        routes::Admin::PutStatusPage => admin.put_status_page(t).await,
+        routes::Admin::PutService => admin.put_service(t, params.get("service")).await,
+        routes::Admin::DeleteService => admin.delete_service(t, params.get("service")).await,
+        routes::Admin::PutRotation => admin.put_rotation(t, params.get("rotation")).await,
+        routes::Admin::AddOverride => admin.add_override(t, params.get("rotation")).await,
+        routes::Admin::PutEntryPoint => admin.put_entry_point(t, params.get("entry_point")).await,
+        routes::Admin::DeleteEntryPoint => {
+            admin.delete_entry_point(t, params.get("entry_point")).await
         }
-        (Method::Put, ["tenants", t, "entry-points", e]) => admin.put_entry_point(t, e).await,
-        (Method::Delete, ["tenants", t, "entry-points", e]) => admin.delete_entry_point(t, e).await,
-        (
-            _,
-            ["tenants"]
-            | ["tenants", _]
-            | ["tenants", _, "signing-secret", "rotate"]
-            | ["tenants", _, "status-page"]
-            | ["tenants", _, "services" | "rotations" | "entry-points", _]
-            | ["tenants", _, "rotations", _, "overrides"],
-        ) => Err(ApiError::method_not_allowed()),
-        _ => Err(ApiError::not_found()),
     }
 }
 

@@ -8,6 +8,11 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Result<Response> {
     Ok(Response::from_json(value)?.with_status(status))
 }
 
+/// The error's JSON body, with `Allow` on a 405.
 pub fn error(e: &ApiError) -> Result<Response> {
-    json(e.status, &e.body())
+    let response = json(e.status, &e.body())?;
+    if let Some(allow) = &e.allow {
+        response.headers().set("allow", allow)?;
+    }
+    Ok(response)
 }

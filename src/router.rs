@@ -8,6 +8,7 @@ use incidentd_adapters::admin::secrets;
 use incidentd_adapters::dashboard::receiver::requests::{
     self, parse_body, CreateIncident, Replay, RetryEffect,
 };
+use incidentd_adapters::dashboard::receiver::routes::{self, Handler, Params, Resolved};
 use incidentd_adapters::dashboard::receiver::{auth, list, tenant_cache, ApiError, AuthContext};
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
 use incidentd_core::{
@@ -21,7 +22,7 @@ use incidentd_runtime::sql::Database;
 use incidentd_runtime::workflow::Services;
 use serde_json::json;
 use std::rc::Rc;
-use worker::{event, Context, Date, Env, Method, Request, Response, Result};
+use worker::{event, Context, Date, Env, Request, Response, Result};
 
 type Handled = std::result::Result<Response, ApiError>;
 
@@ -78,26 +79,67 @@ impl Call {
     }
 }
 
+/// Resolves the request against the route table once: 404 and 405 (with `Allow`) are
+/// answered here, before any authentication, for every area alike.
 async fn route(mut req: Request, env: Env) -> Handled {
     let path = req.path();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let method = req.method();
-    match segments.as_slice() {
-        ["healthz"] => return health(),
-        ["openapi.json"] => return openapi_document(),
-        // The OAuth install: an operator's link, then the browser back from Slack.
-        ["slack", "install"] | ["slack", "oauth", "callback"] => {
-            return crate::slack_install_routes::route(req, env).await
+    // The method as sent: worker's `Method` reads any method it does not know (QUERY, say) as
+    // GET, which served those requests as GETs.
+    let method = req.inner().method();
+    let (handler, params) = match routes::resolve(routes::ROUTES, &method, &path) {
+        Resolved::Found { handler, params } => (handler, params),
+        Resolved::MethodNotAllowed { allow } => {
+            return match handler_area(&path) {
+                Area::Status => crate::status_routes::method_not_allowed(&allow),
+                Area::Other => Err(ApiError::method_not_allowed(&allow)),
+            }
         }
-        // Slack signs its own requests and the operator holds a bearer token: not dashboard auth.
-        ["slack", ..] | ["admin", "slack", ..] => {
-            return crate::slack_routes::route(req, env).await
+        Resolved::NotFound => {
+            return match handler_area(&path) {
+                Area::Status => crate::status_routes::not_found(&path),
+                Area::Other => Err(ApiError::not_found()),
+            }
         }
-        ["status", ..] => return crate::status_routes::route(&req, &env, &segments).await,
-        ["admin", _, ..] => return crate::admin_routes::route(&mut req, &env, &segments).await,
-        ["dashboard", ..] => {}
-        _ => return Err(ApiError::not_found()),
+    };
+    match handler {
+        Handler::Health => health(),
+        Handler::OpenApi => openapi_document(),
+        Handler::Status(document) => {
+            crate::status_routes::route(&req, &env, document, params.get("slug")).await
+        }
+        Handler::Admin(admin) => crate::admin_routes::route(&mut req, &env, admin, &params).await,
+        Handler::Slack(slack) => match slack {
+            routes::Slack::Install => crate::slack_install_routes::install(req, env).await,
+            routes::Slack::OAuthCallback => crate::slack_install_routes::callback(req, env).await,
+            routes::Slack::Events => crate::slack_routes::events(req, env).await,
+            routes::Slack::Interactions => crate::slack_routes::interactions(req, env).await,
+            routes::Slack::Commands => crate::slack_routes::commands(req, env).await,
+            routes::Slack::Connect => crate::slack_routes::connect(req, env).await,
+        },
+        Handler::Dashboard(route) => dashboard(req, env, route, &params).await,
     }
+}
+
+/// Which answers a 404 or 405 takes: the public status page has its own (HTML, plain text).
+enum Area {
+    Status,
+    Other,
+}
+
+fn handler_area(path: &str) -> Area {
+    match path.trim_start_matches('/').split('/').next() {
+        Some("status") => Area::Status,
+        _ => Area::Other,
+    }
+}
+
+/// The dashboard API: signed by the tenant over the raw body, then dispatched.
+async fn dashboard(
+    mut req: Request,
+    env: Env,
+    route: routes::Dashboard,
+    params: &Params<'_>,
+) -> Handled {
     // Authenticate before anything else; the signature covers the raw body bytes.
     let body = req.bytes().await.map_err(internal)?;
     if body.len() > requests::MAX_BODY_BYTES {
@@ -108,43 +150,26 @@ async fn route(mut req: Request, env: Env) -> Handled {
         ));
     }
     let auth = authenticate(&req, &env, &body).await?;
+    let query = req.url().map_err(internal)?.query().map(str::to_owned);
     let call = Call {
         services: CfServices::new(env.into()),
         auth,
         body,
     };
-    match (method, &segments[1..]) {
-        (Method::Get, ["incidents"]) => list(&call).await,
-        (Method::Post, ["incidents"]) => create(&call).await,
-        (Method::Get, ["incidents", id]) => get(&call, id).await,
-        (Method::Get, ["incidents", id, "workflow"]) => workflow_status(&call, id).await,
-        (Method::Get, ["incidents", id, "analysis"]) => analysis(&call, id).await,
-        (Method::Get, ["incidents", id, "dead-letters"]) => dead_letters(&call, id).await,
-        (Method::Post, ["incidents", id, "dead-letters", event_id, "replay"]) => {
-            replay(&call, id, event_id).await
+    let id = params.get("id");
+    match route {
+        routes::Dashboard::List => list(&call, query.as_deref().unwrap_or_default()).await,
+        routes::Dashboard::Create => create(&call).await,
+        routes::Dashboard::Show => get(&call, id).await,
+        routes::Dashboard::Workflow => workflow_status(&call, id).await,
+        routes::Dashboard::Analysis => analysis(&call, id).await,
+        routes::Dashboard::DeadLetters => dead_letters(&call, id).await,
+        routes::Dashboard::Replay => replay(&call, id, params.get("event_id")).await,
+        routes::Dashboard::FailedEffects => failed_effects(&call, id).await,
+        routes::Dashboard::RetryEffect => {
+            retry_effect(&call, id, params.get("event_id"), params.get("effect")).await
         }
-        (Method::Get, ["incidents", id, "failed-effects"]) => failed_effects(&call, id).await,
-        (Method::Post, ["incidents", id, "failed-effects", event_id, effect, "retry"]) => {
-            retry_effect(&call, id, event_id, effect).await
-        }
-        (Method::Post, ["incidents", id, "affection", "updates"]) => {
-            change(&call, id, "affection/updates").await
-        }
-        (
-            Method::Post,
-            ["incidents", id, route @ ("severity" | "assignee" | "status" | "messages" | "prompts" | "affection")],
-        ) => change(&call, id, route).await,
-        (
-            _,
-            ["incidents"]
-            | ["incidents", _]
-            | ["incidents", _, "workflow" | "analysis" | "dead-letters" | "failed-effects" | "severity" | "assignee"
-            | "status" | "messages" | "prompts" | "affection"]
-            | ["incidents", _, "affection", "updates"]
-            | ["incidents", _, "dead-letters", _, "replay"]
-            | ["incidents", _, "failed-effects", _, _, "retry"],
-        ) => Err(ApiError::method_not_allowed()),
-        _ => Err(ApiError::not_found()),
+        routes::Dashboard::Change(change_route) => change(&call, id, change_route).await,
     }
 }
 
@@ -225,6 +250,7 @@ async fn authenticate(
 
 async fn create(call: &Call) -> Handled {
     let request: CreateIncident = parse_body(&call.body)?;
+    request.check()?;
     let namespace = call.incidents()?;
     // With an idempotency key the object is named by it, so a retried create reaches the
     // incident the first attempt made; without, by the request's signature, so an exact
@@ -342,9 +368,12 @@ async fn analysis(call: &Call, id: &str) -> Handled {
     }
 }
 
-async fn list(call: &Call) -> Handled {
-    let incidents = list::list_incidents(call.database()?.as_ref(), &call.auth.client_id).await?;
-    http::json(200, &json!({ "incidents": incidents })).map_err(internal)
+/// One page of the caller's incidents (`query`: the raw query string, without `?`).
+async fn list(call: &Call, query: &str) -> Handled {
+    let query = list::ListQuery::parse(query)?;
+    let page =
+        list::list_incidents(call.database()?.as_ref(), &call.auth.client_id, &query).await?;
+    http::json(200, &page).map_err(internal)
 }
 
 /// Runs a read on the live object; when the object has been finalised, `archived` answers

@@ -14,21 +14,12 @@ use incidentd_runtime::cloudflare::CfServices;
 use incidentd_runtime::log;
 use incidentd_runtime::workflow::Services;
 use serde_json::json;
-use worker::{Date, Env, Headers, Method, Request, Response};
+use worker::{Date, Env, Headers, Request, Response};
 
 type Handled = std::result::Result<Response, ApiError>;
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(e.to_string())
-}
-
-pub async fn route(req: Request, env: Env) -> Handled {
-    let path = req.path();
-    match (req.method(), path.trim_end_matches('/')) {
-        (Method::Get, oauth::INSTALL_PATH) => install(req, env).await,
-        (Method::Get, oauth::CALLBACK_PATH) => callback(req, env).await,
-        _ => Err(ApiError::method_not_allowed()),
-    }
 }
 
 /// Nothing on these routes may be cached: links expire, pages follow a one-time code.
@@ -40,7 +31,7 @@ fn private_headers() -> worker::Result<Headers> {
     Ok(headers)
 }
 
-async fn install(req: Request, env: Env) -> Handled {
+pub async fn install(req: Request, env: Env) -> Handled {
     let services = CfServices::new(env.into());
     let authorization = req.headers().get("authorization").map_err(internal)?;
     verify_operator(
@@ -91,7 +82,7 @@ fn html(status: u16, page: String) -> Handled {
     Ok(response.with_status(status).with_headers(headers))
 }
 
-async fn callback(req: Request, env: Env) -> Handled {
+pub async fn callback(req: Request, env: Env) -> Handled {
     let services = CfServices::new(env.into());
     let url = req.url().map_err(internal)?;
     let query = CallbackQuery::parse(url.query().unwrap_or_default());

@@ -23,7 +23,7 @@ use incidentd_runtime::sql::Database;
 use incidentd_runtime::workflow::Services;
 use serde_json::{json, Value};
 use std::rc::Rc;
-use worker::{Date, Env, Method, Request, Response};
+use worker::{Date, Env, Request, Response};
 
 type Handled = std::result::Result<Response, ApiError>;
 
@@ -32,21 +32,6 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(e.to_string())
-}
-
-pub async fn route(req: Request, env: Env) -> Handled {
-    let path = req.path();
-    match (req.method(), path.trim_matches('/')) {
-        (Method::Post, "slack/events") => events(req, env).await,
-        (Method::Post, "slack/interactions") => interactions(req, env).await,
-        (Method::Post, "slack/commands") => commands(req, env).await,
-        (Method::Post, "admin/slack/installations") => connect(req, env).await,
-        (
-            _,
-            "slack/events" | "slack/interactions" | "slack/commands" | "admin/slack/installations",
-        ) => Err(ApiError::method_not_allowed()),
-        _ => Err(ApiError::not_found()),
-    }
 }
 
 async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
@@ -119,11 +104,19 @@ async fn verified(mut req: Request, env: Env, route: &str) -> Result<Verified, A
     })
 }
 
-/// 200 with `body`, or an empty 200 (what closes a submitted modal).
+/// 200 with `body`, or an empty 200 (what closes a submitted modal), typed as plain text so
+/// no client takes the empty body for JSON.
 fn acknowledge(body: Option<Value>) -> Handled {
     match body {
         Some(body) => http::json(200, &body).map_err(internal),
-        None => Response::empty().map_err(internal),
+        None => {
+            let response = Response::empty().map_err(internal)?;
+            response
+                .headers()
+                .set("content-type", "text/plain; charset=utf-8")
+                .map_err(internal)?;
+            Ok(response)
+        }
     }
 }
 
@@ -131,8 +124,33 @@ fn bad_payload(e: impl std::fmt::Display) -> ApiError {
     ApiError::new(400, "INVALID_BODY", e.to_string())
 }
 
-async fn events(req: Request, env: Env) -> Handled {
+/// Slack's `type` tags are strings. serde would read a number in their place as a variant's
+/// index (`{"type": 1}` as an `event_callback`), so anything else is refused first: the
+/// tags at `paths` (object keys, `*` for every array item) must be strings where present.
+fn string_tags(json: &[u8], paths: &[&[&str]]) -> Result<(), ApiError> {
+    fn check(value: &Value, path: &[&str]) -> bool {
+        match (path.split_first(), value) {
+            (None, value) => value.is_string(),
+            (Some((&"*", rest)), Value::Array(items)) => items.iter().all(|i| check(i, rest)),
+            (Some((key, rest)), Value::Object(map)) => map.get(*key).is_none_or(|v| check(v, rest)),
+            // Another shape: the parser refuses it with its own reason.
+            _ => true,
+        }
+    }
+    let Ok(value) = serde_json::from_slice::<Value>(json) else {
+        return Ok(());
+    };
+    match paths.iter().all(|path| check(&value, path)) {
+        true => Ok(()),
+        false => Err(bad_payload(
+            "malformed Slack payload: a type tag is not a string",
+        )),
+    }
+}
+
+pub async fn events(req: Request, env: Env) -> Handled {
     let request = verified(req, env, "events").await?;
+    string_tags(&request.body, &[&["type"], &["event", "type"]])?;
     let (db, incidents) = (request.db()?, request.incidents()?);
     match handle_events(
         db.as_ref(),
@@ -158,8 +176,13 @@ async fn events(req: Request, env: Env) -> Handled {
     }
 }
 
-async fn interactions(req: Request, env: Env) -> Handled {
+pub async fn interactions(req: Request, env: Env) -> Handled {
     let request = verified(req, env, "interactions").await?;
+    let payload = form_urlencoded::parse(&request.body)
+        .find(|(name, _)| name == "payload")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    string_tags(payload.as_bytes(), &[&["type"], &["actions", "*", "type"]])?;
     let (db, incidents) = (request.db()?, request.incidents()?);
     let slack = SlackAccess::from_services(&request.services);
     match handle_interaction(
@@ -184,7 +207,7 @@ async fn interactions(req: Request, env: Env) -> Handled {
     }
 }
 
-async fn commands(req: Request, env: Env) -> Handled {
+pub async fn commands(req: Request, env: Env) -> Handled {
     let request = verified(req, env, "commands").await?;
     let (db, incidents) = (request.db()?, request.incidents()?);
     match handle_command(
@@ -208,7 +231,7 @@ async fn commands(req: Request, env: Env) -> Handled {
     }
 }
 
-async fn connect(mut req: Request, env: Env) -> Handled {
+pub async fn connect(mut req: Request, env: Env) -> Handled {
     let services = CfServices::new(env.into());
     let authorization = header(&req, "authorization");
     let secret = services.var(ADMIN_TOKEN_SECRET);

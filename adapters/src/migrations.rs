@@ -2,7 +2,7 @@
 //! the one list native tests apply to an in-memory D1. A test keeps it equal to the folder.
 
 /// `(file name, SQL)`, in order.
-pub const ALL: [(&str, &str); 8] = [
+pub const ALL: [(&str, &str); 10] = [
     (
         "0001_incident_index.sql",
         include_str!("../../migrations/0001_incident_index.sql"),
@@ -34,6 +34,14 @@ pub const ALL: [(&str, &str); 8] = [
     (
         "0008_slack_channel_claims.sql",
         include_str!("../../migrations/0008_slack_channel_claims.sql"),
+    ),
+    (
+        "0009_incident_list_keyset.sql",
+        include_str!("../../migrations/0009_incident_list_keyset.sql"),
+    ),
+    (
+        "0010_status_page_updated_at.sql",
+        include_str!("../../migrations/0010_status_page_updated_at.sql"),
     ),
 ];
 

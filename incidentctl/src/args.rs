@@ -58,6 +58,11 @@ pub fn severity() -> impl TypedValueParser<Value = Severity> {
     words(SEVERITIES, Severity::as_str).try_map(Severity::try_from)
 }
 
+/// Any status (filters of `list`).
+pub fn status() -> impl TypedValueParser<Value = Status> {
+    words(STATUSES, Status::as_str).try_map(Status::try_from)
+}
+
 /// A status an incident can be moved to.
 pub fn target_status() -> impl TypedValueParser<Value = Status> {
     words(target_statuses(), Status::as_str).try_map(Status::try_from)
@@ -66,6 +71,21 @@ pub fn target_status() -> impl TypedValueParser<Value = Status> {
 /// A status of the public affection.
 pub fn affection_status() -> impl TypedValueParser<Value = AffectionStatus> {
     words(AFFECTION_STATUSES, AffectionStatus::as_str).try_map(AffectionStatus::try_from)
+}
+
+/// A point in time for `list --since/--until`: unix milliseconds as the API takes them, or an
+/// RFC 3339 time (converted here, since the API takes milliseconds only).
+pub fn parse_time_ms(text: &str) -> Result<i64, String> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse()
+            .map_err(|_| format!("{text:?} is too large for unix milliseconds"));
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| {
+            format!("{text:?}: expected unix milliseconds or an RFC 3339 time such as 2026-01-01T00:00:00Z")
+        })
 }
 
 /// Parses one `--service ID[:partial|major]` (impact [`DEFAULT_IMPACT`] when omitted). The
@@ -123,6 +143,20 @@ mod tests {
             parse(severity(), "High").is_err(),
             "lowercase only, like the API"
         );
+    }
+
+    #[test]
+    fn times_are_unix_milliseconds_or_rfc_3339() {
+        assert_eq!(parse_time_ms("1767225600000"), Ok(1_767_225_600_000));
+        assert_eq!(parse_time_ms("2026-01-01T00:00:00Z"), Ok(1_767_225_600_000));
+        assert_eq!(
+            parse_time_ms("2026-01-01T01:00:00+01:00"),
+            Ok(1_767_225_600_000)
+        );
+        assert!(parse_time_ms("yesterday").unwrap_err().contains("RFC 3339"));
+        assert!(parse_time_ms("-5").is_err());
+        assert!(parse_time_ms("").is_err());
+        assert_eq!(parse(status(), "open").unwrap(), Status::Open);
     }
 
     #[test]

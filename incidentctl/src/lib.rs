@@ -4,6 +4,7 @@
 //! - [`client`]: credentials, signing, the HTTP send;
 //! - [`paths`] and [`requests`]: the routes, with the receiver's own typed bodies;
 //! - [`args`]: command-line values parsed into the core's enums;
+//! - [`list`]: the incident list, one page or all of them;
 //! - [`replies`]: the replies, decoded into the core's types;
 //! - [`render`]: those typed replies for a terminal;
 //! - [`slack`]: requests signed as Slack signs them, for trying Slack locally.
@@ -11,6 +12,7 @@
 pub mod admin;
 pub mod args;
 pub mod client;
+pub mod list;
 pub mod paths;
 pub mod render;
 pub mod replies;

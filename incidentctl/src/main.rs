@@ -5,7 +5,7 @@
 
 use clap::{ArgGroup, Parser, Subcommand};
 use incidentctl::admin;
-use incidentctl::render::incident::{declared_line, render_incident, render_list};
+use incidentctl::render::incident::{declared_line, next_page_line, render_incident, render_list};
 use incidentctl::render::outcomes::{
     change_line, failure_line, replayed_line, retried_line, slack_connected_line, workflow_line,
 };
@@ -16,6 +16,7 @@ use incidentctl::replies::{
 };
 use incidentctl::requests::{self, default_message_id, ApiRequest};
 use incidentctl::{args, dev_var, now_millis, send_as_operator, slack, Client, Credentials, Reply};
+use incidentd_adapters::dashboard::receiver::list::{self, ListFilters, ListQuery};
 use incidentd_adapters::slack::admin::Connected;
 use incidentd_core::model::{AffectedService, AffectionStatus};
 use incidentd_core::{Severity, Status};
@@ -82,8 +83,33 @@ enum Command {
         #[arg(long)]
         idempotency_key: Option<String>,
     },
-    /// List the tenant's incidents (from the index), newest first.
-    List,
+    /// List the tenant's incidents (from the index), newest first, a page at a time.
+    List {
+        /// Only incidents in this status; repeat for several.
+        #[arg(long, value_parser = args::status())]
+        status: Vec<Status>,
+        /// Only incidents of this severity; repeat for several.
+        #[arg(long, value_parser = args::severity())]
+        severity: Vec<Severity>,
+        /// Only incidents whose status-page affection names this service id.
+        #[arg(long)]
+        service: Option<String>,
+        /// Only incidents declared at or after this time (unix ms or RFC 3339).
+        #[arg(long, value_parser = args::parse_time_ms)]
+        since: Option<i64>,
+        /// Only incidents declared before this time (unix ms or RFC 3339).
+        #[arg(long, value_parser = args::parse_time_ms)]
+        until: Option<i64>,
+        /// Incidents per page (1 to 200; the server's default is 50).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=200))]
+        limit: Option<u32>,
+        /// Start after the page that returned this cursor (same filters).
+        #[arg(long, conflicts_with = "all")]
+        cursor: Option<String>,
+        /// Follow the cursors: every page, not only the first.
+        #[arg(long)]
+        all: bool,
+    },
     /// Show an incident's state and timeline.
     Show { id: String },
     /// Show the status of an incident's IncidentWorkflow instance.
@@ -249,7 +275,7 @@ fn call_for(command: &Command) -> Call {
             *severity,
             idempotency_key.as_deref(),
         )),
-        Command::List => Call::read(requests::list_incidents()),
+        Command::List { .. } => Call::read(requests::list_incidents(&list_query(command))),
         Command::Show { id } => Call::read(requests::show_incident(id)),
         Command::Workflow { id } => Call::read(requests::workflow_status(id)),
         Command::Severity { id, severity } => Call::change(
@@ -326,6 +352,34 @@ fn call_for(command: &Command) -> Call {
             AdminArea::Rotation { action } => admin::rotation(action),
             AdminArea::EntryPoint { action } => admin::entry_point(action),
         }),
+    }
+}
+
+/// The list request the `list` options describe (the default list for any other command).
+fn list_query(command: &Command) -> ListQuery {
+    let Command::List {
+        status,
+        severity,
+        service,
+        since,
+        until,
+        limit,
+        cursor,
+        ..
+    } = command
+    else {
+        return ListQuery::default();
+    };
+    ListQuery {
+        filters: ListFilters {
+            statuses: status.clone(),
+            severities: severity.clone(),
+            service: service.clone(),
+            created_after: *since,
+            created_before: *until,
+        },
+        limit: limit.unwrap_or(list::DEFAULT_LIMIT),
+        cursor: cursor.clone(),
     }
 }
 
@@ -455,6 +509,21 @@ fn run_api(cli: &Cli, command: &Command) -> ExitCode {
         secret,
     });
     let call = call_for(command);
+    if let Command::List { all: true, .. } = command {
+        return match incidentctl::list::fetch(&client, &list_query(command), true) {
+            Ok(listed) => {
+                let reply = Reply {
+                    status: 200,
+                    body: serde_json::to_value(&listed).unwrap_or_default(),
+                };
+                finish(cli, command, &call, Ok(reply))
+            }
+            Err(e) => {
+                eprintln!("incidentctl: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let request = &call.request;
     let outcome = client.send(request.method, &request.path, &request.body);
     finish(cli, command, &call, outcome)
@@ -498,7 +567,13 @@ fn print_reply(cli: &Cli, command: &Command, call: &Call, reply: &Reply) -> Resu
             println!("{}", declared.incident.id);
             eprintln!("{}", declared_line(&declared.incident, reply.status == 201));
         }
-        Command::List => print!("{}", render_list(&reply.decode::<Listed>()?)),
+        Command::List { .. } => {
+            let listed: Listed = reply.decode()?;
+            print!("{}", render_list(&listed));
+            if let Some(line) = next_page_line(&listed) {
+                eprintln!("{line}");
+            }
+        }
         Command::Show { .. } => {
             let shown: Shown = reply.decode()?;
             print!("{}", render_incident(&shown.view, shown.archived));
@@ -811,6 +886,44 @@ mod tests {
             "/dashboard/incidents/i/workflow"
         );
         assert!(parse(&["show", "i", "--json"]).unwrap().json);
+    }
+
+    #[test]
+    fn list_options_become_the_apis_query() {
+        assert_eq!(call(&["list"]).request.path, "/dashboard/incidents");
+        let filtered = call(&[
+            "list",
+            "--status",
+            "open",
+            "--status",
+            "mitigating",
+            "--severity",
+            "high",
+            "--service",
+            "api",
+            "--since",
+            "2026-01-01T00:00:00Z",
+            "--until",
+            "1767312000000",
+            "--limit",
+            "10",
+            "--cursor",
+            "abc",
+        ]);
+        assert_eq!(
+            filtered.request.path,
+            "/dashboard/incidents?status=open&status=mitigating&severity=high&service=api\
+             &created_after=1767225600000&created_before=1767312000000&limit=10&cursor=abc"
+        );
+        for bad in [
+            &["list", "--status", "closed"][..],
+            &["list", "--limit", "0"],
+            &["list", "--limit", "201"],
+            &["list", "--since", "yesterday"],
+            &["list", "--all", "--cursor", "abc"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

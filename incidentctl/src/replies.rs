@@ -3,7 +3,6 @@
 //! `IncidentSummary`; only the envelopes the router writes inline (`{"incident": …}`,
 //! `{"dead_letters": […]}`, …) are declared here.
 
-use incidentd_adapters::dashboard::receiver::list::IncidentSummary;
 use incidentd_core::{IncidentState, IncidentView, TimelineEntry};
 use serde::Deserialize;
 use serde_json::Value;
@@ -26,11 +25,8 @@ pub struct Shown {
     pub archived: bool,
 }
 
-/// `GET /dashboard/incidents`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Listed {
-    pub incidents: Vec<IncidentSummary>,
-}
+/// `GET /dashboard/incidents`: one page, or every page `list --all` followed.
+pub use incidentd_adapters::dashboard::receiver::list::IncidentPage as Listed;
 
 /// `GET /dashboard/incidents/:id/dead-letters`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]

@@ -3,6 +3,7 @@
 //! construction what the server parses.
 
 use crate::paths::{incident_path, replay_path, retry_effect_path, INCIDENTS_PATH};
+use incidentd_adapters::dashboard::receiver::list::ListQuery;
 use incidentd_adapters::dashboard::receiver::requests::{
     AddMessage, AddPrompt, CreateAffection, CreateIncident, Replay, RetryEffect, SetAssignee,
     SetSeverity, UpdateAffection, UpdateStatus,
@@ -60,8 +61,14 @@ pub fn slack_connect(request: &ConnectRequest) -> ApiRequest {
     }
 }
 
-pub fn list_incidents() -> ApiRequest {
-    ApiRequest::get(INCIDENTS_PATH.to_owned())
+/// One page of the list, as `query` asks.
+pub fn list_incidents(query: &ListQuery) -> ApiRequest {
+    let query = query.to_query_string();
+    if query.is_empty() {
+        ApiRequest::get(INCIDENTS_PATH.to_owned())
+    } else {
+        ApiRequest::get(format!("{INCIDENTS_PATH}?{query}"))
+    }
 }
 
 pub fn show_incident(id: &str) -> ApiRequest {
@@ -315,7 +322,17 @@ mod tests {
     #[test]
     fn reads_are_gets_without_a_body_and_replay_posts_an_empty_object() {
         for (request, path) in [
-            (list_incidents(), "/dashboard/incidents"),
+            (
+                list_incidents(&ListQuery::default()),
+                "/dashboard/incidents",
+            ),
+            (
+                list_incidents(&ListQuery {
+                    limit: 2,
+                    ..ListQuery::default()
+                }),
+                "/dashboard/incidents?limit=2",
+            ),
             (show_incident("i"), "/dashboard/incidents/i"),
             (workflow_status("i"), "/dashboard/incidents/i/workflow"),
             (dead_letters("i"), "/dashboard/incidents/i/dead-letters"),

@@ -11,15 +11,9 @@ use serde_json::json;
 use std::rc::Rc;
 
 fn client(fake: &FakeLlm, timeout: Duration) -> OpenAiCompatible {
-    OpenAiCompatible::new(
-        LlmConfig {
-            base_url: fake.base_url(),
-            model: "test-model".into(),
-            api_key: "sk-test-secret".into(),
-            timeout,
-        },
-        Rc::new(NativeHttp),
-    )
+    let mut config = LlmConfig::new(&fake.base_url(), "test-model", "sk-test-secret");
+    config.timeout = timeout;
+    OpenAiCompatible::new(config, Rc::new(NativeHttp))
 }
 
 fn triage_request() -> ChatRequest {
@@ -37,7 +31,8 @@ fn triage_request() -> ChatRequest {
                 "additionalProperties": false
             }),
         }),
-        max_tokens: Some(200),
+        max_output_tokens: Some(200),
+        temperature: Some(0.0),
         ..ChatRequest::default()
     }
 }
@@ -67,7 +62,12 @@ fn a_structured_answer_is_parsed_and_the_request_is_strict() {
     );
     assert_eq!(sent["response_format"]["type"], "json_schema");
     assert_eq!(sent["response_format"]["json_schema"]["strict"], true);
-    assert_eq!(sent["max_tokens"], 200);
+    assert_eq!(sent["max_completion_tokens"], 200);
+    assert_eq!(sent["temperature"], 0.0);
+    assert!(
+        sent.get("max_tokens").is_none(),
+        "never the deprecated field"
+    );
     let raw = &fake.raw_requests()[0];
     assert_eq!(raw.path, "/v1/chat/completions");
     assert_eq!(raw.header("authorization"), Some("Bearer sk-test-secret"));

@@ -568,16 +568,18 @@ pub fn create_incident(client: &Client, prompt: &str) -> String {
         .to_owned()
 }
 
-/// The tenant's list (`GET /dashboard/incidents`) as summaries.
+/// The tenant's whole list (`GET /dashboard/incidents`, every page) as summaries.
 pub fn list_summaries(client: &Client) -> Vec<serde_json::Value> {
-    let reply = client
-        .get(incidentctl::INCIDENTS_PATH)
-        .expect("list request");
-    assert_eq!(reply.status, 200, "list: {:?}", reply.body);
-    reply.body["incidents"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    let query = incidentd_adapters::dashboard::receiver::list::ListQuery {
+        limit: incidentd_adapters::dashboard::receiver::list::MAX_LIMIT,
+        ..Default::default()
+    };
+    let listed = incidentctl::list::fetch(client, &query, true).expect("list request");
+    listed
+        .incidents
+        .iter()
+        .map(|summary| serde_json::to_value(summary).expect("a summary serializes"))
+        .collect()
 }
 
 /// The `p` quantile (0.0..=1.0) of ascending `sorted` samples (nearest rank).

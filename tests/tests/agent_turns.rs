@@ -1,9 +1,10 @@
 //! Debounced agent turns on local workerd, with the fake LLM on 127.0.0.1 and a 1 s quiet
 //! period: a burst of dashboard messages makes one turn (the Incident object's alarm starts
-//! IncidentAgentTurnWorkflow), whose suggestion lands on the timeline once.
+//! IncidentAgentTurnWorkflow), whose suggestion lands on the timeline once; the same with a
+//! reasoning model, held to OpenAI's contract by a strict fake.
 
 use incidentd_e2e::{create_incident, poll, LocalWorker};
-use incidentd_runtime::native::{schema_name, FakeLlm, FakeReply};
+use incidentd_runtime::native::{schema_name, FakeLlm, FakeLlmBuilder, FakeReply, FAKE_MODEL};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -42,7 +43,18 @@ fn of_type<'a>(timeline: &'a [Value], event_type: &str) -> Vec<&'a Value> {
 
 #[test]
 fn a_burst_of_messages_makes_one_turn_and_its_suggestion_lands_once() {
-    let fake = FakeLlm::start(vec![
+    a_burst_makes_one_turn(FakeLlm::builder(), "agent_turns");
+}
+
+#[test]
+fn a_reasoning_model_takes_the_turn_within_openais_contract() {
+    // o4-mini also refuses `parallel_tool_calls`, which the turn's tools used to carry.
+    a_burst_makes_one_turn(FakeLlm::reasoning("o4-mini"), "agent_turns-reasoning");
+}
+
+/// Three messages, one turn: its tool call lands as one suggestion, its second round ends it.
+fn a_burst_makes_one_turn(builder: FakeLlmBuilder, name: &str) {
+    let fake = builder.start(vec![
         FakeReply::ToolCalls(vec![(
             "suggest_status".into(),
             json!({ "status": "mitigating", "message": "the deploy was rolled back",
@@ -57,11 +69,14 @@ fn a_burst_of_messages_makes_one_turn_and_its_suggestion_lands_once() {
         vec![FakeReply::Refusal("not in this test".into())],
     );
     let base = fake.base_url();
-    let worker = LocalWorker::start_with_secrets(
-        "agent_turns",
-        &[("LLM_BASE_URL", &base), ("AGENT_QUIET_SECONDS", "1")],
-        &[("LLM_API_KEY", KEY)],
-    );
+    let mut vars = vec![
+        ("LLM_BASE_URL", base.as_str()),
+        ("AGENT_QUIET_SECONDS", "1"),
+    ];
+    if fake.model() != FAKE_MODEL {
+        vars.push(("LLM_MODEL", fake.model()));
+    }
+    let worker = LocalWorker::start_with_secrets(name, &vars, &[("LLM_API_KEY", KEY)]);
     let client = worker.client("demo");
     let id = create_incident(&client, "checkout returns 500");
     for (n, text) in [
@@ -116,4 +131,5 @@ fn a_burst_of_messages_makes_one_turn_and_its_suggestion_lands_once() {
     let shown = client.get(&format!("/dashboard/incidents/{id}")).unwrap();
     assert_eq!(shown.body["incident"]["status"], "open", "nothing applied");
     assert!(!worker.log().contains(KEY));
+    assert_eq!(fake.take_violations(), [], "log:\n{}", worker.log());
 }

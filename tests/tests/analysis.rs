@@ -1,6 +1,7 @@
 //! IncidentAnalysisWorkflow on local workerd: a resolved incident is archived, analysed and its
 //! analysis served by `GET /dashboard/incidents/:id/analysis`, with the fake LLM on 127.0.0.1
-//! writing the review, and without a model (measures only).
+//! writing the review, and without a model (measures only); and with a reasoning model, held
+//! to OpenAI's contract by a strict fake.
 
 use incidentd_e2e::{create_incident, poll, LocalWorker};
 use incidentd_runtime::native::{FakeLlm, FakeReply};
@@ -96,4 +97,42 @@ fn a_closed_incident_is_analysed_with_the_model_and_without_one() {
         measured["metrics"]["time_to_resolve_ms"].is_i64(),
         "{measured}"
     );
+}
+
+#[test]
+fn a_reasoning_model_writes_the_review_within_openais_contract() {
+    let review = json!({
+        "summary": "A deploy broke checkout; it was rolled back.",
+        "timeline": [{ "at": "T+00:00:00", "event": "declared" }],
+        "root_cause": "a bad deploy",
+        "impact": "checkout failed",
+        "action_items": [{ "title": "add a canary", "owner": null }]
+    });
+    let fake = FakeLlm::reasoning("o3").start(Vec::new());
+    fake.script_schema("postmortem", vec![FakeReply::Json(review.clone())]);
+    fake.script_schema(
+        "incident_triage",
+        vec![FakeReply::Json(json!({
+            "entry_point": null, "severity": "medium",
+            "title": "checkout returns 500", "description": "checkout returns 500"
+        }))],
+    );
+    let base = fake.base_url();
+    let worker = LocalWorker::start_with_vars(
+        "analysis-reasoning",
+        &[
+            ("LLM_API_KEY", "sk-e2e-test-key"),
+            ("LLM_BASE_URL", &base),
+            ("LLM_MODEL", fake.model()),
+        ],
+    );
+    let id = create_incident(&worker.client("demo"), "checkout returns 500");
+    resolve(&worker, &id);
+    let analysed = analysis(&worker, &id);
+    assert_eq!(analysed["postmortem"], review);
+    let sent = fake.requests_for_schema("postmortem");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["model"], "o3");
+    assert!(sent[0].get("temperature").is_none(), "{}", sent[0]);
+    assert_eq!(fake.take_violations(), [], "log:\n{}", worker.log());
 }

@@ -265,7 +265,7 @@ fn free_port() -> u16 {
 }
 
 #[test]
-fn fake_slack_prints_its_dev_vars_then_each_call_and_refuses_a_taken_port() {
+fn fake_slack_prints_its_dev_vars_then_each_call_with_its_breaches_and_refuses_a_taken_port() {
     let dir = walkthrough_dir("fake-slack-cli", &[]);
     let port = free_port().to_string();
     let mut child = Command::new(env!("CARGO_BIN_EXE_fake-slack"))
@@ -299,21 +299,46 @@ fn fake_slack_prints_its_dev_vars_then_each_call_and_refuses_a_taken_port() {
         "{banner:#?}"
     );
 
+    // JSON without a charset: served, with Slack's warning, which the fake prints.
     let posted: serde_json::Value = ureq::post(&format!("{api_url}/chat.postMessage"))
         .set("authorization", &format!("Bearer {FAKE_BOT_TOKEN}"))
         .send_json(json!({ "channel": "C0GENERAL", "text": "hello\nthere" }))
         .expect("the fake answers")
         .into_json()
         .expect("JSON");
-    let line = lines
-        .recv_timeout(Duration::from_secs(5))
-        .expect("the call is printed");
+    let next = || {
+        lines
+            .recv_timeout(Duration::from_secs(5))
+            .expect("a line is printed")
+    };
     assert_eq!(
-        line,
+        next(),
         format!(
             "chat.postMessage  #general  \"hello there\"  → ok ts {}",
             posted["ts"].as_str().unwrap()
         )
+    );
+    assert_eq!(next(), "  ! chat.postMessage: warning missing_charset");
+    // A read sent as JSON: its arguments are not read, and the breach is printed.
+    let read: serde_json::Value = ureq::post(&format!("{api_url}/conversations.history"))
+        .set("authorization", &format!("Bearer {FAKE_BOT_TOKEN}"))
+        .set("content-type", "application/json; charset=utf-8")
+        .send_string(&json!({ "channel": "C0GENERAL" }).to_string())
+        .expect("the fake answers")
+        .into_json()
+        .expect("JSON");
+    assert_eq!(read["error"], "invalid_arguments");
+    assert_eq!(
+        next(),
+        "conversations.history  #general  → invalid_arguments"
+    );
+    assert!(
+        next().starts_with("  ! contract violation: conversations.history: body_not_read: "),
+        "the unread body"
+    );
+    assert!(
+        next().starts_with("  ! contract violation: conversations.history: missing_argument: "),
+        "and so the missing channel"
     );
 
     let taken = Command::new(env!("CARGO_BIN_EXE_fake-slack"))

@@ -2,7 +2,8 @@
 //! first notification) on 127.0.0.1: the demo tenant's declaration pages the fallback at once,
 //! triage moves it to another entry point and severity before the webhook hears of it; a
 //! model slower than the bound leaves the fallback and a note, and the incident works as
-//! usual. The last test measures what triage adds to the first notification.
+//! usual; a reasoning model triages the same within OpenAI's contract. The last test
+//! measures what triage adds to the first notification.
 
 use incidentd_e2e::{create_incident, percentile, poll, LocalWorker};
 use incidentd_runtime::native::{FakeLlm, FakeReply, RecordingServer, Scripted};
@@ -141,6 +142,30 @@ fn a_declaration_is_triaged_to_another_entry_point_before_the_first_notification
         !log.contains("card payments fail"),
         "the incident's content is not logged"
     );
+}
+
+#[test]
+fn a_reasoning_model_triages_within_openais_contract() {
+    // A strict fake serving o3-mini only: `max_tokens`, a temperature or anything else a
+    // reasoning model refuses is answered 400, and dropping it fails on any recorded breach.
+    let fake = FakeLlm::reasoning("o3-mini").start(vec![payments_answer()]);
+    let hook = webhook();
+    let worker = start(
+        "triage-reasoning",
+        Some(&fake),
+        &hook,
+        &[("LLM_MODEL", fake.model())],
+    );
+    let id = create_incident(&worker.client("demo"), "card payments fail at checkout");
+    let shown = after_triage(&worker, &id, "DETAILS_UPDATE");
+    assert_eq!(shown["incident"]["assignee"], "U-PAYMENTS-ONCALL");
+    assert_eq!(shown["incident"]["severity"], "high");
+    let sent = fake.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["model"], "o3-mini");
+    assert!(sent[0].get("temperature").is_none(), "{}", sent[0]);
+    assert!(sent[0]["max_completion_tokens"].as_u64() > Some(400));
+    assert_eq!(fake.take_violations(), [], "log:\n{}", worker.log());
 }
 
 #[test]

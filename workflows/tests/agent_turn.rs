@@ -8,27 +8,37 @@ use incidentd_core::model::{
 };
 use incidentd_core::object::AgentTurn;
 use incidentd_core::{Command, Idempotency, IncidentView, TimelineEntry};
-use incidentd_runtime::llm::openai::{LlmConfig, OpenAiCompatible, API_KEY_VAR, BASE_URL_VAR};
-use incidentd_runtime::native::{schema_name, FakeLlm, FakeReply, NativeHttp};
+use incidentd_runtime::llm::openai::{
+    LlmConfig, OpenAiCompatible, API_KEY_VAR, BASE_URL_VAR, MODEL_VAR,
+};
+use incidentd_runtime::native::{schema_name, FakeLlm, FakeLlmBuilder, FakeReply, NativeHttp};
 use incidentd_runtime::outbox::OutboxPolicy;
-use incidentd_runtime::Duration;
 use incidentd_workflows::ai::{suggestions, triage};
 use incidentd_workflows::testing::Pipeline;
 use serde_json::{json, Value};
 use std::rc::Rc;
 
 fn with_model(script: Vec<FakeReply>) -> (FakeLlm, Pipeline) {
-    let fake = FakeLlm::start(script);
+    with_fake(FakeLlm::builder(), script)
+}
+
+/// [`with_model`] with the fake `builder` makes, the Worker's `LLM_MODEL` set to its model.
+fn with_fake(builder: FakeLlmBuilder, script: Vec<FakeReply>) -> (FakeLlm, Pipeline) {
+    let fake = builder.start(script);
     // Triage asks first at each declaration: it declines here (the fallback stands), and
     // its requests are left out of the turns' counts (`turn_requests`).
     fake.script_schema(
         triage::SCHEMA_NAME,
         vec![FakeReply::Refusal("not in this test".into()); 4],
     );
-    let base = fake.base_url();
+    let (base, model) = (fake.base_url(), fake.model().to_owned());
     let p = Pipeline::with_config(
         OutboxPolicy::default(),
-        &[(API_KEY_VAR, "sk-test"), (BASE_URL_VAR, &base)],
+        &[
+            (API_KEY_VAR, "sk-test"),
+            (BASE_URL_VAR, &base),
+            (MODEL_VAR, &model),
+        ],
     );
     (fake, p)
 }
@@ -152,6 +162,36 @@ fn a_burst_of_messages_makes_one_turn_whose_suggestions_are_stored() {
     say(&p, &id, "stable for ten minutes");
     p.drain();
     assert_eq!(p.agent_turns.instance_ids().len(), 2);
+}
+
+#[test]
+fn a_reasoning_model_takes_a_turn_of_several_rounds_within_openais_contract() {
+    // o4-mini refuses `parallel_tool_calls` besides sampling parameters and `max_tokens`; the
+    // second round echoes the call and answers it, which the fake checks too.
+    let (fake, p) = with_fake(
+        FakeLlm::reasoning("o4-mini"),
+        vec![
+            FakeReply::ToolCalls(vec![mitigating()]),
+            FakeReply::Text("nothing more".into()),
+        ],
+    );
+    let id = p.declare("checkout failing");
+    say(&p, &id, "rolled back the deploy");
+    p.drain();
+    let after = view(&p, &id);
+    let stored = suggestions_of(&after);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].data["change"]["status"], "mitigating");
+    let sent = turn_requests(&fake);
+    assert_eq!(sent.len(), 2);
+    let second = sent[1]["messages"].as_array().unwrap();
+    assert_eq!(second[second.len() - 1]["role"], "tool");
+    for body in &sent {
+        for refused in ["temperature", "parallel_tool_calls", "max_tokens"] {
+            assert!(body.get(refused).is_none(), "{refused}: {body}");
+        }
+    }
+    // Dropping the fake checks that no request broke the contract.
 }
 
 #[test]
@@ -371,13 +411,10 @@ fn the_suggestion_request_is_a_reviewed_snapshot() {
     };
     let request = suggestions::request(&view, &turn, &[], &[]).unwrap();
     let client = OpenAiCompatible::new(
-        LlmConfig {
-            base_url: "http://unused".into(),
-            model: "gpt-4o-mini".into(),
-            api_key: "unused".into(),
-            timeout: Duration::from_secs(30),
-        },
+        LlmConfig::new("http://unused", "gpt-4o-mini", "unused"),
         Rc::new(NativeHttp),
     );
     insta::assert_json_snapshot!("suggestion_request", client.body(&request));
+    // As sent to a chat model and to a reasoning one, OpenAI's contract accepts it.
+    assert_eq!(incidentd_runtime::native::client_breaches(&request), []);
 }

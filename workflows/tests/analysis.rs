@@ -3,11 +3,12 @@
 
 use incidentd_core::model::{Actor, Status};
 use incidentd_core::{Command, IncidentView, TimelineEntry};
-use incidentd_runtime::llm::openai::{LlmConfig, OpenAiCompatible, API_KEY_VAR, BASE_URL_VAR};
+use incidentd_runtime::llm::openai::{
+    LlmConfig, OpenAiCompatible, API_KEY_VAR, BASE_URL_VAR, MODEL_VAR,
+};
 use incidentd_runtime::native::{FakeLlm, FakeReply, NativeHttp};
 use incidentd_runtime::outbox::OutboxPolicy;
 use incidentd_runtime::sql::Database;
-use incidentd_runtime::Duration;
 use incidentd_workflows::ai::{metrics::metrics, postmortem};
 use incidentd_workflows::testing::Pipeline;
 use serde_json::{json, Value};
@@ -99,15 +100,12 @@ fn the_review_request_is_a_reviewed_snapshot() {
     let view = fixed_incident();
     let request = postmortem::request(&view, &metrics(&view)).unwrap();
     let client = OpenAiCompatible::new(
-        LlmConfig {
-            base_url: "http://unused".into(),
-            model: "gpt-4o-mini".into(),
-            api_key: "unused".into(),
-            timeout: Duration::from_secs(30),
-        },
+        LlmConfig::new("http://unused", "gpt-4o-mini", "unused"),
         Rc::new(NativeHttp),
     );
     insta::assert_json_snapshot!("postmortem_request", client.body(&request));
+    // As sent to a chat model and to a reasoning one, OpenAI's contract accepts it.
+    assert_eq!(incidentd_runtime::native::client_breaches(&request), []);
 }
 
 fn close_an_incident(p: &Pipeline) -> String {
@@ -195,6 +193,36 @@ fn with_a_model_the_review_and_its_action_items_are_stored_once() {
         2,
         "one retry after the 500, then no more calls"
     );
+}
+
+#[test]
+fn a_reasoning_model_writes_the_review_within_openais_contract() {
+    let review = json!({
+        "summary": "A deploy broke checkout; it was rolled back.",
+        "timeline": [{ "at": "T+00:00:00", "event": "declared" }],
+        "root_cause": "a bad deploy",
+        "impact": "checkout failed for some minutes",
+        "action_items": [{ "title": "add a canary", "owner": null }]
+    });
+    let fake = FakeLlm::reasoning("o3").start(Vec::new());
+    fake.script_schema("postmortem", vec![FakeReply::Json(review.clone())]);
+    let base = fake.base_url();
+    let p = Pipeline::with_config(
+        OutboxPolicy::default(),
+        &[
+            (API_KEY_VAR, "sk-test"),
+            (BASE_URL_VAR, &base),
+            (MODEL_VAR, "o3"),
+        ],
+    );
+    let id = close_an_incident(&p);
+    let row = analysis_row(&p, &id).expect("analysed");
+    let stored: Value = serde_json::from_str(row["postmortem"].as_str().unwrap()).unwrap();
+    assert_eq!(stored, review);
+    let sent = fake.requests_for_schema("postmortem");
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].get("temperature").is_none(), "{}", sent[0]);
+    // Dropping the fake checks that no request broke the contract.
 }
 
 #[test]

@@ -4,8 +4,8 @@
 
 use incidentd_core::model::{ActorKind, Status};
 use incidentd_core::{Command, IncidentView};
-use incidentd_runtime::llm::openai::{API_KEY_VAR, BASE_URL_VAR};
-use incidentd_runtime::native::{FakeLlm, FakeReply};
+use incidentd_runtime::llm::openai::{API_KEY_VAR, BASE_URL_VAR, MODEL_VAR};
+use incidentd_runtime::native::{FakeLlm, FakeLlmBuilder, FakeReply};
 use incidentd_runtime::outbox::OutboxPolicy;
 use incidentd_workflows::testing::Pipeline;
 use serde_json::json;
@@ -38,15 +38,24 @@ fn agent_reply(view: &IncidentView) -> String {
 /// The fake answers triage at the declaration first (keeping everything as declared), then
 /// `script`.
 fn with_model(script: Vec<FakeReply>) -> (FakeLlm, Pipeline) {
+    with_fake(FakeLlm::builder(), script)
+}
+
+/// [`with_model`] with the fake `builder` makes, the Worker's `LLM_MODEL` set to its model.
+fn with_fake(builder: FakeLlmBuilder, script: Vec<FakeReply>) -> (FakeLlm, Pipeline) {
     let triage = FakeReply::Json(json!({
         "entry_point": null, "severity": "medium",
         "title": "checkout failing", "description": "checkout failing"
     }));
-    let fake = FakeLlm::start([vec![triage], script].concat());
-    let base = fake.base_url();
+    let fake = builder.start([vec![triage], script].concat());
+    let (base, model) = (fake.base_url(), fake.model().to_owned());
     let p = Pipeline::with_config(
         OutboxPolicy::default(),
-        &[(API_KEY_VAR, "sk-test"), (BASE_URL_VAR, &base)],
+        &[
+            (API_KEY_VAR, "sk-test"),
+            (BASE_URL_VAR, &base),
+            (MODEL_VAR, &model),
+        ],
     );
     (fake, p)
 }
@@ -78,6 +87,28 @@ fn a_tool_call_changes_the_incident_as_the_agent() {
         .unwrap()
         .contains("set status to mitigating"));
     assert_eq!(p.prompts.instance_ids().len(), 1);
+}
+
+#[test]
+fn a_reasoning_model_answers_a_prompt_within_openais_contract() {
+    let (fake, p) = with_fake(
+        FakeLlm::reasoning("gpt-5-mini"),
+        vec![FakeReply::ToolCalls(vec![(
+            "update_status".into(),
+            json!({ "status": "mitigating", "message": "the team rolled back" }),
+        )])],
+    );
+    let id = p.declare("checkout failing");
+    ask(&p, &id, "we mitigated it, set status to mitigating");
+    let after = view(&p, &id);
+    assert_eq!(after.incident.status, Status::Mitigating);
+    assert!(agent_reply(&after).contains("Done: set the status to mitigating"));
+    let sent = &fake.requests()[1];
+    assert_eq!(sent["model"], "gpt-5-mini");
+    for refused in ["temperature", "max_tokens"] {
+        assert!(sent.get(refused).is_none(), "{refused}: {sent}");
+    }
+    // Dropping the fake checks that no request broke the contract.
 }
 
 #[test]
@@ -136,15 +167,12 @@ fn the_agent_request_is_a_reviewed_snapshot() {
         incidentd_workflows::ai::agent::request(&view, "we rolled back, set mitigating", "alice")
             .unwrap();
     let client = OpenAiCompatible::new(
-        LlmConfig {
-            base_url: "http://unused".into(),
-            model: "gpt-4o-mini".into(),
-            api_key: "unused".into(),
-            timeout: incidentd_runtime::Duration::from_secs(30),
-        },
+        LlmConfig::new("http://unused", "gpt-4o-mini", "unused"),
         std::rc::Rc::new(NativeHttp),
     );
     insta::assert_json_snapshot!("agent_request", client.body(&request));
+    // As sent to a chat model and to a reasoning one, OpenAI's contract accepts it.
+    assert_eq!(incidentd_runtime::native::client_breaches(&request), []);
 }
 
 /// Found by the fault campaign (seed 18, no faults needed): a prompt asked just before the

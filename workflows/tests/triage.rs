@@ -6,7 +6,7 @@
 use incidentd_core::forward::instance_id;
 use incidentd_core::model::{ActorKind, EntryPoint, Severity};
 use incidentd_core::{Command, IncidentView, TimelineEntry};
-use incidentd_runtime::llm::openai::{API_KEY_VAR, BASE_URL_VAR};
+use incidentd_runtime::llm::openai::{API_KEY_VAR, BASE_URL_VAR, MODEL_VAR, REASONING_VAR};
 use incidentd_runtime::native::{FakeLlm, FakeReply, RecordingServer, Scripted};
 use incidentd_runtime::outbox::OutboxPolicy;
 use incidentd_runtime::sql::Database;
@@ -49,7 +49,11 @@ struct Setup {
 /// A pipeline with the tenant's entry points in D1, a recording webhook (the first
 /// notification) and, unless `model` is false, the fake LLM answering `script`.
 fn setup(script: Vec<FakeReply>, model: bool, vars: &[(&str, &str)]) -> Setup {
-    let fake = FakeLlm::start(script);
+    setup_with(FakeLlm::start(script), model, vars)
+}
+
+/// [`setup`] with a fake configured by the test.
+fn setup_with(fake: FakeLlm, model: bool, vars: &[(&str, &str)]) -> Setup {
     let webhook = RecordingServer::start(vec![Scripted::status(200); 8]);
     let base = fake.base_url();
     let mut config = vec![
@@ -134,6 +138,28 @@ fn assert_fallback_with_note(s: &Setup, id: &str, why: &str) {
         first_notification(&s.webhook)["incident"]["assignee"],
         "U-ONCALL"
     );
+}
+
+#[test]
+fn a_reasoning_model_triages_within_openais_contract() {
+    // Strict: the request must pass what any reasoning family refuses; the fake serves o3-mini
+    // only, spends 1,024 tokens thinking and would cut an answer left no room for it.
+    let fake = FakeLlm::reasoning("o3-mini").start(vec![answer(json!("dba"), "high")]);
+    let s = setup_with(fake, true, &[(MODEL_VAR, "o3-mini")]);
+    let id = declare(&s.p);
+    s.p.drain();
+    let after = view(&s.p, &id);
+    assert_eq!(after.incident.assignee.as_deref(), Some("U-DBA"));
+    assert_eq!(after.incident.severity, Severity::High);
+    assert!(note(&after).is_none(), "{:?}", note(&after));
+    let sent = &s.fake.requests()[0];
+    assert_eq!(sent["model"], "o3-mini");
+    assert!(sent.get("temperature").is_none(), "{sent}");
+    assert!(
+        sent["max_completion_tokens"].as_u64().unwrap() > 400,
+        "room to think"
+    );
+    // Dropping the fake checks that no request broke the contract.
 }
 
 #[test]
@@ -387,6 +413,23 @@ fn the_budget_counts_every_call_and_stops_the_next_once_spent() {
 }
 
 #[test]
+fn an_unusable_model_setting_keeps_ai_off_and_says_which() {
+    let s = setup(
+        vec![answer(json!("dba"), "high")],
+        true,
+        &[(REASONING_VAR, "maybe")],
+    );
+    let id = declare(&s.p);
+    s.p.drain();
+    assert_fallback_with_note(
+        &s,
+        &id,
+        "LLM_REASONING is \"maybe\", expected auto, true or false",
+    );
+    assert!(s.fake.requests().is_empty());
+}
+
+#[test]
 fn zero_turns_ai_off() {
     let s = setup(
         vec![answer(json!("dba"), "high")],
@@ -421,13 +464,10 @@ fn the_triage_request_is_a_reviewed_snapshot() {
     ];
     let request = triage::request(&incident, &entry_points()).unwrap();
     let client = OpenAiCompatible::new(
-        LlmConfig {
-            base_url: "http://unused".into(),
-            model: "gpt-4o-mini".into(),
-            api_key: "unused".into(),
-            timeout: incidentd_runtime::Duration::from_secs(30),
-        },
+        LlmConfig::new("http://unused", "gpt-4o-mini", "unused"),
         std::rc::Rc::new(NativeHttp),
     );
     insta::assert_json_snapshot!("triage_request", client.body(&request));
+    // As sent to a chat model and to a reasoning one, OpenAI's contract accepts it.
+    assert_eq!(incidentd_runtime::native::client_breaches(&request), []);
 }

@@ -1,8 +1,8 @@
 //! The Slack integration's native foundation: verifying Slack's requests, parsing what Slack
 //! sends, deciding what it means, building what incidentd posts, naming channels, and keeping
 //! installation tokens encrypted; the installation store and the OAuth install, the logic of the three receivers
-//! (events, interactivity, slash commands), the Web API client and the Slack sender (see
-//! docs/slack.md).
+//! (events, interactivity, slash commands), the Web API client (held to Slack's published
+//! contract, `contract`) and the Slack sender (see docs/slack.md).
 
 pub mod admin;
 pub mod analysis_post;
@@ -16,6 +16,7 @@ pub mod classify;
 pub mod command_receiver;
 pub mod commands;
 pub mod config;
+pub mod contract;
 pub mod events;
 pub mod ids;
 pub mod inbound;

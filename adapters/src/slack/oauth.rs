@@ -10,8 +10,9 @@
 //! whoever installs the app, and within its 10 minutes it installs into that tenant only.
 
 use super::admin::{ConnectRequest, Connected};
-use super::api::CALL_TIMEOUT;
+use super::api::{log_warnings, CALL_TIMEOUT};
 use super::config::{self, non_empty};
+use super::contract::{form_body, FORM_CONTENT_TYPE};
 use super::installation::{self, NewInstallation, StoreError};
 use super::secret::Secret;
 use super::token_crypto::TokenKey;
@@ -293,29 +294,24 @@ struct IdOnly {
     id: String,
 }
 
-/// `oauth.v2.access`: a form `POST` with the client credentials as HTTP Basic (Slack's
-/// preference), the code and the same `redirect_uri` the authorize link carried.
+/// `oauth.v2.access`: a form `POST` (its contract takes no JSON) with the client credentials
+/// as HTTP Basic (Slack's preference), the code and the same `redirect_uri` the authorize link
+/// carried.
 async fn exchange(
     http: &dyn HttpClient,
     app: &OAuthApp,
     code: &str,
 ) -> Result<AccessAnswer, CallbackError> {
-    let body = form_urlencoded::Serializer::new(String::new())
-        .append_pair("code", code)
-        .append_pair("redirect_uri", &app.redirect_url)
-        .finish();
+    let body = form_body(&serde_json::json!({ "code": code, "redirect_uri": app.redirect_url }));
     let basic = BASE64.encode(format!("{}:{}", app.client_id, app.client_secret.expose()));
     let request = HttpRequest {
         method: "POST".into(),
         url: format!("{}/oauth.v2.access", app.api_url),
         headers: vec![
-            (
-                "content-type".into(),
-                "application/x-www-form-urlencoded".into(),
-            ),
+            ("content-type".into(), FORM_CONTENT_TYPE.into()),
             ("authorization".into(), format!("Basic {basic}")),
         ],
-        body: body.into_bytes(),
+        body,
         timeout: CALL_TIMEOUT,
     };
     let response = http
@@ -331,6 +327,7 @@ async fn exchange(
     let answer: serde_json::Value = serde_json::from_slice(&response.body).map_err(|_| {
         CallbackError::Unreachable("oauth.v2.access: the answer is not JSON".into())
     })?;
+    log_warnings("oauth.v2.access", &answer);
     if answer["ok"] != true {
         let code = answer["error"].as_str().unwrap_or("unknown");
         return Err(CallbackError::Refused(code.to_owned()));

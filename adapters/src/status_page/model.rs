@@ -15,6 +15,9 @@ pub struct PublicPage {
     /// Active incidents and those resolved within the history window, in any order (the
     /// renderers sort).
     pub incidents: Vec<PublicIncident>,
+    /// Unix ms when the page itself last changed (its title or slug, the services it may show)
+    /// or any of its incidents did, including those past the history window.
+    pub changed_at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,13 +105,13 @@ impl PublicPage {
         resolved
     }
 
-    /// When anything on the page last changed (0 when nothing ever did).
+    /// When anything on the page last changed: never before the page itself did, so a page
+    /// without incidents reports its own last change (not 1970).
     pub fn updated_at(&self) -> i64 {
         self.incidents
             .iter()
             .map(|i| i.updated_at)
-            .max()
-            .unwrap_or(0)
+            .fold(self.changed_at, i64::max)
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::model::PublicPage;
 use super::{feed, html, summary};
+use crate::dashboard::receiver::routes::Allow;
 use sha2::{Digest, Sha256};
 
 /// Shared caches and browsers may keep a page 30 s, then serve it stale while revalidating,
@@ -12,30 +13,23 @@ pub const CACHE_CONTROL: &str =
     "public, max-age=30, stale-while-revalidate=30, stale-if-error=86400";
 /// Not-found and wrong-method answers are not cached: a page may appear at any moment.
 pub const NO_STORE: &str = "no-store";
-pub const ALLOW: &str = "GET, HEAD";
 
 /// A document of a status page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Document {
     Html,
     Summary,
     Feed,
 }
 
-/// `/status/<slug>[/summary.json | /history.atom]`, from the segments after `status`.
-pub fn parse(segments: &[&str]) -> Option<(String, Document)> {
-    let (slug, document) = match segments {
-        [slug] => (*slug, Document::Html),
-        [slug, "summary.json"] => (*slug, Document::Summary),
-        [slug, "history.atom"] => (*slug, Document::Feed),
-        _ => return None,
-    };
-    let plausible = !slug.is_empty()
+/// Whether `slug` could name a page (what the admin API accepts: 1 to 64 of `a-z 0-9 -`);
+/// any other is answered 404 without reading D1.
+pub fn plausible_slug(slug: &str) -> bool {
+    !slug.is_empty()
         && slug.len() <= 64
         && slug
             .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    plausible.then(|| (slug.to_owned(), document))
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// An answer to copy onto the HTTP response.
@@ -46,7 +40,7 @@ pub struct Answer {
     pub cache_control: &'static str,
     pub etag: Option<String>,
     /// `Allow`, on a 405.
-    pub allow: Option<&'static str>,
+    pub allow: Option<String>,
     /// Empty on a 304.
     pub body: String,
 }
@@ -123,14 +117,14 @@ pub fn not_found(document: Document) -> Answer {
     }
 }
 
-/// 405 for anything but GET and HEAD.
-pub fn method_not_allowed() -> Answer {
+/// 405 for a method the page's routes do not serve; `allow` lists those they do.
+pub fn method_not_allowed(allow: &Allow) -> Answer {
     Answer {
         status: 405,
         content_type: "text/plain; charset=utf-8",
         cache_control: NO_STORE,
         etag: None,
-        allow: Some(ALLOW),
+        allow: Some(allow.to_string()),
         body: "method not allowed: the status page is read-only\n".into(),
     }
 }
@@ -140,24 +134,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paths_name_a_slug_and_a_document() {
-        assert_eq!(parse(&["demo"]), Some(("demo".into(), Document::Html)));
-        assert_eq!(
-            parse(&["demo", "summary.json"]),
-            Some(("demo".into(), Document::Summary))
-        );
-        assert_eq!(
-            parse(&["acme-2", "history.atom"]),
-            Some(("acme-2".into(), Document::Feed))
-        );
-        for bad in [
-            &["demo", "x"][..],
-            &["Demo"],
-            &[""],
-            &[],
-            &["demo", "summary.json", "x"],
-        ] {
-            assert_eq!(parse(bad), None, "{bad:?}");
+    fn only_slugs_the_admin_api_accepts_are_looked_up() {
+        for good in ["demo", "acme-2", &"a".repeat(64)] {
+            assert!(plausible_slug(good), "{good}");
+        }
+        for bad in ["Demo", "", "a.b", "../x", "%2e", &"a".repeat(65)] {
+            assert!(!plausible_slug(bad), "{bad}");
         }
     }
 

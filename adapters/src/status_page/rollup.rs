@@ -169,6 +169,7 @@ mod tests {
                     updates: Vec::new(),
                 })
                 .collect(),
+            changed_at: 0,
         }
     }
 

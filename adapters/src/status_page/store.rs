@@ -100,6 +100,8 @@ const LOAD_PAGE: &str = "WITH shown AS ( \
         SELECT i.* FROM status_incident i JOIN status_page p ON p.tenant_id = i.tenant_id \
         WHERE p.slug = ?1 AND (i.resolved_at IS NULL OR i.resolved_at >= ?2)) \
     SELECT p.title, \
+        max(p.updated_at, coalesce((SELECT max(i.updated_at) FROM status_incident i \
+            WHERE i.tenant_id = p.tenant_id), 0)) AS changed_at, \
         (SELECT json_group_array(json_object('id', s.id, 'name', s.name)) FROM service s \
             WHERE s.tenant_id = p.tenant_id AND s.public = 1) AS services, \
         (SELECT json_group_array(json_object('incident_id', i.incident_id, 'id', i.public_id, \
@@ -116,6 +118,7 @@ const LOAD_PAGE: &str = "WITH shown AS ( \
 #[derive(Deserialize)]
 struct PageRow {
     title: String,
+    changed_at: i64,
     services: String,
     incidents: String,
     affected: String,
@@ -243,5 +246,6 @@ pub async fn load(
         title: row.title,
         services,
         incidents,
+        changed_at: row.changed_at,
     }))
 }

@@ -174,3 +174,79 @@ pub fn summary(page: &PublicPage) -> String {
 pub fn not_found() -> String {
     "{\"error\":{\"code\":\"NOT_FOUND\",\"message\":\"no status page at this address\"}}\n".into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status_page::store;
+    use incidentd_runtime::native::SqliteDatabase;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    fn now_ms() -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+    }
+
+    fn load(db: &SqliteDatabase) -> PublicPage {
+        pollster::block_on(store::load(db, "acme", "https://x", now_ms()))
+            .unwrap()
+            .expect("the page exists")
+    }
+
+    fn updated_at(page: &PublicPage) -> String {
+        let json: serde_json::Value = serde_json::from_str(&summary(page)).unwrap();
+        json["page"]["updated_at"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn a_page_without_incidents_reports_when_it_last_changed_not_1970() {
+        let db = crate::migrations::migrated();
+        let before = now_ms();
+        db.apply("INSERT INTO status_page (tenant_id, slug, title) VALUES ('t', 'acme', 'Acme')")
+            .unwrap();
+        let page = load(&db);
+        assert!(page.incidents.is_empty());
+        let set_up = page.updated_at();
+        // SQLite's clock and this one may differ by a rounding: allow a second either way.
+        assert!(
+            (before - 1_000..=now_ms() + 1_000).contains(&set_up),
+            "{set_up} not near {before}"
+        );
+        assert_eq!(updated_at(&page), rfc3339(set_up));
+        assert!(!updated_at(&page).starts_with("1970"));
+
+        // A new service the page may show is a change of the page.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        db.apply("INSERT INTO service (tenant_id, id, name) VALUES ('t', 'api', 'API')")
+            .unwrap();
+        let after_service = load(&db).updated_at();
+        assert!(after_service > set_up, "{after_service} > {set_up}");
+        // Another tenant's service is not.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        db.apply("INSERT INTO service (tenant_id, id, name) VALUES ('u', 'api', 'API')")
+            .unwrap();
+        assert_eq!(load(&db).updated_at(), after_service);
+    }
+
+    #[test]
+    fn an_incident_past_the_history_window_still_dates_the_page() {
+        let db = crate::migrations::migrated();
+        db.apply(
+            "INSERT INTO status_page (tenant_id, slug, title) VALUES ('t', 'acme', 'Acme'); \
+             UPDATE status_page SET updated_at = 1000",
+        )
+        .unwrap();
+        let long_ago = now_ms() - (crate::status_page::HISTORY_DAYS + 1) * 86_400_000;
+        db.apply(&format!(
+            "INSERT INTO status_incident (incident_id, tenant_id, public_id, title, status, created_at, \
+             updated_at, resolved_at, event_id) VALUES ('i', 't', 'p', 'Old', 'resolved', {long_ago}, \
+             {long_ago}, {long_ago}, 3)"
+        ))
+        .unwrap();
+        let page = load(&db);
+        assert!(page.incidents.is_empty(), "outside the window");
+        assert_eq!(page.updated_at(), long_ago);
+    }
+}

@@ -50,10 +50,10 @@ impl AgentTurn {
 }
 
 impl TurnPacing {
-    /// From the Worker's vars; `None` when no language model is configured (`LLM_API_KEY`):
-    /// then the object schedules no turns at all.
+    /// From the Worker's vars; `None` when no language model is configured (`LLM_API_KEY`)
+    /// or its settings are unusable: then the object schedules no turns at all.
     pub fn from_services(services: &dyn Services) -> Option<TurnPacing> {
-        LlmConfig::from_services(services)?;
+        LlmConfig::from_services(services)?.ok()?;
         let seconds = |name: &str, default: i64| {
             services
                 .var(name)

@@ -53,8 +53,8 @@ pub fn summary_line(summary: &IncidentSummary) -> String {
     format!(
         "{}  {:<10} {:<6} {:<12} {}",
         summary.id,
-        summary.status,
-        summary.severity,
+        summary.status.as_str(),
+        summary.severity.as_str(),
         summary.assignee.as_deref().unwrap_or("-"),
         shorten(&summary.title, SUMMARY_WIDTH)
     )
@@ -65,6 +65,13 @@ pub fn summary_line(summary: &IncidentSummary) -> String {
 /// `list`: one incident per line, or `no incidents`.
 pub fn render_list(reply: &Listed) -> String {
     lines_or(&reply.incidents, "no incidents", summary_line)
+}
+
+/// `list`'s note (on stderr) when another page follows: how to ask for it.
+pub fn next_page_line(reply: &Listed) -> Option<String> {
+    reply.next_cursor.as_ref().map(|cursor| {
+        format!("more incidents follow: repeat with --cursor {cursor} (or --all for every page)")
+    })
 }
 
 /// `create`'s human line: `declared "title" (severity, status)`; `newly` is false when an
@@ -163,15 +170,16 @@ mod tests {
     fn list_aligns_one_summary_per_line() {
         let row = IncidentSummary {
             id: "inc-1".into(),
-            status: "open".into(),
-            severity: "low".into(),
+            status: incidentd_core::Status::Open,
+            severity: incidentd_core::Severity::Low,
             assignee: None,
             title: "DB down".into(),
             description: "DB down".into(),
             created_at: 1_000,
             updated_at: 2_000,
         };
-        let listed = Listed::deserialize(&json!({ "incidents": [row] })).unwrap();
+        let listed =
+            Listed::deserialize(&json!({ "incidents": [row], "next_cursor": null })).unwrap();
         assert_eq!(
             summary_line(&listed.incidents[0]),
             "inc-1  open       low    -            DB down"
@@ -184,6 +192,19 @@ mod tests {
             summary_line(&assigned),
             "inc-1  open       low    alice        DB down"
         );
-        assert_eq!(render_list(&Listed { incidents: vec![] }), "no incidents\n");
+        let empty = Listed {
+            incidents: vec![],
+            next_cursor: None,
+        };
+        assert_eq!(render_list(&empty), "no incidents\n");
+        assert_eq!(next_page_line(&empty), None);
+        let more = Listed {
+            next_cursor: Some("abc".into()),
+            ..listed
+        };
+        assert_eq!(
+            next_page_line(&more).unwrap(),
+            "more incidents follow: repeat with --cursor abc (or --all for every page)"
+        );
     }
 }

@@ -54,8 +54,11 @@ pub struct ChatRequest {
     pub messages: Vec<ChatMessage>,
     pub tools: Vec<Tool>,
     pub response_schema: Option<ResponseSchema>,
-    /// Upper bound on generated tokens.
-    pub max_tokens: Option<u32>,
+    /// Upper bound on the answer's tokens. A reasoning model gets more to think in (see
+    /// `openai::LlmConfig::reasoning_tokens`).
+    pub max_output_tokens: Option<u32>,
+    /// Sampling temperature, for models that accept one (reasoning models do not: the client
+    /// leaves it out for them).
     pub temperature: Option<f64>,
 }
 
@@ -73,6 +76,8 @@ pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub total_tokens: u64,
+    /// Of `completion_tokens`, those a reasoning model spent thinking (0 when not reported).
+    pub reasoning_tokens: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

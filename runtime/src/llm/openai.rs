@@ -2,8 +2,16 @@
 //! {base}/chat/completions` with a bearer key, strict `json_schema` replies and strict
 //! function tools. The base URL includes the version segment (`https://api.openai.com/v1`),
 //! so Cloudflare's OpenAI-compatible endpoints and local servers work by configuration.
+//! What a request carries follows OpenAI's published contract
+//! (`contracts/openai/chat-completions.json`): `max_completion_tokens` rather than the
+//! deprecated `max_tokens` (unless [`MaxTokensField`] says the server only reads that), and
+//! nothing a reasoning model refuses when [`LlmConfig::is_reasoning`].
 //!
 //! Usage (model, tokens, latency) is logged for every call; prompts and answers never are.
+
+mod config;
+
+pub use config::*;
 
 use super::{ChatMessage, ChatRequest, ChatResponse, LanguageModel, LlmError, ToolCall, Usage};
 use crate::duration::Duration;
@@ -12,50 +20,11 @@ use crate::workflow::Services;
 use serde_json::{json, Map, Value};
 use std::rc::Rc;
 
-/// Worker vars (the key is a secret) configuring the model.
-pub const BASE_URL_VAR: &str = "LLM_BASE_URL";
-pub const MODEL_VAR: &str = "LLM_MODEL";
-pub const API_KEY_VAR: &str = "LLM_API_KEY";
-/// Optional: seconds one call may take (default [`DEFAULT_TIMEOUT`]).
-pub const TIMEOUT_VAR: &str = "LLM_TIMEOUT_SECONDS";
-
-pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
-pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A server-given delay longer than this is not waited for (the call fails as retryable
 /// without it, and the step's own backoff applies).
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LlmConfig {
-    pub base_url: String,
-    pub model: String,
-    pub api_key: String,
-    pub timeout: Duration,
-}
-
-impl LlmConfig {
-    /// From the Worker's vars; `None` without an API key (the AI features are then off; a
-    /// local server that needs no key takes any non-empty value).
-    pub fn from_services(services: &dyn Services) -> Option<LlmConfig> {
-        let api_key = services.var(API_KEY_VAR).filter(|k| !k.trim().is_empty())?;
-        let timeout = services
-            .var(TIMEOUT_VAR)
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .filter(|&s| s > 0)
-            .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
-        Some(LlmConfig {
-            base_url: services
-                .var(BASE_URL_VAR)
-                .unwrap_or_else(|| DEFAULT_BASE_URL.into()),
-            model: services
-                .var(MODEL_VAR)
-                .unwrap_or_else(|| DEFAULT_MODEL.into()),
-            api_key,
-            timeout,
-        })
-    }
-}
+/// Why an answer cut at the token cap is refused.
+const CUT_AT_LIMIT: &str = "the answer was cut at the token limit";
 
 pub struct OpenAiCompatible {
     config: LlmConfig,
@@ -67,9 +36,11 @@ impl OpenAiCompatible {
         Self { config, http }
     }
 
-    /// The model configured for this Worker, if any.
-    pub fn from_services(services: &dyn Services) -> Option<Self> {
-        LlmConfig::from_services(services).map(|config| Self::new(config, services.http()))
+    /// The model configured for this Worker: `None` without a key, an error when a setting
+    /// is unusable.
+    pub fn from_services(services: &dyn Services) -> Option<Result<Self, LlmConfigError>> {
+        LlmConfig::from_services(services)
+            .map(|config| config.map(|config| Self::new(config, services.http())))
     }
 
     /// The same model with each call's timeout capped at `cap` (a feature bounded tighter than
@@ -86,8 +57,13 @@ impl OpenAiCompatible {
         &self.config.model
     }
 
-    /// The request body: everything but the key, so tests can snapshot it.
+    /// The request body: everything but the key, so tests can snapshot it. What OpenAI's
+    /// reasoning models refuse is left out for them: sampling parameters (`temperature`) and
+    /// `parallel_tool_calls`; their cap leaves room to reason and `reasoning_effort` is sent
+    /// when configured. The cap goes in the configured field (`max_completion_tokens` unless
+    /// the server only reads `max_tokens`).
     pub fn body(&self, request: &ChatRequest) -> Value {
+        let reasoning = self.config.is_reasoning();
         let mut body = Map::new();
         body.insert("model".into(), json!(self.config.model));
         body.insert(
@@ -105,8 +81,10 @@ impl OpenAiCompatible {
                 })
                 .collect();
             body.insert("tools".into(), Value::Array(tools));
-            // Strictness is not guaranteed for parallel calls.
-            body.insert("parallel_tool_calls".into(), json!(false));
+            if !reasoning {
+                // Strictness is not guaranteed for parallel calls.
+                body.insert("parallel_tool_calls".into(), json!(false));
+            }
         }
         if let Some(schema) = &request.response_schema {
             body.insert(
@@ -115,10 +93,19 @@ impl OpenAiCompatible {
                     "name": schema.name, "schema": schema.schema, "strict": true } }),
             );
         }
-        if let Some(max) = request.max_tokens {
-            body.insert("max_tokens".into(), json!(max));
+        if let Some(max) = request.max_output_tokens {
+            let cap = if reasoning {
+                max.saturating_add(self.config.reasoning_tokens)
+            } else {
+                max
+            };
+            body.insert(self.config.max_tokens_field.name().into(), json!(cap));
         }
-        if let Some(temperature) = request.temperature {
+        if reasoning {
+            if let Some(effort) = &self.config.reasoning_effort {
+                body.insert("reasoning_effort".into(), json!(effort));
+            }
+        } else if let Some(temperature) = request.temperature {
             body.insert("temperature".into(), json!(temperature));
         }
         Value::Object(body)
@@ -172,22 +159,31 @@ fn retry_after(response: &HttpResponse) -> Option<Duration> {
 /// Maps a non-2xx answer onto retry semantics (OpenAI's error table).
 fn status_error(response: &HttpResponse) -> LlmError {
     let error: Value = serde_json::from_slice(&response.body).unwrap_or_default();
-    let kind = error["error"]["type"]
-        .as_str()
-        .or_else(|| error["error"]["code"].as_str())
-        .unwrap_or("");
-    let message = format!(
-        "HTTP {}{}",
-        response.status,
-        if kind.is_empty() {
-            String::new()
-        } else {
-            format!(" ({kind})")
-        }
+    // `code` is the precise one (`rate_limit_exceeded` under type `requests`); `type` names
+    // the quota and the refused request.
+    let (code, kind) = (
+        error["error"]["code"].as_str(),
+        error["error"]["type"].as_str(),
     );
+    let quota = [code, kind].contains(&Some("insufficient_quota"));
+    // The field a refused request got wrong, never the API's message (it may quote content).
+    let param = error["error"]["param"]
+        .as_str()
+        .map(|p| format!("param {p}"));
+    let detail: Vec<String> = code
+        .or(kind)
+        .map(str::to_owned)
+        .into_iter()
+        .chain(param)
+        .collect();
+    let message = if detail.is_empty() {
+        format!("HTTP {}", response.status)
+    } else {
+        format!("HTTP {} ({})", response.status, detail.join(", "))
+    };
     match response.status {
         // An exhausted quota shares 429 with rate limits; waiting does not fix billing.
-        429 if kind == "insufficient_quota" => LlmError::invalid(message),
+        429 if quota => LlmError::invalid(message),
         408 | 409 | 429 => LlmError::retryable(message, retry_after(response)),
         s if s >= 500 => LlmError::retryable(message, retry_after(response)),
         _ => LlmError::invalid(message),
@@ -227,7 +223,7 @@ pub fn parse_response(body: &[u8]) -> Result<ChatResponse, LlmError> {
     }
     match choice["finish_reason"].as_str() {
         Some("stop") | Some("tool_calls") | None => {}
-        Some("length") => return Err(LlmError::invalid("the answer was cut at the token limit")),
+        Some("length") => return Err(LlmError::invalid(CUT_AT_LIMIT)),
         Some(other) => return Err(LlmError::invalid(format!("finish reason {other}"))),
     }
     let tool_calls = message["tool_calls"]
@@ -241,6 +237,9 @@ pub fn parse_response(body: &[u8]) -> Result<ChatResponse, LlmError> {
         .transpose()?
         .unwrap_or_default();
     let count = |key: &str| reply["usage"][key].as_u64().unwrap_or(0);
+    let reasoning_tokens = reply["usage"]["completion_tokens_details"]["reasoning_tokens"]
+        .as_u64()
+        .unwrap_or(0);
     Ok(ChatResponse {
         content: message["content"].as_str().map(str::to_owned),
         tool_calls,
@@ -248,9 +247,26 @@ pub fn parse_response(body: &[u8]) -> Result<ChatResponse, LlmError> {
             prompt_tokens: count("prompt_tokens"),
             completion_tokens: count("completion_tokens"),
             total_tokens: count("total_tokens"),
+            reasoning_tokens,
         },
         model: reply["model"].as_str().unwrap_or_default().to_owned(),
     })
+}
+
+impl OpenAiCompatible {
+    /// A reasoning model's answer cut at the cap most likely spent it thinking: say which
+    /// setting gives it more room.
+    fn explain(&self, error: LlmError) -> LlmError {
+        match error {
+            LlmError::Invalid { message } if message == CUT_AT_LIMIT && self.config.is_reasoning() => {
+                LlmError::invalid(format!(
+                    "{message} (a reasoning model spends part of it thinking: raise {REASONING_TOKENS_VAR}, now {})",
+                    self.config.reasoning_tokens
+                ))
+            }
+            other => other,
+        }
+    }
 }
 
 #[async_trait::async_trait(?Send)]
@@ -278,10 +294,11 @@ impl LanguageModel for OpenAiCompatible {
             ));
             return Err(error);
         }
-        let answer = parse_response(&response.body)?;
+        let answer = parse_response(&response.body).map_err(|e| self.explain(e))?;
+        let usage = answer.usage;
         crate::log::info(&format!(
-            "llm call model={} prompt_tokens={} completion_tokens={} total_tokens={} latency_ms={latency}",
-            answer.model, answer.usage.prompt_tokens, answer.usage.completion_tokens, answer.usage.total_tokens
+            "llm call model={} prompt_tokens={} completion_tokens={} reasoning_tokens={} total_tokens={} latency_ms={latency}",
+            answer.model, usage.prompt_tokens, usage.completion_tokens, usage.reasoning_tokens, usage.total_tokens
         ));
         Ok(answer)
     }

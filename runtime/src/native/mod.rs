@@ -13,11 +13,15 @@ mod recording_server;
 mod sqlite;
 
 pub use engine::{FaultRule, InstanceHook, InstanceStatus, LostAnswerRule, NativeWorkflows};
-pub use fake_llm::{schema_name, FakeLlm, FakeReply, FAKE_MODEL};
+pub use fake_llm::{
+    check_body as check_chat_request, client_breaches, contract_table as openai_chat_contract,
+    family_of, schema_name, FakeLlm, FakeLlmBuilder, FakeReply, Strictness, Violation, FAKE_MODEL,
+};
 pub use fake_slack::{
-    AnsweredCall, FakeChannel, FakeMessage, FakeSlack, Fault, SlackCall, FAKE_ADMIN_USER_ID,
-    FAKE_APP_ID, FAKE_BOT_ID, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_GENERAL_CHANNEL_ID,
-    FAKE_OAUTH_CODE, FAKE_TEAM_ID, FAKE_USER_MESSAGE_METHOD,
+    AnsweredCall, ContractRule, ContractViolation, FakeChannel, FakeMessage, FakeSlack, Fault,
+    SlackCall, SlackWarning, FAKE_ADMIN_USER_ID, FAKE_APP_ID, FAKE_BOT_ID, FAKE_BOT_TOKEN,
+    FAKE_BOT_USER_ID, FAKE_GENERAL_CHANNEL_ID, FAKE_OAUTH_CODE, FAKE_TEAM_ID,
+    FAKE_USER_MESSAGE_METHOD,
 };
 pub use handler_test::{HandlerTest, TestEvent};
 pub use host::{

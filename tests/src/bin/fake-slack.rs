@@ -2,7 +2,10 @@
 //! process a developer runs next to `scripts/run`, to watch a Slack-declared incident without
 //! a Slack workspace. It creates `#general`, prints the `.dev.vars` lines that point the
 //! worker at it, then prints each Web API call as it arrives, one line each with the fake's
-//! answer. State is in memory: restarting it forgets every channel. Ctrl-C stops it.
+//! answer, and below it any breach of Slack's published contract the fake recorded (a read
+//! sent as JSON, a missing argument, …) and any warning it answered (`missing_charset`), as
+//! the tests would fail on them. State is in memory: restarting it forgets every channel.
+//! Ctrl-C stops it.
 //!
 //! `cargo run -p incidentd-e2e --bin fake-slack [-- --port N]` (default port 8789), from the
 //! repository root (it reads `./.dev.vars` to print only the lines missing there).
@@ -10,8 +13,8 @@
 
 use incidentctl::dev_var;
 use incidentd_runtime::native::{
-    AnsweredCall, FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
-    FAKE_USER_MESSAGE_METHOD,
+    AnsweredCall, ContractViolation, FakeSlack, SlackWarning, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID,
+    FAKE_TEAM_ID, FAKE_USER_MESSAGE_METHOD,
 };
 use serde_json::Value;
 use std::path::Path;
@@ -59,6 +62,13 @@ fn main() -> ExitCode {
             println!("{}", describe(call, channel_name));
         }
         printed = calls.len();
+        // Taken, so the fake holds none when it stops: they were reported here.
+        for violation in slack.take_violations() {
+            println!("{}", violation_line(&violation));
+        }
+        for warning in slack.take_warnings() {
+            println!("{}", warning_line(&warning));
+        }
         std::thread::sleep(POLL);
     }
 }
@@ -190,6 +200,16 @@ fn outcome(answered: &AnsweredCall) -> String {
     }
 }
 
+/// A breach of Slack's contract, under the call that made it.
+fn violation_line(violation: &ContractViolation) -> String {
+    format!("  ! contract violation: {violation}")
+}
+
+/// A warning the fake answered, under the call that drew it.
+fn warning_line(warning: &SlackWarning) -> String {
+    format!("  ! {warning}")
+}
+
 /// A message's text on one line, cut to [`TEXT_WIDTH`] characters.
 fn quoted(text: &str) -> String {
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -203,7 +223,7 @@ fn quoted(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use incidentd_runtime::native::SlackCall;
+    use incidentd_runtime::native::{ContractRule, SlackCall};
     use serde_json::json;
 
     fn answered(method: &str, body: Value, status: u16, answer: Value) -> AnsweredCall {
@@ -315,6 +335,28 @@ mod tests {
                 "x".repeat(90)
             )),
             "{line}"
+        );
+    }
+
+    #[test]
+    fn violations_and_warnings_read_as_marked_lines() {
+        let violation = ContractViolation {
+            method: "conversations.history".into(),
+            rule: ContractRule::MissingArgument,
+            detail: "the required argument channel is absent".into(),
+        };
+        assert_eq!(
+            violation_line(&violation),
+            "  ! contract violation: conversations.history: missing_argument: the required \
+             argument channel is absent (see https://api.slack.com/methods/conversations.history)"
+        );
+        let warning = SlackWarning {
+            method: "chat.postMessage".into(),
+            code: "missing_charset".into(),
+        };
+        assert_eq!(
+            warning_line(&warning),
+            "  ! chat.postMessage: warning missing_charset"
         );
     }
 

@@ -47,7 +47,7 @@ pub fn request(view: &IncidentView, prompt: &str, user: &str) -> Result<ChatRequ
             ChatMessage::User(render(RECORD, &values)?.trim_end().to_owned()),
         ],
         tools: tools(incident),
-        max_tokens: Some(800),
+        max_output_tokens: Some(800),
         temperature: Some(0.2),
         ..ChatRequest::default()
     })

@@ -43,6 +43,8 @@ pub enum Unavailable {
     Spent { used: u64, budget: u64 },
     /// `AI_DAILY_TOKEN_BUDGET` is not a whole number: AI stays off rather than spend unbounded.
     BadBudget(String),
+    /// An `LLM_*` setting is unusable (the message names it): AI stays off.
+    BadModelSetting(String),
 }
 
 impl fmt::Display for Unavailable {
@@ -60,6 +62,9 @@ impl fmt::Display for Unavailable {
                 f,
                 "{BUDGET_VAR} is not a whole number of tokens ({value:?}), so AI is off"
             ),
+            Unavailable::BadModelSetting(problem) => {
+                write!(f, "the language model is misconfigured ({problem}), so AI is off")
+            }
         }
     }
 }
@@ -190,8 +195,10 @@ pub async fn tenant_model(
     services: &dyn Services,
     tenant: &str,
 ) -> Result<Result<MeteredModel, Unavailable>, EffectError> {
-    let Some(model) = OpenAiCompatible::from_services(services) else {
-        return Ok(Err(Unavailable::NoModel));
+    let model = match OpenAiCompatible::from_services(services) {
+        None => return Ok(Err(Unavailable::NoModel)),
+        Some(Err(bad)) => return Ok(Err(Unavailable::BadModelSetting(bad.to_string()))),
+        Some(Ok(model)) => model,
     };
     let budget = match daily_budget(services) {
         Ok(budget) => budget,

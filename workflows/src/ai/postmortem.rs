@@ -92,7 +92,7 @@ pub fn request(view: &IncidentView, metrics: &IncidentMetrics) -> Result<ChatReq
             name: "postmortem".into(),
             schema: schema(),
         }),
-        max_tokens: Some(1_500),
+        max_output_tokens: Some(1_500),
         temperature: Some(0.2),
         ..ChatRequest::default()
     })

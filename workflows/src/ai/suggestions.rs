@@ -234,7 +234,7 @@ pub fn request(
     Ok(ChatRequest {
         messages,
         tools: tools(incident, used),
-        max_tokens: Some(600),
+        max_output_tokens: Some(600),
         temperature: Some(0.2),
         ..ChatRequest::default()
     })

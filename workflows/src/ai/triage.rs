@@ -195,7 +195,7 @@ pub fn request(
             name: SCHEMA_NAME.into(),
             schema: schema(entry_points),
         }),
-        max_tokens: Some(400),
+        max_output_tokens: Some(400),
         temperature: Some(0.0),
         ..ChatRequest::default()
     })

@@ -2,6 +2,7 @@
 //! and the matching 4xx/5xx status.
 
 use super::auth::AuthError;
+use super::routes::Allow;
 use incidentd_core::{DomainError, IncidentCallError};
 use serde_json::json;
 
@@ -10,6 +11,8 @@ pub struct ApiError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
+    /// The `Allow` header of a 405 (RFC 9110 §15.5.6): the methods the route accepts.
+    pub allow: Option<String>,
 }
 
 impl ApiError {
@@ -18,6 +21,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            allow: None,
         }
     }
 
@@ -25,12 +29,17 @@ impl ApiError {
         ApiError::new(404, "NOT_FOUND", "no such route or incident")
     }
 
-    pub fn method_not_allowed() -> Self {
-        ApiError::new(
-            405,
-            "METHOD_NOT_ALLOWED",
-            "method not allowed on this route",
-        )
+    /// 405 with the route's methods, as [`routes::resolve`](super::routes::resolve) found
+    /// them.
+    pub fn method_not_allowed(allow: &Allow) -> Self {
+        ApiError {
+            allow: Some(allow.to_string()),
+            ..ApiError::new(
+                405,
+                "METHOD_NOT_ALLOWED",
+                format!("method not allowed on this route; it accepts {allow}"),
+            )
+        }
     }
 
     pub fn internal(message: impl Into<String>) -> Self {

@@ -6,6 +6,7 @@ pub mod error;
 pub mod list;
 pub mod openapi;
 pub mod requests;
+pub mod routes;
 pub mod tenant;
 pub mod tenant_cache;
 

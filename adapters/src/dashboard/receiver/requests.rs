@@ -1,8 +1,14 @@
 //! Request bodies of the dashboard API: size limit, JSON syntax (400) versus shape (422),
 //! unknown fields rejected; each converts into a core command. They also serialize, so clients
 //! (incidentctl) send exactly the shapes parsed here.
+//!
+//! Text fields are checked here as sent, exactly as their schema (`openapi.rs`) says: at most
+//! so many characters, and, unless they may be empty, not blank. The core trims and checks
+//! again; these checks only make the published limits the enforced ones (a 4,001-character
+//! prompt is refused even when trimming would shorten it).
 
 use super::error::ApiError;
+use incidentd_core::decide::{MAX_ID_CHARS, MAX_MESSAGE_CHARS, MAX_PROMPT_CHARS, MAX_TITLE_CHARS};
 use incidentd_core::model::{AffectedService, AffectionStatus, Severity, Status};
 use incidentd_core::Command;
 use schemars::JsonSchema;
@@ -16,10 +22,12 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateIncident {
-    /// What is happening, in the reporter's words.
+    /// What is happening, in the reporter's words (not blank).
+    #[schemars(length(min = 1, max = MAX_PROMPT_CHARS), regex(pattern = NOT_BLANK))]
     pub prompt: String,
-    /// Defaults to the prompt's first line.
+    /// Defaults to the prompt's first line (not blank when given).
     #[serde(default)]
+    #[schemars(length(min = 1, max = MAX_TITLE_CHARS), regex(pattern = NOT_BLANK))]
     pub title: Option<String>,
     /// Defaults to `medium`.
     #[serde(default)]
@@ -27,10 +35,44 @@ pub struct CreateIncident {
     /// Retrying a create with the same key returns the same incident (1 to 128 of
     /// `A-Z a-z 0-9 _ - . :`).
     #[serde(default)]
+    #[schemars(regex(pattern = IDEMPOTENCY_KEY))]
     pub idempotency_key: Option<String>,
 }
 
+/// A character other than white space somewhere (ECMA-262 `\S`): what "not blank" means.
+pub const NOT_BLANK: &str = r"\S";
+/// `idempotency_key`'s whole syntax.
+pub const IDEMPOTENCY_KEY: &str = r"^[A-Za-z0-9_.:-]{1,128}$";
+
+/// `value` as sent: at most `max` characters and, unless `may_be_empty`, not blank.
+fn check_text(field: &str, value: &str, max: usize, may_be_empty: bool) -> Result<(), ApiError> {
+    if value.chars().count() > max {
+        return Err(ApiError::new(
+            422,
+            "INVALID_INPUT",
+            format!("{field}: at most {max} characters"),
+        ));
+    }
+    if !may_be_empty && value.trim().is_empty() {
+        return Err(ApiError::new(
+            422,
+            "INVALID_INPUT",
+            format!("{field}: must not be empty"),
+        ));
+    }
+    Ok(())
+}
+
 impl CreateIncident {
+    /// The text fields' limits, as the schema states them.
+    pub fn check(&self) -> Result<(), ApiError> {
+        check_text("prompt", &self.prompt, MAX_PROMPT_CHARS, false)?;
+        if let Some(title) = &self.title {
+            check_text("title", title, MAX_TITLE_CHARS, false)?;
+        }
+        self.checked_idempotency_key().map(|_| ())
+    }
+
     pub fn checked_idempotency_key(&self) -> Result<Option<&str>, ApiError> {
         let Some(key) = self.idempotency_key.as_deref() else {
             return Ok(None);
@@ -64,7 +106,7 @@ pub struct SetSeverity {
 #[serde(deny_unknown_fields)]
 pub struct SetAssignee {
     #[serde(deserialize_with = "Option::deserialize")]
-    #[schemars(required)]
+    #[schemars(required, length(min = 1, max = MAX_ID_CHARS), regex(pattern = NOT_BLANK))]
     pub assignee: Option<String>,
 }
 
@@ -74,6 +116,7 @@ pub struct SetAssignee {
 pub struct UpdateStatus {
     pub status: Status,
     /// Why; may be empty, must be present.
+    #[schemars(length(max = MAX_MESSAGE_CHARS))]
     pub message: String,
 }
 
@@ -81,8 +124,10 @@ pub struct UpdateStatus {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMessage {
+    #[schemars(length(min = 1, max = MAX_MESSAGE_CHARS), regex(pattern = NOT_BLANK))]
     pub message: String,
     /// Deduplicates retries: a known id is answered with the original event.
+    #[schemars(length(min = 1, max = MAX_ID_CHARS), regex(pattern = NOT_BLANK))]
     pub message_id: String,
 }
 
@@ -90,8 +135,10 @@ pub struct AddMessage {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddPrompt {
+    #[schemars(length(min = 1, max = MAX_PROMPT_CHARS), regex(pattern = NOT_BLANK))]
     pub prompt: String,
     /// Deduplicates retries: a known id is answered with the original event.
+    #[schemars(length(min = 1, max = MAX_ID_CHARS), regex(pattern = NOT_BLANK))]
     pub prompt_id: String,
 }
 
@@ -99,8 +146,12 @@ pub struct AddPrompt {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAffection {
+    #[schemars(length(min = 1, max = MAX_TITLE_CHARS), regex(pattern = NOT_BLANK))]
     pub title: String,
+    /// Services of the tenant's catalog (another id is a 422), at least one.
+    #[schemars(length(min = 1))]
     pub services: Vec<AffectedService>,
+    #[schemars(length(min = 1, max = MAX_MESSAGE_CHARS), regex(pattern = NOT_BLANK))]
     pub message: String,
 }
 
@@ -108,6 +159,7 @@ pub struct CreateAffection {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAffection {
+    #[schemars(length(min = 1, max = MAX_MESSAGE_CHARS), regex(pattern = NOT_BLANK))]
     pub message: String,
     #[serde(default)]
     pub status: Option<AffectionStatus>,
@@ -129,11 +181,18 @@ pub fn command(route: &str, body: &[u8], user: &str) -> Result<Command, ApiError
         "severity" => Command::SetSeverity {
             severity: parse_body::<SetSeverity>(body)?.severity,
         },
-        "assignee" => Command::SetAssignee {
-            assignee: parse_body::<SetAssignee>(body)?.assignee,
-        },
+        "assignee" => {
+            let r: SetAssignee = parse_body(body)?;
+            if let Some(assignee) = &r.assignee {
+                check_text("assignee", assignee, MAX_ID_CHARS, false)?;
+            }
+            Command::SetAssignee {
+                assignee: r.assignee,
+            }
+        }
         "status" => {
             let r: UpdateStatus = parse_body(body)?;
+            check_text("message", &r.message, MAX_MESSAGE_CHARS, true)?;
             Command::UpdateStatus {
                 status: r.status,
                 message: r.message,
@@ -141,6 +200,8 @@ pub fn command(route: &str, body: &[u8], user: &str) -> Result<Command, ApiError
         }
         "messages" => {
             let r: AddMessage = parse_body(body)?;
+            check_text("message", &r.message, MAX_MESSAGE_CHARS, false)?;
+            check_text("message_id", &r.message_id, MAX_ID_CHARS, false)?;
             Command::AddMessage {
                 message: r.message,
                 message_id: r.message_id,
@@ -149,6 +210,8 @@ pub fn command(route: &str, body: &[u8], user: &str) -> Result<Command, ApiError
         }
         "prompts" => {
             let r: AddPrompt = parse_body(body)?;
+            check_text("prompt", &r.prompt, MAX_PROMPT_CHARS, false)?;
+            check_text("prompt_id", &r.prompt_id, MAX_ID_CHARS, false)?;
             Command::AddPrompt {
                 prompt: r.prompt,
                 prompt_id: r.prompt_id,
@@ -157,6 +220,15 @@ pub fn command(route: &str, body: &[u8], user: &str) -> Result<Command, ApiError
         }
         "affection" => {
             let r: CreateAffection = parse_body(body)?;
+            check_text("title", &r.title, MAX_TITLE_CHARS, false)?;
+            check_text("message", &r.message, MAX_MESSAGE_CHARS, false)?;
+            if r.services.is_empty() {
+                return Err(ApiError::new(
+                    422,
+                    "INVALID_INPUT",
+                    "services: at least one service is required",
+                ));
+            }
             Command::CreateAffection {
                 title: r.title,
                 services: r.services,
@@ -166,6 +238,7 @@ pub fn command(route: &str, body: &[u8], user: &str) -> Result<Command, ApiError
         }
         "affection/updates" => {
             let r: UpdateAffection = parse_body(body)?;
+            check_text("message", &r.message, MAX_MESSAGE_CHARS, false)?;
             Command::UpdateAffection {
                 message: r.message,
                 status: r.status,

@@ -114,5 +114,7 @@ fn fixed_page() -> PublicPage {
                 ],
             },
         ],
+        // Set up a week before the first incident.
+        changed_at: T0 - 7 * 1_440 * MINUTE,
     }
 }
