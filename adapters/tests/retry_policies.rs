@@ -13,11 +13,11 @@ fn the_file_override_applies_without_the_workflows_crate() {
         .expect("registered by the adapters");
     let handler = &dashboard.handlers[0];
     let step = handler.step_name(dashboard);
-    // retry-policies.toml: [policies."dashboard"] retries = { limit = 8 }
-    assert_eq!(handler.config.retries.limit, 5, "the attribute's limit");
+    // retry-policies.toml: [policies."dashboard"] retries = { limit = 20 }
+    assert_eq!(handler.config.retries.limit, 12, "the attribute's limit");
     assert_eq!(
         handler.effective_config(dashboard).retries.limit,
-        8,
+        20,
         "{FILE} raises it"
     );
     assert_eq!(config::source(&step, Some(dashboard.name)), FILE);

@@ -846,7 +846,7 @@ fn a_closed_incident_is_archived_then_analysed_then_deleted_once_fully_delivered
     );
     world
         .object
-        .workflow_finished(TENANT, closed.last_event_id, None, 5_001)
+        .workflow_finished(TENANT, closed.last_event_id, None, &[], 5_001)
         .unwrap();
     assert_eq!(
         world.object.store().alarm(),
@@ -898,7 +898,7 @@ fn storage_is_kept_when_the_archive_fails_and_finalisation_is_retried() {
     assert!(!world.alarm(3_000).finalized, "forwarded; no report yet");
     world
         .object
-        .workflow_finished(TENANT, last, None, 4_000)
+        .workflow_finished(TENANT, last, None, &[], 4_000)
         .unwrap();
     *world.archive.refuse.borrow_mut() = true;
     let report = world.alarm(5_000);
@@ -961,7 +961,7 @@ fn a_dead_letter_replayed_after_the_close_waits_for_the_report_of_its_own_genera
     assert_eq!(world.engine.delivered(&instance_id(ID, 1)), [2]);
     world
         .object
-        .workflow_finished(TENANT, 2, None, 2_020)
+        .workflow_finished(TENANT, 2, None, &[], 2_020)
         .unwrap();
     assert!(!world.alarm(2_030).finalized, "the dead letter keeps it");
 
@@ -977,7 +977,7 @@ fn a_dead_letter_replayed_after_the_close_waits_for_the_report_of_its_own_genera
     assert!(world.object.get(TENANT).is_ok());
     world
         .object
-        .workflow_finished(TENANT, 1, None, later + 1)
+        .workflow_finished(TENANT, 1, None, &[], later + 1)
         .unwrap();
     assert!(world.alarm(later + 2).finalized);
 }
@@ -1004,7 +1004,7 @@ fn a_report_from_a_generation_that_was_moved_past_is_ignored() {
     let old = instance_id(ID, 1);
     world
         .object
-        .workflow_finished(TENANT, last, Some(old.as_str()), 70_000)
+        .workflow_finished(TENANT, last, Some(old.as_str()), &[], 70_000)
         .unwrap();
     assert!(
         !world.alarm(70_001).finalized,
@@ -1013,7 +1013,7 @@ fn a_report_from_a_generation_that_was_moved_past_is_ignored() {
     let new = instance_id(ID, 2);
     world
         .object
-        .workflow_finished(TENANT, last, Some(new.as_str()), 70_002)
+        .workflow_finished(TENANT, last, Some(new.as_str()), &[], 70_002)
         .unwrap();
     assert!(world.alarm(70_003).finalized);
 }
@@ -1100,7 +1100,7 @@ fn a_closed_incident_whose_workflow_never_reports_is_finalised_after_the_grace_p
     // An earlier event's report does not count.
     world
         .object
-        .workflow_finished(TENANT, closed.last_event_id - 1, None, 6_000)
+        .workflow_finished(TENANT, closed.last_event_id - 1, None, &[], 6_000)
         .unwrap();
     assert!(!world.alarm(6_001).finalized);
     // The grace runs from the last forward (the alarm at 5 000), not from the close.
@@ -1134,7 +1134,7 @@ fn a_generation_moved_past_is_sent_its_tail_marked_last_until_it_reports() {
     let g2 = instance_id(ID, 2);
     world
         .object
-        .workflow_finished(TENANT, 3, Some(g2.as_str()), 4_100)
+        .workflow_finished(TENANT, 3, Some(g2.as_str()), &[], 4_100)
         .unwrap();
     assert!(
         !world.alarm(4_200).finalized,
@@ -1155,16 +1155,19 @@ fn a_generation_moved_past_is_sent_its_tail_marked_last_until_it_reports() {
             TENANT,
             2,
             Some(g1.as_str()),
+            &[],
             2_000 + NUDGE_SCHEDULE_MS[1] + 1,
         )
         .unwrap();
     assert!(world.alarm(2_000 + NUDGE_SCHEDULE_MS[1] + 2).finalized);
 }
 
-/// A full generation is replaced; the old instance is told to end once its tail is due, and
-/// an open incident's current generation gets its tail again (not marked last) after quiet.
+/// A full generation is replaced: the event that fills it is marked `last` (the instance ends
+/// once its lanes are done, so the next generation's lanes need not wait), its tail is sent
+/// again marked `last` until it reports, and an open incident's current generation gets its
+/// tail again (not marked last) after quiet.
 #[test]
-fn a_full_generation_is_told_to_end_and_the_current_tail_is_nudged() {
+fn a_full_generation_ends_with_the_event_that_fills_it_and_the_current_tail_is_nudged() {
     let world = World::started();
     world.add_messages(EVENTS_PER_INSTANCE);
     let mut now = 1_000;
@@ -1175,12 +1178,17 @@ fn a_full_generation_is_told_to_end_and_the_current_tail_is_nudged() {
     let g2 = world.engine.delivered(&instance_id(ID, 2));
     assert_eq!(g1.len() as i64, EVENTS_PER_INSTANCE);
     assert_eq!(g2.len(), 1, "event {} opened generation 2", g2[0]);
+    assert_eq!(
+        world.engine.delivered_last(&instance_id(ID, 1)),
+        [EVENTS_PER_INSTANCE],
+        "the event that filled generation 1 was marked last"
+    );
     let quiet = now + NUDGE_AFTER_MS;
     world.alarm(quiet);
     assert_eq!(
         world.engine.delivered_last(&instance_id(ID, 1)),
-        [EVENTS_PER_INSTANCE],
-        "generation 1's newest, marked last"
+        [EVENTS_PER_INSTANCE, EVENTS_PER_INSTANCE],
+        "generation 1's newest, marked last again until it reports"
     );
     assert_eq!(
         world.engine.delivered(&instance_id(ID, 2)),
@@ -1192,8 +1200,14 @@ fn a_full_generation_is_told_to_end_and_the_current_tail_is_nudged() {
     let old = instance_id(ID, 1);
     world
         .object
-        .workflow_finished(TENANT, EVENTS_PER_INSTANCE, Some(old.as_str()), quiet + 1)
+        .workflow_finished(
+            TENANT,
+            EVENTS_PER_INSTANCE,
+            Some(old.as_str()),
+            &[],
+            quiet + 1,
+        )
         .unwrap();
     world.alarm(quiet + NUDGE_SCHEDULE_MS[2]);
-    assert_eq!(world.engine.delivered_last(&instance_id(ID, 1)).len(), 1);
+    assert_eq!(world.engine.delivered_last(&instance_id(ID, 1)).len(), 2);
 }

@@ -48,10 +48,10 @@ fn the_file_override_reaches_the_effective_policy() {
         .find(|e| e.name == "dashboard")
         .unwrap();
     let handler = &dashboard.handlers[0];
-    assert_eq!(handler.config.retries.limit, 5, "attribute default");
+    assert_eq!(handler.config.retries.limit, 12, "attribute default");
     assert_eq!(
         handler.effective_config(dashboard).retries.limit,
-        8,
+        20,
         "overridden by {FILE}"
     );
     assert_eq!(

@@ -82,15 +82,22 @@ impl<S: SqlStore> IncidentObject<S> {
         // analysis, but keep its storage, so they can still be retried or dismissed.
         let delivered =
             state.status.is_terminal() && drained && !self.outbox().has_dead_letters()?;
-        // The grace runs from the last change or the last forward, whichever is later: a
-        // dead letter replayed long after the close gets its full grace too.
-        let grace_from = current.map_or(state.updated_at, |g| {
-            g.last_forward_at.max(state.updated_at)
-        });
+        // The grace runs from the last change, the last forward or the last sign of life of a
+        // lane (a next attempt announced, a hand-over asked), whichever is later: a dead letter
+        // replayed long after the close gets its full grace too, and a lane riding out an
+        // outage, or a new generation's lanes, are waited for.
+        let grace_from = current
+            .map_or(state.updated_at, |g| {
+                g.last_forward_at.max(state.updated_at)
+            })
+            .max(super::lanes::last_sign_of_life(self.store())?.unwrap_or(0));
         let waited_out = now_ms >= grace_from + FINISH_GRACE_MS;
-        // Every generation's instance reported it ended after handling its newest event:
-        // senders no longer read the object.
-        if delivered && (waited_out || crate::forward::all_reported(self.store())?) {
+        // Every generation's instance reported it ended after handling its newest event (a
+        // generation whose lanes asked for a hand-over counts, even one whose creation the
+        // forwarder never heard of): senders no longer read the object.
+        let all_reported = crate::forward::all_reported(self.store())?
+            && !super::lanes::unreported_askers(self.store())?;
+        if delivered && (waited_out || all_reported) {
             let held = super::failed_effects::any(self.store())?;
             match self.finalize(&state, analysis, archive, held).await {
                 Ok(()) => report.finalized = !held,

@@ -14,7 +14,7 @@ use incidentd_runtime::fanout::{LaneEnd, LaneStart};
 use incidentd_runtime::sql::{SqlError, SqlStore};
 use serde::{Deserialize, Serialize};
 
-pub(super) const SCHEMA: [&str; 2] = [
+pub(super) const SCHEMA: [&str; 3] = [
     // The newest trouble of each effect's lane (`ok` once it cleared).
     "CREATE TABLE IF NOT EXISTS lane_state (
         effect        TEXT    PRIMARY KEY,
@@ -39,6 +39,12 @@ pub(super) const SCHEMA: [&str; 2] = [
         pending    TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(pending)),
         PRIMARY KEY (generation, effect)
     ) WITHOUT ROWID",
+    // When each generation's lanes last asked where to start: a generation still asking (or
+    // just answered, about to deliver) is alive, and a closed incident waits for it.
+    "CREATE TABLE IF NOT EXISTS lane_asks (
+        generation INTEGER PRIMARY KEY,
+        asked_at   INTEGER NOT NULL
+    )",
 ];
 
 /// What a lane reports (the wire form of `incidentd_runtime::fanout::LaneReport`).
@@ -257,6 +263,11 @@ impl<S: SqlStore> IncidentObject<S> {
         if previous < 1 {
             return Ok(Some(LaneStart::Fresh));
         }
+        self.store().execute(
+            "INSERT INTO lane_asks (generation, asked_at) VALUES (?, ?) ON CONFLICT(generation) \
+             DO UPDATE SET asked_at = max(asked_at, excluded.asked_at)",
+            &[generation.into(), now_ms.into()],
+        )?;
         let ends = self.store().query_as::<EndRow>(
             "SELECT effect, through, held_event, held_step, held_error, pending FROM lane_ends \
              WHERE generation = ?",
@@ -435,6 +446,41 @@ impl<S: SqlStore> IncidentObject<S> {
             .map(|r| r.event_id)
             .collect())
     }
+}
+
+/// The latest sign of life from lanes still at work: the next attempt a retrying lane
+/// announced, or the last time a generation that has not reported asked where its lanes
+/// start. A closed incident's grace starts no earlier (called from the alarm, which has
+/// created the tables).
+pub(super) fn last_sign_of_life<S: SqlStore>(store: &S) -> Result<Option<i64>, SqlError> {
+    #[derive(Deserialize)]
+    struct Latest {
+        at: Option<i64>,
+    }
+    Ok(store
+        .query_as::<Latest>(
+            "SELECT max(at) AS at FROM ( \
+               SELECT max(next_retry_at) AS at FROM lane_state WHERE state = 'retrying' \
+               UNION ALL \
+               SELECT max(a.asked_at) AS at FROM lane_asks a LEFT JOIN workflow_tails t \
+                 ON t.generation = a.generation \
+                 WHERE t.reported IS NULL OR t.reported < t.newest)",
+            &[],
+        )?
+        .pop()
+        .and_then(|l| l.at))
+}
+
+/// Whether a generation whose lanes asked where to start has not reported its end yet (the
+/// forwarder may not even know it exists: its creation's answer was lost).
+pub(super) fn unreported_askers<S: SqlStore>(store: &S) -> Result<bool, SqlError> {
+    Ok(!store
+        .query(
+            "SELECT 1 FROM lane_asks a LEFT JOIN workflow_tails t ON t.generation = a.generation \
+             WHERE t.reported IS NULL OR t.reported < t.newest LIMIT 1",
+            &[],
+        )?
+        .is_empty())
 }
 
 /// The effects `IncidentWorkflow` fans out to: one lane each.

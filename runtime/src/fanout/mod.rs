@@ -41,7 +41,7 @@ use std::rc::Rc;
 /// How long a continuing run's lane first waits before asking again where the earlier run's
 /// lane stopped; the wait doubles up to [`HANDOVER_MAX_WAIT`].
 pub const HANDOVER_FIRST_WAIT: Duration = Duration::from_millis(250);
-pub const HANDOVER_MAX_WAIT: Duration = Duration::from_secs(60);
+pub const HANDOVER_MAX_WAIT: Duration = Duration::from_secs(15);
 
 /// One effect's handler of one event: what a delivery runs.
 pub(crate) struct Target {
@@ -310,9 +310,7 @@ impl<'r> Lanes<'r> {
                     return None;
                 }
             };
-            let Some(newest) = page.iter().map(|e| e.event_id).max() else {
-                return None;
-            };
+            let newest = page.iter().map(|e| e.event_id).max()?;
             for event in page {
                 if lane.handler(&event.event_type).is_some() {
                     if let Some(held) = self.deliver_in_turn(lane, Rc::new(event)).await {

@@ -414,7 +414,14 @@ impl Step for NativeStep {
                 name: name.to_owned(),
                 attempt,
                 at: self.now(),
-                error: outcome.as_ref().err().map(|e| e.message.clone()),
+                // A lane's failed attempt ends its step with a marker, not an error: it failed
+                // all the same.
+                error: match &outcome {
+                    Err(e) => Some(e.message.clone()),
+                    Ok(value) => value
+                        .get(crate::fanout::ATTEMPT_FAILED)
+                        .map(|failed| failed["error"].as_str().unwrap_or_default().to_owned()),
+                },
             });
             match outcome {
                 Ok(value) => {

@@ -392,6 +392,14 @@ fn check_status_page(p: &Pipeline, id: &str, view: &IncidentView, found: &mut Fo
     });
 }
 
+/// The delivery a lane's attempt step belongs to: its name without `#attempt-<n>`.
+fn delivery_of(step: &str) -> &str {
+    match step.rsplit_once("#attempt-") {
+        Some((base, n)) if n.bytes().all(|b| b.is_ascii_digit()) => base,
+        _ => step,
+    }
+}
+
 /// No step failed for good (budgets keep faults under every retry limit) but those `may_fail`
 /// allows, no run errored, and every event an ended instance was sent is one it had handled
 /// (a redelivery).
@@ -404,12 +412,15 @@ fn check_engine(engine: &NativeWorkflows, may_fail: impl Fn(&str) -> bool, found
         let Some(step) = engine.step(&instance) else {
             continue;
         };
+        // A lane's delivery makes one step per attempt (`<step>#attempt-<n>`): it failed for
+        // good when none of them succeeded.
         let mut last: BTreeMap<String, Option<String>> = BTreeMap::new();
         for record in step.records() {
             if let StepRecord::Attempt { name, error, .. } = record {
-                let ok = last.get(&name).is_some_and(Option::is_none);
+                let delivery = delivery_of(&name).to_owned();
+                let ok = last.get(&delivery).is_some_and(Option::is_none);
                 if !ok {
-                    last.insert(name, error);
+                    last.insert(delivery, error);
                 }
             }
         }

@@ -1,0 +1,22 @@
+// A zero cap on the backoff would retry in a busy loop: the error is on the literal.
+use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+use incidentd_macros::sender;
+use incidentd_runtime::registry::SendContext;
+use incidentd_runtime::EffectError;
+
+#[derive(Default)]
+pub struct Webhook;
+
+#[sender(name = "webhook", retries(limit = 3, max_delay = "0 seconds"))]
+impl IncidentSender for Webhook {
+    async fn incident_created(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<IncidentCreated>,
+    ) -> Result<(), EffectError> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+}
+
+fn main() {}
