@@ -6,7 +6,7 @@ use crate::http;
 use crate::SIGNING_SECRET;
 use incidentd_adapters::admin::secrets;
 use incidentd_adapters::dashboard::receiver::requests::{
-    self, parse_body, CreateIncident, Replay, RetryEffect,
+    self, parse_body, CreateIncident, DismissEffect, Replay, RetryEffect,
 };
 use incidentd_adapters::dashboard::receiver::routes::{self, Handler, Params, Resolved};
 use incidentd_adapters::dashboard::receiver::{auth, list, tenant_cache, ApiError, AuthContext};
@@ -166,6 +166,9 @@ async fn dashboard(
         routes::Dashboard::DeadLetters => dead_letters(&call, id).await,
         routes::Dashboard::Replay => replay(&call, id, params.get("event_id")).await,
         routes::Dashboard::FailedEffects => failed_effects(&call, id).await,
+        routes::Dashboard::DismissEffect => {
+            dismiss_effect(&call, id, params.get("event_id"), params.get("effect")).await
+        }
         routes::Dashboard::RetryEffect => {
             retry_effect(&call, id, params.get("event_id"), params.get("effect")).await
         }
@@ -465,9 +468,37 @@ async fn retry_effect(call: &Call, id: &str, event_id: &str, effect: &str) -> Ha
     .map_err(internal)
 }
 
+/// The operator gives up on one failed effect: an `EFFECT_DISMISSED` event by the caller,
+/// which releases the effect's lane.
+async fn dismiss_effect(call: &Call, id: &str, event_id: &str, effect: &str) -> Handled {
+    parse_body::<DismissEffect>(&call.body)?;
+    let event_id = event_id_segment(event_id)?;
+    let applied = call
+        .incident(id)?
+        .dismiss_effect(
+            Actor::user(call.auth.user_id.clone()),
+            event_id,
+            effect,
+            Idempotency::Signature(call.auth.request_id.clone()),
+        )
+        .await?;
+    http::json(
+        200,
+        &json!({ "dismissed": { "event_id": event_id, "effect": effect,
+                 "dismissal_event_id": applied.event_id } }),
+    )
+    .map_err(internal)
+}
+
 async fn workflow_status(call: &Call, id: &str) -> Handled {
     // The tenant check comes from the Durable Object (or the archive's tenant column).
-    let live = call.incident(id)?.workflow_instance().await;
+    let handle = call.incident(id)?;
+    let live = handle.workflow_instance().await;
+    // Each effect's lane, from the object (an archived incident's lanes all finished).
+    let lanes = match &live {
+        Ok(_) => handle.lanes().await?,
+        Err(_) => Vec::new(),
+    };
     let (instance_id, archived) = match live {
         Ok(instance_id) => (instance_id, false),
         Err(IncidentCallError::Domain(DomainError::NotFound)) => match call.archived(id).await? {
@@ -487,7 +518,7 @@ async fn workflow_status(call: &Call, id: &str) -> Handled {
         .map_err(|e| ApiError::internal(e.message))?;
     match client.status(&instance_id).await {
         Ok(status) => {
-            let mut body = json!({ "instance_id": instance_id, "status": status });
+            let mut body = json!({ "instance_id": instance_id, "status": status, "lanes": lanes });
             if archived {
                 body["archived"] = json!(true);
             }

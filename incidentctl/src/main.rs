@@ -7,12 +7,13 @@ use clap::{ArgGroup, Parser, Subcommand};
 use incidentctl::admin;
 use incidentctl::render::incident::{declared_line, next_page_line, render_incident, render_list};
 use incidentctl::render::outcomes::{
-    change_line, failure_line, replayed_line, retried_line, slack_connected_line, workflow_line,
+    change_line, dismissed_line, failure_line, render_workflow, replayed_line, retried_line,
+    slack_connected_line,
 };
 use incidentctl::render::timeline::{render_dead_letters, render_failed_effects};
 use incidentctl::replies::{
-    Applied, DeadLetters, Declared, Failed, FailedEffects, Listed, Replayed, RetriedEffect, Shown,
-    Workflow,
+    Applied, DeadLetters, Declared, DismissedEffect, Failed, FailedEffects, Listed, Replayed,
+    RetriedEffect, Shown, Workflow,
 };
 use incidentctl::requests::{self, default_message_id, ApiRequest};
 use incidentctl::{args, dev_var, now_millis, send_as_operator, slack, Client, Credentials, Reply};
@@ -171,8 +172,16 @@ enum Command {
     Replay { id: String, event_id: u64 },
     /// List an incident's effects (Slack, webhook, index...) that ran out of retries.
     FailedEffects { id: String },
-    /// Run one failed effect of one event again.
+    /// Run one failed effect of one event again: its held lane goes on once it succeeds.
     RetryEffect {
+        id: String,
+        event_id: u64,
+        /// The effect's name, as `failed-effects` lists it (`slack`, `webhook`...).
+        effect: String,
+    },
+    /// Give up on one failed effect of one event (recorded in the timeline): its held lane goes
+    /// on without it.
+    DismissEffect {
         id: String,
         event_id: u64,
         /// The effect's name, as `failed-effects` lists it (`slack`, `webhook`...).
@@ -345,6 +354,11 @@ fn call_for(command: &Command) -> Call {
             event_id,
             effect,
         } => Call::read(requests::retry_effect(id, *event_id, effect)),
+        Command::DismissEffect {
+            id,
+            event_id,
+            effect,
+        } => Call::read(requests::dismiss_effect(id, *event_id, effect)),
         Command::Admin { area, .. } => Call::read(match area {
             AdminArea::Slack { action } => admin::slack(action),
             AdminArea::Tenant { action } => admin::tenant(action),
@@ -578,7 +592,7 @@ fn print_reply(cli: &Cli, command: &Command, call: &Call, reply: &Reply) -> Resu
             let shown: Shown = reply.decode()?;
             print!("{}", render_incident(&shown.view, shown.archived));
         }
-        Command::Workflow { .. } => println!("{}", workflow_line(&reply.decode::<Workflow>()?)),
+        Command::Workflow { .. } => print!("{}", render_workflow(&reply.decode::<Workflow>()?)),
         Command::DeadLetters { .. } => {
             print!("{}", render_dead_letters(&reply.decode::<DeadLetters>()?))
         }
@@ -591,6 +605,9 @@ fn print_reply(cli: &Cli, command: &Command, call: &Call, reply: &Reply) -> Resu
         }
         Command::RetryEffect { .. } => {
             println!("{}", retried_line(&reply.decode::<RetriedEffect>()?))
+        }
+        Command::DismissEffect { .. } => {
+            println!("{}", dismissed_line(&reply.decode::<DismissedEffect>()?))
         }
         Command::Analysis { .. } => print!(
             "{}",
@@ -881,6 +898,15 @@ mod tests {
             )
         );
         assert_eq!(body(&retry), json!({}));
+        let dismiss = call(&["dismiss-effect", "i", "3", "slack"]);
+        assert_eq!(
+            (dismiss.request.method, dismiss.request.path.as_str()),
+            (
+                "POST",
+                "/dashboard/incidents/i/failed-effects/3/slack/dismiss"
+            )
+        );
+        assert_eq!(body(&dismiss), json!({}));
         assert_eq!(
             call(&["workflow", "i"]).request.path,
             "/dashboard/incidents/i/workflow"

@@ -28,9 +28,20 @@ pub fn replay_path(id: &str, event_id: u64) -> String {
 
 /// `/dashboard/incidents/<id>/failed-effects/<event_id>/<effect>/retry`.
 pub fn retry_effect_path(id: &str, event_id: u64, effect: &str) -> String {
+    failed_effect_path(id, event_id, effect, "retry")
+}
+
+pub fn dismiss_effect_path(id: &str, event_id: u64, effect: &str) -> String {
+    failed_effect_path(id, event_id, effect, "dismiss")
+}
+
+fn failed_effect_path(id: &str, event_id: u64, effect: &str, action: &str) -> String {
     incident_path(
         id,
-        &format!("/failed-effects/{event_id}/{}/retry", path_segment(effect)),
+        &format!(
+            "/failed-effects/{event_id}/{}/{action}",
+            path_segment(effect)
+        ),
     )
 }
 

@@ -52,6 +52,20 @@ pub struct RetriedEffect {
     pub retried: Retried,
 }
 
+/// `POST /dashboard/incidents/:id/failed-effects/:event_id/:effect/dismiss`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct DismissedEffect {
+    pub dismissed: Dismissed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Dismissed {
+    pub event_id: i64,
+    pub effect: String,
+    /// The `EFFECT_DISMISSED` event that records it.
+    pub dismissal_event_id: Option<i64>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Retried {
     pub event_id: i64,
@@ -59,14 +73,16 @@ pub struct Retried {
     pub round: i64,
 }
 
-/// `GET /dashboard/incidents/:id/workflow`: the instance and what the Workflows platform says of
-/// it (`archived: true` for a closed incident served from the archive).
+/// `GET /dashboard/incidents/:id/workflow`: the instance, what the Workflows platform says of
+/// it (`archived: true` for a closed incident served from the archive), and each effect's lane.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct Workflow {
     pub instance_id: String,
     pub status: WorkflowStatus,
     #[serde(default)]
     pub archived: bool,
+    #[serde(default)]
+    pub lanes: Vec<incidentd_core::object::LaneView>,
 }
 
 /// The platform's instance status is passed through untyped by the server (the runtime's

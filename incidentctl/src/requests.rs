@@ -2,11 +2,13 @@
 //! (`incidentd_adapters::dashboard::receiver::requests`) serialized, so what the CLI sends is by
 //! construction what the server parses.
 
-use crate::paths::{incident_path, replay_path, retry_effect_path, INCIDENTS_PATH};
+use crate::paths::{
+    dismiss_effect_path, incident_path, replay_path, retry_effect_path, INCIDENTS_PATH,
+};
 use incidentd_adapters::dashboard::receiver::list::ListQuery;
 use incidentd_adapters::dashboard::receiver::requests::{
-    AddMessage, AddPrompt, CreateAffection, CreateIncident, Replay, RetryEffect, SetAssignee,
-    SetSeverity, UpdateAffection, UpdateStatus,
+    AddMessage, AddPrompt, CreateAffection, CreateIncident, DismissEffect, Replay, RetryEffect,
+    SetAssignee, SetSeverity, UpdateAffection, UpdateStatus,
 };
 use incidentd_adapters::slack::admin::{ConnectRequest, INSTALLATIONS_PATH};
 use incidentd_core::model::{AffectedService, AffectionStatus};
@@ -172,6 +174,10 @@ pub fn failed_effects(id: &str) -> ApiRequest {
 
 pub fn retry_effect(id: &str, event_id: u64, effect: &str) -> ApiRequest {
     ApiRequest::post(retry_effect_path(id, event_id, effect), &RetryEffect {})
+}
+
+pub fn dismiss_effect(id: &str, event_id: u64, effect: &str) -> ApiRequest {
+    ApiRequest::post(dismiss_effect_path(id, event_id, effect), &DismissEffect {})
 }
 
 /// A `message_id` unique enough for one CLI invocation: `cli-<unix millis>-<pid>`.

@@ -2,9 +2,11 @@
 
 use super::text::{shorten, SUMMARY_WIDTH};
 use crate::replies::{
-    Applied, Failed, Replayed, RetriedEffect, Workflow, WorkflowError, WorkflowStatus,
+    Applied, DismissedEffect, Failed, Replayed, RetriedEffect, Workflow, WorkflowError,
+    WorkflowStatus,
 };
 use incidentd_adapters::slack::admin::Connected;
+use incidentd_core::object::LaneView;
 
 /// A change as `<what> (event #N)`, `<what>: no change` when nothing was written, or the
 /// original event of a duplicate message.
@@ -37,6 +39,51 @@ pub fn retried_line(reply: &RetriedEffect) -> String {
         "retrying {} of event #{} (round {})",
         r.effect, r.event_id, r.round
     )
+}
+
+/// `dismissed <effect> of event #N (event #M)`.
+pub fn dismissed_line(reply: &DismissedEffect) -> String {
+    let d = &reply.dismissed;
+    let recorded = d
+        .dismissal_event_id
+        .map(|id| format!(" (event #{id})"))
+        .unwrap_or_default();
+    format!(
+        "dismissed {} of event #{}: its lane goes on without it{recorded}",
+        d.effect, d.event_id
+    )
+}
+
+/// The instance's line ([`workflow_line`]), then one line per lane: its effect, its state and,
+/// when it is not `ok`, what it is doing or held behind.
+pub fn render_workflow(reply: &Workflow) -> String {
+    let mut out = workflow_line(reply);
+    out.push('\n');
+    let width = reply
+        .lanes
+        .iter()
+        .map(|lane| lane.effect.len())
+        .max()
+        .unwrap_or(0);
+    for lane in &reply.lanes {
+        out.push_str(&format!(
+            "  {:width$}  {:8}  {}\n",
+            lane.effect,
+            lane.state,
+            lane_detail(lane)
+        ));
+    }
+    out
+}
+
+fn lane_detail(lane: &LaneView) -> String {
+    match &lane.summary {
+        Some(summary) => shorten(summary, SUMMARY_WIDTH * 2),
+        None => match lane.last_delivered {
+            Some(event) => format!("delivering; last reported delivery #{event}"),
+            None => "delivering".to_owned(),
+        },
+    }
 }
 
 /// `<instance_id>  <status>`, the error of an errored instance, `(archived)` when the
@@ -121,6 +168,39 @@ mod tests {
         assert_eq!(
             change_line("message m-1 added", &repeated),
             "message m-1 added: duplicate, already recorded as event #2"
+        );
+    }
+
+    #[test]
+    fn the_workflow_shows_each_lane_and_why_one_is_held() {
+        let body = json!({
+            "instance_id": "incident-1", "status": { "status": "running" },
+            "lanes": [
+                { "effect": "dashboard", "state": "ok", "last_delivered": 4 },
+                { "effect": "slack", "state": "held", "event_id": 3,
+                  "summary": "held behind slack.incident_created:3 (failed: chat.postMessage: HTTP 503); 2 later event(s) wait",
+                  "held_events": [4, 5] },
+                { "effect": "webhook", "state": "retrying", "attempt": 2, "attempts": 13,
+                  "summary": "retrying webhook.incident_created:1: attempt 2 of 13 failed (HTTP 500); next attempt at 1790000004000" },
+            ]
+        });
+        assert_eq!(
+            render_workflow(&Workflow::deserialize(&body).unwrap()),
+            "incident-1  running\n\
+             \x20 dashboard  ok        delivering; last reported delivery #4\n\
+             \x20 slack      held      held behind slack.incident_created:3 (failed: chat.postMessage: HTTP 503); 2 later event(s) wait\n\
+             \x20 webhook    retrying  retrying webhook.incident_created:1: attempt 2 of 13 failed (HTTP 500); next attempt at 1790000004000\n"
+        );
+    }
+
+    #[test]
+    fn a_dismissal_names_the_effect_and_its_event() {
+        let reply = DismissedEffect::deserialize(&json!({ "dismissed": {
+            "event_id": 3, "effect": "slack", "dismissal_event_id": 9 } }))
+        .unwrap();
+        assert_eq!(
+            dismissed_line(&reply),
+            "dismissed slack of event #3: its lane goes on without it (event #9)"
         );
     }
 

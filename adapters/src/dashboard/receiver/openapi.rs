@@ -10,13 +10,13 @@ use super::list::{
     IncidentPage, DEFAULT_LIMIT, MAX_CURSOR_CHARS, MAX_LIMIT, MAX_SERVICE_CHARS, MAX_TIME_MS,
 };
 use super::requests::{
-    AddMessage, AddPrompt, CreateAffection, CreateIncident, Replay, RetryEffect, SetAssignee,
-    SetSeverity, UpdateAffection, UpdateStatus, MAX_BODY_BYTES,
+    AddMessage, AddPrompt, CreateAffection, CreateIncident, DismissEffect, Replay, RetryEffect,
+    SetAssignee, SetSeverity, UpdateAffection, UpdateStatus, MAX_BODY_BYTES,
 };
 use super::routes::{Admin, Dashboard, Handler, Route, Slack, ROUTES};
 use crate::admin::requests::{MAX_GRACE_SECS, MAX_SHIFT_HOURS};
 use crate::status_page::response::Document;
-use incidentd_core::object::FailedEffect;
+use incidentd_core::object::{FailedEffect, LaneView};
 use incidentd_core::{Applied, IncidentState, IncidentView, TimelineEntry};
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
@@ -307,13 +307,14 @@ fn dashboard(b: &mut Builder, route: Dashboard) -> Operation {
                 .ok(200, "the incident", view)
                 .errors(&[NO_INCIDENT])
         }
-        Dashboard::Workflow => signed("The incident's IncidentWorkflow instance")
+        Dashboard::Workflow => signed("The incident's IncidentWorkflow instance and its lanes")
             .ok(
                 200,
-                "the instance the incident's events go to",
+                "the instance the incident's events go to, and each effect's lane (delivering, retrying or held)",
                 object(
-                    &["instance_id", "status"],
+                    &["instance_id", "status", "lanes"],
                     json!({ "instance_id": { "type": "string" }, "status": { "type": "object" },
+                            "lanes": { "type": "array", "items": b.schema::<LaneView>() },
                             "archived": { "type": "boolean" } }),
                 ),
             )
@@ -376,6 +377,15 @@ fn dashboard(b: &mut Builder, route: Dashboard) -> Operation {
                 .json_body(body)
                 .ok(200, "retrying", object(&["retried"], json!({ "retried": object(&["event_id", "effect", "round"], json!({
                     "event_id": { "type": "integer" }, "effect": { "type": "string" }, "round": { "type": "integer" } })) })))
+                .errors(WITH_BODY)
+                .errors(&[(404, "NOT_FOUND: no such incident, or that effect of that event is not listed failed"), CONFLICTS])
+        }
+        Dashboard::DismissEffect => {
+            let body = b.schema::<DismissEffect>();
+            signed("Give up on one failed effect of one event: its lane goes on without it (an EFFECT_DISMISSED event by the caller)")
+                .json_body(body)
+                .ok(200, "dismissed", object(&["dismissed"], json!({ "dismissed": object(&["event_id", "effect", "dismissal_event_id"], json!({
+                    "event_id": { "type": "integer" }, "effect": { "type": "string" }, "dismissal_event_id": { "type": "integer" } })) })))
                 .errors(WITH_BODY)
                 .errors(&[(404, "NOT_FOUND: no such incident, or that effect of that event is not listed failed"), CONFLICTS])
         }

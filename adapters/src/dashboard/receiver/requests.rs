@@ -175,6 +175,12 @@ pub struct Replay {}
 #[serde(deny_unknown_fields)]
 pub struct RetryEffect {}
 
+/// `POST /dashboard/incidents/:id/failed-effects/:event_id/:effect/dismiss`: the operator gives
+/// up on the effect (recorded in the timeline as theirs); its lane goes on without it.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DismissEffect {}
+
 /// Parses the body of a change route into the core command, acting as `user`.
 pub fn command(route: &str, body: &[u8], user: &str) -> Result<Command, ApiError> {
     Ok(match route {

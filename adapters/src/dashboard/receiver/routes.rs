@@ -32,6 +32,7 @@ pub enum Dashboard {
     Replay,
     FailedEffects,
     RetryEffect,
+    DismissEffect,
     /// A change: the route's name as `requests::command` knows it.
     Change(&'static str),
 }
@@ -156,6 +157,11 @@ pub const ROUTES: &[Route] = &[
         "POST",
         "/dashboard/incidents/{id}/failed-effects/{event_id}/{effect}/retry",
         D(Dashboard::RetryEffect),
+    ),
+    route(
+        "POST",
+        "/dashboard/incidents/{id}/failed-effects/{event_id}/{effect}/dismiss",
+        D(Dashboard::DismissEffect),
     ),
     // The operator's admin API.
     route("POST", "/admin/tenants", A(Admin::CreateTenant)),
