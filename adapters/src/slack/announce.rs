@@ -5,6 +5,7 @@
 
 use super::blocks::{self, IncidentCard};
 use super::channel::{self, Created};
+use super::channel_claims;
 use super::channel_name::ChannelNames;
 use super::classify::{channel_identifier, thread_identifier};
 use super::incident_keys as keys;
@@ -70,8 +71,19 @@ pub async fn incident_created(
             name: name.clone(),
         },
         _ => {
-            let names = ChannelNames::new(&incident.id, &incident.title, incident.created_at);
             let index = index_database(ctx)?;
+            // A retried announcement names the channel as the first attempt did.
+            let earlier = channel_claims::earlier_claim(
+                index.as_ref(),
+                &workspace.installation.team_id,
+                &incident.id,
+            )
+            .await
+            .map_err(|e| EffectError::retryable(format!("slack channel name claim: {e}")))?;
+            let names = match earlier {
+                Some(plain) => ChannelNames::from_plain(&incident.id, &plain),
+                None => ChannelNames::new(&incident.id, &incident.title, incident.created_at),
+            };
             let creator = channel::Creator {
                 incident_id: &incident.id,
                 team_id: &workspace.installation.team_id,

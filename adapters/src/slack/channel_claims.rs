@@ -37,6 +37,28 @@ pub async fn claim(
         == Some(incident_id))
 }
 
+/// The name `incident_id` claimed first in workspace `team_id`, if any: a retry names the
+/// channel as the first attempt did, even if the incident's title changed in between (a retry
+/// of the declaration carries the title as declared, the first attempt carried triage's).
+pub async fn earlier_claim(
+    db: &dyn Database,
+    team_id: &str,
+    incident_id: &str,
+) -> Result<Option<String>, SqlError> {
+    let rows = db
+        .query(
+            "SELECT name FROM slack_channel_claim WHERE team_id = ? AND incident_id = ? \
+             ORDER BY claimed_at, name LIMIT 1",
+            vec![team_id.into(), incident_id.into()],
+        )
+        .await?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.get("name"))
+        .and_then(|v| v.as_str())
+        .map(str::to_owned))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +75,11 @@ mod tests {
             claim("T2", "inc-20261128-checkout", "inc-b"),
             "names are per workspace"
         );
+        let earlier = |team, incident| block_on(earlier_claim(&db, team, incident)).unwrap();
+        assert_eq!(
+            earlier("T1", "inc-a").as_deref(),
+            Some("inc-20261128-checkout")
+        );
+        assert_eq!(earlier("T1", "inc-b"), None, "it lost the name");
     }
 }

@@ -43,6 +43,28 @@ impl ChannelNames {
     }
 }
 
+impl ChannelNames {
+    /// The names whose plain one is `plain` (a name the incident claimed earlier, made by
+    /// [`ChannelNames::new`]): the suffixed name follows from it as it did then.
+    pub fn from_plain(incident_id: &str, plain: &str) -> Self {
+        let head_len = PREFIX.len() + 8;
+        let (head, slug) = match plain.get(..head_len) {
+            Some(head) => (head, plain[head_len..].trim_start_matches('-')),
+            None => (plain, ""),
+        };
+        let suffix = &hex::encode(Sha256::digest(incident_id.as_bytes()))[..SUFFIX_HEX];
+        let room = MAX_LEN.saturating_sub(head.len() + 2 + SUFFIX_HEX);
+        let suffixed = match truncate_slug(slug, room) {
+            "" => format!("{head}-{suffix}"),
+            slug => format!("{head}-{slug}-{suffix}"),
+        };
+        ChannelNames {
+            plain: plain.to_owned(),
+            suffixed,
+        }
+    }
+}
+
 /// Lowercase ASCII letters and digits, every other run of characters as one `-`.
 fn slug(title: &str) -> String {
     let mut slug = String::new();
@@ -71,6 +93,18 @@ fn truncate_slug(slug: &str, room: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_rebuilt_from_the_plain_one_are_the_same() {
+        for title in [
+            "Checkout is failing!",
+            "🔥🔥",
+            "a very long title about the payments service returning errors for every card brand in every region",
+        ] {
+            let names = ChannelNames::new("inc-7", title, NOV_28_2026);
+            assert_eq!(ChannelNames::from_plain("inc-7", &names.plain), names, "{title}");
+        }
+    }
 
     /// 2026-11-28T15:04:05Z.
     const NOV_28_2026: i64 = 1_795_878_245_000;

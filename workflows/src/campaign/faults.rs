@@ -85,8 +85,21 @@ impl FaultPlan {
     }
 }
 
+impl FaultPlan {
+    /// No fault at all (an isolation scenario's plan: its one trouble is installed apart).
+    pub fn none() -> FaultPlan {
+        FaultPlan {
+            crashes_per_instance: 4,
+            slack_fault_budget: 4,
+            webhook_fault_budget: 4,
+            llm_fault_budget: 3,
+            ..FaultPlan::default()
+        }
+    }
+}
+
 /// Faults injected, by kind (shared with the fakes' server threads).
-pub const KINDS: [&str; 18] = [
+pub const KINDS: [&str; 19] = [
     "forward refused",
     "forward answer lost",
     "event lost by engine",
@@ -105,6 +118,7 @@ pub const KINDS: [&str; 18] = [
     "dead letter replayed",
     "webhook outage",
     "failed effect retried",
+    "isolation twin",
 ];
 
 #[derive(Default)]
@@ -131,6 +145,8 @@ pub struct HttpFaults {
     percent: u32,
     timeout_percent: u32,
     budget: u32,
+    /// Every fault is of this trouble (an isolation scenario).
+    only: Option<super::isolation::Trouble>,
 }
 
 /// One drawn HTTP fault.
@@ -195,6 +211,15 @@ impl HttpFaults {
             percent,
             timeout_percent,
             budget,
+            only: None,
+        }
+    }
+
+    /// Every call fails with `trouble` until [`stop`](Self::stop).
+    pub fn trouble(seed: u64, trouble: super::isolation::Trouble) -> Self {
+        HttpFaults {
+            only: Some(trouble),
+            ..Self::new(seed, 100, 0, u32::MAX)
         }
     }
 
@@ -208,7 +233,19 @@ impl HttpFaults {
             return None;
         }
         self.budget -= 1;
-        Some(if self.rng.u32(0..100) < self.timeout_percent {
+        use super::isolation::Trouble;
+        Some(match self.only {
+            Some(Trouble::Down) => HttpFault::ServerError,
+            Some(Trouble::Slow) => HttpFault::Timeout,
+            Some(Trouble::RateLimited) => HttpFault::RateLimited {
+                retry_after_secs: self.rng.u64(1..=30),
+            },
+            None => self.drawn_kind(),
+        })
+    }
+
+    fn drawn_kind(&mut self) -> HttpFault {
+        if self.rng.u32(0..100) < self.timeout_percent {
             HttpFault::Timeout
         } else if self.rng.bool() {
             HttpFault::ServerError
@@ -216,7 +253,7 @@ impl HttpFaults {
             HttpFault::RateLimited {
                 retry_after_secs: self.rng.u64(1..=30),
             }
-        })
+        }
     }
 
     /// No more faults (the scenario's faults are cleared before it settles).

@@ -73,6 +73,11 @@ impl Found {
     }
 }
 
+/// The incident's final record (its object's, else the archive's).
+pub(crate) fn view_of(p: &Pipeline, id: &str) -> Option<IncidentView> {
+    final_view(p, id).map(|(view, _)| view)
+}
+
 /// The incident's final record: from its object, or from the archive once it deleted itself.
 fn final_view(p: &Pipeline, id: &str) -> Option<(IncidentView, bool)> {
     if let Some(view) = live_view(p, id) {
@@ -107,16 +112,27 @@ pub fn check(world: &World, ledger: &Ledger) -> Found {
                 .push(format!("{id}: neither its object nor the archive holds it")),
         }
     }
-    // An outage makes the webhook's steps fail for good: listed, then retried (checked per
-    // incident, and by the key reaching the receiver).
-    let outage = world.webhook_outage;
+    // An outage makes the webhook's steps fail for good, an isolation scenario its troubled
+    // integration's: listed, then retried (checked per incident, and by the effect arriving).
+    let mut may_fail: Vec<String> = Vec::new();
+    if world.webhook_outage {
+        may_fail.push("webhook.".into());
+    }
+    if let Some(troubled) = world.troubled {
+        may_fail.push(format!("{}.", troubled.integration.effect()));
+    }
     for engine in p.engines() {
         check_engine(
             engine,
-            |step| outage && step.starts_with("webhook."),
+            |step| {
+                may_fail
+                    .iter()
+                    .any(|prefix| step.starts_with(prefix.as_str()))
+            },
             &mut found,
         );
     }
+    check_lane_order(world, &mut found);
     if let Some(webhook) = &world.webhook {
         check_webhook(webhook, &views, &mut found);
     }
@@ -390,6 +406,48 @@ fn check_status_page(p: &Pipeline, id: &str, view: &IncidentView, found: &mut Fo
     found.expect(affection_events.is_subset(&updates), || {
         format!("{id}: affection updates {affection_events:?}, status page updates {updates:?}")
     });
+}
+
+/// Within each `IncidentWorkflow` instance, each lane delivered each event at most once (a
+/// retried delivery is `#retry-<round>`, not a second first-round one), in the order the
+/// events were committed: only a replayed dead letter may come after newer events.
+fn check_lane_order(world: &World, found: &mut Found) {
+    let engine = &world.pipeline.workflows;
+    let replayed = world.replayed.borrow();
+    for instance in engine.instance_ids() {
+        let Some(step) = engine.step(&instance) else {
+            continue;
+        };
+        let mut by_lane: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        for record in step.records() {
+            if let StepRecord::Attempt {
+                name, error: None, ..
+            } = record
+            {
+                if let Some((effect, event)) = super::isolation::first_round_delivery(&name) {
+                    by_lane.entry(effect.to_owned()).or_default().push(event);
+                }
+            }
+        }
+        for (effect, events) in by_lane {
+            let mut seen = BTreeSet::new();
+            let mut newest = 0;
+            for event in &events {
+                found.expect(seen.insert(*event), || {
+                    format!(
+                        "instance {instance}: {effect} delivered event {event} twice: {events:?}"
+                    )
+                });
+                let replay = replayed
+                    .iter()
+                    .any(|(id, e)| instance.contains(id.as_str()) && e == event);
+                found.expect(*event > newest || replay, || {
+                    format!("instance {instance}: {effect} delivered event {event} after {newest}: {events:?}")
+                });
+                newest = newest.max(*event);
+            }
+        }
+    }
 }
 
 /// The delivery a lane's attempt step belongs to: its name without `#attempt-<n>`.

@@ -9,12 +9,14 @@
 //! - [`world`]: the pipeline and fakes one scenario runs in;
 //! - [`ledger`]: what was sent and what the object answered;
 //! - [`invariants`]: what must hold once the scenario settled;
+//! - [`isolation`]: one integration in trouble delays only its own lane (twin runs);
 //! - [`runner`]: playing, settling, checking, and the summary over many seeds.
 //!
 //! `cargo run --release -p incidentd-workflows --features campaign --bin incidentd-campaign`
 
 pub mod faults;
 pub mod invariants;
+pub mod isolation;
 pub mod ledger;
 pub mod model;
 pub mod runner;

@@ -4,6 +4,7 @@
 
 use super::faults::{FaultCounts, KINDS};
 use super::invariants::{self, AiSeen};
+use super::isolation;
 use super::ledger::{Ledger, Snapshot};
 use super::scenario::{catalog, Action, Scenario};
 use super::world::World;
@@ -62,6 +63,10 @@ fn replay_dead_letters(world: &World, id: &str) {
     for dead in block_on(p.handle(id).dead_letters()).unwrap_or_default() {
         if block_on(p.handle(id).replay(dead.event_id)).is_ok() {
             world.counts.add("dead letter replayed");
+            world
+                .replayed
+                .borrow_mut()
+                .insert((id.to_owned(), dead.event_id));
         }
     }
 }
@@ -150,10 +155,26 @@ pub fn run_scenario(seed: u64, verbose: bool) -> Outcome {
     let mut effects_checked = 0;
     let mut ai = AiSeen::default();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // An isolation scenario is played healthy first: the lanes' delivery times to beat.
+        let healthy = scenario.isolation.map(|_| {
+            counts.add("isolation twin");
+            let twin = scenario.healthy();
+            let world = World::start(&twin, counts.clone());
+            let mut twin_ledger = Ledger::default();
+            play(&world, &twin, &mut twin_ledger);
+            settle(&world, &twin_ledger);
+            isolation::latencies(&world, &twin_ledger.ids)
+        });
         let world = World::start(&scenario, counts.clone());
         play(&world, &scenario, &mut ledger);
         settle(&world, &ledger);
-        let found = invariants::check(&world, &ledger);
+        let mut found = invariants::check(&world, &ledger);
+        if let (Some(healthy), Some(isolation)) = (&healthy, scenario.isolation) {
+            let troubled = isolation::latencies(&world, &ledger.ids);
+            found
+                .violations
+                .extend(isolation::compare(healthy, &troubled, isolation));
+        }
         if verbose && !found.violations.is_empty() {
             dump_instances(&world);
         }

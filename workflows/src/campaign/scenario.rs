@@ -4,6 +4,7 @@
 //! scenario.
 
 use super::faults::FaultPlan;
+use super::isolation::Isolation;
 use incidentd_core::model::{AffectedService, AffectionStatus, Impact, Service, Severity, Status};
 use incidentd_core::Command;
 
@@ -53,6 +54,8 @@ pub struct Scenario {
     pub seed: u64,
     pub integrations: Integrations,
     pub faults: FaultPlan,
+    /// One integration in trouble and no other fault: played twice, healthy and troubled.
+    pub isolation: Option<Isolation>,
     pub actions: Vec<Action>,
 }
 
@@ -97,11 +100,24 @@ impl Scenario {
             0
         };
         faults.webhook_outage = rng.u32(0..100) < 5 && integrations.webhook;
+        let isolation = Isolation::draw(&mut rng, integrations.slack, integrations.webhook);
+        if isolation.is_some() {
+            faults = FaultPlan::none();
+        }
         Scenario {
             seed,
             integrations,
             faults,
+            isolation,
             actions,
+        }
+    }
+
+    /// The same scenario with its troubled integration healthy (the isolation twin).
+    pub fn healthy(&self) -> Scenario {
+        Scenario {
+            isolation: None,
+            ..self.clone()
         }
     }
 

@@ -4,6 +4,7 @@
 //! keys), and starting them costs well under a millisecond.
 
 use super::faults::{self, FaultCounts, HttpFaults, TIMEOUT_CAP_MS};
+use super::isolation::{Isolation, Troubled};
 use super::model::Model;
 use super::scenario::Scenario;
 use crate::testing::{self, Pipeline, TENANT};
@@ -18,8 +19,7 @@ use incidentd_runtime::native::{
 use incidentd_runtime::outbox::OutboxPolicy;
 use incidentd_runtime::Duration;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
@@ -85,6 +85,10 @@ pub struct World {
     pub model: Option<Model>,
     /// The webhook fails everything until the faults are cleared.
     pub webhook_outage: bool,
+    /// The integration in trouble until the faults are cleared (an isolation scenario).
+    pub troubled: Option<Isolation>,
+    /// `(incident, event)` of each dead letter replayed: it may reach a lane after newer events.
+    pub replayed: RefCell<BTreeSet<(String, i64)>>,
     pub counts: Arc<FaultCounts>,
 }
 
@@ -92,8 +96,16 @@ impl World {
     pub fn start(scenario: &Scenario, counts: Arc<FaultCounts>) -> World {
         let plan = &scenario.faults;
         let slack = scenario.integrations.slack.then(FakeSlack::start);
+        let troubled = |integration| {
+            scenario
+                .isolation
+                .filter(|i| i.integration == integration)
+                .map(|i| i.trouble)
+        };
         let webhook = scenario.integrations.webhook.then(|| {
-            let faults = if plan.webhook_outage {
+            let faults = if let Some(trouble) = troubled(Troubled::Webhook) {
+                HttpFaults::trouble(scenario.seed ^ 0x5745_4248, trouble)
+            } else if plan.webhook_outage {
                 counts.add("webhook outage");
                 HttpFaults::outage(scenario.seed ^ 0x5745_4248)
             } else {
@@ -141,12 +153,15 @@ impl World {
         });
         if let Some(slack) = &slack {
             connect_slack(&pipeline);
-            let mut faults = HttpFaults::new(
-                scenario.seed ^ 0x534c_4143,
-                plan.slack_fault_percent,
-                plan.timeout_percent,
-                plan.slack_fault_budget,
-            );
+            let mut faults = match troubled(Troubled::Slack) {
+                Some(trouble) => HttpFaults::trouble(scenario.seed ^ 0x534c_4143, trouble),
+                None => HttpFaults::new(
+                    scenario.seed ^ 0x534c_4143,
+                    plan.slack_fault_percent,
+                    plan.timeout_percent,
+                    plan.slack_fault_budget,
+                ),
+            };
             let counts = counts.clone();
             slack.fail_when(move |_| {
                 let fault = faults.draw()?;
@@ -160,6 +175,8 @@ impl World {
             webhook,
             model,
             webhook_outage: scenario.faults.webhook_outage,
+            troubled: scenario.isolation,
+            replayed: RefCell::default(),
             counts,
         };
         world.install_engine_faults(scenario);
