@@ -600,7 +600,10 @@ fn print_reply(cli: &Cli, command: &Command, call: &Call, reply: &Reply) -> Resu
             let shown: Shown = reply.decode()?;
             print!("{}", render_incident(&shown.view, shown.archived));
         }
-        Command::Workflow { .. } => print!("{}", render_workflow(&reply.decode::<Workflow>()?)),
+        Command::Workflow { .. } => print!(
+            "{}",
+            render_workflow(&reply.decode::<Workflow>()?, now_millis() as i64)
+        ),
         Command::DeadLetters { .. } => {
             print!("{}", render_dead_letters(&reply.decode::<DeadLetters>()?))
         }

@@ -408,12 +408,12 @@ impl<S: SqlStore> IncidentObject<S> {
                     view.held_events.len()
                 )
             }
+            // The next attempt's time is `next_retry_at`: readers say it in their own terms.
             _ => format!(
-                "retrying {}: attempt {} of {} failed ({error}); next attempt at {}",
+                "retrying {}: attempt {} of {} failed ({error})",
                 state.step,
                 state.attempt.unwrap_or(0),
                 state.attempts.unwrap_or(0),
-                state.next_retry_at.unwrap_or(0)
             ),
         });
         Ok(view)

@@ -56,7 +56,7 @@ pub fn dismissed_line(reply: &DismissedEffect) -> String {
 
 /// The instance's line ([`workflow_line`]), then one line per lane: its effect, its state and,
 /// when it is not `ok`, what it is doing or held behind.
-pub fn render_workflow(reply: &Workflow) -> String {
+pub fn render_workflow(reply: &Workflow, now_ms: i64) -> String {
     let mut out = workflow_line(reply);
     out.push('\n');
     let width = reply
@@ -70,15 +70,22 @@ pub fn render_workflow(reply: &Workflow) -> String {
             "  {:width$}  {:8}  {}\n",
             lane.effect,
             lane.state,
-            lane_detail(lane)
+            lane_detail(lane, now_ms)
         ));
     }
     out
 }
 
-fn lane_detail(lane: &LaneView) -> String {
+fn lane_detail(lane: &LaneView, now_ms: i64) -> String {
     match &lane.summary {
-        Some(summary) => shorten(summary, SUMMARY_WIDTH * 2),
+        Some(summary) => {
+            let mut detail = shorten(summary, SUMMARY_WIDTH * 2);
+            if let Some(at) = lane.next_retry_at {
+                let secs = ((at - now_ms).max(0) + 999) / 1000;
+                detail.push_str(&format!("; next attempt in {secs} s"));
+            }
+            detail
+        }
         None => match lane.last_delivered {
             Some(event) => format!("delivering; last reported delivery #{event}"),
             None => "delivering".to_owned(),
@@ -181,15 +188,16 @@ mod tests {
                   "summary": "held behind slack.incident_created:3 (failed: chat.postMessage: HTTP 503); 2 later event(s) wait",
                   "held_events": [4, 5] },
                 { "effect": "webhook", "state": "retrying", "attempt": 2, "attempts": 13,
-                  "summary": "retrying webhook.incident_created:1: attempt 2 of 13 failed (HTTP 500); next attempt at 1790000004000" },
+                  "summary": "retrying webhook.incident_created:1: attempt 2 of 13 failed (HTTP 500)",
+                  "next_retry_at": 1_790_000_004_000_i64 },
             ]
         });
         assert_eq!(
-            render_workflow(&Workflow::deserialize(&body).unwrap()),
+            render_workflow(&Workflow::deserialize(&body).unwrap(), 1_790_000_000_500),
             "incident-1  running\n\
              \x20 dashboard  ok        delivering; last reported delivery #4\n\
              \x20 slack      held      held behind slack.incident_created:3 (failed: chat.postMessage: HTTP 503); 2 later event(s) wait\n\
-             \x20 webhook    retrying  retrying webhook.incident_created:1: attempt 2 of 13 failed (HTTP 500); next attempt at 1790000004000\n"
+             \x20 webhook    retrying  retrying webhook.incident_created:1: attempt 2 of 13 failed (HTTP 500); next attempt in 4 s\n"
         );
     }
 

@@ -68,11 +68,23 @@ impl Isolation {
 /// that lane (virtual milliseconds), over every `IncidentWorkflow` instance.
 pub type Latencies = BTreeMap<(String, String, i64), i64>;
 
+/// `(incident, event)` → the event's type and data: what makes an event of one twin the same
+/// as the other's. The twins can diverge (the fake model's answers and the agent's debounce
+/// depend on when calls happen), and only the same event is compared.
+pub type Events = BTreeMap<(String, i64), String>;
+
+/// One run's deliveries and the events they were of.
+#[derive(Debug, Default)]
+pub struct Deliveries {
+    pub latencies: Latencies,
+    pub events: Events,
+}
+
 /// Every lane delivery of the run: first-round deliveries only (an operator's retry is not a
 /// latency), timed from the event's commit in the object's timeline.
-pub fn latencies(world: &World, ids: &[String]) -> Latencies {
+pub fn deliveries(world: &World, ids: &[String]) -> Deliveries {
     let p = &world.pipeline;
-    let committed = commit_times(p, ids);
+    let (committed, events) = commit_times(p, ids);
     let mut delivered = Latencies::new();
     for instance in p.workflows.instance_ids() {
         let Some(incident) = ids.iter().find(|id| generation_of(id, &instance).is_some()) else {
@@ -104,7 +116,10 @@ pub fn latencies(world: &World, ids: &[String]) -> Latencies {
                 .or_insert(latency);
         }
     }
-    delivered
+    Deliveries {
+        latencies: delivered,
+        events,
+    }
 }
 
 /// `(effect, event id)` of a delivery step (`<effect>.<method>:<event>` or one of its
@@ -120,28 +135,37 @@ pub fn first_round_delivery(step: &str) -> Option<(&str, i64)> {
     (!["lane", "incident", "triage"].contains(&effect)).then_some((effect, event))
 }
 
-fn commit_times(p: &Pipeline, ids: &[String]) -> BTreeMap<(String, i64), i64> {
+fn commit_times(p: &Pipeline, ids: &[String]) -> (BTreeMap<(String, i64), i64>, Events) {
     let mut times = BTreeMap::new();
+    let mut events = Events::new();
     for id in ids {
         let Some(view) = super::invariants::view_of(p, id) else {
             continue;
         };
         for entry in view.timeline {
             times.insert((id.clone(), entry.event_id), entry.at);
+            events.insert(
+                (id.clone(), entry.event_id),
+                format!("{} {}", entry.event_type, entry.data),
+            );
         }
     }
-    times
+    (times, events)
 }
 
-/// Every lane but the troubled one delivered each event of the healthy run, no later.
-pub fn compare(healthy: &Latencies, troubled: &Latencies, isolation: Isolation) -> Vec<String> {
+/// Every lane but the troubled one delivered each event of the healthy run, no later (each
+/// event both twins recorded alike).
+pub fn compare(healthy: &Deliveries, troubled: &Deliveries, isolation: Isolation) -> Vec<String> {
     let mut violations = Vec::new();
-    for ((incident, effect, event), before) in healthy {
-        if effect == isolation.integration.effect() {
+    for ((incident, effect, event), before) in &healthy.latencies {
+        let same_event = (incident.clone(), *event);
+        if effect == isolation.integration.effect()
+            || healthy.events.get(&same_event) != troubled.events.get(&same_event)
+        {
             continue;
         }
         let key = (incident.clone(), effect.clone(), *event);
-        match troubled.get(&key) {
+        match troubled.latencies.get(&key) {
             None => violations.push(format!(
                 "{incident}: with {:?} {:?}, {effect} never delivered event {event} (healthy: after {before} ms)",
                 isolation.integration, isolation.trouble
@@ -185,11 +209,31 @@ mod tests {
             trouble: Trouble::Down,
         };
         let key = |effect: &str, event| ("i".to_owned(), effect.to_owned(), event);
-        let healthy = Latencies::from([(key("dashboard", 1), 0), (key("slack", 1), 0)]);
-        let same = Latencies::from([(key("dashboard", 1), 0), (key("slack", 1), 90_000)]);
+        let events = |kind: &str| Events::from([(("i".to_owned(), 1), kind.to_owned())]);
+        let run = |latencies: Latencies| Deliveries {
+            latencies,
+            events: events("MESSAGE_ADDED {}"),
+        };
+        let healthy = run(Latencies::from([
+            (key("dashboard", 1), 0),
+            (key("slack", 1), 0),
+        ]));
+        let same = run(Latencies::from([
+            (key("dashboard", 1), 0),
+            (key("slack", 1), 90_000),
+        ]));
         assert!(compare(&healthy, &same, isolation).is_empty());
-        let late = Latencies::from([(key("dashboard", 1), 5)]);
+        let late = run(Latencies::from([(key("dashboard", 1), 5)]));
         assert_eq!(compare(&healthy, &late, isolation).len(), 1);
-        assert_eq!(compare(&healthy, &Latencies::new(), isolation).len(), 1);
+        assert_eq!(
+            compare(&healthy, &run(Latencies::new()), isolation).len(),
+            1
+        );
+        // The twins diverged: event 1 is another event in the troubled run, not compared.
+        let diverged = Deliveries {
+            latencies: Latencies::new(),
+            events: events("SUGGESTION_ADDED {}"),
+        };
+        assert!(compare(&healthy, &diverged, isolation).is_empty());
     }
 }

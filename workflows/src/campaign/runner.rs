@@ -163,14 +163,14 @@ pub fn run_scenario(seed: u64, verbose: bool) -> Outcome {
             let mut twin_ledger = Ledger::default();
             play(&world, &twin, &mut twin_ledger);
             settle(&world, &twin_ledger);
-            isolation::latencies(&world, &twin_ledger.ids)
+            isolation::deliveries(&world, &twin_ledger.ids)
         });
         let world = World::start(&scenario, counts.clone());
         play(&world, &scenario, &mut ledger);
         settle(&world, &ledger);
         let mut found = invariants::check(&world, &ledger);
         if let (Some(healthy), Some(isolation)) = (&healthy, scenario.isolation) {
-            let troubled = isolation::latencies(&world, &ledger.ids);
+            let troubled = isolation::deliveries(&world, &ledger.ids);
             found
                 .violations
                 .extend(isolation::compare(healthy, &troubled, isolation));
