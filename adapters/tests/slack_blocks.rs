@@ -2,10 +2,10 @@
 //! read back by the interaction parser.
 
 use incidentd_adapters::slack::blocks::{self, IncidentCard, SuggestionCard};
-use incidentd_adapters::slack::ids::{StatusChangeContext, SuggestionRef};
+use incidentd_adapters::slack::ids::{StatusChangeContext, SuggestionEditContext, SuggestionRef};
 use incidentd_adapters::slack::interactions::{IncidentAction, Interaction, SuggestionChoice};
 use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_core::{AffectionStatus, IncidentState, Severity, Source, Status};
+use incidentd_core::{AffectionStatus, IncidentState, Severity, Source, Status, SuggestedChange};
 use insta::assert_json_snapshot;
 use serde_json::{json, Value};
 
@@ -161,12 +161,94 @@ fn notes_for_each_change() {
             "inc-7f3a",
             8,
             Some(AffectionStatus::Investigating),
+            None,
             "Checkout degraded",
         ),
-        blocks::affection_note("inc-7f3a", 9, None, "More detail"),
+        blocks::affection_note("inc-7f3a", 9, None, None, "More detail"),
+        blocks::affection_note(
+            "inc-7f3a",
+            10,
+            Some(AffectionStatus::Investigating),
+            Some("Checkout <degraded>"),
+            "We are looking into failed payments",
+        ),
     ];
     let all: Vec<Value> = notes.iter().map(posted).collect();
     assert_json_snapshot!("notes", all);
+}
+
+#[test]
+fn broadcast_of_a_high_severity_incident() {
+    let mut high = incident(Status::Open);
+    high.severity = Severity::High;
+    let post = blocks::broadcast(card(&high), 3);
+    assert_eq!(
+        post.posted_for,
+        PostedFor::new(&high.id, 3, blocks::part::BROADCAST)
+    );
+    assert!(
+        post.blocks.iter().all(|b| b["type"] != "actions"),
+        "no controls outside the incident channel"
+    );
+    assert_json_snapshot!("broadcast", posted(&post));
+}
+
+#[test]
+fn suggestion_edit_modals_for_each_kind() {
+    let mut open = incident(Status::Open);
+    open.affection = Some(incidentd_core::Affection {
+        title: "Checkout degraded".into(),
+        services: Vec::new(),
+        status: AffectionStatus::Investigating,
+        updates: 1,
+    });
+    let context = SuggestionEditContext {
+        incident_id: open.id.clone(),
+        suggestion_id: "sg-42".into(),
+        message: Some(("C0INC".into(), "1.5".into())),
+    };
+    let changes = [
+        SuggestedChange::Status {
+            status: Status::Mitigating,
+            message: "Rolled back <deploy> 812".into(),
+        },
+        SuggestedChange::Severity {
+            severity: Severity::High,
+        },
+        SuggestedChange::StatusPageUpdate {
+            message: "A fix is rolling out".into(),
+            status: Some(AffectionStatus::Mitigating),
+        },
+    ];
+    let modals: Vec<Value> = changes
+        .iter()
+        .map(|change| blocks::suggestion_edit_modal(&context, &open, change).expect("a modal"))
+        .collect();
+    for modal in &modals {
+        assert!(modal["title"]["text"].as_str().unwrap().chars().count() <= 24);
+        let metadata: SuggestionEditContext =
+            serde_json::from_str(modal["private_metadata"].as_str().unwrap()).unwrap();
+        assert_eq!(metadata, context);
+    }
+    assert_json_snapshot!("suggestion_edit_modals", modals);
+
+    // Nothing left to edit: a closed incident's status, a resolved status page.
+    let closed = incident(Status::Resolved);
+    assert_eq!(
+        blocks::suggestion_edit_modal(&context, &closed, &changes[0]),
+        None
+    );
+    let mut page_resolved = open.clone();
+    if let Some(affection) = page_resolved.affection.as_mut() {
+        affection.status = AffectionStatus::Resolved;
+    }
+    let message_only = blocks::suggestion_edit_modal(&context, &page_resolved, &changes[2])
+        .expect("a message can still be posted");
+    assert_eq!(
+        message_only["blocks"].as_array().unwrap().len(),
+        2,
+        "the title and the message, no status to move to"
+    );
 }
 
 #[test]
@@ -247,7 +329,6 @@ fn suggestion_message_buttons_round_trip_through_the_interaction_parser() {
         event_id: 7,
         summary: "Mark as mitigating: error rate is falling",
         rationale: Some("5xx fell from 12% to 0.4% after the rollback"),
-        editable: true,
     });
     assert_json_snapshot!("suggestion", posted(&post));
     let actions = post.blocks.last().unwrap();
@@ -286,7 +367,6 @@ fn suggestion_message_buttons_round_trip_through_the_interaction_parser() {
         event_id: 8,
         summary: "Raise severity to high",
         rationale: None,
-        editable: false,
     });
     let labels: Vec<&str> = severity_only.blocks.last().unwrap()["elements"]
         .as_array()
@@ -294,7 +374,11 @@ fn suggestion_message_buttons_round_trip_through_the_interaction_parser() {
         .iter()
         .map(|b| b["text"]["text"].as_str().unwrap())
         .collect();
-    assert_eq!(labels, ["Apply", "Dismiss"], "nothing to edit");
+    assert_eq!(
+        labels,
+        ["Apply", "Edit", "Dismiss"],
+        "every kind can be edited"
+    );
 }
 
 #[test]

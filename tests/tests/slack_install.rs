@@ -42,10 +42,27 @@ fn start(name: &str, slack: &FakeSlack, extra_vars: &[(&str, &str)]) -> LocalWor
     )
 }
 
-/// The operator route, as `incidentctl admin slack connect [--archive-on-close]` sends it.
-fn connect(worker: &LocalWorker, archive_on_close: bool) {
-    let reply = connect_with(worker, ADMIN_TOKEN, archive_on_close);
+/// The operator route, as `incidentctl admin slack connect` sends it (default settings).
+fn connect(worker: &LocalWorker) {
+    let reply = connect_with(worker, ADMIN_TOKEN, None, None);
     assert_eq!(reply.status, 201, "{:?}", reply.body);
+}
+
+/// Runs `incidentctl admin <args>` against the worker; its stdout.
+fn admin_cli(worker: &LocalWorker, args: &[&str]) -> String {
+    let output = std::process::Command::new(incidentctl_binary())
+        .args([
+            "--url",
+            &worker.base_url(),
+            "admin",
+            "--admin-token",
+            ADMIN_TOKEN,
+        ])
+        .args(args)
+        .output()
+        .expect("incidentctl runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).expect("utf-8")
 }
 
 /// A GET that does not follow redirects: status, `location`, body.
@@ -230,11 +247,14 @@ fn an_operators_install_link_connects_the_workspace_through_oauth() {
 }
 
 #[test]
-fn closing_archives_the_channel_after_the_summary_only_when_the_setting_is_on() {
+fn closing_archives_the_channel_after_the_summary_unless_the_workspace_opted_out() {
     let slack = FakeSlack::start();
     let worker = start("slack-archive", &slack, &[]);
 
-    connect(&worker, true);
+    // Connected with the defaults: archiving on close is on.
+    connect(&worker);
+    let shown = admin_cli(&worker, &["slack", "show", "--tenant", "demo"]);
+    assert!(shown.contains("archive on close: yes"), "{shown}");
     let archived = create_incident(&worker.client("demo"), "payments are slow");
     let channel = channel_of(&worker, &archived);
     resolve(&worker, &archived);
@@ -258,8 +278,18 @@ fn closing_archives_the_channel_after_the_summary_only_when_the_setting_is_on() 
         "{summary_text}"
     );
 
-    // With the setting off (connecting again replaces it): summary, no archive.
-    connect(&worker, false);
+    // The workspace opts out (`incidentctl admin slack settings`): summary, no archive.
+    let changed = admin_cli(
+        &worker,
+        &[
+            "slack",
+            "settings",
+            "--tenant",
+            "demo",
+            "--no-archive-on-close",
+        ],
+    );
+    assert!(changed.contains("archive on close: no"), "{changed}");
     let kept = create_incident(&worker.client("demo"), "search is down");
     let kept_channel = channel_of(&worker, &kept);
     resolve(&worker, &kept);
@@ -293,7 +323,7 @@ fn the_agents_answer_to_a_slack_prompt_goes_in_that_prompts_thread() {
         &slack,
         &[("LLM_API_KEY", "sk-e2e-thread"), ("LLM_BASE_URL", &llm_url)],
     );
-    connect(&worker, false);
+    connect(&worker);
     let id = create_incident(&worker.client("demo"), "checkout returns 500");
     let channel = channel_of(&worker, &id);
     let asked = slack.add_user_message(&channel, "U0ALICE", "<@UFAKEBOT> what changed?", None);

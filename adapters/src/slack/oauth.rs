@@ -13,7 +13,7 @@ use super::admin::{ConnectRequest, Connected};
 use super::api::{log_warnings, CALL_TIMEOUT};
 use super::config::{self, non_empty};
 use super::contract::{form_body, FORM_CONTENT_TYPE};
-use super::installation::{self, NewInstallation, StoreError};
+use super::installation::{self, NewInstallation, SettingsPatch, StoreError};
 use super::secret::Secret;
 use super::token_crypto::TokenKey;
 use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as BASE64_URL};
@@ -353,7 +353,8 @@ fn connect_request(tenant: String, answer: AccessAnswer) -> Result<ConnectReques
         bot_user_id: answer.bot_user_id,
         scopes: answer.scope,
         bot_token: answer.access_token,
-        archive_on_close: false,
+        archive_on_close: None,
+        announcement_channel: None,
     };
     request.validate().map_err(CallbackError::Unusable)?;
     Ok(request)
@@ -383,8 +384,9 @@ pub async fn complete(
     }
     let request = connect_request(tenant, exchange(http, app, code).await?)?;
     let new = NewInstallation {
-        // A reinstall (new scopes, say) keeps the operator's settings.
-        archive_on_close: None,
+        // A reinstall (new scopes, say, or after Slack disabled it) keeps the operator's
+        // settings.
+        settings: SettingsPatch::default(),
         ..request.into_installation()
     };
     installation::store(db, key, &new, now_ms)
