@@ -180,19 +180,13 @@ impl Admin<'_> {
 
     async fn put_service(&self, tenant: &str, id: &str) -> Handled {
         let request = parse::<admin_requests::PutService>(&self.body)?;
-        let (name, description) = request.validate()?;
+        let valid = request.validate()?;
         admin_requests::check_id("service_id", id)?;
         self.tenant(tenant).await?;
-        self.write(vec![store::put_service(
-            tenant,
-            id,
-            &name,
-            description.as_deref(),
-            request.public,
-        )])
-        .await?;
-        let service =
-            json!({ "id": id, "name": name, "description": description, "public": request.public });
+        self.write(vec![store::put_service(tenant, id, &valid, request.public)])
+            .await?;
+        let service = json!({ "id": id, "name": valid.name, "description": valid.description,
+                              "prompt": valid.prompt, "public": request.public });
         http::json(200, &json!({ "service": service })).map_err(internal)
     }
 

@@ -131,9 +131,13 @@ pub enum Command {
         message: String,
         created_by: String,
     },
+    /// An update of the public incident. `services` sets the impact of each service it names
+    /// (adding those not affected yet); the others keep theirs.
     UpdateAffection {
         message: String,
         status: Option<AffectionStatus>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        services: Option<Vec<AffectedService>>,
         created_by: String,
     },
     /// A question or instruction for the incident agent; `prompt_id` deduplicates.
@@ -421,6 +425,7 @@ pub fn decide(current: &IncidentState, command: Command) -> Result<Decision, Dom
         Command::UpdateAffection {
             message,
             status,
+            services,
             created_by,
         } => {
             let message = text("message", &message, MAX_MESSAGE_CHARS, false)?;
@@ -430,6 +435,7 @@ pub fn decide(current: &IncidentState, command: Command) -> Result<Decision, Dom
                     "there is no status-page incident yet; create it first",
                 ));
             };
+            let services = services.map(|s| known_services(current, s)).transpose()?;
             if let Some(status) = status {
                 if status <= affection.status {
                     return Err(DomainError::conflict(
@@ -439,6 +445,12 @@ pub fn decide(current: &IncidentState, command: Command) -> Result<Decision, Dom
                 }
                 affection.status = status;
             }
+            for service in services.iter().flatten() {
+                match affection.services.iter_mut().find(|s| s.id == service.id) {
+                    Some(affected) => affected.impact = service.impact,
+                    None => affection.services.push(service.clone()),
+                }
+            }
             affection.updates += 1;
             event(
                 next,
@@ -447,7 +459,7 @@ pub fn decide(current: &IncidentState, command: Command) -> Result<Decision, Dom
                     created_by,
                     status,
                     title: None,
-                    services: None,
+                    services,
                 }),
             )
         }
@@ -459,9 +471,24 @@ pub fn change_command(change: &SuggestedChange, acting_for: &str) -> Command {
     match change.clone() {
         SuggestedChange::Status { status, message } => Command::UpdateStatus { status, message },
         SuggestedChange::Severity { severity } => Command::SetSeverity { severity },
-        SuggestedChange::StatusPageUpdate { message, status } => Command::UpdateAffection {
+        SuggestedChange::StatusPageUpdate {
             message,
             status,
+            services,
+        } => Command::UpdateAffection {
+            message,
+            status,
+            services,
+            created_by: acting_for.to_owned(),
+        },
+        SuggestedChange::StatusPageIncident {
+            title,
+            services,
+            message,
+        } => Command::CreateAffection {
+            title,
+            services,
+            message,
             created_by: acting_for.to_owned(),
         },
     }

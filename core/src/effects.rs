@@ -109,7 +109,8 @@ pub struct MessageAdded {
     pub user_id: String,
 }
 
-/// `AFFECTION_UPDATE`: the first one creates the public incident (title and services set).
+/// `AFFECTION_UPDATE`: the first one creates the public incident (title and services set); a
+/// later one may set the impact of the services it names (`services`), the others unchanged.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AffectionUpdated {
     pub message: String,
@@ -139,11 +140,29 @@ pub enum SuggestedChange {
     Severity {
         severity: Severity,
     },
-    /// An update on the public status page; `status` moves it forward (`None` keeps it).
+    /// An update on the public status page; `status` moves it forward (`None` keeps it), and
+    /// `services` sets the impact of the services it names (`None` leaves them as they are).
     StatusPageUpdate {
         message: String,
         status: Option<AffectionStatus>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        services: Option<Vec<AffectedService>>,
     },
+    /// Opening the public status-page incident (it starts as investigating).
+    StatusPageIncident {
+        title: String,
+        services: Vec<AffectedService>,
+        message: String,
+    },
+}
+
+/// `checkout: major, api: partial`.
+fn impacts(services: &[AffectedService]) -> String {
+    services
+        .iter()
+        .map(|s| format!("{}: {}", s.id, s.impact.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl SuggestedChange {
@@ -158,12 +177,31 @@ impl SuggestedChange {
             }
             SuggestedChange::StatusPageUpdate {
                 message,
-                status: Some(status),
-            } => format!("post a status-page update ({}): {message}", status.as_str()),
-            SuggestedChange::StatusPageUpdate {
+                status,
+                services,
+            } => {
+                let details: Vec<String> = status
+                    .map(|s| s.as_str().to_owned())
+                    .into_iter()
+                    .chain(services.as_deref().map(impacts))
+                    .collect();
+                if details.is_empty() {
+                    format!("post a status-page update: {message}")
+                } else {
+                    format!(
+                        "post a status-page update ({}): {message}",
+                        details.join("; ")
+                    )
+                }
+            }
+            SuggestedChange::StatusPageIncident {
+                title,
+                services,
                 message,
-                status: None,
-            } => format!("post a status-page update: {message}"),
+            } => format!(
+                "open a status-page incident \"{title}\" ({}): {message}",
+                impacts(services)
+            ),
         }
     }
 }
@@ -378,6 +416,50 @@ mod tests {
         for (method, event_type) in by_method {
             assert_eq!(event_type, method.to_ascii_uppercase(), "{method}");
         }
+    }
+
+    #[test]
+    fn status_page_suggestions_say_what_applying_them_publishes() {
+        use crate::model::Impact;
+        let checkout = AffectedService {
+            id: "checkout".into(),
+            impact: Impact::Major,
+        };
+        let open = SuggestedChange::StatusPageIncident {
+            title: "Checkout unavailable".into(),
+            services: vec![checkout.clone()],
+            message: "We are investigating.".into(),
+        };
+        assert_eq!(
+            open.summary(),
+            "open a status-page incident \"Checkout unavailable\" (checkout: major): We are investigating."
+        );
+        let update = |status, services| SuggestedChange::StatusPageUpdate {
+            message: "A fix is rolling out.".into(),
+            status,
+            services,
+        };
+        assert_eq!(
+            update(None, None).summary(),
+            "post a status-page update: A fix is rolling out."
+        );
+        assert_eq!(
+            update(Some(AffectionStatus::Mitigating), Some(vec![checkout])).summary(),
+            "post a status-page update (mitigating; checkout: major): A fix is rolling out."
+        );
+        // Suggestions stored before `services` existed still read.
+        let stored: SuggestedChange = serde_json::from_value(serde_json::json!(
+            { "kind": "status_page_update", "message": "m", "status": null }
+        ))
+        .unwrap();
+        assert_eq!(
+            stored,
+            SuggestedChange::StatusPageUpdate {
+                message: "m".into(),
+                status: None,
+                services: None
+            }
+        );
     }
 
     #[test]

@@ -362,6 +362,7 @@ fn a_suggestion_that_would_be_refused_or_change_nothing_is_refused() {
     let no_page = SuggestedChange::StatusPageUpdate {
         message: "m".into(),
         status: None,
+        services: None,
     };
     assert_eq!(
         world.suggest("s1", "k1", reopen).unwrap_err().code(),

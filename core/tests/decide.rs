@@ -1,10 +1,13 @@
 //! `decide` on its own: every command and every refusal, without storage.
 
-use incidentd_core::decide::{decide, decide_metadata, decide_start, Decision, EventData};
+use incidentd_core::decide::{
+    decide, decide_metadata, decide_resolution, decide_start, Decision, EventData, StoredSuggestion,
+};
 use incidentd_core::model::{AffectedService, Affection, AffectionStatus, Impact, Service};
 use incidentd_core::testing::state;
 use incidentd_core::{
-    Command, DomainError, IncidentState, Severity, Source, StartIncident, Status,
+    Command, DomainError, IncidentState, Severity, Source, StartIncident, Status, SuggestedChange,
+    SuggestionAdded, SuggestionOutcome,
 };
 use std::collections::BTreeMap;
 
@@ -232,6 +235,7 @@ fn affection_is_created_once_with_known_services_and_moves_forward() {
     let update = |status: Option<AffectionStatus>| Command::UpdateAffection {
         message: "update".into(),
         status,
+        services: None,
         created_by: "u".into(),
     };
     assert_eq!(code(decide(&current, update(None))), "NO_AFFECTION");
@@ -262,6 +266,112 @@ fn affection_is_created_once_with_known_services_and_moves_forward() {
         .0
         .affection
         .is_some());
+}
+
+#[test]
+fn an_affection_update_sets_the_impact_of_the_services_it_names() {
+    let mut current = open();
+    current.services.push(Service {
+        id: "db".into(),
+        name: "Database".into(),
+    });
+    let (with_affection, _) = event(decide(&current, affection()));
+    let service = |id: &str, impact: Impact| AffectedService {
+        id: id.into(),
+        impact,
+    };
+    let update = |services: Vec<AffectedService>| Command::UpdateAffection {
+        message: "the database is affected too".into(),
+        status: None,
+        services: Some(services),
+        created_by: "u".into(),
+    };
+    let (next, data) = event(decide(
+        &with_affection,
+        update(vec![
+            service("db", Impact::Partial),
+            service("api", Impact::Major),
+        ]),
+    ));
+    assert_eq!(
+        next.affection.unwrap().services,
+        [
+            service("api", Impact::Major),
+            service("db", Impact::Partial)
+        ],
+        "api's impact changed in place, db was added"
+    );
+    let EventData::Affection(recorded) = data else {
+        panic!("an affection event");
+    };
+    assert_eq!(
+        recorded.services,
+        Some(vec![
+            service("db", Impact::Partial),
+            service("api", Impact::Major)
+        ]),
+        "the event records what the update named"
+    );
+    assert_eq!(
+        code(decide(
+            &with_affection,
+            update(vec![service("nope", Impact::Major)])
+        )),
+        "INVALID_INPUT"
+    );
+    assert_eq!(
+        code(decide(&with_affection, update(Vec::new()))),
+        "INVALID_INPUT"
+    );
+    assert_eq!(
+        code(decide(&current, update(vec![service("db", Impact::Major)]))),
+        "NO_AFFECTION",
+        "no public incident to update yet"
+    );
+}
+
+#[test]
+fn applying_a_status_page_incident_suggestion_opens_it_as_the_person_who_applied() {
+    let current = open();
+    let stored = StoredSuggestion {
+        suggestion: SuggestionAdded {
+            suggestion_id: "t3-1".into(),
+            dedupe_key: "status_page:open".into(),
+            change: SuggestedChange::StatusPageIncident {
+                title: "API degraded".into(),
+                services: vec![AffectedService {
+                    id: "api".into(),
+                    impact: Impact::Major,
+                }],
+                message: "We are investigating errors on the API.".into(),
+            },
+            rationale: None,
+            from_event_id: 1,
+            to_event_id: 3,
+        },
+        event_id: 4,
+        outcome: None,
+    };
+    let resolution =
+        decide_resolution(&current, &stored, SuggestionOutcome::Applied, "U-BOB").unwrap();
+    let (next, data) = event(Ok(resolution.change.expect("a change")));
+    assert_eq!(
+        next.affection
+            .as_ref()
+            .map(|a| (a.title.as_str(), a.status)),
+        Some(("API degraded", AffectionStatus::Investigating))
+    );
+    let EventData::Affection(opened) = data else {
+        panic!("an affection event");
+    };
+    assert_eq!(opened.created_by, "U-BOB");
+    // Once the page has an incident, the same suggestion is refused, not applied twice.
+    assert_eq!(
+        decide_resolution(&next, &stored, SuggestionOutcome::Applied, "U-BOB")
+            .unwrap_err()
+            .code(),
+        "AFFECTION_EXISTS"
+    );
 }
 
 #[test]

@@ -531,6 +531,7 @@ fn affection_rules() {
         world.apply(Command::UpdateAffection {
             message: message.into(),
             status,
+            services: None,
             created_by: "u".into(),
         })
     };

@@ -136,6 +136,10 @@ pub enum ServiceAdmin {
         name: String,
         #[arg(long)]
         description: Option<String>,
+        /// Guidance for the incident agent and triage about this service (owners, runbook
+        /// hints; at most 1,000 characters).
+        #[arg(long)]
+        prompt: Option<String>,
         /// Keep it off the public status page.
         #[arg(long)]
         private: bool,
@@ -350,6 +354,7 @@ pub fn service(action: &ServiceAdmin) -> ApiRequest {
             id,
             name,
             description,
+            prompt,
             private,
         } => ApiRequest::with_body(
             "PUT",
@@ -357,6 +362,7 @@ pub fn service(action: &ServiceAdmin) -> ApiRequest {
             &PutService {
                 name: name.clone(),
                 description: description.clone(),
+                prompt: prompt.clone(),
                 public: !private,
             },
         ),
@@ -489,11 +495,25 @@ mod tests {
             id: "api".into(),
             name: "API".into(),
             description: None,
+            prompt: None,
             private: true,
         });
         assert_eq!(
-            (private.method, body(&private)["public"].clone()),
-            ("PUT", json!(false))
+            (private.method, body(&private)),
+            ("PUT", json!({ "name": "API", "public": false }))
+        );
+        let guided = service(&ServiceAdmin::Set {
+            tenant: "acme".into(),
+            id: "api".into(),
+            name: "API".into(),
+            description: None,
+            prompt: Some("Owned by #platform; check the gateway dashboard first.".into()),
+            private: false,
+        });
+        assert_eq!(
+            body(&guided),
+            json!({ "name": "API", "public": true,
+                    "prompt": "Owned by #platform; check the gateway dashboard first." })
         );
     }
 

@@ -87,6 +87,7 @@ pub fn lifecycle() -> IncidentView {
             ID,
             "A fix is rolling out",
             Some(AffectionStatus::Mitigating),
+            &[],
         ),
         requests::update_status(ID, Status::Resolved, "all clear"),
     ] {

@@ -236,6 +236,10 @@ enum AffectionAction {
         message: String,
         #[arg(long, value_parser = args::affection_status())]
         status: Option<AffectionStatus>,
+        /// Set a service's impact as ID[:partial|major] (adds it if not affected yet; the
+        /// others keep theirs); repeatable.
+        #[arg(long = "service", value_name = "ID[:IMPACT]", value_parser = args::parse_service)]
+        services: Vec<AffectedService>,
     },
 }
 
@@ -329,8 +333,12 @@ fn call_for(command: &Command) -> Call {
                 requests::create_affection(id, title, services, message),
                 "affection created".to_owned(),
             ),
-            AffectionAction::Update { message, status } => Call::change(
-                requests::update_affection(id, message, *status),
+            AffectionAction::Update {
+                message,
+                status,
+                services,
+            } => Call::change(
+                requests::update_affection(id, message, *status, services),
                 match status {
                     Some(status) => format!("affection updated, → {}", status.as_str()),
                     None => "affection updated".to_owned(),
@@ -877,6 +885,20 @@ mod tests {
         assert_eq!(
             body(&update),
             json!({ "message": "ok", "status": "mitigating" })
+        );
+        let impact = call(&[
+            "affection",
+            "i",
+            "update",
+            "-m",
+            "db recovering",
+            "--service",
+            "db:partial",
+        ]);
+        assert_eq!(
+            body(&impact),
+            json!({ "message": "db recovering", "status": null,
+                    "services": [{ "id": "db", "impact": "partial" }] })
         );
         let letters = call(&["dead-letters", "i"]);
         assert_eq!(

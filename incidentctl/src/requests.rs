@@ -154,10 +154,17 @@ pub fn create_affection(
     ApiRequest::post(incident_path(id, "/affection"), &body)
 }
 
-pub fn update_affection(id: &str, message: &str, status: Option<AffectionStatus>) -> ApiRequest {
+/// `services` empty: their impacts are left as they are.
+pub fn update_affection(
+    id: &str,
+    message: &str,
+    status: Option<AffectionStatus>,
+    services: &[AffectedService],
+) -> ApiRequest {
     let body = UpdateAffection {
         message: message.to_owned(),
         status,
+        services: (!services.is_empty()).then(|| services.to_vec()),
     };
     ApiRequest::post(incident_path(id, "/affection/updates"), &body)
 }
@@ -293,18 +300,19 @@ mod tests {
                 created_by: "u".into()
             }
         );
-        let resolved = update_affection("i", "fixed", Some(AffectionStatus::Resolved));
+        let resolved = update_affection("i", "fixed", Some(AffectionStatus::Resolved), &[]);
         assert_eq!(resolved.path, "/dashboard/incidents/i/affection/updates");
         assert_eq!(
             as_server_command(&resolved),
             Command::UpdateAffection {
                 message: "fixed".into(),
                 status: Some(AffectionStatus::Resolved),
+                services: None,
                 created_by: "u".into()
             }
         );
         // No status: sent as null, read as "no status change".
-        let message_only = update_affection("i", "still", None);
+        let message_only = update_affection("i", "still", None, &[]);
         assert_eq!(
             json_of(&message_only),
             json!({ "message": "still", "status": null })
@@ -314,6 +322,22 @@ mod tests {
             Command::UpdateAffection {
                 message: "still".into(),
                 status: None,
+                services: None,
+                created_by: "u".into()
+            }
+        );
+        let impact = update_affection("i", "api recovered", None, &services[..1]);
+        assert_eq!(
+            json_of(&impact),
+            json!({ "message": "api recovered", "status": null,
+                    "services": [{ "id": "api", "impact": "partial" }] })
+        );
+        assert_eq!(
+            as_server_command(&impact),
+            Command::UpdateAffection {
+                message: "api recovered".into(),
+                status: None,
+                services: Some(services[..1].to_vec()),
                 created_by: "u".into()
             }
         );

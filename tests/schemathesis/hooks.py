@@ -39,6 +39,7 @@ SLACK_SECRET = os.environ["INCIDENTD_SLACK_SIGNING_SECRET"].encode()
 TENANT = "demo"
 USER = "schemathesis"
 KNOWN_SERVICES = ["api", "checkout", "payments"]
+AFFECTION_PATHS = ("/dashboard/incidents/{id}/affection", "/dashboard/incidents/{id}/affection/updates")
 PLACEHOLDER = "sign-me"
 # What the run passes with -H: every credential header, as a placeholder.
 PLACEHOLDER_HEADERS = {
@@ -182,7 +183,8 @@ def _keep_within_unstated_rules(case):
                 query["cursor"] = genuine
             else:
                 del query["cursor"]
-    if path == "/dashboard/incidents/{id}/affection" and isinstance(body, dict):
+    # Opening a status-page incident and updating one name services of the tenant's catalog.
+    if path in AFFECTION_PATHS and isinstance(body, dict):
         services = body.get("services")
         if isinstance(services, list):
             for n, service in enumerate(services):

@@ -10,8 +10,8 @@
 //! object, so the next turn may start. Without a model it ends at once (the object does not
 //! start turns then anyway).
 
-use crate::ai::budget;
 use crate::ai::suggestions::{self, Draft, Exchange, MAX_CALLS, MAX_SUGGESTIONS};
+use crate::ai::{budget, guidance};
 use incidentd_core::model::Actor;
 use incidentd_core::{
     Command, DomainError, Idempotency, IncidentCallError, IncidentServices, IncidentView,
@@ -102,7 +102,8 @@ async fn context(ctx: StepContext, turn: AgentTurn) -> Result<Option<IncidentVie
     timeout = "2 minutes"
 )]
 async fn ask(ctx: StepContext, ask: Ask) -> Result<Option<Answer>, EffectError> {
-    let request = suggestions::request(&ask.view, &ask.turn, &ask.conversation, &ask.used)
+    let guides = guidance::for_incident(ctx.services.as_ref(), &ask.view.incident, "").await;
+    let request = suggestions::request(&ask.view, &ask.turn, &ask.conversation, &ask.used, &guides)
         .map_err(EffectError::non_retryable)?;
     let Some(answer) = call_model(ctx.services.as_ref(), &ask.turn.tenant_id, &request).await?
     else {

@@ -4,13 +4,15 @@
 //! The `agent` dispatcher starts it from the event, with an instance id derived from the
 //! incident and the event, so a redelivered event starts nothing twice. The workflow reads the
 //! incident's current record through the typed handle, asks the model with the tools allowed
-//! now, applies each tool call through the same handle (actor `agent`, so the same validation
-//! as the API; a refused call becomes an explanation, never a failure), and records its reply
-//! as an agent message. Without a model, or over the tenant's daily token budget
+//! now (`crate::ai::tools`: status, severity, opening and updating the status-page incident)
+//! and the guidance of the incident's services (`crate::ai::guidance`), applies each tool call
+//! in order through the same handle (actor `agent`, so the same validation as the API; a
+//! refused call becomes an explanation, never a failure), and records its reply as an agent
+//! message. Without a model, or over the tenant's daily token budget
 //! (`crate::ai::budget`), it says so in the timeline.
 
 use crate::ai::budget::{self, Unavailable};
-use crate::ai::{agent, tools};
+use crate::ai::{agent, guidance, tools};
 use incidentd_core::model::Actor;
 use incidentd_core::{
     Command, Conflict, DomainError, Idempotency, IncidentCallError, IncidentEvent, IncidentSender,
@@ -139,7 +141,9 @@ async fn ask(ctx: StepContext, question: Question) -> Result<Option<Answer>, Eff
             }))
         }
     };
-    let chat = agent::request(&view, &request.prompt, &request.user_id)
+    let guides =
+        guidance::for_incident(ctx.services.as_ref(), &view.incident, &request.prompt).await;
+    let chat = agent::request(&view, &request.prompt, &request.user_id, &guides)
         .map_err(EffectError::non_retryable)?;
     let answer = model.complete(&chat).await?;
     Ok(Some(Answer {
@@ -192,6 +196,10 @@ fn describe(call: &Call) -> String {
         tools::UPDATE_SEVERITY => format!(
             "set the severity to {}",
             call.arguments["severity"].as_str().unwrap_or("?")
+        ),
+        tools::OPEN_STATUS_PAGE_INCIDENT => format!(
+            "open the status-page incident \"{}\"",
+            call.arguments["title"].as_str().unwrap_or("?").trim()
         ),
         tools::ADD_STATUS_PAGE_UPDATE => "post the status-page update".to_owned(),
         other => format!("use {other}"),

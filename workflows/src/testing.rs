@@ -212,6 +212,20 @@ impl Pipeline {
         self.declare_full(prompt, Vec::new(), Vec::new())
     }
 
+    /// Adds a service to the [`TENANT`]'s catalog in D1, with the guidance the admin API's
+    /// `prompt` sets; returns it as a declaration's catalog lists it.
+    pub fn catalog_service(&self, id: &str, name: &str, prompt: Option<&str>) -> Service {
+        pollster::block_on(self.db.execute(
+            "INSERT INTO service (tenant_id, id, name, prompt) VALUES (?1, ?2, ?3, ?4)",
+            vec![TENANT.into(), id.into(), name.into(), prompt.into()],
+        ))
+        .expect("the service is stored");
+        Service {
+            id: id.into(),
+            name: name.into(),
+        }
+    }
+
     /// [`declare`](Self::declare) with a service catalog (what a status-page incident names).
     pub fn declare_with_services(&self, prompt: &str, services: Vec<Service>) -> String {
         self.declare_full(prompt, Vec::new(), services)
@@ -223,7 +237,8 @@ impl Pipeline {
         self.declare_full(prompt, entry_points, Vec::new())
     }
 
-    fn declare_full(
+    /// [`declare`](Self::declare) with the tenant's entry points and service catalog.
+    pub fn declare_full(
         &self,
         prompt: &str,
         entry_points: Vec<EntryPoint>,

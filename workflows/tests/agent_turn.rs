@@ -7,13 +7,15 @@ use incidentd_core::model::{
     Actor, AffectedService, Affection, AffectionStatus, Impact, Service, Severity, Status,
 };
 use incidentd_core::object::AgentTurn;
-use incidentd_core::{Command, Idempotency, IncidentView, TimelineEntry};
+use incidentd_core::{Command, Idempotency, IncidentView, SuggestionOutcome, TimelineEntry};
 use incidentd_runtime::llm::openai::{
     LlmConfig, OpenAiCompatible, API_KEY_VAR, BASE_URL_VAR, MODEL_VAR,
 };
 use incidentd_runtime::native::{schema_name, FakeLlm, FakeLlmBuilder, FakeReply, NativeHttp};
 use incidentd_runtime::outbox::OutboxPolicy;
-use incidentd_workflows::ai::{suggestions, triage};
+use incidentd_runtime::sql::Database;
+use incidentd_workflows::ai::guidance::ServiceGuide;
+use incidentd_workflows::ai::{strict, suggestions, triage};
 use incidentd_workflows::testing::Pipeline;
 use serde_json::{json, Value};
 use std::rc::Rc;
@@ -289,6 +291,118 @@ fn no_ops_and_repeats_of_earlier_suggestions_are_dropped() {
         .contains("- set the status to mitigating: rolled back (open)"));
 }
 
+fn open_the_page() -> (String, Value) {
+    call(
+        "suggest_status_page_incident",
+        json!({
+            "title": "Checkout unavailable",
+            "services": [{ "id": "checkout", "impact": "major" }],
+            "message": "We are investigating failed checkouts.",
+            "rationale": "alice: every checkout fails",
+        }),
+    )
+}
+
+#[test]
+fn a_turn_proposes_opening_the_status_page_and_applying_it_opens_the_public_incident() {
+    let (fake, p) = with_fake(
+        FakeLlm::reasoning("gpt-5-mini"),
+        vec![
+            FakeReply::ToolCalls(vec![open_the_page()]),
+            FakeReply::Text("nothing more".into()),
+        ],
+    );
+    let catalog = vec![
+        p.catalog_service("checkout", "Checkout", Some("Owned by #payments.")),
+        p.catalog_service("api", "Public API", None),
+    ];
+    let id = p.declare_with_services("checkout failing", catalog);
+    say(&p, &id, "every checkout fails for customers");
+    p.drain();
+
+    let after = view(&p, &id);
+    let stored = suggestions_of(&after);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].data["change"],
+        json!({ "kind": "status_page_incident", "title": "Checkout unavailable",
+                "services": [{ "id": "checkout", "impact": "major" }],
+                "message": "We are investigating failed checkouts." })
+    );
+    assert_eq!(stored[0].data["dedupe_key"], "status_page:open");
+    assert_eq!(
+        after.incident.affection, None,
+        "a suggestion changes nothing"
+    );
+    let sent = turn_requests(&fake);
+    let record = sent[0]["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        record.contains("- checkout (Checkout): Owned by #payments."),
+        "{record}"
+    );
+    for tool in sent[0]["tools"].as_array().unwrap() {
+        assert_eq!(
+            strict::breaches(&tool["function"]["parameters"]),
+            Vec::<String>::new()
+        );
+    }
+
+    // Apply (Slack's button, the dashboard) opens it as the person who applied.
+    let suggestion_id = stored[0].data["suggestion_id"].as_str().unwrap().to_owned();
+    pollster::block_on(p.handle(&id).resolve_suggestion(
+        Actor::slack("U-ALICE"),
+        &suggestion_id,
+        SuggestionOutcome::Applied,
+        Idempotency::None,
+    ))
+    .expect("applied");
+    p.drain();
+    let after = view(&p, &id);
+    let affection = after.incident.affection.expect("the page has an incident");
+    assert_eq!(
+        (affection.title.as_str(), affection.status),
+        ("Checkout unavailable", AffectionStatus::Investigating)
+    );
+    let opened = after
+        .timeline
+        .iter()
+        .find(|e| e.event_type == "AFFECTION_UPDATE")
+        .unwrap();
+    assert_eq!(opened.data["created_by"], "U-ALICE");
+    let public =
+        pollster::block_on(p.db.query("SELECT title FROM status_incident", Vec::new())).unwrap();
+    assert_eq!(public[0]["title"], "Checkout unavailable");
+}
+
+#[test]
+fn a_proposal_the_incident_would_refuse_is_dropped_and_the_model_told_why() {
+    let unknown_service = call(
+        "suggest_status_page_incident",
+        json!({
+            "title": "Billing down",
+            "services": [{ "id": "billing", "impact": "major" }],
+            "message": "m",
+            "rationale": "r",
+        }),
+    );
+    let (fake, p) = with_model(vec![
+        FakeReply::ToolCalls(vec![unknown_service]),
+        FakeReply::Text("nothing more".into()),
+    ]);
+    let catalog = vec![p.catalog_service("checkout", "Checkout", None)];
+    let id = p.declare_with_services("checkout failing", catalog);
+    say(&p, &id, "billing fails too");
+    p.drain();
+    assert!(suggestions_of(&view(&p, &id)).is_empty());
+    let sent = turn_requests(&fake);
+    assert_eq!(sent.len(), 2);
+    let told = sent[1]["messages"].as_array().unwrap().last().unwrap()["content"].clone();
+    assert_eq!(
+        told,
+        "not kept: services: unknown service \"billing\"; known: [\"checkout\"]"
+    );
+}
+
 /// Declares, lets a person write, and starts the turn (created, not run yet).
 fn turn_started(p: &Pipeline) -> (String, String) {
     let id = p.declare("checkout failing");
@@ -338,9 +452,22 @@ fn the_suggestion_request_is_a_reviewed_snapshot() {
     incident.created_at = 1_000_000;
     incident.severity = Severity::Medium;
     incident.assignee = Some("bob".into());
+    incident.services = vec![
+        Service {
+            id: "checkout".into(),
+            name: "Checkout".into(),
+        },
+        Service {
+            id: "api".into(),
+            name: "Public API".into(),
+        },
+    ];
     incident.affection = Some(Affection {
         title: "Checkout degraded".into(),
-        services: Vec::new(),
+        services: vec![AffectedService {
+            id: "checkout".into(),
+            impact: Impact::Major,
+        }],
         status: AffectionStatus::Investigating,
         updates: 1,
     });
@@ -409,7 +536,20 @@ fn the_suggestion_request_is_a_reviewed_snapshot() {
         from_event_id: 5,
         to_event_id: 6,
     };
-    let request = suggestions::request(&view, &turn, &[], &[]).unwrap();
+    let guides = [ServiceGuide {
+        id: "checkout".into(),
+        name: "Checkout".into(),
+        prompt: "Owned by #payments. A failing payment provider is not our outage.".into(),
+    }];
+    let request = suggestions::request(&view, &turn, &[], &[], &guides).unwrap();
+    for tool in &request.tools {
+        assert_eq!(
+            strict::breaches(&tool.parameters),
+            Vec::<String>::new(),
+            "{}",
+            tool.name
+        );
+    }
     let client = OpenAiCompatible::new(
         LlmConfig::new("http://unused", "gpt-4o-mini", "unused"),
         Rc::new(NativeHttp),

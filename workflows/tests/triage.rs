@@ -11,7 +11,8 @@ use incidentd_runtime::native::{FakeLlm, FakeReply, RecordingServer, Scripted};
 use incidentd_runtime::outbox::OutboxPolicy;
 use incidentd_runtime::sql::Database;
 use incidentd_workflows::ai::budget::{utc_day, BUDGET_VAR};
-use incidentd_workflows::ai::triage;
+use incidentd_workflows::ai::guidance::ServiceGuide;
+use incidentd_workflows::ai::{strict, triage};
 use incidentd_workflows::testing::{Pipeline, TENANT};
 use serde_json::{json, Value};
 
@@ -443,6 +444,34 @@ fn zero_turns_ai_off() {
 }
 
 #[test]
+fn service_guidance_reaches_the_triage_request_the_services_named_first() {
+    let s = setup(vec![answer(json!("dba"), "high")], true, &[]);
+    let services = vec![
+        s.p.catalog_service("api", "Public API", Some("Owned by #platform.")),
+        s.p.catalog_service("search", "Search", None),
+        s.p.catalog_service(
+            "db",
+            "Primary database",
+            Some("Refused writes on the primary are high severity: page the DBA."),
+        ),
+    ];
+    s.p.declare_full(PROMPT, entry_points(), services);
+    s.p.drain();
+    let sent = s.fake.requests();
+    let record = sent[0]["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        record.ends_with(
+            "Service guidance (most relevant first):\n\
+             - db (Primary database): Refused writes on the primary are high severity: page the DBA.\n\
+             - api (Public API): Owned by #platform."
+        ),
+        "{record}"
+    );
+    let schema = &sent[0]["response_format"]["json_schema"]["schema"];
+    assert_eq!(strict::breaches(schema), Vec::<String>::new());
+}
+
+#[test]
 fn the_triage_request_is_a_reviewed_snapshot() {
     use incidentd_core::model::{Service, Status};
     use incidentd_runtime::llm::openai::{LlmConfig, OpenAiCompatible};
@@ -462,7 +491,12 @@ fn the_triage_request_is_a_reviewed_snapshot() {
             name: "Checkout".into(),
         },
     ];
-    let request = triage::request(&incident, &entry_points()).unwrap();
+    let guides = [ServiceGuide {
+        id: "checkout".into(),
+        name: "Checkout".into(),
+        prompt: "Owned by #payments. Any checkout outage is high severity.".into(),
+    }];
+    let request = triage::request(&incident, &entry_points(), &guides).unwrap();
     let client = OpenAiCompatible::new(
         LlmConfig::new("http://unused", "gpt-4o-mini", "unused"),
         std::rc::Rc::new(NativeHttp),

@@ -53,7 +53,23 @@ pub struct PutService {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Guidance for the incident agent and triage about this service (owners, runbook
+    /// hints); shown to the model with the incidents that involve the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
     pub public: bool,
+}
+
+/// Longest service prompt, in characters: what the agent's prompts show per service
+/// (`workflows/src/ai/guidance.rs`).
+pub const MAX_SERVICE_PROMPT_CHARS: usize = 1_000;
+
+/// A service as [`PutService::validate`] accepts it: trimmed text, an empty one as none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidService {
+    pub name: String,
+    pub description: Option<String>,
+    pub prompt: Option<String>,
 }
 
 /// `PUT /admin/tenants/:id/rotations/:rotation_id`.
@@ -189,15 +205,18 @@ impl PutStatusPage {
 }
 
 impl PutService {
-    pub fn validate(&self) -> Result<(String, Option<String>), ApiError> {
-        let name = check_text("name", &self.name, false, 200)?;
-        let description = match &self.description {
-            Some(d) => {
-                Some(check_text("description", d, true, MAX_TEXT)?).filter(|d| !d.is_empty())
-            }
-            None => None,
+    pub fn validate(&self) -> Result<ValidService, ApiError> {
+        let optional = |field: &str, text: &Option<String>, max: usize| {
+            text.as_deref()
+                .map(|t| check_text(field, t, true, max))
+                .transpose()
+                .map(|t| t.filter(|t| !t.is_empty()))
         };
-        Ok((name, description))
+        Ok(ValidService {
+            name: check_text("name", &self.name, false, 200)?,
+            description: optional("description", &self.description, MAX_TEXT)?,
+            prompt: optional("prompt", &self.prompt, MAX_SERVICE_PROMPT_CHARS)?,
+        })
     }
 }
 
@@ -311,6 +330,32 @@ mod tests {
     fn good() -> serde_json::Value {
         serde_json::json!({"members": ["ann", "bob"], "shift_hours": 24, "handoff_time": "09:00",
             "time_zone": "Europe/Berlin", "starts_on": "2026-03-28"})
+    }
+
+    #[test]
+    fn a_service_prompt_is_trimmed_bounded_and_empty_means_none() {
+        let service =
+            |json: serde_json::Value| parse::<PutService>(json.to_string().as_bytes())?.validate();
+        let guided = service(serde_json::json!({
+            "name": " Checkout ", "public": true,
+            "prompt": "  Owned by #payments; check the PSP status page first.\n"
+        }))
+        .unwrap();
+        assert_eq!(
+            guided,
+            ValidService {
+                name: "Checkout".into(),
+                description: None,
+                prompt: Some("Owned by #payments; check the PSP status page first.".into()),
+            }
+        );
+        let blank = service(serde_json::json!({ "name": "C", "public": true, "prompt": "  " }));
+        assert_eq!(blank.unwrap().prompt, None);
+        let long = "x".repeat(MAX_SERVICE_PROMPT_CHARS + 1);
+        let refused = service(serde_json::json!({ "name": "C", "public": true, "prompt": long }));
+        assert_eq!(field_of(refused.unwrap_err()), "prompt");
+        let not_text = service(serde_json::json!({ "name": "C", "public": true, "prompt": 3 }));
+        assert_eq!(field_of(not_text.unwrap_err()), "prompt");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The admin API's D1 reads and writes. Writes are [`Statement`]s the worker runs as one D1
 //! batch (a transaction), so a request writes all of its rows or none.
 
-use super::requests::{parse_date, parse_handoff, parse_zone, Target};
+use super::requests::{parse_date, parse_handoff, parse_zone, Target, ValidService};
 use super::rotation::{Override, Rotation};
 use crate::dashboard::receiver::ApiError;
 use chrono::{DateTime, Utc};
@@ -122,18 +122,21 @@ pub fn put_status_page(tenant: &str, slug: &str, title: &str) -> Statement {
     )
 }
 
-pub fn put_service(
-    tenant: &str,
-    id: &str,
-    name: &str,
-    description: Option<&str>,
-    public: bool,
-) -> Statement {
+/// Creates or replaces the service (a field not given is cleared).
+pub fn put_service(tenant: &str, id: &str, service: &ValidService, public: bool) -> Statement {
     Statement::new(
-        "INSERT INTO service (tenant_id, id, name, description, public) VALUES (?1, ?2, ?3, ?4, ?5) \
+        "INSERT INTO service (tenant_id, id, name, description, prompt, public) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
          ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, \
-         description = excluded.description, public = excluded.public",
-        vec![tenant.into(), id.into(), name.into(), description.into(), i64::from(public).into()],
+         description = excluded.description, prompt = excluded.prompt, public = excluded.public",
+        vec![
+            tenant.into(),
+            id.into(),
+            service.name.as_str().into(),
+            service.description.as_deref().into(),
+            service.prompt.as_deref().into(),
+            i64::from(public).into(),
+        ],
     )
 }
 
@@ -386,13 +389,17 @@ pub async fn summary(
     else {
         return Ok(None);
     };
-    let services = booleans(rows(
-        db,
-        "services",
-        "SELECT id, name, description, public = 1 AS public FROM service WHERE tenant_id = ?1 ORDER BY id",
-        t(),
-    )
-    .await?, "public");
+    let services = booleans(
+        rows(
+            db,
+            "services",
+            "SELECT id, name, description, prompt, public = 1 AS public FROM service \
+         WHERE tenant_id = ?1 ORDER BY id",
+            t(),
+        )
+        .await?,
+        "public",
+    );
     let entry_points = booleans(rows(
         db,
         "entry points",
@@ -519,6 +526,38 @@ pub(super) mod tests {
             &[pollster::block_on(delete_entry_point(&db, "t", "b")).unwrap()],
         );
         assert!(fallbacks(&db).is_empty());
+    }
+
+    #[test]
+    fn a_service_prompt_is_stored_shown_and_cleared_by_a_put_without_it() {
+        let db = db();
+        let service = |prompt: Option<&str>| ValidService {
+            name: "Checkout".into(),
+            description: None,
+            prompt: prompt.map(str::to_owned),
+        };
+        let shown = |db: &SqliteDatabase| {
+            let s = pollster::block_on(summary(db, "t", DateTime::<Utc>::UNIX_EPOCH))
+                .unwrap()
+                .unwrap();
+            s.services[0]["prompt"].clone()
+        };
+        run(
+            &db,
+            &[put_service(
+                "t",
+                "checkout",
+                &service(Some("Owned by #payments.")),
+                true,
+            )],
+        );
+        assert_eq!(shown(&db), serde_json::json!("Owned by #payments."));
+        run(&db, &[put_service("t", "checkout", &service(None), true)]);
+        assert_eq!(
+            shown(&db),
+            serde_json::Value::Null,
+            "PUT replaces the service"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What the incident agent is asked when someone prompts it: the prompt files rendered with
 //! the incident's current record, and the tools it may call now.
 
+use super::guidance::{self, ServiceGuide};
 use super::record::timeline;
 use super::template::{self, render};
 use super::tools::tools;
@@ -13,13 +14,18 @@ const RECORD: &str = include_str!("../../prompts/agent-record.md");
 /// Events of the timeline shown: enough context, a bounded prompt.
 const RECENT_EVENTS: usize = 30;
 
-pub fn request(view: &IncidentView, prompt: &str, user: &str) -> Result<ChatRequest, String> {
+/// The request for `prompt` from `user`, with the guidance of the incident's services.
+pub fn request(
+    view: &IncidentView,
+    prompt: &str,
+    user: &str,
+    guides: &[ServiceGuide],
+) -> Result<ChatRequest, String> {
     let incident = &view.incident;
     let affection = incident.affection.as_ref().map_or_else(
         || "none".to_owned(),
         |a| format!("\"{}\" ({})", a.title, a.status.as_str()),
     );
-    let services = template::service_list(&incident.services);
     let values = BTreeMap::from([
         ("title", incident.title.clone()),
         ("status", incident.status.as_str().to_owned()),
@@ -29,14 +35,8 @@ pub fn request(view: &IncidentView, prompt: &str, user: &str) -> Result<ChatRequ
             incident.assignee.clone().unwrap_or_else(|| "nobody".into()),
         ),
         ("affection", affection),
-        (
-            "services",
-            if services.is_empty() {
-                "none".into()
-            } else {
-                services
-            },
-        ),
+        ("services", template::service_list(&incident.services)),
+        ("guidance", guidance::render(guides)),
         ("timeline", timeline(view, RECENT_EVENTS)),
         ("user", user.to_owned()),
         ("prompt", prompt.to_owned()),

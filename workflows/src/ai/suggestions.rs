@@ -4,8 +4,14 @@
 //! tool call into a suggestion, or the reason it is dropped (a no-op, an invalid transition, a
 //! repeat of an earlier suggestion).
 
+use super::guidance::{self, ServiceGuide};
 use super::record::timeline;
-use super::template::render;
+use super::template::{self, render};
+use super::tool_schema::{
+    affection_status_or_null, closed_object, services, services_or_null,
+    status_page_incident_properties, status_page_update_properties, text,
+};
+use incidentd_core::decide::{change_command, decide, Decision};
 use incidentd_core::model::{event_type, AffectionStatus, IncidentState, Severity, Status};
 use incidentd_core::object::AgentTurn;
 use incidentd_core::{IncidentView, SuggestedChange, SuggestionAdded, SuggestionResolved};
@@ -26,6 +32,7 @@ pub const MAX_SUGGESTIONS: usize = 3;
 
 pub const SUGGEST_STATUS: &str = "suggest_status";
 pub const SUGGEST_SEVERITY: &str = "suggest_severity";
+pub const SUGGEST_STATUS_PAGE_INCIDENT: &str = "suggest_status_page_incident";
 pub const SUGGEST_STATUS_PAGE_UPDATE: &str = "suggest_status_page_update";
 
 /// A normalised proposal, ready to be stored as `SUGGESTION_ADDED`.
@@ -46,12 +53,14 @@ pub struct Exchange {
     pub results: Vec<String>,
 }
 
-fn closed_object(properties: Value, required: &[&str]) -> Value {
-    json!({ "type": "object", "additionalProperties": false, "properties": properties, "required": required })
-}
-
 fn rationale_property() -> Value {
     json!({ "type": "string", "description": "One sentence: which events support it." })
+}
+
+/// `properties` and the rationale every proposal gives.
+fn with_rationale(mut properties: Value) -> Value {
+    properties["rationale"] = rationale_property();
+    properties
 }
 
 /// The tools that can propose something for `incident` now, minus those `used` this turn.
@@ -70,12 +79,10 @@ pub fn tools(incident: &IncidentState, used: &[String]) -> Vec<Tool> {
             name: SUGGEST_STATUS.into(),
             description: "Propose moving the incident's status, with the message for the timeline."
                 .into(),
-            parameters: closed_object(
-                json!({ "status": { "type": "string", "enum": next },
-                        "message": { "type": "string" },
-                        "rationale": rationale_property() }),
-                &["status", "message", "rationale"],
-            ),
+            parameters: closed_object(with_rationale(json!({
+                "status": { "type": "string", "enum": next },
+                "message": { "type": "string" },
+            }))),
         });
     }
     let severities: Vec<&str> = [Severity::Low, Severity::Medium, Severity::High]
@@ -86,29 +93,30 @@ pub fn tools(incident: &IncidentState, used: &[String]) -> Vec<Tool> {
     tools.push(Tool {
         name: SUGGEST_SEVERITY.into(),
         description: "Propose a different severity.".into(),
-        parameters: closed_object(
-            json!({ "severity": { "type": "string", "enum": severities },
-                    "rationale": rationale_property() }),
-            &["severity", "rationale"],
-        ),
+        parameters: closed_object(with_rationale(json!({
+            "severity": { "type": "string", "enum": severities },
+        }))),
     });
-    if let Some(affection) = &incident.affection {
-        let forward: Vec<Value> = [AffectionStatus::Mitigating, AffectionStatus::Resolved]
-            .into_iter()
-            .filter(|s| *s > affection.status)
-            .map(|s| json!(s.as_str()))
-            .chain([Value::Null])
-            .collect();
-        tools.push(Tool {
+    match &incident.affection {
+        None if !incident.services.is_empty() => tools.push(Tool {
+            name: SUGGEST_STATUS_PAGE_INCIDENT.into(),
+            description: "Propose opening the public status-page incident (customers read it): \
+                a title, the affected services with their impact, and the first update. It \
+                opens as investigating."
+                .into(),
+            parameters: closed_object(with_rationale(status_page_incident_properties(incident))),
+        }),
+        None => {}
+        Some(affection) => tools.push(Tool {
             name: SUGGEST_STATUS_PAGE_UPDATE.into(),
-            description: "Propose an update on the public status page; optionally moving its status forward (null keeps it).".into(),
-            parameters: closed_object(
-                json!({ "message": { "type": "string" },
-                        "status": { "type": ["string", "null"], "enum": forward },
-                        "rationale": rationale_property() }),
-                &["message", "status", "rationale"],
-            ),
-        });
+            description: "Propose an update on the public status page; optionally moving its \
+                status forward and setting the impact of services (null keeps them)."
+                .into(),
+            parameters: closed_object(with_rationale(status_page_update_properties(
+                incident,
+                affection.status,
+            ))),
+        }),
     }
     tools.retain(|t| !used.contains(&t.name));
     tools
@@ -176,6 +184,7 @@ pub fn request(
     turn: &AgentTurn,
     conversation: &[Exchange],
     used: &[String],
+    guides: &[ServiceGuide],
 ) -> Result<ChatRequest, String> {
     let incident = &view.incident;
     let affection = incident.affection.as_ref().map_or_else(
@@ -191,6 +200,8 @@ pub fn request(
             incident.assignee.clone().unwrap_or_else(|| "nobody".into()),
         ),
         ("affection", affection),
+        ("services", template::service_list(&incident.services)),
+        ("guidance", guidance::render(guides)),
         ("earlier", earlier_text(view)),
         (
             "timeline",
@@ -240,13 +251,6 @@ pub fn request(
     })
 }
 
-fn text(arguments: &Value, key: &str) -> Result<String, String> {
-    arguments[key]
-        .as_str()
-        .map(|s| s.trim().to_owned())
-        .ok_or_else(|| format!("`{key}` is missing or not text"))
-}
-
 /// The proposed change of a tool call, as the model wrote it.
 fn change_of(name: &str, arguments: &Value) -> Result<SuggestedChange, String> {
     match name {
@@ -257,13 +261,15 @@ fn change_of(name: &str, arguments: &Value) -> Result<SuggestedChange, String> {
         SUGGEST_SEVERITY => Ok(SuggestedChange::Severity {
             severity: Severity::try_from(text(arguments, "severity")?)?,
         }),
+        SUGGEST_STATUS_PAGE_INCIDENT => Ok(SuggestedChange::StatusPageIncident {
+            title: text(arguments, "title")?,
+            services: services(arguments, "services")?,
+            message: text(arguments, "message")?,
+        }),
         SUGGEST_STATUS_PAGE_UPDATE => Ok(SuggestedChange::StatusPageUpdate {
             message: text(arguments, "message")?,
-            status: match &arguments["status"] {
-                Value::Null => None,
-                Value::String(s) => Some(AffectionStatus::try_from(s.clone())?),
-                _ => return Err("`status` is not text or null".into()),
-            },
+            status: affection_status_or_null(arguments, "status")?,
+            services: services_or_null(arguments, "services")?,
         }),
         other => Err(format!("there is no tool `{other}`")),
     }
@@ -288,6 +294,8 @@ pub fn dedupe_key(incident: &IncidentState, change: &SuggestedChange) -> String 
             let to = status.map_or("same", AffectionStatus::as_str);
             format!("status_page:{updates}->{to}")
         }
+        // One public incident per incident: proposed once, whatever its wording.
+        SuggestedChange::StatusPageIncident { .. } => "status_page:open".into(),
     }
 }
 
@@ -314,7 +322,9 @@ pub fn normalise(
         SuggestedChange::Severity { severity } if *severity == incident.severity => {
             return Err(format!("the severity is {} already", severity.as_str()))
         }
-        SuggestedChange::StatusPageUpdate { status, message } => {
+        SuggestedChange::StatusPageUpdate {
+            status, message, ..
+        } => {
             let Some(affection) = &incident.affection else {
                 return Err("there is no status-page incident".into());
             };
@@ -325,7 +335,17 @@ pub fn normalise(
                 return Err("the update has no message".into());
             }
         }
+        SuggestedChange::StatusPageIncident { .. } if incident.affection.is_some() => {
+            return Err("the status-page incident is open already; propose an update".into())
+        }
         _ => {}
+    }
+    // Whatever else the change itself would be refused for (an unknown service, a title too
+    // long), the model is told now rather than the suggestion being dropped when stored.
+    match decide(incident, change_command(&change, "agent")) {
+        Err(refused) => return Err(refused.to_string()),
+        Ok(Decision::Unchanged) => return Err("it changes nothing now".into()),
+        Ok(_) => {}
     }
     let dedupe_key = dedupe_key(incident, &change);
     if seen.contains(&dedupe_key) {

@@ -30,8 +30,11 @@ pub fn render(template: &str, values: &BTreeMap<&str, String>) -> Result<String,
     Ok(out)
 }
 
-/// The tenant's services as prompts show them: `id (name)`, comma-separated.
+/// The tenant's services as prompts show them: `id (name)`, comma-separated; `none`.
 pub fn service_list(services: &[Service]) -> String {
+    if services.is_empty() {
+        return "none".into();
+    }
     services
         .iter()
         .map(|s| format!("{} ({})", s.id, s.name))

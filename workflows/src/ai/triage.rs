@@ -9,6 +9,7 @@
 //! one note saying why. Every step is keyed by the incident, so a replayed run asks once.
 
 use super::budget;
+use super::guidance::{self, ServiceGuide};
 use super::template::{self, render};
 use incidentd_adapters::dashboard::receiver::tenant::tenant_config;
 use incidentd_adapters::dashboard::INDEX_DATABASE;
@@ -55,6 +56,9 @@ pub struct Context {
     pub incident_id: String,
     pub incident: IncidentState,
     pub entry_points: Vec<EntryPoint>,
+    /// The guidance of its services, most relevant first.
+    #[serde(default)]
+    pub guidance: Vec<ServiceGuide>,
     /// Fields someone changed since the declaration (triage leaves them alone).
     pub touched: Touched,
     /// Triage already recorded something for this incident (a replayed `INCIDENT_CREATED`).
@@ -152,10 +156,12 @@ pub fn schema(entry_points: &[EntryPoint]) -> Value {
     })
 }
 
-/// The request for `incident`, declared with `entry_points` available.
+/// The request for `incident`, declared with `entry_points` available and `guides` for its
+/// services.
 pub fn request(
     incident: &IncidentState,
     entry_points: &[EntryPoint],
+    guides: &[ServiceGuide],
 ) -> Result<ChatRequest, String> {
     let listed = if entry_points.is_empty() {
         "none".to_owned()
@@ -169,7 +175,6 @@ pub fn request(
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let services = template::service_list(&incident.services);
     let values = BTreeMap::from([
         ("created_by", incident.created_by.clone()),
         ("source", incident.source.as_str().to_owned()),
@@ -177,14 +182,8 @@ pub fn request(
         ("title", incident.title.clone()),
         ("severity", incident.severity.as_str().to_owned()),
         ("entry_points", listed),
-        (
-            "services",
-            if services.is_empty() {
-                "none".into()
-            } else {
-                services
-            },
-        ),
+        ("services", template::service_list(&incident.services)),
+        ("guidance", guidance::render(guides)),
     ]);
     Ok(ChatRequest {
         messages: vec![
@@ -347,8 +346,20 @@ pub async fn context(ctx: StepContext, declared: Context) -> Result<Context, Eff
         .await
         .map_err(|e| EffectError::retryable(format!("tenant configuration: {}", e.message)))?
         .resolve(incident.created_at);
+    // Optional help: unreadable, it is left out (and logged), the triage goes on.
+    let guidance = match guidance::load(db.as_ref(), &incident.tenant_id).await {
+        Ok(prompts) => guidance::relevant(incident, "", &prompts),
+        Err(e) => {
+            incidentd_runtime::log::error(&format!(
+                "triage incident={}: service guidance left out: {e}",
+                declared.incident_id
+            ));
+            Vec::new()
+        }
+    };
     Ok(Context {
         entry_points,
+        guidance,
         touched,
         already_triaged,
         closed: view.incident.status.is_terminal(),
@@ -389,8 +400,8 @@ async fn ask_once(ctx: &StepContext, context: &Context) -> Result<Asked, EffectE
         Ok(model) => model.with_timeout_at_most(CALL_TIMEOUT),
         Err(off) => return Ok(Asked::Declined(off.to_string())),
     };
-    let chat =
-        request(&context.incident, &context.entry_points).map_err(EffectError::non_retryable)?;
+    let chat = request(&context.incident, &context.entry_points, &context.guidance)
+        .map_err(EffectError::non_retryable)?;
     let answer: TriageAnswer = model.complete(&chat).await?.structured()?;
     Ok(match validate(answer, &context.entry_points) {
         Ok(proposal) => Asked::Proposal(proposal),
@@ -497,6 +508,7 @@ pub async fn triage(run: &WorkflowRun, created: IncidentMessage) -> IncidentMess
         incident_id: created.incident_id.clone(),
         incident: created.incident.clone(),
         entry_points: Vec::new(),
+        guidance: Vec::new(),
         touched: Touched::default(),
         already_triaged: false,
         closed: false,

@@ -178,6 +178,7 @@ fn command(rng: &mut fastrand::Rng) -> Command {
                     Some(AffectionStatus::Resolved),
                 ],
             ),
+            services: None,
             created_by: "u1".into(),
         },
         _ => Command::AddPrompt {

@@ -14,7 +14,7 @@ use super::requests::{
     SetSeverity, UpdateAffection, UpdateStatus, MAX_BODY_BYTES,
 };
 use super::routes::{Admin, Dashboard, Handler, Route, Slack, ROUTES};
-use crate::admin::requests::{MAX_GRACE_SECS, MAX_SHIFT_HOURS};
+use crate::admin::requests::{MAX_GRACE_SECS, MAX_SERVICE_PROMPT_CHARS, MAX_SHIFT_HOURS};
 use crate::status_page::response::Document;
 use incidentd_core::object::FailedEffect;
 use incidentd_core::{Applied, IncidentState, IncidentView, TimelineEntry};
@@ -395,7 +395,11 @@ fn dashboard(b: &mut Builder, route: Dashboard) -> Operation {
                     b.schema::<CreateAffection>(),
                     201,
                 ),
-                _ => ("Post a status-page update", b.schema::<UpdateAffection>(), 200),
+                _ => (
+                    "Post a status-page update; optionally move its status forward and set services' impact (ids of the tenant's catalog, else 422)",
+                    b.schema::<UpdateAffection>(),
+                    200,
+                ),
             };
             let mut op = signed(summary).json_body(body).ok(
                 status,
@@ -458,11 +462,14 @@ fn admin(route: Admin) -> Operation {
             json!({ "type": "object", "additionalProperties": false, "required": ["name", "public"], "properties": {
                 "name": admin_text(200),
                 "description": { "type": "string", "maxLength": 2000, "nullable": true },
+                "prompt": { "type": "string", "maxLength": MAX_SERVICE_PROMPT_CHARS, "nullable": true,
+                            "description": "Guidance for the incident agent and triage about this service (owners, runbook hints). Empty or null: none." },
                 "public": { "type": "boolean" } } }),
         )
         .ok(200, "set", object(&["service"], json!({ "service": object(&["id", "name", "public"], json!({
             "id": { "type": "string" }, "name": { "type": "string" },
-            "description": { "type": "string", "nullable": true }, "public": { "type": "boolean" } })) })))
+            "description": { "type": "string", "nullable": true },
+            "prompt": { "type": "string", "nullable": true }, "public": { "type": "boolean" } })) })))
         .errors(&[NO_TENANT]),
         Admin::DeleteService => operator("Remove a service from the catalog")
             .ok(200, "removed", deleted.clone())

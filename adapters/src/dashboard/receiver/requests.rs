@@ -163,6 +163,11 @@ pub struct UpdateAffection {
     pub message: String,
     #[serde(default)]
     pub status: Option<AffectionStatus>,
+    /// Sets the impact of each service named (adding those not affected yet; another id than
+    /// the catalog's is a 422); the others keep theirs. Absent or null: no change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub services: Option<Vec<AffectedService>>,
 }
 
 /// `POST /dashboard/incidents/:id/dead-letters/:event_id/replay`.
@@ -239,9 +244,17 @@ pub fn command(route: &str, body: &[u8], user: &str) -> Result<Command, ApiError
         "affection/updates" => {
             let r: UpdateAffection = parse_body(body)?;
             check_text("message", &r.message, MAX_MESSAGE_CHARS, false)?;
+            if r.services.as_ref().is_some_and(Vec::is_empty) {
+                return Err(ApiError::new(
+                    422,
+                    "INVALID_INPUT",
+                    "services: at least one service when given",
+                ));
+            }
             Command::UpdateAffection {
                 message: r.message,
                 status: r.status,
+                services: r.services,
                 created_by: user.to_owned(),
             }
         }
