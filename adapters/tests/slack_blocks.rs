@@ -2,10 +2,15 @@
 //! read back by the interaction parser.
 
 use incidentd_adapters::slack::blocks::{self, IncidentCard, SuggestionCard};
-use incidentd_adapters::slack::ids::{StatusChangeContext, SuggestionEditContext, SuggestionRef};
+use incidentd_adapters::slack::ids::{
+    self, StatusChangeContext, SuggestionEditContext, SuggestionRef,
+};
 use incidentd_adapters::slack::interactions::{IncidentAction, Interaction, SuggestionChoice};
 use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_core::{AffectionStatus, IncidentState, Severity, Source, Status, SuggestedChange};
+use incidentd_core::{
+    AffectedService, AffectionStatus, AffectionUpdated, Impact, IncidentState, Service, Severity,
+    Source, Status, SuggestedChange,
+};
 use insta::assert_json_snapshot;
 use serde_json::{json, Value};
 
@@ -160,17 +165,36 @@ fn notes_for_each_change() {
         blocks::affection_note(
             "inc-7f3a",
             8,
-            Some(AffectionStatus::Investigating),
-            None,
-            "Checkout degraded",
+            &page_change(
+                Some(AffectionStatus::Investigating),
+                None,
+                None,
+                "Checkout degraded",
+            ),
         ),
-        blocks::affection_note("inc-7f3a", 9, None, None, "More detail"),
+        blocks::affection_note("inc-7f3a", 9, &page_change(None, None, None, "More detail")),
         blocks::affection_note(
             "inc-7f3a",
             10,
-            Some(AffectionStatus::Investigating),
-            Some("Checkout <degraded>"),
-            "We are looking into failed payments",
+            &page_change(
+                Some(AffectionStatus::Investigating),
+                Some("Checkout <degraded>"),
+                Some(vec![
+                    affected("checkout", Impact::Major),
+                    affected("api<x>", Impact::Partial),
+                ]),
+                "We are looking into failed payments",
+            ),
+        ),
+        blocks::affection_note(
+            "inc-7f3a",
+            11,
+            &page_change(
+                None,
+                None,
+                Some(vec![affected("checkout", Impact::Partial)]),
+                "Card payments recover",
+            ),
         ),
     ];
     let all: Vec<Value> = notes.iter().map(posted).collect();
@@ -193,36 +217,124 @@ fn broadcast_of_a_high_severity_incident() {
     assert_json_snapshot!("broadcast", posted(&post));
 }
 
+fn page_change(
+    status: Option<AffectionStatus>,
+    title: Option<&str>,
+    services: Option<Vec<AffectedService>>,
+    message: &str,
+) -> AffectionUpdated {
+    AffectionUpdated {
+        message: message.into(),
+        created_by: "U0BOB".into(),
+        status,
+        title: title.map(str::to_owned),
+        services,
+    }
+}
+
+fn service(id: &str, name: &str) -> Service {
+    Service {
+        id: id.into(),
+        name: name.into(),
+    }
+}
+
+fn affected(id: &str, impact: Impact) -> AffectedService {
+    AffectedService {
+        id: id.into(),
+        impact,
+    }
+}
+
+/// The values a modal's input of `block_id` shows chosen (`initial_option(s)`).
+fn preselected(modal: &Value, block_id: &str) -> Vec<String> {
+    let block = modal["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["block_id"] == block_id)
+        .unwrap_or_else(|| panic!("no {block_id} in {modal}"));
+    let element = &block["element"];
+    match element["type"].as_str().unwrap() {
+        "multi_static_select" => element["initial_options"]
+            .as_array()
+            .map(|options| {
+                options
+                    .iter()
+                    .map(|o| o["value"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => element["initial_option"]["value"]
+            .as_str()
+            .map(|v| vec![v.to_owned()])
+            .unwrap_or_default(),
+    }
+}
+
+fn block_ids(modal: &Value) -> Vec<&str> {
+    modal["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["block_id"].as_str())
+        .collect()
+}
+
 #[test]
 fn suggestion_edit_modals_for_each_kind() {
-    let mut open = incident(Status::Open);
-    open.affection = Some(incidentd_core::Affection {
+    let mut declared = incident(Status::Open);
+    declared.services = vec![
+        service("checkout", "Checkout"),
+        service("api", "Public API"),
+        service("search", "Search"),
+    ];
+    let mut page_open = declared.clone();
+    page_open.affection = Some(incidentd_core::Affection {
         title: "Checkout degraded".into(),
-        services: Vec::new(),
+        services: vec![affected("checkout", Impact::Partial)],
         status: AffectionStatus::Investigating,
         updates: 1,
     });
     let context = SuggestionEditContext {
-        incident_id: open.id.clone(),
+        incident_id: declared.id.clone(),
         suggestion_id: "sg-42".into(),
         message: Some(("C0INC".into(), "1.5".into())),
     };
-    let changes = [
-        SuggestedChange::Status {
-            status: Status::Mitigating,
-            message: "Rolled back <deploy> 812".into(),
-        },
-        SuggestedChange::Severity {
-            severity: Severity::High,
-        },
-        SuggestedChange::StatusPageUpdate {
-            message: "A fix is rolling out".into(),
-            status: Some(AffectionStatus::Mitigating),
-        },
+    let status = SuggestedChange::Status {
+        status: Status::Mitigating,
+        message: "Rolled back <deploy> 812".into(),
+    };
+    let update = SuggestedChange::StatusPageUpdate {
+        message: "A fix is rolling out".into(),
+        status: Some(AffectionStatus::Mitigating),
+        services: Some(vec![
+            affected("checkout", Impact::Major),
+            affected("api", Impact::Partial),
+        ]),
+    };
+    let opening = SuggestedChange::StatusPageIncident {
+        title: "Checkout <unavailable>".into(),
+        services: vec![affected("checkout", Impact::Major)],
+        message: "We are investigating failed payments.".into(),
+    };
+    // Each kind against a state it can be applied to.
+    let cases = [
+        (&page_open, status.clone()),
+        (
+            &page_open,
+            SuggestedChange::Severity {
+                severity: Severity::Medium,
+            },
+        ),
+        (&page_open, update.clone()),
+        (&declared, opening.clone()),
     ];
-    let modals: Vec<Value> = changes
+    let modals: Vec<Value> = cases
         .iter()
-        .map(|change| blocks::suggestion_edit_modal(&context, &open, change).expect("a modal"))
+        .map(|(incident, change)| {
+            blocks::suggestion_edit_modal(&context, incident, change).expect("a modal")
+        })
         .collect();
     for modal in &modals {
         assert!(modal["title"]["text"].as_str().unwrap().chars().count() <= 24);
@@ -231,24 +343,95 @@ fn suggestion_edit_modals_for_each_kind() {
         assert_eq!(metadata, context);
     }
     assert_json_snapshot!("suggestion_edit_modals", modals);
+    // Prefilled with what the agent suggested.
+    assert_eq!(preselected(&modals[0], ids::EDIT_STATUS.0), ["mitigating"]);
+    assert_eq!(preselected(&modals[1], ids::EDIT_SEVERITY.0), ["medium"]);
+    assert_eq!(
+        preselected(&modals[2], ids::EDIT_PAGE_STATUS.0),
+        ["mitigating"]
+    );
+    assert_eq!(preselected(&modals[2], ids::EDIT_MAJOR.0), ["checkout"]);
+    assert_eq!(preselected(&modals[2], ids::EDIT_PARTIAL.0), ["api"]);
+    assert_eq!(
+        block_ids(&modals[3]),
+        [
+            ids::EDIT_TITLE.0,
+            ids::EDIT_MAJOR.0,
+            ids::EDIT_PARTIAL.0,
+            ids::EDIT_MESSAGE.0
+        ]
+    );
+    assert_eq!(preselected(&modals[3], ids::EDIT_MAJOR.0), ["checkout"]);
+    assert_eq!(
+        preselected(&modals[3], ids::EDIT_PARTIAL.0),
+        [] as [&str; 0]
+    );
 
-    // Nothing left to edit: a closed incident's status, a resolved status page.
+    // Nothing left to edit: a closed incident's status, an update without a status page, an
+    // opening once the status page is open, an opening with no services to name.
     let closed = incident(Status::Resolved);
     assert_eq!(
-        blocks::suggestion_edit_modal(&context, &closed, &changes[0]),
+        blocks::suggestion_edit_modal(&context, &closed, &status),
         None
     );
-    let mut page_resolved = open.clone();
+    assert_eq!(
+        blocks::suggestion_edit_modal(&context, &declared, &update),
+        None
+    );
+    assert_eq!(
+        blocks::suggestion_edit_modal(&context, &page_open, &opening),
+        None
+    );
+    assert_eq!(
+        blocks::suggestion_edit_modal(&context, &incident(Status::Open), &opening),
+        None
+    );
+    // A resolved status page still takes updates, with no status left to move to.
+    let mut page_resolved = page_open.clone();
     if let Some(affection) = page_resolved.affection.as_mut() {
         affection.status = AffectionStatus::Resolved;
     }
-    let message_only = blocks::suggestion_edit_modal(&context, &page_resolved, &changes[2])
+    let no_status = blocks::suggestion_edit_modal(&context, &page_resolved, &update)
         .expect("a message can still be posted");
-    assert_eq!(
-        message_only["blocks"].as_array().unwrap().len(),
-        2,
-        "the title and the message, no status to move to"
-    );
+    assert!(!block_ids(&no_status).contains(&ids::EDIT_PAGE_STATUS.0));
+    assert!(block_ids(&no_status).contains(&ids::EDIT_MESSAGE.0));
+}
+
+#[test]
+fn impact_selects_keep_the_suggested_services_within_slacks_option_limit() {
+    let mut declared = incident(Status::Open);
+    declared.services = (0..150)
+        .map(|i| {
+            service(
+                &format!("svc-{i}"),
+                &format!("Service {i} {}", "x".repeat(80)),
+            )
+        })
+        .collect();
+    let opening = SuggestedChange::StatusPageIncident {
+        title: "Everything is down".into(),
+        services: vec![affected("svc-149", Impact::Partial)],
+        message: "Investigating.".into(),
+    };
+    let context = SuggestionEditContext {
+        incident_id: declared.id.clone(),
+        suggestion_id: "sg-1".into(),
+        message: None,
+    };
+    let modal = blocks::suggestion_edit_modal(&context, &declared, &opening).unwrap();
+    let partial = modal["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["block_id"] == ids::EDIT_PARTIAL.0)
+        .unwrap();
+    let options = partial["element"]["options"].as_array().unwrap();
+    assert_eq!(options.len(), 100, "Block Kit's limit");
+    assert_eq!(options[0]["value"], "svc-149", "the suggested one first");
+    assert!(options
+        .iter()
+        .all(|o| o["text"]["text"].as_str().unwrap().chars().count() <= 75));
+    assert_eq!(preselected(&modal, ids::EDIT_PARTIAL.0), ["svc-149"]);
 }
 
 #[test]

@@ -18,9 +18,9 @@ use incidentd_adapters::slack::suggestion_actions::{
 };
 use incidentd_core::{
     Actor, ActorKind, AffectedService, AffectionStatus, Command, Idempotency, Impact, Service,
-    Severity, Status, SuggestedChange, SuggestionAdded, SuggestionOutcome,
+    Severity, Status, SuggestedChange, SuggestionAdded, SuggestionOutcome, TimelineEntry,
 };
-use incidentd_runtime::native::{FakeSlack, Fault};
+use incidentd_runtime::native::{submitted_view_state, FakeSlack, Fault, ViewInput};
 use incidentd_workflows::testing::{Pipeline, TENANT};
 use pollster::block_on;
 use serde_json::{json, Value};
@@ -232,23 +232,45 @@ fn dismiss_records_it_and_changes_nothing_else() {
     assert!(late.contains("dismissed already"));
 }
 
-/// A pipeline with one incident on the status page and one suggestion of each kind: `st`
-/// (status), `sv` (severity), `sp` (status-page update).
-fn with_every_kind() -> (Pipeline, String) {
-    let pipeline = Pipeline::new();
-    let checkout = Service {
-        id: "checkout".into(),
-        name: "Checkout".into(),
+fn affected(id: &str, impact: Impact) -> AffectedService {
+    AffectedService {
+        id: id.into(),
+        impact,
+    }
+}
+
+/// An incident of `title` whose tenant has the services `checkout` and `api`.
+fn declared_with_services(pipeline: &Pipeline, title: &str) -> String {
+    let service = |id: &str, name: &str| Service {
+        id: id.into(),
+        name: name.into(),
     };
-    let id = pipeline.declare_with_services("Checkout is failing", vec![checkout]);
+    pipeline.declare_with_services(
+        title,
+        vec![
+            service("checkout", "Checkout"),
+            service("api", "Public API"),
+        ],
+    )
+}
+
+/// A pipeline with two incidents: `id`, on the status page, with one suggestion of each kind
+/// that needs it (`st` status, `sv` severity, `sp` status-page update), and `opening`, not on
+/// the status page yet, with `so` (open the status-page incident).
+struct EveryKind {
+    pipeline: Pipeline,
+    id: String,
+    opening: String,
+}
+
+fn with_every_kind() -> EveryKind {
+    let pipeline = Pipeline::new();
+    let id = declared_with_services(&pipeline, "Checkout is failing");
     pipeline.apply(
         &id,
         Command::CreateAffection {
             title: "Checkout degraded".into(),
-            services: vec![AffectedService {
-                id: "checkout".into(),
-                impact: Impact::Major,
-            }],
+            services: vec![affected("checkout", Impact::Major)],
             message: "Looking into it".into(),
             created_by: "alice".into(),
         },
@@ -269,9 +291,25 @@ fn with_every_kind() -> (Pipeline, String) {
         SuggestedChange::StatusPageUpdate {
             message: "A fix is rolling out".into(),
             status: Some(AffectionStatus::Mitigating),
+            services: Some(vec![affected("api", Impact::Partial)]),
         },
     );
-    (pipeline, id)
+    let opening = declared_with_services(&pipeline, "Payments time out");
+    suggest(
+        &pipeline,
+        &opening,
+        "so",
+        SuggestedChange::StatusPageIncident {
+            title: "Payments delayed".into(),
+            services: vec![affected("checkout", Impact::Partial)],
+            message: "We are investigating delayed payments.".into(),
+        },
+    );
+    EveryKind {
+        pipeline,
+        id,
+        opening,
+    }
 }
 
 /// The edit modal Edit opens on `suggestion_id`.
@@ -285,36 +323,35 @@ fn edit_modal(pipeline: &Pipeline, id: &str, suggestion_id: &str) -> Value {
     }
 }
 
-/// The inputs of a modal: `block id → (element type, initial value or option)`.
+/// The inputs of a modal as Slack shows them before anyone touches them: `block id → value`
+/// (a select's chosen value, a multi-select's chosen values, a text input's text).
 fn inputs(view: &Value) -> Vec<(String, Value)> {
+    let state = submitted_view_state(view, &[]);
     view["blocks"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|b| b["type"] == "input")
-        .map(|b| {
-            let element = &b["element"];
-            let initial = match element["type"].as_str() {
-                Some("static_select") => element["initial_option"]["value"].clone(),
-                _ => element["initial_value"].clone(),
+        .filter_map(|b| b["block_id"].as_str())
+        .filter_map(|block_id| {
+            let input = state[block_id].as_object()?.values().next()?.clone();
+            let shown = match input["type"].as_str() {
+                Some("static_select") => input["selected_option"]["value"].clone(),
+                Some("multi_static_select") => input["selected_options"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o["value"].clone())
+                    .collect(),
+                _ => input["value"].clone(),
             };
-            (b["block_id"].as_str().unwrap().to_owned(), initial)
+            Some((block_id.to_owned(), shown))
         })
         .collect()
 }
 
-/// Submits `view` as Slack would, with `values` (`block id → (action id, value)`) typed in or
-/// chosen, and reads it back with the interaction parser.
-fn submitted(view: &Value, view_id: &str, values: &[((&str, &str), &str)]) -> SubmittedView {
-    let mut state = serde_json::Map::new();
-    for ((block, action), value) in values {
-        let input = if block.contains("status") || block.contains("severity") {
-            json!({ "type": "static_select", "selected_option": { "value": value } })
-        } else {
-            json!({ "type": "plain_text_input", "value": value })
-        };
-        state.insert((*block).to_owned(), json!({ *action: input }));
-    }
+/// `view` submitted as Slack sends it, with `state` (`view.state.values`), read back with the
+/// interaction parser.
+fn submitted_with(view: &Value, view_id: &str, state: Value) -> SubmittedView {
     let payload = json!({
         "type": "view_submission", "user": { "id": "U0BOB" }, "team": { "id": "T0" },
         "api_app_id": "A0APP",
@@ -328,6 +365,11 @@ fn submitted(view: &Value, view_id: &str, values: &[((&str, &str), &str)]) -> Su
         Interaction::ViewSubmission(view) => view.submitted(),
         other => panic!("{other:?}"),
     }
+}
+
+/// `view` submitted by a person who made `changes` to it.
+fn submitted(view: &Value, view_id: &str, changes: &[(&str, ViewInput)]) -> SubmittedView {
+    submitted_with(view, view_id, submitted_view_state(view, changes))
 }
 
 fn submit(pipeline: &Pipeline, submitted: SubmittedView, view_id: &str) -> EditAnswer {
@@ -350,9 +392,62 @@ fn submit(pipeline: &Pipeline, submitted: SubmittedView, view_id: &str) -> EditA
     .expect("answered")
 }
 
+/// The change applied for `suggestion_id` on `id`, checked to be the person's.
+fn resolved_as(pipeline: &Pipeline, id: &str, suggestion_id: &str) -> TimelineEntry {
+    let view = block_on(pipeline.handle(id).get()).unwrap();
+    let record = view
+        .timeline
+        .iter()
+        .find(|e| e.event_type == "SUGGESTION_RESOLVED" && e.data["suggestion_id"] == suggestion_id)
+        .unwrap_or_else(|| panic!("{suggestion_id} resolved"))
+        .clone();
+    let change = view
+        .timeline
+        .iter()
+        .find(|e| Some(e.event_id) == record.data["change_event_id"].as_i64())
+        .expect("its change")
+        .clone();
+    assert_eq!(record.data["outcome"], "applied");
+    assert_eq!(change.actor, Some(Actor::slack("U0BOB")));
+    change
+}
+
+fn errors(answer: EditAnswer) -> Vec<(String, String)> {
+    match answer {
+        EditAnswer::Invalid { errors } => errors,
+        other => panic!("shown in the modal, got {other:?}"),
+    }
+}
+
+fn shown(pairs: &[(&str, Value)]) -> Vec<(String, Value)> {
+    pairs
+        .iter()
+        .map(|(b, v)| ((*b).to_owned(), v.clone()))
+        .collect()
+}
+
+/// The values offered by the select of `block`.
+fn options(view: &Value, block: &str) -> Vec<String> {
+    view["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["block_id"] == block)
+        .unwrap()["element"]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["value"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 #[test]
 fn edit_opens_a_modal_prefilled_with_the_suggestion_for_every_kind() {
-    let (pipeline, id) = with_every_kind();
+    let EveryKind {
+        pipeline,
+        id,
+        opening,
+    } = with_every_kind();
     let status = edit_modal(&pipeline, &id, "st");
     assert_eq!(status["callback_id"], ids::SUGGESTION_EDIT_MODAL);
     let context: SuggestionEditContext =
@@ -367,78 +462,69 @@ fn edit_opens_a_modal_prefilled_with_the_suggestion_for_every_kind() {
     );
     assert_eq!(
         inputs(&status),
-        [
-            (ids::EDIT_STATUS.0.to_owned(), json!("mitigating")),
-            (ids::EDIT_MESSAGE.0.to_owned(), json!("rolled back")),
-        ]
+        shown(&[
+            (ids::EDIT_STATUS.0, json!("mitigating")),
+            (ids::EDIT_MESSAGE.0, json!("rolled back")),
+        ])
     );
     assert_eq!(
         inputs(&edit_modal(&pipeline, &id, "sv")),
-        [(ids::EDIT_SEVERITY.0.to_owned(), json!("low"))]
+        shown(&[(ids::EDIT_SEVERITY.0, json!("low"))])
     );
     let page = edit_modal(&pipeline, &id, "sp");
     assert_eq!(
         inputs(&page),
-        [
-            (
-                ids::EDIT_MESSAGE.0.to_owned(),
-                json!("A fix is rolling out")
-            ),
-            (ids::EDIT_PAGE_STATUS.0.to_owned(), json!("mitigating")),
-        ]
+        shown(&[
+            (ids::EDIT_MESSAGE.0, json!("A fix is rolling out")),
+            (ids::EDIT_PAGE_STATUS.0, json!("mitigating")),
+            (ids::EDIT_MAJOR.0, json!([])),
+            (ids::EDIT_PARTIAL.0, json!(["api"])),
+        ])
     );
-    let page_statuses: Vec<&str> = page["blocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["block_id"] == ids::EDIT_PAGE_STATUS.0)
-        .unwrap()["element"]["options"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["value"].as_str().unwrap())
-        .collect();
-    assert_eq!(page_statuses, ["mitigating", "resolved"], "only forward");
+    assert_eq!(
+        options(&page, ids::EDIT_PAGE_STATUS.0),
+        ["mitigating", "resolved"],
+        "only forward"
+    );
+    assert_eq!(
+        options(&page, ids::EDIT_MAJOR.0),
+        ["api", "checkout"],
+        "the tenant's services, the suggested first"
+    );
+    let open = edit_modal(&pipeline, &opening, "so");
+    assert_eq!(
+        inputs(&open),
+        shown(&[
+            (ids::EDIT_TITLE.0, json!("Payments delayed")),
+            (ids::EDIT_MAJOR.0, json!([])),
+            (ids::EDIT_PARTIAL.0, json!(["checkout"])),
+            (
+                ids::EDIT_MESSAGE.0,
+                json!("We are investigating delayed payments.")
+            ),
+        ])
+    );
     let view = block_on(pipeline.handle(&id).get()).unwrap();
     assert_eq!(
         (view.incident.status, view.incident.severity),
         (Status::Open, Severity::Medium),
         "opening a modal changes nothing"
     );
+    let untouched = block_on(pipeline.handle(&opening).get()).unwrap();
+    assert_eq!(untouched.incident.affection, None);
 }
 
 #[test]
-fn submitting_the_edit_modal_applies_the_edited_change_of_each_kind_as_the_person() {
-    let (pipeline, id) = with_every_kind();
-    let resolved_as = |suggestion_id: &str| {
-        let view = block_on(pipeline.handle(&id).get()).unwrap();
-        let record = view
-            .timeline
-            .iter()
-            .find(|e| {
-                e.event_type == "SUGGESTION_RESOLVED" && e.data["suggestion_id"] == suggestion_id
-            })
-            .unwrap_or_else(|| panic!("{suggestion_id} resolved"))
-            .clone();
-        let change = view
-            .timeline
-            .iter()
-            .find(|e| Some(e.event_id) == record.data["change_event_id"].as_i64())
-            .expect("its change")
-            .clone();
-        assert_eq!(record.data["outcome"], "applied");
-        assert_eq!(change.actor, Some(Actor::slack("U0BOB")));
-        change
-    };
-
-    // Status: another status and message than suggested.
+fn submitting_the_edit_modal_applies_the_edited_status_change_as_the_person() {
+    let EveryKind { pipeline, id, .. } = with_every_kind();
+    // Another status and message than suggested.
     let modal = edit_modal(&pipeline, &id, "st");
     let edited = submitted(
         &modal,
         "V1",
         &[
-            (ids::EDIT_STATUS, "resolved"),
-            (ids::EDIT_MESSAGE, "fixed for good"),
+            (ids::EDIT_STATUS.0, ViewInput::Choose("resolved")),
+            (ids::EDIT_MESSAGE.0, ViewInput::Text("fixed for good")),
         ],
     );
     let EditAnswer::Applied { message, .. } = submit(&pipeline, edited.clone(), "V1") else {
@@ -448,7 +534,7 @@ fn submitting_the_edit_modal_applies_the_edited_change_of_each_kind_as_the_perso
         message.to_string().contains("resolved: fixed for good"),
         "{message}"
     );
-    let change = resolved_as("st");
+    let change = resolved_as(&pipeline, &id, "st");
     assert_eq!(
         (
             change.event_type.as_str(),
@@ -474,10 +560,14 @@ fn submitting_the_edit_modal_applies_the_edited_change_of_each_kind_as_the_perso
 }
 
 #[test]
-fn severity_and_status_page_suggestions_apply_as_edited_and_bad_input_stays_in_the_modal() {
-    let (pipeline, id) = with_every_kind();
+fn severity_and_status_page_updates_apply_as_edited_and_bad_input_stays_in_the_modal() {
+    let EveryKind { pipeline, id, .. } = with_every_kind();
     let severity = edit_modal(&pipeline, &id, "sv");
-    let raised = submitted(&severity, "V2", &[(ids::EDIT_SEVERITY, "high")]);
+    let raised = submitted(
+        &severity,
+        "V2",
+        &[(ids::EDIT_SEVERITY.0, ViewInput::Choose("high"))],
+    );
     assert!(matches!(
         submit(&pipeline, raised, "V2"),
         EditAnswer::Applied { .. }
@@ -488,21 +578,47 @@ fn severity_and_status_page_suggestions_apply_as_edited_and_bad_input_stays_in_t
         Severity::High,
         "the edited severity, not low"
     );
+    assert_eq!(
+        resolved_as(&pipeline, &id, "sv").event_type,
+        "SEVERITY_UPDATE"
+    );
 
     let page = edit_modal(&pipeline, &id, "sp");
     // An emptied message is shown under its input; nothing is written.
-    let empty = submitted(&page, "V3", &[(ids::EDIT_MESSAGE, "  ")]);
+    let empty = submitted(&page, "V3", &[(ids::EDIT_MESSAGE.0, ViewInput::Text("  "))]);
     assert_eq!(
-        submit(&pipeline, empty, "V3"),
-        EditAnswer::Invalid {
-            errors: vec![(
-                ids::EDIT_MESSAGE.0.to_owned(),
-                "Write the update people will read.".to_owned()
-            )]
-        }
+        errors(submit(&pipeline, empty, "V3")),
+        [(
+            ids::EDIT_MESSAGE.0.to_owned(),
+            "Write the update people will read.".to_owned()
+        )]
     );
-    // The status left out: a message-only update of the status page.
-    let reworded = submitted(&page, "V3", &[(ids::EDIT_MESSAGE, "Payments recover")]);
+    // A service under both impacts is shown under the second.
+    let both = submitted(
+        &page,
+        "V3",
+        &[
+            (ids::EDIT_MAJOR.0, ViewInput::ChooseAll(&["api"])),
+            (ids::EDIT_PARTIAL.0, ViewInput::ChooseAll(&["api"])),
+        ],
+    );
+    let twice = errors(submit(&pipeline, both, "V3"));
+    assert_eq!(twice[0].0, ids::EDIT_PARTIAL.0);
+    assert!(
+        twice[0].1.contains("api is chosen as a major outage too"),
+        "{twice:?}"
+    );
+    // Reworded, the status left out, checkout down to partial and api not named: a
+    // message-and-impact update that does not move the status page.
+    let reworded = submitted(
+        &page,
+        "V3",
+        &[
+            (ids::EDIT_MESSAGE.0, ViewInput::Text("Payments recover")),
+            (ids::EDIT_PAGE_STATUS.0, ViewInput::Clear),
+            (ids::EDIT_PARTIAL.0, ViewInput::ChooseAll(&["checkout"])),
+        ],
+    );
     let SubmittedView::SuggestionEdit { fields, .. } = &reworded else {
         panic!("{reworded:?}");
     };
@@ -510,6 +626,8 @@ fn severity_and_status_page_suggestions_apply_as_edited_and_bad_input_stays_in_t
         fields,
         &EditedFields {
             message: Some("Payments recover".into()),
+            major: Some(Vec::new()),
+            partial: Some(vec!["checkout".into()]),
             ..EditedFields::default()
         }
     );
@@ -517,28 +635,135 @@ fn severity_and_status_page_suggestions_apply_as_edited_and_bad_input_stays_in_t
         submit(&pipeline, reworded, "V3"),
         EditAnswer::Applied { .. }
     ));
-    let view = block_on(pipeline.handle(&id).get()).unwrap();
-    let update = view
-        .timeline
-        .iter()
-        .rev()
-        .find(|e| e.event_type == "AFFECTION_UPDATE")
-        .unwrap();
+    let update = resolved_as(&pipeline, &id, "sp");
+    assert_eq!(update.event_type, "AFFECTION_UPDATE");
     assert_eq!(update.data["message"], "Payments recover");
     assert_eq!(update.data["status"], Value::Null);
     assert_eq!(
-        view.incident.affection.as_ref().map(|a| a.status),
-        Some(AffectionStatus::Investigating),
+        update.data["services"],
+        json!([{ "id": "checkout", "impact": "partial" }])
+    );
+    let affection = block_on(pipeline.handle(&id).get())
+        .unwrap()
+        .incident
+        .affection
+        .unwrap();
+    assert_eq!(
+        affection.status,
+        AffectionStatus::Investigating,
         "not moved: the person left the status out"
+    );
+    assert_eq!(
+        affection.services,
+        [affected("checkout", Impact::Partial)],
+        "api not added: the person left it out"
     );
 
     // Once applied, the suggestion is not applied again; a stale edit says why in the modal.
-    let again = submitted(&page, "V4", &[(ids::EDIT_MESSAGE, "once more")]);
-    let EditAnswer::Invalid { errors } = submit(&pipeline, again, "V4") else {
-        panic!("refused");
+    let again = submitted(
+        &page,
+        "V4",
+        &[(ids::EDIT_MESSAGE.0, ViewInput::Text("once more"))],
+    );
+    let stale = errors(submit(&pipeline, again, "V4"));
+    assert_eq!(stale[0].0, ids::EDIT_MESSAGE.0);
+    assert!(stale[0].1.contains("applied already"), "{stale:?}");
+}
+
+#[test]
+fn a_status_page_opening_applies_as_edited_and_bad_input_stays_in_the_modal() {
+    let EveryKind {
+        pipeline, opening, ..
+    } = with_every_kind();
+    let modal = edit_modal(&pipeline, &opening, "so");
+    let refused = |changes: &[(&str, ViewInput)]| {
+        errors(submit(&pipeline, submitted(&modal, "V5", changes), "V5"))
     };
-    assert_eq!(errors[0].0, ids::EDIT_MESSAGE.0);
-    assert!(errors[0].1.contains("applied already"), "{errors:?}");
+    assert_eq!(
+        refused(&[(ids::EDIT_TITLE.0, ViewInput::Text(" "))]),
+        [(
+            ids::EDIT_TITLE.0.to_owned(),
+            "Give the status-page incident a title.".to_owned()
+        )]
+    );
+    assert_eq!(
+        refused(&[(ids::EDIT_PARTIAL.0, ViewInput::ChooseAll(&[]))]),
+        [(
+            ids::EDIT_MAJOR.0.to_owned(),
+            "Choose at least one affected service.".to_owned()
+        )]
+    );
+    assert_eq!(
+        refused(&[(ids::EDIT_MESSAGE.0, ViewInput::Text(""))]),
+        [(
+            ids::EDIT_MESSAGE.0.to_owned(),
+            "Write the first update people will read.".to_owned()
+        )]
+    );
+    // A service the tenant does not have (a forged submission: Slack offers only the modal's
+    // options) is refused by the incident.
+    let mut state = submitted_view_state(&modal, &[]);
+    state[ids::EDIT_MAJOR.0][ids::EDIT_MAJOR.1]["selected_options"] =
+        json!([{ "text": { "type": "plain_text", "text": "Billing" }, "value": "billing" }]);
+    let forged = errors(submit(&pipeline, submitted_with(&modal, "V5", state), "V5"));
+    assert_eq!(forged[0].0, ids::EDIT_TITLE.0);
+    assert!(forged[0].1.contains("unknown service"), "{forged:?}");
+    let untouched = block_on(pipeline.handle(&opening).get()).unwrap();
+    assert_eq!(untouched.incident.affection, None, "nothing written yet");
+
+    let edited = submitted(
+        &modal,
+        "V6",
+        &[
+            (ids::EDIT_TITLE.0, ViewInput::Text("Payments failing")),
+            (ids::EDIT_MAJOR.0, ViewInput::ChooseAll(&["checkout"])),
+            (ids::EDIT_PARTIAL.0, ViewInput::ChooseAll(&["api"])),
+            (
+                ids::EDIT_MESSAGE.0,
+                ViewInput::Text("Card payments fail; we are on it."),
+            ),
+        ],
+    );
+    let EditAnswer::Applied { message, .. } = submit(&pipeline, edited, "V6") else {
+        panic!("applied");
+    };
+    assert_eq!(
+        message["text"],
+        "Suggestion: Open a status-page incident \"Payments failing\" (checkout: major, api: partial): Card payments fail; we are on it. (applied)"
+    );
+    let change = resolved_as(&pipeline, &opening, "so");
+    assert_eq!(change.event_type, "AFFECTION_UPDATE");
+    assert_eq!(change.data["title"], "Payments failing");
+    assert_eq!(change.data["message"], "Card payments fail; we are on it.");
+    let affection = block_on(pipeline.handle(&opening).get())
+        .unwrap()
+        .incident
+        .affection
+        .expect("the status-page incident is open");
+    assert_eq!(
+        (
+            affection.title.as_str(),
+            affection.status,
+            affection.services
+        ),
+        (
+            "Payments failing",
+            AffectionStatus::Investigating,
+            vec![
+                affected("checkout", Impact::Major),
+                affected("api", Impact::Partial)
+            ]
+        )
+    );
+    // Once applied, Edit on the same suggestion says so.
+    let late = refusal(click(
+        &pipeline,
+        TENANT,
+        &opening,
+        "so",
+        SuggestionChoice::Edit,
+    ));
+    assert!(late.contains("applied already"), "{late}");
 }
 
 #[test]

@@ -198,6 +198,10 @@ fn status_page_changes_are_noted_in_the_incident_channel_once_each() {
         Command::UpdateAffection {
             message: "A fix is rolling out".into(),
             status: Some(AffectionStatus::Mitigating),
+            services: Some(vec![AffectedService {
+                id: "checkout".into(),
+                impact: Impact::Partial,
+            }]),
             created_by: "alice".into(),
         },
     );
@@ -226,13 +230,16 @@ fn status_page_changes_are_noted_in_the_incident_channel_once_each() {
         "one note per change, the retried one included"
     );
     assert!(
-        notes[0].text.contains("opened *Checkout &lt;degraded&gt;*")
+        notes[0]
+            .text
+            .contains("opened *Checkout &lt;degraded&gt;* · checkout: major")
             && notes[0].text.contains("Investigating"),
         "{}",
         notes[0].text
     );
     assert!(
-        notes[1].text.contains("Mitigating") && notes[1].text.contains("A fix is rolling out"),
+        notes[1].text.contains("Mitigating* · checkout: partial")
+            && notes[1].text.contains("A fix is rolling out"),
         "{}",
         notes[1].text
     );

@@ -580,7 +580,7 @@ pub fn decide_resolution(
         (SuggestionOutcome::Applied, Some(_)) => {
             return Err(DomainError::invalid(
                 "edited",
-                "an edited suggestion keeps its kind (status, severity or status-page update)",
+                "an edited suggestion keeps its kind (status, severity, status-page update or status-page incident)",
             ))
         }
         (SuggestionOutcome::Dismissed, Some(_)) => {

@@ -5,7 +5,12 @@
 
 use super::ids::{self, StatusChangeContext, SuggestionEditContext, SuggestionRef};
 use super::metadata::PostedFor;
-use incidentd_core::{AffectionStatus, IncidentState, Severity, Status, SuggestedChange};
+use incidentd_core::decide::MAX_TITLE_CHARS;
+use incidentd_core::effects::impacts;
+use incidentd_core::{
+    AffectedService, AffectionStatus, AffectionUpdated, Impact, IncidentState, Service, Severity,
+    Status, SuggestedChange,
+};
 use serde_json::{json, Value};
 
 /// The `part` of each posted message (see [`PostedFor`]).
@@ -272,23 +277,79 @@ fn select_input(
 }
 
 /// A multi-line text input, prefilled with `initial`.
-fn text_input((block_id, action_id): (&str, &str), label: &str, initial: &str) -> Value {
+fn text_input(ids: (&str, &str), label: &str, initial: &str) -> Value {
+    plain_text_input(ids, label, initial, true, MODAL_TEXT_MAX)
+}
+
+/// A required plain-text input of at most `max` characters, prefilled with `initial`.
+fn plain_text_input(
+    (block_id, action_id): (&str, &str),
+    label: &str,
+    initial: &str,
+    multiline: bool,
+    max: usize,
+) -> Value {
     json!({
         "type": "input", "block_id": block_id, "label": plain(label),
         "element": {
-            "type": "plain_text_input", "action_id": action_id, "multiline": true,
-            "max_length": MODAL_TEXT_MAX, "initial_value": clip(initial, MODAL_TEXT_MAX),
+            "type": "plain_text_input", "action_id": action_id, "multiline": multiline,
+            "max_length": max, "initial_value": clip(initial, max),
         },
     })
 }
 
 /// Longest text a modal's input takes (and a status message may be).
 const MODAL_TEXT_MAX: usize = 2000;
+/// Block Kit's limits: options in a select, characters of an option's label.
+const SELECT_OPTIONS_MAX: usize = 100;
+const OPTION_LABEL_MAX: usize = 75;
+
+/// The status-page impact inputs: one optional `multi_static_select` of the incident's services
+/// per impact (major, partial), with `chosen` preselected and `hint` under each. Two blocks
+/// whatever the catalog's size; the chosen services come first, so a long catalog never cuts
+/// them out of the options.
+fn impact_inputs(catalog: &[Service], chosen: &[AffectedService], hint: &str) -> Vec<Value> {
+    let is_chosen = |s: &&Service| chosen.iter().any(|c| c.id == s.id);
+    let ordered: Vec<&Service> = catalog
+        .iter()
+        .filter(is_chosen)
+        .chain(catalog.iter().filter(|s| !is_chosen(s)))
+        .take(SELECT_OPTIONS_MAX)
+        .collect();
+    let options: Vec<Value> = ordered
+        .iter()
+        .map(|s| option(&clip(&s.name, OPTION_LABEL_MAX), &s.id))
+        .collect();
+    let input = |(block_id, action_id): (&str, &str), label: &str, impact: Impact| {
+        let initial: Vec<Value> = ordered
+            .iter()
+            .zip(&options)
+            .filter(|(s, _)| chosen.iter().any(|c| c.id == s.id && c.impact == impact))
+            .map(|(_, o)| o.clone())
+            .collect();
+        let mut element = json!({
+            "type": "multi_static_select", "action_id": action_id,
+            "placeholder": plain("Choose services"), "options": options,
+        });
+        if !initial.is_empty() {
+            element["initial_options"] = initial.into();
+        }
+        json!({
+            "type": "input", "block_id": block_id, "label": plain(label), "optional": true,
+            "hint": plain(hint), "element": element,
+        })
+    };
+    vec![
+        input(ids::EDIT_MAJOR, "Major outage", Impact::Major),
+        input(ids::EDIT_PARTIAL, "Partial outage", Impact::Partial),
+    ]
+}
 
 /// The modal Edit opens on a suggestion: the suggested change's fields, prefilled, for the
 /// person to rewrite before it is applied (`private_metadata`: `context`). Only moves the
-/// incident can make now are offered; `None` when there is none left (a closed incident, a
-/// status page already resolved), and then there is nothing to edit.
+/// incident can make now are offered; `None` when the change cannot be made any more (a closed
+/// incident, no status page to update, a status page already open), and then there is nothing
+/// to edit.
 pub fn suggestion_edit_modal(
     context: &SuggestionEditContext,
     incident: &IncidentState,
@@ -333,33 +394,64 @@ pub fn suggestion_edit_modal(
             );
             ("Edit severity change", vec![select])
         }
-        SuggestedChange::StatusPageUpdate { message, status } => {
+        SuggestedChange::StatusPageUpdate {
+            message,
+            status,
+            services,
+        } => {
             let current = incident.affection.as_ref()?.status;
-            let forward: Vec<(&str, &str)> = [
-                AffectionStatus::Investigating,
-                AffectionStatus::Mitigating,
-                AffectionStatus::Resolved,
-            ]
-            .iter()
-            .filter(|s| **s > current)
-            .map(|s| (affection_label(*s), s.as_str()))
-            .collect();
+            let forward: Vec<(&str, &str)> =
+                [AffectionStatus::Mitigating, AffectionStatus::Resolved]
+                    .iter()
+                    .filter(|s| **s > current)
+                    .map(|s| (affection_label(*s), s.as_str()))
+                    .collect();
             let mut inputs = vec![text_input(
                 ids::EDIT_MESSAGE,
                 "Update for the status page",
                 message,
             )];
+            // A resolved status page takes updates, but has nowhere further to move.
             if !forward.is_empty() {
-                let initial = status.map(|s| s.as_str());
                 inputs.push(select_input(
                     ids::EDIT_PAGE_STATUS,
                     "Move the status page to",
                     &forward,
-                    initial,
+                    status.map(AffectionStatus::as_str),
                     true,
                 ));
             }
+            if !incident.services.is_empty() {
+                inputs.extend(impact_inputs(
+                    &incident.services,
+                    services.as_deref().unwrap_or_default(),
+                    "Services left out keep their impact.",
+                ));
+            }
             ("Edit status-page update", inputs)
+        }
+        SuggestedChange::StatusPageIncident {
+            title,
+            services,
+            message,
+        } => {
+            if incident.affection.is_some() || incident.services.is_empty() {
+                return None;
+            }
+            let mut inputs = vec![plain_text_input(
+                ids::EDIT_TITLE,
+                "Title on the status page",
+                title,
+                false,
+                MAX_TITLE_CHARS,
+            )];
+            inputs.extend(impact_inputs(
+                &incident.services,
+                services,
+                "At least one service, under one impact.",
+            ));
+            inputs.push(text_input(ids::EDIT_MESSAGE, "First update", message));
+            ("Edit public incident", inputs)
         }
     };
     let mut blocks = vec![section(&format!(
@@ -433,20 +525,23 @@ pub fn status_note(
     note(incident_id, event_id, part::STATUS_NOTE, text)
 }
 
-/// A change of the public status page: its first update opens the public incident
-/// (`opened_title`), later ones move it forward or add a message.
-pub fn affection_note(
-    incident_id: &str,
-    event_id: i64,
-    status: Option<AffectionStatus>,
-    opened_title: Option<&str>,
-    message: &str,
-) -> SlackPost {
-    let status = status.map_or_else(|| "📣 Update".to_owned(), |s| affection_label(s).to_owned());
-    let opened = opened_title.map_or_else(String::new, |title| {
+/// A change of the public status page: its first update opens the public incident (its title
+/// and services), later ones move it forward, set services' impact or add a message.
+pub fn affection_note(incident_id: &str, event_id: i64, update: &AffectionUpdated) -> SlackPost {
+    let status = update
+        .status
+        .map_or_else(|| "📣 Update".to_owned(), |s| affection_label(s).to_owned());
+    let opened = update.title.as_deref().map_or_else(String::new, |title| {
         format!(" · opened *{}*", escape(&clip(title, 150)))
     });
-    let text = format!("Status page: *{status}*{opened}\n{}", quote(message));
+    let services = match update.services.as_deref() {
+        Some(services) if !services.is_empty() => format!(" · {}", escape(&impacts(services))),
+        _ => String::new(),
+    };
+    let text = format!(
+        "Status page: *{status}*{opened}{services}\n{}",
+        quote(&update.message)
+    );
     note(incident_id, event_id, part::AFFECTION_NOTE, text)
 }
 

@@ -33,6 +33,11 @@ pub const EDIT_STATUS: (&str, &str) = ("edit_status", "edit_status_select");
 pub const EDIT_SEVERITY: (&str, &str) = ("edit_severity", "edit_severity_select");
 pub const EDIT_MESSAGE: (&str, &str) = ("edit_message", "edit_message_input");
 pub const EDIT_PAGE_STATUS: (&str, &str) = ("edit_page_status", "edit_page_status_select");
+pub const EDIT_TITLE: (&str, &str) = ("edit_title", "edit_title_input");
+/// The status-page services to mark with a major or a partial outage (`multi_static_select`,
+/// values: service ids).
+pub const EDIT_MAJOR: (&str, &str) = ("edit_major", "edit_major_select");
+pub const EDIT_PARTIAL: (&str, &str) = ("edit_partial", "edit_partial_select");
 
 use incidentd_core::Status;
 use serde::{Deserialize, Serialize};

@@ -134,6 +134,9 @@ pub struct InputValue {
     pub selected_option: Option<SelectedOption>,
     #[serde(default)]
     pub selected_user: Option<String>,
+    /// A multi-select's choices.
+    #[serde(default)]
+    pub selected_options: Option<Vec<SelectedOption>>,
 }
 
 impl ViewState {
@@ -151,6 +154,19 @@ impl ViewState {
     fn chosen<T: TryFrom<String>>(&self, (block_id, action_id): (&str, &str)) -> Option<T> {
         let option = self.input(block_id, action_id)?.selected_option.as_ref()?;
         T::try_from(option.value.clone()).ok()
+    }
+
+    /// A multi-select's chosen values (`None` when the modal had no such input).
+    fn chosen_all(&self, (block_id, action_id): (&str, &str)) -> Option<Vec<String>> {
+        let input = self.input(block_id, action_id)?;
+        Some(
+            input
+                .selected_options
+                .iter()
+                .flatten()
+                .map(|o| o.value.clone())
+                .collect(),
+        )
     }
 }
 
@@ -274,6 +290,11 @@ pub struct EditedFields {
     /// Trimmed; `None` when the modal had no message input.
     pub message: Option<String>,
     pub page_status: Option<AffectionStatus>,
+    /// Trimmed; `None` when the modal had no title input.
+    pub title: Option<String>,
+    /// The service ids chosen as a major and as a partial outage (`None`: no such input).
+    pub major: Option<Vec<String>>,
+    pub partial: Option<Vec<String>>,
 }
 
 /// A submitted modal, read as one of incidentd's.
@@ -361,6 +382,9 @@ impl ViewPayload {
             severity: state.chosen(ids::EDIT_SEVERITY),
             message: state.text(ids::EDIT_MESSAGE),
             page_status: state.chosen(ids::EDIT_PAGE_STATUS),
+            title: state.text(ids::EDIT_TITLE),
+            major: state.chosen_all(ids::EDIT_MAJOR),
+            partial: state.chosen_all(ids::EDIT_PARTIAL),
         };
         Some(SubmittedView::SuggestionEdit {
             context,

@@ -6,8 +6,9 @@
 //!   `slack`) and records which suggestion it was (`SUGGESTION_RESOLVED`), in one commit;
 //! - **Dismiss** records it dismissed;
 //! - **Edit** answers the suggestion edit modal to open (`blocks::suggestion_edit_modal`),
-//!   prefilled with the suggested change: status and message, severity, or status-page message
-//!   and status. Submitting it ([`submit_edit`]) applies the change as edited through the same
+//!   prefilled with the suggested change: status and message; severity; a status-page update's
+//!   message, status and impacts; or the public incident's title, impacts and first update.
+//!   Submitting it ([`submit_edit`]) applies the change as edited through the same
 //!   path as Apply (`IncidentHandle::apply_edited_suggestion`: one commit of the change and
 //!   `SUGGESTION_RESOLVED`, validated as any change is).
 //!
@@ -21,8 +22,8 @@ use super::ids::{self, SuggestionEditContext, SuggestionRef};
 use super::interactions::{EditedFields, SuggestionChoice};
 use super::suggestions::summary;
 use incidentd_core::{
-    Actor, DomainError, Idempotency, IncidentCallError, IncidentHandle, SuggestedChange,
-    SuggestionOutcome,
+    Actor, AffectedService, DomainError, Idempotency, Impact, IncidentCallError, IncidentHandle,
+    SuggestedChange, SuggestionOutcome,
 };
 use incidentd_runtime::object::ObjectNamespace;
 use serde_json::{json, Value};
@@ -178,33 +179,85 @@ pub enum EditAnswer {
     Invalid { errors: Vec<(String, String)> },
 }
 
+/// The modal's error under the input `(block, _)`.
+fn input_error((block, _): (&str, &str), text: &str) -> Vec<(String, String)> {
+    vec![(block.to_owned(), text.to_owned())]
+}
+
+/// The impacts the person chose: major, then partial; a service chosen under both is an error
+/// (it would be ambiguous which to keep).
+fn edited_services(fields: &EditedFields) -> Result<Vec<AffectedService>, Vec<(String, String)>> {
+    let major = fields.major.iter().flatten();
+    let partial = fields.partial.iter().flatten();
+    if let Some(both) = partial.clone().find(|id| major.clone().any(|m| m == *id)) {
+        return Err(input_error(
+            ids::EDIT_PARTIAL,
+            &format!("{both} is chosen as a major outage too; choose one impact."),
+        ));
+    }
+    let affected = |impact: Impact| {
+        move |id: &String| AffectedService {
+            id: id.clone(),
+            impact,
+        }
+    };
+    Ok(major
+        .map(affected(Impact::Major))
+        .chain(partial.map(affected(Impact::Partial)))
+        .collect())
+}
+
 /// The change the person made of `suggested` with the modal's `fields`; the errors name the
 /// inputs to fix.
 pub fn edited_change(
     suggested: &SuggestedChange,
     fields: &EditedFields,
 ) -> Result<SuggestedChange, Vec<(String, String)>> {
-    let error = |(block, _): (&str, &str), text: &str| vec![(block.to_owned(), text.to_owned())];
-    let message = |what: &str| match fields.message.as_deref() {
-        Some(message) if !message.is_empty() => Ok(message.to_owned()),
-        _ => Err(error(ids::EDIT_MESSAGE, what)),
+    let required = |value: &Option<String>, input: (&str, &str), what: &str| match value.as_deref()
+    {
+        Some(value) if !value.is_empty() => Ok(value.to_owned()),
+        _ => Err(input_error(input, what)),
     };
+    let message = |what: &str| required(&fields.message, ids::EDIT_MESSAGE, what);
     Ok(match suggested {
         SuggestedChange::Status { .. } => SuggestedChange::Status {
             status: fields
                 .status
-                .ok_or_else(|| error(ids::EDIT_STATUS, "Choose the new status."))?,
+                .ok_or_else(|| input_error(ids::EDIT_STATUS, "Choose the new status."))?,
             message: message("Say what changed.")?,
         },
         SuggestedChange::Severity { .. } => SuggestedChange::Severity {
             severity: fields
                 .severity
-                .ok_or_else(|| error(ids::EDIT_SEVERITY, "Choose a severity."))?,
+                .ok_or_else(|| input_error(ids::EDIT_SEVERITY, "Choose a severity."))?,
         },
-        SuggestedChange::StatusPageUpdate { .. } => SuggestedChange::StatusPageUpdate {
-            message: message("Write the update people will read.")?,
-            status: fields.page_status,
-        },
+        SuggestedChange::StatusPageUpdate { .. } => {
+            let services = edited_services(fields)?;
+            SuggestedChange::StatusPageUpdate {
+                message: message("Write the update people will read.")?,
+                status: fields.page_status,
+                services: (!services.is_empty()).then_some(services),
+            }
+        }
+        SuggestedChange::StatusPageIncident { .. } => {
+            let title = required(
+                &fields.title,
+                ids::EDIT_TITLE,
+                "Give the status-page incident a title.",
+            )?;
+            let services = edited_services(fields)?;
+            if services.is_empty() {
+                return Err(input_error(
+                    ids::EDIT_MAJOR,
+                    "Choose at least one affected service.",
+                ));
+            }
+            SuggestedChange::StatusPageIncident {
+                title,
+                services,
+                message: message("Write the first update people will read.")?,
+            }
+        }
     })
 }
 
@@ -214,6 +267,7 @@ fn first_input(change: &SuggestedChange) -> &'static str {
         SuggestedChange::Status { .. } => ids::EDIT_STATUS.0,
         SuggestedChange::Severity { .. } => ids::EDIT_SEVERITY.0,
         SuggestedChange::StatusPageUpdate { .. } => ids::EDIT_MESSAGE.0,
+        SuggestedChange::StatusPageIncident { .. } => ids::EDIT_TITLE.0,
     }
 }
 

@@ -234,13 +234,7 @@ pub async fn affection_update(
     event: &IncidentEvent<AffectionUpdated>,
 ) -> Result<(), EffectError> {
     let announced = Announced::load(ctx, workspace, event).await?;
-    let note = blocks::affection_note(
-        &event.incident_id,
-        event.event_id,
-        event.status,
-        event.title.as_deref(),
-        &event.message,
-    );
+    let note = blocks::affection_note(&event.incident_id, event.event_id, &event.data);
     post_once(&workspace.api, announced.place(), &note, true).await?;
     Ok(())
 }
