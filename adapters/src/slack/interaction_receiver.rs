@@ -5,10 +5,14 @@
 //! | interaction | what happens |
 //! | --- | --- |
 //! | severity select, assignee select | `SetSeverity` / `SetAssignee`; the sender re-renders the announcement |
-//! | status select | `views.open` of the status modal with the trigger (the only Web API call made inside the request, with [`IN_REQUEST_TIMEOUT`](super::inbound::IN_REQUEST_TIMEOUT)) |
+//! | status select | `views.open` of the status modal with the trigger |
 //! | status modal submitted (`view_submission`) | `UpdateStatus` with its message; a refusal is shown in the modal |
-//! | suggestion buttons | Apply / Dismiss resolve it; Edit opens the suggestion edit modal (`views.open`) |
-//! | suggestion edit modal submitted | the suggestion applied as edited; a refusal is shown in the modal |
+//! | suggestion buttons | Apply / Dismiss resolve it and re-render its message without buttons (`chat.update`); Edit opens the suggestion edit modal (`views.open`) |
+//! | suggestion edit modal submitted | the suggestion applied as edited and its message re-rendered; a refusal is shown in the modal |
+//!
+//! The Web API calls made inside the request (`views.open`, `chat.update`) have
+//! [`IN_REQUEST_TIMEOUT`](super::inbound::IN_REQUEST_TIMEOUT), to answer within Slack's 3 s;
+//! everything else Slack shows is the sender's work, from the incident's outbox.
 //!
 //! An incident id that is not the tenant's (another tenant's, or no incident at all) is
 //! refused by the incident object itself (`NotFound`): nothing is written and no modal opens.

@@ -30,8 +30,10 @@ pub const INSTALL_PATH: &str = "/slack/install";
 pub const CALLBACK_PATH: &str = "/slack/oauth/callback";
 /// How long an install link (its `state`) is good for; Slack's codes last as long.
 pub const STATE_LIFETIME_SECS: i64 = 600;
-/// The bot scopes asked for: those of docs/slack.md and docs/slack-app-manifest.json.
-pub const BOT_SCOPES: [&str; 13] = [
+/// The bot scopes asked for: those of docs/slack.md and docs/slack-app-manifest.json, each
+/// needed by a Web API method incidentd calls or by an event or command it handles (checked
+/// against the contract table below).
+pub const BOT_SCOPES: [&str; 11] = [
     "app_mentions:read",
     "channels:history",
     "channels:manage",
@@ -40,11 +42,9 @@ pub const BOT_SCOPES: [&str; 13] = [
     "chat:write.public",
     "commands",
     "groups:history",
-    "groups:write",
     "metadata.message:read",
     "pins:write",
     "reactions:write",
-    "users:read",
 ];
 
 const STATE_VERSION: &str = "v1";
@@ -567,5 +567,43 @@ mod tests {
             .filter_map(|s| s.as_str())
             .collect();
         assert_eq!(listed, BOT_SCOPES);
+    }
+
+    /// Scopes no Web API method asks for, and what needs them.
+    const NOT_FOR_A_METHOD: [(&str, &str); 4] = [
+        ("app_mentions:read", "the app_mention event"),
+        ("commands", "the /incident command"),
+        (
+            "metadata.message:read",
+            "message metadata in conversations.history and .replies",
+        ),
+        (
+            "chat:write.public",
+            "posting in public channels the bot has not joined",
+        ),
+    ];
+
+    #[test]
+    fn every_scope_asked_for_is_needed_and_every_method_called_is_covered() {
+        // The table holds the methods incidentd calls (the client refuses any other).
+        use crate::slack::contract::SLACK_METHODS;
+        let with_token = || SLACK_METHODS.iter().filter(|m| m.token);
+        for scope in BOT_SCOPES {
+            let for_a_method = with_token().any(|m| m.bot_scopes.contains(&scope));
+            let otherwise = NOT_FOR_A_METHOD.iter().any(|(s, _)| *s == scope);
+            assert!(
+                for_a_method || otherwise,
+                "{scope} is asked for but nothing needs it"
+            );
+        }
+        for method in with_token() {
+            assert!(
+                method.bot_scopes.is_empty()
+                    || method.bot_scopes.iter().any(|s| BOT_SCOPES.contains(s)),
+                "no scope asked for lets incidentd call {} (it needs one of {:?})",
+                method.name,
+                method.bot_scopes
+            );
+        }
     }
 }
