@@ -115,6 +115,15 @@ async fn route(mut req: Request, env: Env) -> Handled {
             routes::Slack::Interactions => crate::slack_routes::interactions(req, env).await,
             routes::Slack::Commands => crate::slack_routes::commands(req, env).await,
             routes::Slack::Connect => crate::slack_routes::connect(req, env).await,
+            routes::Slack::ListInstallations => {
+                crate::slack_routes::list_installations(req, env).await
+            }
+            routes::Slack::ShowInstallation => {
+                crate::slack_routes::show_installation(req, env, params.get("tenant")).await
+            }
+            routes::Slack::UpdateInstallation => {
+                crate::slack_routes::update_installation(req, env, params.get("tenant")).await
+            }
         },
         Handler::Dashboard(route) => dashboard(req, env, route, &params).await,
     }

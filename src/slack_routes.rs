@@ -1,15 +1,19 @@
 //! Slack's routes and the operator's: `POST /slack/events`, `/slack/interactions` and
 //! `/slack/commands` (signed by Slack, verified by one function over the raw body before
-//! anything is parsed or written) and `POST /admin/slack/installations` (`ADMIN_TOKEN`
-//! bearer). The logic is in `incidentd_adapters::slack::{receiver, interaction_receiver,
-//! command_receiver, admin}`; this is the HTTP glue. Tokens and secrets never reach a log
-//! line or a reply.
+//! anything is parsed or written) and `/admin/slack/installations` (connect, list, show,
+//! settings; `ADMIN_TOKEN` bearer). The logic is in `incidentd_adapters::slack::{receiver,
+//! interaction_receiver, command_receiver, admin, installation}`; this is the HTTP glue.
+//! Tokens and secrets never reach a log line or a reply.
 
 use crate::http;
 use incidentd_adapters::admin::auth::{verify_operator, ADMIN_TOKEN_SECRET};
+use incidentd_adapters::admin::requests::{check_id, parse};
+use incidentd_adapters::dashboard::receiver::requests::MAX_BODY_BYTES as ADMIN_MAX_BODY_BYTES;
 use incidentd_adapters::dashboard::receiver::ApiError;
 use incidentd_adapters::dashboard::INDEX_DATABASE;
-use incidentd_adapters::slack::admin::{ConnectRequest, Connected};
+use incidentd_adapters::slack::admin::{
+    ConnectRequest, Connected, InstallationSummary, SettingsRequest,
+};
 use incidentd_adapters::slack::command_receiver::{self, handle_command};
 use incidentd_adapters::slack::inbound::SlackAccess;
 use incidentd_adapters::slack::interaction_receiver::handle_interaction;
@@ -231,11 +235,79 @@ pub async fn commands(req: Request, env: Env) -> Handled {
     }
 }
 
-pub async fn connect(mut req: Request, env: Env) -> Handled {
+/// The operator's bearer token checked, before anything else.
+fn operator(req: &Request, env: Env) -> Result<CfServices, ApiError> {
     let services = CfServices::new(env.into());
-    let authorization = header(&req, "authorization");
+    let authorization = header(req, "authorization");
     let secret = services.var(ADMIN_TOKEN_SECRET);
     verify_operator(authorization.as_deref(), secret.as_deref())?;
+    Ok(services)
+}
+
+fn index_db(services: &CfServices) -> Result<Rc<dyn Database>, ApiError> {
+    services
+        .database(INDEX_DATABASE)
+        .map_err(|e| internal(e.message))
+}
+
+fn no_installation() -> ApiError {
+    ApiError::new(
+        404,
+        "NOT_FOUND",
+        "no such tenant, or it has no Slack installation",
+    )
+}
+
+/// `GET /admin/slack/installations`: every installation, disabled ones included.
+pub async fn list_installations(req: Request, env: Env) -> Handled {
+    let services = operator(&req, env)?;
+    let listed = installation::list(index_db(&services)?.as_ref())
+        .await
+        .map_err(internal)?;
+    let summaries: Vec<InstallationSummary> = listed.iter().map(InstallationSummary::of).collect();
+    http::json(200, &json!({ "installations": summaries })).map_err(internal)
+}
+
+/// `GET /admin/slack/installations/{tenant}`.
+pub async fn show_installation(req: Request, env: Env, tenant: &str) -> Handled {
+    let services = operator(&req, env)?;
+    check_id("tenant", tenant)?;
+    let found = installation::any_for_tenant(index_db(&services)?.as_ref(), tenant)
+        .await
+        .map_err(internal)?
+        .ok_or_else(no_installation)?;
+    let summary = InstallationSummary::of(&found);
+    http::json(200, &json!({ "installation": summary })).map_err(internal)
+}
+
+/// `PATCH /admin/slack/installations/{tenant}`: the settings, as a patch.
+pub async fn update_installation(mut req: Request, env: Env, tenant: &str) -> Handled {
+    let services = operator(&req, env)?;
+    let body = req.bytes().await.map_err(internal)?;
+    if body.len() > ADMIN_MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            format!("body exceeds {ADMIN_MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    check_id("tenant", tenant)?;
+    let request: SettingsRequest = parse(&body)?;
+    request
+        .validate()
+        .map_err(|e| ApiError::new(422, "INVALID_INPUT", e))?;
+    let updated =
+        installation::update_settings(index_db(&services)?.as_ref(), tenant, &request.patch())
+            .await
+            .map_err(internal)?
+            .ok_or_else(no_installation)?;
+    log::info(&format!("slack: settings of tenant {tenant} changed"));
+    let summary = InstallationSummary::of(&updated);
+    http::json(200, &json!({ "installation": summary })).map_err(internal)
+}
+
+pub async fn connect(mut req: Request, env: Env) -> Handled {
+    let services = operator(&req, env)?;
     let body = body(&mut req).await?;
     let request = ConnectRequest::parse(&body)
         .map_err(|e| ApiError::new(400, "INVALID_JSON", e.to_string()))?;

@@ -2,7 +2,7 @@
 //! the one list native tests apply to an in-memory D1. A test keeps it equal to the folder.
 
 /// `(file name, SQL)`, in order.
-pub const ALL: [(&str, &str); 10] = [
+pub const ALL: [(&str, &str); 11] = [
     (
         "0001_incident_index.sql",
         include_str!("../../migrations/0001_incident_index.sql"),
@@ -42,6 +42,10 @@ pub const ALL: [(&str, &str); 10] = [
     (
         "0010_status_page_updated_at.sql",
         include_str!("../../migrations/0010_status_page_updated_at.sql"),
+    ),
+    (
+        "0011_slack_installation_state.sql",
+        include_str!("../../migrations/0011_slack_installation_state.sql"),
     ),
 ];
 

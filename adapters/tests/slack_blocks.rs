@@ -2,10 +2,15 @@
 //! read back by the interaction parser.
 
 use incidentd_adapters::slack::blocks::{self, IncidentCard, SuggestionCard};
-use incidentd_adapters::slack::ids::{StatusChangeContext, SuggestionRef};
+use incidentd_adapters::slack::ids::{
+    self, StatusChangeContext, SuggestionEditContext, SuggestionRef,
+};
 use incidentd_adapters::slack::interactions::{IncidentAction, Interaction, SuggestionChoice};
 use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_core::{AffectionStatus, IncidentState, Severity, Source, Status};
+use incidentd_core::{
+    AffectedService, AffectionStatus, AffectionUpdated, Impact, IncidentState, Service, Severity,
+    Source, Status, SuggestedChange,
+};
 use insta::assert_json_snapshot;
 use serde_json::{json, Value};
 
@@ -160,13 +165,273 @@ fn notes_for_each_change() {
         blocks::affection_note(
             "inc-7f3a",
             8,
-            Some(AffectionStatus::Investigating),
-            "Checkout degraded",
+            &page_change(
+                Some(AffectionStatus::Investigating),
+                None,
+                None,
+                "Checkout degraded",
+            ),
         ),
-        blocks::affection_note("inc-7f3a", 9, None, "More detail"),
+        blocks::affection_note("inc-7f3a", 9, &page_change(None, None, None, "More detail")),
+        blocks::affection_note(
+            "inc-7f3a",
+            10,
+            &page_change(
+                Some(AffectionStatus::Investigating),
+                Some("Checkout <degraded>"),
+                Some(vec![
+                    affected("checkout", Impact::Major),
+                    affected("api<x>", Impact::Partial),
+                ]),
+                "We are looking into failed payments",
+            ),
+        ),
+        blocks::affection_note(
+            "inc-7f3a",
+            11,
+            &page_change(
+                None,
+                None,
+                Some(vec![affected("checkout", Impact::Partial)]),
+                "Card payments recover",
+            ),
+        ),
     ];
     let all: Vec<Value> = notes.iter().map(posted).collect();
     assert_json_snapshot!("notes", all);
+}
+
+#[test]
+fn broadcast_of_a_high_severity_incident() {
+    let mut high = incident(Status::Open);
+    high.severity = Severity::High;
+    let post = blocks::broadcast(card(&high), 3);
+    assert_eq!(
+        post.posted_for,
+        PostedFor::new(&high.id, 3, blocks::part::BROADCAST)
+    );
+    assert!(
+        post.blocks.iter().all(|b| b["type"] != "actions"),
+        "no controls outside the incident channel"
+    );
+    assert_json_snapshot!("broadcast", posted(&post));
+}
+
+fn page_change(
+    status: Option<AffectionStatus>,
+    title: Option<&str>,
+    services: Option<Vec<AffectedService>>,
+    message: &str,
+) -> AffectionUpdated {
+    AffectionUpdated {
+        message: message.into(),
+        created_by: "U0BOB".into(),
+        status,
+        title: title.map(str::to_owned),
+        services,
+    }
+}
+
+fn service(id: &str, name: &str) -> Service {
+    Service {
+        id: id.into(),
+        name: name.into(),
+    }
+}
+
+fn affected(id: &str, impact: Impact) -> AffectedService {
+    AffectedService {
+        id: id.into(),
+        impact,
+    }
+}
+
+/// The values a modal's input of `block_id` shows chosen (`initial_option(s)`).
+fn preselected(modal: &Value, block_id: &str) -> Vec<String> {
+    let block = modal["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["block_id"] == block_id)
+        .unwrap_or_else(|| panic!("no {block_id} in {modal}"));
+    let element = &block["element"];
+    match element["type"].as_str().unwrap() {
+        "multi_static_select" => element["initial_options"]
+            .as_array()
+            .map(|options| {
+                options
+                    .iter()
+                    .map(|o| o["value"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => element["initial_option"]["value"]
+            .as_str()
+            .map(|v| vec![v.to_owned()])
+            .unwrap_or_default(),
+    }
+}
+
+fn block_ids(modal: &Value) -> Vec<&str> {
+    modal["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["block_id"].as_str())
+        .collect()
+}
+
+#[test]
+fn suggestion_edit_modals_for_each_kind() {
+    let mut declared = incident(Status::Open);
+    declared.services = vec![
+        service("checkout", "Checkout"),
+        service("api", "Public API"),
+        service("search", "Search"),
+    ];
+    let mut page_open = declared.clone();
+    page_open.affection = Some(incidentd_core::Affection {
+        title: "Checkout degraded".into(),
+        services: vec![affected("checkout", Impact::Partial)],
+        status: AffectionStatus::Investigating,
+        updates: 1,
+    });
+    let context = SuggestionEditContext {
+        incident_id: declared.id.clone(),
+        suggestion_id: "sg-42".into(),
+        message: Some(("C0INC".into(), "1.5".into())),
+    };
+    let status = SuggestedChange::Status {
+        status: Status::Mitigating,
+        message: "Rolled back <deploy> 812".into(),
+    };
+    let update = SuggestedChange::StatusPageUpdate {
+        message: "A fix is rolling out".into(),
+        status: Some(AffectionStatus::Mitigating),
+        services: Some(vec![
+            affected("checkout", Impact::Major),
+            affected("api", Impact::Partial),
+        ]),
+    };
+    let opening = SuggestedChange::StatusPageIncident {
+        title: "Checkout <unavailable>".into(),
+        services: vec![affected("checkout", Impact::Major)],
+        message: "We are investigating failed payments.".into(),
+    };
+    // Each kind against a state it can be applied to.
+    let cases = [
+        (&page_open, status.clone()),
+        (
+            &page_open,
+            SuggestedChange::Severity {
+                severity: Severity::Medium,
+            },
+        ),
+        (&page_open, update.clone()),
+        (&declared, opening.clone()),
+    ];
+    let modals: Vec<Value> = cases
+        .iter()
+        .map(|(incident, change)| {
+            blocks::suggestion_edit_modal(&context, incident, change).expect("a modal")
+        })
+        .collect();
+    for modal in &modals {
+        assert!(modal["title"]["text"].as_str().unwrap().chars().count() <= 24);
+        let metadata: SuggestionEditContext =
+            serde_json::from_str(modal["private_metadata"].as_str().unwrap()).unwrap();
+        assert_eq!(metadata, context);
+    }
+    assert_json_snapshot!("suggestion_edit_modals", modals);
+    // Prefilled with what the agent suggested.
+    assert_eq!(preselected(&modals[0], ids::EDIT_STATUS.0), ["mitigating"]);
+    assert_eq!(preselected(&modals[1], ids::EDIT_SEVERITY.0), ["medium"]);
+    assert_eq!(
+        preselected(&modals[2], ids::EDIT_PAGE_STATUS.0),
+        ["mitigating"]
+    );
+    assert_eq!(preselected(&modals[2], ids::EDIT_MAJOR.0), ["checkout"]);
+    assert_eq!(preselected(&modals[2], ids::EDIT_PARTIAL.0), ["api"]);
+    assert_eq!(
+        block_ids(&modals[3]),
+        [
+            ids::EDIT_TITLE.0,
+            ids::EDIT_MAJOR.0,
+            ids::EDIT_PARTIAL.0,
+            ids::EDIT_MESSAGE.0
+        ]
+    );
+    assert_eq!(preselected(&modals[3], ids::EDIT_MAJOR.0), ["checkout"]);
+    assert_eq!(
+        preselected(&modals[3], ids::EDIT_PARTIAL.0),
+        [] as [&str; 0]
+    );
+
+    // Nothing left to edit: a closed incident's status, an update without a status page, an
+    // opening once the status page is open, an opening with no services to name.
+    let closed = incident(Status::Resolved);
+    assert_eq!(
+        blocks::suggestion_edit_modal(&context, &closed, &status),
+        None
+    );
+    assert_eq!(
+        blocks::suggestion_edit_modal(&context, &declared, &update),
+        None
+    );
+    assert_eq!(
+        blocks::suggestion_edit_modal(&context, &page_open, &opening),
+        None
+    );
+    assert_eq!(
+        blocks::suggestion_edit_modal(&context, &incident(Status::Open), &opening),
+        None
+    );
+    // A resolved status page still takes updates, with no status left to move to.
+    let mut page_resolved = page_open.clone();
+    if let Some(affection) = page_resolved.affection.as_mut() {
+        affection.status = AffectionStatus::Resolved;
+    }
+    let no_status = blocks::suggestion_edit_modal(&context, &page_resolved, &update)
+        .expect("a message can still be posted");
+    assert!(!block_ids(&no_status).contains(&ids::EDIT_PAGE_STATUS.0));
+    assert!(block_ids(&no_status).contains(&ids::EDIT_MESSAGE.0));
+}
+
+#[test]
+fn impact_selects_keep_the_suggested_services_within_slacks_option_limit() {
+    let mut declared = incident(Status::Open);
+    declared.services = (0..150)
+        .map(|i| {
+            service(
+                &format!("svc-{i}"),
+                &format!("Service {i} {}", "x".repeat(80)),
+            )
+        })
+        .collect();
+    let opening = SuggestedChange::StatusPageIncident {
+        title: "Everything is down".into(),
+        services: vec![affected("svc-149", Impact::Partial)],
+        message: "Investigating.".into(),
+    };
+    let context = SuggestionEditContext {
+        incident_id: declared.id.clone(),
+        suggestion_id: "sg-1".into(),
+        message: None,
+    };
+    let modal = blocks::suggestion_edit_modal(&context, &declared, &opening).unwrap();
+    let partial = modal["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["block_id"] == ids::EDIT_PARTIAL.0)
+        .unwrap();
+    let options = partial["element"]["options"].as_array().unwrap();
+    assert_eq!(options.len(), 100, "Block Kit's limit");
+    assert_eq!(options[0]["value"], "svc-149", "the suggested one first");
+    assert!(options
+        .iter()
+        .all(|o| o["text"]["text"].as_str().unwrap().chars().count() <= 75));
+    assert_eq!(preselected(&modal, ids::EDIT_PARTIAL.0), ["svc-149"]);
 }
 
 #[test]
@@ -247,7 +512,6 @@ fn suggestion_message_buttons_round_trip_through_the_interaction_parser() {
         event_id: 7,
         summary: "Mark as mitigating: error rate is falling",
         rationale: Some("5xx fell from 12% to 0.4% after the rollback"),
-        editable: true,
     });
     assert_json_snapshot!("suggestion", posted(&post));
     let actions = post.blocks.last().unwrap();
@@ -286,7 +550,6 @@ fn suggestion_message_buttons_round_trip_through_the_interaction_parser() {
         event_id: 8,
         summary: "Raise severity to high",
         rationale: None,
-        editable: false,
     });
     let labels: Vec<&str> = severity_only.blocks.last().unwrap()["elements"]
         .as_array()
@@ -294,7 +557,11 @@ fn suggestion_message_buttons_round_trip_through_the_interaction_parser() {
         .iter()
         .map(|b| b["text"]["text"].as_str().unwrap())
         .collect();
-    assert_eq!(labels, ["Apply", "Dismiss"], "nothing to edit");
+    assert_eq!(
+        labels,
+        ["Apply", "Edit", "Dismiss"],
+        "every kind can be edited"
+    );
 }
 
 #[test]

@@ -25,7 +25,7 @@ fn workspace(tenant: &str, team: &str) -> NewInstallation {
         bot_user_id: "UBOT".into(),
         scopes: "chat:write".into(),
         token: Secret::new(TOKEN),
-        archive_on_close: None,
+        settings: Default::default(),
     }
 }
 

@@ -516,3 +516,104 @@ fn a_suggestions_apply_button_changes_the_incident_and_re_renders_its_message() 
         "{again:?}"
     );
 }
+
+#[test]
+fn a_suggestions_edit_button_opens_the_prefilled_modal_whose_submission_applies_the_edit() {
+    let slack = FakeSlack::start();
+    let (pipeline, id) = announced(&slack);
+    let suggestion = incidentd_core::SuggestionAdded {
+        suggestion_id: "s-8".into(),
+        dedupe_key: "status:open->mitigating".into(),
+        change: incidentd_core::SuggestedChange::Status {
+            status: Status::Mitigating,
+            message: "rolled back".into(),
+        },
+        rationale: None,
+        from_event_id: 1,
+        to_event_id: 1,
+    };
+    block_on(pipeline.handle(&id).apply(
+        incidentd_core::Actor::agent(),
+        incidentd_core::Command::AddSuggestion { suggestion },
+        incidentd_core::Idempotency::None,
+    ))
+    .expect("suggested");
+    pipeline.drain();
+    // The suggestion's own message, as the sender posted it.
+    let metadata = view(&pipeline, &id).incident.metadata;
+    let channel = slack.channel(&metadata[keys::CHANNEL]).unwrap();
+    let posted = channel
+        .messages
+        .iter()
+        .find(|m| m.text.starts_with("Suggestion:"))
+        .expect("the suggestion is posted");
+    let value = SuggestionRef {
+        incident_id: id.clone(),
+        suggestion_id: "s-8".into(),
+    };
+    let mut click = clicked(
+        &id,
+        json!({ "type": "button", "action_id": ids::SUGGESTION_EDIT,
+            "value": serde_json::to_string(&value).unwrap() }),
+    );
+    click["channel"] = json!({ "id": channel.id });
+    click["message"] = json!({ "ts": posted.ts });
+
+    let reply = interact(&pipeline, &click);
+    let [InteractionOutcome::ModalOpened { view_id, .. }] = &reply.outcomes[..] else {
+        panic!("{reply:?}")
+    };
+    let opened = slack.opened_views().pop().expect("views.open");
+    assert_eq!(opened["callback_id"], ids::SUGGESTION_EDIT_MODAL);
+    assert_eq!(view(&pipeline, &id).incident.status, Status::Open);
+
+    // The person rewrites the message and submits.
+    let submission = json!({
+        "type": "view_submission", "user": { "id": "U0BOB" }, "team": { "id": FAKE_TEAM_ID },
+        "api_app_id": "A0APP",
+        "view": { "id": view_id, "callback_id": opened["callback_id"],
+            "private_metadata": opened["private_metadata"],
+            "state": { "values": {
+                ids::EDIT_STATUS.0: { ids::EDIT_STATUS.1: { "type": "static_select",
+                    "selected_option": { "value": "mitigating" } } },
+                ids::EDIT_MESSAGE.0: { ids::EDIT_MESSAGE.1: { "type": "plain_text_input",
+                    "value": "rolled back the 10:02 deploy" } } } } },
+    });
+    let updates = slack.calls_to("chat.update").len();
+    let reply = interact(&pipeline, &submission);
+    let [InteractionOutcome::SuggestionResolved {
+        choice: SuggestionChoice::Edit,
+        message_updated: true,
+        ..
+    }] = &reply.outcomes[..]
+    else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(reply.body, None, "an empty 200 closes the modal");
+    let now = view(&pipeline, &id);
+    assert_eq!(now.incident.status, Status::Mitigating);
+    let change = now
+        .timeline
+        .iter()
+        .find(|e| e.event_type == "STATUS_UPDATE")
+        .unwrap();
+    assert_eq!(change.data["message"], "rolled back the 10:02 deploy");
+    assert_eq!(
+        change.actor.as_ref().map(|a| a.kind),
+        Some(ActorKind::Slack)
+    );
+    let resolved = now.timeline.last().unwrap();
+    assert_eq!(
+        (resolved.event_type.as_str(), &resolved.data["outcome"]),
+        ("SUGGESTION_RESOLVED", &json!("applied"))
+    );
+    let rendered = &slack.calls_to("chat.update")[updates];
+    assert_eq!(
+        rendered.arg("ts"),
+        posted.ts,
+        "the suggestion's message, without buttons"
+    );
+    assert!(rendered.body["blocks"]
+        .to_string()
+        .contains("Applied by <@U0BOB>"));
+}

@@ -4,7 +4,9 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use incidentd_adapters::slack::config;
-use incidentd_adapters::slack::installation::{self, NewInstallation};
+use incidentd_adapters::slack::installation::{
+    self, DisabledReason, NewInstallation, SettingsPatch,
+};
 use incidentd_adapters::slack::oauth::{
     self, CallbackError, CallbackQuery, OAuthApp, StateError, BOT_SCOPES, CALLBACK_PATH,
 };
@@ -176,7 +178,11 @@ fn a_good_code_stores_the_installation_with_its_token_encrypted() {
     assert_eq!(stored.tenant_id, "demo");
     assert_eq!(stored.token(&key()).unwrap().expose(), FAKE_BOT_TOKEN);
     assert!(stored.scopes.contains("chat:write"));
-    assert!(!stored.archive_on_close());
+    assert!(
+        stored.archive_on_close(),
+        "archiving on close is the default"
+    );
+    assert_eq!(stored.announcement_channel(), None);
     let rows =
         serde_json::to_string(&block_on(db.query("SELECT * FROM integration", vec![])).unwrap())
             .unwrap();
@@ -197,7 +203,7 @@ fn a_good_code_stores_the_installation_with_its_token_encrypted() {
 }
 
 #[test]
-fn a_reinstall_keeps_the_operators_archive_setting() {
+fn a_reinstall_keeps_the_operators_settings_and_restores_a_disabled_installation() {
     let slack = FakeSlack::start();
     let db = db_with_tenant();
     let by_operator = NewInstallation {
@@ -208,9 +214,31 @@ fn a_reinstall_keeps_the_operators_archive_setting() {
         bot_user_id: FAKE_BOT_USER_ID.into(),
         scopes: String::new(),
         token: Secret::new("xoxb-older"),
-        archive_on_close: Some(true),
+        settings: SettingsPatch {
+            archive_on_close: Some(false),
+            announcement_channel: Some(Some("C0INCIDENTS".into())),
+        },
     };
     block_on(installation::store(db.as_ref(), &key(), &by_operator, 0)).unwrap();
+    // Slack says the app was uninstalled: the token is deleted, the settings stay.
+    let disabled = block_on(installation::disable(
+        db.as_ref(),
+        FAKE_TEAM_ID,
+        DisabledReason::AppUninstalled,
+        NOW_MS / 1_000,
+        NOW_MS,
+    ))
+    .unwrap()
+    .expect("disabled");
+    assert_eq!(
+        disabled.disabled().map(|d| d.reason),
+        Some(DisabledReason::AppUninstalled)
+    );
+    assert_eq!(
+        block_on(installation::by_team(db.as_ref(), FAKE_TEAM_ID)).unwrap(),
+        None
+    );
+
     complete(
         &db,
         &slack,
@@ -219,15 +247,20 @@ fn a_reinstall_keeps_the_operators_archive_setting() {
     .unwrap();
     let stored = block_on(installation::for_tenant(db.as_ref(), "demo"))
         .unwrap()
-        .unwrap();
+        .expect("active again");
+    assert_eq!(stored.disabled(), None);
     assert_eq!(
         stored.token(&key()).unwrap().expose(),
         FAKE_BOT_TOKEN,
         "the new token"
     );
     assert!(
-        stored.archive_on_close(),
-        "the setting survives the reinstall"
+        !stored.archive_on_close(),
+        "the opt-out survives the reinstall"
+    );
+    assert_eq!(
+        stored.announcement_channel().as_deref(),
+        Some("C0INCIDENTS")
     );
 }
 

@@ -33,7 +33,7 @@ fn connected() -> Pipeline {
         bot_user_id: BOT.into(),
         scopes: String::new(),
         token: Secret::new("xoxb-receiver-test"),
-        archive_on_close: None,
+        settings: Default::default(),
     };
     block_on(installation::store(
         pipeline.db.as_ref(),

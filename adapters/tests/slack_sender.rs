@@ -10,6 +10,7 @@ use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::channel_name::ChannelNames;
 use incidentd_adapters::slack::config;
 use incidentd_adapters::slack::incident_keys as keys;
+use incidentd_adapters::slack::installation::SettingsPatch;
 use incidentd_adapters::slack::metadata::PostedFor;
 use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome};
 use incidentd_core::testing::events::{self, test_event};
@@ -361,8 +362,8 @@ fn slack_errors_retry_only_when_a_retry_can_help() {
 #[test]
 fn an_incident_closed_before_its_announcement_still_gets_its_summary_and_archive() {
     let slack = FakeSlack::start();
+    // Archiving on close is the installation's default.
     let pipeline = connected(&slack);
-    common::connect_with(&pipeline, FAKE_TEAM_ID, Some(true));
     // Declared and resolved in one breath: both events are forwarded before the Slack sender
     // has created the channel and written its id back.
     let id = pipeline.declare("Checkout is failing");
@@ -412,7 +413,11 @@ fn the_analysis_is_posted_once_in_the_incident_channel_unless_it_was_archived() 
     for archive_on_close in [false, true] {
         let slack = FakeSlack::start();
         let pipeline = connected(&slack);
-        common::connect_with(&pipeline, FAKE_TEAM_ID, Some(archive_on_close));
+        let settings = SettingsPatch {
+            archive_on_close: Some(archive_on_close),
+            ..SettingsPatch::default()
+        };
+        common::connect_with(&pipeline, FAKE_TEAM_ID, settings);
         let id = pipeline.declare("Checkout is failing");
         pipeline.drain();
         let channel = meta(&incident(&pipeline, &id), keys::CHANNEL).to_owned();

@@ -1,6 +1,7 @@
 //! Later events in Slack, on the native pipeline against `FakeSlack`: the announcement is
-//! re-rendered and each change gets one note, dashboard messages are mirrored (Slack's own are
-//! not echoed), and a closing status posts the closing summary.
+//! re-rendered and each change gets one note, status-page changes are noted, dashboard
+//! messages are mirrored (Slack's own are not echoed), and a closing status posts the closing
+//! summary and archives the channel.
 
 mod common;
 
@@ -8,8 +9,11 @@ use common::connected;
 use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::incident_keys as keys;
 use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_core::{Actor, Command, Idempotency, Severity, Status};
-use incidentd_runtime::native::{FakeChannel, FakeSlack, Fault};
+use incidentd_core::{
+    Actor, AffectedService, AffectionStatus, Command, Idempotency, Impact, Service, Severity,
+    Status,
+};
+use incidentd_runtime::native::{FakeChannel, FakeMessage, FakeSlack, Fault};
 use incidentd_workflows::testing::Pipeline;
 use pollster::block_on;
 use serde_json::json;
@@ -144,18 +148,99 @@ fn a_closing_status_posts_the_closing_summary() {
     pipeline.drain();
 
     let channel = slack.channel(&channel).unwrap();
-    // Event 2 is triage's note; the analysis follows the summary once the incident is
-    // archived (it names the incident's last event too).
+    // Event 2 is triage's note. The channel is archived after the summary (the default), so
+    // the analysis that follows the incident's archiving stays in incidentd.
     assert_eq!(
-        parts(&channel)[parts(&channel).len() - 2..],
-        [
-            (part::CLOSING_SUMMARY.to_owned(), 3),
-            (part::ANALYSIS.to_owned(), 3)
-        ]
+        parts(&channel).last(),
+        Some(&(part::CLOSING_SUMMARY.to_owned(), 3))
     );
+    assert!(channel.is_archived, "archived on close by default");
+    assert_eq!(slack.calls_to("conversations.archive").len(), 1);
     let announcement = channel.messages[0].blocks.as_ref().unwrap().to_string();
     assert!(
         announcement.contains("closed"),
         "no controls once closed: {announcement}"
+    );
+}
+
+#[test]
+fn status_page_changes_are_noted_in_the_incident_channel_once_each() {
+    let slack = FakeSlack::start();
+    let pipeline = connected(&slack);
+    let checkout = Service {
+        id: "checkout".into(),
+        name: "Checkout".into(),
+    };
+    let id = pipeline.declare_with_services("Checkout is failing", vec![checkout]);
+    pipeline.drain();
+    let channel = block_on(pipeline.handle(&id).get())
+        .unwrap()
+        .incident
+        .metadata[keys::CHANNEL]
+        .clone();
+    // The first note fails (HTTP 500): its step is retried, searches the channel first, and
+    // posts it once.
+    slack.fail_next("chat.postMessage", 1, Fault::ServerError);
+    let opened = pipeline.apply(
+        &id,
+        Command::CreateAffection {
+            title: "Checkout <degraded>".into(),
+            services: vec![AffectedService {
+                id: "checkout".into(),
+                impact: Impact::Major,
+            }],
+            message: "We are looking into failed payments".into(),
+            created_by: "alice".into(),
+        },
+    );
+    let moved = pipeline.apply(
+        &id,
+        Command::UpdateAffection {
+            message: "A fix is rolling out".into(),
+            status: Some(AffectionStatus::Mitigating),
+            services: Some(vec![AffectedService {
+                id: "checkout".into(),
+                impact: Impact::Partial,
+            }]),
+            created_by: "alice".into(),
+        },
+    );
+    pipeline.drain();
+
+    let channel = slack.channel(&channel).unwrap();
+    let notes: Vec<&FakeMessage> = channel
+        .messages
+        .iter()
+        .filter(|m| {
+            PostedFor::of_message(&json!({ "metadata": m.metadata }))
+                .is_some_and(|p| p.part == part::AFFECTION_NOTE)
+        })
+        .collect();
+    let events: Vec<i64> = notes
+        .iter()
+        .map(|m| {
+            PostedFor::of_message(&json!({ "metadata": m.metadata }))
+                .unwrap()
+                .event_id
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [opened.event_id.unwrap(), moved.event_id.unwrap()],
+        "one note per change, the retried one included"
+    );
+    assert!(
+        notes[0]
+            .text
+            .contains("opened *Checkout &lt;degraded&gt;* · checkout: major")
+            && notes[0].text.contains("Investigating"),
+        "{}",
+        notes[0].text
+    );
+    assert!(
+        notes[1].text.contains("Mitigating* · checkout: partial")
+            && notes[1].text.contains("A fix is rolling out"),
+        "{}",
+        notes[1].text
     );
 }

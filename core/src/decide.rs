@@ -554,11 +554,13 @@ pub struct Resolution {
 }
 
 /// Applies or dismisses a stored suggestion, once. Applying decides the change exactly as if
-/// `user_id` had asked for it (an invalid transition by now is refused, nothing written).
+/// `user_id` had asked for it (an invalid transition by now is refused, nothing written);
+/// `edited` is the change as the person rewrote it, which keeps the suggestion's kind.
 pub fn decide_resolution(
     current: &IncidentState,
     stored: &StoredSuggestion,
     outcome: SuggestionOutcome,
+    edited: Option<&SuggestedChange>,
     user_id: &str,
 ) -> Result<Resolution, DomainError> {
     let user_id = text("user_id", user_id, MAX_ID_CHARS, false)?;
@@ -568,13 +570,30 @@ pub fn decide_resolution(
             format!("this suggestion was {} already", earlier.as_str()),
         ));
     }
-    let change = match outcome {
-        SuggestionOutcome::Applied => Some(decide(
-            current,
-            change_command(&stored.suggestion.change, &user_id),
-        )?),
+    let suggested = &stored.suggestion.change;
+    let change = match (outcome, edited) {
+        (SuggestionOutcome::Applied, None) => {
+            Some(decide(current, change_command(suggested, &user_id))?)
+        }
+        (SuggestionOutcome::Applied, Some(edited))
+            if std::mem::discriminant(edited) == std::mem::discriminant(suggested) =>
+        {
+            Some(decide(current, change_command(edited, &user_id))?)
+        }
+        (SuggestionOutcome::Applied, Some(_)) => {
+            return Err(DomainError::invalid(
+                "edited",
+                "an edited suggestion keeps its kind (status, severity, status-page update or status-page incident)",
+            ))
+        }
+        (SuggestionOutcome::Dismissed, Some(_)) => {
+            return Err(DomainError::invalid(
+                "edited",
+                "only an applied suggestion can be edited",
+            ))
+        }
         // Dismissing records an event too, so it is refused once the incident is closed.
-        SuggestionOutcome::Dismissed => {
+        (SuggestionOutcome::Dismissed, None) => {
             refuse_closed(current)?;
             None
         }

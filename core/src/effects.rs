@@ -156,8 +156,8 @@ pub enum SuggestedChange {
     },
 }
 
-/// `checkout: major, api: partial`.
-fn impacts(services: &[AffectedService]) -> String {
+/// `checkout: major, api: partial`: services with their impact, for people.
+pub fn impacts(services: &[AffectedService]) -> String {
     services
         .iter()
         .map(|s| format!("{}: {}", s.id, s.impact.as_str()))

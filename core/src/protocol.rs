@@ -12,7 +12,7 @@
 //! [`ObjectStub`]: `stub.fetch` today, swappable for RPC without touching this module.
 
 use crate::decide::{Command, StartIncident};
-use crate::effects::SuggestionOutcome;
+use crate::effects::{SuggestedChange, SuggestionOutcome};
 use crate::error::DomainError;
 use crate::model::{Actor, IncidentMessage, IncidentState};
 use crate::object::{
@@ -144,11 +144,14 @@ pub enum IncidentRequest {
         tenant: String,
         suggestion_id: String,
     },
-    /// A person applies or dismisses a suggestion (`origin.actor`).
+    /// A person applies or dismisses a suggestion (`origin.actor`); `edited`, when applying,
+    /// is the change as the person rewrote it (the same kind as the suggestion's).
     ResolveSuggestion {
         origin: Origin,
         suggestion_id: String,
         outcome: SuggestionOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        edited: Option<SuggestedChange>,
     },
 }
 
@@ -316,10 +319,12 @@ impl<S: SqlStore> IncidentObject<S> {
                 origin,
                 suggestion_id,
                 outcome,
+                edited,
             } => IncidentReply::Applied(self.resolve_suggestion(
                 &origin,
                 &suggestion_id,
                 outcome,
+                edited.as_ref(),
                 now_ms,
             )?),
         })
@@ -652,6 +657,28 @@ impl IncidentHandle {
                 origin,
                 suggestion_id: suggestion_id.to_owned(),
                 outcome,
+                edited: None,
+            })
+            .await?;
+        expect_reply!(reply, IncidentReply::Applied(a) => a)
+    }
+
+    /// Applies a suggestion as `actor` rewrote it (`change`, of the suggestion's kind): the
+    /// same path as applying it unchanged, one commit, validated as any change is.
+    pub async fn apply_edited_suggestion(
+        &self,
+        actor: Actor,
+        suggestion_id: &str,
+        change: SuggestedChange,
+        idempotency: Idempotency,
+    ) -> Result<Applied, IncidentCallError> {
+        let origin = self.origin(actor, idempotency);
+        let reply = self
+            .call(IncidentRequest::ResolveSuggestion {
+                origin,
+                suggestion_id: suggestion_id.to_owned(),
+                outcome: SuggestionOutcome::Applied,
+                edited: Some(change),
             })
             .await?;
         expect_reply!(reply, IncidentReply::Applied(a) => a)

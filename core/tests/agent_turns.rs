@@ -166,10 +166,20 @@ impl World {
     }
 
     fn resolve(&self, id: &str, outcome: SuggestionOutcome) -> Result<i64, DomainError> {
+        self.resolve_edited(id, outcome, None)
+    }
+
+    fn resolve_edited(
+        &self,
+        id: &str,
+        outcome: SuggestionOutcome,
+        edited: Option<&SuggestedChange>,
+    ) -> Result<i64, DomainError> {
         let applied = self.object.resolve_suggestion(
             &World::origin(Actor::slack("U-BOB")),
             id,
             outcome,
+            edited,
             6_000,
         )?;
         Ok(applied.event_id.unwrap())
@@ -406,6 +416,49 @@ fn applying_commits_the_change_as_the_person_and_records_which_suggestion_once()
 }
 
 #[test]
+fn an_edited_suggestion_applies_the_persons_version_of_the_same_kind_once() {
+    let world = World::new();
+    world.suggest("s1", "k", mitigate()).unwrap();
+    let severity = SuggestedChange::Severity {
+        severity: Severity::High,
+    };
+    let wrong_kind = world.resolve_edited("s1", SuggestionOutcome::Applied, Some(&severity));
+    assert_eq!(wrong_kind.unwrap_err().code(), "INVALID_INPUT");
+    let dismissed = world.resolve_edited("s1", SuggestionOutcome::Dismissed, Some(&mitigate()));
+    assert_eq!(dismissed.unwrap_err().code(), "INVALID_INPUT");
+    let not_a_move = SuggestedChange::Status {
+        status: Status::Open,
+        message: "still broken".into(),
+    };
+    let refused = world.resolve_edited("s1", SuggestionOutcome::Applied, Some(&not_a_move));
+    assert_eq!(
+        refused.unwrap_err().code(),
+        "INVALID_TRANSITION",
+        "validated as any change: open to open"
+    );
+    assert_eq!(world.stored("s1").outcome, None, "nothing written so far");
+
+    let rewritten = SuggestedChange::Status {
+        status: Status::Resolved,
+        message: "the rollback fixed it".into(),
+    };
+    let resolved = world
+        .resolve_edited("s1", SuggestionOutcome::Applied, Some(&rewritten))
+        .unwrap();
+    let view = world.object.get(TENANT).unwrap();
+    assert_eq!(view.incident.status, Status::Resolved);
+    let record = &view.timeline[resolved as usize - 1];
+    let change = &view.timeline[record.data["change_event_id"].as_i64().unwrap() as usize - 1];
+    assert_eq!(
+        (change.event_type.as_str(), &change.data["message"]),
+        ("STATUS_UPDATE", &json!("the rollback fixed it"))
+    );
+    assert_eq!(record.data["outcome"], "applied");
+    let again = world.resolve_edited("s1", SuggestionOutcome::Applied, Some(&rewritten));
+    assert_eq!(again.unwrap_err().code(), "SUGGESTION_ALREADY_RESOLVED");
+}
+
+#[test]
 fn dismissing_records_it_and_changes_nothing_else() {
     let world = World::new();
     world.suggest("s1", "k", mitigate()).unwrap();
@@ -457,7 +510,7 @@ fn a_stale_or_unknown_or_foreign_suggestion_is_refused_and_writes_nothing() {
     assert_eq!(
         world
             .object
-            .resolve_suggestion(&foreign, "s1", SuggestionOutcome::Dismissed, 7_000),
+            .resolve_suggestion(&foreign, "s1", SuggestionOutcome::Dismissed, None, 7_000),
         Err(DomainError::NotFound)
     );
     assert_eq!(world.object.get(TENANT).unwrap().timeline.len(), before);

@@ -353,7 +353,7 @@ fn applying_a_status_page_incident_suggestion_opens_it_as_the_person_who_applied
         outcome: None,
     };
     let resolution =
-        decide_resolution(&current, &stored, SuggestionOutcome::Applied, "U-BOB").unwrap();
+        decide_resolution(&current, &stored, SuggestionOutcome::Applied, None, "U-BOB").unwrap();
     let (next, data) = event(Ok(resolution.change.expect("a change")));
     assert_eq!(
         next.affection
@@ -367,7 +367,7 @@ fn applying_a_status_page_incident_suggestion_opens_it_as_the_person_who_applied
     assert_eq!(opened.created_by, "U-BOB");
     // Once the page has an incident, the same suggestion is refused, not applied twice.
     assert_eq!(
-        decide_resolution(&next, &stored, SuggestionOutcome::Applied, "U-BOB")
+        decide_resolution(&next, &stored, SuggestionOutcome::Applied, None, "U-BOB")
             .unwrap_err()
             .code(),
         "AFFECTION_EXISTS"

@@ -49,7 +49,7 @@ impl Host {
             bot_user_id: BOT.into(),
             scopes: String::new(),
             token: Secret::new("xoxb-fuzz"),
-            archive_on_close: None,
+            settings: Default::default(),
         };
         let key = TokenKey::from_base64(&Secret::new(key)).expect("a valid key");
         pollster::block_on(installation::store(

@@ -11,7 +11,10 @@ use incidentd_adapters::admin::requests::{
     AddOverride, CreateTenant, EntryPointKind, PutEntryPoint, PutRotation, PutService,
     PutStatusPage, RotateSecret,
 };
-use incidentd_adapters::slack::admin::ConnectRequest;
+use incidentd_adapters::slack::admin::{
+    installation_path, ConnectRequest, InstallationState, InstallationSummary, SettingsRequest,
+    INSTALLATIONS_PATH,
+};
 use incidentd_adapters::slack::oauth::INSTALL_PATH;
 use incidentd_adapters::slack::secret::Secret;
 use std::time::Duration;
@@ -38,9 +41,33 @@ pub enum SlackAdmin {
         /// Comma-separated bot scopes, as Slack granted them.
         #[arg(long, default_value = "")]
         scopes: String,
-        /// Archive each incident's channel once the incident is resolved or declined.
+        #[command(flatten)]
+        archive: ArchiveFlags,
+        /// The channel id (C…) high-severity incidents are announced in.
         #[arg(long)]
-        archive_on_close: bool,
+        announcement_channel: Option<String>,
+    },
+    /// Change a connected workspace's settings (what is not given stays as it is).
+    #[command(group(clap::ArgGroup::new("setting").required(true).multiple(true)
+        .args(["archive_on_close", "no_archive_on_close", "announcement_channel", "no_announcement_channel"])))]
+    Settings {
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        archive: ArchiveFlags,
+        /// The channel id (C…) high-severity incidents are announced in.
+        #[arg(long, conflicts_with = "no_announcement_channel")]
+        announcement_channel: Option<String>,
+        /// Announce high-severity incidents nowhere but in their own channel.
+        #[arg(long)]
+        no_announcement_channel: bool,
+    },
+    /// List the connected workspaces: state (active, or disabled by Slack) and settings.
+    List,
+    /// One tenant's workspace: state and settings.
+    Show {
+        #[arg(long)]
+        tenant: String,
     },
     /// Print a link that installs the Slack app for a tenant (OAuth; valid for 10 minutes).
     /// Open it, or hand it to the workspace's admin.
@@ -48,6 +75,28 @@ pub enum SlackAdmin {
         #[arg(long)]
         tenant: String,
     },
+}
+
+/// Whether incident channels are archived on close: on unless a workspace opts out.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ArchiveFlags {
+    /// Archive each incident's channel once the incident is resolved or declined (the default).
+    #[arg(long, conflicts_with = "no_archive_on_close")]
+    archive_on_close: bool,
+    /// Keep incident channels open after the incident closes.
+    #[arg(long)]
+    no_archive_on_close: bool,
+}
+
+impl ArchiveFlags {
+    /// `None` when neither flag is given: the stored setting stays.
+    fn setting(&self) -> Option<bool> {
+        match (self.archive_on_close, self.no_archive_on_close) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -169,7 +218,8 @@ pub fn slack(action: &SlackAdmin) -> ApiRequest {
             enterprise,
             app,
             scopes,
-            archive_on_close,
+            archive,
+            announcement_channel,
         } => requests::slack_connect(&ConnectRequest {
             tenant: tenant.clone(),
             team_id: team.clone(),
@@ -178,13 +228,60 @@ pub fn slack(action: &SlackAdmin) -> ApiRequest {
             bot_user_id: bot_user.clone(),
             scopes: scopes.clone(),
             bot_token: Secret::new(token.clone()),
-            archive_on_close: *archive_on_close,
+            archive_on_close: archive.setting(),
+            announcement_channel: announcement_channel.clone(),
         }),
+        SlackAdmin::Settings {
+            tenant,
+            archive,
+            announcement_channel,
+            no_announcement_channel,
+        } => {
+            let announcement_channel = match (announcement_channel, no_announcement_channel) {
+                (Some(channel), _) => Some(Some(channel.clone())),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            let settings = SettingsRequest {
+                archive_on_close: archive.setting(),
+                announcement_channel,
+            };
+            ApiRequest {
+                method: "PATCH",
+                path: installation_path(&path_segment(tenant)),
+                body: serde_json::to_vec(&settings).expect("plain struct"),
+            }
+        }
+        SlackAdmin::List => ApiRequest::bodiless("GET", INSTALLATIONS_PATH.to_owned()),
+        SlackAdmin::Show { tenant } => {
+            ApiRequest::bodiless("GET", installation_path(&path_segment(tenant)))
+        }
         SlackAdmin::InstallLink { tenant } => ApiRequest::bodiless(
             "GET",
             format!("{INSTALL_PATH}?tenant={}", path_segment(tenant)),
         ),
     }
+}
+
+/// One installation on one line: tenant, workspace, bot, state, settings; for a disabled one,
+/// what Slack said and what to do.
+pub fn installation_line(i: &InstallationSummary) -> String {
+    let settings = format!(
+        "archive on close: {}, announcement channel: {}",
+        if i.archive_on_close { "yes" } else { "no" },
+        i.announcement_channel.as_deref().unwrap_or("none")
+    );
+    let state = match i.state {
+        InstallationState::Active => "active".to_owned(),
+        InstallationState::Disabled => format!(
+            "DISABLED: {}",
+            i.disabled_message.as_deref().unwrap_or("disabled by Slack")
+        ),
+    };
+    format!(
+        "{}  workspace {} (bot {})  {settings}  {state}",
+        i.tenant, i.team_id, i.bot_user_id
+    )
 }
 
 /// Sends `GET /slack/install` as the operator without following its redirect (the link is
@@ -422,7 +519,7 @@ mod tests {
 
     #[test]
     fn slack_connect_carries_the_archive_setting_and_install_link_asks_for_the_tenant() {
-        let connect = |archive_on_close| {
+        let connect = |archive_on_close: bool, no_archive_on_close: bool| {
             slack(&SlackAdmin::Connect {
                 tenant: "demo".into(),
                 team: "T1".into(),
@@ -431,12 +528,24 @@ mod tests {
                 enterprise: None,
                 app: None,
                 scopes: String::new(),
-                archive_on_close,
+                archive: ArchiveFlags {
+                    archive_on_close,
+                    no_archive_on_close,
+                },
+                announcement_channel: Some("C0INC".into()),
             })
         };
-        for on in [false, true] {
-            let parsed = ConnectRequest::parse(&connect(on).body).unwrap();
-            assert_eq!((parsed.archive_on_close, parsed.validate()), (on, Ok(())));
+        for (flags, stored) in [
+            ((false, false), None),
+            ((true, false), Some(true)),
+            ((false, true), Some(false)),
+        ] {
+            let parsed = ConnectRequest::parse(&connect(flags.0, flags.1).body).unwrap();
+            assert_eq!(
+                (parsed.archive_on_close, parsed.validate()),
+                (stored, Ok(()))
+            );
+            assert_eq!(parsed.announcement_channel.as_deref(), Some("C0INC"));
         }
         let link = slack(&SlackAdmin::InstallLink {
             tenant: "acme eu".into(),
@@ -445,6 +554,75 @@ mod tests {
             (link.method, link.path.as_str()),
             ("GET", "/slack/install?tenant=acme%20eu")
         );
+    }
+
+    #[test]
+    fn slack_settings_patch_only_what_is_given_and_list_and_show_read() {
+        let settings = |archive: ArchiveFlags, channel: Option<&str>, no_channel: bool| {
+            slack(&SlackAdmin::Settings {
+                tenant: "acme eu".into(),
+                archive,
+                announcement_channel: channel.map(str::to_owned),
+                no_announcement_channel: no_channel,
+            })
+        };
+        let opt_out = ArchiveFlags {
+            archive_on_close: false,
+            no_archive_on_close: true,
+        };
+        let request = settings(opt_out, None, false);
+        assert_eq!(
+            (request.method, request.path.as_str()),
+            ("PATCH", "/admin/slack/installations/acme%20eu")
+        );
+        assert_eq!(body(&request), json!({ "archive_on_close": false }));
+        let cleared = settings(ArchiveFlags::default(), None, true);
+        assert_eq!(body(&cleared), json!({ "announcement_channel": null }));
+        let parsed: SettingsRequest = serde_json::from_slice(&cleared.body).unwrap();
+        assert_eq!(
+            parsed.announcement_channel,
+            Some(None),
+            "what the server reads"
+        );
+        let set = settings(ArchiveFlags::default(), Some("C0INC"), false);
+        assert_eq!(body(&set), json!({ "announcement_channel": "C0INC" }));
+        let list = slack(&SlackAdmin::List);
+        assert_eq!(
+            (list.method, list.path.as_str()),
+            ("GET", "/admin/slack/installations")
+        );
+        let show = slack(&SlackAdmin::Show {
+            tenant: "demo".into(),
+        });
+        assert_eq!(show.path, "/admin/slack/installations/demo");
+    }
+
+    #[test]
+    fn an_installation_line_says_whether_slack_disabled_it_and_what_to_do() {
+        let mut summary = InstallationSummary {
+            tenant: "demo".into(),
+            team_id: "T1".into(),
+            enterprise_id: None,
+            app_id: None,
+            bot_user_id: "U2".into(),
+            scopes: String::new(),
+            installed_at: Some(1),
+            state: InstallationState::Active,
+            disabled_reason: None,
+            disabled_at: None,
+            disabled_message: None,
+            archive_on_close: true,
+            announcement_channel: None,
+        };
+        assert_eq!(
+            installation_line(&summary),
+            "demo  workspace T1 (bot U2)  archive on close: yes, announcement channel: none  active"
+        );
+        summary.state = InstallationState::Disabled;
+        summary.disabled_message =
+            Some("the Slack app was uninstalled from workspace T1: reinstall".into());
+        assert!(installation_line(&summary)
+            .ends_with("DISABLED: the Slack app was uninstalled from workspace T1: reinstall"));
     }
 
     #[test]

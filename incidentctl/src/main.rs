@@ -18,7 +18,7 @@ use incidentctl::replies::{
 use incidentctl::requests::{self, default_message_id, ApiRequest};
 use incidentctl::{args, dev_var, now_millis, send_as_operator, slack, Client, Credentials, Reply};
 use incidentd_adapters::dashboard::receiver::list::{self, ListFilters, ListQuery};
-use incidentd_adapters::slack::admin::Connected;
+use incidentd_adapters::slack::admin::{Connected, InstallationSummary};
 use incidentd_core::model::{AffectedService, AffectionStatus};
 use incidentd_core::{Severity, Status};
 use std::path::Path;
@@ -625,16 +625,37 @@ fn print_reply(cli: &Cli, command: &Command, call: &Call, reply: &Reply) -> Resu
             incidentctl::render::analysis::render_analysis(&reply.decode()?)
         ),
         Command::Admin {
-            area: AdminArea::Slack { .. },
+            area: AdminArea::Slack { action },
             ..
-        } => {
-            #[derive(serde::Deserialize)]
-            struct Installed {
-                installation: Connected,
+        } => match action {
+            admin::SlackAdmin::Connect { .. } => {
+                #[derive(serde::Deserialize)]
+                struct Installed {
+                    installation: Connected,
+                }
+                let installed: Installed = reply.decode()?;
+                println!("{}", slack_connected_line(&installed.installation));
             }
-            let installed: Installed = reply.decode()?;
-            println!("{}", slack_connected_line(&installed.installation));
-        }
+            admin::SlackAdmin::List => {
+                #[derive(serde::Deserialize)]
+                struct Listed {
+                    installations: Vec<InstallationSummary>,
+                }
+                for installation in reply.decode::<Listed>()?.installations {
+                    println!("{}", admin::installation_line(&installation));
+                }
+            }
+            admin::SlackAdmin::Show { .. } | admin::SlackAdmin::Settings { .. } => {
+                #[derive(serde::Deserialize)]
+                struct One {
+                    installation: InstallationSummary,
+                }
+                let one: One = reply.decode()?;
+                println!("{}", admin::installation_line(&one.installation));
+            }
+            // Answered before any reply is decoded (`run_api`).
+            admin::SlackAdmin::InstallLink { .. } => {}
+        },
         // Configuration replies are shown as they are: the server's JSON, indented.
         Command::Admin { .. } => println!(
             "{}",

@@ -34,16 +34,18 @@ pub fn start_with_slack(name: &str, slack: &FakeSlack) -> LocalWorker {
     )
 }
 
-/// Connects the fake workspace to the `demo` tenant with `admin_token`.
+/// Connects the fake workspace to the `demo` tenant with `admin_token` (the default settings:
+/// channels archived on close, no announcement channel).
 pub fn connect(worker: &LocalWorker, admin_token: &str) -> incidentctl::Reply {
-    connect_with(worker, admin_token, false)
+    connect_with(worker, admin_token, None, None)
 }
 
-/// [`connect`], with the installation's `archive_on_close` setting.
+/// [`connect`], with the installation's settings (`None` keeps what is stored).
 pub fn connect_with(
     worker: &LocalWorker,
     admin_token: &str,
-    archive_on_close: bool,
+    archive_on_close: Option<bool>,
+    announcement_channel: Option<&str>,
 ) -> incidentctl::Reply {
     let request = ConnectRequest {
         tenant: "demo".into(),
@@ -54,6 +56,7 @@ pub fn connect_with(
         scopes: String::new(),
         bot_token: Secret::new(FAKE_BOT_TOKEN),
         archive_on_close,
+        announcement_channel: announcement_channel.map(str::to_owned),
     };
     incidentctl::send_as_operator(
         &worker.base_url(),

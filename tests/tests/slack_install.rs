@@ -1,5 +1,6 @@
-//! The Slack OAuth install, archiving on close and the agent's answers in the prompt's thread,
-//! end to end on local workerd with `FakeSlack` (and `FakeLlm`) on 127.0.0.1.
+//! The Slack OAuth install, archiving on close (and opting out), an uninstall disabling the
+//! installation until the OAuth reinstall, and the agent's answers in the prompt's thread, end
+//! to end on local workerd with `FakeSlack` (and `FakeLlm`) on 127.0.0.1.
 
 use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::metadata::PostedFor;
@@ -42,10 +43,27 @@ fn start(name: &str, slack: &FakeSlack, extra_vars: &[(&str, &str)]) -> LocalWor
     )
 }
 
-/// The operator route, as `incidentctl admin slack connect [--archive-on-close]` sends it.
-fn connect(worker: &LocalWorker, archive_on_close: bool) {
-    let reply = connect_with(worker, ADMIN_TOKEN, archive_on_close);
+/// The operator route, as `incidentctl admin slack connect` sends it (default settings).
+fn connect(worker: &LocalWorker) {
+    let reply = connect_with(worker, ADMIN_TOKEN, None, None);
     assert_eq!(reply.status, 201, "{:?}", reply.body);
+}
+
+/// Runs `incidentctl admin <args>` against the worker; its stdout.
+fn admin_cli(worker: &LocalWorker, args: &[&str]) -> String {
+    let output = std::process::Command::new(incidentctl_binary())
+        .args([
+            "--url",
+            &worker.base_url(),
+            "admin",
+            "--admin-token",
+            ADMIN_TOKEN,
+        ])
+        .args(args)
+        .output()
+        .expect("incidentctl runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).expect("utf-8")
 }
 
 /// A GET that does not follow redirects: status, `location`, body.
@@ -230,11 +248,14 @@ fn an_operators_install_link_connects_the_workspace_through_oauth() {
 }
 
 #[test]
-fn closing_archives_the_channel_after_the_summary_only_when_the_setting_is_on() {
+fn closing_archives_the_channel_after_the_summary_unless_the_workspace_opted_out() {
     let slack = FakeSlack::start();
     let worker = start("slack-archive", &slack, &[]);
 
-    connect(&worker, true);
+    // Connected with the defaults: archiving on close is on.
+    connect(&worker);
+    let shown = admin_cli(&worker, &["slack", "show", "--tenant", "demo"]);
+    assert!(shown.contains("archive on close: yes"), "{shown}");
     let archived = create_incident(&worker.client("demo"), "payments are slow");
     let channel = channel_of(&worker, &archived);
     resolve(&worker, &archived);
@@ -258,8 +279,18 @@ fn closing_archives_the_channel_after_the_summary_only_when_the_setting_is_on() 
         "{summary_text}"
     );
 
-    // With the setting off (connecting again replaces it): summary, no archive.
-    connect(&worker, false);
+    // The workspace opts out (`incidentctl admin slack settings`): summary, no archive.
+    let changed = admin_cli(
+        &worker,
+        &[
+            "slack",
+            "settings",
+            "--tenant",
+            "demo",
+            "--no-archive-on-close",
+        ],
+    );
+    assert!(changed.contains("archive on close: no"), "{changed}");
     let kept = create_incident(&worker.client("demo"), "search is down");
     let kept_channel = channel_of(&worker, &kept);
     resolve(&worker, &kept);
@@ -293,7 +324,7 @@ fn the_agents_answer_to_a_slack_prompt_goes_in_that_prompts_thread() {
         &slack,
         &[("LLM_API_KEY", "sk-e2e-thread"), ("LLM_BASE_URL", &llm_url)],
     );
-    connect(&worker, false);
+    connect(&worker);
     let id = create_incident(&worker.client("demo"), "checkout returns 500");
     let channel = channel_of(&worker, &id);
     let asked = slack.add_user_message(&channel, "U0ALICE", "<@UFAKEBOT> what changed?", None);
@@ -336,4 +367,95 @@ fn the_agents_answer_to_a_slack_prompt_goes_in_that_prompts_thread() {
     let top_level = answer("Nothing else changed");
     assert_eq!(top_level.arg("channel"), channel);
     assert_eq!(top_level.body["thread_ts"], Value::Null);
+}
+
+#[test]
+fn an_uninstalled_app_disables_the_installation_until_an_oauth_reinstall_restores_it() {
+    let slack = FakeSlack::start();
+    let worker = start("slack-uninstall", &slack, &[]);
+    connect(&worker);
+    let id = create_incident(&worker.client("demo"), "checkout returns 500");
+    let channel = channel_of(&worker, &id);
+
+    // Slack: the app was removed from the workspace.
+    let uninstalled = json!({
+        "type": "event_callback", "team_id": FAKE_TEAM_ID, "api_app_id": "A0E2E",
+        "event_id": "Ev0UNINSTALL", "event_time": incidentctl::now_secs(),
+        "event": { "type": "app_uninstalled" },
+    });
+    assert_eq!(deliver(&worker, &uninstalled, SIGNING_SECRET, &[]).0, 200);
+    let shown = admin_cli(&worker, &["slack", "show", "--tenant", "demo"]);
+    assert!(
+        shown.contains("DISABLED: the Slack app was uninstalled from workspace TFAKETEAM"),
+        "{shown}"
+    );
+    let (status, _, listed) = get(&worker, "/admin/slack/installations", Some(ADMIN_TOKEN));
+    assert_eq!(status, 200);
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed["installations"][0]["state"], "disabled");
+    assert_eq!(
+        listed["installations"][0]["disabled_reason"],
+        "app_uninstalled"
+    );
+
+    // A change now: its Slack step fails at once, saying why, and is listed as failed.
+    let calls = slack.calls().len();
+    let changed = worker
+        .client("demo")
+        .post(
+            &format!("/dashboard/incidents/{id}/severity"),
+            &json!({ "severity": "high" }),
+        )
+        .unwrap();
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    let failed = poll(Duration::from_secs(30), || {
+        let reply = worker
+            .client("demo")
+            .get(&format!("/dashboard/incidents/{id}/failed-effects"))
+            .ok()?;
+        reply.body["failed_effects"]
+            .as_array()?
+            .iter()
+            .find(|f| f["effect"] == "slack")
+            .cloned()
+    })
+    .unwrap_or_else(|| panic!("no failed effect; log:\n{}", worker.log()));
+    let error = failed["error"].as_str().unwrap();
+    assert!(
+        error.contains("the Slack app was uninstalled from workspace TFAKETEAM: reinstall the app"),
+        "{error}"
+    );
+    assert_eq!(slack.calls().len(), calls, "nothing was sent to Slack");
+
+    // Reinstalled through OAuth: active again, settings kept; the failed effect is retried.
+    let link = admin_cli(&worker, &["slack", "install-link", "--tenant", "demo"]);
+    let state = query_of(link.trim())["state"].clone();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("code", FAKE_OAUTH_CODE)
+        .append_pair("state", &state)
+        .finish();
+    let (status, _, page) = get(&worker, &format!("{CALLBACK_PATH}?{query}"), None);
+    assert_eq!(status, 200, "{page}");
+    let shown = admin_cli(&worker, &["slack", "show", "--tenant", "demo"]);
+    assert!(
+        shown.contains("active") && shown.contains("archive on close: yes"),
+        "{shown}"
+    );
+    let event_id = failed["event_id"].as_i64().unwrap();
+    let retried = worker
+        .client("demo")
+        .post(
+            &format!("/dashboard/incidents/{id}/failed-effects/{event_id}/slack/retry"),
+            &json!({}),
+        )
+        .unwrap();
+    assert_eq!(retried.status, 200, "{:?}", retried.body);
+    poll(Duration::from_secs(30), || {
+        slack.calls_to("chat.postMessage").into_iter().find(|c| {
+            c.arg("channel") == channel && posted_part(c).as_deref() == Some(part::SEVERITY_NOTE)
+        })
+    })
+    .unwrap_or_else(|| panic!("the retried note; log:\n{}", worker.log()));
+    assert_eq!(slack.violations(), []);
+    assert_eq!(slack.warnings(), []);
 }

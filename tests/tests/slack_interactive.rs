@@ -1,17 +1,23 @@
 //! Slack interactivity, `/incident` and prompts end to end on local workerd, against a
 //! `FakeSlack` on 127.0.0.1: the announcement's controls change the incident (and the
 //! announcement follows), the status modal opens and its submission changes the status,
-//! another tenant's incident is refused, `/incident` declares and answers, and a mention in an
-//! incident channel is a prompt for the agent.
+//! another tenant's incident is refused, `/incident` declares and answers, a mention in an
+//! incident channel is a prompt for the agent, and the agent's suggestions of every kind
+//! (status, severity, opening and updating the status page) are edited in their modal and
+//! applied as edited.
 
 use incidentd_adapters::slack::events::HEADER_RETRY_NUM;
 use incidentd_adapters::slack::ids::{self, StatusChangeContext};
+use incidentd_adapters::slack::metadata::PostedFor;
 use incidentd_e2e::slack::{
     announced_channels, connect, deliver, form, mention, post_form, start_with_slack, ADMIN_TOKEN,
     COMMANDS_PATH, INTERACTIONS_PATH, SIGNING_SECRET, TOKEN_KEY,
 };
 use incidentd_e2e::{create_incident, list_summaries, poll, LocalWorker};
-use incidentd_runtime::native::{FakeChannel, FakeSlack, FAKE_BOT_TOKEN, FAKE_TEAM_ID};
+use incidentd_runtime::native::{
+    schema_name, submitted_view_state, FakeChannel, FakeLlm, FakeMessage, FakeReply, FakeSlack,
+    ViewInput, FAKE_BOT_TOKEN, FAKE_TEAM_ID,
+};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -365,4 +371,314 @@ fn incident_declares_answers_status_and_help_and_a_mention_in_its_channel_is_a_p
         events_of(&shown(&worker, "demo", &id), "PROMPT_ADDED").len(),
         1
     );
+}
+
+/// The agent in the edit test: with the status page not open yet, it proposes a status
+/// change, a severity and opening the status page in one turn; once the page is open, an
+/// update of it. After its calls are answered it ends the turn; it declines triage.
+fn proposing_every_kind(body: &Value) -> FakeReply {
+    if schema_name(body).is_some() {
+        return FakeReply::Refusal("not in this test".into());
+    }
+    let answered = body["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .is_some_and(|m| m["role"] == "tool");
+    let offered = |name: &str| {
+        body["tools"]
+            .as_array()
+            .is_some_and(|tools| tools.iter().any(|t| t["function"]["name"] == name))
+    };
+    if answered {
+        return FakeReply::Text("nothing more to suggest".into());
+    }
+    if offered("suggest_status_page_update") {
+        return FakeReply::ToolCalls(vec![(
+            "suggest_status_page_update".into(),
+            json!({ "message": "A fix is rolling out", "status": "mitigating",
+                    "services": null, "rationale": "the rollback is under way" }),
+        )]);
+    }
+    FakeReply::ToolCalls(vec![
+        (
+            "suggest_status".into(),
+            json!({ "status": "mitigating", "message": "rolled back",
+                    "rationale": "people report the rollback" }),
+        ),
+        (
+            "suggest_severity".into(),
+            json!({ "severity": "low", "rationale": "only some customers" }),
+        ),
+        (
+            "suggest_status_page_incident".into(),
+            json!({ "title": "Checkout degraded",
+                    "services": [{ "id": "checkout", "impact": "partial" }],
+                    "message": "We are looking into failed payments.",
+                    "rationale": "customers are affected" }),
+        ),
+    ])
+}
+
+/// Someone writes in the dashboard: a human event, so the agent takes a turn.
+fn write(worker: &LocalWorker, id: &str, message_id: &str, message: &str) {
+    let added = worker
+        .client("demo")
+        .post(
+            &format!("/dashboard/incidents/{id}/messages"),
+            &json!({ "message": message, "message_id": message_id }),
+        )
+        .unwrap();
+    assert_eq!(added.status, 201, "{:?}", added.body);
+}
+
+/// The suggestion messages in `channel` whose text starts with `Suggestion: <what>`, once
+/// there are `count` of them in all.
+fn suggestions(
+    worker: &LocalWorker,
+    slack: &FakeSlack,
+    channel: &str,
+    count: usize,
+) -> Vec<FakeMessage> {
+    poll(Duration::from_secs(40), || {
+        let found: Vec<FakeMessage> = slack
+            .channel(channel)?
+            .messages
+            .into_iter()
+            .filter(|m| m.text.starts_with("Suggestion:"))
+            .collect();
+        (found.len() == count).then_some(found)
+    })
+    .unwrap_or_else(|| panic!("{count} suggestions; log:\n{}", worker.log()))
+}
+
+/// Edit on `suggestion`: the modal Slack opened for it, within the request.
+fn edit(worker: &LocalWorker, slack: &FakeSlack, channel: &str, suggestion: &FakeMessage) -> Value {
+    let button = suggestion
+        .blocks
+        .as_ref()
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().unwrap().clone())
+        .find(|e| e["action_id"] == ids::SUGGESTION_EDIT)
+        .expect("an Edit button");
+    let opened_before = slack.opened_views().len();
+    let click = interaction(&json!({
+        "type": "block_actions", "user": { "id": "U0BOB" }, "team": { "id": FAKE_TEAM_ID },
+        "api_app_id": "A0E2E", "trigger_id": incidentctl::slack::new_trigger_id(),
+        "channel": { "id": channel }, "message": { "ts": suggestion.ts },
+        "actions": [{ "type": "button", "action_id": ids::SUGGESTION_EDIT,
+                      "block_id": "suggestion", "value": button["value"] }],
+    }));
+    assert_eq!(
+        post_form(worker, INTERACTIONS_PATH, &click, SIGNING_SECRET),
+        (200, Value::Null)
+    );
+    let views = slack.opened_views();
+    assert_eq!(
+        views.len(),
+        opened_before + 1,
+        "views.open within the request"
+    );
+    let modal = views.last().unwrap().clone();
+    assert_eq!(modal["callback_id"], ids::SUGGESTION_EDIT_MODAL);
+    modal
+}
+
+/// Submits `modal` with the person's `changes`; Slack closes it (an empty 200).
+fn submit(worker: &LocalWorker, modal: &Value, changes: &[(&str, ViewInput)]) {
+    let submission = interaction(&json!({
+        "type": "view_submission", "user": { "id": "U0BOB" }, "team": { "id": FAKE_TEAM_ID },
+        "api_app_id": "A0E2E",
+        "view": { "id": modal["id"], "callback_id": modal["callback_id"],
+            "private_metadata": modal["private_metadata"],
+            "state": { "values": submitted_view_state(modal, changes) } },
+    }));
+    let answered = post_form(worker, INTERACTIONS_PATH, &submission, SIGNING_SECRET);
+    assert_eq!(answered, (200, Value::Null), "closes the modal");
+}
+
+/// The change the suggestion's Apply made, checked to be Bob's and recorded as applied.
+fn applied_change(now: &Value, suggestion_id: &str) -> Value {
+    let resolved = events_of(now, "SUGGESTION_RESOLVED")
+        .into_iter()
+        .find(|e| e["data"]["suggestion_id"] == suggestion_id)
+        .unwrap_or_else(|| panic!("{suggestion_id} resolved: {now}"));
+    assert_eq!(resolved["data"]["outcome"], "applied");
+    let change = now["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event_id"] == resolved["data"]["change_event_id"])
+        .expect("its change")
+        .clone();
+    assert_eq!(change["actor"], json!({ "kind": "slack", "id": "U0BOB" }));
+    change
+}
+
+#[test]
+fn every_kind_of_agent_suggestion_is_edited_in_its_modal_and_applied_as_edited() {
+    let slack = FakeSlack::start();
+    let llm = FakeLlm::answering(proposing_every_kind);
+    let api_url = slack.api_url();
+    let llm_url = llm.base_url();
+    let worker = LocalWorker::start_with_secrets(
+        "slack-suggestion-edit",
+        &[
+            ("SLACK_API_URL", api_url.as_str()),
+            ("LLM_BASE_URL", llm_url.as_str()),
+            ("AGENT_QUIET_SECONDS", "1"),
+        ],
+        &[
+            ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
+            ("SLACK_TOKEN_KEY", TOKEN_KEY),
+            ("ADMIN_TOKEN", ADMIN_TOKEN),
+            ("LLM_API_KEY", "sk-e2e-suggestion-edit"),
+        ],
+    );
+    assert_eq!(connect(&worker, ADMIN_TOKEN).status, 201);
+    let id = create_incident(&worker.client("demo"), "checkout is failing");
+    let channel = announced(&worker, &slack).id;
+    write(&worker, &id, "m-1", "rolled back the 10:02 deploy");
+    let first = suggestions(&worker, &slack, &channel, 3);
+    let kind = |prefix: &str| {
+        first
+            .iter()
+            .find(|m| m.text.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix}: {first:?}"))
+            .clone()
+    };
+    let suggestion_id = |m: &FakeMessage| {
+        let part = PostedFor::of_message(&json!({ "metadata": m.metadata }))
+            .unwrap()
+            .part;
+        part.split_once(':').unwrap().1.to_owned()
+    };
+
+    // A status change: prefilled, submitted with another message.
+    let status = kind("Suggestion: Set the status to mitigating");
+    let modal = edit(&worker, &slack, &channel, &status);
+    assert!(
+        modal["blocks"]
+            .to_string()
+            .contains("\"initial_value\":\"rolled back\""),
+        "{modal}"
+    );
+    assert_eq!(shown(&worker, "demo", &id)["incident"]["status"], "open");
+    submit(
+        &worker,
+        &modal,
+        &[(
+            ids::EDIT_MESSAGE.0,
+            ViewInput::Text("rolled back the 10:02 deploy; errors gone"),
+        )],
+    );
+    let now = shown(&worker, "demo", &id);
+    assert_eq!(now["incident"]["status"], "mitigating");
+    let change = applied_change(&now, &suggestion_id(&status));
+    assert_eq!(change["event_type"], "STATUS_UPDATE");
+    assert_eq!(
+        change["data"]["message"],
+        "rolled back the 10:02 deploy; errors gone"
+    );
+
+    // A severity: low suggested, high chosen.
+    let severity = kind("Suggestion: Set the severity to low");
+    let modal = edit(&worker, &slack, &channel, &severity);
+    submit(
+        &worker,
+        &modal,
+        &[(ids::EDIT_SEVERITY.0, ViewInput::Choose("high"))],
+    );
+    let now = shown(&worker, "demo", &id);
+    assert_eq!(now["incident"]["severity"], "high");
+    assert_eq!(
+        applied_change(&now, &suggestion_id(&severity))["event_type"],
+        "SEVERITY_UPDATE"
+    );
+
+    // Opening the status page: retitled, checkout down to a major outage, the API added.
+    let opening = kind("Suggestion: Open a status-page incident");
+    let modal = edit(&worker, &slack, &channel, &opening);
+    submit(
+        &worker,
+        &modal,
+        &[
+            (ids::EDIT_TITLE.0, ViewInput::Text("Checkout unavailable")),
+            (ids::EDIT_MAJOR.0, ViewInput::ChooseAll(&["checkout"])),
+            (ids::EDIT_PARTIAL.0, ViewInput::ChooseAll(&["api"])),
+            (
+                ids::EDIT_MESSAGE.0,
+                ViewInput::Text("Payments fail; we are on it."),
+            ),
+        ],
+    );
+    let now = shown(&worker, "demo", &id);
+    let change = applied_change(&now, &suggestion_id(&opening));
+    assert_eq!(change["event_type"], "AFFECTION_UPDATE");
+    assert_eq!(
+        now["incident"]["affection"],
+        json!({ "title": "Checkout unavailable", "status": "investigating", "updates": 1,
+                "services": [{ "id": "checkout", "impact": "major" },
+                             { "id": "api", "impact": "partial" }] })
+    );
+    let note = poll(Duration::from_secs(30), || {
+        slack
+            .channel(&channel)?
+            .messages
+            .into_iter()
+            .find(|m| m.text.starts_with("Status page:"))
+    })
+    .unwrap_or_else(|| panic!("no status-page note; log:\n{}", worker.log()));
+    assert!(
+        note.text
+            .contains("opened *Checkout unavailable* · checkout: major, api: partial"),
+        "{}",
+        note.text
+    );
+
+    // The page is open: the agent's next turn proposes an update, edited to resolve it.
+    write(&worker, &id, "m-2", "error rate back to normal");
+    let second = suggestions(&worker, &slack, &channel, 4);
+    let update = second
+        .iter()
+        .find(|m| m.text.starts_with("Suggestion: Post a status-page update"))
+        .unwrap_or_else(|| panic!("{second:?}"))
+        .clone();
+    let modal = edit(&worker, &slack, &channel, &update);
+    submit(
+        &worker,
+        &modal,
+        &[
+            (ids::EDIT_MESSAGE.0, ViewInput::Text("Payments work again.")),
+            (ids::EDIT_PAGE_STATUS.0, ViewInput::Choose("resolved")),
+            (ids::EDIT_MAJOR.0, ViewInput::ChooseAll(&[])),
+            (ids::EDIT_PARTIAL.0, ViewInput::ChooseAll(&["checkout"])),
+        ],
+    );
+    let now = shown(&worker, "demo", &id);
+    let change = applied_change(&now, &suggestion_id(&update));
+    assert_eq!(change["data"]["message"], "Payments work again.");
+    assert_eq!(now["incident"]["affection"]["status"], "resolved");
+    assert_eq!(
+        now["incident"]["affection"]["services"],
+        json!([{ "id": "checkout", "impact": "partial" }, { "id": "api", "impact": "partial" }])
+    );
+
+    // Each suggestion's message lost its buttons, saying who applied it.
+    for suggestion in [&status, &severity, &opening, &update] {
+        let rerendered = poll(Duration::from_secs(30), || {
+            slack
+                .calls_to("chat.update")
+                .into_iter()
+                .find(|c| c.arg("ts") == suggestion.ts)
+        })
+        .unwrap_or_else(|| panic!("{} not re-rendered", suggestion.text));
+        let blocks = rerendered.body["blocks"].to_string();
+        assert!(blocks.contains("Applied by <@U0BOB>"), "{blocks}");
+        assert!(!blocks.contains(ids::SUGGESTION_EDIT), "{blocks}");
+    }
+    assert_eq!(llm.take_violations(), []);
 }

@@ -5,7 +5,7 @@
 use super::blocks::{self, AnalysisDigest};
 use super::incident_keys as keys;
 use super::posting::{self, Place};
-use super::workspace::Workspace;
+use super::workspace::{Connection, Workspace};
 use incidentd_core::IncidentState;
 use incidentd_runtime::prelude::*;
 use incidentd_runtime::workflow::Services;
@@ -17,7 +17,8 @@ pub enum AnalysisPost {
     Posted { ts: String },
     /// No Slack for this incident: the tenant has no workspace, or no channel was made.
     NoChannel,
-    /// The channel is gone or archived (`archive_on_close`): nothing to post into.
+    /// The channel is gone or archived (`archive_on_close`), or Slack disabled the workspace's
+    /// installation (`app_uninstalled`, `tokens_revoked`): nothing to post into.
     ChannelClosed { code: String },
 }
 
@@ -31,14 +32,18 @@ pub async fn post_analysis(
     let Some(channel) = incident.metadata.get(keys::CHANNEL) else {
         return Ok(AnalysisPost::NoChannel);
     };
-    let Some(workspace) = Workspace::of_tenant(services, &incident.tenant_id).await? else {
-        return Ok(AnalysisPost::NoChannel);
+    let workspace = match Workspace::connection(services, &incident.tenant_id).await? {
+        Connection::Active(workspace) => workspace,
+        Connection::None => return Ok(AnalysisPost::NoChannel),
+        // The analysis is kept all the same; Slack just cannot be told.
+        Connection::Disabled(disabled) => {
+            return Ok(AnalysisPost::ChannelClosed {
+                code: disabled.reason.as_str().to_owned(),
+            })
+        }
     };
     let post = blocks::analysis(incident, incident.last_event_id, digest);
-    let place = Place {
-        channel,
-        thread_ts: None,
-    };
+    let place = Place::channel(channel);
     match posting::post_once(&workspace.api, place, &post, may_exist).await {
         Ok(ts) => Ok(AnalysisPost::Posted { ts }),
         Err(e) => match closed_channel(&e) {

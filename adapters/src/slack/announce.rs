@@ -1,18 +1,24 @@
 //! `INCIDENT_CREATED` in Slack: the incident's channel, its people, the pinned announcement,
 //! and, for an incident declared by a mention, the `fire` reaction on the mention and the
-//! announcement in its thread. Each stage writes back what it made (incident metadata, index
+//! announcement in its thread (broadcast to that channel when the incident is high); a
+//! high-severity incident is also announced in the tenant's announcement channel
+//! (`slack::broadcast`). Each stage writes back what it made (incident metadata, index
 //! identifiers), so a retried step skips what is done and searches before re-posting.
 
 use super::blocks::{self, IncidentCard};
+use super::broadcast;
 use super::channel::{self, Created};
 use super::channel_claims;
 use super::channel_name::ChannelNames;
 use super::classify::{channel_identifier, thread_identifier};
 use super::incident_keys as keys;
 use super::posting::{post_once, Place};
+use super::updates::slack_assignee;
 use super::workspace::Workspace;
 use crate::dashboard::{identifiers, sender as index, INDEX_DATABASE};
-use incidentd_core::{IncidentCreated, IncidentEvent, IncidentHandle, IncidentServices, Source};
+use incidentd_core::{
+    IncidentCreated, IncidentEvent, IncidentHandle, IncidentServices, Severity, Source,
+};
 use incidentd_runtime::prelude::*;
 use incidentd_runtime::sql::Database;
 use serde_json::json;
@@ -110,22 +116,15 @@ pub async fn incident_created(
     )
     .await?;
 
-    let assignee = incident
-        .assignee
-        .as_deref()
-        .filter(|a| channel::is_slack_user(a));
     let card = IncidentCard {
         incident,
         event_id: event.event_id,
-        assignee_slack_id: assignee,
+        assignee_slack_id: slack_assignee(incident),
         channel_id: Some(&channel.id),
     };
     let announcement = blocks::announcement(card, event.event_id);
     if !metadata.contains_key(keys::ANNOUNCEMENT_TS) {
-        let place = Place {
-            channel: &channel.id,
-            thread_ts: None,
-        };
+        let place = Place::channel(&channel.id);
         let ts = post_once(api, place, &announcement, retrying).await?;
         let pin = json!({ "channel": channel.id, "timestamp": ts });
         api.call_allowing("pins.add", &pin, &["already_pinned"])
@@ -141,14 +140,22 @@ pub async fn incident_created(
             // A courtesy: a deleted mention or a missing scope must not stop the answer.
             incidentd_runtime::log::info(&format!("slack: reaction skipped: {e}"));
         }
-        let place = Place {
-            channel: &source.channel,
-            thread_ts: Some(&source.thread_ts),
-        };
+        // A high-severity incident is shown in the channel it was declared in, not only in
+        // the thread.
+        let place = Place::thread(&source.channel, &source.thread_ts)
+            .broadcast_if(incident.severity == Severity::High);
         let ts = post_once(api, place, &announcement, retrying).await?;
         merge(&handle, [(keys::SOURCE_REPLY_TS, ts)]).await?;
     }
-    Ok(())
+    broadcast::announce_if_high(
+        workspace,
+        &handle,
+        incident,
+        event.event_id,
+        &channel.id,
+        &metadata,
+    )
+    .await
 }
 
 /// Records the new channel on the incident and in the index, so messages written there reach

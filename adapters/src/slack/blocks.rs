@@ -3,14 +3,21 @@
 //! before posting again; ephemeral answers and modals do not (they are not kept in history).
 //! User text is escaped for mrkdwn; lengths stay within Block Kit's limits.
 
-use super::ids::{self, StatusChangeContext, SuggestionRef};
+use super::ids::{self, StatusChangeContext, SuggestionEditContext, SuggestionRef};
 use super::metadata::PostedFor;
-use incidentd_core::{AffectionStatus, IncidentState, Severity, Status};
+use incidentd_core::decide::MAX_TITLE_CHARS;
+use incidentd_core::effects::impacts;
+use incidentd_core::{
+    AffectedService, AffectionStatus, AffectionUpdated, Impact, IncidentState, Service, Severity,
+    Status, SuggestedChange,
+};
 use serde_json::{json, Value};
 
 /// The `part` of each posted message (see [`PostedFor`]).
 pub mod part {
     pub const ANNOUNCEMENT: &str = "announcement";
+    /// A high-severity incident in the tenant's announcement channel, once per incident.
+    pub const BROADCAST: &str = "broadcast";
     pub const SEVERITY_NOTE: &str = "severity_note";
     pub const ASSIGNEE_NOTE: &str = "assignee_note";
     pub const STATUS_NOTE: &str = "status_note";
@@ -239,11 +246,228 @@ pub fn status_change_modal(context: &StatusChangeContext, incident_title: &str) 
                 "label": plain("What changed?"),
                 "element": {
                     "type": "plain_text_input", "action_id": ids::STATUS_MESSAGE_INPUT,
-                    "multiline": true, "max_length": 2000,
+                    "multiline": true, "max_length": MODAL_TEXT_MAX,
                 },
             },
         ],
     })
+}
+
+/// A required (or `optional`) select input; `initial` is shown chosen when it is one of the
+/// options (Slack refuses an `initial_option` that is not).
+fn select_input(
+    (block_id, action_id): (&str, &str),
+    label: &str,
+    options: &[(&str, &str)],
+    initial: Option<&str>,
+    optional: bool,
+) -> Value {
+    let options: Vec<Value> = options.iter().map(|(l, v)| option(l, v)).collect();
+    let mut element = json!({
+        "type": "static_select", "action_id": action_id,
+        "placeholder": plain("Choose"), "options": options,
+    });
+    if let Some(chosen) = options
+        .iter()
+        .find(|o| Some(o["value"].as_str().unwrap_or_default()) == initial)
+    {
+        element["initial_option"] = chosen.clone();
+    }
+    json!({ "type": "input", "block_id": block_id, "label": plain(label), "optional": optional, "element": element })
+}
+
+/// A multi-line text input, prefilled with `initial`.
+fn text_input(ids: (&str, &str), label: &str, initial: &str) -> Value {
+    plain_text_input(ids, label, initial, true, MODAL_TEXT_MAX)
+}
+
+/// A required plain-text input of at most `max` characters, prefilled with `initial`.
+fn plain_text_input(
+    (block_id, action_id): (&str, &str),
+    label: &str,
+    initial: &str,
+    multiline: bool,
+    max: usize,
+) -> Value {
+    json!({
+        "type": "input", "block_id": block_id, "label": plain(label),
+        "element": {
+            "type": "plain_text_input", "action_id": action_id, "multiline": multiline,
+            "max_length": max, "initial_value": clip(initial, max),
+        },
+    })
+}
+
+/// Longest text a modal's input takes (and a status message may be).
+const MODAL_TEXT_MAX: usize = 2000;
+/// Block Kit's limits: options in a select, characters of an option's label.
+const SELECT_OPTIONS_MAX: usize = 100;
+const OPTION_LABEL_MAX: usize = 75;
+
+/// The status-page impact inputs: one optional `multi_static_select` of the incident's services
+/// per impact (major, partial), with `chosen` preselected and `hint` under each. Two blocks
+/// whatever the catalog's size; the chosen services come first, so a long catalog never cuts
+/// them out of the options.
+fn impact_inputs(catalog: &[Service], chosen: &[AffectedService], hint: &str) -> Vec<Value> {
+    let is_chosen = |s: &&Service| chosen.iter().any(|c| c.id == s.id);
+    let ordered: Vec<&Service> = catalog
+        .iter()
+        .filter(is_chosen)
+        .chain(catalog.iter().filter(|s| !is_chosen(s)))
+        .take(SELECT_OPTIONS_MAX)
+        .collect();
+    let options: Vec<Value> = ordered
+        .iter()
+        .map(|s| option(&clip(&s.name, OPTION_LABEL_MAX), &s.id))
+        .collect();
+    let input = |(block_id, action_id): (&str, &str), label: &str, impact: Impact| {
+        let initial: Vec<Value> = ordered
+            .iter()
+            .zip(&options)
+            .filter(|(s, _)| chosen.iter().any(|c| c.id == s.id && c.impact == impact))
+            .map(|(_, o)| o.clone())
+            .collect();
+        let mut element = json!({
+            "type": "multi_static_select", "action_id": action_id,
+            "placeholder": plain("Choose services"), "options": options,
+        });
+        if !initial.is_empty() {
+            element["initial_options"] = initial.into();
+        }
+        json!({
+            "type": "input", "block_id": block_id, "label": plain(label), "optional": true,
+            "hint": plain(hint), "element": element,
+        })
+    };
+    vec![
+        input(ids::EDIT_MAJOR, "Major outage", Impact::Major),
+        input(ids::EDIT_PARTIAL, "Partial outage", Impact::Partial),
+    ]
+}
+
+/// The modal Edit opens on a suggestion: the suggested change's fields, prefilled, for the
+/// person to rewrite before it is applied (`private_metadata`: `context`). Only moves the
+/// incident can make now are offered; `None` when the change cannot be made any more (a closed
+/// incident, no status page to update, a status page already open), and then there is nothing
+/// to edit.
+pub fn suggestion_edit_modal(
+    context: &SuggestionEditContext,
+    incident: &IncidentState,
+    change: &SuggestedChange,
+) -> Option<Value> {
+    let (title, inputs) = match change {
+        SuggestedChange::Status { status, message } => {
+            let next = next_statuses(incident.status);
+            if next.is_empty() {
+                return None;
+            }
+            let options: Vec<(&str, &str)> = next
+                .iter()
+                .map(|s| (status_label(*s), s.as_str()))
+                .collect();
+            let select = select_input(
+                ids::EDIT_STATUS,
+                "New status",
+                &options,
+                Some(status.as_str()),
+                false,
+            );
+            (
+                "Edit status change",
+                vec![
+                    select,
+                    text_input(ids::EDIT_MESSAGE, "What changed?", message),
+                ],
+            )
+        }
+        SuggestedChange::Severity { severity } => {
+            let options: Vec<(&str, &str)> = [Severity::High, Severity::Medium, Severity::Low]
+                .iter()
+                .map(|s| (severity_label(*s), s.as_str()))
+                .collect();
+            let select = select_input(
+                ids::EDIT_SEVERITY,
+                "Severity",
+                &options,
+                Some(severity.as_str()),
+                false,
+            );
+            ("Edit severity change", vec![select])
+        }
+        SuggestedChange::StatusPageUpdate {
+            message,
+            status,
+            services,
+        } => {
+            let current = incident.affection.as_ref()?.status;
+            let forward: Vec<(&str, &str)> =
+                [AffectionStatus::Mitigating, AffectionStatus::Resolved]
+                    .iter()
+                    .filter(|s| **s > current)
+                    .map(|s| (affection_label(*s), s.as_str()))
+                    .collect();
+            let mut inputs = vec![text_input(
+                ids::EDIT_MESSAGE,
+                "Update for the status page",
+                message,
+            )];
+            // A resolved status page takes updates, but has nowhere further to move.
+            if !forward.is_empty() {
+                inputs.push(select_input(
+                    ids::EDIT_PAGE_STATUS,
+                    "Move the status page to",
+                    &forward,
+                    status.map(AffectionStatus::as_str),
+                    true,
+                ));
+            }
+            if !incident.services.is_empty() {
+                inputs.extend(impact_inputs(
+                    &incident.services,
+                    services.as_deref().unwrap_or_default(),
+                    "Services left out keep their impact.",
+                ));
+            }
+            ("Edit status-page update", inputs)
+        }
+        SuggestedChange::StatusPageIncident {
+            title,
+            services,
+            message,
+        } => {
+            if incident.affection.is_some() || incident.services.is_empty() {
+                return None;
+            }
+            let mut inputs = vec![plain_text_input(
+                ids::EDIT_TITLE,
+                "Title on the status page",
+                title,
+                false,
+                MAX_TITLE_CHARS,
+            )];
+            inputs.extend(impact_inputs(
+                &incident.services,
+                services,
+                "At least one service, under one impact.",
+            ));
+            inputs.push(text_input(ids::EDIT_MESSAGE, "First update", message));
+            ("Edit public incident", inputs)
+        }
+    };
+    let mut blocks = vec![section(&format!(
+        "*{}*",
+        escape(&clip(&incident.title, 150))
+    ))];
+    blocks.extend(inputs);
+    Some(json!({
+        "type": "modal",
+        "callback_id": ids::SUGGESTION_EDIT_MODAL,
+        "private_metadata": serde_json::to_string(context).expect("plain struct"),
+        "title": plain(title),
+        "submit": plain("Apply"),
+        "close": plain("Cancel"),
+        "blocks": blocks,
+    }))
 }
 
 fn note(incident_id: &str, event_id: i64, part: &str, text: String) -> SlackPost {
@@ -301,15 +525,54 @@ pub fn status_note(
     note(incident_id, event_id, part::STATUS_NOTE, text)
 }
 
-pub fn affection_note(
-    incident_id: &str,
-    event_id: i64,
-    status: Option<AffectionStatus>,
-    message: &str,
-) -> SlackPost {
-    let status = status.map_or_else(|| "📣 Update".to_owned(), |s| affection_label(s).to_owned());
-    let text = format!("Status page: *{status}*\n{}", quote(message));
+/// A change of the public status page: its first update opens the public incident (its title
+/// and services), later ones move it forward, set services' impact or add a message.
+pub fn affection_note(incident_id: &str, event_id: i64, update: &AffectionUpdated) -> SlackPost {
+    let status = update
+        .status
+        .map_or_else(|| "📣 Update".to_owned(), |s| affection_label(s).to_owned());
+    let opened = update.title.as_deref().map_or_else(String::new, |title| {
+        format!(" · opened *{}*", escape(&clip(title, 150)))
+    });
+    let services = match update.services.as_deref() {
+        Some(services) if !services.is_empty() => format!(" · {}", escape(&impacts(services))),
+        _ => String::new(),
+    };
+    let text = format!(
+        "Status page: *{status}*{opened}{services}\n{}",
+        quote(&update.message)
+    );
     note(incident_id, event_id, part::AFFECTION_NOTE, text)
+}
+
+/// A high-severity incident, announced in the tenant's announcement channel: what it is, where
+/// it is run, and how it stands (re-rendered as it changes). No controls: those are in the
+/// incident channel. Its metadata names the event it was first posted for.
+pub fn broadcast(card: IncidentCard, posted_event_id: i64) -> SlackPost {
+    let incident = card.incident;
+    let mut blocks = vec![
+        section(&format!(
+            "🔴 *High-severity incident:* {}",
+            escape(&clip(&incident.title, 150))
+        )),
+        json!({ "type": "section", "fields": [
+            mrkdwn(&format!("*Severity*\n{}", severity_label(incident.severity))),
+            mrkdwn(&format!("*Status*\n{}", status_label(incident.status))),
+            mrkdwn(&format!("*Assignee*\n{}", person(card.assignee_slack_id))),
+        ]}),
+    ];
+    if let Some(channel) = card.channel_id {
+        blocks.push(context(&format!("Follow it in <#{channel}>")));
+    }
+    SlackPost {
+        text: format!(
+            "High-severity incident: {} ({})",
+            escape(&incident.title),
+            incident.status.as_str()
+        ),
+        blocks,
+        posted_for: PostedFor::new(&incident.id, posted_event_id, part::BROADCAST),
+    }
 }
 
 /// Posted in the incident channel when it closes, before the channel is archived.
@@ -437,8 +700,6 @@ pub struct SuggestionCard<'a> {
     pub summary: &'a str,
     /// Why, when the agent said.
     pub rationale: Option<&'a str>,
-    /// Whether Edit applies (a severity change has nothing to edit).
-    pub editable: bool,
 }
 
 pub fn suggestion(card: &SuggestionCard) -> SlackPost {
@@ -450,11 +711,11 @@ pub fn suggestion(card: &SuggestionCard) -> SlackPost {
         }
         button
     };
-    let mut buttons = vec![button("Apply", ids::SUGGESTION_APPLY, Some("primary"))];
-    if card.editable {
-        buttons.push(button("Edit", ids::SUGGESTION_EDIT, None));
-    }
-    buttons.push(button("Dismiss", ids::SUGGESTION_DISMISS, None));
+    let buttons = vec![
+        button("Apply", ids::SUGGESTION_APPLY, Some("primary")),
+        button("Edit", ids::SUGGESTION_EDIT, None),
+        button("Dismiss", ids::SUGGESTION_DISMISS, None),
+    ];
     let mut blocks = vec![section(&format!(
         "🤖 *Suggestion:* {}",
         escape(card.summary)

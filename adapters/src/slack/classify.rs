@@ -146,7 +146,10 @@ pub fn classify(
     let (event, is_mention) = match &callback.event {
         Event::AppMention(event) => (event, true),
         Event::Message(event) => (event, false),
-        Event::Other => return Classified::Ignore(IgnoreReason::UnhandledEvent),
+        // The installation's own events are the receiver's, before any classifying.
+        Event::AppUninstalled | Event::TokensRevoked(_) | Event::Other => {
+            return Classified::Ignore(IgnoreReason::UnhandledEvent)
+        }
     };
     let user = match authored_by_a_person(event, bot) {
         Ok(user) => user,

@@ -1,6 +1,7 @@
 //! Events API bodies (`POST /slack/events`, JSON): the envelope, the inner events incidentd
-//! uses (`app_mention`, `message` with its subtypes), and Slack's retry headers. Parsing only;
-//! what an event means for incidents is [`super::classify`].
+//! uses (`app_mention`, `message` with its subtypes; `app_uninstalled` and `tokens_revoked`,
+//! which disable the installation), and Slack's retry headers. Parsing only; what a message
+//! means for incidents is [`super::classify`].
 
 use super::payload::{self, PayloadError};
 use serde::{Deserialize, Deserializer};
@@ -57,7 +58,7 @@ impl EventCallback {
     pub fn team(&self) -> Option<&str> {
         self.team_id.as_deref().or(match &self.event {
             Event::AppMention(m) | Event::Message(m) => m.team.as_deref(),
-            Event::Other => None,
+            Event::AppUninstalled | Event::TokensRevoked(_) | Event::Other => None,
         })
     }
 
@@ -89,8 +90,28 @@ pub struct Authorization {
 pub enum Event {
     AppMention(MessageEvent),
     Message(MessageEvent),
+    /// The app was removed from the workspace (no other field: the envelope's `team_id`
+    /// names the workspace). Slack also sends `tokens_revoked`, in either order.
+    AppUninstalled,
+    TokensRevoked(TokensRevoked),
     #[serde(other)]
     Other,
+}
+
+/// `tokens_revoked`: the user ids whose tokens no longer work, by kind (`oauth` for user
+/// tokens, `bot` for bot users), never the tokens themselves.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct TokensRevoked {
+    #[serde(default)]
+    pub tokens: RevokedTokens,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct RevokedTokens {
+    #[serde(default)]
+    pub oauth: Vec<String>,
+    #[serde(default)]
+    pub bot: Vec<String>,
 }
 
 /// An `app_mention` or a `message`: the fields both carry.

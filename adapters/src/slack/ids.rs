@@ -26,6 +26,19 @@ pub const STATUS_MODAL: &str = "incident_status_change";
 pub const STATUS_MESSAGE_BLOCK: &str = "status_message";
 pub const STATUS_MESSAGE_INPUT: &str = "status_message_input";
 
+/// The suggestion edit modal (Edit on a suggestion): its callback id, and its inputs (which
+/// ones it shows depends on the suggestion's kind), as `(block id, action id)`.
+pub const SUGGESTION_EDIT_MODAL: &str = "suggestion_edit";
+pub const EDIT_STATUS: (&str, &str) = ("edit_status", "edit_status_select");
+pub const EDIT_SEVERITY: (&str, &str) = ("edit_severity", "edit_severity_select");
+pub const EDIT_MESSAGE: (&str, &str) = ("edit_message", "edit_message_input");
+pub const EDIT_PAGE_STATUS: (&str, &str) = ("edit_page_status", "edit_page_status_select");
+pub const EDIT_TITLE: (&str, &str) = ("edit_title", "edit_title_input");
+/// The status-page services to mark with a major or a partial outage (`multi_static_select`,
+/// values: service ids).
+pub const EDIT_MAJOR: (&str, &str) = ("edit_major", "edit_major_select");
+pub const EDIT_PARTIAL: (&str, &str) = ("edit_partial", "edit_partial_select");
+
 use incidentd_core::Status;
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +63,26 @@ pub fn incident_of_block_id(block_id: &str) -> Option<&str> {
 pub struct SuggestionRef {
     pub incident_id: String,
     pub suggestion_id: String,
+}
+
+/// What the suggestion edit modal carries in its `private_metadata` (JSON, well under Slack's
+/// 3000 characters): the suggestion, and the message showing it (to mark it applied).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuggestionEditContext {
+    pub incident_id: String,
+    pub suggestion_id: String,
+    /// The suggestion message's channel and ts, when the click came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<(String, String)>,
+}
+
+impl SuggestionEditContext {
+    pub fn suggestion(&self) -> SuggestionRef {
+        SuggestionRef {
+            incident_id: self.incident_id.clone(),
+            suggestion_id: self.suggestion_id.clone(),
+        }
+    }
 }
 
 /// What the status-change modal carries in its `private_metadata` (JSON): the incident and

@@ -18,3 +18,7 @@ pub const CHANNEL_NAME: &str = "slack_channel_name";
 pub const ANNOUNCEMENT_TS: &str = "slack_announcement_ts";
 /// The reply in the declaring thread that links the channel.
 pub const SOURCE_REPLY_TS: &str = "slack_source_reply_ts";
+/// The tenant's announcement channel a high-severity incident was broadcast in, and the
+/// broadcast's ts (once per incident).
+pub const BROADCAST_CHANNEL: &str = "slack_broadcast_channel";
+pub const BROADCAST_TS: &str = "slack_broadcast_ts";

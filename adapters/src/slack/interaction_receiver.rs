@@ -5,20 +5,26 @@
 //! | interaction | what happens |
 //! | --- | --- |
 //! | severity select, assignee select | `SetSeverity` / `SetAssignee`; the sender re-renders the announcement |
-//! | status select | `views.open` of the status modal with the trigger (the only Web API call made inside the request, with [`IN_REQUEST_TIMEOUT`](super::inbound::IN_REQUEST_TIMEOUT)) |
+//! | status select | `views.open` of the status modal with the trigger |
 //! | status modal submitted (`view_submission`) | `UpdateStatus` with its message; a refusal is shown in the modal |
-//! | suggestion buttons | not handled yet (an empty 200) |
+//! | suggestion buttons | Apply / Dismiss resolve it and re-render its message without buttons (`chat.update`); Edit opens the suggestion edit modal (`views.open`) |
+//! | suggestion edit modal submitted | the suggestion applied as edited and its message re-rendered; a refusal is shown in the modal |
+//!
+//! The Web API calls made inside the request (`views.open`, `chat.update`) have
+//! [`IN_REQUEST_TIMEOUT`](super::inbound::IN_REQUEST_TIMEOUT), to answer within Slack's 3 s;
+//! everything else Slack shows is the sender's work, from the incident's outbox.
 //!
 //! An incident id that is not the tenant's (another tenant's, or no incident at all) is
 //! refused by the incident object itself (`NotFound`): nothing is written and no modal opens.
 
 use super::blocks;
-use super::ids::{self, StatusChangeContext, SuggestionRef};
+use super::ids::{self, StatusChangeContext, SuggestionEditContext, SuggestionRef};
 use super::inbound::{installation_of, refusal, ReceiveError, SlackAccess, TenantIncidents};
 use super::interactions::{
-    BlockActions, IncidentAction, Interaction, SubmittedView, SuggestionChoice, ViewPayload,
+    BlockActions, EditedFields, IncidentAction, Interaction, SubmittedView, SuggestionChoice,
+    ViewPayload,
 };
-use super::suggestion_actions::{handle_suggestion, SuggestionAnswer};
+use super::suggestion_actions::{handle_suggestion, submit_edit, EditAnswer, SuggestionAnswer};
 use incidentd_core::{Actor, Command, DomainError, Idempotency, Status};
 use incidentd_runtime::object::ObjectNamespace;
 use incidentd_runtime::sql::Database;
@@ -254,6 +260,7 @@ impl Receiver<'_> {
             choice,
             suggestion,
             trigger_id,
+            message.clone(),
             user,
         )
         .await
@@ -266,16 +273,7 @@ impl Receiver<'_> {
                 message: replacement,
                 ..
             } => {
-                let message_updated = match (&api, message) {
-                    (Ok(api), Some((channel, ts))) => {
-                        let args = json!({
-                            "channel": channel, "ts": ts,
-                            "text": replacement["text"], "blocks": replacement["blocks"],
-                        });
-                        api.call("chat.update", &args).await.is_ok()
-                    }
-                    _ => false,
-                };
+                let message_updated = self.replace_message(message, &replacement).await;
                 InteractionOutcome::SuggestionResolved {
                     incident_id,
                     event_id,
@@ -306,6 +304,70 @@ impl Receiver<'_> {
                 incident_id,
                 reason: text,
             },
+        })
+    }
+
+    /// Re-renders the suggestion's message without its buttons (`chat.update`); whether it
+    /// worked (the incident is right either way).
+    async fn replace_message(
+        &self,
+        message: Option<(String, String)>,
+        replacement: &Value,
+    ) -> bool {
+        let (Ok(api), Some((channel, ts))) = (self.slack.api(self.workspace.installation), message)
+        else {
+            return false;
+        };
+        let args = json!({
+            "channel": channel, "ts": ts,
+            "text": replacement["text"], "blocks": replacement["blocks"],
+        });
+        api.call("chat.update", &args).await.is_ok()
+    }
+
+    /// The suggestion edit modal submitted: applied as edited, or the reasons shown in it.
+    async fn suggestion_edited(
+        &self,
+        context: SuggestionEditContext,
+        fields: EditedFields,
+        user: String,
+        view_id: &str,
+    ) -> Result<InteractionReply, ReceiveError> {
+        let answer = submit_edit(
+            self.workspace.incidents,
+            self.workspace.tenant(),
+            &context,
+            &fields,
+            view_id,
+            &user,
+        )
+        .await
+        .map_err(|e| ReceiveError::Transient(e.to_string()))?;
+        let incident_id = context.incident_id.clone();
+        Ok(match answer {
+            EditAnswer::Applied { event_id, message } => {
+                let message_updated = self.replace_message(context.message, &message).await;
+                InteractionReply::empty(InteractionOutcome::SuggestionResolved {
+                    incident_id,
+                    event_id,
+                    choice: SuggestionChoice::Edit,
+                    message_updated,
+                })
+            }
+            EditAnswer::Invalid { errors } => {
+                let reason = errors
+                    .iter()
+                    .map(|(_, text)| text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                InteractionReply {
+                    outcomes: vec![InteractionOutcome::SuggestionRefused {
+                        incident_id,
+                        reason,
+                    }],
+                    body: SubmittedView::Invalid { errors }.errors_response(),
+                }
+            }
         })
     }
 
@@ -362,6 +424,15 @@ impl Receiver<'_> {
                 message,
                 user,
             } => (incident_id, status, message, user),
+            SubmittedView::SuggestionEdit {
+                context,
+                fields,
+                user,
+            } => {
+                return self
+                    .suggestion_edited(context, fields, user, &payload.view.id)
+                    .await
+            }
             invalid @ SubmittedView::Invalid { .. } => {
                 return Ok(InteractionReply {
                     outcomes: vec![InteractionOutcome::InvalidSubmission],

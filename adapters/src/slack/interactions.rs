@@ -3,9 +3,9 @@
 //! controls back out of them ([`IncidentAction`], [`SubmittedView`]) by the ids in
 //! [`super::ids`].
 
-use super::ids::{self, StatusChangeContext, SuggestionRef};
+use super::ids::{self, StatusChangeContext, SuggestionEditContext, SuggestionRef};
 use super::payload::{self, PayloadError};
-use incidentd_core::{Severity, Status};
+use incidentd_core::{AffectionStatus, Severity, Status};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -134,11 +134,39 @@ pub struct InputValue {
     pub selected_option: Option<SelectedOption>,
     #[serde(default)]
     pub selected_user: Option<String>,
+    /// A multi-select's choices.
+    #[serde(default)]
+    pub selected_options: Option<Vec<SelectedOption>>,
 }
 
 impl ViewState {
     pub fn input(&self, block_id: &str, action_id: &str) -> Option<&InputValue> {
         self.values.get(block_id)?.get(action_id)
+    }
+
+    /// A text input's value, trimmed (`None` when the modal had no such input).
+    fn text(&self, (block_id, action_id): (&str, &str)) -> Option<String> {
+        self.input(block_id, action_id)
+            .map(|input| input.value.as_deref().unwrap_or_default().trim().to_owned())
+    }
+
+    /// A select's chosen value, read as `T` (`None` when nothing, or nothing valid, is chosen).
+    fn chosen<T: TryFrom<String>>(&self, (block_id, action_id): (&str, &str)) -> Option<T> {
+        let option = self.input(block_id, action_id)?.selected_option.as_ref()?;
+        T::try_from(option.value.clone()).ok()
+    }
+
+    /// A multi-select's chosen values (`None` when the modal had no such input).
+    fn chosen_all(&self, (block_id, action_id): (&str, &str)) -> Option<Vec<String>> {
+        let input = self.input(block_id, action_id)?;
+        Some(
+            input
+                .selected_options
+                .iter()
+                .flatten()
+                .map(|o| o.value.clone())
+                .collect(),
+        )
     }
 }
 
@@ -253,6 +281,22 @@ impl BlockActions {
     }
 }
 
+/// What a person left in the suggestion edit modal's inputs (those it showed; see
+/// `blocks::suggestion_edit_modal`); checked against the suggestion's kind when applied.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EditedFields {
+    pub status: Option<Status>,
+    pub severity: Option<Severity>,
+    /// Trimmed; `None` when the modal had no message input.
+    pub message: Option<String>,
+    pub page_status: Option<AffectionStatus>,
+    /// Trimmed; `None` when the modal had no title input.
+    pub title: Option<String>,
+    /// The service ids chosen as a major and as a partial outage (`None`: no such input).
+    pub major: Option<Vec<String>>,
+    pub partial: Option<Vec<String>>,
+}
+
 /// A submitted modal, read as one of incidentd's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SubmittedView {
@@ -260,6 +304,12 @@ pub enum SubmittedView {
         incident_id: String,
         status: Status,
         message: String,
+        user: String,
+    },
+    /// A suggestion as the person edited it.
+    SuggestionEdit {
+        context: SuggestionEditContext,
+        fields: EditedFields,
         user: String,
     },
     /// Answer with [`SubmittedView::errors_response`] so Slack shows the errors in the modal.
@@ -290,6 +340,9 @@ impl ViewPayload {
         let unrecognised = || SubmittedView::Unrecognised {
             callback_id: self.view.callback_id.clone(),
         };
+        if self.view.callback_id == ids::SUGGESTION_EDIT_MODAL {
+            return self.suggestion_edit().unwrap_or_else(unrecognised);
+        }
         if self.view.callback_id != ids::STATUS_MODAL {
             return unrecognised();
         }
@@ -319,5 +372,24 @@ impl ViewPayload {
             message: message.to_owned(),
             user: self.user.id.clone(),
         }
+    }
+
+    fn suggestion_edit(&self) -> Option<SubmittedView> {
+        let context = serde_json::from_str(&self.view.private_metadata).ok()?;
+        let state = &self.view.state;
+        let fields = EditedFields {
+            status: state.chosen(ids::EDIT_STATUS),
+            severity: state.chosen(ids::EDIT_SEVERITY),
+            message: state.text(ids::EDIT_MESSAGE),
+            page_status: state.chosen(ids::EDIT_PAGE_STATUS),
+            title: state.text(ids::EDIT_TITLE),
+            major: state.chosen_all(ids::EDIT_MAJOR),
+            partial: state.chosen_all(ids::EDIT_PARTIAL),
+        };
+        Some(SubmittedView::SuggestionEdit {
+            context,
+            fields,
+            user: self.user.id.clone(),
+        })
     }
 }

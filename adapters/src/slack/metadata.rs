@@ -46,10 +46,16 @@ impl PostedFor {
     /// The `ts` of the message already posted for this, in a `conversations.history` (or
     /// `.replies`) answer.
     pub fn find_in(&self, history: &Value) -> Option<String> {
+        PostedFor::find_matching(history, |p| p == self)
+    }
+
+    /// The `ts` of the first message of a `conversations.history` (or `.replies`) answer whose
+    /// metadata `matches` (any event's post of one part, say).
+    pub fn find_matching(history: &Value, matches: impl Fn(&PostedFor) -> bool) -> Option<String> {
         history["messages"]
             .as_array()?
             .iter()
-            .find(|m| PostedFor::of_message(m).as_ref() == Some(self))
+            .find(|m| PostedFor::of_message(m).is_some_and(|p| matches(&p)))
             .and_then(|m| m["ts"].as_str())
             .map(str::to_owned)
     }

@@ -9,6 +9,7 @@ pub mod analysis_post;
 pub mod announce;
 pub mod api;
 pub mod blocks;
+pub mod broadcast;
 pub mod channel;
 pub mod channel_claims;
 pub mod channel_name;

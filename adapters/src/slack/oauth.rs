@@ -13,7 +13,7 @@ use super::admin::{ConnectRequest, Connected};
 use super::api::{log_warnings, CALL_TIMEOUT};
 use super::config::{self, non_empty};
 use super::contract::{form_body, FORM_CONTENT_TYPE};
-use super::installation::{self, NewInstallation, StoreError};
+use super::installation::{self, NewInstallation, SettingsPatch, StoreError};
 use super::secret::Secret;
 use super::token_crypto::TokenKey;
 use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as BASE64_URL};
@@ -30,8 +30,10 @@ pub const INSTALL_PATH: &str = "/slack/install";
 pub const CALLBACK_PATH: &str = "/slack/oauth/callback";
 /// How long an install link (its `state`) is good for; Slack's codes last as long.
 pub const STATE_LIFETIME_SECS: i64 = 600;
-/// The bot scopes asked for: those of docs/slack.md and docs/slack-app-manifest.json.
-pub const BOT_SCOPES: [&str; 13] = [
+/// The bot scopes asked for: those of docs/slack.md and docs/slack-app-manifest.json, each
+/// needed by a Web API method incidentd calls or by an event or command it handles (checked
+/// against the contract table below).
+pub const BOT_SCOPES: [&str; 11] = [
     "app_mentions:read",
     "channels:history",
     "channels:manage",
@@ -40,11 +42,9 @@ pub const BOT_SCOPES: [&str; 13] = [
     "chat:write.public",
     "commands",
     "groups:history",
-    "groups:write",
     "metadata.message:read",
     "pins:write",
     "reactions:write",
-    "users:read",
 ];
 
 const STATE_VERSION: &str = "v1";
@@ -353,7 +353,8 @@ fn connect_request(tenant: String, answer: AccessAnswer) -> Result<ConnectReques
         bot_user_id: answer.bot_user_id,
         scopes: answer.scope,
         bot_token: answer.access_token,
-        archive_on_close: false,
+        archive_on_close: None,
+        announcement_channel: None,
     };
     request.validate().map_err(CallbackError::Unusable)?;
     Ok(request)
@@ -383,8 +384,9 @@ pub async fn complete(
     }
     let request = connect_request(tenant, exchange(http, app, code).await?)?;
     let new = NewInstallation {
-        // A reinstall (new scopes, say) keeps the operator's settings.
-        archive_on_close: None,
+        // A reinstall (new scopes, say, or after Slack disabled it) keeps the operator's
+        // settings.
+        settings: SettingsPatch::default(),
         ..request.into_installation()
     };
     installation::store(db, key, &new, now_ms)
@@ -565,5 +567,43 @@ mod tests {
             .filter_map(|s| s.as_str())
             .collect();
         assert_eq!(listed, BOT_SCOPES);
+    }
+
+    /// Scopes no Web API method asks for, and what needs them.
+    const NOT_FOR_A_METHOD: [(&str, &str); 4] = [
+        ("app_mentions:read", "the app_mention event"),
+        ("commands", "the /incident command"),
+        (
+            "metadata.message:read",
+            "message metadata in conversations.history and .replies",
+        ),
+        (
+            "chat:write.public",
+            "posting in public channels the bot has not joined",
+        ),
+    ];
+
+    #[test]
+    fn every_scope_asked_for_is_needed_and_every_method_called_is_covered() {
+        // The table holds the methods incidentd calls (the client refuses any other).
+        use crate::slack::contract::SLACK_METHODS;
+        let with_token = || SLACK_METHODS.iter().filter(|m| m.token);
+        for scope in BOT_SCOPES {
+            let for_a_method = with_token().any(|m| m.bot_scopes.contains(&scope));
+            let otherwise = NOT_FOR_A_METHOD.iter().any(|(s, _)| *s == scope);
+            assert!(
+                for_a_method || otherwise,
+                "{scope} is asked for but nothing needs it"
+            );
+        }
+        for method in with_token() {
+            assert!(
+                method.bot_scopes.is_empty()
+                    || method.bot_scopes.iter().any(|s| BOT_SCOPES.contains(s)),
+                "no scope asked for lets incidentd call {} (it needs one of {:?})",
+                method.name,
+                method.bot_scopes
+            );
+        }
     }
 }

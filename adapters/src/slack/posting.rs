@@ -13,13 +13,38 @@ use serde_json::json;
 pub struct Place<'a> {
     pub channel: &'a str,
     pub thread_ts: Option<&'a str>,
+    /// A thread reply also shown in the channel (`reply_broadcast`).
+    pub broadcast: bool,
 }
 
-/// The ts of the message `posted_for` already in `place`, if any.
-pub async fn find(
+impl<'a> Place<'a> {
+    pub fn channel(channel: &'a str) -> Place<'a> {
+        Place {
+            channel,
+            thread_ts: None,
+            broadcast: false,
+        }
+    }
+
+    pub fn thread(channel: &'a str, thread_ts: &'a str) -> Place<'a> {
+        Place {
+            channel,
+            thread_ts: Some(thread_ts),
+            broadcast: false,
+        }
+    }
+
+    /// This thread reply shown in the channel too, when `broadcast`.
+    pub fn broadcast_if(self, broadcast: bool) -> Place<'a> {
+        Place { broadcast, ..self }
+    }
+}
+
+/// The ts of the first message in `place` whose metadata `matches`, if any.
+pub async fn find_where(
     api: &SlackApi,
     place: Place<'_>,
-    posted_for: &PostedFor,
+    matches: impl Fn(&PostedFor) -> bool,
 ) -> Result<Option<String>, SlackCallError> {
     // Recent messages suffice: the lookup runs right after the attempt that might have posted.
     let answer = match place.thread_ts {
@@ -33,7 +58,16 @@ pub async fn find(
             api.call("conversations.replies", &args).await?
         }
     };
-    Ok(posted_for.find_in(&answer))
+    Ok(PostedFor::find_matching(&answer, matches))
+}
+
+/// The ts of the message `posted_for` already in `place`, if any.
+pub async fn find(
+    api: &SlackApi,
+    place: Place<'_>,
+    posted_for: &PostedFor,
+) -> Result<Option<String>, SlackCallError> {
+    find_where(api, place, |p| p == posted_for).await
 }
 
 /// Posts `post` in `place` unless it is there already; returns its ts. `may_exist` says an
@@ -49,7 +83,10 @@ pub async fn post_once(
             return Ok(ts);
         }
     }
-    let args = post.post_args(place.channel, place.thread_ts);
+    let mut args = post.post_args(place.channel, place.thread_ts);
+    if place.broadcast && place.thread_ts.is_some() {
+        args["reply_broadcast"] = true.into();
+    }
     match api.call("chat.postMessage", &args).await {
         Ok(answer) => answer["ts"]
             .as_str()

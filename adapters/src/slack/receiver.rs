@@ -6,6 +6,12 @@
 //! Retries are harmless: a declaration names its Incident object after the event
 //! (`slack-event:<team>:<event_id>`, the same on Slack's retries), and a recorded message or
 //! prompt is deduplicated by the object on its id (`<channel>:<ts>`).
+//!
+//! `app_uninstalled`, and `tokens_revoked` naming the installation's bot user, disable the
+//! installation: its token is deleted and why is recorded (`installation::disable`), so the
+//! sender's later steps fail at once saying so, and the workspace's requests are no longer
+//! served. A repeat finds nothing left to disable; an event older than the current install
+//! (a late retry across a reinstall) disables nothing.
 
 use super::classify::{
     self, channel_identifier, thread_identifier, Classified, IgnoreReason, KnownIncidents,
@@ -15,6 +21,7 @@ use super::events::{Event, EventCallback, EventsBody};
 use super::inbound::{
     installation_of, refusal, transient, Declaration, DeclaredFrom, TenantIncidents,
 };
+use super::installation::{self, DisabledReason, Installation};
 use crate::dashboard::identifiers;
 use incidentd_core::{Actor, Command, Idempotency};
 use incidentd_runtime::object::ObjectNamespace;
@@ -50,6 +57,17 @@ pub enum EventsOutcome {
         incident_id: String,
         reason: String,
     },
+    /// Slack disabled the workspace's installation: its token is deleted.
+    Disabled {
+        tenant: String,
+        team_id: String,
+        reason: DisabledReason,
+    },
+    /// `tokens_revoked` for tokens incidentd does not hold (user tokens, another bot user), or
+    /// an uninstall older than the current install: nothing changed.
+    NotDisabled {
+        team_id: String,
+    },
 }
 
 /// Handles one verified Events API body.
@@ -73,6 +91,34 @@ pub async fn handle_events(
     else {
         return Ok(EventsOutcome::UnknownWorkspace);
     };
+    match &callback.event {
+        Event::AppUninstalled => {
+            return disable(
+                db,
+                &installation,
+                DisabledReason::AppUninstalled,
+                &callback,
+                now_ms,
+            )
+            .await
+        }
+        Event::TokensRevoked(revoked) if revoked.tokens.bot.contains(&installation.bot_user_id) => {
+            return disable(
+                db,
+                &installation,
+                DisabledReason::TokensRevoked,
+                &callback,
+                now_ms,
+            )
+            .await
+        }
+        Event::TokensRevoked(_) => {
+            return Ok(EventsOutcome::NotDisabled {
+                team_id: installation.team_id,
+            })
+        }
+        Event::AppMention(_) | Event::Message(_) | Event::Other => {}
+    }
     let known = incidents_of(db, &installation.tenant_id, &callback).await?;
     let workspace = TenantIncidents {
         db,
@@ -120,6 +166,35 @@ pub async fn handle_events(
         }
         Classified::Ignore(reason) => Ok(EventsOutcome::Ignored(reason)),
     }
+}
+
+/// Deletes the installation's token and records why (see the module's comment).
+async fn disable(
+    db: &dyn Database,
+    installation: &Installation,
+    reason: DisabledReason,
+    callback: &EventCallback,
+    now_ms: i64,
+) -> Result<EventsOutcome, ReceiveError> {
+    let disabled = installation::disable(
+        db,
+        &installation.team_id,
+        reason,
+        callback.event_time,
+        now_ms,
+    )
+    .await
+    .map_err(|e| transient("disabling the installation", e))?;
+    Ok(match disabled {
+        Some(disabled) => EventsOutcome::Disabled {
+            tenant: disabled.tenant_id,
+            team_id: disabled.team_id,
+            reason,
+        },
+        None => EventsOutcome::NotDisabled {
+            team_id: installation.team_id.clone(),
+        },
+    })
 }
 
 /// The index entries of the event's channel and, outside incident channels, its thread.

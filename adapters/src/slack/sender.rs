@@ -1,13 +1,15 @@
 //! The Slack sender: turns incident events into Slack effects in the tenant's connected
 //! workspace (none when the tenant has not connected one): `announce` for a new incident,
-//! `updates` for what follows. Without `SLACK_TOKEN_KEY` no tenant can have a usable
-//! connection, so its handlers run no step at all.
+//! `updates` for what follows (status-page changes included), `suggestions` for the agent's.
+//! Without `SLACK_TOKEN_KEY` no tenant can have a usable connection, so its handlers run no
+//! step at all; an installation Slack disabled fails each step at once, saying so
+//! (`Workspace::of_tenant`).
 
 use super::workspace::Workspace;
 use super::{announce, suggestions, updates};
 use incidentd_core::{
-    AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender, MessageAdded, PromptAdded,
-    SeverityUpdated, StatusUpdated, SuggestionAdded,
+    AffectionUpdated, AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender,
+    MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated, SuggestionAdded,
 };
 use incidentd_runtime::prelude::*;
 use std::future::Future;
@@ -91,6 +93,17 @@ impl IncidentSender for Slack {
     ) -> Result<(), EffectError> {
         in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
             updates::message_added(ctx, &workspace, event).await
+        })
+        .await
+    }
+
+    async fn affection_update(
+        &self,
+        ctx: &SendContext,
+        event: &IncidentEvent<AffectionUpdated>,
+    ) -> Result<(), EffectError> {
+        in_workspace(ctx, &event.incident.tenant_id, |workspace| async move {
+            updates::affection_update(ctx, &workspace, event).await
         })
         .await
     }

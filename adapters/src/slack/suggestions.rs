@@ -1,6 +1,6 @@
 //! The agent's suggestions in Slack: each `SUGGESTION_ADDED` is posted once in the incident
-//! channel with Apply / Edit / Dismiss (Edit only for a status change, whose message a person
-//! may want to rewrite). The buttons are handled by [`super::suggestion_actions`].
+//! channel with Apply / Edit / Dismiss (Edit lets a person rewrite any kind before applying
+//! it). The buttons are handled by [`super::suggestion_actions`].
 
 use super::blocks::{self, SuggestionCard};
 use super::ids::SuggestionRef;
@@ -36,7 +36,6 @@ pub async fn suggestion_added(
         event_id: event.event_id,
         summary: &summary,
         rationale: event.rationale.as_deref(),
-        editable: matches!(event.change, SuggestedChange::Status { .. }),
     };
     post_once(
         &workspace.api,

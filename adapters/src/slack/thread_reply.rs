@@ -34,10 +34,7 @@ pub fn prompt_of(message_id: &str) -> Option<(&str, &str)> {
 /// prompt id cannot make the bot post elsewhere in the workspace.
 pub fn place<'a>(message_id: &'a str, own: &[&str]) -> Option<Place<'a>> {
     let (channel, ts) = prompt_of(message_id)?;
-    own.contains(&channel).then_some(Place {
-        channel,
-        thread_ts: Some(ts),
-    })
+    own.contains(&channel).then_some(Place::thread(channel, ts))
 }
 
 /// The answer as the bot's own message, in section blocks of at most Slack's size.

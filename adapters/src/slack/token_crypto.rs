@@ -24,6 +24,8 @@ pub enum TokenCryptoError {
     Undecryptable,
     /// No randomness available for a nonce.
     NoRandomness,
+    /// Nothing stored: Slack disabled the installation and its token was deleted.
+    NoToken,
 }
 
 impl fmt::Display for TokenCryptoError {
@@ -35,6 +37,7 @@ impl fmt::Display for TokenCryptoError {
                 "stored token does not decrypt with this key and context"
             }
             TokenCryptoError::NoRandomness => "no randomness for a nonce",
+            TokenCryptoError::NoToken => "no token stored: the installation is disabled",
         })
     }
 }

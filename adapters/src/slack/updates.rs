@@ -1,14 +1,17 @@
 //! Later events in Slack: severity, status and assignee changes re-render the announcement
-//! (`chat.update`, in the incident channel and in the declaring thread) and post a short note;
-//! a closing status posts the closing summary instead, then archives the channel when the
-//! installation says so; a message added from the dashboard is mirrored into the channel, and
-//! the agent's answer to a prompt made in Slack goes in that prompt's thread
-//! (`slack::thread_reply`). Notes are posted once: the channel is searched for the note's
-//! metadata before posting (a retry, or an answer that never came, must not post it twice).
+//! (`chat.update`, in the incident channel, in the declaring thread and in the announcement
+//! channel's broadcast) and post a short note; a severity raised to high is broadcast
+//! (`slack::broadcast`); a closing status posts the closing summary instead, then archives the
+//! channel unless the installation opted out; a status-page change is noted in the channel; a
+//! message added from the dashboard is mirrored into the channel, and the agent's answer to a
+//! prompt made in Slack goes in that prompt's thread (`slack::thread_reply`). Notes are posted
+//! once: the channel is searched for the note's metadata before posting (a retry, or an
+//! answer that never came, must not post it twice).
 
 use super::announce;
 use super::api::{SlackApi, SlackCallError};
 use super::blocks::{self, IncidentCard, SlackPost};
+use super::broadcast;
 use super::channel;
 use super::incident_keys as keys;
 use super::posting::{post_once, Place};
@@ -16,8 +19,9 @@ use super::thread_reply;
 use super::workspace::Workspace;
 use incidentd_core::model::event_type;
 use incidentd_core::{
-    AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentServices, IncidentState, IncidentView,
-    MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated,
+    AffectionUpdated, AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentServices,
+    IncidentState, IncidentView, MessageAdded, PromptAdded, Severity, SeverityUpdated,
+    StatusUpdated,
 };
 use incidentd_runtime::prelude::*;
 use serde_json::json;
@@ -29,6 +33,8 @@ pub(super) struct Announced {
     announcement_ts: String,
     /// The declaring thread's channel and the announcement copy posted there.
     source: Option<(String, String)>,
+    /// The announcement channel and the broadcast of a high-severity incident there.
+    broadcast: Option<(String, String)>,
 }
 
 impl Announced {
@@ -38,6 +44,7 @@ impl Announced {
             channel: get(keys::CHANNEL)?,
             announcement_ts: get(keys::ANNOUNCEMENT_TS)?,
             source: get(keys::SOURCE_CHANNEL).zip(get(keys::SOURCE_REPLY_TS)),
+            broadcast: get(keys::BROADCAST_CHANNEL).zip(get(keys::BROADCAST_TS)),
         })
     }
 
@@ -83,10 +90,7 @@ impl Announced {
     }
 
     pub(super) fn place(&self) -> Place<'_> {
-        Place {
-            channel: &self.channel,
-            thread_ts: None,
-        }
+        Place::channel(&self.channel)
     }
 
     /// The incident's own conversations: its channel and the declaring message's channel.
@@ -97,17 +101,29 @@ impl Announced {
     }
 }
 
-fn card<'a>(incident: &'a IncidentState, event_id: i64, channel: &'a str) -> IncidentCard<'a> {
-    let assignee = incident
+/// The assignee, when they are a Slack user (the only kind a message can mention).
+pub(super) fn slack_assignee(incident: &IncidentState) -> Option<&str> {
+    incident
         .assignee
         .as_deref()
-        .filter(|a| channel::is_slack_user(a));
+        .filter(|a| channel::is_slack_user(a))
+}
+
+fn card<'a>(incident: &'a IncidentState, event_id: i64, channel: &'a str) -> IncidentCard<'a> {
     IncidentCard {
         incident,
         event_id,
-        assignee_slack_id: assignee,
+        assignee_slack_id: slack_assignee(incident),
         channel_id: Some(channel),
     }
+}
+
+/// Whether the copy in the declaring thread is to be shown in its channel too.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ThreadCopy {
+    Keep,
+    /// Broadcast it (`reply_broadcast`): the incident became high.
+    Broadcast,
 }
 
 /// `INCIDENT_CREATED` (event `created`, so the announcement is found by that event as
@@ -123,24 +139,35 @@ fn announcement_of(live: &IncidentView, created: i64) -> IncidentEvent<IncidentC
     }
 }
 
-/// Re-renders the announcement (metadata kept as posted) as of `event_id`.
+/// Re-renders the announcement (metadata kept as posted) as of `event_id`, and its copies.
 async fn refresh(
     api: &SlackApi,
     announced: &Announced,
     incident: &IncidentState,
     event_id: i64,
+    thread_copy: ThreadCopy,
 ) -> Result<(), SlackCallError> {
-    let post = blocks::announcement(card(incident, event_id, &announced.channel), event_id);
+    let card = card(incident, event_id, &announced.channel);
+    let post = blocks::announcement(card, event_id);
     let args = post.update_args(&announced.channel, &announced.announcement_ts);
     api.call("chat.update", &args).await?;
-    if let Some((channel, ts)) = &announced.source {
-        // The copy in the declaring thread is a courtesy: a deleted thread must not block.
-        if let Err(e) = api
-            .call("chat.update", &post.update_args(channel, ts))
-            .await
-        {
-            incidentd_runtime::log::info(&format!("slack: thread copy not updated: {e}"));
+    // The copies are a courtesy: a deleted thread or broadcast must not block the incident.
+    let courtesy = |what: &str, outcome: Result<_, SlackCallError>| {
+        if let Err(e) = outcome {
+            incidentd_runtime::log::info(&format!("slack: {what} not updated: {e}"));
         }
+    };
+    if let Some((channel, ts)) = &announced.source {
+        let mut args = post.update_args(channel, ts);
+        if thread_copy == ThreadCopy::Broadcast {
+            args["reply_broadcast"] = true.into();
+        }
+        courtesy("thread copy", api.call("chat.update", &args).await);
+    }
+    if let Some((channel, ts)) = &announced.broadcast {
+        // Its metadata keeps the event it was first posted for; only the content changes.
+        let args = blocks::broadcast(card, event_id).update_args(channel, ts);
+        courtesy("broadcast", api.call("chat.update", &args).await);
     }
     Ok(())
 }
@@ -149,21 +176,66 @@ async fn refresh_and_note<T>(
     ctx: &SendContext,
     workspace: &Workspace,
     event: &IncidentEvent<T>,
+    thread_copy: ThreadCopy,
     note: impl FnOnce(&Announced) -> SlackPost,
 ) -> Result<Announced, EffectError> {
     let announced = Announced::load(ctx, workspace, event).await?;
-    refresh(&workspace.api, &announced, &event.incident, event.event_id).await?;
+    refresh(
+        &workspace.api,
+        &announced,
+        &event.incident,
+        event.event_id,
+        thread_copy,
+    )
+    .await?;
     post_once(&workspace.api, announced.place(), &note(&announced), true).await?;
     Ok(announced)
 }
 
+/// Re-renders and notes the change; raised to high, the incident is also shown in the
+/// declaring channel (its thread copy broadcast) and in the announcement channel.
 pub async fn severity_update(
     ctx: &SendContext,
     workspace: &Workspace,
     event: &IncidentEvent<SeverityUpdated>,
 ) -> Result<(), EffectError> {
     let note = blocks::severity_note(&event.incident_id, event.event_id, event.severity, None);
-    refresh_and_note(ctx, workspace, event, |_| note).await?;
+    let high = event.severity == Severity::High;
+    let thread_copy = if high {
+        ThreadCopy::Broadcast
+    } else {
+        ThreadCopy::Keep
+    };
+    let announced = refresh_and_note(ctx, workspace, event, thread_copy, |_| note).await?;
+    if high {
+        // The live metadata: the declaration (or an earlier raise) may have broadcast it
+        // since this event's snapshot.
+        let handle = ctx
+            .services
+            .incident(&event.incident_id, &event.incident.tenant_id)?;
+        let metadata = handle.get().await?.incident.metadata;
+        broadcast::announce_if_high(
+            workspace,
+            &handle,
+            &event.incident,
+            event.event_id,
+            &announced.channel,
+            &metadata,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A status-page change, noted in the incident channel (`AFFECTION_UPDATE`).
+pub async fn affection_update(
+    ctx: &SendContext,
+    workspace: &Workspace,
+    event: &IncidentEvent<AffectionUpdated>,
+) -> Result<(), EffectError> {
+    let announced = Announced::load(ctx, workspace, event).await?;
+    let note = blocks::affection_note(&event.incident_id, event.event_id, &event.data);
+    post_once(&workspace.api, announced.place(), &note, true).await?;
     Ok(())
 }
 
@@ -177,7 +249,7 @@ pub async fn assignee_update(
         .as_deref()
         .filter(|a| channel::is_slack_user(a));
     let note = blocks::assignee_note(&event.incident_id, event.event_id, assignee, None);
-    let announced = refresh_and_note(ctx, workspace, event, |_| note).await?;
+    let announced = refresh_and_note(ctx, workspace, event, ThreadCopy::Keep, |_| note).await?;
     let bot = &workspace.installation.bot_user_id;
     channel::invite(
         &workspace.api,
@@ -201,12 +273,19 @@ pub async fn status_update(
             &event.message,
             None,
         );
-        refresh_and_note(ctx, workspace, event, |_| note).await?;
+        refresh_and_note(ctx, workspace, event, ThreadCopy::Keep, |_| note).await?;
         return Ok(());
     }
     let archive = workspace.installation.archive_on_close();
     let announced = Announced::load(ctx, workspace, event).await?;
-    match refresh(&workspace.api, &announced, &event.incident, event.event_id).await {
+    let refreshed = refresh(
+        &workspace.api,
+        &announced,
+        &event.incident,
+        event.event_id,
+        ThreadCopy::Keep,
+    );
+    match refreshed.await {
         // The channel is archived only after the summary: an earlier attempt did it all.
         Err(e) if archive && e.is_code("is_archived") => return Ok(()),
         outcome => outcome?,

@@ -6,7 +6,7 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use incidentd_adapters::slack::config;
-use incidentd_adapters::slack::installation::{self, NewInstallation};
+use incidentd_adapters::slack::installation::{self, NewInstallation, SettingsPatch};
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
 use incidentd_runtime::native::{FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID};
@@ -16,6 +16,11 @@ use incidentd_workflows::testing::{Pipeline, TENANT};
 /// The token key the tests configure (`SLACK_TOKEN_KEY`), base64.
 pub fn key_b64() -> String {
     BASE64.encode([9; 32])
+}
+
+/// The token key itself.
+pub fn key() -> TokenKey {
+    TokenKey::from_base64(&Secret::new(key_b64())).expect("32 bytes")
 }
 
 /// A pipeline whose tenant has connected the fake workspace.
@@ -34,11 +39,11 @@ pub fn connected(slack: &FakeSlack) -> Pipeline {
 /// Connects the workspace `team_id` (or an org-wide install's enterprise id) to the
 /// pipeline's tenant, replacing its earlier one.
 pub fn connect_as(pipeline: &Pipeline, team_id: &str) {
-    connect_with(pipeline, team_id, None);
+    connect_with(pipeline, team_id, SettingsPatch::default());
 }
 
-/// [`connect_as`] with the installation's `archive_on_close` setting.
-pub fn connect_with(pipeline: &Pipeline, team_id: &str, archive_on_close: Option<bool>) {
+/// [`connect_as`] with these installation settings.
+pub fn connect_with(pipeline: &Pipeline, team_id: &str, settings: SettingsPatch) {
     let workspace = NewInstallation {
         tenant_id: TENANT.into(),
         team_id: team_id.into(),
@@ -47,12 +52,11 @@ pub fn connect_with(pipeline: &Pipeline, team_id: &str, archive_on_close: Option
         bot_user_id: FAKE_BOT_USER_ID.into(),
         scopes: String::new(),
         token: Secret::new(FAKE_BOT_TOKEN),
-        archive_on_close,
+        settings,
     };
-    let key = TokenKey::from_base64(&Secret::new(key_b64())).unwrap();
     pollster::block_on(installation::store(
         pipeline.db.as_ref(),
-        &key,
+        &key(),
         &workspace,
         0,
     ))

@@ -4,7 +4,7 @@
 
 use super::{IncidentObject, Origin};
 use crate::decide::{self, Decision, EventData, StoredSuggestion};
-use crate::effects::{SuggestionAdded, SuggestionOutcome};
+use crate::effects::{SuggestedChange, SuggestionAdded, SuggestionOutcome};
 use crate::error::DomainError;
 use crate::model::IncidentState;
 use crate::view::Applied;
@@ -112,19 +112,21 @@ impl<S: SqlStore> IncidentObject<S> {
     }
 
     /// Applies or dismisses a suggestion as `origin.actor`, once. Applying commits the change
-    /// (as if the person had asked for it) and `SUGGESTION_RESOLVED` naming its event, in one
-    /// transaction; a refused change writes nothing and leaves the suggestion open.
+    /// (as if the person had asked for it; `edited` as they rewrote it) and
+    /// `SUGGESTION_RESOLVED` naming its event, in one transaction; a refused change writes
+    /// nothing and leaves the suggestion open.
     pub fn resolve_suggestion(
         &self,
         origin: &Origin,
         suggestion_id: &str,
         outcome: SuggestionOutcome,
+        edited: Option<&SuggestedChange>,
         now_ms: i64,
     ) -> Result<Applied, DomainError> {
         self.idempotent(origin, now_ms, |current| {
             let stored = self.known_suggestion(suggestion_id)?;
             let user = origin.actor.id.clone().unwrap_or_default();
-            let resolution = decide::decide_resolution(&current, &stored, outcome, &user)?;
+            let resolution = decide::decide_resolution(&current, &stored, outcome, edited, &user)?;
             let mut resolved = resolution.resolved;
             let storage = |e: DomainError| SqlError::new(e.to_string());
             let applied = self.store().transaction(|| {

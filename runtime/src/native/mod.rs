@@ -18,10 +18,10 @@ pub use fake_llm::{
     family_of, schema_name, FakeLlm, FakeLlmBuilder, FakeReply, Strictness, Violation, FAKE_MODEL,
 };
 pub use fake_slack::{
-    AnsweredCall, ContractRule, ContractViolation, FakeChannel, FakeMessage, FakeSlack, Fault,
-    SlackCall, SlackWarning, FAKE_ADMIN_USER_ID, FAKE_APP_ID, FAKE_BOT_ID, FAKE_BOT_TOKEN,
-    FAKE_BOT_USER_ID, FAKE_GENERAL_CHANNEL_ID, FAKE_OAUTH_CODE, FAKE_TEAM_ID,
-    FAKE_USER_MESSAGE_METHOD,
+    submitted_view_state, AnsweredCall, ContractRule, ContractViolation, FakeChannel, FakeMessage,
+    FakeSlack, Fault, SlackCall, SlackWarning, ViewInput, FAKE_ADMIN_USER_ID, FAKE_APP_ID,
+    FAKE_BOT_ID, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_GENERAL_CHANNEL_ID, FAKE_OAUTH_CODE,
+    FAKE_TEAM_ID, FAKE_USER_MESSAGE_METHOD,
 };
 pub use handler_test::{HandlerTest, TestEvent};
 pub use host::{

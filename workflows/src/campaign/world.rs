@@ -285,7 +285,7 @@ fn connect_slack(pipeline: &Pipeline) {
         bot_user_id: FAKE_BOT_USER_ID.into(),
         scopes: String::new(),
         token: Secret::new(FAKE_BOT_TOKEN),
-        archive_on_close: None,
+        settings: Default::default(),
     };
     let key = TokenKey::from_base64(&Secret::new(TOKEN_KEY)).expect("a 32-byte key");
     pollster::block_on(installation::store(

@@ -569,22 +569,28 @@ fn slack(route: Slack) -> Operation {
                 "channel": text, "ts": text, "user": { "type": "string", "nullable": true },
                 "text": text, "thread_ts": { "type": "string", "nullable": true },
                 "subtype": { "type": "string", "nullable": true } } });
+            let uninstalled = json!({ "type": "object", "required": ["type"], "properties": {
+                "type": { "type": "string", "enum": ["app_uninstalled"] } } });
+            let ids = json!({ "type": "array", "items": { "type": "string" } });
+            let revoked = json!({ "type": "object", "required": ["type"], "properties": {
+                "type": { "type": "string", "enum": ["tokens_revoked"] },
+                "tokens": { "type": "object", "properties": { "oauth": ids, "bot": ids } } } });
             let other_event = json!({ "type": "object", "required": ["type"], "properties": {
-                "type": { "type": "string", "not": { "enum": ["app_mention", "message"] } } } });
+                "type": { "type": "string", "not": { "enum": ["app_mention", "message", "app_uninstalled", "tokens_revoked"] } } } });
             let body = json!({ "oneOf": [
                 envelope("url_verification", &["challenge"], json!({ "challenge": text })),
                 envelope("event_callback", &["api_app_id", "event_id", "event_time", "event"], json!({
                     "team_id": { "type": "string", "nullable": true },
                     "api_app_id": text, "event_id": text,
                     "event_time": { "type": "integer", "format": "int64" },
-                    "event": { "oneOf": [message_event, other_event] } })),
+                    "event": { "oneOf": [message_event, uninstalled, revoked, other_event] } })),
                 envelope("app_rate_limited", &["team_id", "api_app_id", "minute_rate_limited"], json!({
                     "team_id": text, "api_app_id": text,
                     "minute_rate_limited": { "type": "integer", "format": "int64" } })),
                 { "type": "object", "required": ["type"], "properties": { "type": { "type": "string",
                     "not": { "enum": ["url_verification", "event_callback", "app_rate_limited"] } } } },
             ] });
-            signed("Slack's Events API (app mentions, messages in incident channels)")
+            signed("Slack's Events API (app mentions, messages in incident channels; app_uninstalled and tokens_revoked naming the bot disable the installation)")
                 .json_body(body)
                 .ok(200, "acknowledged; the url_verification challenge echoed", json!({ "type": "object",
                     "properties": { "challenge": text } }))
@@ -644,6 +650,33 @@ fn slack(route: Slack) -> Operation {
             .reply(reply(502, "nothing connected: Slack could not be reached or answered unusably", page()))
             .reply(reply(503, "nothing connected: the Slack settings are missing", page()))
         }
+        Slack::ListInstallations => Operation::new(
+            "Every Slack installation, its state (active, or disabled by Slack: uninstalled, token revoked) and settings; never a token",
+            Security::Operator,
+        )
+        .ok(200, "the installations, by tenant", object(&["installations"], json!({
+            "installations": { "type": "array", "items": installation_schema() } })))
+        .errors(OPERATOR),
+        Slack::ShowInstallation => Operation::new(
+            "A tenant's Slack installation, its state and settings; never its token",
+            Security::Operator,
+        )
+        .ok(200, "the installation", object(&["installation"], json!({ "installation": installation_schema() })))
+        .errors(OPERATOR)
+        .errors(&[(404, "NOT_FOUND: no such tenant, or it has no Slack installation"), BAD_ID]),
+        Slack::UpdateInstallation => Operation::new(
+            "Change a tenant's Slack settings: a field left out keeps its value; announcement_channel null removes it",
+            Security::Operator,
+        )
+        .json_body(json!({ "type": "object", "additionalProperties": false, "properties": {
+            "archive_on_close": { "type": "boolean",
+                "description": "Archive each incident's channel once the incident closes (on unless turned off)." },
+            "announcement_channel": { "type": "string", "nullable": true, "pattern": "^[CG][A-Z0-9]{1,31}$",
+                "description": "The channel id high-severity incidents are announced in; null for none." } } }))
+        .ok(200, "the installation as it is now", object(&["installation"], json!({ "installation": installation_schema() })))
+        .errors(OPERATOR)
+        .errors(OPERATOR_BODY)
+        .errors(&[(404, "NOT_FOUND: no such tenant, or it has no Slack installation")]),
         Slack::Connect => Operation::new(
             "Connect a Slack workspace to a tenant with a bot token the operator already has",
             Security::Operator,
@@ -656,7 +689,10 @@ fn slack(route: Slack) -> Operation {
             "bot_user_id": { "type": "string", "pattern": "^[UW][A-Z0-9]{1,31}$" },
             "scopes": text,
             "bot_token": { "type": "string", "pattern": "^xoxb-" },
-            "archive_on_close": { "type": "boolean" } } }))
+            "archive_on_close": { "type": "boolean", "nullable": true,
+                "description": "Archive each incident's channel once the incident closes; left out or null keeps the stored setting (on for a new installation)." },
+            "announcement_channel": { "type": "string", "nullable": true, "pattern": "^[CG][A-Z0-9]{1,31}$",
+                "description": "The channel id high-severity incidents are announced in; left out or null keeps the stored one." } } }))
         .ok(201, "connected", object(&["installation"], json!({ "installation": object(&["tenant", "team_id", "bot_user_id"], json!({
             "tenant": text, "team_id": text, "bot_user_id": text })) })))
         .errors(OPERATOR)
@@ -669,6 +705,43 @@ fn slack(route: Slack) -> Operation {
             (503, "NOT_CONFIGURED: SLACK_TOKEN_KEY is missing"),
         ]),
     }
+}
+
+/// A Slack installation as the operator's routes show it (`slack::admin::InstallationSummary`).
+fn installation_schema() -> Value {
+    let text = json!({ "type": "string" });
+    let maybe = |schema: Value| nullable(schema, "Null unless disabled.");
+    object(
+        &[
+            "tenant",
+            "team_id",
+            "enterprise_id",
+            "app_id",
+            "bot_user_id",
+            "scopes",
+            "installed_at",
+            "state",
+            "disabled_reason",
+            "disabled_at",
+            "disabled_message",
+            "archive_on_close",
+            "announcement_channel",
+        ],
+        json!({
+            "tenant": text, "team_id": text,
+            "enterprise_id": { "type": "string", "nullable": true },
+            "app_id": { "type": "string", "nullable": true },
+            "bot_user_id": text, "scopes": text,
+            "installed_at": { "type": "integer", "format": "int64", "nullable": true, "description": "Unix ms of the last install." },
+            "state": { "type": "string", "enum": ["active", "disabled"],
+                "description": "disabled: Slack said the app was uninstalled or its bot token revoked; the token is deleted and Slack steps fail until the app is reinstalled." },
+            "disabled_reason": maybe(json!({ "type": "string", "enum": ["app_uninstalled", "tokens_revoked"] })),
+            "disabled_at": maybe(json!({ "type": "integer", "format": "int64" })),
+            "disabled_message": maybe(text.clone()),
+            "archive_on_close": { "type": "boolean" },
+            "announcement_channel": { "type": "string", "nullable": true },
+        }),
+    )
 }
 
 /// The JSON in an interaction's `payload` field (`slack::interactions::Interaction`): what the

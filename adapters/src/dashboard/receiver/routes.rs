@@ -65,6 +65,12 @@ pub enum Slack {
     OAuthCallback,
     /// The operator connects a workspace with a bot token it already has.
     Connect,
+    /// The operator lists the installations and their state.
+    ListInstallations,
+    /// One tenant's installation.
+    ShowInstallation,
+    /// The operator changes an installation's settings.
+    UpdateInstallation,
 }
 
 /// One route: `path` is an OpenAPI path template (`/dashboard/incidents/{id}`).
@@ -206,7 +212,22 @@ pub const ROUTES: &[Route] = &[
         "/admin/tenants/{tenant}/entry-points/{entry_point}",
         A(Admin::DeleteEntryPoint),
     ),
+    route(
+        "GET",
+        "/admin/slack/installations",
+        S(Slack::ListInstallations),
+    ),
     route("POST", "/admin/slack/installations", S(Slack::Connect)),
+    route(
+        "GET",
+        "/admin/slack/installations/{tenant}",
+        S(Slack::ShowInstallation),
+    ),
+    route(
+        "PATCH",
+        "/admin/slack/installations/{tenant}",
+        S(Slack::UpdateInstallation),
+    ),
     // Slack.
     route("POST", "/slack/events", S(Slack::Events)),
     route("POST", "/slack/interactions", S(Slack::Interactions)),

@@ -12,7 +12,8 @@
 //! Every breach is recorded as a [`ContractViolation`] and every warning answered as a
 //! [`SlackWarning`]; when the fake is dropped with either left, it fails the test. A test that
 //! breaks the contract on purpose takes what it expects with [`FakeSlack::take_violations`] and
-//! [`FakeSlack::take_warnings`]. Every call is recorded too ([`SlackCall`]).
+//! [`FakeSlack::take_warnings`]. Every call is recorded too ([`SlackCall`]), and
+//! [`submitted_view_state`] is what Slack sends when a person submits a view it opened.
 //!
 //! Served methods: those of the contract table (`conversations.create`, `.list`, `.invite`,
 //! `.history`, `.replies`, `.archive`, `chat.postMessage`, `chat.update`, `pins.add`,
@@ -23,6 +24,7 @@
 
 mod contract;
 mod request;
+mod views;
 mod workspace;
 
 #[cfg(test)]
@@ -32,6 +34,7 @@ mod tests;
 
 pub use contract::{ContractRule, ContractViolation, SlackWarning};
 pub use request::{AnsweredCall, SlackCall};
+pub use views::{submitted_view_state, ViewInput};
 pub use workspace::{FakeChannel, FakeMessage};
 
 use super::recording_server::{RecordedRequest, RecordingServer, Scripted};

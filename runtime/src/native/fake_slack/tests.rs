@@ -541,3 +541,52 @@ fn general_has_a_fixed_id_and_a_chosen_port_is_served_or_refused_when_taken() {
     assert_eq!(chosen.url, format!("http://127.0.0.1:{port}"));
     assert_eq!(create(&chosen, "inc-on-a-port").len(), 9);
 }
+
+#[test]
+fn reply_broadcast_shows_a_thread_reply_in_its_channel_when_posted_or_updated() {
+    let slack = FakeSlack::start();
+    let channel = create(&slack, "general");
+    let parent = post(&slack, json!({ "channel": channel, "text": "parent" }));
+    let parent_ts = parent["ts"].as_str().unwrap();
+    let reply = |text: &str, broadcast: bool| {
+        let answer = post(
+            &slack,
+            json!({ "channel": channel, "text": text, "thread_ts": parent_ts, "reply_broadcast": broadcast }),
+        );
+        answer["ts"].as_str().unwrap().to_owned()
+    };
+    let in_history = |ts: &str| {
+        let (_, history) = call(
+            &slack,
+            "conversations.history",
+            Body::Form(&[("channel", &channel)]),
+        );
+        history["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["ts"] == ts)
+    };
+    let broadcast = reply("shown in the channel", true);
+    let quiet = reply("only in the thread", false);
+    assert!(in_history(&broadcast));
+    assert!(!in_history(&quiet));
+    let (_, updated) = call(
+        &slack,
+        "chat.update",
+        Body::Json(
+            json!({ "channel": channel, "ts": quiet, "text": "now shown", "reply_broadcast": true }),
+        ),
+    );
+    assert_eq!(updated["ok"], true, "{updated}");
+    assert!(in_history(&quiet), "broadcast by the update");
+    // A top-level message is no reply: the flag changes nothing.
+    call(
+        &slack,
+        "chat.update",
+        Body::Json(
+            json!({ "channel": channel, "ts": parent_ts, "text": "parent", "reply_broadcast": true }),
+        ),
+    );
+    assert!(!slack.channel(&channel).unwrap().messages[0].reply_broadcast);
+}

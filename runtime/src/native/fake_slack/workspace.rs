@@ -445,6 +445,11 @@ impl Workspace {
         if args["blocks"].is_array() {
             message.blocks = Some(args["blocks"].clone());
         }
+        // `reply_broadcast` shows an existing thread reply in its channel too (Slack's
+        // `chat.update` page); it means nothing for a message that is not a reply.
+        if flag(args, "reply_broadcast") && message.thread_ts.as_deref().is_some_and(|t| t != ts) {
+            message.reply_broadcast = true;
+        }
         // Omitted metadata is kept; `{}` removes it.
         match &args["metadata"] {
             Value::Object(m) if m.is_empty() => message.metadata = None,
