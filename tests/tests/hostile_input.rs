@@ -1196,7 +1196,9 @@ fn hostile_requests_on_every_route_get_their_documented_answer_and_write_nothing
             .body(install_body(&"t".repeat(10_000), "T0NEW"), JSON).auth(operator()).error(404, "NOT_FOUND"),
         Case::new(r, "demo's workspace for another tenant", "POST", r)
             .body(install_body(OTHER, FAKE_TEAM_ID), JSON).auth(operator()).error(409, "CONFLICT"),
-        Case::new(r, "GET", "GET", r).auth(operator()).error(405, "METHOD_NOT_ALLOWED"),
+        // GET lists the installations (operator only); nothing deletes the collection.
+        Case::new(r, "GET without the token", "GET", r).error(401, "UNAUTHORIZED"),
+        Case::new(r, "DELETE", "DELETE", r).auth(operator()).error(405, "METHOD_NOT_ALLOWED"),
     ]);
 
     // -- GET /slack/install (operator) and GET /slack/oauth/callback (the browser).
