@@ -651,16 +651,8 @@ impl IncidentHandle {
         outcome: SuggestionOutcome,
         idempotency: Idempotency,
     ) -> Result<Applied, IncidentCallError> {
-        let origin = self.origin(actor, idempotency);
-        let reply = self
-            .call(IncidentRequest::ResolveSuggestion {
-                origin,
-                suggestion_id: suggestion_id.to_owned(),
-                outcome,
-                edited: None,
-            })
-            .await?;
-        expect_reply!(reply, IncidentReply::Applied(a) => a)
+        self.resolve(actor, suggestion_id, outcome, None, idempotency)
+            .await
     }
 
     /// Applies a suggestion as `actor` rewrote it (`change`, of the suggestion's kind): the
@@ -672,13 +664,26 @@ impl IncidentHandle {
         change: SuggestedChange,
         idempotency: Idempotency,
     ) -> Result<Applied, IncidentCallError> {
+        let outcome = SuggestionOutcome::Applied;
+        self.resolve(actor, suggestion_id, outcome, Some(change), idempotency)
+            .await
+    }
+
+    async fn resolve(
+        &self,
+        actor: Actor,
+        suggestion_id: &str,
+        outcome: SuggestionOutcome,
+        edited: Option<SuggestedChange>,
+        idempotency: Idempotency,
+    ) -> Result<Applied, IncidentCallError> {
         let origin = self.origin(actor, idempotency);
         let reply = self
             .call(IncidentRequest::ResolveSuggestion {
                 origin,
                 suggestion_id: suggestion_id.to_owned(),
-                outcome: SuggestionOutcome::Applied,
-                edited: Some(change),
+                outcome,
+                edited,
             })
             .await?;
         expect_reply!(reply, IncidentReply::Applied(a) => a)

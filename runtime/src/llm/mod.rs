@@ -15,6 +15,20 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::fmt;
 
+/// A JSON value's type as JSON Schema names it (`"integer"` for whole numbers), for messages
+/// about schemas: the strict-schema checker and the fake server's request checks.
+pub fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 /// One message of the conversation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChatMessage {

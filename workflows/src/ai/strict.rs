@@ -71,18 +71,6 @@ fn types(schema: &Value) -> Vec<&str> {
     }
 }
 
-fn type_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 impl Check {
     fn breach(&mut self, path: &str, what: &str) {
         self.found.push(format!("{path}: {what}"));
@@ -140,7 +128,7 @@ impl Check {
         };
         self.enum_values += values.len();
         for value in values {
-            let kind = type_of(value);
+            let kind = incidentd_runtime::llm::json_type(value);
             let fits =
                 declared.contains(&kind) || (kind == "integer" && declared.contains(&"number"));
             if !fits {

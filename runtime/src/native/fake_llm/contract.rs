@@ -226,7 +226,7 @@ impl Checker {
             .as_array()
             .map(|t| t.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let kind = kind_of(value);
+        let kind = crate::llm::json_type(value);
         let fits = allowed.is_empty()
             || allowed.contains(&kind)
             || (kind == "integer" && allowed.contains(&"number"));
@@ -446,18 +446,6 @@ fn join(path: &str, key: &str) -> String {
         key.to_owned()
     } else {
         format!("{path}.{key}")
-    }
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 
