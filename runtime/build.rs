@@ -9,8 +9,8 @@
 #[path = "build/policy_toml.rs"]
 mod policy_toml;
 
-use incidentd_policy::file::validate_file;
-use incidentd_policy::PolicyPatch;
+use sluice_policy::file::validate_file;
+use sluice_policy::PolicyPatch;
 use std::path::{Path, PathBuf};
 
 const PATH_VAR: &str = "INCIDENTD_RETRY_POLICIES";

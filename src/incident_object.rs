@@ -6,10 +6,10 @@
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
 use incidentd_core::object::{AgentTurns, Archive, IncidentObject, TurnPacing};
 use incidentd_core::ArchivedIncident;
-use incidentd_runtime::cloudflare::{serve_object_call, CfServices, DoStorage};
-use incidentd_runtime::log;
-use incidentd_runtime::sql::SqlStore;
-use incidentd_runtime::workflow::Services;
+use sluice::cloudflare::{serve_object_call, CfServices, DoStorage};
+use sluice::log;
+use sluice::sql::SqlStore;
+use sluice::workflow::Services;
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{durable_object, Date, Env, Request, Response, Result, State};
 

@@ -15,11 +15,11 @@ use incidentd_core::{
     Actor, ArchivedIncident, Conflict, DomainError, Idempotency, IncidentCallError, IncidentHandle,
     Source, StartIncident, Started, INCIDENT_OBJECT_BINDING,
 };
-use incidentd_runtime::cloudflare::CfServices;
-use incidentd_runtime::object::ObjectNamespace;
-use incidentd_runtime::registry;
-use incidentd_runtime::sql::Database;
-use incidentd_runtime::workflow::Services;
+use sluice::cloudflare::CfServices;
+use sluice::object::ObjectNamespace;
+use sluice::registry;
+use sluice::sql::Database;
+use sluice::workflow::Services;
 use serde_json::json;
 use std::rc::Rc;
 use worker::{event, Context, Date, Env, Request, Response, Result};
@@ -61,7 +61,7 @@ impl Call {
     /// The typed handle to an incident, acting for the caller's tenant. An id that cannot be
     /// an object id is a 404.
     fn incident(&self, id: &str) -> std::result::Result<IncidentHandle, ApiError> {
-        if !incidentd_runtime::object::is_object_id(id) {
+        if !sluice::object::is_object_id(id) {
             return Err(ApiError::not_found());
         }
         let stub = self

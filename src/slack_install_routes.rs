@@ -10,9 +10,9 @@ use incidentd_adapters::dashboard::receiver::ApiError;
 use incidentd_adapters::dashboard::INDEX_DATABASE;
 use incidentd_adapters::slack::oauth::{self, CallbackQuery, OAuthApp};
 use incidentd_adapters::slack::{config, installation};
-use incidentd_runtime::cloudflare::CfServices;
-use incidentd_runtime::log;
-use incidentd_runtime::workflow::Services;
+use sluice::cloudflare::CfServices;
+use sluice::log;
+use sluice::workflow::Services;
 use serde_json::json;
 use worker::{Date, Env, Headers, Request, Response};
 

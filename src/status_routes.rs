@@ -6,8 +6,8 @@ use incidentd_adapters::dashboard::receiver::routes::Allow;
 use incidentd_adapters::dashboard::receiver::ApiError;
 use incidentd_adapters::status_page::response::{self, Answer, Document};
 use incidentd_adapters::status_page::{store, STATUS_DATABASE};
-use incidentd_runtime::cloudflare::CfServices;
-use incidentd_runtime::workflow::Services;
+use sluice::cloudflare::CfServices;
+use sluice::workflow::Services;
 use worker::{Date, Env, Request, Response};
 
 fn internal(e: impl std::fmt::Display) -> ApiError {

@@ -51,8 +51,8 @@ pub const ALL: [(&str, &str); 11] = [
 
 /// An in-memory D1 with every migration applied, for this crate's tests.
 #[cfg(test)]
-pub(crate) fn migrated() -> incidentd_runtime::native::SqliteDatabase {
-    let db = incidentd_runtime::native::SqliteDatabase::in_memory();
+pub(crate) fn migrated() -> sluice::native::SqliteDatabase {
+    let db = sluice::native::SqliteDatabase::in_memory();
     for (name, sql) in ALL {
         db.apply(sql)
             .unwrap_or_else(|e| panic!("migration {name}: {e}"));

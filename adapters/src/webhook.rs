@@ -6,7 +6,7 @@
 //! docs/adding-a-sender.md: this file plus `pub mod webhook;` in lib.rs is all it took.
 
 use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender, IncidentServices};
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 use serde_json::json;
 use std::collections::BTreeMap;
 

@@ -10,7 +10,7 @@ mod common;
 use common::connected;
 use incidentd_core::object::{FailedEffect, LaneView};
 use incidentd_core::{Actor, Command, Idempotency, Severity, Status};
-use incidentd_runtime::native::{FakeSlack, Fault, SlackCall, StepRecord};
+use sluice::native::{FakeSlack, Fault, SlackCall, StepRecord};
 use incidentd_workflows::testing::Pipeline;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -292,7 +292,7 @@ fn a_closed_incident_with_a_held_lane_is_archived_and_keeps_its_object_until_rel
         [format!("analysis-{id}")],
         "the analysis does not wait for Slack"
     );
-    let archived: Vec<_> = pollster::block_on(incidentd_runtime::sql::Database::query(
+    let archived: Vec<_> = pollster::block_on(sluice::sql::Database::query(
         p.db.as_ref(),
         "SELECT id FROM incident_archive WHERE id = ?",
         vec![id.clone().into()],

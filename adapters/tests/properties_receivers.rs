@@ -20,7 +20,7 @@ use incidentd_adapters::slack::ids;
 use incidentd_adapters::slack::inbound::{ReceiveError, SlackAccess};
 use incidentd_adapters::slack::interaction_receiver::handle_interaction;
 use incidentd_adapters::slack::receiver::handle_events;
-use incidentd_runtime::native::{FakeSlack, FAKE_TEAM_ID};
+use sluice::native::{FakeSlack, FAKE_TEAM_ID};
 use incidentd_workflows::testing::Pipeline;
 use pollster::block_on;
 use proptest::prelude::*;

@@ -3,9 +3,9 @@
 //! registers a second "dashboard" sender and a misspelt policy entry on purpose.
 
 use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
-use incidentd_runtime::__private::{inventory, PolicyOverride};
-use incidentd_runtime::prelude::*;
-use incidentd_runtime::registry;
+use sluice::__private::{inventory, PolicyOverride};
+use sluice::prelude::*;
+use sluice::registry;
 
 #[derive(Default)]
 pub struct SecondDashboard;
@@ -62,7 +62,7 @@ fn an_unknown_policy_name_is_rejected_with_the_closest_registered_name() {
     assert!(
         unknown[0].starts_with(&format!(
             "{}: policies.\"dashbord\" names no registered step, sender, dispatcher or handler; did you mean \"dashboard\"? allowed names: ",
-            incidentd_runtime::config::file_path()
+            sluice::config::file_path()
         )),
         "{}",
         unknown[0]

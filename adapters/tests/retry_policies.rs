@@ -1,8 +1,8 @@
 //! The retry-policy file applies wherever the runtime is linked, not only with the workflows:
 //! here only the adapters are, and the dashboard sender still sees its override.
 
-use incidentd_runtime::config::{self, FILE};
-use incidentd_runtime::registry;
+use sluice::config::{self, FILE};
+use sluice::registry;
 
 #[test]
 fn the_file_override_applies_without_the_workflows_crate() {

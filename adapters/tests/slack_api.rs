@@ -5,8 +5,8 @@
 use incidentd_adapters::slack::api::{SlackApi, SlackCallError, NOT_IN_CONTRACT};
 use incidentd_adapters::slack::contract::{FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
 use incidentd_adapters::slack::secret::Secret;
-use incidentd_runtime::http::{HttpClient, HttpRequest};
-use incidentd_runtime::native::{
+use sluice::http::{HttpClient, HttpRequest};
+use sluice::native::{
     ContractRule, FakeSlack, Fault, NativeHttp, FAKE_BOT_TOKEN, FAKE_GENERAL_CHANNEL_ID,
 };
 use pollster::block_on;

@@ -6,7 +6,7 @@ use base64::Engine;
 use incidentd_adapters::slack::installation::{self, NewInstallation, StoreError};
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
-use incidentd_runtime::sql::Database;
+use sluice::sql::Database;
 use incidentd_workflows::testing::database;
 use pollster::block_on;
 

@@ -16,8 +16,8 @@ use incidentd_adapters::slack::interactions::SuggestionChoice;
 use incidentd_core::{
     ActorKind, IncidentHandle, IncidentView, Severity, Source, StartIncident, Status,
 };
-use incidentd_runtime::native::{FakeSlack, Fault, FAKE_TEAM_ID};
-use incidentd_runtime::object::ObjectNamespace;
+use sluice::native::{FakeSlack, Fault, FAKE_TEAM_ID};
+use sluice::object::ObjectNamespace;
 use incidentd_workflows::testing::Pipeline;
 use pollster::block_on;
 use serde_json::{json, Value};

@@ -20,7 +20,7 @@ use incidentd_core::{
     Actor, ActorKind, AffectedService, AffectionStatus, Command, Idempotency, Impact, Service,
     Severity, Status, SuggestedChange, SuggestionAdded, SuggestionOutcome, TimelineEntry,
 };
-use incidentd_runtime::native::{submitted_view_state, FakeSlack, Fault, ViewInput};
+use sluice::native::{submitted_view_state, FakeSlack, Fault, ViewInput};
 use incidentd_workflows::testing::{Pipeline, TENANT};
 use pollster::block_on;
 use serde_json::{json, Value};

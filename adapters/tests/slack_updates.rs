@@ -13,7 +13,7 @@ use incidentd_core::{
     Actor, AffectedService, AffectionStatus, Command, Idempotency, Impact, Service, Severity,
     Status,
 };
-use incidentd_runtime::native::{FakeChannel, FakeMessage, FakeSlack, Fault};
+use sluice::native::{FakeChannel, FakeMessage, FakeSlack, Fault};
 use incidentd_workflows::testing::Pipeline;
 use pollster::block_on;
 use serde_json::json;

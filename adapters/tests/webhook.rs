@@ -4,7 +4,7 @@
 
 use incidentd_adapters::webhook::URL_VAR;
 use incidentd_core::testing::events::{self, test_event};
-use incidentd_runtime::native::{HandlerTest, RecordingServer, Scripted, StepRecord};
+use sluice::native::{HandlerTest, RecordingServer, Scripted, StepRecord};
 
 const WORKFLOW: &str = incidentd_core::INCIDENT_WORKFLOW;
 

@@ -4,7 +4,7 @@
 
 use incidentd_core::model::Source;
 use incidentd_core::{Command, IncidentObject, StartIncident};
-use incidentd_runtime::native::SqliteStore;
+use sluice::native::SqliteStore;
 use std::time::Instant;
 
 fn main() {

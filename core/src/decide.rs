@@ -12,7 +12,7 @@ use crate::model::{
     event_type, AffectedService, Affection, AffectionStatus, EntryPoint, IncidentState, Service,
     Severity, Source, Status,
 };
-use incidentd_runtime::EventKind;
+use sluice::EventKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;

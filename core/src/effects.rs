@@ -5,8 +5,8 @@
 use crate::model::{
     AffectedService, AffectionStatus, IncidentMessage, IncidentState, Severity, Source, Status,
 };
-use incidentd_runtime::registry::{FromSenderCall, SendContext, SenderCall};
-use incidentd_runtime::{EffectError, EventKind};
+use sluice::registry::{FromSenderCall, SendContext, SenderCall};
+use sluice::{EffectError, EventKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::ops::Deref;

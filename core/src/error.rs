@@ -93,8 +93,8 @@ impl fmt::Display for DomainError {
 
 impl std::error::Error for DomainError {}
 
-impl From<incidentd_runtime::sql::SqlError> for DomainError {
-    fn from(e: incidentd_runtime::sql::SqlError) -> Self {
+impl From<sluice::sql::SqlError> for DomainError {
+    fn from(e: sluice::sql::SqlError) -> Self {
         DomainError::Storage(e.message)
     }
 }

@@ -13,7 +13,7 @@
 //! No event is ever sent to an instance that might no longer listen. A generation's last
 //! event may be lost by the engine with nothing after it to reveal the loss: [`tails`] sends
 //! it again, and has a generation that was moved past end itself. Order and
-//! at-least-once rules are the outbox's (see `incidentd_runtime::outbox`); the workflow
+//! at-least-once rules are the outbox's (see `sluice::outbox`); the workflow
 //! deduplicates by event id within an instance.
 
 mod tails;
@@ -23,9 +23,9 @@ pub use tails::{all_reported, reported, resend, NUDGE_AFTER_MS, NUDGE_SCHEDULE_M
 
 use crate::model::{IncidentMessage, IncidentState};
 use crate::WORKFLOW_EVENT_TYPE;
-use incidentd_runtime::outbox::{ForwardError, Forwarder, OutboxRow, QueuePosition};
-use incidentd_runtime::sql::{SqlError, SqlStore};
-use incidentd_runtime::workflow::{Created, WorkflowClient};
+use sluice::outbox::{ForwardError, Forwarder, OutboxRow, QueuePosition};
+use sluice::sql::{SqlError, SqlStore};
+use sluice::workflow::{Created, WorkflowClient};
 
 /// How long an `IncidentWorkflow` instance waits for its next event (7 days).
 pub const WAIT_TIMEOUT_MS: i64 = 7 * 86_400_000;

@@ -221,13 +221,13 @@ pub struct IncidentState {
 }
 
 /// Event type names as stored in the outbox and seen by senders: each payload type's
-/// [`EventKind::EVENT_TYPE`](incidentd_runtime::EventKind), its one source of truth.
+/// [`EventKind::EVENT_TYPE`](sluice::EventKind), its one source of truth.
 pub mod event_type {
     use crate::effects::{
         AffectionUpdated, AssigneeUpdated, EffectDismissed, IncidentCreated, MessageAdded,
         PromptAdded, SeverityUpdated, StatusUpdated, SuggestionAdded, SuggestionResolved,
     };
-    use incidentd_runtime::EventKind;
+    use sluice::EventKind;
 
     pub const INCIDENT_CREATED: &str = IncidentCreated::EVENT_TYPE;
     pub const STATUS_UPDATE: &str = StatusUpdated::EVENT_TYPE;

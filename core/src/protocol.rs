@@ -20,11 +20,11 @@ use crate::object::{
     Started, SuggestionLookup,
 };
 use crate::view::{Applied, IncidentView, TimelineEntry};
-use incidentd_runtime::fanout::{LaneEnd, LaneStart};
-use incidentd_runtime::object::{ObjectCallError, ObjectCallErrorKind, ObjectStub};
-use incidentd_runtime::sql::SqlStore;
-use incidentd_runtime::workflow::Services;
-use incidentd_runtime::EffectError;
+use sluice::fanout::{LaneEnd, LaneStart};
+use sluice::object::{ObjectCallError, ObjectCallErrorKind, ObjectStub};
+use sluice::sql::SqlStore;
+use sluice::workflow::Services;
+use sluice::EffectError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -37,8 +37,8 @@ pub const INCIDENT_OBJECT_CLASS: &str = "Incident";
 /// The RPC method serving [`IncidentObject::handle_encoded`].
 pub const INCIDENT_RPC_METHOD: &str = "call";
 
-incidentd_runtime::__private::inventory::submit! {
-    incidentd_runtime::__private::ObjectClassDef {
+sluice::__private::inventory::submit! {
+    sluice::__private::ObjectClassDef {
         class_name: INCIDENT_OBJECT_CLASS,
         rpc_methods: &[INCIDENT_RPC_METHOD],
     }

@@ -61,9 +61,9 @@ pub fn message(incident_id: &str, event_id: i64, status: Status, title: &str) ->
 #[cfg(feature = "native")]
 pub mod objects {
     use crate::object::IncidentObject;
-    use incidentd_runtime::native::SqliteStore;
-    use incidentd_runtime::object::{is_object_id, ObjectCallError, ObjectNamespace, ObjectStub};
-    use incidentd_runtime::outbox::OutboxPolicy;
+    use sluice::native::SqliteStore;
+    use sluice::object::{is_object_id, ObjectCallError, ObjectNamespace, ObjectStub};
+    use sluice::outbox::OutboxPolicy;
     use std::cell::{Cell, RefCell};
     use std::collections::BTreeMap;
     use std::hash::{Hash, Hasher};
@@ -158,7 +158,7 @@ pub mod events {
         AffectedService, Affection, AffectionStatus, Impact, IncidentMessage, IncidentState,
         Severity, Status,
     };
-    use incidentd_runtime::EventKind;
+    use sluice::EventKind;
     use serde::Serialize;
 
     /// The incident every fixture belongs to.
@@ -186,8 +186,8 @@ pub mod events {
 
     /// What `HandlerTest::run` takes.
     #[cfg(feature = "native")]
-    pub fn test_event(message: &IncidentMessage) -> incidentd_runtime::native::TestEvent {
-        incidentd_runtime::native::TestEvent {
+    pub fn test_event(message: &IncidentMessage) -> sluice::native::TestEvent {
+        sluice::native::TestEvent {
             stream_id: message.incident_id.clone(),
             event_type: message.event_type.clone(),
             event_id: message.event_id,

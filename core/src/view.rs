@@ -2,7 +2,7 @@
 //! view. The same types travel the protocol to the Incident object and the public API.
 
 use crate::model::{Actor, IncidentState};
-use incidentd_runtime::outbox::OutboxRow;
+use sluice::outbox::OutboxRow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -14,8 +14,8 @@ use incidentd_core::{
     Actor, ArchivedIncident, Command, DomainError, StartIncident, SuggestedChange, SuggestionAdded,
     SuggestionOutcome,
 };
-use incidentd_runtime::native::{NativeWorkflows, SqliteStore};
-use incidentd_runtime::workflow::{Created, WorkflowClient, WorkflowClientError};
+use sluice::native::{NativeWorkflows, SqliteStore};
+use sluice::workflow::{Created, WorkflowClient, WorkflowClientError};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::BTreeMap;

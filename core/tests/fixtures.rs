@@ -7,11 +7,11 @@ use incidentd_core::{
     SeverityUpdated, Status, StatusUpdated,
 };
 use incidentd_core::{IncidentEvent, Severity};
-use incidentd_runtime::native::NativeServices;
-use incidentd_runtime::registry::{FromSenderCall, SenderCall};
+use sluice::native::NativeServices;
+use sluice::registry::{FromSenderCall, SenderCall};
 use std::rc::Rc;
 
-fn decode<T: serde::de::DeserializeOwned + incidentd_runtime::EventKind>(
+fn decode<T: serde::de::DeserializeOwned + sluice::EventKind>(
     message: &IncidentMessage,
 ) -> IncidentEvent<T> {
     assert_eq!(message.event_type, T::EVENT_TYPE);

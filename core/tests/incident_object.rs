@@ -14,10 +14,10 @@ use incidentd_core::object::{
 };
 use incidentd_core::{Actor, Applied, ArchivedIncident, Command, StartIncident};
 use incidentd_core::{DomainError, IncidentMessage};
-use incidentd_runtime::native::SqliteStore;
-use incidentd_runtime::outbox::OutboxPolicy;
-use incidentd_runtime::sql::SqlStore;
-use incidentd_runtime::workflow::{Created, WorkflowClient, WorkflowClientError};
+use sluice::native::SqliteStore;
+use sluice::outbox::OutboxPolicy;
+use sluice::sql::SqlStore;
+use sluice::workflow::{Created, WorkflowClient, WorkflowClientError};
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};

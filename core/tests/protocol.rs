@@ -4,7 +4,7 @@
 use incidentd_core::object::{Idempotency, IncidentObject, Origin, Started};
 use incidentd_core::protocol::{decode_reply, encode_request, IncidentReply, IncidentRequest};
 use incidentd_core::{Actor, Command, Conflict, DomainError, Severity, Source, StartIncident};
-use incidentd_runtime::native::SqliteStore;
+use sluice::native::SqliteStore;
 use std::collections::BTreeMap;
 
 const TENANT: &str = "demo";

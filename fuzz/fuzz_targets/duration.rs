@@ -1,9 +1,9 @@
-//! Durations (`incidentd_policy::Duration::parse`): any text parses or is refused, never a
+//! Durations (`sluice_policy::Duration::parse`): any text parses or is refused, never a
 //! panic; what parses writes back (`to_workflow_string`) to text that parses to the same
 //! duration, and every duration round-trips through its text.
 #![no_main]
 
-use incidentd_policy::Duration;
+use sluice_policy::Duration;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

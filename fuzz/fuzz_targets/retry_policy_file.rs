@@ -1,13 +1,13 @@
 //! The retry-policy file (`retry-policies.toml`) as the runtime's build script reads it: the
 //! TOML conversion (`runtime/build/policy_toml.rs`, compiled here as a module, as the
-//! runtime's own test does) and `incidentd_policy::file::validate_file`. Any text is accepted
+//! runtime's own test does) and `sluice_policy::file::validate_file`. Any text is accepted
 //! or refused with messages that name the file, never a panic; accepted values are in range.
 #![no_main]
 
 #[path = "../../runtime/build/policy_toml.rs"]
 mod policy_toml;
 
-use incidentd_policy::file::validate_file;
+use sluice_policy::file::validate_file;
 use libfuzzer_sys::fuzz_target;
 
 const LABEL: &str = "retry-policies.toml";

@@ -9,7 +9,7 @@ use incidentd_core::object::Started;
 use incidentd_core::{
     Applied, IncidentObject, IncidentState, IncidentView, Severity, Source, StartIncident, Status,
 };
-use incidentd_runtime::native::SqliteStore;
+use sluice::native::SqliteStore;
 
 pub const TENANT: &str = "demo";
 pub const USER: &str = "demo-user";

@@ -6,7 +6,7 @@ use crate::attr::{self, Opt, Options};
 use crate::errors::Errors;
 use crate::policy_args;
 use crate::template::Template;
-use incidentd_policy::PolicyPatch;
+use sluice_policy::PolicyPatch;
 use proc_macro2::{Span, TokenStream};
 use syn::{Expr, LitStr, Meta};
 

@@ -3,7 +3,7 @@
 //! key), and the value readers the typed argument structs are built with.
 
 use crate::errors::Errors;
-use incidentd_policy::Value;
+use sluice_policy::Value;
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;

@@ -1,11 +1,11 @@
 //! Attribute macros of the incidentd framework. Use them through the runtime, which
-//! re-exports them: `use incidentd_runtime::prelude::*;`.
+//! re-exports them: `use sluice::prelude::*;`.
 //!
 //! Each macro reads its arguments into a typed struct (`SenderArgs`, `HandlerArgs`, `StepArgs`,
 //! `WorkflowArgs`), reporting every mistake at once, spanned on the offending token (durations,
-//! backoffs and ranges are checked by the `incidentd-policy` crate, the same parser that checks
+//! backoffs and ranges are checked by the `sluice-policy` crate, the same parser that checks
 //! `retry-policies.toml`); then it generates registrations through
-//! `::incidentd_runtime::__private`. On error the item is re-emitted beside the errors, so the
+//! `::sluice::__private`. On error the item is re-emitted beside the errors, so the
 //! rest of the crate still type-checks.
 //!
 //! | macro | on | registers |
@@ -64,7 +64,7 @@ fn expand(
 ///
 /// ```ignore
 /// use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
-/// use incidentd_runtime::prelude::*;
+/// use sluice::prelude::*;
 ///
 /// #[derive(Default)]
 /// pub struct Pager;
@@ -97,7 +97,7 @@ pub fn sender(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// ```ignore
 /// use incidentd_core::{IncidentEvent, IncidentSender, StatusUpdated};
-/// use incidentd_runtime::prelude::*;
+/// use sluice::prelude::*;
 ///
 /// #[derive(Default)]
 /// pub struct StatusPage;
@@ -131,7 +131,7 @@ pub fn dispatcher(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `"{instance_id}:<name>"`). List the step in its workflow's `steps = [..]`.
 ///
 /// ```ignore
-/// use incidentd_runtime::prelude::*;
+/// use sluice::prelude::*;
 ///
 /// #[derive(Clone, serde::Deserialize, schemars::JsonSchema)]
 /// pub struct Prompt { pub incident_id: String, pub ts: String }
@@ -163,7 +163,7 @@ pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `Deserialize` and `JsonSchema`.
 ///
 /// ```ignore
-/// use incidentd_runtime::prelude::*;
+/// use sluice::prelude::*;
 /// use serde_json::{json, Value};
 ///
 /// #[workflow(

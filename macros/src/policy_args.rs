@@ -5,7 +5,7 @@
 
 use crate::attr::{self, name_value};
 use crate::errors::Errors;
-use incidentd_policy::{field, Backoff, PolicyPatch, StepConfig};
+use sluice_policy::{field, Backoff, PolicyPatch, StepConfig};
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::parse::Parser;
@@ -19,7 +19,7 @@ const RETRIES_FIELDS: &str = "limit, delay, backoff, max_delay";
 fn read<T>(
     path: &str,
     expr: &Expr,
-    parse: fn(&incidentd_policy::Value) -> Result<T, String>,
+    parse: fn(&sluice_policy::Value) -> Result<T, String>,
     errors: &mut Errors,
 ) -> Option<T> {
     parse(&attr::value(expr))
@@ -115,7 +115,7 @@ pub fn config_tokens(config: StepConfig) -> TokenStream {
     let max_delay = match config.retries.max_delay {
         Some(cap) => {
             let millis = cap.as_millis();
-            quote!(::core::option::Option::Some(::incidentd_runtime::__private::Duration::from_millis(#millis)))
+            quote!(::core::option::Option::Some(::sluice::__private::Duration::from_millis(#millis)))
         }
         None => quote!(::core::option::Option::None),
     };
@@ -125,14 +125,14 @@ pub fn config_tokens(config: StepConfig) -> TokenStream {
         Backoff::Exponential => quote!(Exponential),
     };
     quote! {
-        ::incidentd_runtime::__private::StepConfig {
-            retries: ::incidentd_runtime::__private::RetryPolicy {
+        ::sluice::__private::StepConfig {
+            retries: ::sluice::__private::RetryPolicy {
                 limit: #limit,
-                delay: ::incidentd_runtime::__private::Duration::from_millis(#delay),
-                backoff: ::incidentd_runtime::__private::Backoff::#backoff,
+                delay: ::sluice::__private::Duration::from_millis(#delay),
+                backoff: ::sluice::__private::Backoff::#backoff,
                 max_delay: #max_delay,
             },
-            timeout: ::incidentd_runtime::__private::Duration::from_millis(#timeout),
+            timeout: ::sluice::__private::Duration::from_millis(#timeout),
         }
     }
 }

@@ -223,15 +223,15 @@ fn handler_code(effect: &Effect, handler: &Handler) -> (TokenStream, TokenStream
     let key_text = template.text();
     // Spanned on the user's type: a missing `Default` is reported on the impl's self type.
     let new_effect = quote_spanned! {self_ty.span()=>
-        ::incidentd_runtime::__private::new_effect::<#self_ty>()
+        ::sluice::__private::new_effect::<#self_ty>()
     };
     let run = quote! {
         fn #function(
-            call: ::incidentd_runtime::__private::SenderCall,
-        ) -> ::incidentd_runtime::__private::BoxFuture<'static, ::core::result::Result<(), ::incidentd_runtime::__private::EffectError>> {
+            call: ::sluice::__private::SenderCall,
+        ) -> ::sluice::__private::BoxFuture<'static, ::core::result::Result<(), ::sluice::__private::EffectError>> {
             ::std::boxed::Box::pin(async move {
-                let event = <#event_ty as ::incidentd_runtime::__private::FromSenderCall>::from_call(&call)?;
-                let ctx = ::incidentd_runtime::__private::SendContext {
+                let event = <#event_ty as ::sluice::__private::FromSenderCall>::from_call(&call)?;
+                let ctx = ::sluice::__private::SendContext {
                     idempotency_key: #key,
                     event_id: call.event_id,
                     services: ::std::clone::Clone::clone(&call.services),
@@ -242,8 +242,8 @@ fn handler_code(effect: &Effect, handler: &Handler) -> (TokenStream, TokenStream
         }
     };
     let def = quote! {
-        ::incidentd_runtime::__private::HandlerDef {
-            event: <#event_ty as ::incidentd_runtime::__private::FromSenderCall>::EVENT,
+        ::sluice::__private::HandlerDef {
+            event: <#event_ty as ::sluice::__private::FromSenderCall>::EVENT,
             method: #method_name,
             config: #config,
             idempotency_key: #key_text,
@@ -277,14 +277,14 @@ fn generate(item_impl: &ItemImpl, effect: &Effect) -> TokenStream {
         const _: () = {
             #(#functions)*
 
-            static HANDLERS: [::incidentd_runtime::__private::HandlerDef; #count] = [#(#defs),*];
+            static HANDLERS: [::sluice::__private::HandlerDef; #count] = [#(#defs),*];
 
-            ::incidentd_runtime::__private::inventory::submit! {
-                ::incidentd_runtime::__private::EffectDef {
+            ::sluice::__private::inventory::submit! {
+                ::sluice::__private::EffectDef {
                     name: #effect_name,
-                    kind: ::incidentd_runtime::__private::EffectKind::#kind_ident,
+                    kind: ::sluice::__private::EffectKind::#kind_ident,
                     type_path: ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#self_ty)),
-                    workflow: <#first_event as ::incidentd_runtime::__private::FromSenderCall>::WORKFLOW,
+                    workflow: <#first_event as ::sluice::__private::FromSenderCall>::WORKFLOW,
                     handlers: &HANDLERS,
                     requires_var: #requires_var,
                 }

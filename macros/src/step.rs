@@ -125,10 +125,10 @@ fn generate(step: &Step) -> TokenStream {
     let key_text = template.text();
     // Spanned on the signature's types, so an unmet bound is reported there.
     let check_input = quote_spanned! {input_ty.span()=>
-        ::incidentd_runtime::__private::check_step_input::<#input_ty>
+        ::sluice::__private::check_step_input::<#input_ty>
     };
     let check_output = quote_spanned! {output_ty.span()=>
-        ::incidentd_runtime::__private::check_step_output::<#output_ty>
+        ::sluice::__private::check_step_output::<#output_ty>
     };
     quote! {
         #function
@@ -139,14 +139,14 @@ fn generate(step: &Step) -> TokenStream {
         };
 
         #[doc = concat!("The durable step `", #step_name, "`: run it with `.call(&run, input)`.")]
-        #vis static #static_name: ::incidentd_runtime::__private::TypedStep<#input_ty, #output_ty> =
-            ::incidentd_runtime::__private::TypedStep {
-                def: ::incidentd_runtime::__private::StepDef {
+        #vis static #static_name: ::sluice::__private::TypedStep<#input_ty, #output_ty> =
+            ::sluice::__private::TypedStep {
+                def: ::sluice::__private::StepDef {
                     name: #step_name,
                     config: #config,
                     idempotency_key: #key_text,
                 },
-                key: |run: &::incidentd_runtime::__private::WorkflowRun, input: &#input_ty| #key,
+                key: |run: &::sluice::__private::WorkflowRun, input: &#input_ty| #key,
                 body: |ctx, input| ::std::boxed::Box::pin(#ident(ctx, input)),
             };
     }

@@ -75,16 +75,16 @@ fn generate(workflow: &Workflow) -> TokenStream {
     // Spanned on the payload type, so an unmet bound is reported on the signature, and once:
     // both uses are the same obligation at the same span.
     let schema = quote_spanned! {payload_ty.span()=>
-        ::incidentd_runtime::__private::schema::<#payload_ty>
+        ::sluice::__private::schema::<#payload_ty>
     };
     let decode = quote_spanned! {payload_ty.span()=>
-        ::incidentd_runtime::__private::decode_payload::<#payload_ty>
+        ::sluice::__private::decode_payload::<#payload_ty>
     };
     quote! {
         #function
 
-        ::incidentd_runtime::__private::inventory::submit! {
-            ::incidentd_runtime::__private::WorkflowDef {
+        ::sluice::__private::inventory::submit! {
+            ::sluice::__private::WorkflowDef {
                 class_name: #class,
                 binding: #binding,
                 name: #name,
@@ -94,10 +94,10 @@ fn generate(workflow: &Workflow) -> TokenStream {
                 // The manifest is built natively; wasm builds leave the schema generator out.
                 payload_schema: {
                     #[cfg(not(target_arch = "wasm32"))]
-                    let schema: fn() -> ::incidentd_runtime::__private::serde_json::Value = #schema;
+                    let schema: fn() -> ::sluice::__private::serde_json::Value = #schema;
                     #[cfg(target_arch = "wasm32")]
-                    let schema: fn() -> ::incidentd_runtime::__private::serde_json::Value =
-                        ::incidentd_runtime::__private::no_schema;
+                    let schema: fn() -> ::sluice::__private::serde_json::Value =
+                        ::sluice::__private::no_schema;
                     schema
                 },
                 run: |run| ::std::boxed::Box::pin(async move {

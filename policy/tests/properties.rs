@@ -3,8 +3,8 @@
 //! file's checks accept or refuse any value tree without panicking, every refusal naming the
 //! file. The coverage-guided counterparts are fuzz/fuzz_targets/{duration,retry_policy_file}.rs.
 
-use incidentd_policy::file::validate_file;
-use incidentd_policy::{Duration, Value};
+use sluice_policy::file::validate_file;
+use sluice_policy::{Duration, Value};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRunner};
 

@@ -2,7 +2,7 @@
 //! the build script (which embeds the file) and a test (which checks its messages), so both
 //! see the same conversion.
 
-use incidentd_policy::Value;
+use sluice_policy::Value;
 
 fn convert(value: &toml::Value) -> Value {
     match value {

@@ -17,7 +17,7 @@
 //! checked in.
 
 use crate::retry::{Backoff, StepConfig};
-use incidentd_policy::{Duration, PolicyPatch};
+use sluice_policy::{Duration, PolicyPatch};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -30,7 +30,7 @@ pub const FILE: &str = "retry-policies.toml";
 pub const PATH_VAR: &str = "INCIDENTD_RETRY_POLICIES";
 
 // These types describe the format for the JSON Schema only: the file itself is checked by
-// `incidentd_policy::file`, whose messages name the key path and the allowed form.
+// `sluice_policy::file`, whose messages name the key path and the allowed form.
 
 /// The whole file.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]

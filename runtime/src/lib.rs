@@ -2,14 +2,14 @@
 //!
 //! Layers, from the bottom:
 //! - vocabulary: [`duration`], [`retry`] (Cloudflare's `step.do` config; both from the
-//!   dependency-free `incidentd-policy` crate), [`error`], [`event`];
+//!   dependency-free `sluice-policy` crate), [`error`], [`event`];
 //! - ports the application is written against: [`sql`] (Durable Object storage and D1),
 //!   [`step`] (durable steps), [`workflow`] (services and workflow clients);
 //! - engines: [`outbox`] (the Durable Object transactional outbox) and [`registry`];
 //! - hosts: `cloudflare` (wasm32 only: `wasm_bindgen` bindings to the platform) and
 //!   `native` (in-process SQLite, for tests).
 //!
-//! Application code needs one import: `use incidentd_runtime::prelude::*;` brings the
+//! Application code needs one import: `use sluice::prelude::*;` brings the
 //! attribute macros ([`sender`], [`dispatcher`], [`step`], [`workflow`]) and the types their
 //! functions are written with.
 
@@ -43,8 +43,8 @@ pub mod native;
 pub use duration::Duration;
 pub use error::{EffectError, Retry, StepError};
 pub use event::EventKind;
-pub use incidentd_macros::{dispatcher, sender, step, workflow};
-pub use incidentd_policy::PolicyPatch;
+pub use sluice_macros::{dispatcher, sender, step, workflow};
+pub use sluice_policy::PolicyPatch;
 pub use retry::{Backoff, RetryPolicy, StepConfig};
 
 /// A boxed, single-threaded future: Workers run one thread per isolate, so nothing is `Send`.

@@ -4,7 +4,7 @@
 
 use crate::config;
 use crate::registry::{self, EffectDef, EffectKind};
-use incidentd_policy::suggest::closest;
+use sluice_policy::suggest::closest;
 use std::collections::BTreeMap;
 
 fn kind(effect: &EffectDef) -> &'static str {

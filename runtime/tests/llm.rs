@@ -1,12 +1,12 @@
 //! The OpenAI-compatible client against the fake LLM server on 127.0.0.1: request shape,
 //! structured answers, tool calls, and every failure mapped onto retry semantics.
 
-use incidentd_runtime::llm::openai::{LlmConfig, OpenAiCompatible};
-use incidentd_runtime::llm::{
+use sluice::llm::openai::{LlmConfig, OpenAiCompatible};
+use sluice::llm::{
     ChatMessage, ChatRequest, LanguageModel, LlmError, ResponseSchema, Tool,
 };
-use incidentd_runtime::native::{FakeLlm, FakeReply, NativeHttp};
-use incidentd_runtime::{Duration, EffectError};
+use sluice::native::{FakeLlm, FakeReply, NativeHttp};
+use sluice::{Duration, EffectError};
 use serde_json::json;
 use std::rc::Rc;
 
@@ -40,7 +40,7 @@ fn triage_request() -> ChatRequest {
 fn complete(
     client: &OpenAiCompatible,
     request: &ChatRequest,
-) -> Result<incidentd_runtime::llm::ChatResponse, LlmError> {
+) -> Result<sluice::llm::ChatResponse, LlmError> {
     pollster::block_on(client.complete(request))
 }
 

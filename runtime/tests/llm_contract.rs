@@ -4,15 +4,15 @@
 //! model, a reasoning model and a server that only reads `max_tokens` must pass it; and the
 //! client's own knowledge (reasoning families, effort values) must agree with the table.
 
-use incidentd_runtime::http::{HttpClient, HttpRequest, HttpResponse};
-use incidentd_runtime::llm::openai::{
+use sluice::http::{HttpClient, HttpRequest, HttpResponse};
+use sluice::llm::openai::{
     is_reasoning_model, LlmConfig, MaxTokensField, OpenAiCompatible, Reasoning,
     DEFAULT_REASONING_TOKENS, REASONING_EFFORTS, REASONING_MODEL_PREFIXES,
 };
-use incidentd_runtime::llm::{
+use sluice::llm::{
     ChatMessage, ChatRequest, LanguageModel, LlmError, ResponseSchema, Tool, ToolCall,
 };
-use incidentd_runtime::native::{
+use sluice::native::{
     check_chat_request, openai_chat_contract, FakeLlm, FakeReply, NativeHttp, NativeServices,
     Strictness, Violation,
 };
@@ -507,7 +507,7 @@ fn settings_come_from_the_vars_and_an_unusable_one_is_an_error() {
     assert_eq!(config.max_tokens_field, MaxTokensField::MaxTokens);
     assert_eq!(config.reasoning_effort.as_deref(), Some("minimal"));
     assert_eq!(config.reasoning_tokens, 4_000);
-    assert_eq!(config.timeout, incidentd_runtime::Duration::from_secs(12));
+    assert_eq!(config.timeout, sluice::Duration::from_secs(12));
     let auto = LlmConfig::from_services(&services(&[("LLM_API_KEY", KEY), ("LLM_MODEL", "o3")]))
         .unwrap()
         .unwrap();

@@ -1,11 +1,11 @@
 //! The outbox engine over an in-process SQLite: atomic commit, in-order forwarding, retries
 //! with backoff, dead letters and replay.
 
-use incidentd_runtime::native::SqliteStore;
-use incidentd_runtime::outbox::{
+use sluice::native::SqliteStore;
+use sluice::outbox::{
     ForwardError, Forwarder, NewEvent, Outbox, OutboxPolicy, OutboxRow, QueuePosition,
 };
-use incidentd_runtime::sql::{SqlError, SqlStore};
+use sluice::sql::{SqlError, SqlStore};
 use serde_json::json;
 use std::cell::RefCell;
 use std::collections::VecDeque;

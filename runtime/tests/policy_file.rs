@@ -4,8 +4,8 @@
 #[path = "../build/policy_toml.rs"]
 mod policy_toml;
 
-use incidentd_policy::file::validate_file;
-use incidentd_policy::{Duration, PolicyPatch};
+use sluice_policy::file::validate_file;
+use sluice_policy::{Duration, PolicyPatch};
 
 fn check(text: &str) -> Result<Vec<(String, PolicyPatch)>, Vec<String>> {
     let value = policy_toml::parse("retry-policies.toml", text).map_err(|e| vec![e])?;

@@ -2,10 +2,10 @@
 //! host (Cloudflare's engine only knows a fixed delay per step): `Step::run` ends the refused
 //! attempt with a marker, sleeps the advised time, and tries again in a follow-up step.
 
-use incidentd_runtime::native::{NativeStep, StepRecord};
-use incidentd_runtime::retry::{Backoff, RetryPolicy, StepConfig};
-use incidentd_runtime::step::{Step, MAX_RATE_LIMIT_WAIT};
-use incidentd_runtime::{Duration, EffectError, StepError};
+use sluice::native::{NativeStep, StepRecord};
+use sluice::retry::{Backoff, RetryPolicy, StepConfig};
+use sluice::step::{Step, MAX_RATE_LIMIT_WAIT};
+use sluice::{Duration, EffectError, StepError};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;

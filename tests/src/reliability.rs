@@ -30,7 +30,7 @@ use crate::{list_summaries, poll, LocalWorker};
 use incidentctl::{Client, Reply};
 use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_runtime::native::{FakeSlack, Fault, RecordingServer, Scripted};
+use sluice::native::{FakeSlack, Fault, RecordingServer, Scripted};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;

@@ -4,7 +4,7 @@
 //! to OpenAI's contract by a strict fake.
 
 use incidentd_e2e::{create_incident, poll, LocalWorker};
-use incidentd_runtime::native::{FakeLlm, FakeReply};
+use sluice::native::{FakeLlm, FakeReply};
 use serde_json::{json, Value};
 use std::time::Duration;
 

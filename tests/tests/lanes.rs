@@ -5,7 +5,7 @@
 
 use incidentd_e2e::slack::{connect, ADMIN_TOKEN, SIGNING_SECRET, TOKEN_KEY};
 use incidentd_e2e::{create_incident, poll, LocalWorker};
-use incidentd_runtime::native::{FakeSlack, Fault, RecordingServer, Scripted, SlackCall};
+use sluice::native::{FakeSlack, Fault, RecordingServer, Scripted, SlackCall};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;

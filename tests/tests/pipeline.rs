@@ -5,7 +5,7 @@
 
 use incidentd_adapters::dashboard::receiver::auth::SignedRequest;
 use incidentd_e2e::{poll, send_raw, LocalWorker, TEST_SECRET};
-use incidentd_runtime::native::{RecordingServer, Scripted};
+use sluice::native::{RecordingServer, Scripted};
 use serde_json::{json, Value};
 use std::time::Duration;
 

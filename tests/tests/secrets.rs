@@ -16,7 +16,7 @@ use incidentctl::{Client, Credentials};
 use incidentd_core::Severity;
 use incidentd_e2e::slack::new_mention;
 use incidentd_e2e::{poll, send_raw, LocalWorker};
-use incidentd_runtime::native::{
+use sluice::native::{
     FakeLlm, FakeReply, FakeSlack, RecordingServer, FAKE_APP_ID, FAKE_BOT_TOKEN, FAKE_OAUTH_CODE,
     FAKE_TEAM_ID,
 };

@@ -6,7 +6,7 @@
 //! measures what triage adds to the first notification.
 
 use incidentd_e2e::{create_incident, percentile, poll, LocalWorker};
-use incidentd_runtime::native::{FakeLlm, FakeReply, RecordingServer, Scripted};
+use sluice::native::{FakeLlm, FakeReply, RecordingServer, Scripted};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

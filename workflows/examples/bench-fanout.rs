@@ -6,11 +6,11 @@
 
 use incidentd_core::model::Status;
 use incidentd_core::{IncidentMessage, WORKFLOW_EVENT_TYPE};
-use incidentd_runtime::native::{NativeServices, NativeStep, SqliteDatabase};
-use incidentd_runtime::registry;
-use incidentd_runtime::sql::Database;
-use incidentd_runtime::workflow::WorkflowRun;
-use incidentd_runtime::EventKind;
+use sluice::native::{NativeServices, NativeStep, SqliteDatabase};
+use sluice::registry;
+use sluice::sql::Database;
+use sluice::workflow::WorkflowRun;
+use sluice::EventKind;
 use std::rc::Rc;
 use std::time::Instant;
 

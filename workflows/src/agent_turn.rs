@@ -17,10 +17,10 @@ use incidentd_core::{
     Command, DomainError, Idempotency, IncidentCallError, IncidentServices, IncidentView,
     SuggestionAdded,
 };
-use incidentd_runtime::llm::{ChatRequest, ChatResponse, LanguageModel};
-use incidentd_runtime::log;
-use incidentd_runtime::prelude::*;
-use incidentd_runtime::workflow::Services;
+use sluice::llm::{ChatRequest, ChatResponse, LanguageModel};
+use sluice::log;
+use sluice::prelude::*;
+use sluice::workflow::Services;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;

@@ -14,10 +14,10 @@ use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
 use incidentd_adapters::slack::analysis_post::{post_analysis, AnalysisPost};
 use incidentd_adapters::slack::blocks::AnalysisDigest;
 use incidentd_core::{IncidentState, IncidentView};
-use incidentd_runtime::llm::LanguageModel;
-use incidentd_runtime::typed_step::StepContext;
-use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
-use incidentd_runtime::{step, workflow, EffectError};
+use sluice::llm::LanguageModel;
+use sluice::typed_step::StepContext;
+use sluice::workflow::{WorkflowError, WorkflowRun};
+use sluice::{step, workflow, EffectError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -101,7 +101,7 @@ async fn store(ctx: StepContext, analysis: Analysis) -> Result<(), EffectError> 
         .services
         .database(INDEX_DATABASE)
         .map_err(|e| EffectError::retryable(e.message))?;
-    let fail = |e: incidentd_runtime::sql::SqlError| EffectError::retryable(e.message);
+    let fail = |e: sluice::sql::SqlError| EffectError::retryable(e.message);
     let actions = analysis
         .review
         .postmortem

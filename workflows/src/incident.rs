@@ -4,7 +4,7 @@
 //! message fills the generation). A wait that times out ends the run quietly: the outbox knows
 //! the timeout and sends later events to a new generation, so none is lost.
 //!
-//! Effects are delivered on lanes (`incidentd_runtime::fanout`): one per sender and
+//! Effects are delivered on lanes (`sluice::fanout`): one per sender and
 //! dispatcher, each taking the events in the order received, concurrently with the others and
 //! with the receiving loop. Slack down holds only Slack's lane: the status page, the index,
 //! the webhook and the agent go on. An effect out of retries holds its lane and is listed by
@@ -38,14 +38,14 @@ use incidentd_core::{
     DomainError, EffectDismissed, IncidentCallError, IncidentMessage, IncidentServices,
     INCIDENT_WORKFLOW, WORKFLOW_EVENT_TYPE,
 };
-use incidentd_runtime::fanout::{
+use sluice::fanout::{
     Event, LaneEnd, LaneLedger, LaneReport, LaneStart, Lanes, Released, ReportKind,
 };
-use incidentd_runtime::typed_step::StepContext;
-use incidentd_runtime::workflow;
-use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
-use incidentd_runtime::{step, EffectError};
-use incidentd_runtime::{Duration, StepError};
+use sluice::typed_step::StepContext;
+use sluice::workflow;
+use sluice::workflow::{WorkflowError, WorkflowRun};
+use sluice::{step, EffectError};
+use sluice::{Duration, StepError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -203,7 +203,7 @@ async fn handle(
             Ok(dismissed) => {
                 lanes.dismiss(dismissed.event_id, &dismissed.effect);
             }
-            Err(e) => incidentd_runtime::log::error(&format!(
+            Err(e) => sluice::log::error(&format!(
                 "incident={} event={}: not a dismissal: {e}",
                 message.incident_id, message.event_id
             )),
@@ -220,7 +220,7 @@ fn retry_on_lanes(
 ) -> Result<(), WorkflowError> {
     let unknown = lanes.retry(lane_event(message)?, retry.round, &retry.effects);
     if !unknown.is_empty() {
-        incidentd_runtime::log::error(&format!(
+        sluice::log::error(&format!(
             "incident={} event={} retry round {}: no lane for {unknown:?} here",
             message.incident_id, message.event_id, retry.round
         ));
@@ -323,7 +323,7 @@ impl LaneLedger for IncidentLedger {
         if let Err(e) = LANE_REPORT.call(run, note).await {
             // The failure stays in the log (`effect attempt failed:` lines) even if the object
             // cannot be told; the lane goes on.
-            incidentd_runtime::log::error(&format!(
+            sluice::log::error(&format!(
                 "incident={} lane {} event {}: report not recorded: {e:?}",
                 self.incident_id, report.effect, report.event_id
             ));
@@ -450,7 +450,7 @@ async fn recover_missed(
     match MISSED_EVENTS.call(run, gap).await {
         Ok(missed) => missed,
         Err(e) => {
-            incidentd_runtime::log::info(&format!(
+            sluice::log::info(&format!(
                 "incident={} events {after}..{before} may be missing: {e:?}",
                 next.incident_id
             ));
@@ -479,7 +479,7 @@ async fn missed_events(ctx: StepContext, gap: Gap) -> Result<Vec<IncidentMessage
     let missed = handle.missed_events(gap.after, gap.before).await?;
     if !missed.is_empty() {
         let ids: Vec<i64> = missed.iter().map(|m| m.event_id).collect();
-        incidentd_runtime::log::info(&format!(
+        sluice::log::info(&format!(
             "incident={} {RECOVERED_LOG} {ids:?}",
             gap.incident_id
         ));

@@ -18,8 +18,8 @@ use incidentd_core::{
     Command, Conflict, DomainError, Idempotency, IncidentCallError, IncidentEvent, IncidentSender,
     IncidentServices, IncidentView, PromptAdded,
 };
-use incidentd_runtime::llm::LanguageModel;
-use incidentd_runtime::prelude::*;
+use sluice::llm::LanguageModel;
+use sluice::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 

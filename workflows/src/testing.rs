@@ -18,11 +18,11 @@ use incidentd_core::{
     Actor, Applied, ArchivedIncident, Command, EntryPoint, Idempotency, IncidentHandle,
     IncidentServices, Service, Source, StartIncident, INCIDENT_OBJECT_BINDING,
 };
-use incidentd_runtime::native::{NativeServices, NativeWorkflows, SqliteDatabase, StepRecord};
-use incidentd_runtime::object::ObjectNamespace;
-use incidentd_runtime::outbox::OutboxPolicy;
-use incidentd_runtime::sql::Database;
-use incidentd_runtime::workflow::{Services, WorkflowClient};
+use sluice::native::{NativeServices, NativeWorkflows, SqliteDatabase, StepRecord};
+use sluice::object::ObjectNamespace;
+use sluice::outbox::OutboxPolicy;
+use sluice::sql::Database;
+use sluice::workflow::{Services, WorkflowClient};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -149,7 +149,7 @@ impl Pipeline {
             incidents.clone() as Rc<dyn ObjectNamespace>,
         );
         let binding = |class: &str| {
-            incidentd_runtime::registry::binding(class)
+            sluice::registry::binding(class)
                 .expect("the workflow is registered")
                 .to_owned()
         };

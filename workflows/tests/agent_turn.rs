@@ -8,12 +8,12 @@ use incidentd_core::model::{
 };
 use incidentd_core::object::AgentTurn;
 use incidentd_core::{Command, Idempotency, IncidentView, SuggestionOutcome, TimelineEntry};
-use incidentd_runtime::llm::openai::{
+use sluice::llm::openai::{
     LlmConfig, OpenAiCompatible, API_KEY_VAR, BASE_URL_VAR, MODEL_VAR,
 };
-use incidentd_runtime::native::{schema_name, FakeLlm, FakeLlmBuilder, FakeReply, NativeHttp};
-use incidentd_runtime::outbox::OutboxPolicy;
-use incidentd_runtime::sql::Database;
+use sluice::native::{schema_name, FakeLlm, FakeLlmBuilder, FakeReply, NativeHttp};
+use sluice::outbox::OutboxPolicy;
+use sluice::sql::Database;
 use incidentd_workflows::ai::guidance::ServiceGuide;
 use incidentd_workflows::ai::{strict, suggestions, triage};
 use incidentd_workflows::testing::Pipeline;
@@ -556,5 +556,5 @@ fn the_suggestion_request_is_a_reviewed_snapshot() {
     );
     insta::assert_json_snapshot!("suggestion_request", client.body(&request));
     // As sent to a chat model and to a reasoning one, OpenAI's contract accepts it.
-    assert_eq!(incidentd_runtime::native::client_breaches(&request), []);
+    assert_eq!(sluice::native::client_breaches(&request), []);
 }

@@ -3,12 +3,12 @@
 
 use incidentd_core::model::{Actor, Status};
 use incidentd_core::{Command, IncidentView, TimelineEntry};
-use incidentd_runtime::llm::openai::{
+use sluice::llm::openai::{
     LlmConfig, OpenAiCompatible, API_KEY_VAR, BASE_URL_VAR, MODEL_VAR,
 };
-use incidentd_runtime::native::{FakeLlm, FakeReply, NativeHttp};
-use incidentd_runtime::outbox::OutboxPolicy;
-use incidentd_runtime::sql::Database;
+use sluice::native::{FakeLlm, FakeReply, NativeHttp};
+use sluice::outbox::OutboxPolicy;
+use sluice::sql::Database;
 use incidentd_workflows::ai::{metrics::metrics, postmortem};
 use incidentd_workflows::testing::Pipeline;
 use serde_json::{json, Value};
@@ -105,7 +105,7 @@ fn the_review_request_is_a_reviewed_snapshot() {
     );
     insta::assert_json_snapshot!("postmortem_request", client.body(&request));
     // As sent to a chat model and to a reasoning one, OpenAI's contract accepts it.
-    assert_eq!(incidentd_runtime::native::client_breaches(&request), []);
+    assert_eq!(sluice::native::client_breaches(&request), []);
 }
 
 fn close_an_incident(p: &Pipeline) -> String {

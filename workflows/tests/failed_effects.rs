@@ -6,8 +6,8 @@
 
 use incidentd_adapters::webhook::URL_VAR;
 use incidentd_core::{Command, Status};
-use incidentd_runtime::native::{RecordingServer, Scripted};
-use incidentd_runtime::outbox::OutboxPolicy;
+use sluice::native::{RecordingServer, Scripted};
+use sluice::outbox::OutboxPolicy;
 use incidentd_workflows::testing::Pipeline;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -1,8 +1,8 @@
 //! An effect that `requires_var` runs no step at all without it: no step, no replay cost.
 
 use incidentd_adapters::webhook::URL_VAR;
-use incidentd_runtime::native::{RecordingServer, StepRecord};
-use incidentd_runtime::outbox::OutboxPolicy;
+use sluice::native::{RecordingServer, StepRecord};
+use sluice::outbox::OutboxPolicy;
 use incidentd_workflows::testing::Pipeline;
 
 fn step_names(p: &Pipeline) -> Vec<String> {

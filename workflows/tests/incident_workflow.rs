@@ -3,9 +3,9 @@
 
 use incidentd_core::model::Status;
 use incidentd_core::{IncidentMessage, WORKFLOW_EVENT_TYPE};
-use incidentd_runtime::native::{NativeServices, NativeStep, SqliteDatabase, StepRecord};
-use incidentd_runtime::sql::Database;
-use incidentd_runtime::workflow::WorkflowRun;
+use sluice::native::{NativeServices, NativeStep, SqliteDatabase, StepRecord};
+use sluice::sql::Database;
+use sluice::workflow::WorkflowRun;
 use serde_json::json;
 use std::rc::Rc;
 
@@ -122,7 +122,7 @@ fn a_redelivered_event_produces_no_second_effect_and_an_old_one_never_overwrites
 
     // A late, older snapshot applied directly to the index is ignored.
     let stale = message(1, Status::Open, "stale");
-    let ctx = incidentd_runtime::registry::SendContext {
+    let ctx = sluice::registry::SendContext {
         idempotency_key: "incident-inc-1:1:dashboard.incident_created".into(),
         event_id: 1,
         services: h.run.services.clone(),
@@ -160,7 +160,7 @@ fn a_failing_sender_is_retried_per_its_policy_and_never_fails_the_run() {
     // The attribute says limit 5, 1 s exponential; retry-policies.toml raises the dashboard's
     // limit and caps the delay: the lane waits 1, 2, 4, ... s, each cut by up to a fifth
     // (jitter), until the cap.
-    let policy = incidentd_runtime::registry::effects("IncidentWorkflow")
+    let policy = sluice::registry::effects("IncidentWorkflow")
         .into_iter()
         .find(|e| e.name == "dashboard")
         .and_then(|e| {

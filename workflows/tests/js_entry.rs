@@ -5,7 +5,7 @@ fn js_entry_matches_the_registry() {
     incidentd_workflows::link();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../js/entry.mjs");
     let on_disk = std::fs::read_to_string(path).expect("js/entry.mjs exists");
-    let generated = incidentd_runtime::registry::js_entry();
+    let generated = sluice::registry::js_entry();
     assert_eq!(
         on_disk.trim_end(),
         generated.trim_end(),

@@ -5,13 +5,13 @@
 #[test]
 fn manifest_json() {
     incidentd_workflows::link();
-    insta::assert_json_snapshot!("manifest", incidentd_runtime::manifest::json());
+    insta::assert_json_snapshot!("manifest", sluice::manifest::json());
 }
 
 #[test]
 fn manifest_mermaid() {
     incidentd_workflows::link();
-    insta::assert_snapshot!("manifest_mermaid", incidentd_runtime::manifest::mermaid());
+    insta::assert_snapshot!("manifest_mermaid", sluice::manifest::mermaid());
 }
 
 #[test]
@@ -19,7 +19,7 @@ fn every_workflow_in_wrangler_toml_is_registered_and_vice_versa() {
     incidentd_workflows::link();
     let wrangler =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../wrangler.toml")).unwrap();
-    let registered = incidentd_runtime::registry::workflows();
+    let registered = sluice::registry::workflows();
     assert_eq!(registered.len(), 4);
     for w in &registered {
         let block = format!(

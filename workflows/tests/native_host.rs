@@ -6,11 +6,11 @@ use incidentd_core::model::Status;
 use incidentd_core::{
     IncidentCreated, IncidentEvent, IncidentMessage, IncidentSender, WORKFLOW_EVENT_TYPE,
 };
-use incidentd_runtime::native::{NativeServices, NativeStep, SqliteDatabase, StepRecord};
-use incidentd_runtime::registry::{self, SendContext};
-use incidentd_runtime::sql::Database;
-use incidentd_runtime::workflow::WorkflowRun;
-use incidentd_runtime::{sender, Backoff, EffectError};
+use sluice::native::{NativeServices, NativeStep, SqliteDatabase, StepRecord};
+use sluice::registry::{self, SendContext};
+use sluice::sql::Database;
+use sluice::workflow::WorkflowRun;
+use sluice::{sender, Backoff, EffectError};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
@@ -112,8 +112,8 @@ impl IncidentSender for Tuned {
 }
 
 // What a `[policies."test.tuned.incident_created"]` entry of retry-policies.toml generates.
-incidentd_runtime::__private::inventory::submit! {
-    incidentd_runtime::__private::PolicyOverride {
+sluice::__private::inventory::submit! {
+    sluice::__private::PolicyOverride {
         name: "test.tuned.incident_created",
         limit: Some(2),
         delay_ms: Some(250),

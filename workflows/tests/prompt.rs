@@ -6,10 +6,10 @@ use incidentd_core::model::{
     ActorKind, AffectedService, Affection, AffectionStatus, Impact, Service, Status,
 };
 use incidentd_core::{Command, IncidentView};
-use incidentd_runtime::llm::openai::{API_KEY_VAR, BASE_URL_VAR, MODEL_VAR};
-use incidentd_runtime::native::{FakeLlm, FakeLlmBuilder, FakeReply};
-use incidentd_runtime::outbox::OutboxPolicy;
-use incidentd_runtime::sql::Database;
+use sluice::llm::openai::{API_KEY_VAR, BASE_URL_VAR, MODEL_VAR};
+use sluice::native::{FakeLlm, FakeLlmBuilder, FakeReply};
+use sluice::outbox::OutboxPolicy;
+use sluice::sql::Database;
 use incidentd_workflows::ai::guidance::ServiceGuide;
 use incidentd_workflows::ai::{strict, tools};
 use incidentd_workflows::testing::Pipeline;
@@ -194,8 +194,8 @@ fn without_a_model_the_timeline_says_so() {
 
 #[test]
 fn the_agent_request_is_a_reviewed_snapshot() {
-    use incidentd_runtime::llm::openai::{LlmConfig, OpenAiCompatible};
-    use incidentd_runtime::native::NativeHttp;
+    use sluice::llm::openai::{LlmConfig, OpenAiCompatible};
+    use sluice::native::NativeHttp;
     let mut incident = incidentd_core::testing::state("inc-7", 1, Status::Open, "Checkout failing");
     incident.created_at = 1_000;
     let view = IncidentView {
@@ -215,7 +215,7 @@ fn the_agent_request_is_a_reviewed_snapshot() {
     );
     insta::assert_json_snapshot!("agent_request", client.body(&request));
     // As sent to a chat model and to a reasoning one, OpenAI's contract accepts it.
-    assert_eq!(incidentd_runtime::native::client_breaches(&request), []);
+    assert_eq!(sluice::native::client_breaches(&request), []);
 }
 
 /// Found by the fault campaign (seed 18, no faults needed): a prompt asked just before the
@@ -243,7 +243,7 @@ fn a_prompt_asked_just_before_the_close_ends_its_run_quietly() {
     p.drain();
     let instance = format!("prompt-{id}-{}", prompt.event_id.unwrap());
     match p.prompts.instance_status(&instance) {
-        Some(incidentd_runtime::native::InstanceStatus::Complete(output)) => {
+        Some(sluice::native::InstanceStatus::Complete(output)) => {
             assert_eq!(output["answered"], false, "{output}");
             assert!(output["reason"].as_str().unwrap().contains("closed"));
         }
@@ -425,8 +425,8 @@ fn status_page_calls_the_model_gets_wrong_are_explained_and_change_nothing() {
 
 #[test]
 fn the_agent_request_with_a_status_page_and_guidance_is_a_reviewed_snapshot() {
-    use incidentd_runtime::llm::openai::{LlmConfig, OpenAiCompatible};
-    use incidentd_runtime::native::NativeHttp;
+    use sluice::llm::openai::{LlmConfig, OpenAiCompatible};
+    use sluice::native::NativeHttp;
     let mut incident =
         incidentd_core::testing::state("inc-7", 1, Status::Mitigating, "Checkout failing");
     incident.created_at = 1_000;
@@ -472,5 +472,5 @@ fn the_agent_request_with_a_status_page_and_guidance_is_a_reviewed_snapshot() {
     let body = client.body(&request);
     assert_strict_tools(&body);
     insta::assert_json_snapshot!("agent_request_status_page", body);
-    assert_eq!(incidentd_runtime::native::client_breaches(&request), []);
+    assert_eq!(sluice::native::client_breaches(&request), []);
 }

@@ -1,7 +1,7 @@
 //! The registry as linked into the worker: what the manifest binary checks before generating
 //! anything, and the wire names the handlers are registered under.
 
-use incidentd_runtime::registry;
+use sluice::registry;
 
 #[test]
 fn the_registry_validates() {

@@ -5,9 +5,9 @@
 
 use incidentd_core::forward::instance_id;
 use incidentd_core::{Command, Severity, Status};
-use incidentd_runtime::native::InstanceStatus;
-use incidentd_runtime::outbox::OutboxPolicy;
-use incidentd_runtime::sql::SqlStore;
+use sluice::native::InstanceStatus;
+use sluice::outbox::OutboxPolicy;
+use sluice::sql::SqlStore;
 use incidentd_workflows::testing::Pipeline;
 use serde_json::Value;
 
@@ -101,7 +101,7 @@ fn a_dead_letter_replayed_after_later_events_runs_its_handlers_exactly_once() {
     assert_eq!(p.successful_steps("dashboard.severity_update:4"), 1);
     assert_eq!(p.successful_steps("dashboard.incident_created:1"), 1);
     // The index keeps the newest state: the replayed older event does not overwrite it.
-    let rows = pollster::block_on(incidentd_runtime::sql::Database::query(
+    let rows = pollster::block_on(sluice::sql::Database::query(
         p.db.as_ref(),
         "SELECT severity, last_event_id FROM incident_index WHERE id = ?",
         vec![id.as_str().into()],
@@ -254,7 +254,7 @@ fn an_event_the_engine_accepted_and_lost_is_recovered_when_the_next_one_arrives(
         .records()
         .iter()
         .filter_map(|r| match r {
-            incidentd_runtime::native::StepRecord::Attempt {
+            sluice::native::StepRecord::Attempt {
                 name, error: None, ..
             } if name.starts_with("dashboard.severity_update:") => {
                 name.rsplit(':').next().and_then(|n| n.parse().ok())
@@ -283,7 +283,7 @@ fn a_lost_newest_event_is_sent_once_more_after_a_quiet_period() {
         .unwrap()
         .records()
         .iter()
-        .filter(|r| matches!(r, incidentd_runtime::native::StepRecord::Waited { .. }))
+        .filter(|r| matches!(r, sluice::native::StepRecord::Waited { .. }))
         .count();
     assert!(waits >= 2, "event 3 came from the second send");
     let again = p.clock.get() + 10 * incidentd_core::forward::NUDGE_AFTER_MS;

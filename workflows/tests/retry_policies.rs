@@ -1,7 +1,7 @@
 //! retry-policies.toml: every name it overrides exists, its checked-in JSON Schema is current,
 //! and its overrides reach the effective policy.
 
-use incidentd_runtime::config::{PolicyFile, FILE};
+use sluice::config::{PolicyFile, FILE};
 
 fn read(name: &str) -> String {
     std::fs::read_to_string(format!("{}/../{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -10,8 +10,8 @@ fn read(name: &str) -> String {
 #[test]
 fn every_overridden_name_is_a_registered_step_sender_or_handler() {
     incidentd_workflows::link();
-    let known = incidentd_runtime::registry::known_policy_names();
-    let overridden: Vec<&str> = incidentd_runtime::config::overrides()
+    let known = sluice::registry::known_policy_names();
+    let overridden: Vec<&str> = sluice::config::overrides()
         .into_iter()
         .map(|o| o.name)
         .collect();
@@ -43,7 +43,7 @@ fn the_checked_in_schema_is_generated_from_the_config_types() {
 #[test]
 fn the_file_override_reaches_the_effective_policy() {
     incidentd_workflows::link();
-    let dashboard = incidentd_runtime::registry::effects("IncidentWorkflow")
+    let dashboard = sluice::registry::effects("IncidentWorkflow")
         .into_iter()
         .find(|e| e.name == "dashboard")
         .unwrap();

@@ -6,10 +6,10 @@
 use incidentd_core::forward::instance_id;
 use incidentd_core::model::{ActorKind, EntryPoint, Severity};
 use incidentd_core::{Command, IncidentView, TimelineEntry};
-use incidentd_runtime::llm::openai::{API_KEY_VAR, BASE_URL_VAR, MODEL_VAR, REASONING_VAR};
-use incidentd_runtime::native::{FakeLlm, FakeReply, RecordingServer, Scripted};
-use incidentd_runtime::outbox::OutboxPolicy;
-use incidentd_runtime::sql::Database;
+use sluice::llm::openai::{API_KEY_VAR, BASE_URL_VAR, MODEL_VAR, REASONING_VAR};
+use sluice::native::{FakeLlm, FakeReply, RecordingServer, Scripted};
+use sluice::outbox::OutboxPolicy;
+use sluice::sql::Database;
 use incidentd_workflows::ai::budget::{utc_day, BUDGET_VAR};
 use incidentd_workflows::ai::guidance::ServiceGuide;
 use incidentd_workflows::ai::{strict, triage};
@@ -339,7 +339,7 @@ fn usage_today(p: &Pipeline) -> i64 {
         "SELECT tokens FROM ai_usage WHERE tenant_id = ? AND day = ?",
         vec![
             TENANT.into(),
-            utc_day(incidentd_runtime::clock::now_ms()).into(),
+            utc_day(sluice::clock::now_ms()).into(),
         ],
     ))
     .unwrap();
@@ -357,7 +357,7 @@ fn a_spent_budget_sends_nothing_to_the_model_and_says_so() {
         "INSERT INTO ai_usage (tenant_id, day, tokens) VALUES (?, ?, 100)",
         vec![
             TENANT.into(),
-            utc_day(incidentd_runtime::clock::now_ms()).into(),
+            utc_day(sluice::clock::now_ms()).into(),
         ],
     ))
     .unwrap();
@@ -474,8 +474,8 @@ fn service_guidance_reaches_the_triage_request_the_services_named_first() {
 #[test]
 fn the_triage_request_is_a_reviewed_snapshot() {
     use incidentd_core::model::{Service, Status};
-    use incidentd_runtime::llm::openai::{LlmConfig, OpenAiCompatible};
-    use incidentd_runtime::native::NativeHttp;
+    use sluice::llm::openai::{LlmConfig, OpenAiCompatible};
+    use sluice::native::NativeHttp;
     let mut incident = incidentd_core::testing::state("inc-7", 1, Status::Open, PROMPT);
     incident.severity = Severity::Medium;
     incident.prompt = PROMPT.into();
@@ -503,5 +503,5 @@ fn the_triage_request_is_a_reviewed_snapshot() {
     );
     insta::assert_json_snapshot!("triage_request", client.body(&request));
     // As sent to a chat model and to a reasoning one, OpenAI's contract accepts it.
-    assert_eq!(incidentd_runtime::native::client_breaches(&request), []);
+    assert_eq!(sluice::native::client_breaches(&request), []);
 }

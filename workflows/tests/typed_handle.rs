@@ -6,11 +6,11 @@ use incidentd_core::{
     Actor, ActorKind, Command, DomainError, Idempotency, IncidentCallError, IncidentServices,
     Status,
 };
-use incidentd_runtime::native::NativeStep;
-use incidentd_runtime::step;
-use incidentd_runtime::typed_step::StepContext;
-use incidentd_runtime::workflow::WorkflowRun;
-use incidentd_runtime::EffectError;
+use sluice::native::NativeStep;
+use sluice::step;
+use sluice::typed_step::StepContext;
+use sluice::workflow::WorkflowRun;
+use sluice::EffectError;
 use incidentd_workflows::testing::{Pipeline, TENANT};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
@@ -113,12 +113,12 @@ fn a_step_gets_the_same_refusals_as_the_api() {
 #[test]
 fn a_sender_records_what_it_made_on_the_incident() {
     use incidentd_adapters::webhook::{REFERENCE_KEY, URL_VAR};
-    use incidentd_runtime::native::{RecordingServer, Scripted};
+    use sluice::native::{RecordingServer, Scripted};
     let receiver = RecordingServer::start(vec![
         Scripted::status(201).body(r#"{"reference":"TICKET-42"}"#)
     ]);
     let p = Pipeline::with_config(
-        incidentd_runtime::outbox::OutboxPolicy::default(),
+        sluice::outbox::OutboxPolicy::default(),
         &[(URL_VAR, &receiver.url)],
     );
     let id = p.declare("login broken");

@@ -7,7 +7,7 @@
 use super::store::Statement;
 use crate::dashboard::receiver::ApiError;
 use crate::isolate_cache::IsolateCache;
-use incidentd_runtime::sql::{decode_rows, Database};
+use sluice::sql::{decode_rows, Database};
 use serde::Deserialize;
 
 /// A tenant's row of `tenant_secret`.
@@ -122,7 +122,7 @@ pub fn rotate(tenant_id: &str, secret: &str, now_secs: i64, grace_secs: i64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use incidentd_runtime::native::SqliteDatabase;
+    use sluice::native::SqliteDatabase;
 
     fn db() -> SqliteDatabase {
         crate::migrations::migrated()

@@ -5,7 +5,7 @@ use super::requests::{parse_date, parse_handoff, parse_zone, Target, ValidServic
 use super::rotation::{Override, Rotation};
 use crate::dashboard::receiver::ApiError;
 use chrono::{DateTime, Utc};
-use incidentd_runtime::sql::{decode_rows, Database, SqlValue};
+use sluice::sql::{decode_rows, Database, SqlValue};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -23,7 +23,7 @@ impl Statement {
     }
 }
 
-fn failed(what: &str) -> impl Fn(incidentd_runtime::sql::SqlError) -> ApiError + '_ {
+fn failed(what: &str) -> impl Fn(sluice::sql::SqlError) -> ApiError + '_ {
     move |e| ApiError::internal(format!("{what}: {e}"))
 }
 
@@ -457,7 +457,7 @@ pub async fn summary(
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use incidentd_runtime::native::SqliteDatabase;
+    use sluice::native::SqliteDatabase;
 
     fn db() -> SqliteDatabase {
         let db = crate::migrations::migrated();

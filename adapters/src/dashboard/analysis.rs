@@ -1,7 +1,7 @@
 //! The stored post-incident analysis (written by `IncidentAnalysisWorkflow`), as the API
 //! serves it: the measures, the model's review (or why there is none) and its action items.
 
-use incidentd_runtime::sql::{Database, SqlError};
+use sluice::sql::{Database, SqlError};
 use serde_json::{json, Value};
 
 /// The analysis of `incident_id` if it belongs to `tenant_id` and is ready.

@@ -2,7 +2,7 @@
 //! Durable Object deletes its storage, read when that object no longer answers.
 
 use incidentd_core::ArchivedIncident;
-use incidentd_runtime::sql::{Database, SqlError};
+use sluice::sql::{Database, SqlError};
 
 pub async fn store(
     db: &dyn Database,

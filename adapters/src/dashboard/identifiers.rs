@@ -2,7 +2,7 @@
 //! keys of an index row. Each adapter adds its own; adding is one statement that merges the
 //! new ones into the stored set (no read-modify-write, so concurrent adds never lose one).
 
-use incidentd_runtime::sql::{Database, SqlError};
+use sluice::sql::{Database, SqlError};
 
 /// Adds `identifiers` to the incident's set.
 pub async fn add(

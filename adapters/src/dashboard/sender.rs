@@ -7,7 +7,7 @@ use incidentd_core::{
     AssigneeUpdated, DetailsUpdated, IncidentCreated, IncidentEvent, IncidentSender, IncidentState,
     SeverityUpdated, StatusUpdated,
 };
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 
 const UPSERT: &str = "INSERT INTO incident_index \
     (id, tenant_id, identifiers, status, severity, assignee, title, description, created_at, updated_at, last_event_id) \

@@ -7,8 +7,8 @@ use super::incident_keys as keys;
 use super::posting::{self, Place};
 use super::workspace::{Connection, Workspace};
 use incidentd_core::IncidentState;
-use incidentd_runtime::prelude::*;
-use incidentd_runtime::workflow::Services;
+use sluice::prelude::*;
+use sluice::workflow::Services;
 
 /// What posting the analysis came to.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -19,8 +19,8 @@ use crate::dashboard::{identifiers, sender as index, INDEX_DATABASE};
 use incidentd_core::{
     IncidentCreated, IncidentEvent, IncidentHandle, IncidentServices, Severity, Source,
 };
-use incidentd_runtime::prelude::*;
-use incidentd_runtime::sql::Database;
+use sluice::prelude::*;
+use sluice::sql::Database;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -138,7 +138,7 @@ pub async fn incident_created(
             .await
         {
             // A courtesy: a deleted mention or a missing scope must not stop the answer.
-            incidentd_runtime::log::info(&format!("slack: reaction skipped: {e}"));
+            sluice::log::info(&format!("slack: reaction skipped: {e}"));
         }
         // A high-severity incident is shown in the channel it was declared in, not only in
         // the thread.

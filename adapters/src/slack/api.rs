@@ -13,9 +13,9 @@
 
 use super::contract::{encoding, form_body, Encoding, FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
 use super::secret::Secret;
-use incidentd_runtime::http::HttpClient;
-use incidentd_runtime::prelude::*;
-use incidentd_runtime::Duration;
+use sluice::http::HttpClient;
+use sluice::prelude::*;
+use sluice::Duration;
 use serde_json::Value;
 use std::fmt;
 use std::rc::Rc;
@@ -52,7 +52,7 @@ pub fn warnings(answer: &Value) -> Vec<String> {
 pub fn log_warnings(method: &str, answer: &Value) {
     let codes = warnings(answer);
     if !codes.is_empty() {
-        incidentd_runtime::log::info(&format!(
+        sluice::log::info(&format!(
             "slack: {method} answered with warnings: {}",
             codes.join(",")
         ));

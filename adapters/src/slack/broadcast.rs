@@ -15,7 +15,7 @@ use super::metadata::PostedFor;
 use super::posting::{find_where, post_once, Place};
 use super::workspace::Workspace;
 use incidentd_core::{IncidentHandle, IncidentState, Severity};
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 use std::collections::BTreeMap;
 
 /// Announces `incident` (as of `event_id`, whose channel is `channel`) in the tenant's

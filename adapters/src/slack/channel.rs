@@ -10,8 +10,8 @@
 use super::api::{SlackApi, SlackCallError};
 use super::channel_claims;
 use super::channel_name::ChannelNames;
-use incidentd_runtime::prelude::*;
-use incidentd_runtime::sql::Database;
+use sluice::prelude::*;
+use sluice::sql::Database;
 use serde_json::json;
 
 /// A created (or adopted) channel.
@@ -154,7 +154,7 @@ pub async fn invite(
         Ok(()) => Ok(()),
         Err(SlackCallError::Unanswered(e)) => Err(e),
         Err(refused) => {
-            incidentd_runtime::log::info(&format!("slack: invite skipped: {refused}"));
+            sluice::log::info(&format!("slack: invite skipped: {refused}"));
             Ok(())
         }
     }

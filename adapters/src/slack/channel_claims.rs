@@ -3,7 +3,7 @@
 //! answer. One insert that keeps an existing claim, then one read of who holds it, so
 //! concurrent claimants agree on a single winner and a retry finds its own claim.
 
-use incidentd_runtime::sql::{Database, SqlError};
+use sluice::sql::{Database, SqlError};
 
 /// Claims `name` in Slack workspace `team_id` for `incident_id`; whether the incident holds it
 /// (now or from an earlier attempt).
@@ -20,7 +20,7 @@ pub async fn claim(
             team_id.into(),
             name.into(),
             incident_id.into(),
-            incidentd_runtime::clock::now_ms().into(),
+            sluice::clock::now_ms().into(),
         ],
     )
     .await?;

@@ -21,8 +21,8 @@ use super::inbound::{
 use super::payload::PayloadError;
 use crate::dashboard::identifiers;
 use incidentd_core::IncidentView;
-use incidentd_runtime::object::ObjectNamespace;
-use incidentd_runtime::sql::Database;
+use sluice::object::ObjectNamespace;
+use sluice::sql::Database;
 use serde_json::Value;
 
 /// What the command did.

@@ -3,7 +3,7 @@
 
 use super::secret::Secret;
 use super::token_crypto::{TokenCryptoError, TokenKey};
-use incidentd_runtime::workflow::Services;
+use sluice::workflow::Services;
 
 /// Base URL of the Web API (methods are `<base>/<method>`); tests point it at a fake.
 pub const API_URL_VAR: &str = "SLACK_API_URL";

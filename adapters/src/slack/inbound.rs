@@ -14,11 +14,11 @@ use incidentd_core::{
     Actor, Applied, Command, DomainError, Idempotency, IncidentCallError, IncidentHandle,
     IncidentState, IncidentView, Source, StartIncident, Started,
 };
-use incidentd_runtime::http::HttpClient;
-use incidentd_runtime::object::{ObjectCallErrorKind, ObjectNamespace};
-use incidentd_runtime::sql::Database;
-use incidentd_runtime::workflow::Services;
-use incidentd_runtime::Duration;
+use sluice::http::HttpClient;
+use sluice::object::{ObjectCallErrorKind, ObjectNamespace};
+use sluice::sql::Database;
+use sluice::workflow::Services;
+use sluice::Duration;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;

@@ -11,7 +11,7 @@
 use super::classify::BotIdentity;
 use super::secret::Secret;
 use super::token_crypto::{TokenCryptoError, TokenKey};
-use incidentd_runtime::sql::{decode_rows, Database, SqlError, SqlErrorKind};
+use sluice::sql::{decode_rows, Database, SqlError, SqlErrorKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

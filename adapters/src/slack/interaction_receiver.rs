@@ -26,8 +26,8 @@ use super::interactions::{
 };
 use super::suggestion_actions::{handle_suggestion, submit_edit, EditAnswer, SuggestionAnswer};
 use incidentd_core::{Actor, Command, DomainError, Idempotency, Status};
-use incidentd_runtime::object::ObjectNamespace;
-use incidentd_runtime::sql::Database;
+use sluice::object::ObjectNamespace;
+use sluice::sql::Database;
 use serde_json::{json, Value};
 
 /// What one interaction (or one of a `block_actions`' actions) did.

@@ -5,7 +5,7 @@
 use super::api::{SlackApi, SlackCallError};
 use super::blocks::SlackPost;
 use super::metadata::PostedFor;
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 use serde_json::json;
 
 /// Where a message goes: a channel, or a thread in it.

@@ -24,8 +24,8 @@ use super::inbound::{
 use super::installation::{self, DisabledReason, Installation};
 use crate::dashboard::identifiers;
 use incidentd_core::{Actor, Command, Idempotency};
-use incidentd_runtime::object::ObjectNamespace;
-use incidentd_runtime::sql::Database;
+use sluice::object::ObjectNamespace;
+use sluice::sql::Database;
 
 pub use super::inbound::ReceiveError;
 

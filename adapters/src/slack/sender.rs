@@ -11,7 +11,7 @@ use incidentd_core::{
     AffectionUpdated, AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender,
     MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated, SuggestionAdded,
 };
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 use std::future::Future;
 
 #[derive(Default)]

@@ -25,7 +25,7 @@ use incidentd_core::{
     Actor, AffectedService, DomainError, Idempotency, Impact, IncidentCallError, IncidentHandle,
     SuggestedChange, SuggestionOutcome,
 };
-use incidentd_runtime::object::ObjectNamespace;
+use sluice::object::ObjectNamespace;
 use serde_json::{json, Value};
 use std::fmt;
 

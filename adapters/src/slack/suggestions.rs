@@ -8,7 +8,7 @@ use super::posting::post_once;
 use super::updates::Announced;
 use super::workspace::Workspace;
 use incidentd_core::{IncidentEvent, SuggestedChange, SuggestionAdded};
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 
 /// The one line a person reads: the change, capitalised.
 pub fn summary(change: &SuggestedChange) -> String {

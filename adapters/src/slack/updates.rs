@@ -23,7 +23,7 @@ use incidentd_core::{
     IncidentState, IncidentView, MessageAdded, PromptAdded, Severity, SeverityUpdated,
     StatusUpdated,
 };
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -154,7 +154,7 @@ async fn refresh(
     // The copies are a courtesy: a deleted thread or broadcast must not block the incident.
     let courtesy = |what: &str, outcome: Result<_, SlackCallError>| {
         if let Err(e) = outcome {
-            incidentd_runtime::log::info(&format!("slack: {what} not updated: {e}"));
+            sluice::log::info(&format!("slack: {what} not updated: {e}"));
         }
     };
     if let Some((channel, ts)) = &announced.source {
@@ -313,7 +313,7 @@ async fn archive_channel(api: &SlackApi, channel: &str) -> Result<(), EffectErro
         Ok(()) => Ok(()),
         Err(SlackCallError::Unanswered(e)) => Err(e),
         Err(refused) => {
-            incidentd_runtime::log::info(&format!("slack: channel not archived: {refused}"));
+            sluice::log::info(&format!("slack: channel not archived: {refused}"));
             Ok(())
         }
     }
@@ -371,7 +371,7 @@ pub async fn prompt_added(
         .await
     {
         // A courtesy, like the declaring mention's `fire`: never worth failing the step.
-        incidentd_runtime::log::info(&format!("slack: reaction skipped: {e}"));
+        sluice::log::info(&format!("slack: reaction skipped: {e}"));
     }
     Ok(())
 }

@@ -5,8 +5,8 @@ use super::api::SlackApi;
 use super::config;
 use super::installation::{self, Disabled, Installation};
 use crate::dashboard::INDEX_DATABASE;
-use incidentd_runtime::prelude::*;
-use incidentd_runtime::workflow::Services;
+use sluice::prelude::*;
+use sluice::workflow::Services;
 
 pub struct Workspace {
     pub installation: Installation,

@@ -9,7 +9,7 @@
 
 use super::{projection, store, STATUS_DATABASE};
 use incidentd_core::{AffectionUpdated, IncidentEvent, IncidentSender, StatusUpdated};
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 
 #[derive(Default)]
 pub struct StatusPage;

@@ -11,7 +11,7 @@ use super::model::{
 use super::projection::PublicWrite;
 use super::HISTORY_DAYS;
 use incidentd_core::model::{AffectionStatus, Impact};
-use incidentd_runtime::sql::{decode_rows, Database, SqlError, SqlValue};
+use sluice::sql::{decode_rows, Database, SqlError, SqlValue};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::collections::BTreeMap;

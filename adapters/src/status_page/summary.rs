@@ -179,7 +179,7 @@ pub fn not_found() -> String {
 mod tests {
     use super::*;
     use crate::status_page::store;
-    use incidentd_runtime::native::SqliteDatabase;
+    use sluice::native::SqliteDatabase;
     use std::time::{SystemTime, UNIX_EPOCH};
 
     fn now_ms() -> i64 {

@@ -23,9 +23,9 @@
 use super::{instance_id, message_for, Generation};
 use crate::model::IncidentMessage;
 use crate::WORKFLOW_EVENT_TYPE;
-use incidentd_runtime::outbox::{Outbox, OutboxRow};
-use incidentd_runtime::sql::{SqlError, SqlStore};
-use incidentd_runtime::workflow::WorkflowClient;
+use sluice::outbox::{Outbox, OutboxRow};
+use sluice::sql::{SqlError, SqlStore};
+use sluice::workflow::WorkflowClient;
 
 /// How long after the last forward a tail is first sent again. A duplicate is dropped by the
 /// instance.
@@ -184,7 +184,7 @@ pub async fn resend<S: SqlStore>(
             }
             Err(e) => {
                 // Refused, so not sent: it does not count, and the alarm tries again.
-                incidentd_runtime::log::info(&format!(
+                sluice::log::info(&format!(
                     "incident={incident_id} re-sending event {} to generation {} failed: {e}",
                     tail.newest, tail.generation
                 ));

@@ -7,9 +7,9 @@ use crate::error::DomainError;
 use crate::forward::IncidentForwarder;
 use crate::model::IncidentState;
 use crate::view::ArchivedIncident;
-use incidentd_runtime::outbox::PassReport;
-use incidentd_runtime::sql::{SqlError, SqlStore};
-use incidentd_runtime::workflow::WorkflowClient;
+use sluice::outbox::PassReport;
+use sluice::sql::{SqlError, SqlStore};
+use sluice::workflow::WorkflowClient;
 
 /// Where a finished incident's record goes before its object's storage is deleted.
 #[async_trait::async_trait(?Send)]
@@ -147,7 +147,7 @@ impl<S: SqlStore> IncidentObject<S> {
         tenant: &str,
         event_id: i64,
         instance_id: Option<&str>,
-        lanes: &[incidentd_runtime::fanout::LaneEnd],
+        lanes: &[sluice::fanout::LaneEnd],
         now_ms: i64,
     ) -> Result<(), DomainError> {
         let state = self.owned_state(tenant)?;

@@ -11,7 +11,7 @@ use crate::effects::EffectDismissed;
 use crate::error::DomainError;
 use crate::model::EffectRetry;
 use crate::view::Applied;
-use incidentd_runtime::sql::{SqlError, SqlStore};
+use sluice::sql::{SqlError, SqlStore};
 use serde::{Deserialize, Serialize};
 
 pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS failed_effects (

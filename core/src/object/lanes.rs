@@ -1,5 +1,5 @@
 //! What the object knows of the `IncidentWorkflow` lanes (one per effect, see
-//! `incidentd_runtime::fanout`): their trouble, as the lanes report it (a delivery retrying, a
+//! `sluice::fanout`): their trouble, as the lanes report it (a delivery retrying, a
 //! lane held behind an event that ran out of retries, then released), and how each
 //! generation's lanes ended, for the next generation to start where they stopped.
 //!
@@ -10,8 +10,8 @@ use super::failed_effects::{EffectFailure, EffectsReport};
 use super::IncidentObject;
 use crate::error::DomainError;
 use crate::model::event_type;
-use incidentd_runtime::fanout::{LaneEnd, LaneStart};
-use incidentd_runtime::sql::{SqlError, SqlStore};
+use sluice::fanout::{LaneEnd, LaneStart};
+use sluice::sql::{SqlError, SqlStore};
 use serde::{Deserialize, Serialize};
 
 pub(super) const SCHEMA: [&str; 3] = [
@@ -47,7 +47,7 @@ pub(super) const SCHEMA: [&str; 3] = [
     )",
 ];
 
-/// What a lane reports (the wire form of `incidentd_runtime::fanout::LaneReport`).
+/// What a lane reports (the wire form of `sluice::fanout::LaneReport`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LaneUpdate {
     /// The generation whose lane reports.
@@ -485,7 +485,7 @@ pub(super) fn unreported_askers<S: SqlStore>(store: &S) -> Result<bool, SqlError
 
 /// The effects `IncidentWorkflow` fans out to: one lane each.
 pub fn workflow_effects() -> Vec<&'static str> {
-    incidentd_runtime::registry::effects(crate::INCIDENT_WORKFLOW)
+    sluice::registry::effects(crate::INCIDENT_WORKFLOW)
         .into_iter()
         .map(|e| e.name)
         .collect()
@@ -493,7 +493,7 @@ pub fn workflow_effects() -> Vec<&'static str> {
 
 /// The event types `effect` has a handler for in `IncidentWorkflow`.
 fn handled_types(effect: &str) -> Vec<&'static str> {
-    incidentd_runtime::registry::effects(crate::INCIDENT_WORKFLOW)
+    sluice::registry::effects(crate::INCIDENT_WORKFLOW)
         .into_iter()
         .filter(|e| e.name == effect)
         .flat_map(|e| e.handlers.iter().map(|h| h.event))

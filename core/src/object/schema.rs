@@ -1,7 +1,7 @@
 //! The Incident object's own tables (the outbox owns its table) and the state row.
 
 use crate::model::IncidentState;
-use incidentd_runtime::sql::{SqlError, SqlStore};
+use sluice::sql::{SqlError, SqlStore};
 
 pub(super) const TABLES: [&str; 10] = [
     "CREATE TABLE IF NOT EXISTS incident (

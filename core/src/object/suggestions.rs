@@ -8,7 +8,7 @@ use crate::effects::{SuggestedChange, SuggestionAdded, SuggestionOutcome};
 use crate::error::DomainError;
 use crate::model::IncidentState;
 use crate::view::Applied;
-use incidentd_runtime::sql::{SqlError, SqlStore};
+use sluice::sql::{SqlError, SqlStore};
 use serde::{Deserialize, Serialize};
 
 /// A suggestion with the incident it belongs to (what an Edit needs to open its modal).

@@ -13,9 +13,9 @@ use super::debounce::{self, InFlight, NextTurn, TurnFacts, TurnPacing, Undigeste
 use super::IncidentObject;
 use crate::error::DomainError;
 use crate::model::{event_type, IncidentState};
-use incidentd_runtime::llm::openai::LlmConfig;
-use incidentd_runtime::sql::{SqlError, SqlStore};
-use incidentd_runtime::workflow::{Services, WorkflowClient};
+use sluice::llm::openai::LlmConfig;
+use sluice::sql::{SqlError, SqlStore};
+use sluice::workflow::{Services, WorkflowClient};
 use serde::{Deserialize, Serialize};
 
 /// The workflow class the alarm starts.

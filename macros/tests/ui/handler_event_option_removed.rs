@@ -1,7 +1,7 @@
 // The removed `event` option of a handler's #[step]: the event type comes from the parameter
 // type, so a misspelt or mismatched `event = ".."` can no longer silently never run.
 use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 
 #[derive(Default)]
 pub struct Webhook;

@@ -1,9 +1,9 @@
 // A handler idempotency key naming a field the event does not have: rustc reports the missing
 // field on the literal.
 use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
-use incidentd_macros::sender;
-use incidentd_runtime::registry::SendContext;
-use incidentd_runtime::EffectError;
+use sluice_macros::sender;
+use sluice::registry::SendContext;
+use sluice::EffectError;
 
 #[derive(Default)]
 pub struct Webhook;

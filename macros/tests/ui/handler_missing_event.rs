@@ -1,8 +1,8 @@
 // A handler that forgot its event argument: the error is on the argument list.
 use incidentd_core::IncidentSender;
-use incidentd_macros::sender;
-use incidentd_runtime::registry::SendContext;
-use incidentd_runtime::EffectError;
+use sluice_macros::sender;
+use sluice::registry::SendContext;
+use sluice::EffectError;
 
 #[derive(Default)]
 pub struct Webhook;

@@ -1,7 +1,7 @@
 // A handler whose name is not a method of the trait (a typo of `incident_created`): the error
 // is on the method's name.
 use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 
 #[derive(Default)]
 pub struct Webhook;

@@ -1,6 +1,6 @@
 // An effect trait whose handler takes something that is not an event: the error is on the
 // parameter type and says the event type comes from it.
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 
 #[allow(async_fn_in_trait)]
 pub trait NoteSender {

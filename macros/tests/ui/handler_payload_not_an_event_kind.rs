@@ -1,7 +1,7 @@
 // An event envelope around a payload that declares no event type: the error is on the
 // parameter type and shows how to declare one.
 use incidentd_core::IncidentEvent;
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 
 #[derive(serde::Deserialize)]
 pub struct NoteAdded {

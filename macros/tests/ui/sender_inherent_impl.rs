@@ -1,8 +1,8 @@
 // #[sender] on an inherent impl (no trait): the error is on the self type.
 use incidentd_core::{IncidentCreated, IncidentEvent};
-use incidentd_macros::sender;
-use incidentd_runtime::registry::SendContext;
-use incidentd_runtime::EffectError;
+use sluice_macros::sender;
+use sluice::registry::SendContext;
+use sluice::EffectError;
 
 #[derive(Default)]
 pub struct Webhook;

@@ -1,5 +1,5 @@
 // #[sender] on a struct instead of its trait impl: the error is on the `struct` keyword.
-use incidentd_macros::sender;
+use sluice_macros::sender;
 
 #[sender(name = "webhook")]
 #[derive(Default)]

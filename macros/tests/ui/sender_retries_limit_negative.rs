@@ -1,6 +1,6 @@
 // A negative retries limit: the same message as retry-policies.toml gives, on the value.
 use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 
 #[derive(Default)]
 pub struct Webhook;

@@ -1,8 +1,8 @@
 // A retries limit above the maximum (10 000): the error is on the integer.
 use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
-use incidentd_macros::sender;
-use incidentd_runtime::registry::SendContext;
-use incidentd_runtime::EffectError;
+use sluice_macros::sender;
+use sluice::registry::SendContext;
+use sluice::EffectError;
 
 #[derive(Default)]
 pub struct Webhook;

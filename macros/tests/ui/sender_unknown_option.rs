@@ -1,8 +1,8 @@
 // An option no macro knows, at sender level: the error is on its key.
 use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
-use incidentd_macros::sender;
-use incidentd_runtime::registry::SendContext;
-use incidentd_runtime::EffectError;
+use sluice_macros::sender;
+use sluice::registry::SendContext;
+use sluice::EffectError;
 
 #[derive(Default)]
 pub struct Webhook;

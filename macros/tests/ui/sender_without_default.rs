@@ -1,7 +1,7 @@
 // A sender type without `Default`: the runtime builds one per delivery. The error is on the
 // impl's self type and says what to add.
 use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 
 pub struct Webhook {
     pub url: String,

@@ -1,7 +1,7 @@
 // `{event_id}` in a standalone #[step] key: steps have no event, so it is rejected on the literal.
-use incidentd_macros::step;
-use incidentd_runtime::typed_step::StepContext;
-use incidentd_runtime::EffectError;
+use sluice_macros::step;
+use sluice::typed_step::StepContext;
+use sluice::EffectError;
 
 pub struct Input {
     pub incident_id: String,

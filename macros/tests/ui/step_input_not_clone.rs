@@ -1,6 +1,6 @@
 // A step whose input is not `Clone`: each attempt needs its own copy. The error is on the
 // input type in the signature.
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 
 pub struct Input {
     pub id: String,

@@ -1,9 +1,9 @@
 // #[step] on a handler method whose impl lacks #[sender]: the error is on the receiver and
 // tells to annotate the impl.
 use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
-use incidentd_macros::step;
-use incidentd_runtime::registry::SendContext;
-use incidentd_runtime::EffectError;
+use sluice_macros::step;
+use sluice::registry::SendContext;
+use sluice::EffectError;
 
 #[derive(Default)]
 pub struct Webhook;

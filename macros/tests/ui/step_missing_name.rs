@@ -1,7 +1,7 @@
 // A standalone #[step] without `name`: the error is on the function name.
-use incidentd_macros::step;
-use incidentd_runtime::typed_step::StepContext;
-use incidentd_runtime::EffectError;
+use sluice_macros::step;
+use sluice::typed_step::StepContext;
+use sluice::EffectError;
 
 pub struct Input {
     pub incident_id: String,

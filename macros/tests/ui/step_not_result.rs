@@ -1,6 +1,6 @@
 // A #[step] function that does not return a Result: the error is on the return type.
-use incidentd_macros::step;
-use incidentd_runtime::typed_step::StepContext;
+use sluice_macros::step;
+use sluice::typed_step::StepContext;
 
 pub struct Input {
     pub incident_id: String,

@@ -1,5 +1,5 @@
 // A step whose output cannot be recorded: the error is on the output type in the signature.
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 
 #[derive(Clone, serde::Deserialize)]
 pub struct Input {

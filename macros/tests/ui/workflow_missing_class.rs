@@ -1,6 +1,6 @@
 // A #[workflow] without `class`: the error is on the function name.
-use incidentd_macros::workflow;
-use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
+use sluice_macros::workflow;
+use sluice::workflow::{WorkflowError, WorkflowRun};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

@@ -1,6 +1,6 @@
 // `idempotency_key` is a step and sender option, not a #[workflow] one: the error is on the key.
-use incidentd_macros::workflow;
-use incidentd_runtime::workflow::{WorkflowError, WorkflowRun};
+use sluice_macros::workflow;
+use sluice::workflow::{WorkflowError, WorkflowRun};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

@@ -1,6 +1,6 @@
 // A workflow payload that cannot be decoded from the instance's params: the error is on the
 // payload type in the signature.
-use incidentd_runtime::prelude::*;
+use sluice::prelude::*;
 use serde_json::Value;
 
 pub struct Request {

@@ -16,7 +16,7 @@ use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::metadata::PostedFor;
 use incidentd_e2e::slack::{connect, start_with_slack, ADMIN_TOKEN};
 use incidentd_e2e::{create_incident, percentile, poll, DevServer, LocalWorker};
-use incidentd_runtime::native::{FakeSlack, RecordingServer};
+use sluice::native::{FakeSlack, RecordingServer};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

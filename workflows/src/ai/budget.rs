@@ -18,11 +18,11 @@
 
 use incidentd_adapters::calendar::{date_of_days, MS_PER_DAY};
 use incidentd_adapters::dashboard::INDEX_DATABASE;
-use incidentd_runtime::llm::openai::OpenAiCompatible;
-use incidentd_runtime::llm::{ChatRequest, ChatResponse, LanguageModel, LlmError};
-use incidentd_runtime::sql::{Database, SqlError};
-use incidentd_runtime::workflow::Services;
-use incidentd_runtime::{Duration, EffectError};
+use sluice::llm::openai::OpenAiCompatible;
+use sluice::llm::{ChatRequest, ChatResponse, LanguageModel, LlmError};
+use sluice::sql::{Database, SqlError};
+use sluice::workflow::Services;
+use sluice::{Duration, EffectError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::rc::Rc;
@@ -150,7 +150,7 @@ impl MeteredModel {
 
     /// Today's usage, or why no call may be made now.
     async fn room(&self) -> Result<(), LlmError> {
-        let day = utc_day(incidentd_runtime::clock::now_ms());
+        let day = utc_day(sluice::clock::now_ms());
         let used = self
             .ledger
             .used(&day)
@@ -176,10 +176,10 @@ impl LanguageModel for MeteredModel {
     async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
         self.room().await?;
         let answer = self.model.complete(request).await?;
-        let day = utc_day(incidentd_runtime::clock::now_ms());
+        let day = utc_day(sluice::clock::now_ms());
         // The answer is paid for: failing the step here would only buy a second one.
         if let Err(e) = self.ledger.add(&day, answer.usage.total_tokens).await {
-            incidentd_runtime::log::error(&format!(
+            sluice::log::error(&format!(
                 "token budget: usage of tenant {} not recorded: {e}",
                 self.ledger.tenant
             ));
@@ -209,7 +209,7 @@ pub async fn tenant_model(
         .map_err(|e| EffectError::retryable(e.message))?;
     let ledger = Ledger::new(db, tenant);
     let used = ledger
-        .used(&utc_day(incidentd_runtime::clock::now_ms()))
+        .used(&utc_day(sluice::clock::now_ms()))
         .await
         .map_err(|e| EffectError::retryable(format!("token budget: {e}")))?;
     if used >= budget {
@@ -236,7 +236,7 @@ mod tests {
 
     #[test]
     fn the_ledger_adds_up_per_tenant_and_day() {
-        let db = Rc::new(incidentd_runtime::native::SqliteDatabase::in_memory());
+        let db = Rc::new(sluice::native::SqliteDatabase::in_memory());
         for (name, sql) in incidentd_adapters::migrations::ALL {
             db.apply(sql).unwrap_or_else(|e| panic!("{name}: {e}"));
         }

@@ -12,9 +12,9 @@
 
 use incidentd_adapters::dashboard::INDEX_DATABASE;
 use incidentd_core::model::IncidentState;
-use incidentd_runtime::log;
-use incidentd_runtime::sql::{decode_rows, Database, SqlError};
-use incidentd_runtime::workflow::Services;
+use sluice::log;
+use sluice::sql::{decode_rows, Database, SqlError};
+use sluice::workflow::Services;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

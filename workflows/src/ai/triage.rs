@@ -19,8 +19,8 @@ use incidentd_core::{
     Actor, Command, DetailsUpdated, Idempotency, IncidentCreated, IncidentServices, IncidentView,
     Severity, TriageProposal,
 };
-use incidentd_runtime::llm::{ChatMessage, ChatRequest, LanguageModel, ResponseSchema};
-use incidentd_runtime::prelude::*;
+use sluice::llm::{ChatMessage, ChatRequest, LanguageModel, ResponseSchema};
+use sluice::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -350,7 +350,7 @@ pub async fn context(ctx: StepContext, declared: Context) -> Result<Context, Eff
     let guidance = match guidance::load(db.as_ref(), &incident.tenant_id).await {
         Ok(prompts) => guidance::relevant(incident, "", &prompts),
         Err(e) => {
-            incidentd_runtime::log::error(&format!(
+            sluice::log::error(&format!(
                 "triage incident={}: service guidance left out: {e}",
                 declared.incident_id
             ));
@@ -387,7 +387,7 @@ pub async fn ask(ctx: StepContext, attempt: Attempt) -> Result<Asked, EffectErro
         Asked::Declined(_) => "declined",
         Asked::Failed { .. } => "failed",
     };
-    incidentd_runtime::log::info(&format!(
+    sluice::log::info(&format!(
         "triage incident={} attempt={} outcome={outcome}",
         attempt.incident_id, attempt.attempt
     ));
@@ -548,7 +548,7 @@ pub async fn triage(run: &WorkflowRun, created: IncidentMessage) -> IncidentMess
                 text: note_text(&why),
             };
             if let Err(e) = NOTE.call(run, note).await {
-                incidentd_runtime::log::error(&format!(
+                sluice::log::error(&format!(
                     "triage incident={}: the note was not recorded: {e}",
                     created.incident_id
                 ));

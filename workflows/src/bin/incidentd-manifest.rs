@@ -10,7 +10,7 @@
 //! senders, retry-policy entries naming nothing registered. `scripts/build` runs `js-entry`, so
 //! such a mistake fails the build.
 
-use incidentd_runtime::{config, manifest, registry};
+use sluice::{config, manifest, registry};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

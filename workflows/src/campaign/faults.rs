@@ -10,7 +10,7 @@
 //! dead letters) and a webhook outage (up to failed effects); settling replays and retries
 //! them.
 
-use incidentd_runtime::native::{CrashPoint, FakeReply, Fault, NativeStep, Scripted};
+use sluice::native::{CrashPoint, FakeReply, Fault, NativeStep, Scripted};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -24,9 +24,9 @@ use incidentd_adapters::slack::incident_keys as slack_keys;
 use incidentd_adapters::slack::metadata::PostedFor;
 use incidentd_core::model::{event_type, ActorKind, AffectionStatus};
 use incidentd_core::{IncidentView, SuggestionAdded, TriageNoted};
-use incidentd_runtime::native::{InstanceStatus, NativeWorkflows, StepRecord};
-use incidentd_runtime::sql::Database;
-use incidentd_runtime::EventKind;
+use sluice::native::{InstanceStatus, NativeWorkflows, StepRecord};
+use sluice::sql::Database;
+use sluice::EventKind;
 use pollster::block_on;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -361,7 +361,7 @@ fn model_absent_note(timeline: &[incidentd_core::TimelineEntry]) -> bool {
 
 /// The event types the dashboard index's sender handles.
 fn dashboard_events() -> BTreeSet<&'static str> {
-    incidentd_runtime::registry::effects(crate::incident::CLASS)
+    sluice::registry::effects(crate::incident::CLASS)
         .into_iter()
         .filter(|e| e.name == "dashboard")
         .flat_map(|e| e.handlers.iter().map(|h| h.event))
@@ -531,7 +531,7 @@ fn check_webhook(
 
 /// One channel per incident, and each message (by its event metadata) once.
 fn check_slack(
-    slack: &incidentd_runtime::native::FakeSlack,
+    slack: &sluice::native::FakeSlack,
     views: &BTreeMap<String, IncidentView>,
     found: &mut Found,
 ) {

@@ -8,7 +8,7 @@
 use super::world::World;
 use crate::testing::Pipeline;
 use incidentd_core::forward::generation_of;
-use incidentd_runtime::native::StepRecord;
+use sluice::native::StepRecord;
 use std::collections::BTreeMap;
 
 /// What is wrong with the troubled integration, until the faults are cleared.

@@ -6,7 +6,7 @@
 //! retry limits (triage, which asks twice at most, may fail for good: that is its note).
 
 use super::faults::{FaultCounts, HttpFaults};
-use incidentd_runtime::native::{schema_name, FakeLlm, FakeReply};
+use sluice::native::{schema_name, FakeLlm, FakeReply};
 use serde_json::{json, Map, Value};
 use std::sync::{Arc, Mutex};
 

@@ -11,7 +11,7 @@ use super::world::World;
 use crate::testing::Pipeline;
 use incidentd_core::model::Actor;
 use incidentd_core::{Idempotency, IncidentView};
-use incidentd_runtime::sql::SqlStore;
+use sluice::sql::SqlStore;
 use pollster::block_on;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -12,12 +12,12 @@ use incidentd_adapters::slack::config;
 use incidentd_adapters::slack::installation::{self, NewInstallation};
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
-use incidentd_runtime::llm::openai::{API_KEY_VAR, BASE_URL_VAR};
-use incidentd_runtime::native::{
+use sluice::llm::openai::{API_KEY_VAR, BASE_URL_VAR};
+use sluice::native::{
     FakeSlack, RecordingServer, SqliteDatabase, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
 };
-use incidentd_runtime::outbox::OutboxPolicy;
-use incidentd_runtime::Duration;
+use sluice::outbox::OutboxPolicy;
+use sluice::Duration;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::rc::Rc;
@@ -67,7 +67,7 @@ impl Webhook {
                 .expect("effects lock")
                 .entry(key.clone())
                 .or_default() += 1;
-            incidentd_runtime::native::Scripted::status(200)
+            sluice::native::Scripted::status(200)
                 .body(serde_json::json!({ "reference": reference(&key) }).to_string())
         });
         Webhook {

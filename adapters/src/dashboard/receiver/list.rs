@@ -14,7 +14,7 @@ use super::error::ApiError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use incidentd_core::model::{Severity, Status};
-use incidentd_runtime::sql::{decode_rows, Database, SqlValue};
+use sluice::sql::{decode_rows, Database, SqlValue};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -324,7 +324,7 @@ impl Cursor {
             .ok()
             .filter(|t| (0..=MAX_TIME_MS).contains(t))
             .ok_or_else(|| invalid_cursor("not a cursor this server issued"))?;
-        if !incidentd_runtime::object::is_object_id(id) {
+        if !sluice::object::is_object_id(id) {
             return Err(invalid_cursor("not a cursor this server issued"));
         }
         if digest != filters.digest() {
@@ -433,7 +433,7 @@ pub async fn list_incidents(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use incidentd_runtime::native::SqliteDatabase;
+    use sluice::native::SqliteDatabase;
 
     fn id(n: u32) -> String {
         format!("{n:064x}")

@@ -8,7 +8,7 @@ use crate::admin::rotation::{effective_assignee, Rotation};
 use crate::admin::store::load_rotations;
 use chrono::{DateTime, Utc};
 use incidentd_core::model::{EntryPoint, Service};
-use incidentd_runtime::sql::{decode_rows, Database};
+use sluice::sql::{decode_rows, Database};
 use serde::Deserialize;
 use std::collections::HashMap;
 

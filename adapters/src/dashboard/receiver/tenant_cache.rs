@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::tenant::{tenant_config, TenantConfig};
 use crate::isolate_cache::IsolateCache;
 use incidentd_core::model::{EntryPoint, Service};
-use incidentd_runtime::sql::Database;
+use sluice::sql::Database;
 
 /// How long a tenant's configuration is reused.
 pub const TTL_MS: i64 = 30_000;
@@ -38,7 +38,7 @@ pub async fn cached_tenant_config(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use incidentd_runtime::native::SqliteDatabase;
+    use sluice::native::SqliteDatabase;
 
     fn db_with_one_service() -> SqliteDatabase {
         let db = crate::migrations::migrated();

@@ -9,8 +9,8 @@ use crate::status_page::STATUS_DATABASE;
 use incidentd_core::model::{AffectionStatus, IncidentMessage, Status};
 use incidentd_core::testing::events::{self, test_event, INCIDENT_ID};
 use incidentd_core::{AffectionUpdated, StatusUpdated, INCIDENT_WORKFLOW};
-use incidentd_runtime::native::{HandlerTest, SqliteDatabase};
-use incidentd_runtime::sql::Database;
+use sluice::native::{HandlerTest, SqliteDatabase};
+use sluice::sql::Database;
 use serde_json::Value;
 use std::rc::Rc;
 
@@ -99,13 +99,13 @@ fn expected_updates() -> Vec<(i64, String, String)> {
 #[test]
 fn the_dispatcher_is_registered_for_affection_and_status_events() {
     crate::link();
-    let effect = incidentd_runtime::registry::all_effects()
+    let effect = sluice::registry::all_effects()
         .into_iter()
         .find(|e| e.name == EFFECT)
         .expect("status_page is registered");
     assert_eq!(
         effect.kind,
-        incidentd_runtime::registry::EffectKind::Dispatcher
+        sluice::registry::EffectKind::Dispatcher
     );
     let mut handled: Vec<&str> = effect.handlers.iter().map(|h| h.event).collect();
     handled.sort_unstable();

@@ -10,7 +10,7 @@ use super::model::{
     AffectedPublicService, PublicIncident, PublicPage, PublicService, PublicUpdate,
 };
 use incidentd_core::model::{AffectionStatus, Impact};
-use incidentd_runtime::native::SqliteDatabase;
+use sluice::native::SqliteDatabase;
 use std::rc::Rc;
 
 /// An in-memory D1 with the migrations and the demo seed (page `demo`, three services).

@@ -9,7 +9,7 @@ use crate::status_page::STATUS_DATABASE;
 use incidentd_core::model::{AffectedService, Affection, AffectionStatus, Impact, Status};
 use incidentd_core::testing::events::{self, test_event};
 use incidentd_core::{AffectionUpdated, StatusUpdated, INCIDENT_WORKFLOW};
-use incidentd_runtime::native::HandlerTest;
+use sluice::native::HandlerTest;
 
 const SECRETS: [&str; 6] = [
     "SECRET-internal-title",
@@ -95,7 +95,7 @@ fn internal_fields_never_reach_any_public_document() {
         );
     }
     // Nor are they stored anywhere the page reads from.
-    let dump = pollster::block_on(incidentd_runtime::sql::Database::query(
+    let dump = pollster::block_on(sluice::sql::Database::query(
         db.as_ref(),
         "SELECT json_group_array(json_array(i.title, u.message)) AS all_text \
          FROM status_incident i JOIN status_update u ON u.incident_id = i.incident_id",
