@@ -15,12 +15,12 @@ use incidentd_core::{
     Actor, ArchivedIncident, Conflict, DomainError, Idempotency, IncidentCallError, IncidentHandle,
     Source, StartIncident, Started, INCIDENT_OBJECT_BINDING,
 };
+use serde_json::json;
 use sluice::cloudflare::CfServices;
 use sluice::object::ObjectNamespace;
 use sluice::registry;
 use sluice::sql::Database;
 use sluice::workflow::Services;
-use serde_json::json;
 use std::rc::Rc;
 use worker::{event, Context, Date, Env, Request, Response, Result};
 

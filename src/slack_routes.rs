@@ -20,12 +20,12 @@ use incidentd_adapters::slack::interaction_receiver::handle_interaction;
 use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome, ReceiveError};
 use incidentd_adapters::slack::{config, installation, signature};
 use incidentd_core::INCIDENT_OBJECT_BINDING;
+use serde_json::{json, Value};
 use sluice::cloudflare::CfServices;
 use sluice::log;
 use sluice::object::ObjectNamespace;
 use sluice::sql::Database;
 use sluice::workflow::Services;
-use serde_json::{json, Value};
 use std::rc::Rc;
 use worker::{Date, Env, Request, Response};
 

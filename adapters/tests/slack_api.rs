@@ -5,12 +5,12 @@
 use incidentd_adapters::slack::api::{SlackApi, SlackCallError, NOT_IN_CONTRACT};
 use incidentd_adapters::slack::contract::{FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
 use incidentd_adapters::slack::secret::Secret;
+use pollster::block_on;
+use serde_json::{json, Value};
 use sluice::http::{HttpClient, HttpRequest};
 use sluice::native::{
     ContractRule, FakeSlack, Fault, NativeHttp, FAKE_BOT_TOKEN, FAKE_GENERAL_CHANNEL_ID,
 };
-use pollster::block_on;
-use serde_json::{json, Value};
 use std::rc::Rc;
 
 fn api(slack: &FakeSlack) -> SlackApi {

@@ -16,11 +16,11 @@ use incidentd_adapters::slack::interactions::SuggestionChoice;
 use incidentd_core::{
     ActorKind, IncidentHandle, IncidentView, Severity, Source, StartIncident, Status,
 };
-use sluice::native::{FakeSlack, Fault, FAKE_TEAM_ID};
-use sluice::object::ObjectNamespace;
 use incidentd_workflows::testing::Pipeline;
 use pollster::block_on;
 use serde_json::{json, Value};
+use sluice::native::{FakeSlack, Fault, FAKE_TEAM_ID};
+use sluice::object::ObjectNamespace;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 

@@ -12,13 +12,13 @@ use incidentd_adapters::slack::oauth::{
 };
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
+use incidentd_workflows::testing::database;
+use pollster::block_on;
 use sluice::native::{
     FakeSlack, NativeHttp, NativeServices, SqliteDatabase, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID,
     FAKE_OAUTH_CODE, FAKE_TEAM_ID,
 };
 use sluice::sql::Database;
-use incidentd_workflows::testing::database;
-use pollster::block_on;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -349,11 +349,7 @@ fn a_workspace_of_another_tenant_is_409_and_an_unreachable_slack_502() {
         .unwrap()
         .is_none());
 
-    slack.fail_next(
-        "oauth.v2.access",
-        1,
-        sluice::native::Fault::ServerError,
-    );
+    slack.fail_next("oauth.v2.access", 1, sluice::native::Fault::ServerError);
     let down = complete(
         &db,
         &slack,

@@ -12,11 +12,11 @@ use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome};
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
 use incidentd_core::{ActorKind, DomainError, IncidentCallError, IncidentServices, Source};
-use sluice::object::ObjectNamespace;
-use sluice::sql::Database;
 use incidentd_workflows::testing::{Pipeline, TENANT};
 use pollster::block_on;
 use serde_json::{json, Value};
+use sluice::object::ObjectNamespace;
+use sluice::sql::Database;
 
 const TEAM: &str = "T0TEAM";
 const BOT: &str = "U0BOT";

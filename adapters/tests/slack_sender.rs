@@ -15,12 +15,12 @@ use incidentd_adapters::slack::metadata::PostedFor;
 use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome};
 use incidentd_core::testing::events::{self, test_event};
 use incidentd_core::IncidentState;
-use sluice::native::{
-    FakeSlack, Fault, HandlerTest, StepRecord, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
-};
 use incidentd_workflows::testing::{Pipeline, TENANT};
 use pollster::block_on;
 use serde_json::json;
+use sluice::native::{
+    FakeSlack, Fault, HandlerTest, StepRecord, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
+};
 use std::time::Duration;
 
 fn incident(pipeline: &Pipeline, id: &str) -> IncidentState {

@@ -20,10 +20,10 @@ use incidentd_core::{
     Actor, ActorKind, AffectedService, AffectionStatus, Command, Idempotency, Impact, Service,
     Severity, Status, SuggestedChange, SuggestionAdded, SuggestionOutcome, TimelineEntry,
 };
-use sluice::native::{submitted_view_state, FakeSlack, Fault, ViewInput};
 use incidentd_workflows::testing::{Pipeline, TENANT};
 use pollster::block_on;
 use serde_json::{json, Value};
+use sluice::native::{submitted_view_state, FakeSlack, Fault, ViewInput};
 
 fn suggest(pipeline: &Pipeline, id: &str, suggestion_id: &str, change: SuggestedChange) {
     let suggestion = SuggestionAdded {

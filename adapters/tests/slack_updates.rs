@@ -13,10 +13,10 @@ use incidentd_core::{
     Actor, AffectedService, AffectionStatus, Command, Idempotency, Impact, Service, Severity,
     Status,
 };
-use sluice::native::{FakeChannel, FakeMessage, FakeSlack, Fault};
 use incidentd_workflows::testing::Pipeline;
 use pollster::block_on;
 use serde_json::json;
+use sluice::native::{FakeChannel, FakeMessage, FakeSlack, Fault};
 
 /// A declared incident whose channel and announcement exist.
 fn announced(pipeline: &Pipeline, slack: &FakeSlack) -> (String, String) {

@@ -12,9 +12,9 @@ use crate::model::{
     event_type, AffectedService, Affection, AffectionStatus, EntryPoint, IncidentState, Service,
     Severity, Source, Status,
 };
-use sluice::EventKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sluice::EventKind;
 use std::collections::BTreeMap;
 
 /// Longest accepted prompt, in characters.

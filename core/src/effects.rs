@@ -5,10 +5,10 @@
 use crate::model::{
     AffectedService, AffectionStatus, IncidentMessage, IncidentState, Severity, Source, Status,
 };
-use sluice::registry::{FromSenderCall, SendContext, SenderCall};
-use sluice::{EffectError, EventKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sluice::registry::{FromSenderCall, SendContext, SenderCall};
+use sluice::{EffectError, EventKind};
 use std::ops::Deref;
 
 /// The workflow class that fans incident events out.

@@ -20,12 +20,12 @@ use crate::object::{
     Started, SuggestionLookup,
 };
 use crate::view::{Applied, IncidentView, TimelineEntry};
+use serde::{Deserialize, Serialize};
 use sluice::fanout::{LaneEnd, LaneStart};
 use sluice::object::{ObjectCallError, ObjectCallErrorKind, ObjectStub};
 use sluice::sql::SqlStore;
 use sluice::workflow::Services;
 use sluice::EffectError;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;

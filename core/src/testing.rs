@@ -158,8 +158,8 @@ pub mod events {
         AffectedService, Affection, AffectionStatus, Impact, IncidentMessage, IncidentState,
         Severity, Status,
     };
-    use sluice::EventKind;
     use serde::Serialize;
+    use sluice::EventKind;
 
     /// The incident every fixture belongs to.
     pub const INCIDENT_ID: &str = "inc-1";

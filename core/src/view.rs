@@ -2,9 +2,9 @@
 //! view. The same types travel the protocol to the Incident object and the public API.
 
 use crate::model::{Actor, IncidentState};
-use sluice::outbox::OutboxRow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sluice::outbox::OutboxRow;
 
 /// The key under which an event's actor is stored beside its data.
 const ACTOR_KEY: &str = "actor";

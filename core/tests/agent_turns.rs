@@ -14,9 +14,9 @@ use incidentd_core::{
     Actor, ArchivedIncident, Command, DomainError, StartIncident, SuggestedChange, SuggestionAdded,
     SuggestionOutcome,
 };
+use serde_json::{json, Value};
 use sluice::native::{NativeWorkflows, SqliteStore};
 use sluice::workflow::{Created, WorkflowClient, WorkflowClientError};
-use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 

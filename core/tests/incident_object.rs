@@ -14,11 +14,11 @@ use incidentd_core::object::{
 };
 use incidentd_core::{Actor, Applied, ArchivedIncident, Command, StartIncident};
 use incidentd_core::{DomainError, IncidentMessage};
+use serde_json::Value;
 use sluice::native::SqliteStore;
 use sluice::outbox::OutboxPolicy;
 use sluice::sql::SqlStore;
 use sluice::workflow::{Created, WorkflowClient, WorkflowClientError};
-use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 

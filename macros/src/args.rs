@@ -6,8 +6,8 @@ use crate::attr::{self, Opt, Options};
 use crate::errors::Errors;
 use crate::policy_args;
 use crate::template::Template;
-use sluice_policy::PolicyPatch;
 use proc_macro2::{Span, TokenStream};
+use sluice_policy::PolicyPatch;
 use syn::{Expr, LitStr, Meta};
 
 /// `#[sender(..)]` / `#[dispatcher(..)]`: defaults for every handler.

@@ -3,8 +3,8 @@
 //! key), and the value readers the typed argument structs are built with.
 
 use crate::errors::Errors;
-use sluice_policy::Value;
 use proc_macro2::TokenStream;
+use sluice_policy::Value;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, Meta, Token, UnOp};

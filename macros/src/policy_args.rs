@@ -5,9 +5,9 @@
 
 use crate::attr::{self, name_value};
 use crate::errors::Errors;
-use sluice_policy::{field, Backoff, PolicyPatch, StepConfig};
 use proc_macro2::TokenStream;
 use quote::quote;
+use sluice_policy::{field, Backoff, PolicyPatch, StepConfig};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Expr, Meta, Token};

@@ -17,9 +17,9 @@
 //! checked in.
 
 use crate::retry::{Backoff, StepConfig};
-use sluice_policy::{Duration, PolicyPatch};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
+use sluice_policy::{Duration, PolicyPatch};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 

@@ -21,8 +21,8 @@ use incidentd_e2e::slack::{
     SIGNING_SECRET, TOKEN_KEY,
 };
 use incidentd_e2e::{create_incident, LocalWorker, AHEAD, TEST_SECRET};
-use sluice::native::{FakeSlack, FAKE_APP_ID, FAKE_TEAM_ID};
 use serde_json::{json, Value};
+use sluice::native::{FakeSlack, FAKE_APP_ID, FAKE_TEAM_ID};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -5,8 +5,8 @@
 
 use incidentd_adapters::dashboard::receiver::auth::SignedRequest;
 use incidentd_e2e::{poll, send_raw, LocalWorker, TEST_SECRET};
-use sluice::native::{RecordingServer, Scripted};
 use serde_json::{json, Value};
+use sluice::native::{RecordingServer, Scripted};
 use std::time::Duration;
 
 fn listed_ids(reply: &incidentctl::Reply) -> Vec<String> {

@@ -8,8 +8,8 @@ use incidentd_e2e::slack::{
     ADMIN_TOKEN, EVENTS_PATH, SIGNING_SECRET, TOKEN_KEY,
 };
 use incidentd_e2e::{list_summaries, percentile, poll, send_raw, LocalWorker};
-use sluice::native::{FakeChannel, FakeSlack, Fault, SlackCall, FAKE_BOT_TOKEN};
 use serde_json::json;
+use sluice::native::{FakeChannel, FakeSlack, Fault, SlackCall, FAKE_BOT_TOKEN};
 use std::time::{Duration, Instant};
 
 #[test]

@@ -6,8 +6,8 @@
 //! measures what triage adds to the first notification.
 
 use incidentd_e2e::{create_incident, percentile, poll, LocalWorker};
-use sluice::native::{FakeLlm, FakeReply, RecordingServer, Scripted};
 use serde_json::{json, Value};
+use sluice::native::{FakeLlm, FakeReply, RecordingServer, Scripted};
 use std::time::{Duration, Instant};
 
 const KEY: &str = "sk-e2e-triage-key";

@@ -8,16 +8,14 @@ use incidentd_core::model::{
 };
 use incidentd_core::object::AgentTurn;
 use incidentd_core::{Command, Idempotency, IncidentView, SuggestionOutcome, TimelineEntry};
-use sluice::llm::openai::{
-    LlmConfig, OpenAiCompatible, API_KEY_VAR, BASE_URL_VAR, MODEL_VAR,
-};
-use sluice::native::{schema_name, FakeLlm, FakeLlmBuilder, FakeReply, NativeHttp};
-use sluice::outbox::OutboxPolicy;
-use sluice::sql::Database;
 use incidentd_workflows::ai::guidance::ServiceGuide;
 use incidentd_workflows::ai::{strict, suggestions, triage};
 use incidentd_workflows::testing::Pipeline;
 use serde_json::{json, Value};
+use sluice::llm::openai::{LlmConfig, OpenAiCompatible, API_KEY_VAR, BASE_URL_VAR, MODEL_VAR};
+use sluice::native::{schema_name, FakeLlm, FakeLlmBuilder, FakeReply, NativeHttp};
+use sluice::outbox::OutboxPolicy;
+use sluice::sql::Database;
 use std::rc::Rc;
 
 fn with_model(script: Vec<FakeReply>) -> (FakeLlm, Pipeline) {

@@ -3,15 +3,13 @@
 
 use incidentd_core::model::{Actor, Status};
 use incidentd_core::{Command, IncidentView, TimelineEntry};
-use sluice::llm::openai::{
-    LlmConfig, OpenAiCompatible, API_KEY_VAR, BASE_URL_VAR, MODEL_VAR,
-};
-use sluice::native::{FakeLlm, FakeReply, NativeHttp};
-use sluice::outbox::OutboxPolicy;
-use sluice::sql::Database;
 use incidentd_workflows::ai::{metrics::metrics, postmortem};
 use incidentd_workflows::testing::Pipeline;
 use serde_json::{json, Value};
+use sluice::llm::openai::{LlmConfig, OpenAiCompatible, API_KEY_VAR, BASE_URL_VAR, MODEL_VAR};
+use sluice::native::{FakeLlm, FakeReply, NativeHttp};
+use sluice::outbox::OutboxPolicy;
+use sluice::sql::Database;
 use std::rc::Rc;
 
 fn entry(

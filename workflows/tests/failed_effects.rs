@@ -6,9 +6,9 @@
 
 use incidentd_adapters::webhook::URL_VAR;
 use incidentd_core::{Command, Status};
+use incidentd_workflows::testing::Pipeline;
 use sluice::native::{RecordingServer, Scripted};
 use sluice::outbox::OutboxPolicy;
-use incidentd_workflows::testing::Pipeline;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 

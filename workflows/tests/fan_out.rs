@@ -1,9 +1,9 @@
 //! An effect that `requires_var` runs no step at all without it: no step, no replay cost.
 
 use incidentd_adapters::webhook::URL_VAR;
+use incidentd_workflows::testing::Pipeline;
 use sluice::native::{RecordingServer, StepRecord};
 use sluice::outbox::OutboxPolicy;
-use incidentd_workflows::testing::Pipeline;
 
 fn step_names(p: &Pipeline) -> Vec<String> {
     p.workflows

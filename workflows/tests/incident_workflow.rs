@@ -3,10 +3,10 @@
 
 use incidentd_core::model::Status;
 use incidentd_core::{IncidentMessage, WORKFLOW_EVENT_TYPE};
+use serde_json::json;
 use sluice::native::{NativeServices, NativeStep, SqliteDatabase, StepRecord};
 use sluice::sql::Database;
 use sluice::workflow::WorkflowRun;
-use serde_json::json;
 use std::rc::Rc;
 
 const MIGRATION: &str = include_str!("../../migrations/0001_incident_index.sql");

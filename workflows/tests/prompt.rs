@@ -6,14 +6,14 @@ use incidentd_core::model::{
     ActorKind, AffectedService, Affection, AffectionStatus, Impact, Service, Status,
 };
 use incidentd_core::{Command, IncidentView};
-use sluice::llm::openai::{API_KEY_VAR, BASE_URL_VAR, MODEL_VAR};
-use sluice::native::{FakeLlm, FakeLlmBuilder, FakeReply};
-use sluice::outbox::OutboxPolicy;
-use sluice::sql::Database;
 use incidentd_workflows::ai::guidance::ServiceGuide;
 use incidentd_workflows::ai::{strict, tools};
 use incidentd_workflows::testing::Pipeline;
 use serde_json::{json, Value};
+use sluice::llm::openai::{API_KEY_VAR, BASE_URL_VAR, MODEL_VAR};
+use sluice::native::{FakeLlm, FakeLlmBuilder, FakeReply};
+use sluice::outbox::OutboxPolicy;
+use sluice::sql::Database;
 
 /// What the team wrote about checkout for the agent (the admin API's service `prompt`).
 const CHECKOUT_GUIDANCE: &str =

@@ -5,11 +5,11 @@
 
 use incidentd_core::forward::instance_id;
 use incidentd_core::{Command, Severity, Status};
+use incidentd_workflows::testing::Pipeline;
+use serde_json::Value;
 use sluice::native::InstanceStatus;
 use sluice::outbox::OutboxPolicy;
 use sluice::sql::SqlStore;
-use incidentd_workflows::testing::Pipeline;
-use serde_json::Value;
 
 /// Three attempts, then a dead letter.
 fn pipeline() -> Pipeline {

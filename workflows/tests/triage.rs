@@ -6,15 +6,15 @@
 use incidentd_core::forward::instance_id;
 use incidentd_core::model::{ActorKind, EntryPoint, Severity};
 use incidentd_core::{Command, IncidentView, TimelineEntry};
-use sluice::llm::openai::{API_KEY_VAR, BASE_URL_VAR, MODEL_VAR, REASONING_VAR};
-use sluice::native::{FakeLlm, FakeReply, RecordingServer, Scripted};
-use sluice::outbox::OutboxPolicy;
-use sluice::sql::Database;
 use incidentd_workflows::ai::budget::{utc_day, BUDGET_VAR};
 use incidentd_workflows::ai::guidance::ServiceGuide;
 use incidentd_workflows::ai::{strict, triage};
 use incidentd_workflows::testing::{Pipeline, TENANT};
 use serde_json::{json, Value};
+use sluice::llm::openai::{API_KEY_VAR, BASE_URL_VAR, MODEL_VAR, REASONING_VAR};
+use sluice::native::{FakeLlm, FakeReply, RecordingServer, Scripted};
+use sluice::outbox::OutboxPolicy;
+use sluice::sql::Database;
 
 const PROMPT: &str = "orders fail: the primary database refuses writes";
 
@@ -337,10 +337,7 @@ fn a_crash_after_the_model_answered_applies_the_change_once() {
 fn usage_today(p: &Pipeline) -> i64 {
     let rows = pollster::block_on(p.db.query(
         "SELECT tokens FROM ai_usage WHERE tenant_id = ? AND day = ?",
-        vec![
-            TENANT.into(),
-            utc_day(sluice::clock::now_ms()).into(),
-        ],
+        vec![TENANT.into(), utc_day(sluice::clock::now_ms()).into()],
     ))
     .unwrap();
     rows.first().and_then(|r| r["tokens"].as_i64()).unwrap_or(0)
@@ -355,10 +352,7 @@ fn a_spent_budget_sends_nothing_to_the_model_and_says_so() {
     );
     pollster::block_on(s.p.db.execute(
         "INSERT INTO ai_usage (tenant_id, day, tokens) VALUES (?, ?, 100)",
-        vec![
-            TENANT.into(),
-            utc_day(sluice::clock::now_ms()).into(),
-        ],
+        vec![TENANT.into(), utc_day(sluice::clock::now_ms()).into()],
     ))
     .unwrap();
     let id = declare(&s.p);

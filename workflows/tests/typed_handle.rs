@@ -6,13 +6,13 @@ use incidentd_core::{
     Actor, ActorKind, Command, DomainError, Idempotency, IncidentCallError, IncidentServices,
     Status,
 };
+use incidentd_workflows::testing::{Pipeline, TENANT};
+use serde::{Deserialize, Serialize};
 use sluice::native::NativeStep;
 use sluice::step;
 use sluice::typed_step::StepContext;
 use sluice::workflow::WorkflowRun;
 use sluice::EffectError;
-use incidentd_workflows::testing::{Pipeline, TENANT};
-use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]

@@ -7,8 +7,8 @@
 use super::store::Statement;
 use crate::dashboard::receiver::ApiError;
 use crate::isolate_cache::IsolateCache;
-use sluice::sql::{decode_rows, Database};
 use serde::Deserialize;
+use sluice::sql::{decode_rows, Database};
 
 /// A tenant's row of `tenant_secret`.
 #[derive(Clone, Deserialize)]

@@ -5,9 +5,9 @@ use super::requests::{parse_date, parse_handoff, parse_zone, Target, ValidServic
 use super::rotation::{Override, Rotation};
 use crate::dashboard::receiver::ApiError;
 use chrono::{DateTime, Utc};
-use sluice::sql::{decode_rows, Database, SqlValue};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sluice::sql::{decode_rows, Database, SqlValue};
 use std::collections::HashMap;
 
 /// One SQL statement with its parameters.

@@ -19,9 +19,9 @@ use crate::dashboard::{identifiers, sender as index, INDEX_DATABASE};
 use incidentd_core::{
     IncidentCreated, IncidentEvent, IncidentHandle, IncidentServices, Severity, Source,
 };
+use serde_json::json;
 use sluice::prelude::*;
 use sluice::sql::Database;
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 

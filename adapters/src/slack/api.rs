@@ -13,10 +13,10 @@
 
 use super::contract::{encoding, form_body, Encoding, FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
 use super::secret::Secret;
+use serde_json::Value;
 use sluice::http::HttpClient;
 use sluice::prelude::*;
 use sluice::Duration;
-use serde_json::Value;
 use std::fmt;
 use std::rc::Rc;
 

@@ -10,9 +10,9 @@
 use super::api::{SlackApi, SlackCallError};
 use super::channel_claims;
 use super::channel_name::ChannelNames;
+use serde_json::json;
 use sluice::prelude::*;
 use sluice::sql::Database;
-use serde_json::json;
 
 /// A created (or adopted) channel.
 #[derive(Clone, Debug, PartialEq, Eq)]

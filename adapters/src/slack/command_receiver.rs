@@ -21,9 +21,9 @@ use super::inbound::{
 use super::payload::PayloadError;
 use crate::dashboard::identifiers;
 use incidentd_core::IncidentView;
+use serde_json::Value;
 use sluice::object::ObjectNamespace;
 use sluice::sql::Database;
-use serde_json::Value;
 
 /// What the command did.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,8 +11,8 @@
 use super::classify::BotIdentity;
 use super::secret::Secret;
 use super::token_crypto::{TokenCryptoError, TokenKey};
-use sluice::sql::{decode_rows, Database, SqlError, SqlErrorKind};
 use serde::{Deserialize, Serialize};
+use sluice::sql::{decode_rows, Database, SqlError, SqlErrorKind};
 use std::fmt;
 
 /// A stored workspace connection. No `Serialize`: it holds the (encrypted) token.

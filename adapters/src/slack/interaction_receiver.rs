@@ -26,9 +26,9 @@ use super::interactions::{
 };
 use super::suggestion_actions::{handle_suggestion, submit_edit, EditAnswer, SuggestionAnswer};
 use incidentd_core::{Actor, Command, DomainError, Idempotency, Status};
+use serde_json::{json, Value};
 use sluice::object::ObjectNamespace;
 use sluice::sql::Database;
-use serde_json::{json, Value};
 
 /// What one interaction (or one of a `block_actions`' actions) did.
 #[derive(Clone, Debug, PartialEq, Eq)]

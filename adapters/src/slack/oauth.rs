@@ -19,11 +19,11 @@ use super::token_crypto::TokenKey;
 use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as BASE64_URL};
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
 use sluice::http::{HttpClient, HttpRequest};
 use sluice::sql::Database;
 use sluice::workflow::Services;
-use serde::Deserialize;
-use sha2::Sha256;
 use std::fmt;
 
 pub const INSTALL_PATH: &str = "/slack/install";

@@ -5,8 +5,8 @@
 use super::api::{SlackApi, SlackCallError};
 use super::blocks::SlackPost;
 use super::metadata::PostedFor;
-use sluice::prelude::*;
 use serde_json::json;
+use sluice::prelude::*;
 
 /// Where a message goes: a channel, or a thread in it.
 #[derive(Clone, Copy, Debug)]

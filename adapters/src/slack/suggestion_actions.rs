@@ -25,8 +25,8 @@ use incidentd_core::{
     Actor, AffectedService, DomainError, Idempotency, Impact, IncidentCallError, IncidentHandle,
     SuggestedChange, SuggestionOutcome,
 };
-use sluice::object::ObjectNamespace;
 use serde_json::{json, Value};
+use sluice::object::ObjectNamespace;
 use std::fmt;
 
 /// What the route answers.

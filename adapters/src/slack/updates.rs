@@ -23,8 +23,8 @@ use incidentd_core::{
     IncidentState, IncidentView, MessageAdded, PromptAdded, Severity, SeverityUpdated,
     StatusUpdated,
 };
-use sluice::prelude::*;
 use serde_json::json;
+use sluice::prelude::*;
 use std::collections::BTreeMap;
 
 /// What the created handler made, as recorded on the incident.

@@ -11,8 +11,8 @@ use crate::effects::EffectDismissed;
 use crate::error::DomainError;
 use crate::model::EffectRetry;
 use crate::view::Applied;
-use sluice::sql::{SqlError, SqlStore};
 use serde::{Deserialize, Serialize};
+use sluice::sql::{SqlError, SqlStore};
 
 pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS failed_effects (
     event_id      INTEGER NOT NULL,

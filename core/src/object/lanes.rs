@@ -10,9 +10,9 @@ use super::failed_effects::{EffectFailure, EffectsReport};
 use super::IncidentObject;
 use crate::error::DomainError;
 use crate::model::event_type;
+use serde::{Deserialize, Serialize};
 use sluice::fanout::{LaneEnd, LaneStart};
 use sluice::sql::{SqlError, SqlStore};
-use serde::{Deserialize, Serialize};
 
 pub(super) const SCHEMA: [&str; 3] = [
     // The newest trouble of each effect's lane (`ok` once it cleared).

@@ -30,9 +30,9 @@ use crate::error::{Conflict, DomainError};
 use crate::forward;
 use crate::model::{Actor, IncidentMessage, IncidentState};
 use crate::view::{self, Applied, IncidentView, TimelineEntry};
+use serde::{Deserialize, Serialize};
 use sluice::outbox::{NewEvent, Outbox, OutboxPolicy};
 use sluice::sql::{SqlError, SqlStore};
-use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 

@@ -8,8 +8,8 @@ use crate::effects::{SuggestedChange, SuggestionAdded, SuggestionOutcome};
 use crate::error::DomainError;
 use crate::model::IncidentState;
 use crate::view::Applied;
-use sluice::sql::{SqlError, SqlStore};
 use serde::{Deserialize, Serialize};
+use sluice::sql::{SqlError, SqlStore};
 
 /// A suggestion with the incident it belongs to (what an Edit needs to open its modal).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,10 +12,10 @@
 
 use incidentd_adapters::dashboard::INDEX_DATABASE;
 use incidentd_core::model::IncidentState;
+use serde::{Deserialize, Serialize};
 use sluice::log;
 use sluice::sql::{decode_rows, Database, SqlError};
 use sluice::workflow::Services;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Longest guidance shown for one service, and for all of them, in characters (about 250 and

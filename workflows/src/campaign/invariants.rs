@@ -24,11 +24,11 @@ use incidentd_adapters::slack::incident_keys as slack_keys;
 use incidentd_adapters::slack::metadata::PostedFor;
 use incidentd_core::model::{event_type, ActorKind, AffectionStatus};
 use incidentd_core::{IncidentView, SuggestionAdded, TriageNoted};
+use pollster::block_on;
+use serde_json::{json, Map, Value};
 use sluice::native::{InstanceStatus, NativeWorkflows, StepRecord};
 use sluice::sql::Database;
 use sluice::EventKind;
-use pollster::block_on;
-use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Default)]

@@ -6,8 +6,8 @@
 //! retry limits (triage, which asks twice at most, may fail for good: that is its note).
 
 use super::faults::{FaultCounts, HttpFaults};
-use sluice::native::{schema_name, FakeLlm, FakeReply};
 use serde_json::{json, Map, Value};
+use sluice::native::{schema_name, FakeLlm, FakeReply};
 use std::sync::{Arc, Mutex};
 
 /// Percent of first rounds of a conversation answered with a tool call rather than text.

@@ -11,8 +11,8 @@ use super::world::World;
 use crate::testing::Pipeline;
 use incidentd_core::model::Actor;
 use incidentd_core::{Idempotency, IncidentView};
-use sluice::sql::SqlStore;
 use pollster::block_on;
+use sluice::sql::SqlStore;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
