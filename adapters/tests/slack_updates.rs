@@ -123,6 +123,11 @@ fn dashboard_messages_are_mirrored_and_slack_messages_are_not_echoed() {
         format!("{channel}:1790000999.000001"),
         Actor::slack("U0BOB"),
     );
+    // Known as Slack's own from its actor, whatever its id says.
+    add(
+        "C0ELSEWHERE:1790000999.000002".into(),
+        Actor::slack("U0BOB"),
+    );
     pipeline.drain();
 
     let mirrored: Vec<_> = parts(&slack.channel(&channel).unwrap())

@@ -3,18 +3,16 @@
 //! (`crate::object`) commits what this decides; tests drive it without SQLite.
 
 use crate::effects::{
-    AffectionUpdated, AssigneeUpdated, DetailsUpdated, EffectDismissed, IncidentCreated,
-    MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated, SuggestedChange, SuggestionAdded,
-    SuggestionOutcome, SuggestionResolved, TriageNoted,
+    AffectionUpdated, AssigneeUpdated, DetailsUpdated, IncidentCreated, MessageAdded, PromptAdded,
+    SeverityUpdated, StatusUpdated, SuggestedChange, SuggestionAdded, SuggestionOutcome,
+    SuggestionResolved, TriageNoted,
 };
 use crate::error::{Conflict, DomainError};
 use crate::model::{
-    event_type, AffectedService, Affection, AffectionStatus, EntryPoint, IncidentState, Service,
-    Severity, Source, Status,
+    AffectedService, Affection, AffectionStatus, EntryPoint, IncidentState, Service, Severity,
+    Source, Status,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use sluice::EventKind;
 use std::collections::BTreeMap;
 
 /// Longest accepted prompt, in characters.
@@ -197,60 +195,7 @@ impl Command {
     }
 }
 
-/// The data of one incident event, typed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EventData {
-    Created(IncidentCreated),
-    Status(StatusUpdated),
-    Severity(SeverityUpdated),
-    Assignee(AssigneeUpdated),
-    Message(MessageAdded),
-    Affection(AffectionUpdated),
-    Prompt(PromptAdded),
-    Suggestion(SuggestionAdded),
-    SuggestionResolved(SuggestionResolved),
-    Details(DetailsUpdated),
-    TriageNote(TriageNoted),
-    EffectDismissed(EffectDismissed),
-}
-
-impl EventData {
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            EventData::Created(_) => event_type::INCIDENT_CREATED,
-            EventData::Status(_) => event_type::STATUS_UPDATE,
-            EventData::Severity(_) => event_type::SEVERITY_UPDATE,
-            EventData::Assignee(_) => event_type::ASSIGNEE_UPDATE,
-            EventData::Message(_) => event_type::MESSAGE_ADDED,
-            EventData::Affection(_) => event_type::AFFECTION_UPDATE,
-            EventData::Prompt(_) => event_type::PROMPT_ADDED,
-            EventData::Suggestion(_) => event_type::SUGGESTION_ADDED,
-            EventData::SuggestionResolved(_) => event_type::SUGGESTION_RESOLVED,
-            EventData::Details(_) => DetailsUpdated::EVENT_TYPE,
-            EventData::TriageNote(_) => TriageNoted::EVENT_TYPE,
-            EventData::EffectDismissed(_) => EffectDismissed::EVENT_TYPE,
-        }
-    }
-
-    pub fn to_json(&self) -> Value {
-        let value = match self {
-            EventData::Created(d) => serde_json::to_value(d),
-            EventData::Status(d) => serde_json::to_value(d),
-            EventData::Severity(d) => serde_json::to_value(d),
-            EventData::Assignee(d) => serde_json::to_value(d),
-            EventData::Message(d) => serde_json::to_value(d),
-            EventData::Affection(d) => serde_json::to_value(d),
-            EventData::Prompt(d) => serde_json::to_value(d),
-            EventData::Suggestion(d) => serde_json::to_value(d),
-            EventData::SuggestionResolved(d) => serde_json::to_value(d),
-            EventData::Details(d) => serde_json::to_value(d),
-            EventData::TriageNote(d) => serde_json::to_value(d),
-            EventData::EffectDismissed(d) => serde_json::to_value(d),
-        };
-        // Plain structs of strings and enums: serialising cannot fail.
-        value.unwrap_or(Value::Null)
-    }
-}
+pub use crate::events::EventData;
 
 /// What a command decides.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -725,6 +670,7 @@ fn known_services(
 #[cfg(test)]
 mod triage_tests {
     use super::*;
+    use crate::model::event_type;
     use crate::testing::state;
 
     fn declared() -> IncidentState {

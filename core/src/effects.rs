@@ -1,13 +1,15 @@
-//! What senders and dispatchers implement: [`IncidentSender`], one method per incident event
-//! kind, each unhandled unless implemented. `#[sender]`/`#[dispatcher]` on an impl registers
-//! the implemented methods; nothing else lists them.
+//! What senders and dispatchers receive: [`IncidentEvent`], the envelope of one delivered
+//! event with its typed payload, and the payload types. The kinds themselves, and the
+//! [`IncidentSender`] trait with one method per kind, are declared in [`crate::events`].
 
+pub use crate::events::IncidentSender;
 use crate::model::{
-    AffectedService, AffectionStatus, IncidentMessage, IncidentState, Severity, Source, Status,
+    Actor, AffectedService, AffectionStatus, IncidentMessage, IncidentState, Severity, Source,
+    Status,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sluice::registry::{FromSenderCall, SendContext, SenderCall};
+use sluice::registry::{FromSenderCall, SenderCall};
 use sluice::{EffectError, EventKind};
 use std::ops::Deref;
 
@@ -22,6 +24,9 @@ pub struct IncidentEvent<T> {
     pub event_id: i64,
     pub at: i64,
     pub incident: IncidentState,
+    /// Who made the change (absent on events recorded before actors were). Effects decide
+    /// from it, before any I/O, what came from where (a Slack user's message is in Slack).
+    pub actor: Option<Actor>,
     pub data: T,
 }
 
@@ -48,6 +53,7 @@ impl<T: EventKind + DeserializeOwned> FromSenderCall for IncidentEvent<T> {
             event_id: message.event_id,
             at: message.at,
             incident: message.incident,
+            actor: message.actor,
             data,
         })
     }
@@ -277,169 +283,9 @@ pub struct EffectDismissed {
     pub error: String,
 }
 
-/// Each payload's wire name: the one place it is written (`model::event_type` derives from it).
-macro_rules! event_kinds {
-    ($($payload:ty => $wire:literal),+ $(,)?) => {
-        $(impl EventKind for $payload {
-            const EVENT_TYPE: &'static str = $wire;
-        })+
-    };
-}
-
-event_kinds! {
-    IncidentCreated => "INCIDENT_CREATED",
-    StatusUpdated => "STATUS_UPDATE",
-    SeverityUpdated => "SEVERITY_UPDATE",
-    AssigneeUpdated => "ASSIGNEE_UPDATE",
-    MessageAdded => "MESSAGE_ADDED",
-    AffectionUpdated => "AFFECTION_UPDATE",
-    PromptAdded => "PROMPT_ADDED",
-    SuggestionAdded => "SUGGESTION_ADDED",
-    SuggestionResolved => "SUGGESTION_RESOLVED",
-    DetailsUpdated => "DETAILS_UPDATE",
-    TriageNoted => "TRIAGE_NOTE",
-    EffectDismissed => "EFFECT_DISMISSED",
-}
-
-/// The incident events an effect may handle. Implement the ones you handle; the rest are
-/// never called (each default does nothing).
-#[allow(async_fn_in_trait)] // single-threaded Workers: no Send bound wanted
-pub trait IncidentSender {
-    async fn incident_created(
-        &self,
-        ctx: &SendContext,
-        event: &IncidentEvent<IncidentCreated>,
-    ) -> Result<(), EffectError> {
-        let _ = (ctx, event);
-        Ok(())
-    }
-
-    async fn status_update(
-        &self,
-        ctx: &SendContext,
-        event: &IncidentEvent<StatusUpdated>,
-    ) -> Result<(), EffectError> {
-        let _ = (ctx, event);
-        Ok(())
-    }
-
-    async fn severity_update(
-        &self,
-        ctx: &SendContext,
-        event: &IncidentEvent<SeverityUpdated>,
-    ) -> Result<(), EffectError> {
-        let _ = (ctx, event);
-        Ok(())
-    }
-
-    async fn assignee_update(
-        &self,
-        ctx: &SendContext,
-        event: &IncidentEvent<AssigneeUpdated>,
-    ) -> Result<(), EffectError> {
-        let _ = (ctx, event);
-        Ok(())
-    }
-
-    async fn message_added(
-        &self,
-        ctx: &SendContext,
-        event: &IncidentEvent<MessageAdded>,
-    ) -> Result<(), EffectError> {
-        let _ = (ctx, event);
-        Ok(())
-    }
-
-    async fn affection_update(
-        &self,
-        ctx: &SendContext,
-        event: &IncidentEvent<AffectionUpdated>,
-    ) -> Result<(), EffectError> {
-        let _ = (ctx, event);
-        Ok(())
-    }
-
-    async fn prompt_added(
-        &self,
-        ctx: &SendContext,
-        event: &IncidentEvent<PromptAdded>,
-    ) -> Result<(), EffectError> {
-        let _ = (ctx, event);
-        Ok(())
-    }
-
-    async fn suggestion_added(
-        &self,
-        ctx: &SendContext,
-        event: &IncidentEvent<SuggestionAdded>,
-    ) -> Result<(), EffectError> {
-        let _ = (ctx, event);
-        Ok(())
-    }
-
-    async fn details_update(
-        &self,
-        ctx: &SendContext,
-        event: &IncidentEvent<DetailsUpdated>,
-    ) -> Result<(), EffectError> {
-        let _ = (ctx, event);
-        Ok(())
-    }
-
-    async fn suggestion_resolved(
-        &self,
-        ctx: &SendContext,
-        event: &IncidentEvent<SuggestionResolved>,
-    ) -> Result<(), EffectError> {
-        let _ = (ctx, event);
-        Ok(())
-    }
-
-    async fn triage_note(
-        &self,
-        ctx: &SendContext,
-        event: &IncidentEvent<TriageNoted>,
-    ) -> Result<(), EffectError> {
-        let _ = (ctx, event);
-        Ok(())
-    }
-
-    async fn effect_dismissed(
-        &self,
-        ctx: &SendContext,
-        event: &IncidentEvent<EffectDismissed>,
-    ) -> Result<(), EffectError> {
-        let _ = (ctx, event);
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Until events were typed, a handler's event type was its method name in capitals.
-    /// Every payload must keep that wire name, or stored events would stop reaching handlers.
-    #[test]
-    fn every_event_type_is_the_one_its_handler_method_used_to_imply() {
-        let by_method = [
-            ("incident_created", IncidentCreated::EVENT_TYPE),
-            ("status_update", StatusUpdated::EVENT_TYPE),
-            ("severity_update", SeverityUpdated::EVENT_TYPE),
-            ("assignee_update", AssigneeUpdated::EVENT_TYPE),
-            ("message_added", MessageAdded::EVENT_TYPE),
-            ("affection_update", AffectionUpdated::EVENT_TYPE),
-            ("prompt_added", PromptAdded::EVENT_TYPE),
-            ("suggestion_added", SuggestionAdded::EVENT_TYPE),
-            ("suggestion_resolved", SuggestionResolved::EVENT_TYPE),
-            ("details_update", DetailsUpdated::EVENT_TYPE),
-            ("triage_note", TriageNoted::EVENT_TYPE),
-            ("effect_dismissed", EffectDismissed::EVENT_TYPE),
-        ];
-        for (method, event_type) in by_method {
-            assert_eq!(event_type, method.to_ascii_uppercase(), "{method}");
-        }
-    }
 
     #[test]
     fn status_page_suggestions_say_what_applying_them_publishes() {

@@ -1,6 +1,7 @@
 //! The incident domain, free of any platform type, so all of it runs under `cargo test`:
 //!
-//! - [`model`]: the state and its parts; [`effects`]: event payloads and the sender trait;
+//! - [`model`]: the state and its parts; [`events`]: the event kinds, declared once;
+//!   [`effects`]: event payloads and the envelope senders receive;
 //! - [`decide`]: what a command means for a state (pure);
 //! - [`object`]: the Incident Durable Object's storage shell over the runtime's SQL port,
 //!   with its alarm (forwarding through [`forward`], finalisation);
@@ -10,6 +11,7 @@
 pub mod decide;
 pub mod effects;
 pub mod error;
+pub mod events;
 pub mod forward;
 pub mod model;
 pub mod object;
@@ -26,6 +28,7 @@ pub use effects::{
     INCIDENT_WORKFLOW,
 };
 pub use error::{Conflict, DomainError};
+pub use events::{EventData, EventKindInfo, EVENT_KINDS};
 pub use model::{
     event_type, Actor, ActorKind, AffectedService, Affection, AffectionStatus, EntryPoint, Impact,
     IncidentMessage, IncidentState, Service, Severity, Source, Status,

@@ -220,26 +220,7 @@ pub struct IncidentState {
     pub last_event_id: i64,
 }
 
-/// Event type names as stored in the outbox and seen by senders: each payload type's
-/// [`EventKind::EVENT_TYPE`](sluice::EventKind), its one source of truth.
-pub mod event_type {
-    use crate::effects::{
-        AffectionUpdated, AssigneeUpdated, EffectDismissed, IncidentCreated, MessageAdded,
-        PromptAdded, SeverityUpdated, StatusUpdated, SuggestionAdded, SuggestionResolved,
-    };
-    use sluice::EventKind;
-
-    pub const INCIDENT_CREATED: &str = IncidentCreated::EVENT_TYPE;
-    pub const STATUS_UPDATE: &str = StatusUpdated::EVENT_TYPE;
-    pub const SEVERITY_UPDATE: &str = SeverityUpdated::EVENT_TYPE;
-    pub const ASSIGNEE_UPDATE: &str = AssigneeUpdated::EVENT_TYPE;
-    pub const MESSAGE_ADDED: &str = MessageAdded::EVENT_TYPE;
-    pub const AFFECTION_UPDATE: &str = AffectionUpdated::EVENT_TYPE;
-    pub const PROMPT_ADDED: &str = PromptAdded::EVENT_TYPE;
-    pub const SUGGESTION_ADDED: &str = SuggestionAdded::EVENT_TYPE;
-    pub const SUGGESTION_RESOLVED: &str = SuggestionResolved::EVENT_TYPE;
-    pub const EFFECT_DISMISSED: &str = EffectDismissed::EVENT_TYPE;
-}
+pub use crate::events::event_type;
 
 /// What the outbox forwards to `IncidentWorkflow` for each event: the event and the incident's
 /// state as of that event (not as of the forwarding pass).

@@ -17,7 +17,7 @@ use super::incident_keys as keys;
 use super::posting::{post_once, Place};
 use super::thread_reply;
 use super::workspace::Workspace;
-use incidentd_core::model::event_type;
+use incidentd_core::model::{event_type, ActorKind};
 use incidentd_core::{
     AffectionUpdated, AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentServices,
     IncidentState, IncidentView, MessageAdded, PromptAdded, Severity, SeverityUpdated,
@@ -135,6 +135,7 @@ fn announcement_of(live: &IncidentView, created: i64) -> IncidentEvent<IncidentC
         event_id: created,
         at: incident.updated_at,
         incident: incident.clone(),
+        actor: None,
         data: IncidentCreated::of(incident),
     }
 }
@@ -324,9 +325,18 @@ pub async fn message_added(
     workspace: &Workspace,
     event: &IncidentEvent<MessageAdded>,
 ) -> Result<(), EffectError> {
+    // A message a Slack user wrote is recorded from the incident's own conversations: it is
+    // in Slack already. Known from the event's actor, before any I/O.
+    if event
+        .actor
+        .as_ref()
+        .is_some_and(|actor| actor.kind == ActorKind::Slack)
+    {
+        return Ok(());
+    }
     let announced = Announced::load(ctx, workspace, event).await?;
-    // Messages recorded from Slack carry `<channel>:<ts>` ids of the incident's own
-    // conversations: they are in Slack already.
+    // Events recorded before actors were: Slack messages carry `<channel>:<ts>` ids of the
+    // incident's own conversations.
     let from_slack = [
         Some(&announced.channel),
         announced.source.as_ref().map(|s| &s.0),

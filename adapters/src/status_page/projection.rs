@@ -103,6 +103,7 @@ mod tests {
             event_id: message.event_id,
             at: message.at,
             incident: message.incident.clone(),
+            actor: message.actor.clone(),
             data: serde_json::from_value(message.data.clone()).expect("the fixture decodes"),
         }
     }
