@@ -1,6 +1,6 @@
 //! The incident's event kinds, declared once.
 //!
-//! Each line of [`incident_events!`] names a kind's payload type, its wire name (as stored in
+//! Each line of `incident_events!` names a kind's payload type, its wire name (as stored in
 //! the outbox and the timeline), the constant other code matches on, the [`IncidentSender`]
 //! method that handles it and a one-line summary. From that one list come: the payloads'
 //! [`EventKind`] impls (which the registry, and so the manifest, read), the typed

@@ -11,7 +11,7 @@
 //!   generation, so it is handled, not dropped.
 //!
 //! No event is ever sent to an instance that might no longer listen. A generation's last
-//! event may be lost by the engine with nothing after it to reveal the loss: [`tails`] sends
+//! event may be lost by the engine with nothing after it to reveal the loss: `tails` sends
 //! it again, and has a generation that was moved past end itself. Order and
 //! at-least-once rules are the outbox's (see `sluice::outbox`); the workflow
 //! deduplicates by event id within an instance.
