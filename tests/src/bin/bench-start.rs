@@ -21,9 +21,10 @@ fn main() {
         .collect();
     ms.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "cold start on {}, spawn -> first 2xx, {starts} starts: p50 {:.0} ms, min {:.0} ms, max {:.0} ms",
+        "cold start on {}, spawn -> first 2xx, {starts} starts: p50 {:.0} ms, p95 {:.0} ms, min {:.0} ms, max {:.0} ms",
         DevServer::from_env().describe(),
         percentile(&ms, 0.5),
+        percentile(&ms, 0.95),
         ms[0],
         ms[ms.len() - 1]
     );
