@@ -1,17 +1,64 @@
-//! incidentd's workflow-as-code runtime for Cloudflare Workers.
+//! sluice: a workflow-as-code runtime for Cloudflare Workers.
 //!
 //! Layers, from the bottom:
 //! - vocabulary: [`duration`], [`retry`] (Cloudflare's `step.do` config; both from the
-//!   dependency-free `sluice-policy` crate), [`error`], [`event`];
+//!   dependency-free `sluice-policy` crate), [`error`], [`event`] (event kinds and the
+//!   generic [`Envelope`](event::Envelope) handlers take);
 //! - ports the application is written against: [`sql`] (Durable Object storage and D1),
 //!   [`step`] (durable steps), [`workflow`] (services and workflow clients);
-//! - engines: [`outbox`] (the Durable Object transactional outbox) and [`registry`];
+//! - engines: [`outbox`] (the Durable Object transactional outbox), [`fanout`] (delivering
+//!   events to senders and dispatchers: [`fanout::dispatch`], [`fanout::Lanes`]) and
+//!   [`registry`];
 //! - hosts: `cloudflare` (wasm32 only: `wasm_bindgen` bindings to the platform) and
 //!   `native` (in-process SQLite, for tests).
 //!
 //! Application code needs one import: `use sluice::prelude::*;` brings the
-//! attribute macros ([`sender`], [`dispatcher`], [`step`], [`workflow`]) and the types their
-//! functions are written with.
+//! attribute macros ([`sender`], [`dispatcher`], [`step`], [`workflow`]), the types their
+//! functions are written with, the event envelope and the fan-out entry point.
+//!
+//! ```no_run
+//! use sluice::prelude::*;
+//! use serde_json::{json, Value};
+//!
+//! // An event kind: its wire name and the workflow that fans it out.
+//! #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+//! pub struct Paid { pub invoice_id: String, pub cents: u64 }
+//! impl EventKind for Paid { const EVENT_TYPE: &'static str = "PAID"; }
+//! impl StreamEvent for Paid { const WORKFLOW: &'static str = "BillingWorkflow"; }
+//!
+//! // The events an effect may handle; each default does nothing.
+//! #[allow(async_fn_in_trait)]
+//! pub trait BillingSender {
+//!     async fn paid(&self, ctx: &SendContext, event: &Envelope<Paid>) -> Result<(), EffectError> {
+//!         let _ = (ctx, event);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! // A sender: one durable, retried step per event it handles.
+//! #[derive(Default)]
+//! pub struct Receipt;
+//!
+//! #[sender(name = "receipt", retries(limit = 5, delay = "2 seconds"))]
+//! impl BillingSender for Receipt {
+//!     async fn paid(&self, ctx: &SendContext, event: &Envelope<Paid>) -> Result<(), EffectError> {
+//!         let url = ctx.services.var("RECEIPT_URL").unwrap_or_default();
+//!         let request = HttpRequest::post_json(&url, &json!({ "invoice": event.invoice_id }))
+//!             .header("idempotency-key", &ctx.idempotency_key);
+//!         ctx.services.http().send(request).await?.error_for_status("receipt")?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! // The workflow: fans the event out to every sender of its class.
+//! #[workflow(class = "BillingWorkflow", binding = "BILLING_WORKFLOW", name = "billing", fans_out = true)]
+//! pub async fn billing(run: WorkflowRun, paid: Paid) -> Result<Value, WorkflowError> {
+//!     let mut stream = EventStream::new(paid.invoice_id.clone());
+//!     stream.push(&paid)?;
+//!     let dispatched = dispatch(&run, &stream).await?;
+//!     Ok(json!({ "complete": dispatched.is_complete() }))
+//! }
+//! ```
 
 mod bounds;
 pub mod clock;
@@ -42,7 +89,7 @@ pub mod native;
 
 pub use duration::Duration;
 pub use error::{EffectError, Retry, StepError};
-pub use event::EventKind;
+pub use event::{Envelope, EventKind, EventMessage, StreamEvent};
 pub use retry::{Backoff, RetryPolicy, StepConfig};
 pub use sluice_macros::{dispatcher, sender, step, workflow};
 pub use sluice_policy::PolicyPatch;
@@ -53,9 +100,10 @@ pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T
 /// Everything a sender, dispatcher, step or workflow is written with.
 pub mod prelude {
     pub use crate::error::{EffectError, StepError};
-    pub use crate::event::EventKind;
+    pub use crate::event::{Envelope, EventKind, EventMessage, StreamEvent};
+    pub use crate::fanout::{dispatch, Dispatched, EventStream};
     pub use crate::http::{HttpRequest, HttpResponse};
-    pub use crate::registry::{FromSenderCall, SendContext};
+    pub use crate::registry::{FromSenderCall, SendContext, SenderCall};
     pub use crate::typed_step::StepContext;
     pub use crate::workflow::{WorkflowError, WorkflowRun};
     pub use crate::{dispatcher, sender, step, workflow};

@@ -210,7 +210,7 @@ mod tests {
     fn backoff_is_capped_and_jittered_within_a_fifth_below() {
         for attempt in 1..=10 {
             let scheduled = policy().delay_before_retry(attempt).as_millis();
-            let wait = backoff(&policy(), "slack.x:3", attempt, None).as_millis();
+            let wait = backoff(&policy(), "email.x:3", attempt, None).as_millis();
             assert!(wait <= scheduled, "attempt {attempt}: {wait} > {scheduled}");
             assert!(wait * 100 >= scheduled * JITTER_FLOOR_PERCENT);
             assert!(wait <= 60_000);
@@ -219,10 +219,10 @@ mod tests {
 
     #[test]
     fn backoff_is_the_same_on_every_replay_and_differs_between_steps() {
-        let a = backoff(&policy(), "slack.x:3", 4, None);
-        assert_eq!(a, backoff(&policy(), "slack.x:3", 4, None));
+        let a = backoff(&policy(), "email.x:3", 4, None);
+        assert_eq!(a, backoff(&policy(), "email.x:3", 4, None));
         let spread: std::collections::BTreeSet<u64> = (0..50)
-            .map(|n| backoff(&policy(), &format!("slack.x:{n}"), 4, None).as_millis())
+            .map(|n| backoff(&policy(), &format!("email.x:{n}"), 4, None).as_millis())
             .collect();
         assert!(spread.len() > 10, "jitter spreads lanes apart: {spread:?}");
     }

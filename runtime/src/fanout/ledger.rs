@@ -5,6 +5,7 @@
 use super::Target;
 use crate::duration::Duration;
 use crate::error::StepError;
+use crate::event::EventMessage;
 use crate::workflow::WorkflowRun;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,12 +14,24 @@ use std::rc::Rc;
 /// One event as lanes carry it.
 #[derive(Clone, Debug)]
 pub struct Event {
-    /// Who the event is about, for logs (`incident=<id>`).
+    /// Who the event is about, for logs (`stream=<id>`, or the application's own label).
     pub subject: String,
     pub event_type: String,
     pub event_id: i64,
     /// The whole message, as handlers decode it.
     pub message: Rc<Value>,
+}
+
+impl Event {
+    /// `message` as lanes carry it, its subject `stream=<stream id>`.
+    pub fn of(message: &EventMessage) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            subject: format!("stream={}", message.stream_id),
+            event_type: message.event_type.clone(),
+            event_id: message.event_id,
+            message: Rc::new(serde_json::to_value(message)?),
+        })
+    }
 }
 
 /// Where an effect's lane starts in a run that continues an earlier one.

@@ -18,15 +18,27 @@
 //!   instances) asks the ledger where each lane stopped before delivering anything, so order
 //!   holds across runs too: a lane held at the end of one run starts held in the next.
 //!
+//! Two entry points:
+//! - [`dispatch`]: a workflow that knows its events when it starts (one run, no operator)
+//!   hands them over as an [`EventStream`] and gets back how each lane ended. Start here.
+//! - [`Lanes`]: a long-lived run that receives events as they come (`wait_for` in a loop),
+//!   lets an operator retry or dismiss a held event, and hands its lanes over to the next run
+//!   of the same stream through its own [`LaneLedger`].
+//!
+//! Either way each handler receives a [`SenderCall`] built from the event's message, which
+//! its typed parameter (such as [`Envelope<T>`](crate::event::Envelope)) decodes.
+//!
 //! Replays are deterministic whatever the interleaving: each lane's choices depend only on the
 //! order of what the receiving loop pushed (itself a function of memoised waits), and every
 //! step name a lane uses is unique to its effect, event, round and attempt.
 
 mod attempts;
+mod dispatch;
 mod ledger;
 mod mailbox;
 
 pub use attempts::{backoff, Failure, ATTEMPT_FAILED};
+pub use dispatch::{dispatch, Dispatched, EventStream};
 pub use ledger::{
     Event, HeldEvent, LaneEnd, LaneLedger, LaneReport, LaneStart, Released, ReportKind,
 };
@@ -41,6 +53,7 @@ use std::rc::Rc;
 /// How long a continuing run's lane first waits before asking again where the earlier run's
 /// lane stopped; the wait doubles up to [`HANDOVER_MAX_WAIT`].
 pub const HANDOVER_FIRST_WAIT: Duration = Duration::from_millis(250);
+/// The longest wait between two asks (see [`HANDOVER_FIRST_WAIT`]).
 pub const HANDOVER_MAX_WAIT: Duration = Duration::from_secs(15);
 
 /// One effect's handler of one event: what a delivery runs.
@@ -118,8 +131,9 @@ enum Hold {
 
 impl<'r> Lanes<'r> {
     /// A lane for every effect of `run`'s workflow class enabled with its services, sorted by
-    /// effect name. `stream_id` names the stream of events the run carries (for incidents,
-    /// the incident id); `continues`: the run takes over from an earlier run of that stream.
+    /// effect name. `stream_id` names the stream of events the run carries (an order, an
+    /// account: [`EventMessage::stream_id`](crate::event::EventMessage::stream_id));
+    /// `continues`: the run takes over from an earlier run of that stream.
     pub fn open(
         run: &'r WorkflowRun,
         ledger: &'r dyn LaneLedger,
@@ -442,7 +456,8 @@ impl<'r> Lanes<'r> {
     }
 }
 
-/// The handler call for `event`, as a sender or dispatcher receives it.
+/// The handler call for `event`, as a sender or dispatcher receives it: what its typed event
+/// parameter is decoded from ([`FromSenderCall`](crate::registry::FromSenderCall)).
 fn sender_call(run: &WorkflowRun, stream_id: &str, event: &Event) -> SenderCall {
     SenderCall {
         event_id: event.event_id,
