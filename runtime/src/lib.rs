@@ -21,7 +21,6 @@ pub mod error;
 pub mod event;
 pub mod fanout;
 pub mod http;
-pub mod llm;
 pub mod log;
 pub mod manifest;
 pub mod object;
@@ -43,9 +42,9 @@ pub mod native;
 pub use duration::Duration;
 pub use error::{EffectError, Retry, StepError};
 pub use event::EventKind;
+pub use retry::{Backoff, RetryPolicy, StepConfig};
 pub use sluice_macros::{dispatcher, sender, step, workflow};
 pub use sluice_policy::PolicyPatch;
-pub use retry::{Backoff, RetryPolicy, StepConfig};
 
 /// A boxed, single-threaded future: Workers run one thread per isolate, so nothing is `Send`.
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;

@@ -9,9 +9,7 @@ use incidentd_adapters::slack::admin::{ConnectRequest, INSTALLATIONS_PATH};
 use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::metadata::PostedFor;
 use incidentd_adapters::slack::secret::Secret;
-use sluice::native::{
-    FakeChannel, FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
-};
+use incidentd_testkit::{FakeChannel, FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID};
 use serde_json::{json, Value};
 
 pub const SIGNING_SECRET: &str = "e2e-slack-signing-secret-5f1c9a";

@@ -4,7 +4,7 @@
 //! reasoning model, held to OpenAI's contract by a strict fake.
 
 use incidentd_e2e::{create_incident, poll, LocalWorker};
-use sluice::native::{schema_name, FakeLlm, FakeLlmBuilder, FakeReply, FAKE_MODEL};
+use incidentd_testkit::{schema_name, FakeLlm, FakeLlmBuilder, FakeReply, FAKE_MODEL};
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! to OpenAI's contract by a strict fake.
 
 use incidentd_e2e::{create_incident, poll, LocalWorker};
-use sluice::native::{FakeLlm, FakeReply};
+use incidentd_testkit::{FakeLlm, FakeReply};
 use serde_json::{json, Value};
 use std::time::Duration;
 

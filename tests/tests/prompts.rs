@@ -8,7 +8,7 @@
 use incidentd_e2e::{
     create_incident, incidentctl_binary, poll, LocalWorker, TEST_ADMIN_TOKEN, TEST_SECRET,
 };
-use sluice::native::{FakeLlm, FakeReply};
+use incidentd_testkit::{FakeLlm, FakeReply};
 use incidentd_workflows::ai::{tools, triage};
 use serde_json::{json, Value};
 use std::process::Command;

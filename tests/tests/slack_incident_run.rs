@@ -17,7 +17,7 @@ use incidentd_e2e::slack::{
     SIGNING_SECRET, TOKEN_KEY,
 };
 use incidentd_e2e::{poll, LocalWorker};
-use sluice::native::{
+use incidentd_testkit::{
     FakeChannel, FakeLlm, FakeMessage, FakeReply, FakeSlack, SlackCall, FAKE_TEAM_ID,
 };
 use serde_json::{json, Value};

@@ -14,7 +14,7 @@ use incidentd_e2e::slack::{
     COMMANDS_PATH, INTERACTIONS_PATH, SIGNING_SECRET, TOKEN_KEY,
 };
 use incidentd_e2e::{create_incident, list_summaries, poll, LocalWorker};
-use sluice::native::{
+use incidentd_testkit::{
     schema_name, submitted_view_state, FakeChannel, FakeLlm, FakeMessage, FakeReply, FakeSlack,
     ViewInput, FAKE_BOT_TOKEN, FAKE_TEAM_ID,
 };

@@ -17,12 +17,12 @@ use incidentd_core::{
     Command, DomainError, Idempotency, IncidentCallError, IncidentServices, IncidentView,
     SuggestionAdded,
 };
-use sluice::llm::{ChatRequest, ChatResponse, LanguageModel};
+use incidentd_llm::{ChatRequest, ChatResponse, LanguageModel};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use sluice::log;
 use sluice::prelude::*;
 use sluice::workflow::Services;
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 pub use incidentd_core::object::AgentTurn;

@@ -14,12 +14,12 @@ use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
 use incidentd_adapters::slack::analysis_post::{post_analysis, AnalysisPost};
 use incidentd_adapters::slack::blocks::AnalysisDigest;
 use incidentd_core::{IncidentState, IncidentView};
-use sluice::llm::LanguageModel;
+use incidentd_llm::LanguageModel;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use sluice::typed_step::StepContext;
 use sluice::workflow::{WorkflowError, WorkflowRun};
 use sluice::{step, workflow, EffectError};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// The class the attribute below registers (the Incident object's alarm starts it).
 pub const CLASS: &str = "IncidentAnalysisWorkflow";

@@ -18,10 +18,10 @@ use incidentd_core::{
     Command, Conflict, DomainError, Idempotency, IncidentCallError, IncidentEvent, IncidentSender,
     IncidentServices, IncidentView, PromptAdded,
 };
-use sluice::llm::LanguageModel;
-use sluice::prelude::*;
+use incidentd_llm::LanguageModel;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use sluice::prelude::*;
 
 /// The class the attribute below registers.
 pub const CLASS: &str = "IncidentPromptWorkflow";

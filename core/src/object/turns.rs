@@ -13,10 +13,10 @@ use super::debounce::{self, InFlight, NextTurn, TurnFacts, TurnPacing, Undigeste
 use super::IncidentObject;
 use crate::error::DomainError;
 use crate::model::{event_type, IncidentState};
-use sluice::llm::openai::LlmConfig;
+use incidentd_llm::openai::LlmConfig;
+use serde::{Deserialize, Serialize};
 use sluice::sql::{SqlError, SqlStore};
 use sluice::workflow::{Services, WorkflowClient};
-use serde::{Deserialize, Serialize};
 
 /// The workflow class the alarm starts.
 pub const AGENT_TURN_WORKFLOW: &str = "IncidentAgentTurnWorkflow";

@@ -14,7 +14,7 @@
 
 use incidentd_e2e::slack::{connect, start_with_slack, ADMIN_TOKEN};
 use incidentd_e2e::{create_incident, percentile, DevServer, LocalWorker};
-use sluice::native::{FakeSlack, Fault, SlackCall};
+use incidentd_testkit::{FakeSlack, Fault, SlackCall};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

@@ -15,7 +15,7 @@ use incidentd_e2e::slack::{
     connect, deliver, new_mention, start_with_slack, ADMIN_TOKEN, SIGNING_SECRET,
 };
 use incidentd_e2e::{percentile, DevServer, LocalWorker};
-use sluice::native::FakeSlack;
+use incidentd_testkit::FakeSlack;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -12,7 +12,7 @@
 //! docs/slack.md, "Trying it locally", walks through the rest.
 
 use incidentctl::dev_var;
-use sluice::native::{
+use incidentd_testkit::{
     AnsweredCall, ContractViolation, FakeSlack, SlackWarning, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID,
     FAKE_TEAM_ID, FAKE_USER_MESSAGE_METHOD,
 };
@@ -223,7 +223,7 @@ fn quoted(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sluice::native::{ContractRule, SlackCall};
+    use incidentd_testkit::{ContractRule, SlackCall};
     use serde_json::json;
 
     fn answered(method: &str, body: Value, status: u16, answer: Value) -> AnsweredCall {

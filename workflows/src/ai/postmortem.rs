@@ -5,7 +5,7 @@ use super::metrics::IncidentMetrics;
 use super::record::{optional, timeline};
 use super::template::render;
 use incidentd_core::IncidentView;
-use sluice::llm::{ChatMessage, ChatRequest, ResponseSchema};
+use incidentd_llm::{ChatMessage, ChatRequest, ResponseSchema};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -15,7 +15,7 @@ use incidentd_core::decide::{change_command, decide, Decision};
 use incidentd_core::model::{event_type, AffectionStatus, IncidentState, Severity, Status};
 use incidentd_core::object::AgentTurn;
 use incidentd_core::{IncidentView, SuggestedChange, SuggestionAdded, SuggestionResolved};
-use sluice::llm::{ChatMessage, ChatRequest, Tool, ToolCall};
+use incidentd_llm::{ChatMessage, ChatRequest, Tool, ToolCall};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};

@@ -16,7 +16,7 @@ use super::tool_schema::{
 };
 use incidentd_core::model::{IncidentState, Severity, Status};
 use incidentd_core::Command;
-use sluice::llm::Tool;
+use incidentd_llm::Tool;
 use serde_json::{json, Value};
 
 pub const UPDATE_STATUS: &str = "update_status";

@@ -19,10 +19,10 @@ use incidentd_core::{
     Actor, Command, DetailsUpdated, Idempotency, IncidentCreated, IncidentServices, IncidentView,
     Severity, TriageProposal,
 };
-use sluice::llm::{ChatMessage, ChatRequest, LanguageModel, ResponseSchema};
-use sluice::prelude::*;
+use incidentd_llm::{ChatMessage, ChatRequest, LanguageModel, ResponseSchema};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use sluice::prelude::*;
 use std::collections::BTreeMap;
 
 const INSTRUCTIONS: &str = include_str!("../../prompts/triage.md");
