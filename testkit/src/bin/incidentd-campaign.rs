@@ -1,4 +1,4 @@
-//! The seeded fault campaign on the native host (see `incidentd_workflows::campaign`).
+//! The seeded fault campaign on the native host (see `incidentd_testkit::campaign`).
 //!
 //! ```sh
 //! cargo run --release -p incidentd-testkit --bin incidentd-campaign -- --scenarios 10000
