@@ -11,7 +11,7 @@ use incidentd_adapters::slack::token_crypto::TokenKey;
 use sluice::native::NativeServices;
 use sluice::outbox::OutboxPolicy;
 use sluice::workflow::Services;
-use incidentd_workflows::testing::{Pipeline, TENANT};
+use incidentd_testkit::pipeline::{Pipeline, TENANT};
 use std::cell::RefCell;
 use std::rc::Rc;
 

@@ -17,12 +17,12 @@ pub const EVENTS_PATH: &str = "/slack/events";
 pub const INTERACTIONS_PATH: &str = "/slack/interactions";
 pub const COMMANDS_PATH: &str = "/slack/commands";
 /// Not a Slack method: fake-slack's door for a person's message
-/// (`sluice::native::FAKE_USER_MESSAGE_METHOD`, checked equal in the tests).
+/// (`incidentd_testkit::FAKE_USER_MESSAGE_METHOD`, checked equal in the tests).
 pub const FAKE_USER_MESSAGE_METHOD: &str = "fake.userMessage";
 /// How interactivity payloads and slash commands arrive.
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
-// The workspace `fake-slack` serves (`sluice::native::FAKE_*`, checked equal in
+// The workspace `fake-slack` serves (`incidentd_testkit::FAKE_*`, checked equal in
 // the tests): the defaults, so the local walkthrough needs no ids.
 pub const DEV_TEAM_ID: &str = "TFAKETEAM";
 pub const DEV_APP_ID: &str = "AFAKEAPP";
@@ -516,7 +516,7 @@ mod tests {
     use incidentd_adapters::slack::commands::{CommandBody, IncidentCommand};
     use incidentd_adapters::slack::events::{Event, EventsBody};
     use incidentd_adapters::slack::interactions::{IncidentAction, Interaction};
-    use sluice::native::{
+    use incidentd_testkit::{
         FakeSlack, FAKE_APP_ID, FAKE_BOT_USER_ID, FAKE_GENERAL_CHANNEL_ID, FAKE_TEAM_ID,
         FAKE_USER_MESSAGE_METHOD as FAKES_METHOD,
     };

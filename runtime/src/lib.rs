@@ -68,7 +68,6 @@ pub mod error;
 pub mod event;
 pub mod fanout;
 pub mod http;
-pub mod llm;
 pub mod log;
 pub mod manifest;
 pub mod object;

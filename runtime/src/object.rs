@@ -52,7 +52,7 @@ pub trait ObjectStub {
     async fn call(&self, request: String) -> Result<String, ObjectCallError>;
 }
 
-/// A Durable Object namespace (a binding such as `INCIDENT`).
+/// A Durable Object namespace (a binding such as `ORDER`).
 pub trait ObjectNamespace {
     /// The id (64 hex digits) of the object named `name`; the same name always gives the
     /// same id.

@@ -106,7 +106,7 @@ pub trait Services {
 /// Everything one run of a workflow body receives.
 #[derive(Clone)]
 pub struct WorkflowRun {
-    /// The registered class running (`IncidentWorkflow`).
+    /// The registered class running (`OrderWorkflow`, say).
     pub class_name: &'static str,
     pub instance_id: String,
     pub payload: Value,

@@ -9,8 +9,8 @@ use incidentd_adapters::slack::admin::{ConnectRequest, INSTALLATIONS_PATH};
 use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::metadata::PostedFor;
 use incidentd_adapters::slack::secret::Secret;
+use incidentd_testkit::{FakeChannel, FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID};
 use serde_json::{json, Value};
-use sluice::native::{FakeChannel, FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID};
 
 pub const SIGNING_SECRET: &str = "e2e-slack-signing-secret-5f1c9a";
 pub const ADMIN_TOKEN: &str = "e2e-operator-token-77aa01";

@@ -4,8 +4,8 @@
 //! reasoning model, held to OpenAI's contract by a strict fake.
 
 use incidentd_e2e::{create_incident, poll, LocalWorker};
+use incidentd_testkit::{schema_name, FakeLlm, FakeLlmBuilder, FakeReply, FAKE_MODEL};
 use serde_json::{json, Value};
-use sluice::native::{schema_name, FakeLlm, FakeLlmBuilder, FakeReply, FAKE_MODEL};
 use std::time::Duration;
 
 const KEY: &str = "sk-e2e-agent-turn-key";

@@ -4,8 +4,8 @@
 //! to OpenAI's contract by a strict fake.
 
 use incidentd_e2e::{create_incident, poll, LocalWorker};
+use incidentd_testkit::{FakeLlm, FakeReply};
 use serde_json::{json, Value};
-use sluice::native::{FakeLlm, FakeReply};
 use std::time::Duration;
 
 fn resolve(worker: &LocalWorker, id: &str) {

@@ -21,8 +21,8 @@ use incidentd_e2e::slack::{
     SIGNING_SECRET, TOKEN_KEY,
 };
 use incidentd_e2e::{create_incident, LocalWorker, AHEAD, TEST_SECRET};
+use incidentd_testkit::{FakeSlack, FAKE_APP_ID, FAKE_TEAM_ID};
 use serde_json::{json, Value};
-use sluice::native::{FakeSlack, FAKE_APP_ID, FAKE_TEAM_ID};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -1257,7 +1257,7 @@ fn hostile_requests_on_every_route_get_their_documented_answer_and_write_nothing
             .error(405, "METHOD_NOT_ALLOWED"),
     ]);
     let r = "/slack/oauth/callback";
-    let code = sluice::native::FAKE_OAUTH_CODE;
+    let code = incidentd_testkit::FAKE_OAUTH_CODE;
     let tampered_mac = {
         let mac = parts[4];
         let flipped = if mac.starts_with('0') { "1" } else { "0" };

@@ -5,8 +5,9 @@
 
 use incidentd_e2e::slack::{connect, ADMIN_TOKEN, SIGNING_SECRET, TOKEN_KEY};
 use incidentd_e2e::{create_incident, poll, LocalWorker};
+use incidentd_testkit::{FakeSlack, Fault, SlackCall};
 use serde_json::{json, Value};
-use sluice::native::{FakeSlack, Fault, RecordingServer, Scripted, SlackCall};
+use sluice::native::{RecordingServer, Scripted};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -8,9 +8,9 @@
 use incidentd_e2e::{
     create_incident, incidentctl_binary, poll, LocalWorker, TEST_ADMIN_TOKEN, TEST_SECRET,
 };
+use incidentd_testkit::{FakeLlm, FakeReply};
 use incidentd_workflows::ai::{tools, triage};
 use serde_json::{json, Value};
-use sluice::native::{FakeLlm, FakeReply};
 use std::process::Command;
 use std::time::Duration;
 

@@ -16,11 +16,11 @@ use incidentctl::{Client, Credentials};
 use incidentd_core::Severity;
 use incidentd_e2e::slack::new_mention;
 use incidentd_e2e::{poll, send_raw, LocalWorker};
-use serde_json::{json, Value};
-use sluice::native::{
-    FakeLlm, FakeReply, FakeSlack, RecordingServer, FAKE_APP_ID, FAKE_BOT_TOKEN, FAKE_OAUTH_CODE,
-    FAKE_TEAM_ID,
+use incidentd_testkit::{
+    FakeLlm, FakeReply, FakeSlack, FAKE_APP_ID, FAKE_BOT_TOKEN, FAKE_OAUTH_CODE, FAKE_TEAM_ID,
 };
+use serde_json::{json, Value};
+use sluice::native::RecordingServer;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -8,8 +8,8 @@ use incidentd_e2e::slack::{
     ADMIN_TOKEN, EVENTS_PATH, SIGNING_SECRET, TOKEN_KEY,
 };
 use incidentd_e2e::{list_summaries, percentile, poll, send_raw, LocalWorker};
+use incidentd_testkit::{FakeChannel, FakeSlack, Fault, SlackCall, FAKE_BOT_TOKEN};
 use serde_json::json;
-use sluice::native::{FakeChannel, FakeSlack, Fault, SlackCall, FAKE_BOT_TOKEN};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -91,7 +91,7 @@ fn a_signed_mention_declares_one_incident_with_one_pinned_announcement_however_o
         thread_ts: None,
     };
     let workspace = incidentctl::slack::Workspace {
-        team_id: sluice::native::FAKE_TEAM_ID,
+        team_id: incidentd_testkit::FAKE_TEAM_ID,
         app_id: "A0E2E",
     };
     let message = incidentctl::slack::message(workspace, "Ev0MSG1", incidentctl::now_secs(), said);

@@ -17,10 +17,10 @@ use incidentd_e2e::slack::{
     SIGNING_SECRET, TOKEN_KEY,
 };
 use incidentd_e2e::{poll, LocalWorker};
-use serde_json::{json, Value};
-use sluice::native::{
+use incidentd_testkit::{
     FakeChannel, FakeLlm, FakeMessage, FakeReply, FakeSlack, SlackCall, FAKE_TEAM_ID,
 };
+use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(40);

@@ -10,10 +10,10 @@ use incidentd_e2e::slack::{
     connect_with, deliver, new_mention, ADMIN_TOKEN, SIGNING_SECRET, TOKEN_KEY,
 };
 use incidentd_e2e::{create_incident, incidentctl_binary, poll, LocalWorker};
-use serde_json::{json, Value};
-use sluice::native::{
+use incidentd_testkit::{
     FakeLlm, FakeReply, FakeSlack, SlackCall, FAKE_BOT_TOKEN, FAKE_OAUTH_CODE, FAKE_TEAM_ID,
 };
+use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
 

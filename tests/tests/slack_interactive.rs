@@ -14,11 +14,11 @@ use incidentd_e2e::slack::{
     COMMANDS_PATH, INTERACTIONS_PATH, SIGNING_SECRET, TOKEN_KEY,
 };
 use incidentd_e2e::{create_incident, list_summaries, poll, LocalWorker};
-use serde_json::{json, Value};
-use sluice::native::{
+use incidentd_testkit::{
     schema_name, submitted_view_state, FakeChannel, FakeLlm, FakeMessage, FakeReply, FakeSlack,
     ViewInput, FAKE_BOT_TOKEN, FAKE_TEAM_ID,
 };
+use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 fn interaction(payload: &Value) -> Vec<u8> {

@@ -10,10 +10,10 @@ use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::metadata::PostedFor;
 use incidentd_e2e::slack::{start_with_slack, ADMIN_TOKEN, SIGNING_SECRET};
 use incidentd_e2e::{incidentctl_binary, poll, LocalWorker, TEST_SECRET};
-use serde_json::json;
-use sluice::native::{
+use incidentd_testkit::{
     FakeChannel, FakeMessage, FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
 };
+use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

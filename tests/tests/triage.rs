@@ -6,8 +6,9 @@
 //! measures what triage adds to the first notification.
 
 use incidentd_e2e::{create_incident, percentile, poll, LocalWorker};
+use incidentd_testkit::{FakeLlm, FakeReply};
 use serde_json::{json, Value};
-use sluice::native::{FakeLlm, FakeReply, RecordingServer, Scripted};
+use sluice::native::{RecordingServer, Scripted};
 use std::time::{Duration, Instant};
 
 const KEY: &str = "sk-e2e-triage-key";

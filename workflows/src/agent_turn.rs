@@ -17,9 +17,9 @@ use incidentd_core::{
     Command, DomainError, Idempotency, IncidentCallError, IncidentServices, IncidentView,
     SuggestionAdded,
 };
+use incidentd_llm::{ChatRequest, ChatResponse, LanguageModel};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sluice::llm::{ChatRequest, ChatResponse, LanguageModel};
 use sluice::log;
 use sluice::prelude::*;
 use sluice::workflow::Services;

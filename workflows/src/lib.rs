@@ -7,12 +7,8 @@
 pub mod agent_turn;
 pub mod ai;
 pub mod analysis;
-#[cfg(feature = "campaign")]
-pub mod campaign;
 pub mod incident;
 pub mod prompt;
-#[cfg(feature = "testing")]
-pub mod testing;
 
 // The adapters register their senders; linking them here makes every registration visible
 // wherever the workflows are (the worker, the manifest binary, tests).

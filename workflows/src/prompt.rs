@@ -18,9 +18,9 @@ use incidentd_core::{
     Command, Conflict, DomainError, Idempotency, IncidentCallError, IncidentEvent, IncidentSender,
     IncidentServices, IncidentView, PromptAdded,
 };
+use incidentd_llm::LanguageModel;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sluice::llm::LanguageModel;
 use sluice::prelude::*;
 
 /// The class the attribute below registers.

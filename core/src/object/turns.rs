@@ -13,8 +13,8 @@ use super::debounce::{self, InFlight, NextTurn, TurnFacts, TurnPacing, Undigeste
 use super::IncidentObject;
 use crate::error::DomainError;
 use crate::model::{event_type, IncidentState};
+use incidentd_llm::openai::LlmConfig;
 use serde::{Deserialize, Serialize};
-use sluice::llm::openai::LlmConfig;
 use sluice::sql::{SqlError, SqlStore};
 use sluice::workflow::{Services, WorkflowClient};
 

@@ -26,7 +26,7 @@ extern "C" {
         options: &JsValue,
     ) -> Result<Promise, JsValue>;
 
-    /// A workflow binding (`env.INCIDENT_WORKFLOW`).
+    /// A workflow binding (`env.ORDER_WORKFLOW`, say).
     pub type WorkflowBinding;
 
     #[wasm_bindgen(method, catch)]

@@ -58,7 +58,7 @@ impl SqlStore for DoStorage {
             if failed {
                 // Throwing is how transactionSync is told to roll back. Nothing owned is live
                 // in this frame any more, so leaving it by a JS exception leaks nothing.
-                wasm_bindgen::throw_str("incidentd: transaction rolled back");
+                wasm_bindgen::throw_str("sluice: transaction rolled back");
             }
             JsValue::UNDEFINED
         });

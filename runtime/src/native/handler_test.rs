@@ -14,7 +14,7 @@ use std::rc::Rc;
 /// One event to hand to a handler: its type, its id and the whole forwarded message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestEvent {
-    /// The stream the event belongs to (for incidents, the incident id).
+    /// The stream the event belongs to (an order id, say).
     pub stream_id: String,
     pub event_type: String,
     pub event_id: i64,
@@ -29,7 +29,7 @@ pub struct HandlerTest {
 }
 
 impl HandlerTest {
-    /// Handlers fanned out by the workflow class `workflow` (`IncidentWorkflow`).
+    /// Handlers fanned out by the workflow class `workflow` (`OrderWorkflow`, say).
     pub fn new(workflow: &'static str) -> Self {
         Self {
             workflow,

@@ -1,6 +1,6 @@
 //! A recording HTTP server on 127.0.0.1 for tests: it answers scripted responses in order (then
-//! 200), records every request, and stops when dropped. Fake external services (Slack, a
-//! webhook receiver, OpenAI) are built on it; their base URL is configuration.
+//! 200), records every request, and stops when dropped. Fakes of external services (a webhook
+//! receiver, a vendor's API) are built on it; their base URL is configuration.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

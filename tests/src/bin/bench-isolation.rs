@@ -14,8 +14,8 @@
 
 use incidentd_e2e::slack::{connect, start_with_slack, ADMIN_TOKEN};
 use incidentd_e2e::{create_incident, percentile, DevServer, LocalWorker};
+use incidentd_testkit::{FakeSlack, Fault, SlackCall};
 use serde_json::{json, Value};
-use sluice::native::{FakeSlack, Fault, SlackCall};
 use std::time::{Duration, Instant};
 
 /// Checked this often: fine enough for a latency, light enough not to load the worker.

@@ -15,8 +15,8 @@ use incidentd_e2e::slack::{
     connect, deliver, new_mention, start_with_slack, ADMIN_TOKEN, SIGNING_SECRET,
 };
 use incidentd_e2e::{percentile, DevServer, LocalWorker};
+use incidentd_testkit::FakeSlack;
 use serde_json::json;
-use sluice::native::FakeSlack;
 use std::time::{Duration, Instant};
 
 /// Mentions the bot in `channel` (at the fake, then as Slack's signed event); returns how long

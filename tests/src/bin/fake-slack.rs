@@ -12,11 +12,11 @@
 //! docs/slack.md, "Trying it locally", walks through the rest.
 
 use incidentctl::dev_var;
-use serde_json::Value;
-use sluice::native::{
+use incidentd_testkit::{
     AnsweredCall, ContractViolation, FakeSlack, SlackWarning, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID,
     FAKE_TEAM_ID, FAKE_USER_MESSAGE_METHOD,
 };
+use serde_json::Value;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -223,8 +223,8 @@ fn quoted(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use incidentd_testkit::{ContractRule, SlackCall};
     use serde_json::json;
-    use sluice::native::{ContractRule, SlackCall};
 
     fn answered(method: &str, body: Value, status: u16, answer: Value) -> AnsweredCall {
         AnsweredCall {

@@ -6,7 +6,7 @@ use super::record::timeline;
 use super::template::{self, render};
 use super::tools::tools;
 use incidentd_core::IncidentView;
-use sluice::llm::{ChatMessage, ChatRequest};
+use incidentd_llm::{ChatMessage, ChatRequest};
 use std::collections::BTreeMap;
 
 const INSTRUCTIONS: &str = include_str!("../../prompts/agent.md");

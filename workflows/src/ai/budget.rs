@@ -18,9 +18,9 @@
 
 use incidentd_adapters::calendar::{date_of_days, MS_PER_DAY};
 use incidentd_adapters::dashboard::INDEX_DATABASE;
+use incidentd_llm::openai::OpenAiCompatible;
+use incidentd_llm::{ChatRequest, ChatResponse, LanguageModel, LlmError};
 use serde::{Deserialize, Serialize};
-use sluice::llm::openai::OpenAiCompatible;
-use sluice::llm::{ChatRequest, ChatResponse, LanguageModel, LlmError};
 use sluice::sql::{Database, SqlError};
 use sluice::workflow::Services;
 use sluice::{Duration, EffectError};

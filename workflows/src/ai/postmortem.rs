@@ -5,9 +5,9 @@ use super::metrics::IncidentMetrics;
 use super::record::{optional, timeline};
 use super::template::render;
 use incidentd_core::IncidentView;
+use incidentd_llm::{ChatMessage, ChatRequest, ResponseSchema};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sluice::llm::{ChatMessage, ChatRequest, ResponseSchema};
 use std::collections::BTreeMap;
 
 const INSTRUCTIONS: &str = include_str!("../../prompts/postmortem.md");

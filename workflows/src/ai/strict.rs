@@ -128,7 +128,7 @@ impl Check {
         };
         self.enum_values += values.len();
         for value in values {
-            let kind = sluice::llm::json_type(value);
+            let kind = incidentd_llm::json_type(value);
             let fits =
                 declared.contains(&kind) || (kind == "integer" && declared.contains(&"number"));
             if !fits {

@@ -15,9 +15,9 @@ use incidentd_core::decide::{change_command, decide, Decision};
 use incidentd_core::model::{event_type, AffectionStatus, IncidentState, Severity, Status};
 use incidentd_core::object::AgentTurn;
 use incidentd_core::{IncidentView, SuggestedChange, SuggestionAdded, SuggestionResolved};
+use incidentd_llm::{ChatMessage, ChatRequest, Tool, ToolCall};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sluice::llm::{ChatMessage, ChatRequest, Tool, ToolCall};
 use std::collections::{BTreeMap, BTreeSet};
 
 const INSTRUCTIONS: &str = include_str!("../../prompts/suggest.md");

@@ -16,8 +16,8 @@ use super::tool_schema::{
 };
 use incidentd_core::model::{IncidentState, Severity, Status};
 use incidentd_core::Command;
+use incidentd_llm::Tool;
 use serde_json::{json, Value};
-use sluice::llm::Tool;
 
 pub const UPDATE_STATUS: &str = "update_status";
 pub const UPDATE_SEVERITY: &str = "update_severity";

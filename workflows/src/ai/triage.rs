@@ -19,9 +19,9 @@ use incidentd_core::{
     Actor, Command, DetailsUpdated, Idempotency, IncidentCreated, IncidentServices, IncidentView,
     Severity, TriageProposal,
 };
+use incidentd_llm::{ChatMessage, ChatRequest, LanguageModel, ResponseSchema};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sluice::llm::{ChatMessage, ChatRequest, LanguageModel, ResponseSchema};
 use sluice::prelude::*;
 use std::collections::BTreeMap;
 
