@@ -5,22 +5,23 @@
 use crate::http;
 use crate::SIGNING_SECRET;
 use incidentd_adapters::admin::secrets;
+use incidentd_adapters::dashboard::receiver::list;
 use incidentd_adapters::dashboard::receiver::requests::{
     self, parse_body, CreateIncident, DismissEffect, Replay, RetryEffect,
 };
-use incidentd_adapters::dashboard::receiver::routes::{self, Handler, Params, Resolved};
-use incidentd_adapters::dashboard::receiver::{auth, list, tenant_cache, ApiError, AuthContext};
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
+use incidentd_adapters::http::routes::{self, Handler, Params, Resolved};
+use incidentd_adapters::http::{signed_request, tenant_cache, ApiError, AuthContext};
 use incidentd_core::{
     Actor, ArchivedIncident, Conflict, DomainError, Idempotency, IncidentCallError, IncidentHandle,
     Source, StartIncident, Started, INCIDENT_OBJECT_BINDING,
 };
+use serde_json::json;
 use sluice::cloudflare::CfServices;
 use sluice::object::ObjectNamespace;
 use sluice::registry;
 use sluice::sql::Database;
 use sluice::workflow::Services;
-use serde_json::json;
 use std::rc::Rc;
 use worker::{event, Context, Date, Env, Request, Response, Result};
 
@@ -239,9 +240,9 @@ async fn authenticate(
     let method = req.method().to_string();
     let verify = |own: Option<&secrets::TenantSecrets>| {
         let accepted = secrets::accepted(own, worker_secret.as_deref(), now_secs);
-        auth::verify(&accepted, &method, &path_and_query, body, header, now_secs)
+        signed_request::verify(&accepted, &method, &path_and_query, body, header, now_secs)
     };
-    let client = match header(auth::HEADER_CLIENT).map(str::trim) {
+    let client = match header(signed_request::HEADER_CLIENT).map(str::trim) {
         Some(client) if !client.is_empty() => client.to_owned(),
         _ => return Ok(verify(None)?),
     };

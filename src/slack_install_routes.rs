@@ -5,15 +5,15 @@
 //! page or a reply.
 
 use crate::http;
-use incidentd_adapters::admin::auth::{verify_operator, ADMIN_TOKEN_SECRET};
-use incidentd_adapters::dashboard::receiver::ApiError;
 use incidentd_adapters::dashboard::INDEX_DATABASE;
+use incidentd_adapters::http::operator::{verify_operator, ADMIN_TOKEN_SECRET};
+use incidentd_adapters::http::ApiError;
 use incidentd_adapters::slack::oauth::{self, CallbackQuery, OAuthApp};
 use incidentd_adapters::slack::{config, installation};
+use serde_json::json;
 use sluice::cloudflare::CfServices;
 use sluice::log;
 use sluice::workflow::Services;
-use serde_json::json;
 use worker::{Date, Env, Headers, Request, Response};
 
 type Handled = std::result::Result<Response, ApiError>;

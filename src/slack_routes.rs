@@ -6,11 +6,11 @@
 //! Tokens and secrets never reach a log line or a reply.
 
 use crate::http;
-use incidentd_adapters::admin::auth::{verify_operator, ADMIN_TOKEN_SECRET};
 use incidentd_adapters::admin::requests::{check_id, parse};
 use incidentd_adapters::dashboard::receiver::requests::MAX_BODY_BYTES as ADMIN_MAX_BODY_BYTES;
-use incidentd_adapters::dashboard::receiver::ApiError;
 use incidentd_adapters::dashboard::INDEX_DATABASE;
+use incidentd_adapters::http::operator::{verify_operator, ADMIN_TOKEN_SECRET};
+use incidentd_adapters::http::ApiError;
 use incidentd_adapters::slack::admin::{
     ConnectRequest, Connected, InstallationSummary, SettingsRequest,
 };
@@ -20,12 +20,12 @@ use incidentd_adapters::slack::interaction_receiver::handle_interaction;
 use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome, ReceiveError};
 use incidentd_adapters::slack::{config, installation, signature};
 use incidentd_core::INCIDENT_OBJECT_BINDING;
+use serde_json::{json, Value};
 use sluice::cloudflare::CfServices;
 use sluice::log;
 use sluice::object::ObjectNamespace;
 use sluice::sql::Database;
 use sluice::workflow::Services;
-use serde_json::{json, Value};
 use std::rc::Rc;
 use worker::{Date, Env, Request, Response};
 

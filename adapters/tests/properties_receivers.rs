@@ -14,18 +14,18 @@ use incidentd_adapters::admin::requests::{
     RotateSecret,
 };
 use incidentd_adapters::dashboard::receiver::requests::{command, parse_body, CreateIncident};
-use incidentd_adapters::dashboard::receiver::ApiError;
+use incidentd_adapters::http::ApiError;
 use incidentd_adapters::slack::command_receiver::handle_command;
 use incidentd_adapters::slack::ids;
 use incidentd_adapters::slack::inbound::{ReceiveError, SlackAccess};
 use incidentd_adapters::slack::interaction_receiver::handle_interaction;
 use incidentd_adapters::slack::receiver::handle_events;
-use sluice::native::{FakeSlack, FAKE_TEAM_ID};
 use incidentd_workflows::testing::Pipeline;
 use pollster::block_on;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRunner};
 use serde_json::json;
+use sluice::native::{FakeSlack, FAKE_TEAM_ID};
 
 const NOW_MS: i64 = 1_795_878_245_000;
 

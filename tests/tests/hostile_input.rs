@@ -12,7 +12,7 @@
 //! Every case runs; the assertion at the end lists all the failing ones at once.
 
 use incidentctl::slack::{severity_selected, slash_command, SlackRequest, Workspace};
-use incidentd_adapters::dashboard::receiver::auth::SignedRequest;
+use incidentd_adapters::http::signed_request::SignedRequest;
 use incidentd_adapters::slack::ids;
 use incidentd_adapters::slack::signature::{sign, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use incidentd_core::Severity;

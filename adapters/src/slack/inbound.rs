@@ -9,7 +9,7 @@ use super::incident_keys as keys;
 use super::installation::{self, Installation};
 use super::payload::PayloadError;
 use super::token_crypto::TokenKey;
-use crate::dashboard::receiver::tenant_cache::cached_tenant_config;
+use crate::http::tenant_cache::cached_tenant_config;
 use incidentd_core::{
     Actor, Applied, Command, DomainError, Idempotency, IncidentCallError, IncidentHandle,
     IncidentState, IncidentView, Source, StartIncident, Started,

@@ -10,13 +10,13 @@
 //! The query string is parsed here, and `incidentctl` builds it with the same type
 //! ([`ListQuery::to_query_string`]).
 
-use super::error::ApiError;
+use crate::http::ApiError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use incidentd_core::model::{Severity, Status};
-use sluice::sql::{decode_rows, Database, SqlValue};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use sluice::sql::{decode_rows, Database, SqlValue};
 
 /// Rows per page when `limit` is not given.
 pub const DEFAULT_LIMIT: u32 = 50;

@@ -8,8 +8,8 @@ use crate::admin::rotation::{effective_assignee, Rotation};
 use crate::admin::store::load_rotations;
 use chrono::{DateTime, Utc};
 use incidentd_core::model::{EntryPoint, Service};
-use sluice::sql::{decode_rows, Database};
 use serde::Deserialize;
+use sluice::sql::{decode_rows, Database};
 use std::collections::HashMap;
 
 #[derive(Deserialize)]

@@ -1,8 +1,9 @@
 //! The API's error shape: `{"error": {"code": "...", "message": "..."}}` with a stable code
 //! and the matching 4xx/5xx status.
 
-use super::auth::AuthError;
 use super::routes::Allow;
+use super::signed_request::AuthError;
+use crate::admin::error::AdminError;
 use incidentd_core::{DomainError, IncidentCallError};
 use serde_json::json;
 
@@ -77,6 +78,17 @@ impl From<IncidentCallError> for ApiError {
         match e {
             IncidentCallError::Domain(e) => ApiError::from(e),
             other => ApiError::internal(other.to_string()),
+        }
+    }
+}
+
+/// The admin store's refusals keep their meaning: 404, 409 `FALLBACK_REQUIRED`, else 500.
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::NotFound(m) => ApiError::new(404, "NOT_FOUND", m),
+            AdminError::FallbackRequired(m) => ApiError::new(409, "FALLBACK_REQUIRED", m),
+            AdminError::Failed(m) => ApiError::internal(m),
         }
     }
 }

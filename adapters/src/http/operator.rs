@@ -1,7 +1,7 @@
 //! Operator authentication of `/admin/*`: `Authorization: Bearer <ADMIN_TOKEN>`. Reusable by
 //! any operator route (the Slack installation route too).
 
-use crate::dashboard::receiver::ApiError;
+use crate::http::ApiError;
 use sha2::{Digest, Sha256};
 
 /// The Worker secret holding the operator token.
