@@ -6,8 +6,8 @@
 //! docs/adding-a-sender.md: this file plus `pub mod webhook;` in lib.rs is all it took.
 
 use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender, IncidentServices};
-use sluice::prelude::*;
 use serde_json::json;
+use sluice::prelude::*;
 use std::collections::BTreeMap;
 
 /// The variable holding the receiver's URL.

@@ -10,9 +10,9 @@ mod common;
 use common::connected;
 use incidentd_core::object::{FailedEffect, LaneView};
 use incidentd_core::{Actor, Command, Idempotency, Severity, Status};
-use sluice::native::{FakeSlack, Fault, SlackCall, StepRecord};
 use incidentd_workflows::testing::Pipeline;
 use serde_json::Value;
+use sluice::native::{FakeSlack, Fault, SlackCall, StepRecord};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 

@@ -10,7 +10,7 @@ use incidentd_adapters::http::signed_request::{
     verify, SignedRequest, HEADER_CLIENT, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP,
     HEADER_USER,
 };
-use incidentd_adapters::slack::signature;
+use incidentd_adapters::slack::inbound::signature;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
 

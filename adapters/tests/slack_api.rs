@@ -2,15 +2,15 @@
 //! contract says (the fake, which enforces the contract, records no violation), and which
 //! calls it asks again after a 5xx.
 
-use incidentd_adapters::slack::api::{SlackApi, SlackCallError, NOT_IN_CONTRACT};
-use incidentd_adapters::slack::contract::{FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
+use incidentd_adapters::slack::outbound::api::{SlackApi, SlackCallError, NOT_IN_CONTRACT};
+use incidentd_adapters::slack::outbound::contract::{FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
 use incidentd_adapters::slack::secret::Secret;
+use pollster::block_on;
+use serde_json::{json, Value};
 use sluice::http::{HttpClient, HttpRequest};
 use sluice::native::{
     ContractRule, FakeSlack, Fault, NativeHttp, FAKE_BOT_TOKEN, FAKE_GENERAL_CHANNEL_ID,
 };
-use pollster::block_on;
-use serde_json::{json, Value};
 use std::rc::Rc;
 
 fn api(slack: &FakeSlack) -> SlackApi {

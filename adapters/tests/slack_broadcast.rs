@@ -8,19 +8,17 @@
 mod common;
 
 use common::{connect_as, connect_with, connected};
-use incidentd_adapters::slack::blocks::part;
+use incidentd_adapters::slack::inbound::event_receiver::{handle_events, EventsOutcome};
 use incidentd_adapters::slack::incident_keys as keys;
 use incidentd_adapters::slack::installation::{self, DisabledReason, SettingsPatch};
-use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome};
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_core::{Command, IncidentState, Severity, Source, StartIncident, Status};
-use sluice::native::{
-    FakeMessage, FakeSlack, StepRecord, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
-};
-use sluice::object::ObjectNamespace;
 use incidentd_workflows::testing::{Pipeline, TENANT};
 use pollster::block_on;
 use serde_json::{json, Value};
+use sluice::native::{FakeMessage, FakeSlack, StepRecord, FAKE_BOT_USER_ID, FAKE_TEAM_ID};
+use sluice::object::ObjectNamespace;
 
 const NOW_MS: i64 = 1_795_878_245_000;
 

@@ -5,14 +5,16 @@
 mod common;
 
 use common::connected;
-use incidentd_adapters::slack::command_receiver::{handle_command, CommandOutcome, CommandReply};
+use incidentd_adapters::slack::inbound::command_receiver::{
+    handle_command, CommandOutcome, CommandReply,
+};
 use incidentd_adapters::slack::incident_keys as keys;
 use incidentd_core::{Command, IncidentState, Severity, Source};
-use sluice::native::{FakeSlack, FAKE_TEAM_ID};
-use sluice::sql::Database;
 use incidentd_workflows::testing::Pipeline;
 use pollster::block_on;
 use serde_json::Value;
+use sluice::native::{FakeSlack, FAKE_TEAM_ID};
+use sluice::sql::Database;
 
 const NOW_MS: i64 = 1_795_878_245_000;
 

@@ -6,9 +6,9 @@ use base64::Engine;
 use incidentd_adapters::slack::installation::{self, NewInstallation, StoreError};
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
-use sluice::sql::Database;
 use incidentd_workflows::testing::database;
 use pollster::block_on;
+use sluice::sql::Database;
 
 const TOKEN: &str = "xoxb-42-very-secret";
 

@@ -7,20 +7,20 @@ mod common;
 
 use common::connected;
 use incidentd_adapters::slack::ids::{self, StatusChangeContext, SuggestionRef};
-use incidentd_adapters::slack::inbound::SlackAccess;
-use incidentd_adapters::slack::incident_keys as keys;
-use incidentd_adapters::slack::interaction_receiver::{
+use incidentd_adapters::slack::inbound::interaction_receiver::{
     handle_interaction, InteractionOutcome, InteractionReply,
 };
-use incidentd_adapters::slack::interactions::SuggestionChoice;
+use incidentd_adapters::slack::inbound::interactions::SuggestionChoice;
+use incidentd_adapters::slack::inbound::tenant_access::SlackAccess;
+use incidentd_adapters::slack::incident_keys as keys;
 use incidentd_core::{
     ActorKind, IncidentHandle, IncidentView, Severity, Source, StartIncident, Status,
 };
-use sluice::native::{FakeSlack, Fault, FAKE_TEAM_ID};
-use sluice::object::ObjectNamespace;
 use incidentd_workflows::testing::Pipeline;
 use pollster::block_on;
 use serde_json::{json, Value};
+use sluice::native::{FakeSlack, Fault, FAKE_TEAM_ID};
+use sluice::object::ObjectNamespace;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 

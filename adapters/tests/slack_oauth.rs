@@ -4,21 +4,21 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use incidentd_adapters::slack::config;
+use incidentd_adapters::slack::inbound::oauth::{
+    self, CallbackError, CallbackQuery, OAuthApp, StateError, BOT_SCOPES, CALLBACK_PATH,
+};
 use incidentd_adapters::slack::installation::{
     self, DisabledReason, NewInstallation, SettingsPatch,
 };
-use incidentd_adapters::slack::oauth::{
-    self, CallbackError, CallbackQuery, OAuthApp, StateError, BOT_SCOPES, CALLBACK_PATH,
-};
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
+use incidentd_workflows::testing::database;
+use pollster::block_on;
 use sluice::native::{
     FakeSlack, NativeHttp, NativeServices, SqliteDatabase, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID,
     FAKE_OAUTH_CODE, FAKE_TEAM_ID,
 };
 use sluice::sql::Database;
-use incidentd_workflows::testing::database;
-use pollster::block_on;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -79,7 +79,7 @@ fn complete(
     db: &SqliteDatabase,
     slack: &FakeSlack,
     query: &CallbackQuery,
-) -> Result<incidentd_adapters::slack::admin::Connected, CallbackError> {
+) -> Result<incidentd_adapters::slack::inbound::admin::Connected, CallbackError> {
     block_on(oauth::complete(
         db,
         &NativeHttp,
@@ -349,11 +349,7 @@ fn a_workspace_of_another_tenant_is_409_and_an_unreachable_slack_502() {
         .unwrap()
         .is_none());
 
-    slack.fail_next(
-        "oauth.v2.access",
-        1,
-        sluice::native::Fault::ServerError,
-    );
+    slack.fail_next("oauth.v2.access", 1, sluice::native::Fault::ServerError);
     let down = complete(
         &db,
         &slack,

@@ -5,22 +5,22 @@ mod common;
 
 use common::{connected, key_b64};
 use incidentd_adapters::dashboard::identifiers;
-use incidentd_adapters::slack::api::CALL_TIMEOUT;
-use incidentd_adapters::slack::blocks::part;
-use incidentd_adapters::slack::channel_name::ChannelNames;
 use incidentd_adapters::slack::config;
+use incidentd_adapters::slack::inbound::event_receiver::{handle_events, EventsOutcome};
 use incidentd_adapters::slack::incident_keys as keys;
 use incidentd_adapters::slack::installation::SettingsPatch;
-use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome};
+use incidentd_adapters::slack::outbound::api::CALL_TIMEOUT;
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::channel_name::ChannelNames;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_core::testing::events::{self, test_event};
 use incidentd_core::IncidentState;
-use sluice::native::{
-    FakeSlack, Fault, HandlerTest, StepRecord, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
-};
 use incidentd_workflows::testing::{Pipeline, TENANT};
 use pollster::block_on;
 use serde_json::json;
+use sluice::native::{
+    FakeSlack, Fault, HandlerTest, StepRecord, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID,
+};
 use std::time::Duration;
 
 fn incident(pipeline: &Pipeline, id: &str) -> IncidentState {

@@ -6,24 +6,24 @@
 mod common;
 
 use common::connected;
-use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::ids::{self, SuggestionEditContext, SuggestionRef};
-use incidentd_adapters::slack::incident_keys as keys;
-use incidentd_adapters::slack::interactions::{
+use incidentd_adapters::slack::inbound::interactions::{
     EditedFields, Interaction, SubmittedView, SuggestionChoice,
 };
-use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_adapters::slack::suggestion_actions::{
+use incidentd_adapters::slack::inbound::suggestion_actions::{
     handle_suggestion, submit_edit, EditAnswer, SuggestionAnswer,
 };
+use incidentd_adapters::slack::incident_keys as keys;
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_core::{
     Actor, ActorKind, AffectedService, AffectionStatus, Command, Idempotency, Impact, Service,
     Severity, Status, SuggestedChange, SuggestionAdded, SuggestionOutcome, TimelineEntry,
 };
-use sluice::native::{submitted_view_state, FakeSlack, Fault, ViewInput};
 use incidentd_workflows::testing::{Pipeline, TENANT};
 use pollster::block_on;
 use serde_json::{json, Value};
+use sluice::native::{submitted_view_state, FakeSlack, Fault, ViewInput};
 
 fn suggest(pipeline: &Pipeline, id: &str, suggestion_id: &str, change: SuggestedChange) {
     let suggestion = SuggestionAdded {

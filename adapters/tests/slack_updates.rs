@@ -6,17 +6,17 @@
 mod common;
 
 use common::connected;
-use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::incident_keys as keys;
-use incidentd_adapters::slack::metadata::PostedFor;
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_core::{
     Actor, AffectedService, AffectionStatus, Command, Idempotency, Impact, Service, Severity,
     Status,
 };
-use sluice::native::{FakeChannel, FakeMessage, FakeSlack, Fault};
 use incidentd_workflows::testing::Pipeline;
 use pollster::block_on;
 use serde_json::json;
+use sluice::native::{FakeChannel, FakeMessage, FakeSlack, Fault};
 
 /// A declared incident whose channel and announcement exist.
 fn announced(pipeline: &Pipeline, slack: &FakeSlack) -> (String, String) {

@@ -1,8 +1,8 @@
 //! The stored post-incident analysis (written by `IncidentAnalysisWorkflow`), as the API
 //! serves it: the measures, the model's review (or why there is none) and its action items.
 
-use sluice::sql::{Database, SqlError};
 use serde_json::{json, Value};
+use sluice::sql::{Database, SqlError};
 
 /// The analysis of `incident_id` if it belongs to `tenant_id` and is ready.
 pub async fn load(

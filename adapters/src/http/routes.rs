@@ -478,9 +478,9 @@ mod tests {
     #[test]
     fn the_named_path_constants_are_routes() {
         for path in [
-            crate::slack::oauth::INSTALL_PATH,
-            crate::slack::oauth::CALLBACK_PATH,
-            crate::slack::admin::INSTALLATIONS_PATH,
+            crate::slack::inbound::oauth::INSTALL_PATH,
+            crate::slack::inbound::oauth::CALLBACK_PATH,
+            crate::slack::inbound::admin::INSTALLATIONS_PATH,
         ] {
             assert!(ROUTES.iter().any(|r| r.path == path), "{path}");
         }

@@ -11,9 +11,9 @@ use super::model::{
 use super::projection::PublicWrite;
 use super::HISTORY_DAYS;
 use incidentd_core::model::{AffectionStatus, Impact};
-use sluice::sql::{decode_rows, Database, SqlError, SqlValue};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use sluice::sql::{decode_rows, Database, SqlError, SqlValue};
 use std::collections::BTreeMap;
 
 /// Title and status follow the newest event; `created_at` and `resolved_at` keep the

@@ -9,9 +9,9 @@ use incidentd_adapters::slack::config;
 use incidentd_adapters::slack::installation::{self, NewInstallation, SettingsPatch};
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
+use incidentd_workflows::testing::{Pipeline, TENANT};
 use sluice::native::{FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID};
 use sluice::outbox::OutboxPolicy;
-use incidentd_workflows::testing::{Pipeline, TENANT};
 
 /// The token key the tests configure (`SLACK_TOKEN_KEY`), base64.
 pub fn key_b64() -> String {

@@ -9,9 +9,9 @@ use crate::status_page::STATUS_DATABASE;
 use incidentd_core::model::{AffectionStatus, IncidentMessage, Status};
 use incidentd_core::testing::events::{self, test_event, INCIDENT_ID};
 use incidentd_core::{AffectionUpdated, StatusUpdated, INCIDENT_WORKFLOW};
+use serde_json::Value;
 use sluice::native::{HandlerTest, SqliteDatabase};
 use sluice::sql::Database;
-use serde_json::Value;
 use std::rc::Rc;
 
 const EFFECT: &str = "status_page";
@@ -103,10 +103,7 @@ fn the_dispatcher_is_registered_for_affection_and_status_events() {
         .into_iter()
         .find(|e| e.name == EFFECT)
         .expect("status_page is registered");
-    assert_eq!(
-        effect.kind,
-        sluice::registry::EffectKind::Dispatcher
-    );
+    assert_eq!(effect.kind, sluice::registry::EffectKind::Dispatcher);
     let mut handled: Vec<&str> = effect.handlers.iter().map(|h| h.event).collect();
     handled.sort_unstable();
     assert_eq!(handled, ["AFFECTION_UPDATE", "STATUS_UPDATE"]);

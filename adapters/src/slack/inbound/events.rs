@@ -1,9 +1,9 @@
 //! Events API bodies (`POST /slack/events`, JSON): the envelope, the inner events incidentd
 //! uses (`app_mention`, `message` with its subtypes; `app_uninstalled` and `tokens_revoked`,
 //! which disable the installation), and Slack's retry headers. Parsing only; what a message
-//! means for incidents is [`super::classify`].
+//! means for incidents is [`crate::slack::inbound::classify`].
 
-use super::payload::{self, PayloadError};
+use crate::slack::inbound::payload::{self, PayloadError};
 use serde::{Deserialize, Deserializer};
 
 /// One Events API request body.

@@ -3,13 +3,13 @@
 //! one declare path, and how a failed call to an incident is judged (a refusal to report, or a
 //! failure worth a retry).
 
-use super::api::SlackApi;
-use super::config;
-use super::incident_keys as keys;
-use super::installation::{self, Installation};
-use super::payload::PayloadError;
-use super::token_crypto::TokenKey;
-use crate::http::tenant_cache::cached_tenant_config;
+use crate::http::declare::{declare, DeclareError};
+use crate::slack::config;
+use crate::slack::inbound::payload::PayloadError;
+use crate::slack::incident_keys as keys;
+use crate::slack::installation::{self, Installation};
+use crate::slack::outbound::api::SlackApi;
+use crate::slack::token_crypto::TokenKey;
 use incidentd_core::{
     Actor, Applied, Command, DomainError, Idempotency, IncidentCallError, IncidentHandle,
     IncidentState, IncidentView, Source, StartIncident, Started,
@@ -214,7 +214,7 @@ impl TenantIncidents<'_> {
             .incidents
             .id_from_name(object_name)
             .map_err(|e| transient("incident id", e.message))?;
-        let mut input = StartIncident {
+        let input = StartIncident {
             id: id.clone(),
             tenant_id: self.tenant().to_owned(),
             prompt,
@@ -225,23 +225,21 @@ impl TenantIncidents<'_> {
             entry_points: Vec::new(),
             services: Vec::new(),
         };
-        if let Err(e) = input.validate() {
-            // Too long or otherwise unusable: retrying cannot fix it.
-            return Ok(Declaration::Refused {
-                incident_id: id,
-                reason: e.to_string(),
-            });
-        }
-        let (entry_points, services) = cached_tenant_config(self.db, self.tenant(), self.now_ms)
-            .await
-            .map_err(|e| transient("tenant configuration", e.message))?;
-        input.entry_points = entry_points;
-        input.services = services;
         let handle = self.handle(&id).map_err(|e| transient("declare", e))?;
-        let (incident, created) = match handle.start(input).await {
+        let (incident, created) = match declare(self.db, &handle, input, self.now_ms).await {
             Ok(Started::Created(incident)) => (incident, true),
             Ok(Started::AlreadyExisted(incident)) => (incident, false),
-            Err(e) => return Err(transient("declare", e)),
+            // Too long or otherwise unusable: retrying cannot fix it.
+            Err(DeclareError::Invalid(e)) => {
+                return Ok(Declaration::Refused {
+                    incident_id: id,
+                    reason: e.to_string(),
+                })
+            }
+            Err(DeclareError::TenantConfig(e)) => {
+                return Err(transient("tenant configuration", e.message))
+            }
+            Err(DeclareError::Start(e)) => return Err(transient("declare", e)),
         };
         // The same values on every retry.
         handle

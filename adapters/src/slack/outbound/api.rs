@@ -1,6 +1,6 @@
 //! A Slack Web API client over the runtime's HTTP port: `POST <SLACK_API_URL>/<method>` with the
 //! bot token as a bearer header, each method encoded as Slack's published contract says
-//! ([`super::contract`], generated from `contracts/slack`): JSON (`application/json; charset=utf-8`)
+//! ([`crate::slack::outbound::contract`], generated from `contracts/slack`): JSON (`application/json; charset=utf-8`)
 //! for a method whose contract takes JSON, a form for the others (the read methods, which do not
 //! read a JSON body at all). Every call has [`CALL_TIMEOUT`] unless the client was made with
 //! another ([`SlackApi::with_timeout`]). HTTP 429 and 5xx become retryable step errors (429
@@ -11,12 +11,14 @@
 //! 5xx: a step makes several calls, and without this one passing 500 anywhere re-runs the whole
 //! step, so a few percent of failing calls add up to steps that exhaust their retries.
 
-use super::contract::{encoding, form_body, Encoding, FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
-use super::secret::Secret;
+use crate::slack::outbound::contract::{
+    encoding, form_body, Encoding, FORM_CONTENT_TYPE, JSON_CONTENT_TYPE,
+};
+use crate::slack::secret::Secret;
+use serde_json::Value;
 use sluice::http::HttpClient;
 use sluice::prelude::*;
 use sluice::Duration;
-use serde_json::Value;
 use std::fmt;
 use std::rc::Rc;
 

@@ -1,10 +1,10 @@
 //! A sender's view of the tenant's Slack workspace: its installation from D1 and a Web API
 //! client holding the decrypted bot token (which never leaves this value).
 
-use super::api::SlackApi;
-use super::config;
-use super::installation::{self, Disabled, Installation};
 use crate::dashboard::INDEX_DATABASE;
+use crate::slack::config;
+use crate::slack::installation::{self, Disabled, Installation};
+use crate::slack::outbound::api::SlackApi;
 use sluice::prelude::*;
 use sluice::workflow::Services;
 

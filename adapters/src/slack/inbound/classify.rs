@@ -12,7 +12,7 @@
 //! `message`, in no fixed order, with different `event_id`s): in an incident channel it is
 //! both a prompt and a timeline message, and [`MessageKey`] makes recording it idempotent.
 
-use super::events::{Event, EventCallback, MessageEvent, ThreadPosition};
+use crate::slack::inbound::events::{Event, EventCallback, MessageEvent, ThreadPosition};
 use std::collections::HashMap;
 
 /// Who the bot is in this workspace (from the installation), so it ignores itself.

@@ -15,7 +15,7 @@ pub const EVENT_TYPE: &str = "incidentd_event";
 pub struct PostedFor {
     pub incident_id: String,
     pub event_id: i64,
-    /// `announcement`, `status_note`, …: see the builders in [`super::blocks`].
+    /// `announcement`, `status_note`, …: see the builders in [`crate::slack::outbound::blocks`].
     pub part: String,
 }
 

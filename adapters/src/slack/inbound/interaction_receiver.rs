@@ -11,24 +11,28 @@
 //! | suggestion edit modal submitted | the suggestion applied as edited and its message re-rendered; a refusal is shown in the modal |
 //!
 //! The Web API calls made inside the request (`views.open`, `chat.update`) have
-//! [`IN_REQUEST_TIMEOUT`](super::inbound::IN_REQUEST_TIMEOUT), to answer within Slack's 3 s;
+//! [`IN_REQUEST_TIMEOUT`](crate::slack::inbound::tenant_access::IN_REQUEST_TIMEOUT), to answer within Slack's 3 s;
 //! everything else Slack shows is the sender's work, from the incident's outbox.
 //!
 //! An incident id that is not the tenant's (another tenant's, or no incident at all) is
 //! refused by the incident object itself (`NotFound`): nothing is written and no modal opens.
 
-use super::blocks;
-use super::ids::{self, StatusChangeContext, SuggestionEditContext, SuggestionRef};
-use super::inbound::{installation_of, refusal, ReceiveError, SlackAccess, TenantIncidents};
-use super::interactions::{
+use crate::slack::ids::{self, StatusChangeContext, SuggestionEditContext, SuggestionRef};
+use crate::slack::inbound::interactions::{
     BlockActions, EditedFields, IncidentAction, Interaction, SubmittedView, SuggestionChoice,
     ViewPayload,
 };
-use super::suggestion_actions::{handle_suggestion, submit_edit, EditAnswer, SuggestionAnswer};
+use crate::slack::inbound::suggestion_actions::{
+    handle_suggestion, submit_edit, EditAnswer, SuggestionAnswer,
+};
+use crate::slack::inbound::tenant_access::{
+    installation_of, refusal, ReceiveError, SlackAccess, TenantIncidents,
+};
+use crate::slack::outbound::blocks;
 use incidentd_core::{Actor, Command, DomainError, Idempotency, Status};
+use serde_json::{json, Value};
 use sluice::object::ObjectNamespace;
 use sluice::sql::Database;
-use serde_json::{json, Value};
 
 /// What one interaction (or one of a `block_actions`' actions) did.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! `/incident status` answers what the channel's incident is, `/incident help` (or nothing)
 //! explains. Answer within 3 s, always 200: errors go back as ephemeral messages.
 
-use super::payload::{self, PayloadError};
+use crate::slack::inbound::payload::{self, PayloadError};
 
 /// The command the app manifest registers.
 pub const COMMAND: &str = "/incident";

@@ -9,11 +9,11 @@
 //! posting, the channel is searched for a broadcast of this incident made by any event (the
 //! declaration and a raise can both get here, and an answer can be lost).
 
-use super::blocks::{self, part, IncidentCard};
-use super::incident_keys as keys;
-use super::metadata::PostedFor;
-use super::posting::{find_where, post_once, Place};
-use super::workspace::Workspace;
+use crate::slack::incident_keys as keys;
+use crate::slack::outbound::blocks::{self, part, IncidentCard};
+use crate::slack::outbound::metadata::PostedFor;
+use crate::slack::outbound::posting::{find_where, post_once, Place};
+use crate::slack::outbound::workspace::Workspace;
 use incidentd_core::{IncidentHandle, IncidentState, Severity};
 use sluice::prelude::*;
 use std::collections::BTreeMap;
@@ -51,7 +51,7 @@ pub async fn announce_if_high(
             let card = IncidentCard {
                 incident,
                 event_id,
-                assignee_slack_id: super::updates::slack_assignee(incident),
+                assignee_slack_id: crate::slack::outbound::updates::slack_assignee(incident),
                 channel_id: Some(channel),
             };
             post_once(api, place, &blocks::broadcast(card, event_id), false)

@@ -7,12 +7,12 @@
 //! the incident's, a channel under it that the bot created is an earlier attempt's whose
 //! answer was lost: it is looked up by name and adopted, never created twice.
 
-use super::api::{SlackApi, SlackCallError};
-use super::channel_claims;
-use super::channel_name::ChannelNames;
+use crate::slack::outbound::api::{SlackApi, SlackCallError};
+use crate::slack::outbound::channel_claims;
+use crate::slack::outbound::channel_name::ChannelNames;
+use serde_json::json;
 use sluice::prelude::*;
 use sluice::sql::Database;
-use serde_json::json;
 
 /// A created (or adopted) channel.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,12 +1,12 @@
 //! The agent's suggestions in Slack: each `SUGGESTION_ADDED` is posted once in the incident
 //! channel with Apply / Edit / Dismiss (Edit lets a person rewrite any kind before applying
-//! it). The buttons are handled by [`super::suggestion_actions`].
+//! it). The buttons are handled by [`crate::slack::inbound::suggestion_actions`].
 
-use super::blocks::{self, SuggestionCard};
-use super::ids::SuggestionRef;
-use super::posting::post_once;
-use super::updates::Announced;
-use super::workspace::Workspace;
+use crate::slack::ids::SuggestionRef;
+use crate::slack::outbound::blocks::{self, SuggestionCard};
+use crate::slack::outbound::posting::post_once;
+use crate::slack::outbound::updates::Announced;
+use crate::slack::outbound::workspace::Workspace;
 use incidentd_core::{IncidentEvent, SuggestedChange, SuggestionAdded};
 use sluice::prelude::*;
 

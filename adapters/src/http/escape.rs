@@ -1,5 +1,7 @@
-//! Escaping for HTML and XML text and attribute values: every string a renderer writes
-//! goes through [`escape`], whatever its origin.
+//! Escaping for HTML and XML text and attribute values, the one escaper of every page and
+//! feed incidentd serves (the status page's HTML and Atom, the Slack install's pages): every
+//! string a renderer writes goes through [`escape`], whatever its origin. (Slack's mrkdwn has
+//! its own, narrower rule: `slack::outbound::blocks`.)
 
 /// `&`, `<`, `>`, `"` and `'` as character references.
 pub fn escape(text: &str) -> String {

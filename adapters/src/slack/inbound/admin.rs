@@ -5,9 +5,9 @@
 //! (`PATCH /admin/slack/installations/{tenant}`, a [`SettingsRequest`]). Bodies, their
 //! validation and the answers' shapes live here; the routes are in the worker.
 
-use super::installation::{Installation, NewInstallation, Settings, SettingsPatch};
-use super::payload::{self, PayloadError};
-use super::secret::Secret;
+use crate::slack::inbound::payload::{self, PayloadError};
+use crate::slack::installation::{Installation, NewInstallation, Settings, SettingsPatch};
+use crate::slack::secret::Secret;
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub const INSTALLATIONS_PATH: &str = "/admin/slack/installations";

@@ -5,8 +5,8 @@
 //! step at all; an installation Slack disabled fails each step at once, saying so
 //! (`Workspace::of_tenant`).
 
-use super::workspace::Workspace;
-use super::{announce, suggestions, updates};
+use crate::slack::outbound::workspace::Workspace;
+use crate::slack::outbound::{announce, suggestions, updates};
 use incidentd_core::{
     AffectionUpdated, AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentSender,
     MessageAdded, PromptAdded, SeverityUpdated, StatusUpdated, SuggestionAdded,

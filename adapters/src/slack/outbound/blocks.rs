@@ -3,8 +3,8 @@
 //! before posting again; ephemeral answers and modals do not (they are not kept in history).
 //! User text is escaped for mrkdwn; lengths stay within Block Kit's limits.
 
-use super::ids::{self, StatusChangeContext, SuggestionEditContext, SuggestionRef};
-use super::metadata::PostedFor;
+use crate::slack::ids::{self, StatusChangeContext, SuggestionEditContext, SuggestionRef};
+use crate::slack::outbound::metadata::PostedFor;
 use incidentd_core::decide::MAX_TITLE_CHARS;
 use incidentd_core::effects::impacts;
 use incidentd_core::{

@@ -17,16 +17,16 @@
 //! Refusals are answers for the person (an ephemeral message), never errors; only an
 //! unreachable object is an error, so the route can answer 500 and Slack's user may retry.
 
-use super::blocks::{escape, suggestion_edit_modal};
-use super::ids::{self, SuggestionEditContext, SuggestionRef};
-use super::interactions::{EditedFields, SuggestionChoice};
-use super::suggestions::summary;
+use crate::slack::ids::{self, SuggestionEditContext, SuggestionRef};
+use crate::slack::inbound::interactions::{EditedFields, SuggestionChoice};
+use crate::slack::outbound::blocks::{escape, suggestion_edit_modal};
+use crate::slack::outbound::suggestions::summary;
 use incidentd_core::{
     Actor, AffectedService, DomainError, Idempotency, Impact, IncidentCallError, IncidentHandle,
     SuggestedChange, SuggestionOutcome,
 };
-use sluice::object::ObjectNamespace;
 use serde_json::{json, Value};
+use sluice::object::ObjectNamespace;
 use std::fmt;
 
 /// What the route answers.

@@ -5,23 +5,23 @@
 //! (`slack::broadcast`). Each stage writes back what it made (incident metadata, index
 //! identifiers), so a retried step skips what is done and searches before re-posting.
 
-use super::blocks::{self, IncidentCard};
-use super::broadcast;
-use super::channel::{self, Created};
-use super::channel_claims;
-use super::channel_name::ChannelNames;
-use super::classify::{channel_identifier, thread_identifier};
-use super::incident_keys as keys;
-use super::posting::{post_once, Place};
-use super::updates::slack_assignee;
-use super::workspace::Workspace;
 use crate::dashboard::{identifiers, sender as index, INDEX_DATABASE};
+use crate::slack::inbound::classify::{channel_identifier, thread_identifier};
+use crate::slack::incident_keys as keys;
+use crate::slack::outbound::blocks::{self, IncidentCard};
+use crate::slack::outbound::broadcast;
+use crate::slack::outbound::channel::{self, Created};
+use crate::slack::outbound::channel_claims;
+use crate::slack::outbound::channel_name::ChannelNames;
+use crate::slack::outbound::posting::{post_once, Place};
+use crate::slack::outbound::updates::slack_assignee;
+use crate::slack::outbound::workspace::Workspace;
 use incidentd_core::{
     IncidentCreated, IncidentEvent, IncidentHandle, IncidentServices, Severity, Source,
 };
+use serde_json::json;
 use sluice::prelude::*;
 use sluice::sql::Database;
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 

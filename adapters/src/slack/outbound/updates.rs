@@ -8,23 +8,23 @@
 //! once: the channel is searched for the note's metadata before posting (a retry, or an
 //! answer that never came, must not post it twice).
 
-use super::announce;
-use super::api::{SlackApi, SlackCallError};
-use super::blocks::{self, IncidentCard, SlackPost};
-use super::broadcast;
-use super::channel;
-use super::incident_keys as keys;
-use super::posting::{post_once, Place};
-use super::thread_reply;
-use super::workspace::Workspace;
+use crate::slack::incident_keys as keys;
+use crate::slack::outbound::announce;
+use crate::slack::outbound::api::{SlackApi, SlackCallError};
+use crate::slack::outbound::blocks::{self, IncidentCard, SlackPost};
+use crate::slack::outbound::broadcast;
+use crate::slack::outbound::channel;
+use crate::slack::outbound::posting::{post_once, Place};
+use crate::slack::outbound::thread_reply;
+use crate::slack::outbound::workspace::Workspace;
 use incidentd_core::model::event_type;
 use incidentd_core::{
     AffectionUpdated, AssigneeUpdated, IncidentCreated, IncidentEvent, IncidentServices,
     IncidentState, IncidentView, MessageAdded, PromptAdded, Severity, SeverityUpdated,
     StatusUpdated,
 };
-use sluice::prelude::*;
 use serde_json::json;
+use sluice::prelude::*;
 use std::collections::BTreeMap;
 
 /// What the created handler made, as recorded on the incident.

@@ -9,21 +9,22 @@
 //! `SLACK_STATE_SECRET`. It is not bound to a browser session: the operator hands the link to
 //! whoever installs the app, and within its 10 minutes it installs into that tenant only.
 
-use super::admin::{ConnectRequest, Connected};
-use super::api::{log_warnings, CALL_TIMEOUT};
-use super::config::{self, non_empty};
-use super::contract::{form_body, FORM_CONTENT_TYPE};
-use super::installation::{self, NewInstallation, SettingsPatch, StoreError};
-use super::secret::Secret;
-use super::token_crypto::TokenKey;
+use crate::http::escape::escape;
+use crate::slack::config::{self, non_empty};
+use crate::slack::inbound::admin::{ConnectRequest, Connected};
+use crate::slack::installation::{self, NewInstallation, SettingsPatch, StoreError};
+use crate::slack::outbound::api::{log_warnings, CALL_TIMEOUT};
+use crate::slack::outbound::contract::{form_body, FORM_CONTENT_TYPE};
+use crate::slack::secret::Secret;
+use crate::slack::token_crypto::TokenKey;
 use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as BASE64_URL};
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
 use sluice::http::{HttpClient, HttpRequest};
 use sluice::sql::Database;
 use sluice::workflow::Services;
-use serde::Deserialize;
-use sha2::Sha256;
 use std::fmt;
 
 pub const INSTALL_PATH: &str = "/slack/install";
@@ -206,7 +207,7 @@ pub struct CallbackQuery {
 
 impl CallbackQuery {
     pub fn parse(query: &str) -> CallbackQuery {
-        let fields = super::payload::form_fields(query.as_bytes());
+        let fields = crate::slack::inbound::payload::form_fields(query.as_bytes());
         let get = |name: &str| fields.get(name).filter(|v| !v.is_empty()).cloned();
         CallbackQuery {
             code: get("code"),
@@ -406,16 +407,9 @@ pub async fn complete(
 // Pages
 // ---------------------------------------------------------------------------------------------
 
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// A small standalone HTML page for the person in the browser.
 pub fn page(title: &str, message: &str) -> String {
-    let (title, message) = (html_escape(title), html_escape(message));
+    let (title, message) = (escape(title), escape(message));
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\n\
@@ -554,12 +548,17 @@ mod tests {
         assert!(
             failed_page(&CallbackError::Declined("access_denied".into())).contains("cancelled")
         );
+        let quoted = super::page("it's", "<a title='x'>");
+        assert!(
+            quoted.contains("it&#39;s") && quoted.contains("&lt;a title=&#39;x&#39;&gt;"),
+            "{quoted}"
+        );
     }
 
     #[test]
     fn the_scopes_asked_for_are_the_manifests() {
         let manifest: serde_json::Value =
-            serde_json::from_str(include_str!("../../../docs/slack-app-manifest.json")).unwrap();
+            serde_json::from_str(include_str!("../../../../docs/slack-app-manifest.json")).unwrap();
         let listed: Vec<&str> = manifest["oauth_config"]["scopes"]["bot"]
             .as_array()
             .unwrap()
@@ -586,7 +585,7 @@ mod tests {
     #[test]
     fn every_scope_asked_for_is_needed_and_every_method_called_is_covered() {
         // The table holds the methods incidentd calls (the client refuses any other).
-        use crate::slack::contract::SLACK_METHODS;
+        use crate::slack::outbound::contract::SLACK_METHODS;
         let with_token = || SLACK_METHODS.iter().filter(|m| m.token);
         for scope in BOT_SCOPES {
             let for_a_method = with_token().any(|m| m.bot_scopes.contains(&scope));

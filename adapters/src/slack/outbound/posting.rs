@@ -2,11 +2,11 @@
 //! [`PostedFor`] metadata, and when a post may already exist (an earlier attempt got that far,
 //! or this attempt's answer never came) the conversation is searched for it first.
 
-use super::api::{SlackApi, SlackCallError};
-use super::blocks::SlackPost;
-use super::metadata::PostedFor;
-use sluice::prelude::*;
+use crate::slack::outbound::api::{SlackApi, SlackCallError};
+use crate::slack::outbound::blocks::SlackPost;
+use crate::slack::outbound::metadata::PostedFor;
 use serde_json::json;
+use sluice::prelude::*;
 
 /// Where a message goes: a channel, or a thread in it.
 #[derive(Clone, Copy, Debug)]

@@ -13,21 +13,21 @@
 //! served. A repeat finds nothing left to disable; an event older than the current install
 //! (a late retry across a reinstall) disables nothing.
 
-use super::classify::{
+use crate::dashboard::identifiers;
+use crate::slack::inbound::classify::{
     self, channel_identifier, thread_identifier, Classified, IgnoreReason, KnownIncidents,
     SlackMessage,
 };
-use super::events::{Event, EventCallback, EventsBody};
-use super::inbound::{
+use crate::slack::inbound::events::{Event, EventCallback, EventsBody};
+use crate::slack::inbound::tenant_access::{
     installation_of, refusal, transient, Declaration, DeclaredFrom, TenantIncidents,
 };
-use super::installation::{self, DisabledReason, Installation};
-use crate::dashboard::identifiers;
+use crate::slack::installation::{self, DisabledReason, Installation};
 use incidentd_core::{Actor, Command, Idempotency};
 use sluice::object::ObjectNamespace;
 use sluice::sql::Database;
 
-pub use super::inbound::ReceiveError;
+pub use crate::slack::inbound::tenant_access::ReceiveError;
 
 /// What the request did.
 #[derive(Clone, Debug, PartialEq, Eq)]

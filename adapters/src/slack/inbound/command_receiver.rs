@@ -11,19 +11,19 @@
 //! team and the command's `trigger_id` (`slack-command:<team>:<trigger_id>`), so a repeated
 //! delivery of the same request reaches the incident the first one made.
 
-use super::blocks::{self, IncidentCard};
-use super::channel::is_slack_user;
-use super::classify::channel_identifier;
-use super::commands::{CommandBody, IncidentCommand, SlashCommand};
-use super::inbound::{
+use crate::dashboard::identifiers;
+use crate::slack::inbound::classify::channel_identifier;
+use crate::slack::inbound::commands::{CommandBody, IncidentCommand, SlashCommand};
+use crate::slack::inbound::payload::PayloadError;
+use crate::slack::inbound::tenant_access::{
     installation_of, refusal, transient, Declaration, DeclaredFrom, ReceiveError, TenantIncidents,
 };
-use super::payload::PayloadError;
-use crate::dashboard::identifiers;
+use crate::slack::outbound::blocks::{self, IncidentCard};
+use crate::slack::outbound::channel::is_slack_user;
 use incidentd_core::IncidentView;
+use serde_json::Value;
 use sluice::object::ObjectNamespace;
 use sluice::sql::Database;
-use serde_json::Value;
 
 /// What the command did.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,10 +1,10 @@
 //! Interactivity bodies (`POST /slack/interactions`): a form whose `payload` field is JSON.
 //! Parses `block_actions`, `view_submission` and `view_closed`, then reads incidentd's own
 //! controls back out of them ([`IncidentAction`], [`SubmittedView`]) by the ids in
-//! [`super::ids`].
+//! [`crate::slack::ids`].
 
-use super::ids::{self, StatusChangeContext, SuggestionEditContext, SuggestionRef};
-use super::payload::{self, PayloadError};
+use crate::slack::ids::{self, StatusChangeContext, SuggestionEditContext, SuggestionRef};
+use crate::slack::inbound::payload::{self, PayloadError};
 use incidentd_core::{AffectionStatus, Severity, Status};
 use serde::Deserialize;
 use serde_json::{json, Value};

@@ -4,9 +4,9 @@
 //! that id. Any other id (a dashboard prompt's) gives no thread, and the answer goes to the
 //! incident channel like every other message.
 
-use super::blocks::{escape, SlackPost};
-use super::metadata::PostedFor;
-use super::posting::Place;
+use crate::slack::outbound::blocks::{escape, SlackPost};
+use crate::slack::outbound::metadata::PostedFor;
+use crate::slack::outbound::posting::Place;
 use serde_json::{json, Value};
 
 /// The `part` of an answer's metadata.

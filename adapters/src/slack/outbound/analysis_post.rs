@@ -2,10 +2,10 @@
 //! (`IncidentAnalysisWorkflow` calls this after storing the analysis). The incident is read
 //! from its archive by then, so the channel comes from the archived metadata.
 
-use super::blocks::{self, AnalysisDigest};
-use super::incident_keys as keys;
-use super::posting::{self, Place};
-use super::workspace::{Connection, Workspace};
+use crate::slack::incident_keys as keys;
+use crate::slack::outbound::blocks::{self, AnalysisDigest};
+use crate::slack::outbound::posting::{self, Place};
+use crate::slack::outbound::workspace::{Connection, Workspace};
 use incidentd_core::IncidentState;
 use sluice::prelude::*;
 use sluice::workflow::Services;
