@@ -5,12 +5,13 @@
 
 use crate::http;
 use incidentd_adapters::admin::requests::{self as admin_requests, parse};
+use incidentd_adapters::admin::secrets;
 use incidentd_adapters::admin::store::{self, Statement};
-use incidentd_adapters::admin::{auth::verify_operator, auth::ADMIN_TOKEN_SECRET, secrets};
 use incidentd_adapters::dashboard::receiver::requests::MAX_BODY_BYTES;
-use incidentd_adapters::dashboard::receiver::routes::{self, Params};
-use incidentd_adapters::dashboard::receiver::ApiError;
 use incidentd_adapters::dashboard::INDEX_DATABASE;
+use incidentd_adapters::http::operator::{verify_operator, ADMIN_TOKEN_SECRET};
+use incidentd_adapters::http::routes::{self, Params};
+use incidentd_adapters::http::ApiError;
 use serde_json::json;
 use sluice::cloudflare::CfServices;
 use sluice::sql::{Database, SqlValue};
@@ -107,7 +108,7 @@ impl Admin<'_> {
     /// Validates the tenant path segment and requires the tenant to exist.
     async fn tenant(&self, tenant: &str) -> Result<(), ApiError> {
         admin_requests::check_id("tenant", tenant)?;
-        store::require_tenant(self.db.as_ref(), tenant).await
+        Ok(store::require_tenant(self.db.as_ref(), tenant).await?)
     }
 
     async fn create_tenant(&self) -> Handled {

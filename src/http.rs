@@ -1,6 +1,6 @@
 //! JSON responses of the API.
 
-use incidentd_adapters::dashboard::receiver::ApiError;
+use incidentd_adapters::http::ApiError;
 use serde::Serialize;
 use worker::{Response, Result};
 

@@ -5,12 +5,14 @@
 use crate::http;
 use crate::SIGNING_SECRET;
 use incidentd_adapters::admin::secrets;
+use incidentd_adapters::dashboard::receiver::list;
 use incidentd_adapters::dashboard::receiver::requests::{
     self, parse_body, CreateIncident, DismissEffect, Replay, RetryEffect,
 };
-use incidentd_adapters::dashboard::receiver::routes::{self, Handler, Params, Resolved};
-use incidentd_adapters::dashboard::receiver::{auth, list, tenant_cache, ApiError, AuthContext};
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
+use incidentd_adapters::http::declare::declare;
+use incidentd_adapters::http::routes::{self, Handler, Params, Resolved};
+use incidentd_adapters::http::{signed_request, ApiError, AuthContext};
 use incidentd_core::{
     Actor, ArchivedIncident, Conflict, DomainError, Idempotency, IncidentCallError, IncidentHandle,
     Source, StartIncident, Started, INCIDENT_OBJECT_BINDING,
@@ -239,9 +241,9 @@ async fn authenticate(
     let method = req.method().to_string();
     let verify = |own: Option<&secrets::TenantSecrets>| {
         let accepted = secrets::accepted(own, worker_secret.as_deref(), now_secs);
-        auth::verify(&accepted, &method, &path_and_query, body, header, now_secs)
+        signed_request::verify(&accepted, &method, &path_and_query, body, header, now_secs)
     };
-    let client = match header(auth::HEADER_CLIENT).map(str::trim) {
+    let client = match header(signed_request::HEADER_CLIENT).map(str::trim) {
         Some(client) if !client.is_empty() => client.to_owned(),
         _ => return Ok(verify(None)?),
     };
@@ -293,7 +295,7 @@ async fn create(call: &Call) -> Handled {
             };
         }
     }
-    let mut input = StartIncident {
+    let input = StartIncident {
         id: id.clone(),
         tenant_id: call.auth.client_id.clone(),
         prompt: request.prompt,
@@ -304,18 +306,14 @@ async fn create(call: &Call) -> Handled {
         entry_points: Vec::new(),
         services: Vec::new(),
     };
-    input.validate()?; // before the Durable Object exists: bad input must create nothing
-    let now_ms = Date::now().as_millis() as i64;
-    let (entry_points, services) =
-        tenant_cache::cached_tenant_config(call.database()?.as_ref(), &call.auth.client_id, now_ms)
-            .await?;
-    input.entry_points = entry_points;
-    input.services = services;
     let stub = namespace
         .get(&id)
         .map_err(|e| ApiError::internal(e.message))?;
     let handle = IncidentHandle::new(stub, call.auth.client_id.clone());
-    match handle.start(input).await? {
+    let now_ms = Date::now().as_millis() as i64;
+    // Bad input is refused there before the Durable Object is called: it creates nothing.
+    let started = declare(call.database()?.as_ref(), &handle, input, now_ms).await?;
+    match started {
         Started::Created(incident) => {
             http::json(201, &json!({ "incident": incident })).map_err(internal)
         }

@@ -1,14 +1,14 @@
 //! The Slack OAuth install's routes: `GET /slack/install?tenant=<id>` (operator bearer token;
 //! 302 to Slack's authorize page with a signed state) and `GET /slack/oauth/callback` (the
 //! person's browser, back from Slack; answers a small HTML page). The logic is in
-//! `incidentd_adapters::slack::oauth`; this is the HTTP glue. No secret reaches a log line, a
+//! `incidentd_adapters::slack::inbound::oauth`; this is the HTTP glue. No secret reaches a log line, a
 //! page or a reply.
 
 use crate::http;
-use incidentd_adapters::admin::auth::{verify_operator, ADMIN_TOKEN_SECRET};
-use incidentd_adapters::dashboard::receiver::ApiError;
 use incidentd_adapters::dashboard::INDEX_DATABASE;
-use incidentd_adapters::slack::oauth::{self, CallbackQuery, OAuthApp};
+use incidentd_adapters::http::operator::{verify_operator, ADMIN_TOKEN_SECRET};
+use incidentd_adapters::http::ApiError;
+use incidentd_adapters::slack::inbound::oauth::{self, CallbackQuery, OAuthApp};
 use incidentd_adapters::slack::{config, installation};
 use serde_json::json;
 use sluice::cloudflare::CfServices;

@@ -1,24 +1,27 @@
 //! Slack's routes and the operator's: `POST /slack/events`, `/slack/interactions` and
 //! `/slack/commands` (signed by Slack, verified by one function over the raw body before
 //! anything is parsed or written) and `/admin/slack/installations` (connect, list, show,
-//! settings; `ADMIN_TOKEN` bearer). The logic is in `incidentd_adapters::slack::{receiver,
+//! settings; `ADMIN_TOKEN` bearer). The logic is in `incidentd_adapters::slack::inbound::{event_receiver,
 //! interaction_receiver, command_receiver, admin, installation}`; this is the HTTP glue.
 //! Tokens and secrets never reach a log line or a reply.
 
 use crate::http;
-use incidentd_adapters::admin::auth::{verify_operator, ADMIN_TOKEN_SECRET};
 use incidentd_adapters::admin::requests::{check_id, parse};
 use incidentd_adapters::dashboard::receiver::requests::MAX_BODY_BYTES as ADMIN_MAX_BODY_BYTES;
-use incidentd_adapters::dashboard::receiver::ApiError;
 use incidentd_adapters::dashboard::INDEX_DATABASE;
-use incidentd_adapters::slack::admin::{
+use incidentd_adapters::http::operator::{verify_operator, ADMIN_TOKEN_SECRET};
+use incidentd_adapters::http::ApiError;
+use incidentd_adapters::slack::inbound::admin::{
     ConnectRequest, Connected, InstallationSummary, SettingsRequest,
 };
-use incidentd_adapters::slack::command_receiver::{self, handle_command};
-use incidentd_adapters::slack::inbound::SlackAccess;
-use incidentd_adapters::slack::interaction_receiver::handle_interaction;
-use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome, ReceiveError};
-use incidentd_adapters::slack::{config, installation, signature};
+use incidentd_adapters::slack::inbound::command_receiver::{self, handle_command};
+use incidentd_adapters::slack::inbound::event_receiver::{
+    handle_events, EventsOutcome, ReceiveError,
+};
+use incidentd_adapters::slack::inbound::interaction_receiver::handle_interaction;
+use incidentd_adapters::slack::inbound::signature;
+use incidentd_adapters::slack::inbound::tenant_access::SlackAccess;
+use incidentd_adapters::slack::{config, installation};
 use incidentd_core::INCIDENT_OBJECT_BINDING;
 use serde_json::{json, Value};
 use sluice::cloudflare::CfServices;

@@ -2,8 +2,8 @@
 //! `/status/:slug/history.atom`): unauthenticated and read-only (GET and HEAD). This file only reads D1
 //! and copies the answer of `incidentd_adapters::status_page::response` onto a Response.
 
-use incidentd_adapters::dashboard::receiver::routes::Allow;
-use incidentd_adapters::dashboard::receiver::ApiError;
+use incidentd_adapters::http::routes::Allow;
+use incidentd_adapters::http::ApiError;
 use incidentd_adapters::status_page::response::{self, Answer, Document};
 use incidentd_adapters::status_page::{store, STATUS_DATABASE};
 use sluice::cloudflare::CfServices;

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod calendar;
 pub mod dashboard;
+pub mod http;
 pub mod isolate_cache;
 pub mod migrations;
 pub mod slack;

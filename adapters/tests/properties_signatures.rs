@@ -5,12 +5,12 @@
 //! signature), and the operator's bearer token. The coverage-guided counterparts are
 //! fuzz/fuzz_targets/{dashboard_auth,slack_signature,admin_body}.rs.
 
-use incidentd_adapters::admin::auth::verify_operator;
-use incidentd_adapters::dashboard::receiver::auth::{
+use incidentd_adapters::http::operator::verify_operator;
+use incidentd_adapters::http::signed_request::{
     verify, SignedRequest, HEADER_CLIENT, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP,
     HEADER_USER,
 };
-use incidentd_adapters::slack::signature;
+use incidentd_adapters::slack::inbound::signature;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
 

@@ -1,12 +1,14 @@
 //! Every Block Kit builder, snapshot-tested (`tests/snapshots/`), and the controls it renders
 //! read back by the interaction parser.
 
-use incidentd_adapters::slack::blocks::{self, IncidentCard, SuggestionCard};
 use incidentd_adapters::slack::ids::{
     self, StatusChangeContext, SuggestionEditContext, SuggestionRef,
 };
-use incidentd_adapters::slack::interactions::{IncidentAction, Interaction, SuggestionChoice};
-use incidentd_adapters::slack::metadata::PostedFor;
+use incidentd_adapters::slack::inbound::interactions::{
+    IncidentAction, Interaction, SuggestionChoice,
+};
+use incidentd_adapters::slack::outbound::blocks::{self, IncidentCard, SuggestionCard};
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_core::{
     AffectedService, AffectionStatus, AffectionUpdated, Impact, IncidentState, Service, Severity,
     Source, Status, SuggestedChange,

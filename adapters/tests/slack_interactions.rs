@@ -1,8 +1,8 @@
 //! Interactivity payloads and slash commands from realistic fixtures (`fixtures/slack/`).
 
-use incidentd_adapters::slack::commands::{CommandBody, IncidentCommand};
 use incidentd_adapters::slack::ids::SuggestionRef;
-use incidentd_adapters::slack::interactions::{
+use incidentd_adapters::slack::inbound::commands::{CommandBody, IncidentCommand};
+use incidentd_adapters::slack::inbound::interactions::{
     IncidentAction, Interaction, SubmittedView, SuggestionChoice,
 };
 use incidentd_core::{Severity, Status};

@@ -1,4 +1,4 @@
-//! Dashboard request signatures (`dashboard::receiver::auth::verify`): arbitrary headers never
+//! Dashboard request signatures (`http::signed_request::verify`): arbitrary headers never
 //! panic and are accepted only with the HMAC of one accepted secret inside the window; a
 //! freshly signed request verifies, and every single-byte change of what it signs is refused.
 //!
@@ -7,7 +7,7 @@
 //! the body.
 #![no_main]
 
-use incidentd_adapters::dashboard::receiver::auth::{
+use incidentd_adapters::http::signed_request::{
     verify, SignedRequest, HEADER_CLIENT, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP,
     HEADER_USER, MAX_NONCE_CHARS, WINDOW_SECS,
 };

@@ -7,7 +7,7 @@
 use incidentd_adapters::dashboard::receiver::requests::{
     command, parse_body, CreateIncident, Replay,
 };
-use incidentd_adapters::dashboard::receiver::ApiError;
+use incidentd_adapters::http::ApiError;
 use incidentd_core::{Source, StartIncident};
 use libfuzzer_sys::fuzz_target;
 

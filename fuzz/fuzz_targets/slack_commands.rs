@@ -3,7 +3,7 @@
 //! ephemeral message unless an ssl check) or refused as a bad payload (400), never a panic.
 #![no_main]
 
-use incidentd_adapters::slack::command_receiver::{handle_command, CommandOutcome};
+use incidentd_adapters::slack::inbound::command_receiver::{handle_command, CommandOutcome};
 use incidentd_fuzz::slack_host::{expect_no_transient, with_host, NOW_MS};
 use libfuzzer_sys::fuzz_target;
 

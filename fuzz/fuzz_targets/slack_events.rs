@@ -4,7 +4,7 @@
 //! would retry forever).
 #![no_main]
 
-use incidentd_adapters::slack::receiver::handle_events;
+use incidentd_adapters::slack::inbound::event_receiver::handle_events;
 use incidentd_fuzz::slack_host::{expect_no_transient, with_host, NOW_MS};
 use libfuzzer_sys::fuzz_target;
 

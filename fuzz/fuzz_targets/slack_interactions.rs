@@ -4,8 +4,8 @@
 //! payload (400), never a panic or a transient failure (500).
 #![no_main]
 
-use incidentd_adapters::slack::inbound::SlackAccess;
-use incidentd_adapters::slack::interaction_receiver::handle_interaction;
+use incidentd_adapters::slack::inbound::tenant_access::SlackAccess;
+use incidentd_adapters::slack::inbound::interaction_receiver::handle_interaction;
 use incidentd_fuzz::slack_host::{expect_no_transient, with_host, NOW_MS};
 use libfuzzer_sys::fuzz_target;
 

@@ -7,7 +7,7 @@
 //! (`<part> <position> <xor>`), then the body.
 #![no_main]
 
-use incidentd_adapters::slack::signature::{
+use incidentd_adapters::slack::inbound::signature::{
     sign, verify, HEADER_SIGNATURE, HEADER_TIMESTAMP, WINDOW_SECS,
 };
 use incidentd_fuzz::mutation::{flip, is_case_flip};

@@ -4,7 +4,7 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use incidentd_adapters::slack::config;
-use incidentd_adapters::slack::inbound::ReceiveError;
+use incidentd_adapters::slack::inbound::tenant_access::ReceiveError;
 use incidentd_adapters::slack::installation::{self, NewInstallation};
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;

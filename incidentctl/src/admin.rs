@@ -11,11 +11,11 @@ use incidentd_adapters::admin::requests::{
     AddOverride, CreateTenant, EntryPointKind, PutEntryPoint, PutRotation, PutService,
     PutStatusPage, RotateSecret,
 };
-use incidentd_adapters::slack::admin::{
+use incidentd_adapters::slack::inbound::admin::{
     installation_path, ConnectRequest, InstallationState, InstallationSummary, SettingsRequest,
     INSTALLATIONS_PATH,
 };
-use incidentd_adapters::slack::oauth::INSTALL_PATH;
+use incidentd_adapters::slack::inbound::oauth::INSTALL_PATH;
 use incidentd_adapters::slack::secret::Secret;
 use std::time::Duration;
 

@@ -10,7 +10,7 @@ use incidentd_adapters::dashboard::receiver::requests::{
     AddMessage, AddPrompt, CreateAffection, CreateIncident, DismissEffect, Replay, RetryEffect,
     SetAssignee, SetSeverity, UpdateAffection, UpdateStatus,
 };
-use incidentd_adapters::slack::admin::{ConnectRequest, INSTALLATIONS_PATH};
+use incidentd_adapters::slack::inbound::admin::{ConnectRequest, INSTALLATIONS_PATH};
 use incidentd_core::model::{AffectedService, AffectionStatus};
 use incidentd_core::{Severity, Status};
 use serde::Serialize;

@@ -8,7 +8,7 @@ use crate::render::outcomes::failure_line;
 use crate::replies::Failed;
 use clap::{Args, Subcommand};
 use incidentd_adapters::slack::ids;
-use incidentd_adapters::slack::signature::{self, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+use incidentd_adapters::slack::inbound::signature::{self, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use incidentd_core::Severity;
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -513,9 +513,9 @@ pub fn answer_text(answer: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use incidentd_adapters::slack::commands::{CommandBody, IncidentCommand};
-    use incidentd_adapters::slack::events::{Event, EventsBody};
-    use incidentd_adapters::slack::interactions::{IncidentAction, Interaction};
+    use incidentd_adapters::slack::inbound::commands::{CommandBody, IncidentCommand};
+    use incidentd_adapters::slack::inbound::events::{Event, EventsBody};
+    use incidentd_adapters::slack::inbound::interactions::{IncidentAction, Interaction};
     use incidentd_testkit::{
         FakeSlack, FAKE_APP_ID, FAKE_BOT_USER_ID, FAKE_GENERAL_CHANNEL_ID, FAKE_TEAM_ID,
         FAKE_USER_MESSAGE_METHOD as FAKES_METHOD,

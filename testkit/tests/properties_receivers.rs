@@ -11,12 +11,12 @@ use incidentd_adapters::admin::requests::{
     RotateSecret,
 };
 use incidentd_adapters::dashboard::receiver::requests::{command, parse_body, CreateIncident};
-use incidentd_adapters::dashboard::receiver::ApiError;
-use incidentd_adapters::slack::command_receiver::handle_command;
+use incidentd_adapters::http::ApiError;
 use incidentd_adapters::slack::ids;
-use incidentd_adapters::slack::inbound::{ReceiveError, SlackAccess};
-use incidentd_adapters::slack::interaction_receiver::handle_interaction;
-use incidentd_adapters::slack::receiver::handle_events;
+use incidentd_adapters::slack::inbound::command_receiver::handle_command;
+use incidentd_adapters::slack::inbound::event_receiver::handle_events;
+use incidentd_adapters::slack::inbound::interaction_receiver::handle_interaction;
+use incidentd_adapters::slack::inbound::tenant_access::{ReceiveError, SlackAccess};
 use incidentd_testkit::pipeline::Pipeline;
 use incidentd_testkit::slack_workspace::connected;
 use incidentd_testkit::{FakeSlack, FAKE_TEAM_ID};

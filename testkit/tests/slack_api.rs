@@ -2,8 +2,8 @@
 //! contract says (the fake, which enforces the contract, records no violation), and which
 //! calls it asks again after a 5xx.
 
-use incidentd_adapters::slack::api::{SlackApi, SlackCallError, NOT_IN_CONTRACT};
-use incidentd_adapters::slack::contract::{FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
+use incidentd_adapters::slack::outbound::api::{SlackApi, SlackCallError, NOT_IN_CONTRACT};
+use incidentd_adapters::slack::outbound::contract::{FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_testkit::{ContractRule, FakeSlack, Fault, FAKE_BOT_TOKEN, FAKE_GENERAL_CHANNEL_ID};
 use pollster::block_on;

@@ -5,11 +5,11 @@
 //! `tokens_revoked` disable the installation, later Slack steps fail at once saying why, and a
 //! reinstall restores it.
 
-use incidentd_adapters::slack::blocks::part;
+use incidentd_adapters::slack::inbound::event_receiver::{handle_events, EventsOutcome};
 use incidentd_adapters::slack::incident_keys as keys;
 use incidentd_adapters::slack::installation::{self, DisabledReason, SettingsPatch};
-use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome};
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_core::{Command, IncidentState, Severity, Source, StartIncident, Status};
 use incidentd_testkit::pipeline::{Pipeline, TENANT};
 use incidentd_testkit::slack_workspace::{connect_as, connect_with, connected, key};

@@ -2,7 +2,9 @@
 //! command through the mention's declare path (and the sender then opens its channel),
 //! `/incident status` answers from the channel's incident, `/incident help` explains.
 
-use incidentd_adapters::slack::command_receiver::{handle_command, CommandOutcome, CommandReply};
+use incidentd_adapters::slack::inbound::command_receiver::{
+    handle_command, CommandOutcome, CommandReply,
+};
 use incidentd_adapters::slack::incident_keys as keys;
 use incidentd_core::{Command, IncidentState, Severity, Source};
 use incidentd_testkit::pipeline::Pipeline;

@@ -4,12 +4,12 @@
 //! status, and nothing is written for another tenant's incident or an unknown workspace.
 
 use incidentd_adapters::slack::ids::{self, StatusChangeContext, SuggestionRef};
-use incidentd_adapters::slack::inbound::SlackAccess;
-use incidentd_adapters::slack::incident_keys as keys;
-use incidentd_adapters::slack::interaction_receiver::{
+use incidentd_adapters::slack::inbound::interaction_receiver::{
     handle_interaction, InteractionOutcome, InteractionReply,
 };
-use incidentd_adapters::slack::interactions::SuggestionChoice;
+use incidentd_adapters::slack::inbound::interactions::SuggestionChoice;
+use incidentd_adapters::slack::inbound::tenant_access::SlackAccess;
+use incidentd_adapters::slack::incident_keys as keys;
 use incidentd_core::{
     ActorKind, IncidentHandle, IncidentView, Severity, Source, StartIncident, Status,
 };

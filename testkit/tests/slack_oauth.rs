@@ -4,11 +4,11 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use incidentd_adapters::slack::config;
+use incidentd_adapters::slack::inbound::oauth::{
+    self, CallbackError, CallbackQuery, OAuthApp, StateError, BOT_SCOPES, CALLBACK_PATH,
+};
 use incidentd_adapters::slack::installation::{
     self, DisabledReason, NewInstallation, SettingsPatch,
-};
-use incidentd_adapters::slack::oauth::{
-    self, CallbackError, CallbackQuery, OAuthApp, StateError, BOT_SCOPES, CALLBACK_PATH,
 };
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
@@ -79,7 +79,7 @@ fn complete(
     db: &SqliteDatabase,
     slack: &FakeSlack,
     query: &CallbackQuery,
-) -> Result<incidentd_adapters::slack::admin::Connected, CallbackError> {
+) -> Result<incidentd_adapters::slack::inbound::admin::Connected, CallbackError> {
     block_on(oauth::complete(
         db,
         &NativeHttp,

@@ -5,10 +5,10 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use incidentd_adapters::dashboard::identifiers;
-use incidentd_adapters::slack::classify::{channel_identifier, IgnoreReason};
+use incidentd_adapters::slack::inbound::classify::{channel_identifier, IgnoreReason};
+use incidentd_adapters::slack::inbound::event_receiver::{handle_events, EventsOutcome};
 use incidentd_adapters::slack::incident_keys as keys;
 use incidentd_adapters::slack::installation::{self, NewInstallation};
-use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome};
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
 use incidentd_core::{ActorKind, DomainError, IncidentCallError, IncidentServices, Source};

@@ -2,14 +2,14 @@
 //! their write-backs, the workflow engine's retries on a virtual clock, D1 with migrations).
 
 use incidentd_adapters::dashboard::identifiers;
-use incidentd_adapters::slack::api::CALL_TIMEOUT;
-use incidentd_adapters::slack::blocks::part;
-use incidentd_adapters::slack::channel_name::ChannelNames;
 use incidentd_adapters::slack::config;
+use incidentd_adapters::slack::inbound::event_receiver::{handle_events, EventsOutcome};
 use incidentd_adapters::slack::incident_keys as keys;
 use incidentd_adapters::slack::installation::SettingsPatch;
-use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_adapters::slack::receiver::{handle_events, EventsOutcome};
+use incidentd_adapters::slack::outbound::api::CALL_TIMEOUT;
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::channel_name::ChannelNames;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_core::testing::events::{self, test_event};
 use incidentd_core::IncidentState;
 use incidentd_testkit::pipeline::{Pipeline, TENANT};

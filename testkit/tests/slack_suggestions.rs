@@ -3,16 +3,16 @@
 //! dismiss, edit any kind in a prefilled modal and apply the edited change, refusals) through
 //! the typed handle.
 
-use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::ids::{self, SuggestionEditContext, SuggestionRef};
-use incidentd_adapters::slack::incident_keys as keys;
-use incidentd_adapters::slack::interactions::{
+use incidentd_adapters::slack::inbound::interactions::{
     EditedFields, Interaction, SubmittedView, SuggestionChoice,
 };
-use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_adapters::slack::suggestion_actions::{
+use incidentd_adapters::slack::inbound::suggestion_actions::{
     handle_suggestion, submit_edit, EditAnswer, SuggestionAnswer,
 };
+use incidentd_adapters::slack::incident_keys as keys;
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_core::{
     Actor, ActorKind, AffectedService, AffectionStatus, Command, Idempotency, Impact, Service,
     Severity, Status, SuggestedChange, SuggestionAdded, SuggestionOutcome, TimelineEntry,

@@ -3,9 +3,9 @@
 //! messages are mirrored (Slack's own are not echoed), and a closing status posts the closing
 //! summary and archives the channel.
 
-use incidentd_adapters::slack::blocks::part;
 use incidentd_adapters::slack::incident_keys as keys;
-use incidentd_adapters::slack::metadata::PostedFor;
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_core::{
     Actor, AffectedService, AffectionStatus, Command, Idempotency, Impact, Service, Severity,
     Status,

@@ -28,8 +28,8 @@
 use crate::slack::{connect, ADMIN_TOKEN, SIGNING_SECRET, TOKEN_KEY};
 use crate::{list_summaries, poll, LocalWorker};
 use incidentctl::{Client, Reply};
-use incidentd_adapters::slack::blocks::part;
-use incidentd_adapters::slack::metadata::PostedFor;
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_testkit::{FakeSlack, Fault};
 use serde_json::{json, Value};
 use sluice::native::{RecordingServer, Scripted};

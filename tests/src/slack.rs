@@ -5,9 +5,9 @@
 
 use crate::{send_raw, LocalWorker};
 use incidentctl::slack::{Said, SlackRequest, Workspace};
-use incidentd_adapters::slack::admin::{ConnectRequest, INSTALLATIONS_PATH};
-use incidentd_adapters::slack::blocks::part;
-use incidentd_adapters::slack::metadata::PostedFor;
+use incidentd_adapters::slack::inbound::admin::{ConnectRequest, INSTALLATIONS_PATH};
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_adapters::slack::secret::Secret;
 use incidentd_testkit::{FakeChannel, FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID};
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! paging whoever is on call at declaration.
 
 use incidentctl::{Client, Credentials};
-use incidentd_adapters::dashboard::receiver::auth::SignedRequest;
+use incidentd_adapters::http::signed_request::SignedRequest;
 use incidentd_e2e::{poll, send_raw, LocalWorker, TEST_ADMIN_TOKEN, TEST_SECRET};
 use serde_json::{json, Value};
 use std::time::Duration;

@@ -6,7 +6,7 @@
 //!
 //! Every case runs; the assertion at the end lists all the failing ones at once.
 
-use incidentd_adapters::dashboard::receiver::auth::{
+use incidentd_adapters::http::signed_request::{
     SignedRequest, HEADER_CLIENT, HEADER_SIGNATURE, HEADER_TIMESTAMP, HEADER_USER,
 };
 use incidentd_e2e::{list_summaries, poll, send_raw, LocalWorker, AHEAD, TEST_SECRET};

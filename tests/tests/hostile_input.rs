@@ -12,9 +12,9 @@
 //! Every case runs; the assertion at the end lists all the failing ones at once.
 
 use incidentctl::slack::{severity_selected, slash_command, SlackRequest, Workspace};
-use incidentd_adapters::dashboard::receiver::auth::SignedRequest;
+use incidentd_adapters::http::signed_request::SignedRequest;
 use incidentd_adapters::slack::ids;
-use incidentd_adapters::slack::signature::{sign, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+use incidentd_adapters::slack::inbound::signature::{sign, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use incidentd_core::Severity;
 use incidentd_e2e::slack::{
     connect, mention, new_mention, ADMIN_TOKEN, COMMANDS_PATH, EVENTS_PATH, INTERACTIONS_PATH,

@@ -3,7 +3,7 @@
 //! page with a cursor and filters (also through `incidentctl list`); a status page without
 //! incidents dates itself by its own last change, not 1970.
 
-use incidentd_adapters::dashboard::receiver::routes::{methods_of, ROUTES};
+use incidentd_adapters::http::routes::{methods_of, ROUTES};
 use incidentd_e2e::{
     incidentctl_binary, list_summaries, poll, LocalWorker, TEST_ADMIN_TOKEN, TEST_SECRET,
 };

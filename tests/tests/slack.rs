@@ -2,7 +2,7 @@
 //! 127.0.0.1, the workspace is connected through the operator route, and Slack's requests are
 //! signed as Slack signs them.
 
-use incidentd_adapters::slack::events::HEADER_RETRY_NUM;
+use incidentd_adapters::slack::inbound::events::HEADER_RETRY_NUM;
 use incidentd_e2e::slack::{
     announced_channels, connect, deliver, mention, new_mention, start_with_slack as start,
     ADMIN_TOKEN, EVENTS_PATH, SIGNING_SECRET, TOKEN_KEY,

@@ -9,8 +9,8 @@
 //! agent turn and the post-incident analysis run as well.
 
 use incidentctl::slack::{severity_selected, slash_command, Said, SlackRequest, Workspace};
-use incidentd_adapters::slack::blocks::part;
-use incidentd_adapters::slack::metadata::PostedFor;
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_core::Severity;
 use incidentd_e2e::slack::{
     announced_channels, connect_with, deliver, new_mention, post_signed, ADMIN_TOKEN,

@@ -2,10 +2,10 @@
 //! installation until the OAuth reinstall, and the agent's answers in the prompt's thread, end
 //! to end on local workerd with `FakeSlack` (and `FakeLlm`) on 127.0.0.1.
 
-use incidentd_adapters::slack::blocks::part;
-use incidentd_adapters::slack::metadata::PostedFor;
-use incidentd_adapters::slack::oauth::{BOT_SCOPES, CALLBACK_PATH};
-use incidentd_adapters::slack::thread_reply;
+use incidentd_adapters::slack::inbound::oauth::{BOT_SCOPES, CALLBACK_PATH};
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
+use incidentd_adapters::slack::outbound::thread_reply;
 use incidentd_e2e::slack::{
     connect_with, deliver, new_mention, ADMIN_TOKEN, SIGNING_SECRET, TOKEN_KEY,
 };

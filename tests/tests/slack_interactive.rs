@@ -6,9 +6,9 @@
 //! (status, severity, opening and updating the status page) are edited in their modal and
 //! applied as edited.
 
-use incidentd_adapters::slack::events::HEADER_RETRY_NUM;
 use incidentd_adapters::slack::ids::{self, StatusChangeContext};
-use incidentd_adapters::slack::metadata::PostedFor;
+use incidentd_adapters::slack::inbound::events::HEADER_RETRY_NUM;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_e2e::slack::{
     announced_channels, connect, deliver, form, mention, post_form, start_with_slack, ADMIN_TOKEN,
     COMMANDS_PATH, INTERACTIONS_PATH, SIGNING_SECRET, TOKEN_KEY,

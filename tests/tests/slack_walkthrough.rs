@@ -6,8 +6,8 @@
 //! a message and a prompt in the channel; `/incident status`; resolving posts the summary.
 
 use incidentctl::slack::DEV_USER;
-use incidentd_adapters::slack::blocks::part;
-use incidentd_adapters::slack::metadata::PostedFor;
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_e2e::slack::{start_with_slack, ADMIN_TOKEN, SIGNING_SECRET};
 use incidentd_e2e::{incidentctl_binary, poll, LocalWorker, TEST_SECRET};
 use incidentd_testkit::{

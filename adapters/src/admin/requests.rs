@@ -3,7 +3,7 @@
 //! incidentctl sends exactly the shapes parsed here.
 
 use super::rotation::{Override, Rotation};
-use crate::dashboard::receiver::ApiError;
+use crate::http::ApiError;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::de::DeserializeOwned;

@@ -4,8 +4,8 @@
 //! Secrets are read only to verify signatures: no reply or log carries one, except the
 //! rotate reply, once, with the new secret.
 
+use super::error::AdminError;
 use super::store::Statement;
-use crate::dashboard::receiver::ApiError;
 use crate::isolate_cache::IsolateCache;
 use serde::Deserialize;
 use sluice::sql::{decode_rows, Database};
@@ -43,15 +43,15 @@ pub fn accepted<'a>(
 }
 
 /// The tenant's own secrets, if it has any.
-pub async fn load(db: &dyn Database, tenant_id: &str) -> Result<Option<TenantSecrets>, ApiError> {
+pub async fn load(db: &dyn Database, tenant_id: &str) -> Result<Option<TenantSecrets>, AdminError> {
     let rows = db
         .query(
             "SELECT current, previous, previous_expires_at FROM tenant_secret WHERE tenant_id = ?1",
             vec![tenant_id.into()],
         )
         .await
-        .map_err(|e| ApiError::internal(format!("tenant secret: {e}")))?;
-    let rows: Vec<TenantSecrets> = decode_rows(rows).map_err(|e| ApiError::internal(e.message))?;
+        .map_err(|e| AdminError::Failed(format!("tenant secret: {e}")))?;
+    let rows: Vec<TenantSecrets> = decode_rows(rows).map_err(|e| AdminError::Failed(e.message))?;
     Ok(rows.into_iter().next())
 }
 
@@ -76,7 +76,7 @@ pub async fn load_cached(
     db: &dyn Database,
     tenant_id: &str,
     now_ms: i64,
-) -> Result<Loaded, ApiError> {
+) -> Result<Loaded, AdminError> {
     match CACHE.with(|cache| cache.get(tenant_id, now_ms)) {
         Some(secrets) => Ok(Loaded {
             secrets,
@@ -91,7 +91,7 @@ pub async fn load_fresh(
     db: &dyn Database,
     tenant_id: &str,
     now_ms: i64,
-) -> Result<Loaded, ApiError> {
+) -> Result<Loaded, AdminError> {
     let secrets = load(db, tenant_id).await?;
     CACHE.with(|cache| cache.put(tenant_id, now_ms, secrets.clone()));
     Ok(Loaded {
@@ -101,9 +101,10 @@ pub async fn load_fresh(
 }
 
 /// A new random secret: 32 bytes, hex.
-pub fn generate() -> Result<String, ApiError> {
+pub fn generate() -> Result<String, AdminError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|_| ApiError::internal("no randomness available"))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|_| AdminError::Failed("no randomness available".to_owned()))?;
     Ok(hex::encode(bytes))
 }
 

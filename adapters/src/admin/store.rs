@@ -1,9 +1,9 @@
 //! The admin API's D1 reads and writes. Writes are [`Statement`]s the worker runs as one D1
 //! batch (a transaction), so a request writes all of its rows or none.
 
+use super::error::AdminError;
 use super::requests::{parse_date, parse_handoff, parse_zone, Target, ValidService};
 use super::rotation::{Override, Rotation};
-use crate::dashboard::receiver::ApiError;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -23,8 +23,8 @@ impl Statement {
     }
 }
 
-fn failed(what: &str) -> impl Fn(sluice::sql::SqlError) -> ApiError + '_ {
-    move |e| ApiError::internal(format!("{what}: {e}"))
+fn failed(what: &str) -> impl Fn(sluice::sql::SqlError) -> AdminError + '_ {
+    move |e| AdminError::Failed(format!("{what}: {e}"))
 }
 
 async fn rows<T: DeserializeOwned>(
@@ -32,9 +32,9 @@ async fn rows<T: DeserializeOwned>(
     what: &str,
     sql: &str,
     params: Vec<SqlValue>,
-) -> Result<Vec<T>, ApiError> {
+) -> Result<Vec<T>, AdminError> {
     let rows = db.query(sql, params).await.map_err(failed(what))?;
-    decode_rows(rows).map_err(|e| ApiError::internal(format!("{what}: {}", e.message)))
+    decode_rows(rows).map_err(|e| AdminError::Failed(format!("{what}: {}", e.message)))
 }
 
 /// SQLite answers booleans as 0/1: make `field` of each row a JSON boolean.
@@ -46,12 +46,12 @@ fn booleans(mut rows: Vec<serde_json::Value>, field: &str) -> Vec<serde_json::Va
     rows
 }
 
-async fn exists(db: &dyn Database, sql: &str, params: Vec<SqlValue>) -> Result<bool, ApiError> {
+async fn exists(db: &dyn Database, sql: &str, params: Vec<SqlValue>) -> Result<bool, AdminError> {
     let found: Vec<serde_json::Value> = rows(db, "lookup", sql, params).await?;
     Ok(!found.is_empty())
 }
 
-pub async fn tenant_exists(db: &dyn Database, tenant: &str) -> Result<bool, ApiError> {
+pub async fn tenant_exists(db: &dyn Database, tenant: &str) -> Result<bool, AdminError> {
     exists(
         db,
         "SELECT 1 AS x FROM client WHERE id = ?1",
@@ -60,20 +60,20 @@ pub async fn tenant_exists(db: &dyn Database, tenant: &str) -> Result<bool, ApiE
     .await
 }
 
-/// 404 unless the tenant exists.
-pub async fn require_tenant(db: &dyn Database, tenant: &str) -> Result<(), ApiError> {
+/// [`AdminError::NotFound`] unless the tenant exists.
+pub async fn require_tenant(db: &dyn Database, tenant: &str) -> Result<(), AdminError> {
     if tenant_exists(db, tenant).await? {
         Ok(())
     } else {
-        Err(ApiError::new(
-            404,
-            "NOT_FOUND",
-            format!("no tenant {tenant:?}"),
-        ))
+        Err(AdminError::NotFound(format!("no tenant {tenant:?}")))
     }
 }
 
-pub async fn rotation_exists(db: &dyn Database, tenant: &str, id: &str) -> Result<bool, ApiError> {
+pub async fn rotation_exists(
+    db: &dyn Database,
+    tenant: &str,
+    id: &str,
+) -> Result<bool, AdminError> {
     exists(
         db,
         "SELECT 1 AS x FROM rotation WHERE tenant_id = ?1 AND id = ?2",
@@ -82,7 +82,7 @@ pub async fn rotation_exists(db: &dyn Database, tenant: &str, id: &str) -> Resul
     .await
 }
 
-pub async fn service_exists(db: &dyn Database, tenant: &str, id: &str) -> Result<bool, ApiError> {
+pub async fn service_exists(db: &dyn Database, tenant: &str, id: &str) -> Result<bool, AdminError> {
     exists(
         db,
         "SELECT 1 AS x FROM service WHERE tenant_id = ?1 AND id = ?2",
@@ -92,7 +92,7 @@ pub async fn service_exists(db: &dyn Database, tenant: &str, id: &str) -> Result
 }
 
 /// The tenant owning a status page slug, if any.
-pub async fn slug_owner(db: &dyn Database, slug: &str) -> Result<Option<String>, ApiError> {
+pub async fn slug_owner(db: &dyn Database, slug: &str) -> Result<Option<String>, AdminError> {
     #[derive(Deserialize)]
     struct Owner {
         tenant_id: String,
@@ -186,7 +186,7 @@ pub fn add_override(tenant: &str, rotation: &str, o: &Override, now_ms: i64) -> 
 async fn entry_point_flags(
     db: &dyn Database,
     tenant: &str,
-) -> Result<Vec<(String, bool)>, ApiError> {
+) -> Result<Vec<(String, bool)>, AdminError> {
     #[derive(Deserialize)]
     struct Flag {
         id: String,
@@ -205,8 +205,8 @@ async fn entry_point_flags(
         .collect())
 }
 
-fn fallback_required(message: &str) -> ApiError {
-    ApiError::new(409, "FALLBACK_REQUIRED", message.to_owned())
+fn fallback_required(message: &str) -> AdminError {
+    AdminError::FallbackRequired(message.to_owned())
 }
 
 /// The statements setting an entry point: a new fallback unsets the old one in the same
@@ -219,7 +219,7 @@ pub async fn put_entry_point(
     target: &Target,
     prompt: &str,
     fallback: bool,
-) -> Result<Vec<Statement>, ApiError> {
+) -> Result<Vec<Statement>, AdminError> {
     let flags = entry_point_flags(db, tenant).await?;
     let current = flags.iter().find(|(_, f)| *f).map(|(id, _)| id.as_str());
     if !fallback && (current.is_none() || current == Some(id)) {
@@ -256,21 +256,16 @@ pub async fn put_entry_point(
     Ok(batch)
 }
 
-/// Deleting the fallback while other entry points remain is refused (409).
+/// Deleting the fallback while other entry points remain is refused
+/// ([`AdminError::FallbackRequired`]).
 pub async fn delete_entry_point(
     db: &dyn Database,
     tenant: &str,
     id: &str,
-) -> Result<Statement, ApiError> {
+) -> Result<Statement, AdminError> {
     let flags = entry_point_flags(db, tenant).await?;
     match flags.iter().find(|(e, _)| e == id) {
-        None => {
-            return Err(ApiError::new(
-                404,
-                "NOT_FOUND",
-                format!("no entry point {id:?}"),
-            ))
-        }
+        None => return Err(AdminError::NotFound(format!("no entry point {id:?}"))),
         Some((_, true)) if flags.len() > 1 => {
             return Err(fallback_required(
                 "this is the tenant's fallback entry point: make another one the fallback first",
@@ -322,7 +317,7 @@ pub async fn load_rotations(
     db: &dyn Database,
     tenant: &str,
     now_ms: i64,
-) -> Result<HashMap<String, Rotation>, ApiError> {
+) -> Result<HashMap<String, Rotation>, AdminError> {
     let rotation_rows: Vec<RotationRow> = rows(
         db,
         "rotations",
@@ -376,7 +371,7 @@ pub async fn summary(
     db: &dyn Database,
     tenant: &str,
     now: DateTime<Utc>,
-) -> Result<Option<TenantSummary>, ApiError> {
+) -> Result<Option<TenantSummary>, AdminError> {
     #[derive(Deserialize)]
     struct Client {
         name: String,
@@ -471,7 +466,7 @@ pub(super) mod tests {
         }
     }
 
-    fn put_ep(db: &SqliteDatabase, id: &str, fallback: bool) -> Result<(), ApiError> {
+    fn put_ep(db: &SqliteDatabase, id: &str, fallback: bool) -> Result<(), AdminError> {
         let batch = pollster::block_on(put_entry_point(
             db,
             "t",
@@ -500,23 +495,27 @@ pub(super) mod tests {
     #[test]
     fn a_tenant_keeps_exactly_one_fallback() {
         let db = db();
-        assert_eq!(
-            put_ep(&db, "a", false).unwrap_err().status,
-            409,
+        assert!(
+            matches!(
+                put_ep(&db, "a", false),
+                Err(AdminError::FallbackRequired(_))
+            ),
             "the first must be the fallback"
         );
         put_ep(&db, "a", true).unwrap();
         put_ep(&db, "b", false).unwrap();
         assert_eq!(fallbacks(&db), ["a"]);
-        assert_eq!(
-            put_ep(&db, "a", false).unwrap_err().status,
-            409,
+        assert!(
+            matches!(
+                put_ep(&db, "a", false),
+                Err(AdminError::FallbackRequired(_))
+            ),
             "unsetting the only fallback"
         );
         put_ep(&db, "b", true).unwrap();
         assert_eq!(fallbacks(&db), ["b"], "the new fallback unset the old one");
         let refused = pollster::block_on(delete_entry_point(&db, "t", "b")).unwrap_err();
-        assert_eq!(refused.status, 409);
+        assert!(matches!(refused, AdminError::FallbackRequired(_)));
         run(
             &db,
             &[pollster::block_on(delete_entry_point(&db, "t", "a")).unwrap()],

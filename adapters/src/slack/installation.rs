@@ -8,9 +8,9 @@
 //! the row marked disabled ([`disable`]): the tenant keeps its settings and sees why Slack
 //! stopped ([`Installation::disabled`]); storing the workspace again (a reinstall) restores it.
 
-use super::classify::BotIdentity;
-use super::secret::Secret;
-use super::token_crypto::{TokenCryptoError, TokenKey};
+use crate::slack::inbound::classify::BotIdentity;
+use crate::slack::secret::Secret;
+use crate::slack::token_crypto::{TokenCryptoError, TokenKey};
 use serde::{Deserialize, Serialize};
 use sluice::sql::{decode_rows, Database, SqlError, SqlErrorKind};
 use std::fmt;

@@ -4,7 +4,7 @@
 //! or enterprise id) is authenticated with it, so a stored token copied onto another
 //! installation's row does not decrypt.
 
-use super::secret::Secret;
+use crate::slack::secret::Secret;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::engine::general_purpose::STANDARD as BASE64;

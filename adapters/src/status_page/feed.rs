@@ -2,9 +2,9 @@
 //! pages publish theirs. An entry's content is the incident's whole update trail, newest
 //! first; its `updated` is its latest update, so readers see each change.
 
-use super::escape::escape;
 use super::model::{status_label, PublicIncident, PublicPage};
 use super::time::{human, rfc3339};
+use crate::http::escape::escape;
 use std::fmt::Write;
 
 /// The trail as (escaped) HTML: one paragraph per update.

@@ -2,11 +2,11 @@
 //! reads at phone width, landmarks and headings for screen readers, and every state spelled
 //! out in text next to its colour and symbol. Every string is escaped.
 
-use super::escape::escape;
 use super::model::{status_label, PublicIncident, PublicPage};
 use super::rollup::{self, Indicator, ServiceStatus};
 use super::time::{human, rfc3339};
 use super::HISTORY_DAYS;
+use crate::http::escape::escape;
 use std::fmt::Write;
 
 /// Dark text on pale fills: every pair has a contrast ratio above 7:1 (WCAG AAA).

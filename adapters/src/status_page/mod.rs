@@ -14,7 +14,6 @@ pub mod rollup;
 pub mod store;
 pub mod summary;
 
-mod escape;
 mod time;
 
 #[cfg(test)]

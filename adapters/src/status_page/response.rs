@@ -4,7 +4,7 @@
 
 use super::model::PublicPage;
 use super::{feed, html, summary};
-use crate::dashboard::receiver::routes::Allow;
+use crate::http::routes::Allow;
 use sha2::{Digest, Sha256};
 
 /// Shared caches and browsers may keep a page 30 s, then serve it stale while revalidating,

@@ -5,7 +5,7 @@ use crate::replies::{
     Applied, DismissedEffect, Failed, Replayed, RetriedEffect, Workflow, WorkflowError,
     WorkflowStatus,
 };
-use incidentd_adapters::slack::admin::Connected;
+use incidentd_adapters::slack::inbound::admin::Connected;
 use incidentd_core::object::LaneView;
 
 /// A change as `<what> (event #N)`, `<what>: no change` when nothing was written, or the

@@ -12,8 +12,8 @@
 //! (needs `scripts/build`).
 
 use incidentctl::Client;
-use incidentd_adapters::slack::blocks::part;
-use incidentd_adapters::slack::metadata::PostedFor;
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_e2e::slack::{connect, start_with_slack, ADMIN_TOKEN};
 use incidentd_e2e::{create_incident, percentile, poll, DevServer, LocalWorker};
 use incidentd_testkit::FakeSlack;

@@ -9,8 +9,8 @@
 //! succeeding. `cargo run --release -p incidentd-e2e --bin bench-slack [-- <mentions>]`
 //! (default 20; needs `scripts/build`).
 
-use incidentd_adapters::slack::blocks::part;
-use incidentd_adapters::slack::metadata::PostedFor;
+use incidentd_adapters::slack::outbound::blocks::part;
+use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_e2e::slack::{
     connect, deliver, new_mention, start_with_slack, ADMIN_TOKEN, SIGNING_SECRET,
 };

@@ -11,8 +11,8 @@
 use super::budget;
 use super::guidance::{self, ServiceGuide};
 use super::template::{self, render};
-use incidentd_adapters::dashboard::receiver::tenant::tenant_config;
 use incidentd_adapters::dashboard::INDEX_DATABASE;
+use incidentd_adapters::http::tenant::tenant_config;
 use incidentd_core::decide::{title_from_prompt, MAX_PROMPT_CHARS};
 use incidentd_core::model::{event_type, ActorKind, EntryPoint, IncidentMessage, IncidentState};
 use incidentd_core::{

@@ -10,7 +10,7 @@
 //! The query string is parsed here, and `incidentctl` builds it with the same type
 //! ([`ListQuery::to_query_string`]).
 
-use super::error::ApiError;
+use crate::http::ApiError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use incidentd_core::model::{Severity, Status};

@@ -1,14 +1,7 @@
-//! Receiver of the dashboard API: request authentication, body parsing and the error shape.
-//! Routing and the Durable Object calls live in the worker entry.
+//! Receiver of the dashboard API: its query and body parsing and its OpenAPI document. The
+//! error shape, authentication and tenant lookup are the kernel's (`crate::http`); routing and
+//! the Durable Object calls live in the worker entry.
 
-pub mod auth;
-pub mod error;
 pub mod list;
 pub mod openapi;
 pub mod requests;
-pub mod routes;
-pub mod tenant;
-pub mod tenant_cache;
-
-pub use auth::{AuthContext, AuthError, SignedRequest};
-pub use error::ApiError;

@@ -1,6 +1,6 @@
 //! The OpenAPI document of every public route of the worker, served at `GET /openapi.json` and
 //! checked in as docs/openapi.json (a test keeps the two equal). It walks the route table
-//! ([`super::routes::ROUTES`]) and describes each route's handler ([`describe`] matches them
+//! ([`crate::http::routes::ROUTES`]) and describes each route's handler ([`describe`] matches them
 //! exhaustively), so a route cannot be served undocumented or documented unserved. Dashboard
 //! bodies come from the very types the server parses (schemars); the other schemas are written
 //! here from the validation they document, and the schema-driven check
@@ -13,8 +13,8 @@ use super::requests::{
     AddMessage, AddPrompt, CreateAffection, CreateIncident, DismissEffect, Replay, RetryEffect,
     SetAssignee, SetSeverity, UpdateAffection, UpdateStatus, MAX_BODY_BYTES,
 };
-use super::routes::{Admin, Dashboard, Handler, Route, Slack, ROUTES};
 use crate::admin::requests::{MAX_GRACE_SECS, MAX_SERVICE_PROMPT_CHARS, MAX_SHIFT_HOURS};
+use crate::http::routes::{Admin, Dashboard, Handler, Route, Slack, ROUTES};
 use crate::status_page::response::Document;
 use incidentd_core::object::{FailedEffect, LaneView};
 use incidentd_core::{Applied, IncidentState, IncidentView, TimelineEntry};

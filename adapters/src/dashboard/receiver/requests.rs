@@ -7,7 +7,7 @@
 //! again; these checks only make the published limits the enforced ones (a 4,001-character
 //! prompt is refused even when trimming would shorten it).
 
-use super::error::ApiError;
+use crate::http::ApiError;
 use incidentd_core::decide::{MAX_ID_CHARS, MAX_MESSAGE_CHARS, MAX_PROMPT_CHARS, MAX_TITLE_CHARS};
 use incidentd_core::model::{AffectedService, AffectionStatus, Severity, Status};
 use incidentd_core::Command;
