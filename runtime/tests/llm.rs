@@ -1,13 +1,11 @@
 //! The OpenAI-compatible client against the fake LLM server on 127.0.0.1: request shape,
 //! structured answers, tool calls, and every failure mapped onto retry semantics.
 
+use serde_json::json;
 use sluice::llm::openai::{LlmConfig, OpenAiCompatible};
-use sluice::llm::{
-    ChatMessage, ChatRequest, LanguageModel, LlmError, ResponseSchema, Tool,
-};
+use sluice::llm::{ChatMessage, ChatRequest, LanguageModel, LlmError, ResponseSchema, Tool};
 use sluice::native::{FakeLlm, FakeReply, NativeHttp};
 use sluice::{Duration, EffectError};
-use serde_json::json;
 use std::rc::Rc;
 
 fn client(fake: &FakeLlm, timeout: Duration) -> OpenAiCompatible {

@@ -4,6 +4,7 @@
 //! model, a reasoning model and a server that only reads `max_tokens` must pass it; and the
 //! client's own knowledge (reasoning families, effort values) must agree with the table.
 
+use serde_json::{json, Value};
 use sluice::http::{HttpClient, HttpRequest, HttpResponse};
 use sluice::llm::openai::{
     is_reasoning_model, LlmConfig, MaxTokensField, OpenAiCompatible, Reasoning,
@@ -16,7 +17,6 @@ use sluice::native::{
     check_chat_request, openai_chat_contract, FakeLlm, FakeReply, NativeHttp, NativeServices,
     Strictness, Violation,
 };
-use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 

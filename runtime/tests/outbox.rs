@@ -1,12 +1,12 @@
 //! The outbox engine over an in-process SQLite: atomic commit, in-order forwarding, retries
 //! with backoff, dead letters and replay.
 
+use serde_json::json;
 use sluice::native::SqliteStore;
 use sluice::outbox::{
     ForwardError, Forwarder, NewEvent, Outbox, OutboxPolicy, OutboxRow, QueuePosition,
 };
 use sluice::sql::{SqlError, SqlStore};
-use serde_json::json;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 

@@ -38,6 +38,8 @@ use incidentd_core::{
     DomainError, EffectDismissed, IncidentCallError, IncidentMessage, IncidentServices,
     INCIDENT_WORKFLOW, WORKFLOW_EVENT_TYPE,
 };
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use sluice::fanout::{
     Event, LaneEnd, LaneLedger, LaneReport, LaneStart, Lanes, Released, ReportKind,
 };
@@ -46,8 +48,6 @@ use sluice::workflow;
 use sluice::workflow::{WorkflowError, WorkflowRun};
 use sluice::{step, EffectError};
 use sluice::{Duration, StepError};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
@@ -62,6 +62,7 @@ pub const WAIT_TIMEOUT: Duration =
     binding = "INCIDENT_WORKFLOW",
     name = "incident-workflow",
     fans_out = true,
+    waits_for_events = true,
     steps = [
         triage::context,
         triage::ask,
