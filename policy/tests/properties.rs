@@ -3,10 +3,10 @@
 //! file's checks accept or refuse any value tree without panicking, every refusal naming the
 //! file. The coverage-guided counterparts are fuzz/fuzz_targets/{duration,retry_policy_file}.rs.
 
-use sluice_policy::file::validate_file;
-use sluice_policy::{Duration, Value};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRunner};
+use sluice_policy::file::validate_file;
+use sluice_policy::{Duration, Value};
 
 fn config(cases: u32) -> Config {
     Config {
