@@ -237,10 +237,13 @@ pub fn render(output: Output) -> Result<String, Vec<String>> {
     })
 }
 
+/// An application's own output of [`main`]: its subcommand and its generator.
+pub type ExtraOutput<'a> = (&'a str, fn() -> String);
+
 /// A generator binary's `main`: `program <output>` prints one [`Output`] (or one of `extra`,
 /// the application's own) of the registry linked into it. An invalid registry prints every
 /// problem and fails; an unknown subcommand prints the usage and exits with 2.
-pub fn main(program: &str, extra: &[(&str, fn() -> String)]) -> ExitCode {
+pub fn main(program: &str, extra: &[ExtraOutput<'_>]) -> ExitCode {
     let wanted = std::env::args().nth(1).unwrap_or_default();
     // The registry is checked before any output, the application's own too.
     let rendered = if let Some((_, output)) = Output::ALL.iter().find(|(n, _)| *n == wanted) {
