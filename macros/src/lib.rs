@@ -134,8 +134,8 @@ pub fn dispatcher(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `name` (required, unique), `retries(..)`, `timeout` (default: the workflow's),
 /// `idempotency_key` over the input's fields and `{instance_id}` (default
 /// `"{instance_id}:<name>"`), `crate`. List the step in its workflow's `steps = [..]`: a call
-/// in the workflow's body of a step it does not list is a compile error, a call from a helper
-/// fails at run time, and a step no workflow lists fails `registry::validate`.
+/// in the workflow's body of a step it does not list is a compile error, and a step no
+/// workflow lists fails `registry::validate`.
 ///
 /// ```ignore
 /// use sluice::prelude::*;

@@ -86,8 +86,8 @@ impl<'ast> Visit<'ast> for StepCalls<'_> {
 }
 
 /// A step the body calls must be in `steps = [..]`, or it would run and yet be missing from
-/// the manifest. Calls made in helper functions are out of this expansion's sight: the
-/// runtime refuses those when the step is not listed (`registry::check_listed`).
+/// the manifest. Calls made in helper functions are out of this expansion's sight; a step no
+/// workflow lists at all fails `registry::validate`.
 fn unlisted_steps(function: &ItemFn, steps: &[syn::Path], errors: &mut Errors) {
     let Some(FnArg::Typed(first)) = function.sig.inputs.first() else {
         return;

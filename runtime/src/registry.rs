@@ -60,22 +60,6 @@ pub fn declared_steps() -> Vec<&'static DeclaredStep> {
     all
 }
 
-/// A step run in a registered workflow must be in its `steps = [..]`, or the manifest would not
-/// show it: the `#[workflow]` macro rejects the calls in the body it sees, and this refuses the
-/// others (from helper functions) before anything runs.
-pub fn check_listed(class_name: &str, step: &StepDef) -> Result<(), crate::StepError> {
-    match workflow(class_name) {
-        Some(w) if !w.steps.iter().any(|s| std::ptr::eq(*s, step)) => Err(
-            crate::StepError::Failed(EffectError::non_retryable(format!(
-                "the step {:?} runs in the workflow {class_name} but is not listed in its \
-                 `steps = [..]`; list it there",
-                step.name
-            ))),
-        ),
-        _ => Ok(()),
-    }
-}
-
 /// Whether an effect is an adapter's sender or a cross-cutting dispatcher.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -133,21 +133,3 @@ pub async fn silent_wait_workflow(run: WorkflowRun, order: Order) -> Result<Valu
         .await
         .map_err(|e| WorkflowError(e.to_string()))
 }
-
-/// Runs `orders.load` from a helper, out of the `#[workflow]` macro's sight, without listing
-/// it: the runtime refuses the step.
-#[workflow(
-    class = "HelperWorkflow",
-    binding = "HELPER_WORKFLOW",
-    name = "helper-workflow",
-    crate = "crate::fw"
-)]
-pub async fn helper_workflow(run: WorkflowRun, order: Order) -> Result<Value, WorkflowError> {
-    Ok(json!({ "loaded": load_in_helper(&run, order).await? }))
-}
-
-async fn load_in_helper(run: &WorkflowRun, order: Order) -> Result<String, WorkflowError> {
-    LOAD.call(run, order)
-        .await
-        .map_err(|e| WorkflowError(e.to_string()))
-}
