@@ -12,6 +12,13 @@ pub mod slack;
 pub mod status_page;
 pub mod webhook;
 
+// The product's retry-policy file (its senders' overrides; INCIDENTD_RETRY_POLICIES, set in
+// .cargo/config.toml, may name another).
+sluice::retry_policies!(
+    file = "../retry-policies.toml",
+    env = "INCIDENTD_RETRY_POLICIES"
+);
+
 /// Referring to this keeps the crate's object, and so its sender registrations, in the link.
 #[inline(never)]
 pub fn link() {}

@@ -18,6 +18,8 @@ pub struct SenderArgs {
     /// The Worker var without which the effect has nothing to do: its handlers then run no
     /// step at all (no step, no replay cost).
     pub requires_var: Option<LitStr>,
+    /// Where the framework is reached (`crate = ..`, default `::sluice`).
+    pub krate: syn::Path,
 }
 
 /// `#[step(..)]` on a handler method inside a `#[sender]`/`#[dispatcher]` impl: its overrides.
@@ -31,6 +33,7 @@ pub struct StepArgs {
     pub name: LitStr,
     pub policy: PolicyPatch,
     pub idempotency_key: Option<Template>,
+    pub krate: syn::Path,
 }
 
 /// `#[workflow(..)]`.
@@ -41,6 +44,9 @@ pub struct WorkflowArgs {
     pub policy: PolicyPatch,
     pub steps: Vec<syn::Path>,
     pub fans_out: bool,
+    /// The body waits for events (`step.waitForEvent`): the manifest draws its wait loop.
+    pub waits_for_events: bool,
+    pub krate: syn::Path,
 }
 
 /// Every option's value as read; which ones a macro takes is decided by its key list.
@@ -53,7 +59,11 @@ struct Read {
     idempotency_key: Option<Template>,
     steps: Option<Vec<syn::Path>>,
     fans_out: Option<bool>,
+    waits_for_events: Option<bool>,
     requires_var: Option<LitStr>,
+    krate: Option<syn::Path>,
+    file: Option<LitStr>,
+    env: Option<LitStr>,
 }
 
 fn steps(meta: &Meta, errors: &mut Errors) -> Option<Vec<syn::Path>> {
@@ -102,7 +112,11 @@ fn read(
             }
             Opt::Steps => read.steps = steps(meta, errors),
             Opt::FansOut => read.fans_out = attr::boolean(meta, errors),
+            Opt::WaitsForEvents => read.waits_for_events = attr::boolean(meta, errors),
             Opt::RequiresVar => read.requires_var = attr::string(meta, errors),
+            Opt::Crate => read.krate = attr::krate(meta, errors),
+            Opt::File => read.file = attr::string(meta, errors),
+            Opt::Env => read.env = attr::string(meta, errors),
         },
     )?;
     Ok((options, read))
@@ -118,7 +132,10 @@ fn require<T>(
     errors: &mut Errors,
 ) -> Option<T> {
     if !options.has(key) {
-        errors.at(at, format!("#[{what}] requires `{} = \"...\"`", key.text()));
+        errors.at(
+            at,
+            format!("{} requires `{} = \"...\"`", attr::shown(what), key.text()),
+        );
     }
     value
 }
@@ -130,6 +147,7 @@ impl SenderArgs {
         Opt::Timeout,
         Opt::IdempotencyKey,
         Opt::RequiresVar,
+        Opt::Crate,
     ];
 
     /// `what` is `sender` or `dispatcher`; a missing name is reported at `at`.
@@ -143,6 +161,7 @@ impl SenderArgs {
             policy: read.policy,
             idempotency_key: read.idempotency_key,
             requires_var: read.requires_var,
+            krate: read.krate.unwrap_or_else(attr::default_krate),
         })
     }
 }
@@ -161,7 +180,13 @@ impl HandlerArgs {
 }
 
 impl StepArgs {
-    const KEYS: &'static [Opt] = &[Opt::Name, Opt::Retries, Opt::Timeout, Opt::IdempotencyKey];
+    const KEYS: &'static [Opt] = &[
+        Opt::Name,
+        Opt::Retries,
+        Opt::Timeout,
+        Opt::IdempotencyKey,
+        Opt::Crate,
+    ];
 
     /// A missing name is reported at `at`.
     pub fn parse(tokens: TokenStream, at: Span) -> syn::Result<StepArgs> {
@@ -180,6 +205,7 @@ impl StepArgs {
             name: name.expect("reported when missing"),
             policy: read.policy,
             idempotency_key: read.idempotency_key,
+            krate: read.krate.unwrap_or_else(attr::default_krate),
         })
     }
 }
@@ -193,6 +219,8 @@ impl WorkflowArgs {
         Opt::Timeout,
         Opt::Steps,
         Opt::FansOut,
+        Opt::WaitsForEvents,
+        Opt::Crate,
     ];
 
     /// Missing required options are reported at `at`.
@@ -211,6 +239,35 @@ impl WorkflowArgs {
             policy: read.policy,
             steps: read.steps.unwrap_or_default(),
             fans_out: read.fans_out.unwrap_or(false),
+            waits_for_events: read.waits_for_events.unwrap_or(false),
+            krate: read.krate.unwrap_or_else(attr::default_krate),
+        })
+    }
+}
+
+/// `retry_policies!(..)`: an application's retry-policy file.
+pub struct PolicyFileArgs {
+    /// The file, relative to the declaring crate's directory.
+    pub file: LitStr,
+    /// The environment variable that, when set, names another file instead.
+    pub env: Option<LitStr>,
+    pub krate: syn::Path,
+}
+
+impl PolicyFileArgs {
+    const KEYS: &'static [Opt] = &[Opt::File, Opt::Env, Opt::Crate];
+
+    pub fn parse(tokens: TokenStream) -> syn::Result<PolicyFileArgs> {
+        let mut errors = Errors::default();
+        let what = "retry_policies!";
+        let (options, read) = read(tokens, Self::KEYS, what, &mut errors)?;
+        let at = Span::call_site();
+        let file = require(read.file, &options, Opt::File, what, at, &mut errors);
+        errors.finish(())?;
+        Ok(PolicyFileArgs {
+            file: file.expect("reported when missing"),
+            env: read.env,
+            krate: read.krate.unwrap_or_else(attr::default_krate),
         })
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::errors::Errors;
 use proc_macro2::TokenStream;
+use sluice_policy::suggest::closest;
 use sluice_policy::Value;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
@@ -20,11 +21,15 @@ pub enum Opt {
     Binding,
     Steps,
     FansOut,
+    WaitsForEvents,
     RequiresVar,
+    Crate,
+    File,
+    Env,
 }
 
 impl Opt {
-    const ALL: [Opt; 9] = [
+    const ALL: [Opt; 13] = [
         Opt::Name,
         Opt::Retries,
         Opt::Timeout,
@@ -33,7 +38,11 @@ impl Opt {
         Opt::Binding,
         Opt::Steps,
         Opt::FansOut,
+        Opt::WaitsForEvents,
         Opt::RequiresVar,
+        Opt::Crate,
+        Opt::File,
+        Opt::Env,
     ];
 
     pub fn text(self) -> &'static str {
@@ -46,7 +55,11 @@ impl Opt {
             Opt::Binding => "binding",
             Opt::Steps => "steps",
             Opt::FansOut => "fans_out",
+            Opt::WaitsForEvents => "waits_for_events",
             Opt::RequiresVar => "requires_var",
+            Opt::Crate => "crate",
+            Opt::File => "file",
+            Opt::Env => "env",
         }
     }
 }
@@ -74,7 +87,7 @@ fn removed(key: &str) -> Option<&'static str> {
     match key {
         "event" => Some(
             "`event` was removed: a handler's event type comes from its parameter type \
-             (`event: &IncidentEvent<IncidentCreated>` handles \"INCIDENT_CREATED\"); delete this option",
+             (`event: &Shop<OrderShipped>` handles `<Shop<OrderShipped> as FromSenderCall>::EVENT`); delete this option",
         ),
         _ => None,
     }
@@ -110,7 +123,9 @@ pub fn parse(
             errors.spanned(
                 meta.path(),
                 format!(
-                    "unknown option `{key}` of #[{what}]; supported options are: {}",
+                    "unknown option `{key}` of {}; {}supported options are: {}",
+                    shown(what),
+                    did_you_mean(&key, allowed.iter().map(|k| k.text())),
                     supported()
                 ),
             );
@@ -120,7 +135,8 @@ pub fn parse(
             errors.spanned(
                 meta.path(),
                 format!(
-                    "`{key}` is not an option of #[{what}]; supported options are: {}",
+                    "`{key}` is not an option of {}; supported options are: {}",
+                    shown(what),
                     supported()
                 ),
             );
@@ -132,6 +148,51 @@ pub fn parse(
         }
     }
     Ok(Options { keys })
+}
+
+/// A macro as its user writes it: `#[step]`, or `retry_policies!` for a function-like one
+/// (whose `what` ends in `!`).
+pub fn shown(what: &str) -> String {
+    if what.ends_with('!') {
+        format!("`{what}`")
+    } else {
+        format!("#[{what}]")
+    }
+}
+
+/// "did you mean `x`? " when a candidate is a plausible typo of `key`, else nothing.
+pub fn did_you_mean<'a>(key: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(key, candidates)
+        .map(|c| format!("did you mean `{c}`? "))
+        .unwrap_or_default()
+}
+
+/// `crate = "path"` (as serde's and tokio's): where the framework is reached, for a crate
+/// that re-exports it under another name. Takes a string, or the path itself.
+pub fn krate(meta: &Meta, errors: &mut Errors) -> Option<syn::Path> {
+    match name_value(meta, "crate = \"::path::to::sluice\"", errors)? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => errors.ok(s.parse::<syn::Path>().map_err(|_| {
+            syn::Error::new(
+                s.span(),
+                "expected the path of the framework crate, e.g. \"::sluice\"",
+            )
+        })),
+        Expr::Path(p) if p.qself.is_none() => Some(p.path.clone()),
+        other => {
+            errors.spanned(
+                other,
+                "expected the path of the framework crate, e.g. \"::sluice\"",
+            );
+            None
+        }
+    }
+}
+
+/// The framework's path when no `crate = ..` is given.
+pub fn default_krate() -> syn::Path {
+    syn::parse_quote!(::sluice)
 }
 
 /// The value of `key = <expr>`.

@@ -1,12 +1,13 @@
-//! Attribute macros of the incidentd framework. Use them through the runtime, which
+//! Attribute macros of the sluice framework. Use them through the runtime, which
 //! re-exports them: `use sluice::prelude::*;`.
 //!
 //! Each macro reads its arguments into a typed struct (`SenderArgs`, `HandlerArgs`, `StepArgs`,
 //! `WorkflowArgs`), reporting every mistake at once, spanned on the offending token (durations,
 //! backoffs and ranges are checked by the `sluice-policy` crate, the same parser that checks
 //! `retry-policies.toml`); then it generates registrations through
-//! `::sluice::__private`. On error the item is re-emitted beside the errors, so the
-//! rest of the crate still type-checks.
+//! `::sluice::__private` (or `<path>::__private` with `crate = "<path>"`, for a crate that
+//! reaches the framework through a re-export, as serde's and tokio's `crate` option). On error
+//! the item is re-emitted beside the errors, so the rest of the crate still type-checks.
 //!
 //! | macro | on | registers |
 //! | --- | --- | --- |
@@ -15,15 +16,18 @@
 //! | `#[step(..)]` | a handler method inside those | its overrides |
 //! | `#[step(name = "..")]` | `async fn(ctx, input) -> Result<T, EffectError>` | a durable step (`NAME_IN_CAPS.call(&run, input)`) |
 //! | `#[workflow(class = "..", binding = "..", name = "..")]` | `async fn(run, payload)` | a Workflow class |
+//! | `retry_policies!(file = "..", env = "..")` | an application's retry-policy file | its overrides, with file and line |
 //!
 //! Shared options: `retries(limit = 5, delay = "10 seconds", backoff = "exponential")`,
-//! `timeout = "10 minutes"`, `idempotency_key = "{field}:{field}"`. Defaults at workflow and
-//! sender level, overrides at step level.
+//! `timeout = "10 minutes"`, `idempotency_key = "{field}:{field}"`, `crate = "::path"`.
+//! Defaults at workflow and sender level, overrides at step level. An unknown option names the
+//! nearest valid one.
 
 mod args;
 mod attr;
 mod errors;
 mod policy_args;
+mod policy_file;
 mod sender;
 mod step;
 mod template;
@@ -53,32 +57,33 @@ fn expand(
 /// event type, run as its own durable step (`<name>.<method>:<event id>`) whenever the
 /// workflow fans that event out.
 ///
-/// The event type comes from the handler's parameter type: `event: &IncidentEvent<IncidentCreated>`
-/// handles `<IncidentEvent<IncidentCreated> as FromSenderCall>::EVENT`, i.e. `"INCIDENT_CREATED"`.
+/// The event type comes from the handler's parameter type: `event: &Shop<OrderShipped>`
+/// handles `<Shop<OrderShipped> as FromSenderCall>::EVENT`, e.g. `"ORDER_SHIPPED"`.
 /// The type must implement `Default` (a fresh value serves every delivery).
 ///
 /// Options: `name` (required, unique among senders and dispatchers), `retries(..)`, `timeout`,
+/// `requires_var`, `crate`,
 /// `idempotency_key` (default `"{stream_id}:{event_id}:<name>.<method>"`: the stream, the
 /// event and the effect, so a repeat in another workflow instance is recognised); `#[step(..)]` on a
 /// method overrides `retries`, `timeout` and `idempotency_key` for that handler.
 ///
 /// ```ignore
-/// use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+/// use my_app::{OrderShipped, Shop, ShopSender};
 /// use sluice::prelude::*;
 ///
 /// #[derive(Default)]
-/// pub struct Pager;
+/// pub struct Mailer;
 ///
-/// #[sender(name = "pager", retries(limit = 3, delay = "1 second"), timeout = "30 seconds")]
-/// impl IncidentSender for Pager {
-///     #[step(retries(limit = 10), idempotency_key = "{incident_id}:{event_id}:page")]
-///     async fn incident_created(
+/// #[sender(name = "mailer", retries(limit = 3, delay = "1 second"), timeout = "30 seconds")]
+/// impl ShopSender for Mailer {
+///     #[step(retries(limit = 10), idempotency_key = "{order_id}:{event_id}:mail")]
+///     async fn order_shipped(
 ///         &self,
 ///         ctx: &SendContext,
-///         event: &IncidentEvent<IncidentCreated>,
+///         event: &Shop<OrderShipped>,
 ///     ) -> Result<(), EffectError> {
-///         let Some(url) = ctx.services.var("PAGER_URL") else { return Ok(()) };
-///         let request = HttpRequest::post_json(&url, &serde_json::json!({ "title": event.title }))
+///         let Some(url) = ctx.services.var("MAILER_URL") else { return Ok(()) };
+///         let request = HttpRequest::post_json(&url, &serde_json::json!({ "order": event.order_id }))
 ///             .header("idempotency-key", &ctx.idempotency_key);
 ///         ctx.services.http().send(request).await?.error_for_status("pager")?;
 ///         Ok(())
@@ -96,20 +101,20 @@ pub fn sender(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// names share one namespace.
 ///
 /// ```ignore
-/// use incidentd_core::{IncidentEvent, IncidentSender, StatusUpdated};
+/// use my_app::{OrderShipped, Shop, ShopSender};
 /// use sluice::prelude::*;
 ///
 /// #[derive(Default)]
-/// pub struct StatusPage;
+/// pub struct AuditLog;
 ///
-/// #[dispatcher(name = "status-page", retries(limit = 8, backoff = "linear"))]
-/// impl IncidentSender for StatusPage {
-///     async fn status_update(
+/// #[dispatcher(name = "audit-log", retries(limit = 8, backoff = "linear"))]
+/// impl ShopSender for AuditLog {
+///     async fn order_shipped(
 ///         &self,
 ///         ctx: &SendContext,
-///         event: &IncidentEvent<StatusUpdated>,
+///         event: &Shop<OrderShipped>,
 ///     ) -> Result<(), EffectError> {
-///         let _ = (ctx, &event.message);
+///         let _ = (ctx, &event.order_id);
 ///         Ok(())
 ///     }
 /// }
@@ -128,15 +133,17 @@ pub fn dispatcher(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `step.do`. `Input` must be `Clone`, `Output` serialisable (the engine records it). Options:
 /// `name` (required, unique), `retries(..)`, `timeout` (default: the workflow's),
 /// `idempotency_key` over the input's fields and `{instance_id}` (default
-/// `"{instance_id}:<name>"`). List the step in its workflow's `steps = [..]`.
+/// `"{instance_id}:<name>"`), `crate`. List the step in its workflow's `steps = [..]`: a call
+/// in the workflow's body of a step it does not list is a compile error, and a step no
+/// workflow lists fails `registry::validate`.
 ///
 /// ```ignore
 /// use sluice::prelude::*;
 ///
 /// #[derive(Clone, serde::Deserialize, schemars::JsonSchema)]
-/// pub struct Prompt { pub incident_id: String, pub ts: String }
+/// pub struct Prompt { pub order_id: String, pub ts: String }
 ///
-/// #[step(name = "prompt.received", retries(limit = 2), idempotency_key = "{incident_id}:{ts}")]
+/// #[step(name = "prompt.received", retries(limit = 2), idempotency_key = "{order_id}:{ts}")]
 /// async fn record_prompt(ctx: StepContext, prompt: Prompt) -> Result<String, EffectError> {
 ///     Ok(ctx.idempotency_key)
 /// }
@@ -159,21 +166,23 @@ pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// Options: `class` (the exported JS class), `binding` (the env binding) and `name` (wrangler's
 /// workflow name), all required; `retries(..)` and `timeout`, the defaults of its steps;
 /// `steps = [..]`, its `#[step]` functions in the order it runs them (for the manifest);
-/// `fans_out = true` if it fans events out to the senders and dispatchers. `Payload` must be
-/// `Deserialize` and `JsonSchema`.
+/// `fans_out = true` if it fans events out to the senders and dispatchers;
+/// `waits_for_events = true` if it waits for events (the manifest draws its wait loop, and the
+/// native host refuses a wait in a workflow that does not declare it); `crate`. `Payload` must
+/// be `Deserialize` and `JsonSchema`.
 ///
 /// ```ignore
 /// use sluice::prelude::*;
 /// use serde_json::{json, Value};
 ///
 /// #[workflow(
-///     class = "IncidentPromptWorkflow",
-///     binding = "INCIDENT_PROMPT_WORKFLOW",
-///     name = "incident-prompt-workflow",
+///     class = "PromptWorkflow",
+///     binding = "PROMPT_WORKFLOW",
+///     name = "prompt-workflow",
 ///     retries(limit = 3, delay = "2 seconds"),
 ///     steps = [record_prompt]
 /// )]
-/// pub async fn incident_prompt_workflow(run: WorkflowRun, prompt: Prompt) -> Result<Value, WorkflowError> {
+/// pub async fn prompt_workflow(run: WorkflowRun, prompt: Prompt) -> Result<Value, WorkflowError> {
 ///     Ok(json!({ "key": RECORD_PROMPT.call(&run, prompt).await? }))
 /// }
 /// ```
@@ -181,4 +190,25 @@ pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
 pub fn workflow(attr: TokenStream, item: TokenStream) -> TokenStream {
     let result = workflow::expand(attr.into(), item.clone().into());
     expand(item, result, |item| item)
+}
+
+/// Declares the invoking crate's retry-policy file: overrides of its steps', senders' and
+/// handlers' policies by name, without touching code.
+///
+/// `file` is relative to the crate's directory; `env` (optional) names a variable that, when
+/// set and not empty, names another file instead (an operator's override). The file is read
+/// and checked when the crate is compiled (a bad value fails its build, naming the file and the
+/// key path); each entry is registered with its file and line, and a name no linked code
+/// registers is an error of `registry::validate` naming `file:line`, also run by a unit test
+/// this macro adds to the crate. `crate = "::path"` as for the attribute macros.
+///
+/// ```ignore
+/// sluice::retry_policies!(file = "retry-policies.toml", env = "ORDERS_RETRY_POLICIES");
+/// ```
+#[proc_macro]
+pub fn retry_policies(input: TokenStream) -> TokenStream {
+    match policy_file::expand(input.into()) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
 }

@@ -85,7 +85,10 @@ pub fn retries(meta: &Meta, patch: &mut PolicyPatch, errors: &mut Errors) {
             }
             _ => errors.spanned(
                 item.path(),
-                format!("unknown option `{key}` in retries(...); supported: {RETRIES_FIELDS}"),
+                format!(
+                    "unknown option `{key}` in retries(...); {}supported: {RETRIES_FIELDS}",
+                    attr::did_you_mean(&key, RETRIES_FIELDS.split(", "))
+                ),
             ),
         }
     }
@@ -107,15 +110,15 @@ pub fn resolve(patches: &[&PolicyPatch]) -> StepConfig {
         })
 }
 
-/// The tokens of `config` as a runtime `StepConfig` value.
-pub fn config_tokens(config: StepConfig) -> TokenStream {
+/// The tokens of `config` as a runtime `StepConfig` value, reached through `krate`.
+pub fn config_tokens(config: StepConfig, krate: &syn::Path) -> TokenStream {
     let limit = config.retries.limit;
     let delay = config.retries.delay.as_millis();
     let timeout = config.timeout.as_millis();
     let max_delay = match config.retries.max_delay {
         Some(cap) => {
             let millis = cap.as_millis();
-            quote!(::core::option::Option::Some(::sluice::__private::Duration::from_millis(#millis)))
+            quote!(::core::option::Option::Some(#krate::__private::Duration::from_millis(#millis)))
         }
         None => quote!(::core::option::Option::None),
     };
@@ -125,14 +128,14 @@ pub fn config_tokens(config: StepConfig) -> TokenStream {
         Backoff::Exponential => quote!(Exponential),
     };
     quote! {
-        ::sluice::__private::StepConfig {
-            retries: ::sluice::__private::RetryPolicy {
+        #krate::__private::StepConfig {
+            retries: #krate::__private::RetryPolicy {
                 limit: #limit,
-                delay: ::sluice::__private::Duration::from_millis(#delay),
-                backoff: ::sluice::__private::Backoff::#backoff,
+                delay: #krate::__private::Duration::from_millis(#delay),
+                backoff: #krate::__private::Backoff::#backoff,
                 max_delay: #max_delay,
             },
-            timeout: ::sluice::__private::Duration::from_millis(#timeout),
+            timeout: #krate::__private::Duration::from_millis(#timeout),
         }
     }
 }

@@ -30,7 +30,7 @@ impl Kind {
 /// One implemented trait method.
 struct Handler {
     method: syn::Ident,
-    /// `IncidentEvent<IncidentCreated>` of `event: &IncidentEvent<IncidentCreated>`.
+    /// `Shop<OrderShipped>` of `event: &Shop<OrderShipped>`.
     event_ty: Type,
     args: HandlerArgs,
 }
@@ -156,7 +156,7 @@ pub fn expand(attr: TokenStream, item: TokenStream, kind: Kind) -> syn::Result<T
         _ => {
             errors.spanned(
                 &item_impl.self_ty,
-                format!("#[{what}] goes on a trait impl, e.g. `impl IncidentSender for MySender`"),
+                format!("#[{what}] goes on a trait impl, e.g. `impl ShopSender for MySender`"),
             );
             None
         }
@@ -203,8 +203,9 @@ fn handler_code(effect: &Effect, handler: &Handler) -> (TokenStream, TokenStream
     let method = &handler.method;
     let event_ty = &handler.event_ty;
     let method_name = method.to_string();
-    let function = format_ident!("__incidentd_{}_{}", effect.kind.attr(), method);
-    let config = config_tokens(resolve(&[&args.policy, &handler.args.policy]));
+    let function = format_ident!("__sluice_{}_{}", effect.kind.attr(), method);
+    let krate = &args.krate;
+    let config = config_tokens(resolve(&[&args.policy, &handler.args.policy]), krate);
     let default_key;
     let template = match handler
         .args
@@ -223,15 +224,15 @@ fn handler_code(effect: &Effect, handler: &Handler) -> (TokenStream, TokenStream
     let key_text = template.text();
     // Spanned on the user's type: a missing `Default` is reported on the impl's self type.
     let new_effect = quote_spanned! {self_ty.span()=>
-        ::sluice::__private::new_effect::<#self_ty>()
+        #krate::__private::new_effect::<#self_ty>()
     };
     let run = quote! {
         fn #function(
-            call: ::sluice::__private::SenderCall,
-        ) -> ::sluice::__private::BoxFuture<'static, ::core::result::Result<(), ::sluice::__private::EffectError>> {
+            call: #krate::__private::SenderCall,
+        ) -> #krate::__private::BoxFuture<'static, ::core::result::Result<(), #krate::__private::EffectError>> {
             ::std::boxed::Box::pin(async move {
-                let event = <#event_ty as ::sluice::__private::FromSenderCall>::from_call(&call)?;
-                let ctx = ::sluice::__private::SendContext {
+                let event = <#event_ty as #krate::__private::FromSenderCall>::from_call(&call)?;
+                let ctx = #krate::__private::SendContext {
                     idempotency_key: #key,
                     event_id: call.event_id,
                     services: ::std::clone::Clone::clone(&call.services),
@@ -242,8 +243,8 @@ fn handler_code(effect: &Effect, handler: &Handler) -> (TokenStream, TokenStream
         }
     };
     let def = quote! {
-        ::sluice::__private::HandlerDef {
-            event: <#event_ty as ::sluice::__private::FromSenderCall>::EVENT,
+        #krate::__private::HandlerDef {
+            event: <#event_ty as #krate::__private::FromSenderCall>::EVENT,
             method: #method_name,
             config: #config,
             idempotency_key: #key_text,
@@ -255,6 +256,7 @@ fn handler_code(effect: &Effect, handler: &Handler) -> (TokenStream, TokenStream
 
 fn generate(item_impl: &ItemImpl, effect: &Effect) -> TokenStream {
     let self_ty = &effect.self_ty;
+    let krate = &effect.args.krate;
     let effect_name = effect.args.name.value();
     let kind_ident = match effect.kind {
         Kind::Sender => quote!(Sender),
@@ -277,14 +279,14 @@ fn generate(item_impl: &ItemImpl, effect: &Effect) -> TokenStream {
         const _: () = {
             #(#functions)*
 
-            static HANDLERS: [::sluice::__private::HandlerDef; #count] = [#(#defs),*];
+            static HANDLERS: [#krate::__private::HandlerDef; #count] = [#(#defs),*];
 
-            ::sluice::__private::inventory::submit! {
-                ::sluice::__private::EffectDef {
+            #krate::__private::inventory::submit! {
+                #krate::__private::EffectDef {
                     name: #effect_name,
-                    kind: ::sluice::__private::EffectKind::#kind_ident,
+                    kind: #krate::__private::EffectKind::#kind_ident,
                     type_path: ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#self_ty)),
-                    workflow: <#first_event as ::sluice::__private::FromSenderCall>::WORKFLOW,
+                    workflow: <#first_event as #krate::__private::FromSenderCall>::WORKFLOW,
                     handlers: &HANDLERS,
                     requires_var: #requires_var,
                 }

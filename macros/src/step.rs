@@ -107,10 +107,11 @@ fn generate(step: &Step) -> TokenStream {
         span = ident.span()
     );
     let step_name = args.name.value();
+    let krate = &args.krate;
     let config = if args.policy.is_empty() {
         quote!(::core::option::Option::None)
     } else {
-        let tokens = config_tokens(resolve(&[&args.policy]));
+        let tokens = config_tokens(resolve(&[&args.policy]), &args.krate);
         quote!(::core::option::Option::Some(#tokens))
     };
     let default_key;
@@ -125,10 +126,10 @@ fn generate(step: &Step) -> TokenStream {
     let key_text = template.text();
     // Spanned on the signature's types, so an unmet bound is reported there.
     let check_input = quote_spanned! {input_ty.span()=>
-        ::sluice::__private::check_step_input::<#input_ty>
+        #krate::__private::check_step_input::<#input_ty>
     };
     let check_output = quote_spanned! {output_ty.span()=>
-        ::sluice::__private::check_step_output::<#output_ty>
+        #krate::__private::check_step_output::<#output_ty>
     };
     quote! {
         #function
@@ -139,15 +140,21 @@ fn generate(step: &Step) -> TokenStream {
         };
 
         #[doc = concat!("The durable step `", #step_name, "`: run it with `.call(&run, input)`.")]
-        #vis static #static_name: ::sluice::__private::TypedStep<#input_ty, #output_ty> =
-            ::sluice::__private::TypedStep {
-                def: ::sluice::__private::StepDef {
+        #vis static #static_name: #krate::__private::TypedStep<#input_ty, #output_ty> =
+            #krate::__private::TypedStep {
+                def: #krate::__private::StepDef {
                     name: #step_name,
                     config: #config,
                     idempotency_key: #key_text,
                 },
-                key: |run: &::sluice::__private::WorkflowRun, input: &#input_ty| #key,
+                key: |run: &#krate::__private::WorkflowRun, input: &#input_ty| #key,
                 body: |ctx, input| ::std::boxed::Box::pin(#ident(ctx, input)),
             };
+
+        // Every declared step is registered, so a step no workflow lists is reported by
+        // `registry::validate` instead of vanishing from the manifest.
+        #krate::__private::inventory::submit! {
+            #krate::__private::DeclaredStep { def: &#static_name.def }
+        }
     }
 }

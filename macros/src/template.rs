@@ -1,4 +1,4 @@
-//! Idempotency-key templates: `"{incident_id}:{event_id}:slack"`. Placeholders name fields of
+//! Idempotency-key templates: `"{order_id}:{event_id}:mail"`. Placeholders name fields of
 //! the handler's event (checked by the compiler, with the error on the literal) or the
 //! built-ins `{stream_id}`, `{event_id}` and `{instance_id}`; `{{` and `}}` are literal braces.
 

@@ -1,20 +1,21 @@
-//! Declarative retry policy: `retry-policies.toml` overrides any step's, sender's or
-//! dispatcher's policy by name, without touching code.
+//! Declarative retry policy: an application's retry-policy file overrides any step's,
+//! sender's or dispatcher's policy by name, without touching code.
 //!
 //! ```toml
-//! [policies."dashboard"]                  # every handler of the dashboard sender
+//! [policies."mailer"]                  # every handler of the mailer sender
 //! retries = { limit = 8, delay = "2 seconds" }
 //!
-//! [policies."dashboard.incident_created"] # one handler (or one #[step] by its name)
+//! [policies."mailer.order_shipped"]    # one handler (or one #[step] by its name)
 //! timeout = "1 minute"
 //! ```
 //!
 //! Effective policy = attribute defaults, overridden by the broader entry, then by the exact
-//! one. The runtime's build script embeds the file named by `$INCIDENTD_RETRY_POLICIES` (set in
-//! `.cargo/config.toml`), so the overrides apply wherever the runtime is linked; it rejects bad
-//! syntax and values, naming the key path and the allowed form. Unknown names are rejected by
-//! [`crate::registry::validate`]. The file's JSON Schema is generated from [`PolicyFile`] and
-//! checked in.
+//! one. The file belongs to the crate that declares it with
+//! `sluice::retry_policies!(file = "retry-policies.toml", env = "MY_APP_RETRY_POLICIES")`: the
+//! file is read and its values checked when that crate compiles, and its entries apply
+//! wherever that crate is linked (and nowhere else). A name the linked code does not register
+//! is reported with its file and line by [`crate::registry::validate`] and by the unit test the
+//! macro adds to the declaring crate. The file's JSON Schema is generated from [`PolicyFile`].
 
 use crate::retry::{Backoff, StepConfig};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -23,11 +24,8 @@ use sluice_policy::{Duration, PolicyPatch};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-/// The file's name, as error messages and the manifest cite it.
+/// The conventional name of a policy file, as the manifest cites the source of a policy.
 pub const FILE: &str = "retry-policies.toml";
-
-/// The environment variable naming the file the build embeds.
-pub const PATH_VAR: &str = "INCIDENTD_RETRY_POLICIES";
 
 // These types describe the format for the JSON Schema only: the file itself is checked by
 // `sluice_policy::file`, whose messages name the key path and the allowed form.
@@ -90,8 +88,8 @@ impl JsonSchema for BackoffName {
     }
 }
 
-/// A validated override: embedded from the file, or registered in code with `inventory`
-/// (tests do, to exercise one without editing the file).
+/// A validated override: from a policy file, or registered in code with `inventory` (tests
+/// do, to exercise one without a file).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PolicyOverride {
     pub name: &'static str,
@@ -116,24 +114,78 @@ impl PolicyOverride {
     }
 }
 
-/// The file's entries, validated by `build.rs` (`FILE_PATH`, `FILE_OVERRIDES`).
-mod embedded {
-    use super::PolicyOverride;
-
-    include!(concat!(env!("OUT_DIR"), "/retry_policies.rs"));
+/// One entry of a policy file, with the line it is written on (0: not found in the text).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PolicyFileEntry {
+    pub line: u32,
+    pub policy: PolicyOverride,
 }
 
-/// The embedded file as the build found it (for error messages), else its usual name.
+/// A policy file as `retry_policies!` registered it, validated at the declaring crate's build.
+pub struct PolicyFileDef {
+    /// The file read (the variable's value when set, else the declared file).
+    pub path: &'static str,
+    /// The variable that names another file when set.
+    pub var: Option<&'static str>,
+    pub entries: &'static [PolicyFileEntry],
+}
+
+inventory::collect!(PolicyFileDef);
+
+/// Every policy file linked in, sorted by path.
+pub fn files() -> Vec<&'static PolicyFileDef> {
+    crate::registry::ensure_registered();
+    let mut all: Vec<_> = inventory::iter::<PolicyFileDef>.into_iter().collect();
+    all.sort_by_key(|f| f.path);
+    all
+}
+
+/// Where an override was written: `path:line` of its file entry, else (registered in code) the
+/// linked application's file as [`file_path`] names it.
+pub fn origin(policy: &PolicyOverride) -> String {
+    files()
+        .into_iter()
+        .find_map(|file| {
+            file.entries
+                .iter()
+                .find(|e| std::ptr::eq(&e.policy, policy))
+                .map(|e| format!("{}:{}", file.path, e.line))
+        })
+        .unwrap_or_else(|| file_path().to_owned())
+}
+
+/// The linked application's policy file when there is exactly one, else the usual name.
 pub fn file_path() -> &'static str {
-    embedded::FILE_PATH.unwrap_or(FILE)
+    match files().as_slice() {
+        [one] => one.path,
+        _ => FILE,
+    }
 }
 
-/// Every override: the file's, then those registered in code.
+/// Every override: the files', then those registered in code.
 pub fn overrides() -> Vec<&'static PolicyOverride> {
-    embedded::FILE_OVERRIDES
-        .iter()
+    let from_files = files()
+        .into_iter()
+        .flat_map(|f| f.entries.iter().map(|e| &e.policy));
+    from_files
         .chain(inventory::iter::<PolicyOverride>)
         .collect()
+}
+
+/// The file at `path` names only registered steps, senders, dispatchers and handlers: the check
+/// the unit test generated by `retry_policies!` runs in the declaring crate.
+pub fn check_file(path: &str) -> Result<(), Vec<String>> {
+    let errors: Vec<String> = files()
+        .into_iter()
+        .filter(|f| f.path == path)
+        .flat_map(|f| f.entries.iter())
+        .filter_map(|e| crate::validate::unknown_policy_name(&e.policy))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 fn find(name: &str) -> Option<&'static PolicyOverride> {

@@ -90,7 +90,7 @@ pub use duration::Duration;
 pub use error::{EffectError, Retry, StepError};
 pub use event::{Envelope, EventKind, EventMessage, StreamEvent};
 pub use retry::{Backoff, RetryPolicy, StepConfig};
-pub use sluice_macros::{dispatcher, sender, step, workflow};
+pub use sluice_macros::{dispatcher, retry_policies, sender, step, workflow};
 pub use sluice_policy::PolicyPatch;
 
 /// A boxed, single-threaded future: Workers run one thread per isolate, so nothing is `Send`.
@@ -113,10 +113,10 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::bounds::{check_step_input, check_step_output, new_effect};
-    pub use crate::config::PolicyOverride;
+    pub use crate::config::{PolicyFileDef, PolicyFileEntry, PolicyOverride};
     pub use crate::registry::{
-        EffectDef, EffectKind, FromSenderCall, HandlerDef, ObjectClassDef, SendContext, SenderCall,
-        StepDef, WorkflowDef,
+        DeclaredStep, EffectDef, EffectKind, FromSenderCall, HandlerDef, ObjectClassDef,
+        SendContext, SenderCall, StepDef, WorkflowDef,
     };
     pub use crate::retry::{Backoff, RetryPolicy, StepConfig};
     pub use crate::typed_step::{StepContext, TypedStep};

@@ -2,12 +2,24 @@
 //! payload schemas, steps in order, effective retry policies (and where they came from),
 //! idempotency keys, and which senders and dispatchers handle which event type. Snapshot
 //! tests hold it, so any change to a definition shows as a reviewed diff.
+//!
+//! Any crate can generate it: [`render`] validates the registry it links and returns one
+//! output, and [`main`] is a whole generator binary:
+//!
+//! ```ignore
+//! // src/bin/manifest.rs of an application
+//! fn main() -> std::process::ExitCode {
+//!     my_app::link(); // keep the crate's registrations in the link
+//!     sluice::manifest::main("my-app-manifest", &[])
+//! }
+//! ```
 
 use crate::config;
 use crate::registry::{self, EffectDef, HandlerDef, WorkflowDef};
 use crate::retry::{Backoff, StepConfig};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::process::ExitCode;
 
 fn config_json(config: &StepConfig, source: &str) -> Value {
     let mut value = config.to_workflow_json();
@@ -153,8 +165,8 @@ pub fn mermaid() -> String {
             ));
             previous = id;
         }
+        let wait = node_id(&[class, "wait"]);
         if workflow.fans_out {
-            let wait = node_id(&[class, "wait"]);
             for (event, handlers) in fan_out(workflow) {
                 let event_id = node_id(&[class, event]);
                 out.push_str(&format!(
@@ -167,13 +179,19 @@ pub fn mermaid() -> String {
                         .and_then(|v| v.as_str().map(str::to_owned))
                         .unwrap_or_default();
                     out.push_str(&format!(
-                        "    {id}[\"{kind} {}<br/>{}<br/>key {}\"]\n    {event_id} --> {id}\n    {id} --> {wait}\n",
+                        "    {id}[\"{kind} {}<br/>{}<br/>key {}\"]\n    {event_id} --> {id}\n",
                         handler.step_name(effect),
                         policy_label(&handler.effective_config(effect)),
                         handler.idempotency_key
                     ));
+                    if workflow.waits_for_events {
+                        out.push_str(&format!("    {id} --> {wait}\n"));
+                    }
                 }
             }
+        }
+        // Only a workflow that waits loops back for the next event.
+        if workflow.waits_for_events {
             out.push_str(&format!(
                 "    {wait}([\"wait for next event\"])\n    {wait} -.-> {previous}\n"
             ));
@@ -181,4 +199,77 @@ pub fn mermaid() -> String {
         out.push_str("  end\n");
     }
     out
+}
+
+/// What [`render`] generates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Every workflow's definition as JSON ([`json`]).
+    Json,
+    /// The same as a Mermaid flowchart ([`mermaid`]).
+    Mermaid,
+    /// The wrangler `main` module ([`registry::js_entry`]).
+    JsEntry,
+    /// The JSON Schema of a retry-policy file.
+    PolicySchema,
+}
+
+impl Output {
+    /// Each output with its subcommand name.
+    pub const ALL: [(&'static str, Output); 4] = [
+        ("json", Output::Json),
+        ("mermaid", Output::Mermaid),
+        ("js-entry", Output::JsEntry),
+        ("policy-schema", Output::PolicySchema),
+    ];
+}
+
+/// One output of the registry linked into the calling binary, after [`registry::validate`]:
+/// `Err` lists every problem, and nothing is generated from an invalid registry.
+pub fn render(output: Output) -> Result<String, Vec<String>> {
+    registry::validate()?;
+    let pretty = |value: &Value| serde_json::to_string_pretty(value).unwrap_or_default();
+    Ok(match output {
+        Output::Json => pretty(&json()),
+        Output::Mermaid => mermaid(),
+        Output::JsEntry => registry::js_entry(),
+        Output::PolicySchema => pretty(&json!(schemars::schema_for!(config::PolicyFile))),
+    })
+}
+
+/// An application's own output of [`main`]: its subcommand and its generator.
+pub type ExtraOutput<'a> = (&'a str, fn() -> String);
+
+/// A generator binary's `main`: `program <output>` prints one [`Output`] (or one of `extra`,
+/// the application's own) of the registry linked into it. An invalid registry prints every
+/// problem and fails; an unknown subcommand prints the usage and exits with 2.
+pub fn main(program: &str, extra: &[ExtraOutput<'_>]) -> ExitCode {
+    let wanted = std::env::args().nth(1).unwrap_or_default();
+    // The registry is checked before any output, the application's own too.
+    let rendered = if let Some((_, output)) = Output::ALL.iter().find(|(n, _)| *n == wanted) {
+        render(*output)
+    } else if let Some((_, generate)) = extra.iter().find(|(n, _)| *n == wanted) {
+        registry::validate().map(|()| generate())
+    } else {
+        let names: Vec<&str> = Output::ALL
+            .iter()
+            .map(|(name, _)| *name)
+            .chain(extra.iter().map(|(name, _)| *name))
+            .collect();
+        eprintln!("usage: {program} {}", names.join(" | "));
+        return ExitCode::from(2);
+    };
+    match rendered {
+        Ok(text) => {
+            println!("{}", text.trim_end());
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("error: {error}");
+            }
+            eprintln!("{program}: the workflow registry is invalid; nothing was generated");
+            ExitCode::FAILURE
+        }
+    }
 }

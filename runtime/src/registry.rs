@@ -24,6 +24,9 @@ pub struct WorkflowDef {
     pub steps: &'static [&'static StepDef],
     /// Whether it fans events out to the registered senders and dispatchers.
     pub fans_out: bool,
+    /// Whether its body waits for events (`waits_for_events = true`): the manifest draws a
+    /// wait loop for it, and the native host refuses a wait in a workflow that does not say so.
+    pub waits_for_events: bool,
     /// JSON Schema of the payload the instance is created with.
     pub payload_schema: fn() -> Value,
     pub run: fn(WorkflowRun) -> BoxFuture<'static, Result<Value, WorkflowError>>,
@@ -39,6 +42,22 @@ pub struct StepDef {
     pub config: Option<StepConfig>,
     /// The idempotency-key template, e.g. `"{incident_id}:{ts}"`.
     pub idempotency_key: &'static str,
+}
+
+/// A `#[step]` as declared, whichever workflows list it: [`crate::registry::validate`]
+/// reports one that none lists.
+pub struct DeclaredStep {
+    pub def: &'static StepDef,
+}
+
+inventory::collect!(DeclaredStep);
+
+/// Every declared `#[step]`, sorted by name.
+pub fn declared_steps() -> Vec<&'static DeclaredStep> {
+    ensure_registered();
+    let mut all: Vec<_> = inventory::iter::<DeclaredStep>.into_iter().collect();
+    all.sort_by_key(|s| s.def.name);
+    all
 }
 
 /// Whether an effect is an adapter's sender or a cross-cutting dispatcher.
@@ -139,7 +158,7 @@ pub struct SendContext {
     pub services: Rc<dyn Services>,
 }
 
-fn ensure_registered() {
+pub(crate) fn ensure_registered() {
     #[cfg(target_family = "wasm")]
     {
         // Registrations are constructors; on wasm they run only when `__wasm_call_ctors` is
@@ -198,6 +217,7 @@ pub fn known_policy_names() -> Vec<String> {
             names.push(step.name.to_owned());
         }
     }
+    names.extend(declared_steps().iter().map(|s| s.def.name.to_owned()));
     // Every effect, whether or not its workflow is linked (a crate may link only adapters).
     for effect in all_effects() {
         names.push(effect.name.to_owned());

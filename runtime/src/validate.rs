@@ -1,8 +1,9 @@
 //! Checks of the whole registry that no single macro expansion can make: names shared by two
-//! registrations, and retry-policy entries naming nothing registered. The manifest binary runs
+//! registrations, steps no workflow lists, and retry-policy entries naming nothing registered
+//! (or set twice). The manifest binary runs
 //! them before every subcommand, so `scripts/build` fails on them; a test runs them too.
 
-use crate::config;
+use crate::config::{self, PolicyOverride};
 use crate::registry::{self, EffectDef, EffectKind};
 use sluice_policy::suggest::closest;
 use std::collections::BTreeMap;
@@ -87,23 +88,64 @@ fn duplicate_steps(errors: &mut Vec<String>) {
     }
 }
 
-/// A policy entry for a name nothing registers would silently do nothing.
-fn unknown_policy_names(errors: &mut Vec<String>) {
+/// A policy entry for a name nothing registers would silently do nothing: the error, naming
+/// where the entry is written (`file:line`), the closest registered name and all of them.
+pub(crate) fn unknown_policy_name(policy: &PolicyOverride) -> Option<String> {
     let known = registry::known_policy_names();
-    for o in config::overrides() {
-        if known.iter().any(|k| k == o.name) {
-            continue;
-        }
-        let hint = closest(o.name, known.iter().map(String::as_str))
-            .map(|c| format!("did you mean {c:?}? "))
-            .unwrap_or_default();
-        let allowed: Vec<String> = known.iter().map(|k| format!("{k:?}")).collect();
+    if known.iter().any(|k| k == policy.name) {
+        return None;
+    }
+    let hint = closest(policy.name, known.iter().map(String::as_str))
+        .map(|c| format!("did you mean {c:?}? "))
+        .unwrap_or_default();
+    let allowed: Vec<String> = known.iter().map(|k| format!("{k:?}")).collect();
+    Some(format!(
+        "{}: policies.{:?} names no registered step, sender, dispatcher or handler; {hint}allowed names: {}",
+        config::origin(policy),
+        policy.name,
+        allowed.join(", ")
+    ))
+}
+
+fn unknown_policy_names(errors: &mut Vec<String>) {
+    errors.extend(
+        config::overrides()
+            .into_iter()
+            .filter_map(unknown_policy_name),
+    );
+}
+
+/// Two files (or two entries) setting one name: which one applies would depend on link order.
+fn duplicate_policy_names(errors: &mut Vec<String>) {
+    let mut by_name: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for policy in config::overrides() {
+        by_name
+            .entry(policy.name)
+            .or_default()
+            .push(config::origin(policy));
+    }
+    for (name, origins) in by_name.into_iter().filter(|(_, o)| o.len() > 1) {
         errors.push(format!(
-            "{}: policies.{:?} names no registered step, sender, dispatcher or handler; {hint}allowed names: {}",
-            config::file_path(),
-            o.name,
-            allowed.join(", ")
+            "policies.{name:?} is set {} times ({}); keep one entry per name",
+            origins.len(),
+            origins.join(", ")
         ));
+    }
+}
+
+/// A `#[step]` no workflow lists would run unseen by the manifest (its policy and key with it).
+fn unlisted_steps(errors: &mut Vec<String>) {
+    let workflows = registry::workflows();
+    for declared in registry::declared_steps() {
+        let listed = workflows
+            .iter()
+            .any(|w| w.steps.iter().any(|s| std::ptr::eq(*s, declared.def)));
+        if !listed {
+            errors.push(format!(
+                "the #[step] {:?} is listed in no workflow's `steps = [..]`; list it in the workflow that calls it",
+                declared.def.name
+            ));
+        }
     }
 }
 
@@ -114,7 +156,9 @@ pub fn validate() -> Result<(), Vec<String>> {
     duplicate_steps(&mut errors);
     duplicate_effect_names(&mut errors);
     duplicate_handlers(&mut errors);
+    unlisted_steps(&mut errors);
     unknown_policy_names(&mut errors);
+    duplicate_policy_names(&mut errors);
     if errors.is_empty() {
         Ok(())
     } else {

@@ -62,6 +62,7 @@ pub const WAIT_TIMEOUT: Duration =
     binding = "INCIDENT_WORKFLOW",
     name = "incident-workflow",
     fans_out = true,
+    waits_for_events = true,
     steps = [
         triage::context,
         triage::ask,

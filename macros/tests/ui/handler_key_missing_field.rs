@@ -1,6 +1,8 @@
 // A handler idempotency key naming a field the event does not have: rustc reports the missing
 // field on the literal.
-use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+#[path = "support/shop.rs"]
+mod shop;
+use shop::{OrderShipped, Shop, ShopSender};
 use sluice_macros::sender;
 use sluice::registry::SendContext;
 use sluice::EffectError;
@@ -9,12 +11,12 @@ use sluice::EffectError;
 pub struct Webhook;
 
 #[sender(name = "webhook")]
-impl IncidentSender for Webhook {
-    #[step(idempotency_key = "{incident_id}:{nope}")]
-    async fn incident_created(
+impl ShopSender for Webhook {
+    #[step(idempotency_key = "{order_id}:{nope}")]
+    async fn order_shipped(
         &self,
         ctx: &SendContext,
-        event: &IncidentEvent<IncidentCreated>,
+        event: &Shop<OrderShipped>,
     ) -> Result<(), EffectError> {
         let _ = (ctx, event);
         Ok(())

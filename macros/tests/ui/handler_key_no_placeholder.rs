@@ -1,5 +1,7 @@
 // An idempotency key without a placeholder would be shared by every delivery.
-use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+#[path = "support/shop.rs"]
+mod shop;
+use shop::{OrderShipped, Shop, ShopSender};
 use sluice_macros::sender;
 use sluice::registry::SendContext;
 use sluice::EffectError;
@@ -8,12 +10,12 @@ use sluice::EffectError;
 pub struct Webhook;
 
 #[sender(name = "webhook")]
-impl IncidentSender for Webhook {
+impl ShopSender for Webhook {
     #[step(idempotency_key = "webhook")]
-    async fn incident_created(
+    async fn order_shipped(
         &self,
         ctx: &SendContext,
-        event: &IncidentEvent<IncidentCreated>,
+        event: &Shop<OrderShipped>,
     ) -> Result<(), EffectError> {
         let _ = (ctx, event);
         Ok(())

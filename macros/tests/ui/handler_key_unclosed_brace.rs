@@ -1,5 +1,7 @@
 // A malformed idempotency key template (unclosed brace): the error is on the literal.
-use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+#[path = "support/shop.rs"]
+mod shop;
+use shop::{OrderShipped, Shop, ShopSender};
 use sluice_macros::sender;
 use sluice::registry::SendContext;
 use sluice::EffectError;
@@ -8,12 +10,12 @@ use sluice::EffectError;
 pub struct Webhook;
 
 #[sender(name = "webhook")]
-impl IncidentSender for Webhook {
-    #[step(idempotency_key = "{incident_id}:{event_id")]
-    async fn incident_created(
+impl ShopSender for Webhook {
+    #[step(idempotency_key = "{order_id}:{event_id")]
+    async fn order_shipped(
         &self,
         ctx: &SendContext,
-        event: &IncidentEvent<IncidentCreated>,
+        event: &Shop<OrderShipped>,
     ) -> Result<(), EffectError> {
         let _ = (ctx, event);
         Ok(())

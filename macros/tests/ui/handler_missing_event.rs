@@ -1,5 +1,7 @@
 // A handler that forgot its event argument: the error is on the argument list.
-use incidentd_core::IncidentSender;
+#[path = "support/shop.rs"]
+mod shop;
+use shop::ShopSender;
 use sluice_macros::sender;
 use sluice::registry::SendContext;
 use sluice::EffectError;
@@ -8,8 +10,8 @@ use sluice::EffectError;
 pub struct Webhook;
 
 #[sender(name = "webhook")]
-impl IncidentSender for Webhook {
-    async fn incident_created(&self, ctx: &SendContext) -> Result<(), EffectError> {
+impl ShopSender for Webhook {
+    async fn order_shipped(&self, ctx: &SendContext) -> Result<(), EffectError> {
         let _ = ctx;
         Ok(())
     }

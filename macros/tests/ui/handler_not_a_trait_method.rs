@@ -1,17 +1,19 @@
-// A handler whose name is not a method of the trait (a typo of `incident_created`): the error
+// A handler whose name is not a method of the trait (a typo of `order_shipped`): the error
 // is on the method's name.
-use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+#[path = "support/shop.rs"]
+mod shop;
+use shop::{OrderShipped, Shop, ShopSender};
 use sluice::prelude::*;
 
 #[derive(Default)]
 pub struct Webhook;
 
 #[sender(name = "webhook")]
-impl IncidentSender for Webhook {
-    async fn incident_crated(
+impl ShopSender for Webhook {
+    async fn order_shiped(
         &self,
         ctx: &SendContext,
-        event: &IncidentEvent<IncidentCreated>,
+        event: &Shop<OrderShipped>,
     ) -> Result<(), EffectError> {
         let _ = (ctx, event);
         Ok(())

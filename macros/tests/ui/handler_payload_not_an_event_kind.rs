@@ -1,6 +1,8 @@
 // An event envelope around a payload that declares no event type: the error is on the
 // parameter type and shows how to declare one.
-use incidentd_core::IncidentEvent;
+#[path = "support/shop.rs"]
+mod shop;
+use shop::Shop;
 use sluice::prelude::*;
 
 #[derive(serde::Deserialize)]
@@ -13,7 +15,7 @@ pub trait NoteSender {
     async fn note_added(
         &self,
         ctx: &SendContext,
-        event: &IncidentEvent<NoteAdded>,
+        event: &Shop<NoteAdded>,
     ) -> Result<(), EffectError>;
 }
 
@@ -25,7 +27,7 @@ impl NoteSender for Notes {
     async fn note_added(
         &self,
         ctx: &SendContext,
-        event: &IncidentEvent<NoteAdded>,
+        event: &Shop<NoteAdded>,
     ) -> Result<(), EffectError> {
         let _ = (ctx, &event.text);
         Ok(())

@@ -1,5 +1,7 @@
 // #[sender] on an inherent impl (no trait): the error is on the self type.
-use incidentd_core::{IncidentCreated, IncidentEvent};
+#[path = "support/shop.rs"]
+mod shop;
+use shop::{OrderShipped, Shop};
 use sluice_macros::sender;
 use sluice::registry::SendContext;
 use sluice::EffectError;
@@ -9,10 +11,10 @@ pub struct Webhook;
 
 #[sender(name = "webhook")]
 impl Webhook {
-    pub async fn incident_created(
+    pub async fn order_shipped(
         &self,
         ctx: &SendContext,
-        event: &IncidentEvent<IncidentCreated>,
+        event: &Shop<OrderShipped>,
     ) -> Result<(), EffectError> {
         let _ = (ctx, event);
         Ok(())

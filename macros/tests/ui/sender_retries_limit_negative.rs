@@ -1,16 +1,18 @@
 // A negative retries limit: the same message as retry-policies.toml gives, on the value.
-use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+#[path = "support/shop.rs"]
+mod shop;
+use shop::{OrderShipped, Shop, ShopSender};
 use sluice::prelude::*;
 
 #[derive(Default)]
 pub struct Webhook;
 
 #[sender(name = "webhook", retries(limit = -1, delay = 5))]
-impl IncidentSender for Webhook {
-    async fn incident_created(
+impl ShopSender for Webhook {
+    async fn order_shipped(
         &self,
         ctx: &SendContext,
-        event: &IncidentEvent<IncidentCreated>,
+        event: &Shop<OrderShipped>,
     ) -> Result<(), EffectError> {
         let _ = (ctx, event);
         Ok(())

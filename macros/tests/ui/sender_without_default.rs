@@ -1,6 +1,8 @@
 // A sender type without `Default`: the runtime builds one per delivery. The error is on the
 // impl's self type and says what to add.
-use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+#[path = "support/shop.rs"]
+mod shop;
+use shop::{OrderShipped, Shop, ShopSender};
 use sluice::prelude::*;
 
 pub struct Webhook {
@@ -8,11 +10,11 @@ pub struct Webhook {
 }
 
 #[sender(name = "webhook")]
-impl IncidentSender for Webhook {
-    async fn incident_created(
+impl ShopSender for Webhook {
+    async fn order_shipped(
         &self,
         ctx: &SendContext,
-        event: &IncidentEvent<IncidentCreated>,
+        event: &Shop<OrderShipped>,
     ) -> Result<(), EffectError> {
         let _ = (ctx, event, &self.url);
         Ok(())

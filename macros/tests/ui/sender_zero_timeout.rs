@@ -1,5 +1,7 @@
 // A zero timeout would fail every attempt.
-use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+#[path = "support/shop.rs"]
+mod shop;
+use shop::{OrderShipped, Shop, ShopSender};
 use sluice_macros::sender;
 use sluice::registry::SendContext;
 use sluice::EffectError;
@@ -8,11 +10,11 @@ use sluice::EffectError;
 pub struct Webhook;
 
 #[sender(name = "webhook", timeout = "0 seconds")]
-impl IncidentSender for Webhook {
-    async fn incident_created(
+impl ShopSender for Webhook {
+    async fn order_shipped(
         &self,
         ctx: &SendContext,
-        event: &IncidentEvent<IncidentCreated>,
+        event: &Shop<OrderShipped>,
     ) -> Result<(), EffectError> {
         let _ = (ctx, event);
         Ok(())

@@ -1,6 +1,8 @@
 // #[step] on a handler method whose impl lacks #[sender]: the error is on the receiver and
 // tells to annotate the impl.
-use incidentd_core::{IncidentCreated, IncidentEvent, IncidentSender};
+#[path = "support/shop.rs"]
+mod shop;
+use shop::{OrderShipped, Shop, ShopSender};
 use sluice_macros::step;
 use sluice::registry::SendContext;
 use sluice::EffectError;
@@ -8,15 +10,15 @@ use sluice::EffectError;
 #[derive(Default)]
 pub struct Webhook;
 
-impl IncidentSender for Webhook {
+impl ShopSender for Webhook {
     #[step(
         retries(limit = 5),
-        idempotency_key = "{incident_id}:{event_id}:webhook"
+        idempotency_key = "{order_id}:{event_id}:webhook"
     )]
-    async fn incident_created(
+    async fn order_shipped(
         &self,
         ctx: &SendContext,
-        event: &IncidentEvent<IncidentCreated>,
+        event: &Shop<OrderShipped>,
     ) -> Result<(), EffectError> {
         let _ = (ctx, event);
         Ok(())

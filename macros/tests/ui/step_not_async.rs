@@ -4,16 +4,16 @@ use sluice::typed_step::StepContext;
 use sluice::EffectError;
 
 pub struct Input {
-    pub incident_id: String,
+    pub order_id: String,
 }
 
 pub struct Output {
     pub key: String,
 }
 
-#[step(name = "webhook.post", idempotency_key = "{incident_id}")]
+#[step(name = "webhook.post", idempotency_key = "{order_id}")]
 pub fn post(ctx: StepContext, input: Input) -> Result<Output, EffectError> {
-    let _ = input.incident_id;
+    let _ = input.order_id;
     Ok(Output {
         key: ctx.idempotency_key,
     })

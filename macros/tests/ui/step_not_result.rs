@@ -3,16 +3,16 @@ use sluice_macros::step;
 use sluice::typed_step::StepContext;
 
 pub struct Input {
-    pub incident_id: String,
+    pub order_id: String,
 }
 
 pub struct Output {
     pub key: String,
 }
 
-#[step(name = "webhook.post", idempotency_key = "{incident_id}")]
+#[step(name = "webhook.post", idempotency_key = "{order_id}")]
 pub async fn post(ctx: StepContext, input: Input) -> Output {
-    let _ = input.incident_id;
+    let _ = input.order_id;
     Output {
         key: ctx.idempotency_key,
     }

@@ -6,13 +6,13 @@ use serde_json::{json, Value};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct Payload {
-    pub incident_id: String,
+    pub order_id: String,
 }
 
 #[workflow(binding = "WEBHOOK_WORKFLOW", name = "webhook-workflow")]
 pub async fn webhook_workflow(run: WorkflowRun, payload: Payload) -> Result<Value, WorkflowError> {
     let _ = run;
-    Ok(json!({ "incident_id": payload.incident_id }))
+    Ok(json!({ "order_id": payload.order_id }))
 }
 
 fn main() {}

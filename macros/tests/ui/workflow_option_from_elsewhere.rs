@@ -6,18 +6,18 @@ use serde_json::{json, Value};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct Payload {
-    pub incident_id: String,
+    pub order_id: String,
 }
 
 #[workflow(
     class = "WebhookWorkflow",
     binding = "WEBHOOK_WORKFLOW",
     name = "webhook-workflow",
-    idempotency_key = "{incident_id}"
+    idempotency_key = "{order_id}"
 )]
 pub async fn webhook_workflow(run: WorkflowRun, payload: Payload) -> Result<Value, WorkflowError> {
     let _ = run;
-    Ok(json!({ "incident_id": payload.incident_id }))
+    Ok(json!({ "order_id": payload.order_id }))
 }
 
 fn main() {}

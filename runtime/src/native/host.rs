@@ -5,6 +5,12 @@
 //! from a queue. Crashes can be injected after any effect, before its result is recorded; a
 //! seed makes a random crash schedule reproducible. Everything it did is recorded.
 //!
+//! Like Cloudflare's engine, each attempt of a step has its step's timeout: an attempt whose
+//! effect answers after it (measured on the wall clock, since effects do real I/O) fails, and
+//! is retried per the policy; its late answer is discarded. A wait for an event in a workflow
+//! that does not declare `waits_for_events = true` fails, so the manifest's wait loops are
+//! true.
+//!
 //! A run may do several things at once (the lanes of a fan-out): it is polled as a future,
 //! and while every branch waits, the engine lets virtual time pass to the earliest sleep's end
 //! (a private clock), or reports that deadline to whoever owns a shared clock
@@ -119,6 +125,8 @@ pub struct NativeStep {
     /// A wait with no queued event suspends the run (an engine's instance) instead of timing
     /// out (a single run in a test).
     suspend_when_idle: Cell<bool>,
+    /// The workflow being advanced and whether it declares that it waits for events.
+    running: Cell<Option<(&'static str, bool)>>,
 }
 
 impl NativeStep {
@@ -302,8 +310,11 @@ impl NativeStep {
     pub fn advance(&self, def: &WorkflowDef, run: WorkflowRun) -> Advanced {
         silence_injected_crashes();
         self.driven.set(true);
+        self.running
+            .set(Some((def.class_name, def.waits_for_events)));
         let advanced = self.drive(def, run);
         self.driven.set(false);
+        self.running.set(None);
         advanced
     }
 
@@ -355,6 +366,23 @@ impl NativeStep {
     }
 }
 
+/// An attempt's outcome, failed (retryably) if its effect answered after `timeout`: the
+/// platform abandons the attempt at its timeout, so a late answer never counts.
+fn within_timeout(
+    outcome: Result<Value, crate::EffectError>,
+    elapsed: std::time::Duration,
+    timeout: Duration,
+) -> Result<Value, crate::EffectError> {
+    let limit = std::time::Duration::from_millis(timeout.as_millis());
+    if elapsed <= limit {
+        return outcome;
+    }
+    Err(crate::EffectError::retryable(format!(
+        "the attempt timed out: it answered after {} ms, its step's timeout is {timeout}",
+        elapsed.as_millis()
+    )))
+}
+
 /// Records that some branch of a run was woken since the last poll.
 #[derive(Default)]
 struct Woken(std::sync::atomic::AtomicBool);
@@ -399,7 +427,8 @@ impl Step for NativeStep {
         let mut attempt = 1;
         loop {
             self.ruled_crash(CrashPoint::BeforeEffect, name, self.effects_run.get() + 1);
-            let outcome = effect().await;
+            let started = std::time::Instant::now();
+            let outcome = within_timeout(effect().await, started.elapsed(), config.timeout);
             let ordinal = self.effects_run.get() + 1;
             self.effects_run.set(ordinal);
             self.ruled_crash(CrashPoint::AfterEffect, name, ordinal);
@@ -479,6 +508,12 @@ impl Step for NativeStep {
         event_type: &str,
         _timeout: Duration,
     ) -> Result<Value, StepError> {
+        if let Some((class_name, false)) = self.running.get() {
+            return Err(StepError::Failed(crate::EffectError::non_retryable(format!(
+                "the workflow {class_name} waits for {event_type:?} events but does not declare \
+                 `waits_for_events = true` in its #[workflow] (the manifest would draw no wait loop)"
+            ))));
+        }
         let key = self.key(name);
         if let Some(value) = self.replayed(name, &key) {
             return Ok(value);
