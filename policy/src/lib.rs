@@ -1,4 +1,4 @@
-//! Retry policies of incidentd steps, senders and dispatchers, free of dependencies: the
+//! Retry policies of workflow steps, senders and dispatchers, free of dependencies: the
 //! attribute macros parse their options with it at expansion time, the runtime's build script
 //! validates `retry-policies.toml` with it, and the runtime re-exports its types. One parser per
 //! field ([`field`]), so an attribute and the file accept and reject exactly the same values.

@@ -42,13 +42,13 @@ mod tests {
 
     #[test]
     fn suggests_the_closest_plausible_name_only() {
-        let names = ["dashboard", "dashboard.incident_created", "webhook"];
-        assert_eq!(closest("dashbord", names), Some("dashboard"));
+        let names = ["email", "email.order_shipped", "webhook"];
+        assert_eq!(closest("emial", names), Some("email"));
         assert_eq!(
-            closest("dashboard.incident_crated", names),
-            Some("dashboard.incident_created")
+            closest("email.order_shiped", names),
+            Some("email.order_shipped")
         );
         assert_eq!(closest("retry", ["retries", "timeout"]), Some("retries"));
-        assert_eq!(closest("slack", names), None, "nothing close");
+        assert_eq!(closest("sms", names), None, "nothing close");
     }
 }

@@ -3,9 +3,9 @@
 //! Layers, from the bottom:
 //! - vocabulary: [`duration`], [`retry`] (Cloudflare's `step.do` config; both from the
 //!   dependency-free `sluice-policy` crate), [`error`], [`event`] (event kinds and the
-//!   generic [`Envelope`](event::Envelope) handlers take);
+//!   generic [`Envelope`] handlers take);
 //! - ports the application is written against: [`sql`] (Durable Object storage and D1),
-//!   [`step`] (durable steps), [`workflow`] (services and workflow clients);
+//!   [`step`](mod@step) (durable steps), [`workflow`](mod@workflow) (services and workflow clients);
 //! - engines: [`outbox`] (the Durable Object transactional outbox), [`fanout`] (delivering
 //!   events to senders and dispatchers: [`fanout::dispatch`], [`fanout::Lanes`]) and
 //!   [`registry`];
@@ -13,7 +13,7 @@
 //!   `native` (in-process SQLite, for tests).
 //!
 //! Application code needs one import: `use sluice::prelude::*;` brings the
-//! attribute macros ([`sender`], [`dispatcher`], [`step`], [`workflow`]), the types their
+//! attribute macros ([`sender`], [`dispatcher`], [`step`](macro@step), [`workflow`](macro@workflow)), the types their
 //! functions are written with, the event envelope and the fan-out entry point.
 //!
 //! ```no_run

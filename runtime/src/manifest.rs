@@ -204,7 +204,7 @@ pub fn mermaid() -> String {
 /// What [`render`] generates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output {
-    /// Every workflow's definition as JSON ([`json`]).
+    /// Every workflow's definition as JSON ([`json()`]).
     Json,
     /// The same as a Mermaid flowchart ([`mermaid`]).
     Mermaid,

@@ -12,11 +12,11 @@ use std::rc::Rc;
 
 /// A Cloudflare Workflow class whose `run` is Rust (`#[workflow]`).
 pub struct WorkflowDef {
-    /// The exported JS class (`IncidentWorkflow`), also wrangler's `class_name`.
+    /// The exported JS class (`OrderWorkflow`), also wrangler's `class_name`.
     pub class_name: &'static str,
-    /// The env binding (`INCIDENT_WORKFLOW`).
+    /// The env binding (`ORDER_WORKFLOW`).
     pub binding: &'static str,
-    /// wrangler's workflow `name` (`incident-workflow`).
+    /// wrangler's workflow `name` (`order-workflow`).
     pub name: &'static str,
     /// Default step config of this workflow's steps (attribute level).
     pub defaults: StepConfig,
@@ -40,7 +40,7 @@ pub struct StepDef {
     pub name: &'static str,
     /// Its config when it declared one; otherwise its workflow's defaults apply.
     pub config: Option<StepConfig>,
-    /// The idempotency-key template, e.g. `"{incident_id}:{ts}"`.
+    /// The idempotency-key template, e.g. `"{order_id}:{ts}"`.
     pub idempotency_key: &'static str,
 }
 
@@ -73,7 +73,7 @@ pub enum EffectKind {
 pub struct EffectDef {
     pub name: &'static str,
     pub kind: EffectKind,
-    /// The implementing type, as written with its module (`incidentd_adapters::webhook::Webhook`),
+    /// The implementing type, as written with its module (`shop::webhook::Webhook`),
     /// so a validation error can say which two effects share a name.
     pub type_path: &'static str,
     /// The workflow class that fans out to it.
@@ -96,10 +96,10 @@ impl EffectDef {
 
 /// One handler: the `step.do` an effect runs for one event type.
 pub struct HandlerDef {
-    /// The event type (`INCIDENT_CREATED`), from the handler's parameter type
+    /// The event type (`ORDER_SHIPPED`), from the handler's parameter type
     /// ([`FromSenderCall::EVENT`]).
     pub event: &'static str,
-    /// The trait method (`incident_created`), used in step names and config keys.
+    /// The trait method (`order_shipped`), used in step names and config keys.
     pub method: &'static str,
     /// Attribute-level config: the effect's default, overridden by the handler's own.
     pub config: StepConfig,
@@ -109,7 +109,7 @@ pub struct HandlerDef {
 }
 
 impl HandlerDef {
-    /// The step name prefix (`dashboard.incident_created`); the event id is appended.
+    /// The step name prefix (`email.order_shipped`); the event id is appended.
     pub fn step_name(&self, effect: &EffectDef) -> String {
         format!("{}.{}", effect.name, self.method)
     }
@@ -124,7 +124,7 @@ impl HandlerDef {
 #[derive(Clone)]
 pub struct SenderCall {
     pub event_id: i64,
-    /// The stream of events the fan-out carries (for incidents, the incident id): the same in
+    /// The stream of events the fan-out carries (for orders, the order id): the same in
     /// every workflow instance that carries it, so it scopes default idempotency keys.
     pub stream_id: String,
     /// The workflow instance fanning out. It changes when a stream moves to a new instance:
@@ -136,16 +136,16 @@ pub struct SenderCall {
 }
 
 /// Built from a [`SenderCall`] for a handler's typed event argument. The application
-/// implements it for its event envelope, e.g. for `IncidentEvent<T>` with `T: EventKind`.
+/// implements it for its event envelope, e.g. [`Envelope<T>`](crate::Envelope) with `T: EventKind`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an event a handler can take",
-    label = "a handler's event parameter must be an event envelope, such as `&IncidentEvent<IncidentCreated>`",
+    label = "a handler's event parameter must be an event envelope, such as `&Envelope<OrderShipped>`",
     note = "a handler's event type comes from this parameter's type (`FromSenderCall::EVENT`), so the type must implement `FromSenderCall`"
 )]
 pub trait FromSenderCall: Sized {
     /// The workflow class that fans these events out.
     const WORKFLOW: &'static str;
-    /// The event type a handler taking this parameter handles (`"INCIDENT_CREATED"`).
+    /// The event type a handler taking this parameter handles (`"ORDER_SHIPPED"`).
     const EVENT: &'static str;
     fn from_call(call: &SenderCall) -> Result<Self, EffectError>;
 }
@@ -234,7 +234,7 @@ pub fn known_policy_names() -> Vec<String> {
 /// Durable Object RPC: the generated entry wraps it in a class extending `DurableObject`
 /// (the platform serves RPC only to those) that forwards `fetch`, `alarm` and `rpc_methods`.
 pub struct ObjectClassDef {
-    /// The exported class, also wrangler's `class_name` (`Incident`).
+    /// The exported class, also wrangler's `class_name` (`Order`).
     pub class_name: &'static str,
     /// Synchronous or async methods of the Rust class callable over RPC.
     pub rpc_methods: &'static [&'static str],
@@ -255,7 +255,7 @@ pub fn object_classes() -> Vec<&'static ObjectClassDef> {
 /// `WorkflowEntrypoint` class per registered workflow, delegating `run` to Rust.
 pub fn js_entry() -> String {
     let mut out = String::from(
-        "// @generated by `cargo run -p incidentd-workflows --bin incidentd-manifest -- js-entry`.\n\
+        "// @generated by the manifest generator (`js-entry`).\n\
          // Do not edit: it is derived from the workflow registry, and a test checks it.\n\
          import { DurableObject, WorkflowEntrypoint } from \"cloudflare:workers\";\n\
          import { NonRetryableError } from \"cloudflare:workflows\";\n\

@@ -7,7 +7,7 @@
 //! events. Within a lane the order is strict: an effect never sees an event before the ones
 //! the run received earlier.
 //!
-//! - **Retries** are the framework's ([`attempts`]): capped exponential backoff with jitter,
+//! - **Retries** are the framework's (`attempts`): capped exponential backoff with jitter,
 //!   `Retry-After` honoured, each wait a durable sleep.
 //! - **Held lanes.** An effect that runs out of attempts (or is refused for good) holds its
 //!   lane: later events queue behind it, neither skipped nor reordered, and the ledger records

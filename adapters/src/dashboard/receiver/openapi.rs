@@ -1,6 +1,6 @@
 //! The OpenAPI document of every public route of the worker, served at `GET /openapi.json` and
 //! checked in as docs/openapi.json (a test keeps the two equal). It walks the route table
-//! ([`crate::http::routes::ROUTES`]) and describes each route's handler ([`describe`] matches them
+//! ([`crate::http::routes::ROUTES`]) and describes each route's handler (`describe` matches them
 //! exhaustively), so a route cannot be served undocumented or documented unserved. Dashboard
 //! bodies come from the very types the server parses (schemars); the other schemas are written
 //! here from the validation they document, and the schema-driven check
