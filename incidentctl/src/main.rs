@@ -605,20 +605,20 @@ fn print_reply(cli: &Cli, command: &Command, call: &Call, reply: &Reply) -> Resu
             render_workflow(&reply.decode::<Workflow>()?, now_millis() as i64)
         ),
         Command::DeadLetters { .. } => {
-            print!("{}", render_dead_letters(&reply.decode::<DeadLetters>()?))
+            print!("{}", render_dead_letters(&reply.decode::<DeadLetters>()?));
         }
         Command::Replay { .. } => println!("{}", replayed_line(&reply.decode::<Replayed>()?)),
         Command::FailedEffects { .. } => {
             print!(
                 "{}",
                 render_failed_effects(&reply.decode::<FailedEffects>()?)
-            )
+            );
         }
         Command::RetryEffect { .. } => {
-            println!("{}", retried_line(&reply.decode::<RetriedEffect>()?))
+            println!("{}", retried_line(&reply.decode::<RetriedEffect>()?));
         }
         Command::DismissEffect { .. } => {
-            println!("{}", dismissed_line(&reply.decode::<DismissedEffect>()?))
+            println!("{}", dismissed_line(&reply.decode::<DismissedEffect>()?));
         }
         Command::Analysis { .. } => print!(
             "{}",

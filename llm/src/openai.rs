@@ -222,7 +222,7 @@ pub fn parse_response(body: &[u8]) -> Result<ChatResponse, LlmError> {
         return Err(LlmError::invalid(format!("the model refused: {refusal}")));
     }
     match choice["finish_reason"].as_str() {
-        Some("stop") | Some("tool_calls") | None => {}
+        Some("stop" | "tool_calls") | None => {}
         Some("length") => return Err(LlmError::invalid(CUT_AT_LIMIT)),
         Some(other) => return Err(LlmError::invalid(format!("finish reason {other}"))),
     }

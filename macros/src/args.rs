@@ -108,7 +108,7 @@ fn read(
             Opt::Timeout => policy_args::timeout(meta, &mut read.policy, errors),
             Opt::IdempotencyKey => {
                 read.idempotency_key =
-                    attr::string(meta, errors).and_then(|text| errors.ok(Template::parse(&text)))
+                    attr::string(meta, errors).and_then(|text| errors.ok(Template::parse(&text)));
             }
             Opt::Steps => read.steps = steps(meta, errors),
             Opt::FansOut => read.fans_out = attr::boolean(meta, errors),

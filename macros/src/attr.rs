@@ -78,7 +78,7 @@ impl Options {
 fn key_of(meta: &Meta) -> String {
     meta.path()
         .get_ident()
-        .map(|i| i.to_string())
+        .map(ToString::to_string)
         .unwrap_or_default()
 }
 

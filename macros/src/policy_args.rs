@@ -50,7 +50,7 @@ pub fn retries(meta: &Meta, patch: &mut PolicyPatch, errors: &mut Errors) {
         let key = item
             .path()
             .get_ident()
-            .map(|i| i.to_string())
+            .map(ToString::to_string)
             .unwrap_or_default();
         if seen.contains(&key) {
             errors.spanned(

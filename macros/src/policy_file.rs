@@ -68,9 +68,9 @@ fn entry(krate: &syn::Path, name: &str, line: u32, patch: &PolicyPatch) -> Token
         Backoff::Exponential => quote!(#krate::__private::Backoff::Exponential),
     }));
     let limit = option(patch.limit);
-    let delay = option(patch.delay.map(|d| d.as_millis()));
-    let max_delay = option(patch.max_delay.map(|d| d.as_millis()));
-    let timeout = option(patch.timeout.map(|d| d.as_millis()));
+    let delay = option(patch.delay.map(sluice_policy::Duration::as_millis));
+    let max_delay = option(patch.max_delay.map(sluice_policy::Duration::as_millis));
+    let timeout = option(patch.timeout.map(sluice_policy::Duration::as_millis));
     quote! {
         #krate::__private::PolicyFileEntry {
             line: #line,

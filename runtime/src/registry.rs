@@ -158,6 +158,8 @@ pub struct SendContext {
     pub services: Rc<dyn Services>,
 }
 
+// The workspace denies unsafe code; this call is its one audited exception (SAFETY below).
+#[allow(unsafe_code)]
 pub(crate) fn ensure_registered() {
     #[cfg(target_family = "wasm")]
     {

@@ -179,7 +179,7 @@ fn a_forward_that_reached_the_engine_but_was_not_recorded_is_handled_once() {
             .object
             .store()
             .execute(sql, &[])
-            .unwrap()
+            .unwrap();
     };
     p.alarm(&id);
     store_row("UPDATE outbox SET published_at = NULL, next_attempt_at = 0 WHERE event_id = 3");

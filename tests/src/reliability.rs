@@ -551,7 +551,7 @@ fn send_changes(
                     attempts,
                     outcome,
                 });
-            })
+            });
         });
         if let Some(kill_at) = kill_at {
             while started.load(Ordering::Relaxed) < kill_at && !load.is_finished() {

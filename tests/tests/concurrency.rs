@@ -48,7 +48,7 @@ fn updates_of(incident: usize) -> Vec<Update> {
 }
 
 fn summary(label: &str, mut samples: Vec<f64>) {
-    samples.sort_by(|a, b| a.total_cmp(b));
+    samples.sort_by(f64::total_cmp);
     println!(
         "{label:<22} n={:<4} median={:>7.2} ms  p99={:>7.2} ms  max={:>7.2} ms",
         samples.len(),
@@ -122,7 +122,7 @@ fn concurrent_updates_are_each_recorded_once_and_the_index_converges() {
     assert_eq!(outcomes.len(), INCIDENTS * UPDATES_PER_INCIDENT);
 
     let mut problems: Vec<String> = Vec::new();
-    let acked = |o: &Outcome| o.reply.as_ref().is_ok_and(|r| r.is_success());
+    let acked = |o: &Outcome| o.reply.as_ref().is_ok_and(incidentctl::Reply::is_success);
     let not_acked: Vec<&Outcome> = outcomes.iter().filter(|o| !acked(o)).collect();
     for o in &not_acked {
         // Not acknowledged is allowed (the caller would retry), but worth seeing.

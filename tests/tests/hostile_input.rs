@@ -419,7 +419,7 @@ fn d1_rows(state_dir: &Path) -> BTreeMap<String, Vec<String>> {
             let mut rows: Vec<String> = statement
                 .query_map([], |row| {
                     Ok((0..columns)
-                        .map(|i| format!("{:?}", row.get_ref(i).map(|v| v.to_owned())))
+                        .map(|i| format!("{:?}", row.get_ref(i)))
                         .collect::<Vec<_>>()
                         .join("|"))
                 })
@@ -785,7 +785,7 @@ fn hostile_requests_on_every_route_get_their_documented_answer_and_write_nothing
     let parts: Vec<&str> = state.split('.').collect();
     assert_eq!(parts.len(), 5, "state {state}");
     let with_part = |index: usize, value: &str| {
-        let mut p: Vec<String> = parts.iter().map(|s| s.to_string()).collect();
+        let mut p: Vec<String> = parts.iter().map(ToString::to_string).collect();
         p[index] = value.to_owned();
         p.join(".")
     };

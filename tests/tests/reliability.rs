@@ -29,7 +29,9 @@ fn assert_clean(report: Report) {
 
 #[test]
 fn under_load_with_failing_slack_and_a_slow_webhook_nothing_is_lost_or_doubled() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let report = run("reliability-load", &LoadConfig::ci());
     assert!(
         report.figures.slack_server_errors_injected > 0,
@@ -42,7 +44,9 @@ fn under_load_with_failing_slack_and_a_slow_webhook_nothing_is_lost_or_doubled()
 /// re-sends); docs/RELIABILITY.md has the full-size runs.
 #[test]
 fn a_workerd_killed_mid_load_loses_nothing_acknowledged_and_doubles_no_effect() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let report = run("reliability-kill", &LoadConfig::ci().with_kill());
     let kill = report.figures.kill.as_ref().expect("the worker was killed");
     assert!(!kill.killed_pids.is_empty());

@@ -72,7 +72,7 @@ fn first_notification(hook: &RecordingServer, id: &str) -> Value {
     poll(Duration::from_secs(40), || {
         hook.requests()
             .iter()
-            .map(|r| r.json())
+            .map(sluice::native::RecordedRequest::json)
             .find(|b| b["incident_id"] == id && b["type"] == "INCIDENT_CREATED")
     })
     .expect("the webhook was notified")

@@ -123,7 +123,7 @@ mod tests {
         starts_on: &str,
     ) -> Rotation {
         Rotation {
-            members: members.iter().map(|m| m.to_string()).collect(),
+            members: members.iter().map(ToString::to_string).collect(),
             shift_hours,
             handoff: NaiveTime::parse_from_str(handoff, "%H:%M").unwrap(),
             zone: zone.parse().unwrap(),

@@ -165,7 +165,7 @@ impl<S: SqlStore> IncidentObject<S> {
             let Some(round) = rows
                 .first()
                 .and_then(|r| r.get("retries"))
-                .and_then(|v| v.as_i64())
+                .and_then(serde_json::Value::as_i64)
             else {
                 return Ok(None);
             };

@@ -271,7 +271,7 @@ impl<S: SqlStore> IncidentObject<S> {
                 &[key.into()],
             )?
             .first()
-            .map(|row| row.get("event_id").and_then(|v| v.as_i64())))
+            .map(|row| row.get("event_id").and_then(serde_json::Value::as_i64)))
     }
 
     fn decide_and_commit(
@@ -343,7 +343,7 @@ impl<S: SqlStore> IncidentObject<S> {
             )?
             .first()
             .and_then(|r| r.get("event_id"))
-            .and_then(|v| v.as_i64()))
+            .and_then(serde_json::Value::as_i64))
     }
 
     /// Adapter bookkeeping (a Slack channel id, say): merged key by key, no event; allowed

@@ -57,7 +57,7 @@ impl<S: SqlStore> IncidentObject<S> {
             )?
             .first()
             .and_then(|r| r.get("event_id"))
-            .and_then(|v| v.as_i64()))
+            .and_then(serde_json::Value::as_i64))
     }
 
     /// Indexes a committed `SUGGESTION_ADDED` (inside its commit's transaction).

@@ -60,7 +60,7 @@ fn marker(error: EffectError) -> Value {
     json!({ ATTEMPT_FAILED: {
         "error": error.message,
         "retryable": error.retry == Retry::Retryable,
-        "retry_after_ms": error.retry_after.map(|d| d.as_millis()),
+        "retry_after_ms": error.retry_after.map(sluice_policy::Duration::as_millis),
     }})
 }
 

@@ -13,7 +13,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn report(label: &str, mut samples: Vec<f64>) {
-    samples.sort_by(|a, b| a.total_cmp(b));
+    samples.sort_by(f64::total_cmp);
     let mean = samples.iter().sum::<f64>() / samples.len() as f64;
     println!(
         "{label:<34} n={:<5} median={:>6.2} ms  p90={:>6.2} ms  p99={:>6.2} ms  mean={:>6.2} ms  min={:>6.2} ms",

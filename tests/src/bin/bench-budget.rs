@@ -18,7 +18,7 @@ const OBJECTS: usize = 50;
 const LOAD_SECONDS: u64 = 4;
 
 fn median(mut samples: Vec<f64>) -> (f64, f64) {
-    samples.sort_by(|a, b| a.total_cmp(b));
+    samples.sort_by(f64::total_cmp);
     (percentile(&samples, 0.5), percentile(&samples, 0.99))
 }
 

@@ -104,14 +104,14 @@ fn main() {
         workload: "bare write",
         adds: "router, DO hop, one row + alarm",
         ms: cpu_ms_per_request(&bare, n, &mut |i| {
-            bare_post(format!("/write/object-{}", i % OBJECTS))
+            bare_post(format!("/write/object-{}", i % OBJECTS));
         }),
     });
     rows.push(Row {
         workload: "bare pipeline floor",
         adds: "+ alarm pass, sendEvent, one-step Workflow, D1 upsert",
         ms: cpu_ms_per_request(&bare, n, &mut |i| {
-            bare_post(format!("/pipeline/p{}", i % OBJECTS))
+            bare_post(format!("/pipeline/p{}", i % OBJECTS));
         }),
     });
     drop(bare);

@@ -19,7 +19,7 @@ fn main() {
             worker.ready_after.as_secs_f64() * 1_000.0
         })
         .collect();
-    ms.sort_by(|a, b| a.total_cmp(b));
+    ms.sort_by(f64::total_cmp);
     println!(
         "cold start on {}, spawn -> first 2xx, {starts} starts: p50 {:.0} ms, p95 {:.0} ms, min {:.0} ms, max {:.0} ms",
         DevServer::from_env().describe(),

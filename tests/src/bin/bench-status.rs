@@ -14,7 +14,7 @@ const INCIDENTS: usize = 5;
 const UPDATES_EACH: usize = 3;
 
 fn report(label: &str, mut samples: Vec<f64>) {
-    samples.sort_by(|a, b| a.total_cmp(b));
+    samples.sort_by(f64::total_cmp);
     println!(
         "{label:<46} n={:<5} p50={:>6.2} ms  p90={:>6.2} ms  p99={:>6.2} ms",
         samples.len(),

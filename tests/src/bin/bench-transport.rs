@@ -11,7 +11,7 @@ const ROUNDS: usize = 6;
 const PER_ROUND: usize = 40;
 
 fn p50_p99(mut samples: Vec<f64>) -> (f64, f64) {
-    samples.sort_by(|a, b| a.total_cmp(b));
+    samples.sort_by(f64::total_cmp);
     (percentile(&samples, 0.5), percentile(&samples, 0.99))
 }
 
@@ -74,7 +74,7 @@ fn main() {
         }
     }
     for _ in 0..ROUNDS {
-        for t in targets.iter_mut() {
+        for t in &mut targets {
             for _ in 0..PER_ROUND {
                 let r = timed(|| read(t));
                 t.reads.push(r);

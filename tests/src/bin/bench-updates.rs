@@ -23,7 +23,7 @@ const THREADS: usize = 16;
 const INCIDENTS: usize = 50;
 
 fn report(label: &str, mut samples: Vec<f64>, wall_secs: f64) {
-    samples.sort_by(|a, b| a.total_cmp(b));
+    samples.sort_by(f64::total_cmp);
     println!(
         "{label:<44} n={:<5} median={:>7.2} ms  p90={:>7.2} ms  p99={:>7.2} ms  max={:>7.2} ms  {:>7.1} req/s",
         samples.len(),
@@ -124,7 +124,7 @@ fn main() {
     let quarter = (samples.len() / 4).max(1);
     let median_of = |part: &[f64]| {
         let mut part = part.to_vec();
-        part.sort_by(|a, b| a.total_cmp(b));
+        part.sort_by(f64::total_cmp);
         percentile(&part, 0.5)
     };
     let (first, last) = (

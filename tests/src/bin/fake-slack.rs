@@ -392,7 +392,7 @@ mod tests {
 
     #[test]
     fn the_port_is_the_default_or_given() {
-        let port = |args: &[&str]| port_from(args.iter().map(|a| a.to_string()));
+        let port = |args: &[&str]| port_from(args.iter().map(ToString::to_string));
         assert_eq!(port(&[]), Ok(DEFAULT_PORT));
         assert_eq!(port(&["--port", "9000"]), Ok(9000));
         assert_eq!(port(&["--port=9001"]), Ok(9001));

@@ -114,7 +114,7 @@ impl Ledger {
         Ok(rows
             .first()
             .and_then(|row| row.get("tokens"))
-            .and_then(|v| v.as_u64())
+            .and_then(serde_json::Value::as_u64)
             .unwrap_or(0))
     }
 

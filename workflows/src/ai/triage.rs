@@ -458,7 +458,7 @@ pub async fn apply(ctx: StepContext, plan: Plan) -> Result<Triaged, EffectError>
         }
         match change {
             TriageProposal::EntryPoint { .. } => {
-                triaged.entry_point = plan.proposal.entry_point.clone()
+                triaged.entry_point = plan.proposal.entry_point.clone();
             }
             TriageProposal::Severity { severity, .. } => triaged.severity = Some(severity),
             TriageProposal::Details {
