@@ -23,6 +23,9 @@
 //! Defaults at workflow and sender level, overrides at step level. An unknown option names the
 //! nearest valid one.
 
+// The framework's public API is documented for users who never read its source.
+#![warn(missing_docs)]
+
 mod args;
 mod attr;
 mod errors;

@@ -14,7 +14,9 @@ pub struct Duration {
 /// Why a duration literal was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DurationError {
+    /// The literal as written, before trimming.
     pub input: String,
+    /// What is wrong with it (`"missing unit"`, `"unknown unit"`, ...).
     pub reason: &'static str,
 }
 
@@ -49,18 +51,27 @@ const UNITS: &[(&str, u64)] = &[
 ];
 
 impl Duration {
+    /// No time at all; also the default.
     pub const ZERO: Duration = Duration { millis: 0 };
 
+    /// A duration of `millis` milliseconds.
     pub const fn from_millis(millis: u64) -> Self {
         Self { millis }
     }
 
+    /// A duration of `secs` seconds.
+    ///
+    /// # Panics
+    ///
+    /// Overflows past `u64::MAX` milliseconds (about 584 million years): a panic in debug
+    /// builds, a compile error in a `const`.
     pub const fn from_secs(secs: u64) -> Self {
         Self {
             millis: secs * 1_000,
         }
     }
 
+    /// The whole number of milliseconds.
     pub const fn as_millis(self) -> u64 {
         self.millis
     }

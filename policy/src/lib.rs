@@ -3,6 +3,9 @@
 //! validates `retry-policies.toml` with it, and the runtime re-exports its types. One parser per
 //! field ([`field`]), so an attribute and the file accept and reject exactly the same values.
 
+// The framework's public API is documented for users who never read its source.
+#![deny(missing_docs)]
+
 pub mod duration;
 pub mod field;
 pub mod file;

@@ -5,16 +5,24 @@
 use crate::duration::Duration;
 use crate::retry::{Backoff, StepConfig};
 
+/// A partial [`StepConfig`]: each `Some` field replaces that field of the config it is
+/// [applied](PolicyPatch::apply) to, each `None` keeps it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PolicyPatch {
+    /// Retries after the first attempt.
     pub limit: Option<u32>,
+    /// The wait before the first retry.
     pub delay: Option<Duration>,
+    /// How the wait grows between retries.
     pub backoff: Option<Backoff>,
+    /// A cap on the grown wait.
     pub max_delay: Option<Duration>,
+    /// How long one attempt may run before it counts as failed.
     pub timeout: Option<Duration>,
 }
 
 impl PolicyPatch {
+    /// Whether the patch sets nothing (applying it changes no config).
     pub fn is_empty(&self) -> bool {
         *self == PolicyPatch::default()
     }

@@ -11,18 +11,24 @@ use crate::duration::Duration;
     serde(rename_all = "lowercase")
 )]
 pub enum Backoff {
+    /// The same wait before every retry.
     Constant,
+    /// The wait grows by `delay` each retry: `delay`, `2 × delay`, `3 × delay`, ...
     Linear,
+    /// The wait doubles each retry: `delay`, `2 × delay`, `4 × delay`, ...
     Exponential,
 }
 
 impl Backoff {
+    /// Every backoff with the name it is written with, for parsers and "did you mean" hints.
     pub const ALL: [(&'static str, Backoff); 3] = [
         ("constant", Backoff::Constant),
         ("linear", Backoff::Linear),
         ("exponential", Backoff::Exponential),
     ];
 
+    /// The backoff named `name` (`"constant"`, `"linear"`, `"exponential"`; case-sensitive),
+    /// or `None` for any other name.
     pub fn parse(name: &str) -> Option<Backoff> {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
     }
@@ -44,8 +50,11 @@ impl Backoff {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RetryPolicy {
+    /// Retries after the first attempt (`0`: one attempt only), at most [`Self::MAX_LIMIT`].
     pub limit: u32,
+    /// The wait before the first retry; the backoff grows it from there.
     pub delay: Duration,
+    /// How the wait grows between retries.
     pub backoff: Backoff,
     /// The longest wait between two attempts; `None`: the backoff grows unbounded.
     #[cfg_attr(
@@ -97,11 +106,15 @@ impl RetryPolicy {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StepConfig {
+    /// How often and how patiently a failed attempt is retried.
     pub retries: RetryPolicy,
+    /// How long one attempt may run before it counts as failed (and is retried).
     pub timeout: Duration,
 }
 
 impl StepConfig {
+    /// The engine's own default when a step passes no config: 5 retries, 10 seconds apart,
+    /// exponential, and 10 minutes per attempt.
     pub const WORKFLOWS_DEFAULT: StepConfig = StepConfig {
         retries: RetryPolicy::WORKFLOWS_DEFAULT,
         timeout: Duration::from_millis(600_000),

@@ -4,12 +4,18 @@
 
 use std::fmt;
 
+/// A policy value as written, before any field parser has checked it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
+    /// An integer (wide enough for any TOML or Rust literal, so range errors are ours to report).
     Int(i128),
+    /// A floating-point number.
     Float(f64),
+    /// A boolean.
     Bool(bool),
+    /// A string (durations and backoff names are written as strings).
     Str(String),
+    /// An array of values.
     Array(Vec<Value>),
     /// Keys in the order written.
     Table(Vec<(String, Value)>),
@@ -18,10 +24,12 @@ pub enum Value {
 }
 
 impl Value {
+    /// A [`Value::Table`] of `entries`, keeping their order.
     pub fn table(entries: impl IntoIterator<Item = (impl Into<String>, Value)>) -> Value {
         Value::Table(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
+    /// A [`Value::Str`].
     pub fn str(text: impl Into<String>) -> Value {
         Value::Str(text.into())
     }

@@ -60,6 +60,9 @@
 //! }
 //! ```
 
+// The framework's public API is documented for users who never read its source.
+#![warn(missing_docs)]
+
 mod bounds;
 pub mod clock;
 pub mod config;
