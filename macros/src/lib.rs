@@ -24,7 +24,7 @@
 //! nearest valid one.
 
 // The framework's public API is documented for users who never read its source.
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod args;
 mod attr;

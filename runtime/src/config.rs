@@ -43,6 +43,7 @@ pub struct PolicyFile {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyEntry {
+    /// Replaces the retry schedule, field by field.
     #[serde(default)]
     pub retries: Option<RetriesEntry>,
     /// Per-attempt timeout, e.g. "30 seconds". Must be more than zero.
@@ -61,6 +62,7 @@ pub struct RetriesEntry {
     /// Delay before the first retry, e.g. "10 seconds".
     #[serde(default)]
     pub delay: Option<String>,
+    /// How the delay grows between attempts: "constant", "linear" or "exponential".
     #[serde(default)]
     pub backoff: Option<BackoffName>,
     /// The longest wait between two attempts, e.g. "5 minutes" (more than zero). Effects
@@ -92,17 +94,24 @@ impl JsonSchema for BackoffName {
 /// do, to exercise one without a file).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PolicyOverride {
+    /// The step, effect or handler name the override applies to.
     pub name: &'static str,
+    /// Retries after the first attempt.
     pub limit: Option<u32>,
+    /// The wait before the first retry, in milliseconds.
     pub delay_ms: Option<u64>,
+    /// How the wait grows between retries.
     pub backoff: Option<Backoff>,
+    /// The cap on the grown wait, in milliseconds.
     pub max_delay_ms: Option<u64>,
+    /// How long one attempt may run, in milliseconds.
     pub timeout_ms: Option<u64>,
 }
 
 inventory::collect!(PolicyOverride);
 
 impl PolicyOverride {
+    /// The override as a [`PolicyPatch`], to apply over an attribute's config.
     pub fn patch(&self) -> PolicyPatch {
         PolicyPatch {
             limit: self.limit,
@@ -117,7 +126,9 @@ impl PolicyOverride {
 /// One entry of a policy file, with the line it is written on (0: not found in the text).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PolicyFileEntry {
+    /// The 1-based line of the entry in the file (its table header or key; 0: not found).
     pub line: u32,
+    /// The validated override the entry sets.
     pub policy: PolicyOverride,
 }
 
@@ -127,6 +138,7 @@ pub struct PolicyFileDef {
     pub path: &'static str,
     /// The variable that names another file when set.
     pub var: Option<&'static str>,
+    /// Its entries, in file order.
     pub entries: &'static [PolicyFileEntry],
 }
 

@@ -15,13 +15,16 @@ pub enum Retry {
 /// The failure of one side effect.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EffectError {
+    /// Whether another attempt may succeed.
     pub retry: Retry,
+    /// What went wrong, as logs and lane reports show it; never put secrets in it.
     pub message: String,
     /// A server-requested wait (HTTP 429 `Retry-After`) before the next attempt.
     pub retry_after: Option<Duration>,
 }
 
 impl EffectError {
+    /// A transient failure (a timeout, a 5xx, a dropped connection): retried per the policy.
     pub fn retryable(message: impl Into<String>) -> Self {
         Self {
             retry: Retry::Retryable,
@@ -30,6 +33,8 @@ impl EffectError {
         }
     }
 
+    /// A failure retrying cannot fix (a 4xx, a payload that cannot decode): the delivery stops
+    /// at once, and the lane holds.
     pub fn non_retryable(message: impl Into<String>) -> Self {
         Self {
             retry: Retry::NonRetryable,
@@ -38,11 +43,14 @@ impl EffectError {
         }
     }
 
+    /// Asks for at least `wait` before the next attempt (a server's `Retry-After`). Lanes
+    /// honour it; it matters only on a retryable error.
     pub fn with_retry_after(mut self, wait: Duration) -> Self {
         self.retry_after = Some(wait);
         self
     }
 
+    /// Whether the error is [`Retry::Retryable`].
     pub fn is_retryable(&self) -> bool {
         self.retry == Retry::Retryable
     }

@@ -57,6 +57,34 @@ pub trait StreamEvent: EventKind + DeserializeOwned {
 }
 
 /// One event on the wire: the message fan-out carries and handlers decode.
+///
+/// Build one with [`EventMessage::new`] (or push events on an
+/// [`EventStream`](crate::fanout::EventStream), which numbers them); handlers never see it,
+/// they take an [`Envelope`].
+///
+/// # Examples
+///
+/// ```
+/// use serde_json::json;
+/// use sluice::prelude::*;
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct OrderShipped { order_id: String, carrier: String }
+/// impl EventKind for OrderShipped { const EVENT_TYPE: &'static str = "ORDER_SHIPPED"; }
+///
+/// let shipped = OrderShipped { order_id: "A-1001".into(), carrier: "Parcelforce".into() };
+/// let message = EventMessage::new("A-1001", 1, &shipped)?;
+/// assert_eq!(
+///     serde_json::to_value(&message)?,
+///     json!({
+///         "stream_id": "A-1001",
+///         "event_id": 1,
+///         "event_type": "ORDER_SHIPPED",
+///         "data": { "order_id": "A-1001", "carrier": "Parcelforce" },
+///     })
+/// );
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EventMessage {
     /// The stream of events this one belongs to (an order, an account, a device): the same
@@ -93,12 +121,33 @@ impl EventMessage {
 /// A `#[sender]` handler written as `event: &Envelope<OrderShipped>` handles
 /// `OrderShipped::EVENT_TYPE` for the workflow `OrderShipped::WORKFLOW`. A message that does
 /// not decode as `T` fails the delivery for good (retrying cannot make it decode).
+///
+/// # Examples
+///
+/// ```
+/// use sluice::prelude::*;
+///
+/// struct OrderShipped { order_id: String, carrier: String }
+///
+/// // What a handler does with its event: read the data through the envelope.
+/// fn subject(event: &Envelope<OrderShipped>) -> String {
+///     format!("Order {} shipped with {} (event {})", event.order_id, event.carrier, event.event_id)
+/// }
+///
+/// let event = Envelope {
+///     stream_id: "A-1001".into(),
+///     event_id: 2,
+///     data: OrderShipped { order_id: "A-1001".into(), carrier: "Parcelforce".into() },
+/// };
+/// assert_eq!(subject(&event), "Order A-1001 shipped with Parcelforce (event 2)");
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Envelope<T> {
     /// See [`EventMessage::stream_id`].
     pub stream_id: String,
     /// See [`EventMessage::event_id`].
     pub event_id: i64,
+    /// The event's typed data, decoded from [`EventMessage::data`].
     pub data: T,
 }
 

@@ -6,12 +6,20 @@
 use crate::duration::Duration;
 use crate::error::EffectError;
 
+/// An outbound HTTP request, sent with [`HttpClient::send`] (in a handler:
+/// `ctx.services.http().send(request)`). Build one with [`HttpRequest::post_json`] or a struct
+/// literal, then add headers with [`HttpRequest::header`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpRequest {
+    /// The method, upper case (`"POST"`).
     pub method: String,
+    /// The absolute URL, base URL from configuration included.
     pub url: String,
+    /// Headers in the order sent; a name may repeat.
     pub headers: Vec<(String, String)>,
+    /// The raw body (empty for none).
     pub body: Vec<u8>,
+    /// How long the whole exchange may take before it fails as an [`HttpError`].
     pub timeout: Duration,
 }
 
@@ -27,20 +35,26 @@ impl HttpRequest {
         }
     }
 
+    /// Adds the header `name: value` (after those already set).
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
 }
 
+/// A response of any status, as the host received it (the body read in full).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpResponse {
+    /// The HTTP status code.
     pub status: u16,
+    /// Headers as received, names in the case the server sent.
     pub headers: Vec<(String, String)>,
+    /// The raw body.
     pub body: Vec<u8>,
 }
 
 impl HttpResponse {
+    /// The first header called `name` (compared case-insensitively), if any.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -89,8 +103,13 @@ impl From<HttpError> for EffectError {
     }
 }
 
+/// The transport an effect sends its requests with: `fetch` on Cloudflare, a blocking client
+/// natively. Reached through [`Services::http`](crate::workflow::Services::http).
 #[async_trait::async_trait(?Send)]
 pub trait HttpClient {
+    /// Sends `request` and returns the response of whatever status. An `Err` means no
+    /// response arrived (connection refused, DNS, [`HttpRequest::timeout`] reached); map statuses
+    /// with [`HttpResponse::error_for_status`].
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
 }
 

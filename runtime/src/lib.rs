@@ -61,7 +61,7 @@
 //! ```
 
 // The framework's public API is documented for users who never read its source.
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod bounds;
 pub mod clock;

@@ -226,6 +226,28 @@ impl Output {
 
 /// One output of the registry linked into the calling binary, after [`registry::validate`]:
 /// `Err` lists every problem, and nothing is generated from an invalid registry.
+///
+/// # Examples
+///
+/// ```
+/// use serde_json::{json, Value};
+/// use sluice::manifest::{render, Output};
+/// use sluice::prelude::*;
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// pub struct Refund { pub order_id: String, pub cents: u64 }
+///
+/// #[workflow(class = "RefundWorkflow", binding = "REFUND_WORKFLOW", name = "refund")]
+/// pub async fn refund(_run: WorkflowRun, refund: Refund) -> Result<Value, WorkflowError> {
+///     Ok(json!({ "refunded": refund.order_id, "cents": refund.cents }))
+/// }
+///
+/// let manifest: Value = serde_json::from_str(&render(Output::Json).expect("a valid registry"))?;
+/// assert_eq!(manifest["workflows"][0]["class"], "RefundWorkflow");
+/// let chart = render(Output::Mermaid).expect("a valid registry");
+/// assert!(chart.contains("RefundWorkflow"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 pub fn render(output: Output) -> Result<String, Vec<String>> {
     registry::validate()?;
     let pretty = |value: &Value| serde_json::to_string_pretty(value).unwrap_or_default();

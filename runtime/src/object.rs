@@ -16,13 +16,17 @@ pub enum ObjectCallErrorKind {
     Transport,
 }
 
+/// A failed call to a Durable Object, see [`ObjectCallErrorKind`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObjectCallError {
+    /// Whether the object was not there or the call did not complete.
     pub kind: ObjectCallErrorKind,
+    /// The host's description, for logs.
     pub message: String,
 }
 
 impl ObjectCallError {
+    /// A [`ObjectCallErrorKind::NotFound`] error.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self {
             kind: ObjectCallErrorKind::NotFound,
@@ -30,6 +34,7 @@ impl ObjectCallError {
         }
     }
 
+    /// A [`ObjectCallErrorKind::Transport`] error.
     pub fn transport(message: impl Into<String>) -> Self {
         Self {
             kind: ObjectCallErrorKind::Transport,
@@ -49,6 +54,8 @@ impl std::error::Error for ObjectCallError {}
 /// One object: send a request, get its reply.
 #[async_trait::async_trait(?Send)]
 pub trait ObjectStub {
+    /// Sends `request` (the application's serialised protocol message) and returns the
+    /// object's serialised reply. A `Transport` error may or may not have been applied.
     async fn call(&self, request: String) -> Result<String, ObjectCallError>;
 }
 

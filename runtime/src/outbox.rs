@@ -83,22 +83,34 @@ impl OutboxPolicy {
 
 /// An event to append: its type and its data.
 pub struct NewEvent<'a> {
+    /// The event type, as [`EventKind::EVENT_TYPE`](crate::EventKind::EVENT_TYPE) names it.
     pub event_type: &'a str,
+    /// The event's data; stored as JSON text.
     pub data: &'a Value,
 }
 
 /// One outbox row, i.e. one timeline entry.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutboxRow {
+    /// The event's id: increasing within the object, from 1.
     pub event_id: i64,
+    /// The event type.
     pub event_type: String,
+    /// The event's data.
     pub data: Value,
+    /// The aggregate's state as of the event, if the appender recorded one.
     pub snapshot: Option<Value>,
+    /// When the row was appended, in unix milliseconds.
     pub created_at: i64,
+    /// When it was forwarded, in unix milliseconds; `None` while pending or dead.
     pub published_at: Option<i64>,
+    /// Failed forward attempts so far (reset by a replay).
     pub attempts: u32,
+    /// When the alarm next tries it, in unix milliseconds; `None` once forwarded or dead.
     pub next_attempt_at: Option<i64>,
+    /// When it was dead-lettered, in unix milliseconds; `None` unless it is a dead letter.
     pub dead_at: Option<i64>,
+    /// The error of the last failed forward, if any.
     pub last_error: Option<String>,
 }
 
@@ -151,12 +163,17 @@ pub struct QueuePosition {
 /// Delivers one row downstream (to a Workflow instance, on Cloudflare).
 #[async_trait::async_trait(?Send)]
 pub trait Forwarder {
+    /// Delivers `row` once. `Ok` marks it published; an `Err` counts a failed attempt and
+    /// schedules a retry with backoff (or dead-letters the row after
+    /// [`OutboxPolicy::max_attempts`]). May be called again for a row already delivered (at
+    /// least once), so receivers deduplicate by event id.
     async fn forward(&self, row: &OutboxRow, position: QueuePosition) -> Result<(), ForwardError>;
 }
 
 /// What one alarm pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PassReport {
+    /// The rows forwarded this pass, by event id, in order.
     pub forwarded: Vec<i64>,
     /// Rows that failed this pass and wait for a retry, with the error.
     pub failed: Vec<(i64, String)>,
@@ -173,6 +190,7 @@ pub struct Outbox<'s, S: SqlStore> {
 }
 
 impl<'s, S: SqlStore> Outbox<'s, S> {
+    /// The outbox over `store`, retried per `policy`. Call [`Outbox::migrate`] once before use.
     pub fn new(store: &'s S, policy: OutboxPolicy) -> Self {
         Self { store, policy }
     }

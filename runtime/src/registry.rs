@@ -29,6 +29,7 @@ pub struct WorkflowDef {
     pub waits_for_events: bool,
     /// JSON Schema of the payload the instance is created with.
     pub payload_schema: fn() -> Value,
+    /// The body: the `#[workflow]` function, its payload decoded from [`WorkflowRun::payload`].
     pub run: fn(WorkflowRun) -> BoxFuture<'static, Result<Value, WorkflowError>>,
 }
 
@@ -47,6 +48,7 @@ pub struct StepDef {
 /// A `#[step]` as declared, whichever workflows list it: [`crate::registry::validate`]
 /// reports one that none lists.
 pub struct DeclaredStep {
+    /// The step's registration.
     pub def: &'static StepDef,
 }
 
@@ -64,20 +66,26 @@ pub fn declared_steps() -> Vec<&'static DeclaredStep> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EffectKind {
+    /// A `#[sender]`: delivers events to one outside service (an email provider, a webhook).
     Sender,
+    /// A `#[dispatcher]`: a cross-cutting effect of the application's own (an audit trail, say).
     Dispatcher,
 }
 
 /// A sender or dispatcher (`#[sender]`, `#[dispatcher]`): a set of handlers, one per event
 /// type it handles.
 pub struct EffectDef {
+    /// The name in `#[sender(name = "..")]`: a prefix of step names and a policy-file key.
+    /// Unique across the linked crates.
     pub name: &'static str,
+    /// Sender or dispatcher.
     pub kind: EffectKind,
     /// The implementing type, as written with its module (`shop::webhook::Webhook`),
     /// so a validation error can say which two effects share a name.
     pub type_path: &'static str,
     /// The workflow class that fans out to it.
     pub workflow: &'static str,
+    /// One per trait method it implements, in declaration order.
     pub handlers: &'static [HandlerDef],
     /// `requires_var`: without this Worker var the effect has nothing to do, so the fan-out
     /// runs none of its steps (a step that does nothing still costs a step and its replay).
@@ -105,6 +113,7 @@ pub struct HandlerDef {
     pub config: StepConfig,
     /// The idempotency-key template.
     pub idempotency_key: &'static str,
+    /// The body: decodes the event and calls the trait method.
     pub run: fn(SenderCall) -> BoxFuture<'static, Result<(), EffectError>>,
 }
 
@@ -120,9 +129,40 @@ impl HandlerDef {
     }
 }
 
-/// What a handler receives for one event.
+/// What a handler receives for one event: the forwarded message and where it sits, before the
+/// handler's event parameter is decoded from it (with [`FromSenderCall`]).
+///
+/// Most handlers never see it: they take an [`Envelope<T>`](crate::Envelope). Implement
+/// [`FromSenderCall`] to read it yourself, e.g. for a parameter that keeps the message as it came.
+///
+/// # Examples
+///
+/// ```
+/// use sluice::prelude::*;
+/// use serde_json::Value;
+///
+/// /// An `ORDER_SHIPPED` event as forwarded, for an audit sender that archives messages verbatim.
+/// pub struct RawShipped {
+///     pub order_id: String,
+///     pub message: Value,
+/// }
+///
+/// impl FromSenderCall for RawShipped {
+///     const WORKFLOW: &'static str = "OrderWorkflow";
+///     const EVENT: &'static str = "ORDER_SHIPPED";
+///
+///     fn from_call(call: &SenderCall) -> Result<Self, EffectError> {
+///         if call.message["event_type"] != Self::EVENT {
+///             // Retrying cannot turn another event into this one.
+///             return Err(EffectError::non_retryable("not an ORDER_SHIPPED message"));
+///         }
+///         Ok(Self { order_id: call.stream_id.clone(), message: (*call.message).clone() })
+///     }
+/// }
+/// ```
 #[derive(Clone)]
 pub struct SenderCall {
+    /// The event's position in its stream (see [`EventMessage::event_id`](crate::EventMessage::event_id)).
     pub event_id: i64,
     /// The stream of events the fan-out carries (for orders, the order id): the same in
     /// every workflow instance that carries it, so it scopes default idempotency keys.
@@ -132,6 +172,7 @@ pub struct SenderCall {
     pub instance_id: String,
     /// The whole forwarded message.
     pub message: Rc<Value>,
+    /// The run's platform services, for the handler's HTTP calls and variables.
     pub services: Rc<dyn Services>,
 }
 
@@ -147,6 +188,8 @@ pub trait FromSenderCall: Sized {
     const WORKFLOW: &'static str;
     /// The event type a handler taking this parameter handles (`"ORDER_SHIPPED"`).
     const EVENT: &'static str;
+    /// Decodes the parameter from `call`. An `Err` fails the delivery; make it
+    /// [non-retryable](EffectError::non_retryable) when retrying cannot make the message decode.
     fn from_call(call: &SenderCall) -> Result<Self, EffectError>;
 }
 
@@ -154,7 +197,10 @@ pub trait FromSenderCall: Sized {
 pub struct SendContext {
     /// Derived from the handler's template; stable across retries and redeliveries.
     pub idempotency_key: String,
+    /// The event's position in its stream.
     pub event_id: i64,
+    /// The run's platform services: `services.http()` for requests, `services.var(..)` for base
+    /// URLs and keys.
     pub services: Rc<dyn Services>,
 }
 
@@ -184,6 +230,7 @@ pub fn workflows() -> Vec<&'static WorkflowDef> {
     all
 }
 
+/// The registered workflow whose class (the JS class name) is `class_name`.
 pub fn workflow(class_name: &str) -> Option<&'static WorkflowDef> {
     workflows().into_iter().find(|w| w.class_name == class_name)
 }

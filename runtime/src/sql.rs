@@ -11,9 +11,13 @@ use std::fmt;
 /// One bound parameter.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SqlValue {
+    /// SQL `NULL` (what `None` converts to).
     Null,
+    /// A 64-bit integer.
     Integer(i64),
+    /// A 64-bit float.
     Real(f64),
+    /// A text value.
     Text(String),
 }
 
@@ -66,7 +70,9 @@ pub enum SqlErrorKind {
 /// A storage or database failure, with the statement that failed when known.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SqlError {
+    /// Which failure it is; decide on this, never on the message.
     pub kind: SqlErrorKind,
+    /// The engine's message, with the failing statement when the host knows it.
     pub message: String,
 }
 
@@ -76,6 +82,7 @@ impl SqlError {
         Self::of(SqlErrorKind::Other, message)
     }
 
+    /// A failure of `kind`.
     pub fn of(kind: SqlErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
@@ -97,6 +104,7 @@ impl SqlError {
         Self::of(kind, message)
     }
 
+    /// Whether the statement named a table that does not exist.
     pub fn is_missing_table(&self) -> bool {
         self.kind == SqlErrorKind::MissingTable
     }
@@ -122,7 +130,10 @@ pub fn decode_rows<T: DeserializeOwned>(rows: Vec<Row>) -> Result<Vec<T>, SqlErr
 
 /// A Durable Object's SQLite storage. Calls are synchronous, as they are on the platform.
 pub trait SqlStore {
+    /// Runs one statement that returns no rows (DDL, `INSERT`, `UPDATE`, `DELETE`), binding
+    /// `params` to its `?`s in order.
     fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<(), SqlError>;
+    /// Runs one `SELECT` and returns every row.
     fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, SqlError>;
 
     /// Runs `body` atomically: every write inside it, the alarm included, commits or none does.
@@ -134,6 +145,8 @@ pub trait SqlStore {
     /// Deletes everything the object stores (tables included) and its alarm.
     fn delete_all(&self) -> Result<(), SqlError>;
 
+    /// [`SqlStore::query`], each row decoded as `T` (by column name); a row that does not
+    /// decode is an [`SqlErrorKind::Other`] error.
     fn query_as<T: DeserializeOwned>(
         &self,
         sql: &str,
@@ -146,6 +159,8 @@ pub trait SqlStore {
 /// An asynchronous SQL database (D1 on Cloudflare).
 #[async_trait::async_trait(?Send)]
 pub trait Database {
+    /// Runs one statement that returns no rows, binding `params` to its `?`s in order.
     async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<(), SqlError>;
+    /// Runs one `SELECT` and returns every row.
     async fn query(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<Row>, SqlError>;
 }

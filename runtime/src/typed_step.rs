@@ -15,12 +15,18 @@ use std::rc::Rc;
 pub struct StepContext {
     /// From the step's template; the same on every attempt and replay.
     pub idempotency_key: String,
+    /// The host's services (HTTP, configuration variables, objects, databases).
     pub services: Rc<dyn Services>,
 }
 
+/// A registered `#[step]` function: what the macro generates as `NAME_IN_CAPS`. Call it with
+/// [`TypedStep::call`]; the fields are filled in by the macro.
 pub struct TypedStep<I, O> {
+    /// The step's name and attribute config, as registered.
     pub def: StepDef,
+    /// Renders the step's idempotency key from the run and the input.
     pub key: fn(&WorkflowRun, &I) -> String,
+    /// The step's body, the annotated function.
     pub body: fn(StepContext, I) -> BoxFuture<'static, Result<O, EffectError>>,
 }
 
@@ -38,6 +44,10 @@ where
         config::effective(self.def.name, None, self.def.config.unwrap_or(defaults))
     }
 
+    /// Runs the step as one durable `step.do` named `<step>:<idempotency key>`, with its
+    /// [effective config](Self::effective_config). A replay returns the memoised output without
+    /// running the body. Errors: [`StepError::Failed`] once every attempt failed (or one failed
+    /// for good), [`StepError::Codec`] if the output does not round-trip through JSON.
     pub async fn call(&'static self, run: &WorkflowRun, input: I) -> Result<O, StepError> {
         let idempotency_key = (self.key)(run, &input);
         let name = format!("{}:{}", self.def.name, idempotency_key);

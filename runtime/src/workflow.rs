@@ -11,7 +11,9 @@ use std::rc::Rc;
 /// id that exists is not an error for at-least-once callers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Created {
+    /// The instance was created by this call.
     New,
+    /// An instance with this id existed already; nothing was created.
     AlreadyExisted,
 }
 
@@ -30,7 +32,9 @@ pub enum WorkflowClientErrorKind {
 /// A failure talking to the workflow engine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkflowClientError {
+    /// Which failure it is; decide on this, never on the message.
     pub kind: WorkflowClientErrorKind,
+    /// The engine's description, for logs.
     pub message: String,
 }
 
@@ -40,6 +44,7 @@ impl WorkflowClientError {
         Self::of(WorkflowClientErrorKind::Other, message)
     }
 
+    /// A failure of `kind`.
     pub fn of(kind: WorkflowClientErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
@@ -59,12 +64,16 @@ impl std::error::Error for WorkflowClientError {}
 /// A workflow binding: `create`, `get(id).sendEvent`, `get(id).status`.
 #[async_trait::async_trait(?Send)]
 pub trait WorkflowClient {
+    /// Creates instance `instance_id` with `params` as its payload. An existing id is
+    /// `Ok(Created::AlreadyExisted)`, so at-least-once callers may repeat the call.
     async fn create(
         &self,
         instance_id: &str,
         params: &Value,
     ) -> Result<Created, WorkflowClientError>;
 
+    /// Sends `payload` as an event of `event_type` to a running instance (one waiting in
+    /// `wait_for_event` wakes). A missing instance is [`WorkflowClientErrorKind::NotFound`].
     async fn send_event(
         &self,
         instance_id: &str,
@@ -78,8 +87,12 @@ pub trait WorkflowClient {
 
 /// Platform services by binding name.
 pub trait Services {
+    /// The D1 (or other SQL) database bound as `binding`; an error if there is none.
     fn database(&self, binding: &str) -> Result<Rc<dyn Database>, SqlError>;
+    /// The outbound HTTP client.
     fn http(&self) -> Rc<dyn crate::http::HttpClient>;
+    /// The client of the workflow bound as `binding`; [`WorkflowClientErrorKind::NotFound`] if
+    /// there is none.
     fn workflow(&self, binding: &str) -> Result<Rc<dyn WorkflowClient>, WorkflowClientError>;
 
     /// The client of a registered workflow class, through the binding the registry names.
@@ -100,6 +113,7 @@ pub trait Services {
         &self,
         binding: &str,
     ) -> Result<Rc<dyn crate::object::ObjectNamespace>, crate::object::ObjectCallError>;
+    /// The configuration variable or secret `name`, or `None` when unset (or not a string).
     fn var(&self, name: &str) -> Option<String>;
 }
 
@@ -108,9 +122,13 @@ pub trait Services {
 pub struct WorkflowRun {
     /// The registered class running (`OrderWorkflow`, say).
     pub class_name: &'static str,
+    /// The instance's id: the idempotency key it was created with.
     pub instance_id: String,
+    /// The payload it was created with (`#[workflow]` decodes it into the function's payload type).
     pub payload: Value,
+    /// The durable step engine: every side effect goes through it.
     pub step: Rc<dyn Step>,
+    /// The platform services: databases, HTTP, other workflows, objects, variables.
     pub services: Rc<dyn Services>,
 }
 

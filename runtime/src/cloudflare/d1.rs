@@ -6,11 +6,13 @@ use crate::sql::{Database, Row, SqlError, SqlValue};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+/// A D1 database binding as a [`Database`].
 pub struct D1 {
     binding: D1Binding,
 }
 
 impl D1 {
+    /// Wraps `binding`, the D1 binding's value in the Worker's `env`.
     pub fn new(binding: JsValue) -> Self {
         Self {
             binding: binding.unchecked_into(),

@@ -13,6 +13,11 @@ pub struct WorkflowHost;
 
 #[wasm_bindgen]
 impl WorkflowHost {
+    /// Runs one attempt of the registered workflow `class_name` for a `WorkflowEntrypoint`'s
+    /// `run(event, step)`: decodes `event.payload`, runs the body on [`CfStep`] and [`CfServices`],
+    /// and returns its output. `non_retryable` is the `NonRetryableError` class of
+    /// `cloudflare:workflows`. Rejects with an `Error` when no such class is registered, the payload
+    /// is not JSON-like, or the body fails. Called by the generated JS entry only.
     pub async fn run(
         class_name: String,
         env: JsValue,

@@ -24,19 +24,23 @@ extern "C" {
 /// How calls reach the object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
+    /// Durable Object RPC: `stub.call(request)`.
     Rpc,
+    /// `stub.fetch`: one POST to [`OBJECT_CALL_PATH`].
     Fetch,
 }
 
 /// The path the object's `fetch` serves protocol calls on.
 pub const OBJECT_CALL_PATH: &str = "/call";
 
+/// A Durable Object namespace binding as an [`ObjectNamespace`].
 pub struct CfObjects {
     namespace: worker::ObjectNamespace,
     transport: Transport,
 }
 
 impl CfObjects {
+    /// Wraps `namespace`, calling its objects over `transport`.
     pub fn new(namespace: worker::ObjectNamespace, transport: Transport) -> Self {
         Self {
             namespace,

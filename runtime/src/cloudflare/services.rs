@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 /// The Worker var choosing how Durable Objects are called: `rpc` (default) or `fetch`.
 pub const OBJECT_TRANSPORT_VAR: &str = "OBJECT_TRANSPORT";
 
+/// A Worker's `env` as [`Services`]: bindings and vars by name.
 pub struct CfServices {
     env: JsValue,
 }

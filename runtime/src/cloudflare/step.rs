@@ -12,6 +12,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
+/// Cloudflare's `WorkflowStep` as a [`Step`].
 pub struct CfStep {
     step: WorkflowStep,
     /// The `NonRetryableError` class from `cloudflare:workflows`, handed in by the JS entry.
@@ -19,6 +20,8 @@ pub struct CfStep {
 }
 
 impl CfStep {
+    /// Wraps `step`, the `WorkflowStep` passed to `run(event, step)`; `non_retryable` is the
+    /// `NonRetryableError` class, thrown for non-retryable errors so the engine stops retrying.
     pub fn new(step: JsValue, non_retryable: js_sys::Function) -> Self {
         Self {
             step: step.unchecked_into(),

@@ -6,6 +6,7 @@ use crate::sql::{Row, SqlError, SqlStore, SqlValue};
 use std::cell::Cell;
 use wasm_bindgen::prelude::*;
 
+/// A SQLite-backed Durable Object's storage as a [`SqlStore`].
 pub struct DoStorage {
     storage: DurableStorage,
     sql: SqlStorage,

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+/// A workflow binding as a [`WorkflowClient`].
 pub struct CfWorkflowClient {
     binding: WorkflowBinding,
 }
@@ -37,6 +38,7 @@ async fn settle(
 }
 
 impl CfWorkflowClient {
+    /// Wraps `binding`, the workflow binding's value in the Worker's `env`.
     pub fn new(binding: JsValue) -> Self {
         Self {
             binding: binding.unchecked_into(),

@@ -32,6 +32,7 @@ const JITTER_FLOOR_PERCENT: u64 = 80;
 pub struct Failure {
     /// The step of the last attempt.
     pub step: String,
+    /// The last attempt's error message.
     pub error: String,
 }
 

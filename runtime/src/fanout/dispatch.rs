@@ -9,7 +9,10 @@ use crate::event::{EventKind, EventMessage};
 use crate::workflow::{WorkflowError, WorkflowRun};
 use serde::Serialize;
 
-/// The events of one stream, in order, numbered from 1 as they are pushed.
+/// The events of one stream, in order, numbered from 1 as they are pushed: what a workflow
+/// hands to [`dispatch`].
+///
+/// # Examples
 ///
 /// ```
 /// use sluice::prelude::*;
@@ -50,10 +53,12 @@ impl EventStream {
         Ok(())
     }
 
+    /// The stream's id, as every message carries it.
     pub fn stream_id(&self) -> &str {
         &self.stream_id
     }
 
+    /// The events pushed so far, oldest (event id 1) first.
     pub fn messages(&self) -> &[EventMessage] {
         &self.messages
     }
@@ -62,6 +67,7 @@ impl EventStream {
 /// How each lane of a [`dispatch`] ended, by effect name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Dispatched {
+    /// One entry per effect that had a lane, in the order lanes were opened.
     pub lanes: Vec<LaneEnd>,
 }
 
@@ -88,6 +94,13 @@ impl Dispatched {
 /// (retrying, held) go to the log only; a run that must show them to an operator, retry a
 /// held event or continue a stream in a later run uses [`Lanes`] with its own
 /// [`LaneLedger`].
+///
+/// # Errors
+///
+/// A [`WorkflowError`] only when an event message does not serialise; an effect that fails
+/// does not fail the dispatch, its lane ends held (see [`Dispatched::held`]).
+///
+/// # Examples
 ///
 /// ```no_run
 /// use sluice::prelude::*;

@@ -16,7 +16,9 @@ use std::rc::Rc;
 pub struct Event {
     /// Who the event is about, for logs (`stream=<id>`, or the application's own label).
     pub subject: String,
+    /// Its [`EventKind::EVENT_TYPE`](crate::EventKind::EVENT_TYPE): picks the handler.
     pub event_type: String,
+    /// Its position in its stream (see [`EventMessage::event_id`]).
     pub event_id: i64,
     /// The whole message, as handlers decode it.
     pub message: Rc<Value>,
@@ -43,9 +45,13 @@ pub enum LaneStart {
     /// The earlier run's lane stopped held behind `event_id`, owing the events after it up to
     /// `through`: this lane starts held there, and delivers them once released.
     Held {
+        /// The event the earlier lane is held behind.
         event_id: i64,
+        /// The step of its last failed delivery.
         step: String,
+        /// Why that delivery failed.
         error: String,
+        /// The newest event the earlier lane was given.
         through: i64,
     },
 }
@@ -65,15 +71,22 @@ pub enum Released {
 pub enum ReportKind {
     /// Attempt `attempt` of `attempts` failed; the next one starts after `next_in`.
     Retrying {
+        /// The 1-based number of the attempt that failed.
         attempt: u32,
+        /// How many attempts the policy allows (`limit + 1`).
         attempts: u32,
+        /// The attempt's error message.
         error: String,
+        /// The wait before the next attempt (backoff with jitter, or the server's `Retry-After`).
         next_in: Duration,
     },
     /// A delivery that had failed attempts finally succeeded.
     Recovered,
     /// Out of attempts, or refused for good: the lane holds its later events.
-    Held { error: String },
+    Held {
+        /// The error of the last attempt.
+        error: String,
+    },
     /// The held event was let go; the lane goes on.
     Released(Released),
 }
@@ -81,12 +94,15 @@ pub enum ReportKind {
 /// Something an operator must be able to see about one lane.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LaneReport {
+    /// The effect (sender or dispatcher) name the lane delivers to.
     pub effect: &'static str,
+    /// The event the report is about.
     pub event_id: i64,
     /// The delivery's step (`<effect>.<method>:<event id>[#retry-<round>]`).
     pub step: String,
     /// 0 for the event's first delivery, else the operator's retry round.
     pub round: i64,
+    /// What happened.
     pub kind: ReportKind,
 }
 
@@ -146,6 +162,7 @@ pub trait LaneLedger {
 /// How a lane ended, for the run that continues the stream.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LaneEnd {
+    /// The effect (sender or dispatcher) name.
     pub effect: String,
     /// The newest event this lane was given (delivered, dismissed or held).
     pub through: Option<i64>,
@@ -159,7 +176,10 @@ pub struct LaneEnd {
 /// The event a lane is held behind and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HeldEvent {
+    /// The event the lane is held behind.
     pub event_id: i64,
+    /// The step of its last failed delivery.
     pub step: String,
+    /// Why it failed.
     pub error: String,
 }

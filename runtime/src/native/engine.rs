@@ -20,12 +20,16 @@ use std::rc::Rc;
 pub enum InstanceStatus {
     /// Created or sent an event; not advanced since.
     Queued,
+    /// Suspended in `wait_for_event` until an event is sent to it.
     Waiting,
     /// Every branch waits and a sleep ends at `until` (shared virtual clock).
     Sleeping {
+        /// The virtual time (ms) the sleep ends at.
         until: i64,
     },
+    /// The run returned this output.
     Complete(Value),
+    /// The run failed with this error (the workflow's own, or a step's after its retries).
     Errored(String),
 }
 
@@ -47,6 +51,17 @@ pub type InstanceHook = Box<dyn Fn(&str, &NativeStep)>;
 /// retries, so the instance sees the event again.
 pub type LostAnswerRule = Box<dyn FnMut(&str, &str, &Value) -> bool>;
 
+/// A native Workflows binding for one registered workflow class: create instances and send
+/// them events through [`WorkflowClient`] (as an outbox forwarder does), then advance them with
+/// [`run_pending`](Self::run_pending). Faults can be scripted on the binding's calls
+/// ([`fail_when`](Self::fail_when), [`lose_answers_when`](Self::lose_answers_when),
+/// [`drop_events_when`](Self::drop_events_when)) and crashes on each instance's engine
+/// ([`on_create`](Self::on_create)).
+///
+/// # Panics
+///
+/// [`run_pending`](Self::run_pending) panics when the class is not registered in the test
+/// binary or [`set_services`](Self::set_services) was not called: both are mistakes in the test.
 pub struct NativeWorkflows {
     class_name: &'static str,
     instances: RefCell<BTreeMap<String, Instance>>,
@@ -165,6 +180,7 @@ impl NativeWorkflows {
         self.faults.borrow_mut().push(Box::new(rule));
     }
 
+    /// Removes every fault rule, lost-answer rule and dropped-event rule.
     pub fn clear_faults(&self) {
         self.faults.borrow_mut().clear();
         self.lost_answers.borrow_mut().take();
@@ -225,6 +241,7 @@ impl NativeWorkflows {
         self.instances.borrow().keys().cloned().collect()
     }
 
+    /// Where instance `id` stands; `None` if no such instance was created.
     pub fn instance_status(&self, id: &str) -> Option<InstanceStatus> {
         self.instances.borrow().get(id).map(|i| i.status.clone())
     }

@@ -16,11 +16,18 @@ use std::rc::Rc;
 pub struct TestEvent {
     /// The stream the event belongs to (an order id, say).
     pub stream_id: String,
+    /// The event type (`"ORDER_SHIPPED"`): picks the handler.
     pub event_type: String,
+    /// The event's position in its stream.
     pub event_id: i64,
+    /// The whole forwarded message, as [`EventMessage`](crate::EventMessage) serialises it.
     pub message: Value,
 }
 
+/// Runs single sender or dispatcher handlers on the native host, without a workflow around
+/// them: for unit tests of one handler's requests and error mapping. Give it the vars and
+/// databases the handler reads, then [`run`](Self::run) it on a [`TestEvent`]; each delivery is a
+/// durable step retried per the handler's effective policy, on a virtual clock.
 pub struct HandlerTest {
     workflow: &'static str,
     instance_id: String,

@@ -39,31 +39,79 @@ use std::sync::Arc;
 pub enum StepRecord {
     /// An attempt of `step.do`, at virtual time `at` (ms), and its error if it failed.
     Attempt {
+        /// The step's name as the workflow gave it (`<step>:<idempotency key>`).
         name: String,
+        /// 1 for the first attempt, counting up through the retries.
         attempt: u32,
+        /// Virtual milliseconds since the engine started.
         at: u64,
+        /// The attempt's error; `None` if it succeeded.
         error: Option<String>,
     },
     /// A step answered from the memo without running.
     Replayed {
+        /// The step's name.
         name: String,
     },
+    /// A durable sleep (`step.sleep`) of `duration` virtual time.
     Slept {
+        /// The sleep's name.
         name: String,
+        /// How long it slept.
         duration: Duration,
     },
+    /// A `wait_for_event` that ended, with an event or its timeout.
     Waited {
+        /// The wait's name.
         name: String,
+        /// The event type it waited for.
         event_type: String,
     },
     /// A crash was injected after effect number `effect` (1-based, counted across runs).
     Crashed {
+        /// The step the crash struck in.
         name: String,
+        /// The effect's ordinal.
         effect: u64,
     },
 }
 
 /// Where a rule-driven crash ([`NativeStep::crash_when`]) may strike within one attempt.
+///
+/// # Examples
+///
+/// ```
+/// use serde_json::{json, Value};
+/// use sluice::native::{CrashPoint, InjectedCrash, NativeStep};
+/// use sluice::step::{Effect, Step};
+/// use sluice::{EffectError, StepConfig};
+/// use std::panic::{catch_unwind, AssertUnwindSafe};
+///
+/// let step = NativeStep::new();
+/// // Strike once, inside the refund's effect: the refund went out, its result was not recorded.
+/// let mut struck = false;
+/// step.crash_when(move |point, name, _effect| {
+///     let strike = !struck && point == CrashPoint::AfterEffect && name == "refund:A-1001";
+///     struck |= strike;
+///     strike
+/// });
+/// let refund = || -> Effect {
+///     Box::new(|| Box::pin(async { Ok::<Value, EffectError>(json!({ "refunded_cents": 4200 })) }))
+/// };
+/// let config = StepConfig::WORKFLOWS_DEFAULT;
+///
+/// let crashed = catch_unwind(AssertUnwindSafe(|| {
+///     pollster::block_on(step.run_json("refund:A-1001", &config, refund()))
+/// }));
+/// assert!(crashed.unwrap_err().is::<InjectedCrash>());
+///
+/// // As the engine does after a crash: the run starts again from the top, the effect runs
+/// // again, and this time its result is recorded.
+/// step.replay_from_top();
+/// let refunded = pollster::block_on(step.run_json("refund:A-1001", &config, refund()));
+/// assert_eq!(refunded, Ok(json!({ "refunded_cents": 4200 })));
+/// assert_eq!(step.crashes(), 1);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CrashPoint {
     /// At the step boundary before the effect: nothing of it happened.
@@ -84,12 +132,14 @@ pub struct InjectedCrash;
 /// Where [`NativeStep::advance`] stopped.
 #[derive(Debug)]
 pub enum Advanced {
+    /// The run returned (its output, or the workflow's own error).
     Finished(Result<Value, WorkflowError>),
     /// Suspended in `wait_for_event` until an event arrives.
     Waiting,
     /// Every branch waits, and a sleep ends at this virtual time (on a shared clock, which the
     /// caller moves): advance the run again then, or when an event arrives.
     Sleeping {
+        /// The virtual time (ms) the earliest pending sleep ends at.
         until: i64,
     },
 }
@@ -97,6 +147,73 @@ pub enum Advanced {
 /// A virtual clock in milliseconds, shareable with the objects of a test pipeline.
 pub type VirtualClock = Rc<Cell<i64>>;
 
+/// The native Workflows engine: runs a registered workflow in-process, as Cloudflare's engine
+/// would, for tests. It implements [`Step`], so a [`WorkflowRun`] takes it as its `step`.
+///
+/// Crashes are injected where the platform can crash (see [`CrashPoint`]):
+/// [`crash_after_effects`](Self::crash_after_effects) and
+/// [`crash_once_after_step`](Self::crash_once_after_step) strike after an effect ran and before
+/// its result was recorded, [`crash_randomly`](Self::crash_randomly) does so on a seeded
+/// schedule, [`crash_when`](Self::crash_when) anywhere a rule says. An injected crash unwinds
+/// with an [`InjectedCrash`] panic, which [`run_to_completion`](Self::run_to_completion) and
+/// [`advance`](Self::advance) catch to run the workflow again from the top; calling the
+/// [`Step`] methods directly does not catch it.
+///
+/// # Examples
+///
+/// A charge sent, then a crash before its result was recorded: the replay sends it again,
+/// with the same idempotency key, which is what lets the payment service charge once.
+///
+/// ```
+/// use serde_json::{json, Value};
+/// use sluice::native::{NativeServices, NativeStep, RecordingServer};
+/// use sluice::prelude::*;
+/// use std::rc::Rc;
+///
+/// #[derive(Clone, serde::Serialize, serde::Deserialize)]
+/// pub struct Charge { pub order_id: String, pub cents: u64 }
+///
+/// #[step(name = "payment.charge", idempotency_key = "{order_id}")]
+/// pub async fn charge(ctx: StepContext, charge: Charge) -> Result<(), EffectError> {
+///     let url = ctx.services.var("PAYMENTS_URL").unwrap_or_default();
+///     let request = HttpRequest::post_json(&url, &json!({ "cents": charge.cents }))
+///         .header("idempotency-key", &ctx.idempotency_key);
+///     ctx.services.http().send(request).await?.error_for_status("payments")?;
+///     Ok(())
+/// }
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// pub struct Checkout { pub order_id: String, pub cents: u64 }
+///
+/// #[workflow(class = "CheckoutWorkflow", binding = "CHECKOUT_WORKFLOW", name = "checkout", steps = [charge])]
+/// pub async fn checkout(run: WorkflowRun, order: Checkout) -> Result<Value, WorkflowError> {
+///     CHARGE.call(&run, Charge { order_id: order.order_id, cents: order.cents }).await?;
+///     Ok(json!({ "charged": true }))
+/// }
+///
+/// let payments = RecordingServer::start(Vec::new());
+/// let mut services = NativeServices::default();
+/// services.vars.insert("PAYMENTS_URL".into(), payments.url.clone());
+///
+/// let step = Rc::new(NativeStep::new());
+/// step.crash_once_after_step("payment.charge:A-1001");
+/// let def = sluice::registry::workflow("CheckoutWorkflow").expect("registered");
+/// let run = WorkflowRun {
+///     class_name: def.class_name,
+///     instance_id: "checkout-A-1001".into(),
+///     payload: json!({ "order_id": "A-1001", "cents": 4200 }),
+///     step: step.clone(),
+///     services: Rc::new(services),
+/// };
+/// assert_eq!(step.run_to_completion(def, run)?, json!({ "charged": true }));
+///
+/// assert_eq!(step.crashes(), 1);
+/// let sent = payments.requests();
+/// assert_eq!(sent.len(), 2, "sent, crashed, sent again on replay");
+/// assert_eq!(sent[0].header("idempotency-key"), Some("A-1001"));
+/// assert_eq!(sent[1].header("idempotency-key"), Some("A-1001"));
+/// # Ok::<(), WorkflowError>(())
+/// ```
 #[derive(Default)]
 pub struct NativeStep {
     clock: VirtualClock,
@@ -130,6 +247,7 @@ pub struct NativeStep {
 }
 
 impl NativeStep {
+    /// An engine on its own private virtual clock, whose waits without a queued event time out.
     pub fn new() -> Self {
         Self::default()
     }
@@ -159,6 +277,7 @@ impl NativeStep {
             .push_back((event_type.to_owned(), payload));
     }
 
+    /// Everything the engine did so far, across runs and replays, in order.
     pub fn records(&self) -> Vec<StepRecord> {
         self.records.borrow().clone()
     }
@@ -542,9 +661,13 @@ impl Step for NativeStep {
 /// Services by name, for tests.
 #[derive(Clone, Default)]
 pub struct NativeServices {
+    /// D1 (or other SQL) databases by binding, e.g. a [`SqliteDatabase`](super::SqliteDatabase).
     pub databases: HashMap<String, Rc<dyn Database>>,
+    /// Workflow clients by binding, e.g. a [`NativeWorkflows`](super::NativeWorkflows).
     pub workflows: HashMap<String, Rc<dyn WorkflowClient>>,
+    /// Configuration variables and secrets by name (base URLs of recording servers, say).
     pub vars: HashMap<String, String>,
+    /// Durable Object namespaces by binding.
     pub objects: HashMap<String, Rc<dyn ObjectNamespace>>,
     /// The longest any outbound call may wait for its answer (`None`: each request's own
     /// timeout): a campaign injects timeouts without waiting out 5 s client timeouts.

@@ -3,6 +3,8 @@
 use crate::http::{HttpClient, HttpError, HttpRequest, HttpResponse};
 use std::io::Read;
 
+/// The native [`HttpClient`]: a blocking `ureq` request honouring [`HttpRequest::timeout`]
+/// (tests only talk to servers on 127.0.0.1, so blocking the single test thread is fine).
 #[derive(Default)]
 pub struct NativeHttp;
 

@@ -8,17 +8,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+/// One request as the [`RecordingServer`] read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedRequest {
+    /// The method (`"POST"`).
     pub method: String,
+    /// The path with its query string (`"/orders/A-1001/customer"`).
     pub path: String,
+    /// Headers in the order received, names as the client spelled them.
     pub headers: Vec<(String, String)>,
+    /// The body (`content-length` bytes; empty without one).
     pub body: Vec<u8>,
     /// When the request was read in full (for "at least N seconds later" checks).
     pub received_at: std::time::Instant,
 }
 
 impl RecordedRequest {
+    /// The first header called `name` (compared case-insensitively), if any.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -26,6 +32,7 @@ impl RecordedRequest {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The body as JSON; `Null` when it is not JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
     }
@@ -52,12 +59,16 @@ pub fn group_by_header(
 /// A scripted response: status, extra headers, body.
 #[derive(Clone, Debug)]
 pub struct Scripted {
+    /// The status code to answer.
     pub status: u16,
+    /// Headers added after `content-type: application/json` and `content-length`.
     pub headers: Vec<(String, String)>,
+    /// The body, sent as is.
     pub body: String,
 }
 
 impl Scripted {
+    /// A `status` answer with an empty JSON object (`{}`) as its body.
     pub fn status(status: u16) -> Self {
         Scripted {
             status,
@@ -66,18 +77,56 @@ impl Scripted {
         }
     }
 
+    /// Adds the header `name: value` to the answer (`retry-after`, say).
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
 
+    /// Replaces the body.
     pub fn body(mut self, body: impl Into<String>) -> Self {
         self.body = body.into();
         self
     }
 }
 
+/// An HTTP server on 127.0.0.1 that records every request and answers from a script: the
+/// stand-in for an external service in native tests. Point the var a sender reads at its
+/// [`url`](Self::url), run the workflow or handler, then assert on
+/// [`requests`](Self::requests). It serves one connection at a time on its own thread, and
+/// stops when dropped.
+///
+/// # Panics
+///
+/// [`start`](Self::start) and [`answering`](Self::answering) panic if no loopback port can be
+/// bound.
+///
+/// # Examples
+///
+/// ```
+/// use sluice::http::{HttpClient, HttpRequest};
+/// use sluice::native::{NativeHttp, RecordingServer, Scripted};
+/// use serde_json::json;
+///
+/// // The shop's webhook endpoint: down once (and says when to come back), then up.
+/// let webhook = RecordingServer::start(vec![Scripted::status(503).header("retry-after", "30")]);
+/// let request = HttpRequest::post_json(&format!("{}/hooks", webhook.url), &json!({ "order_id": "A-1001" }))
+///     .header("webhook-id", "A-1001:1:shipped");
+///
+/// let first = pollster::block_on(NativeHttp.send(request.clone())).expect("answered");
+/// let error = first.error_for_status("webhook").unwrap_err();
+/// assert!(error.is_retryable());
+/// let second = pollster::block_on(NativeHttp.send(request)).expect("answered");
+/// assert_eq!(second.status, 200);
+///
+/// let received = webhook.requests();
+/// assert_eq!(received.len(), 2);
+/// assert_eq!(received[0].path, "/hooks");
+/// assert_eq!(received[0].json()["order_id"], "A-1001");
+/// assert_eq!(received[1].header("Webhook-Id"), Some("A-1001:1:shipped"));
+/// ```
 pub struct RecordingServer {
+    /// The base URL (`http://127.0.0.1:<port>`), to put in the var a sender reads.
     pub url: String,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
     stop: Arc<AtomicBool>,
@@ -173,6 +222,7 @@ impl RecordingServer {
         })
     }
 
+    /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.requests.lock().expect("recording lock").clone()
     }

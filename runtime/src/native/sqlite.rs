@@ -66,6 +66,11 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// An empty in-memory database with no alarm set.
+    ///
+    /// # Panics
+    ///
+    /// If SQLite cannot open an in-memory database (out of memory).
     pub fn in_memory() -> Self {
         Self {
             conn: Connection::open_in_memory().expect("in-memory sqlite opens"),
@@ -169,6 +174,11 @@ pub struct SqliteDatabase {
 }
 
 impl SqliteDatabase {
+    /// An empty in-memory database.
+    ///
+    /// # Panics
+    ///
+    /// If SQLite cannot open an in-memory database (out of memory).
     pub fn in_memory() -> Self {
         Self {
             conn: Connection::open_in_memory().expect("in-memory sqlite opens"),
