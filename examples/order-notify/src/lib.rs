@@ -16,7 +16,7 @@
 //! The webhook's retry policy is overridden outside its attribute, in [`policy`].
 
 // The framework's public API is documented for users who never read its source.
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod events;
 pub mod policy;

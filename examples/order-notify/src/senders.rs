@@ -8,6 +8,8 @@ use sluice::prelude::*;
 /// The events an order sender may handle; each default does nothing.
 #[allow(async_fn_in_trait)] // Workers are single-threaded: no `Send` bound wanted
 pub trait OrderSender {
+    /// Tells whoever this sender serves that an order shipped. Errors follow
+    /// [`HttpResponse::error_for_status`]: 429 and 5xx are retried, other statuses hold the lane.
     async fn order_shipped(
         &self,
         ctx: &SendContext,

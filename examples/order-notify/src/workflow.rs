@@ -9,6 +9,7 @@ use sluice::prelude::*;
 /// The `customer.lookup` step's input.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CustomerQuery {
+    /// The order whose customer to look up.
     pub order_id: String,
 }
 
