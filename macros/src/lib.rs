@@ -205,8 +205,32 @@ pub fn workflow(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// registers is an error of `registry::validate` naming `file:line`, also run by a unit test
 /// this macro adds to the crate. `crate = "::path"` as for the attribute macros.
 ///
-/// ```ignore
-/// sluice::retry_policies!(file = "retry-policies.toml", env = "ORDERS_RETRY_POLICIES");
+/// # Examples
+///
+/// A file with one entry, for the `payment.refund` step:
+///
+/// ```toml
+/// [policies."payment.refund"]
+/// retries = { limit = 8, max_delay = "1 minute" }
+/// timeout = "30 seconds"
+/// ```
+///
+/// declared by the crate (which usually writes `file = "retry-policies.toml"`, beside its
+/// `Cargo.toml`), replaces what its entry sets and keeps the rest:
+///
+/// ```
+/// use sluice::{config, Duration, StepConfig};
+///
+/// sluice::retry_policies!(file = "tests/doc/retry-policies.toml", env = "SHOP_RETRY_POLICIES");
+///
+/// // What the step's attribute says, here the engine's defaults.
+/// let attribute = StepConfig::WORKFLOWS_DEFAULT;
+/// let effective = config::effective("payment.refund", None, attribute);
+/// assert_eq!(effective.retries.limit, 8);
+/// assert_eq!(effective.retries.max_delay, Some(Duration::from_secs(60)));
+/// assert_eq!(effective.timeout, Duration::from_secs(30));
+/// assert_eq!(effective.retries.delay, attribute.retries.delay, "not set in the file");
+/// assert_eq!(config::source("payment.refund", None), config::FILE);
 /// ```
 #[proc_macro]
 pub fn retry_policies(input: TokenStream) -> TokenStream {
