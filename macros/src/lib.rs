@@ -60,8 +60,8 @@ fn expand(
 /// event type, run as its own durable step (`<name>.<method>:<event id>`) whenever the
 /// workflow fans that event out.
 ///
-/// The event type comes from the handler's parameter type: `event: &Shop<OrderShipped>`
-/// handles `<Shop<OrderShipped> as FromSenderCall>::EVENT`, e.g. `"ORDER_SHIPPED"`.
+/// The event type comes from the handler's parameter type: `event: &Envelope<OrderShipped>`
+/// handles `<Envelope<OrderShipped> as FromSenderCall>::EVENT`, e.g. `"ORDER_SHIPPED"`.
 /// The type must implement `Default` (a fresh value serves every delivery).
 ///
 /// Options: `name` (required, unique among senders and dispatchers), `retries(..)`, `timeout`,
@@ -70,28 +70,61 @@ fn expand(
 /// event and the effect, so a repeat in another workflow instance is recognised); `#[step(..)]` on a
 /// method overrides `retries`, `timeout` and `idempotency_key` for that handler.
 ///
-/// ```ignore
-/// use my_app::{OrderShipped, Shop, ShopSender};
+/// ```
 /// use sluice::prelude::*;
+/// use serde_json::json;
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// pub struct OrderShipped { pub order_id: String, pub carrier: String }
+/// impl EventKind for OrderShipped { const EVENT_TYPE: &'static str = "ORDER_SHIPPED"; }
+/// impl StreamEvent for OrderShipped { const WORKFLOW: &'static str = "OrderWorkflow"; }
+///
+/// /// The events a shop's effects may handle; each default does nothing.
+/// #[allow(async_fn_in_trait)]
+/// pub trait ShopSender {
+///     async fn order_shipped(
+///         &self,
+///         ctx: &SendContext,
+///         event: &Envelope<OrderShipped>,
+///     ) -> Result<(), EffectError> {
+///         let _ = (ctx, event);
+///         Ok(())
+///     }
+/// }
 ///
 /// #[derive(Default)]
 /// pub struct Mailer;
 ///
-/// #[sender(name = "mailer", retries(limit = 3, delay = "1 second"), timeout = "30 seconds")]
+/// #[sender(
+///     name = "mailer",
+///     requires_var = "MAILER_URL",
+///     retries(limit = 3, delay = "1 second"),
+///     timeout = "30 seconds"
+/// )]
 /// impl ShopSender for Mailer {
-///     #[step(retries(limit = 10), idempotency_key = "{order_id}:{event_id}:mail")]
+///     #[step(retries(limit = 10), idempotency_key = "{stream_id}:{event_id}:mail")]
 ///     async fn order_shipped(
 ///         &self,
 ///         ctx: &SendContext,
-///         event: &Shop<OrderShipped>,
+///         event: &Envelope<OrderShipped>,
 ///     ) -> Result<(), EffectError> {
-///         let Some(url) = ctx.services.var("MAILER_URL") else { return Ok(()) };
-///         let request = HttpRequest::post_json(&url, &serde_json::json!({ "order": event.order_id }))
-///             .header("idempotency-key", &ctx.idempotency_key);
-///         ctx.services.http().send(request).await?.error_for_status("pager")?;
+///         let url = ctx.services.var("MAILER_URL").unwrap_or_default();
+///         let body = json!({ "order": event.order_id, "carrier": event.carrier });
+///         let request =
+///             HttpRequest::post_json(&url, &body).header("idempotency-key", &ctx.idempotency_key);
+///         ctx.services.http().send(request).await?.error_for_status("mailer")?;
 ///         Ok(())
 ///     }
 /// }
+///
+/// // Registered: one handler, its own `#[step]` over the sender's defaults.
+/// let effects = sluice::registry::effects("OrderWorkflow");
+/// let mailer = effects.iter().find(|e| e.name == "mailer").unwrap();
+/// let handler = &mailer.handlers[0];
+/// assert_eq!(handler.event, "ORDER_SHIPPED");
+/// assert_eq!(handler.step_name(mailer), "mailer.order_shipped");
+/// assert_eq!(handler.config.retries.limit, 10);
+/// assert_eq!(handler.config.timeout, Duration::from_secs(30));
 /// ```
 #[proc_macro_attribute]
 pub fn sender(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -100,13 +133,30 @@ pub fn sender(attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Declares a dispatcher: exactly like [`macro@sender`], listed as a dispatcher (a cross-cutting
-/// effect such as the status page rather than an adapter's own output). Sender and dispatcher
+/// effect such as an audit log rather than an adapter's own output). Sender and dispatcher
 /// names share one namespace.
 ///
-/// ```ignore
-/// use my_app::{OrderShipped, Shop, ShopSender};
-/// use sluice::prelude::*;
-///
+/// ```
+/// # use sluice::prelude::*;
+/// # use serde_json::json;
+/// #
+/// # #[derive(serde::Serialize, serde::Deserialize)]
+/// # pub struct OrderShipped { pub order_id: String, pub carrier: String }
+/// # impl EventKind for OrderShipped { const EVENT_TYPE: &'static str = "ORDER_SHIPPED"; }
+/// # impl StreamEvent for OrderShipped { const WORKFLOW: &'static str = "OrderWorkflow"; }
+/// #
+/// # /// The events a shop's effects may handle; each default does nothing.
+/// # #[allow(async_fn_in_trait)]
+/// # pub trait ShopSender {
+/// #     async fn order_shipped(
+/// #         &self,
+/// #         ctx: &SendContext,
+/// #         event: &Envelope<OrderShipped>,
+/// #     ) -> Result<(), EffectError> {
+/// #         let _ = (ctx, event);
+/// #         Ok(())
+/// #     }
+/// # }
 /// #[derive(Default)]
 /// pub struct AuditLog;
 ///
@@ -115,12 +165,20 @@ pub fn sender(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///     async fn order_shipped(
 ///         &self,
 ///         ctx: &SendContext,
-///         event: &Shop<OrderShipped>,
+///         event: &Envelope<OrderShipped>,
 ///     ) -> Result<(), EffectError> {
-///         let _ = (ctx, &event.order_id);
-///         Ok(())
+///         let retry = |e: sluice::sql::SqlError| EffectError::retryable(e.to_string());
+///         let db = ctx.services.database("AUDIT").map_err(retry)?;
+///         let row = vec![event.order_id.clone().into(), ctx.idempotency_key.clone().into()];
+///         db.execute("INSERT OR IGNORE INTO audit (order_id, key) VALUES (?, ?)", row)
+///             .await
+///             .map_err(retry)
 ///     }
 /// }
+///
+/// let effects = sluice::registry::effects("OrderWorkflow");
+/// let audit = effects.iter().find(|e| e.name == "audit-log").unwrap();
+/// assert_eq!(audit.kind, sluice::registry::EffectKind::Dispatcher);
 /// ```
 #[proc_macro_attribute]
 pub fn dispatcher(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -140,19 +198,27 @@ pub fn dispatcher(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// in the workflow's body of a step it does not list is a compile error, and a step no
 /// workflow lists fails `registry::validate`.
 ///
-/// ```ignore
+/// ```
 /// use sluice::prelude::*;
 ///
-/// #[derive(Clone, serde::Deserialize, schemars::JsonSchema)]
-/// pub struct Prompt { pub order_id: String, pub ts: String }
+/// #[derive(Clone, serde::Serialize, serde::Deserialize)]
+/// pub struct Reservation { pub order_id: String, pub sku: String, pub quantity: u32 }
 ///
-/// #[step(name = "prompt.received", retries(limit = 2), idempotency_key = "{order_id}:{ts}")]
-/// async fn record_prompt(ctx: StepContext, prompt: Prompt) -> Result<String, EffectError> {
+/// #[step(name = "stock.reserve", retries(limit = 2), idempotency_key = "{order_id}:{sku}")]
+/// pub async fn reserve_stock(
+///     ctx: StepContext,
+///     reservation: Reservation,
+/// ) -> Result<String, EffectError> {
+///     // A request to the warehouse, keyed with `ctx.idempotency_key`, would go here.
+///     let _ = reservation.quantity;
 ///     Ok(ctx.idempotency_key)
 /// }
 ///
-/// // in a #[workflow] body:
-/// // let key = RECORD_PROMPT.call(&run, prompt).await?;
+/// // in a #[workflow(.., steps = [reserve_stock])] body:
+/// // let key = RESERVE_STOCK.call(&run, reservation).await?;
+/// let declared = sluice::registry::declared_steps();
+/// assert_eq!(declared[0].def.name, "stock.reserve");
+/// assert_eq!(declared[0].def.idempotency_key, "{order_id}:{sku}");
 /// ```
 ///
 /// `#[step]` on a handler takes `retries(..)`, `timeout` and `idempotency_key` only; the event
@@ -174,20 +240,42 @@ pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// native host refuses a wait in a workflow that does not declare it); `crate`. `Payload` must
 /// be `Deserialize` and `JsonSchema`.
 ///
-/// ```ignore
-/// use sluice::prelude::*;
+/// ```
+/// # use sluice::prelude::*;
+/// #
+/// # #[derive(Clone, serde::Serialize, serde::Deserialize)]
+/// # pub struct Reservation { pub order_id: String, pub sku: String, pub quantity: u32 }
+/// #
+/// # #[step(name = "stock.reserve", retries(limit = 2), idempotency_key = "{order_id}:{sku}")]
+/// # pub async fn reserve_stock(
+/// #     ctx: StepContext,
+/// #     reservation: Reservation,
+/// # ) -> Result<String, EffectError> {
+/// #     // A request to the warehouse, keyed with `ctx.idempotency_key`, would go here.
+/// #     let _ = reservation.quantity;
+/// #     Ok(ctx.idempotency_key)
+/// # }
 /// use serde_json::{json, Value};
 ///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// pub struct Order { pub order_id: String, pub sku: String, pub quantity: u32 }
+///
 /// #[workflow(
-///     class = "PromptWorkflow",
-///     binding = "PROMPT_WORKFLOW",
-///     name = "prompt-workflow",
+///     class = "StockWorkflow",
+///     binding = "STOCK_WORKFLOW",
+///     name = "stock-workflow",
 ///     retries(limit = 3, delay = "2 seconds"),
-///     steps = [record_prompt]
+///     steps = [reserve_stock]
 /// )]
-/// pub async fn prompt_workflow(run: WorkflowRun, prompt: Prompt) -> Result<Value, WorkflowError> {
-///     Ok(json!({ "key": RECORD_PROMPT.call(&run, prompt).await? }))
+/// pub async fn stock_workflow(run: WorkflowRun, order: Order) -> Result<Value, WorkflowError> {
+///     let Order { order_id, sku, quantity } = order;
+///     let reservation = Reservation { order_id, sku, quantity };
+///     Ok(json!({ "reserved": RESERVE_STOCK.call(&run, reservation).await? }))
 /// }
+///
+/// let def = sluice::registry::workflow("StockWorkflow").unwrap();
+/// assert_eq!((def.binding, def.name), ("STOCK_WORKFLOW", "stock-workflow"));
+/// assert_eq!(def.steps[0].name, "stock.reserve");
 /// ```
 #[proc_macro_attribute]
 pub fn workflow(attr: TokenStream, item: TokenStream) -> TokenStream {
