@@ -43,8 +43,10 @@ impl EffectError {
         }
     }
 
-    /// Asks for at least `wait` before the next attempt (a server's `Retry-After`). Lanes
-    /// honour it; it matters only on a retryable error.
+    /// Asks for at least `wait` before the next attempt (a server's `Retry-After`). Lanes and
+    /// typed steps honour it with a durable sleep (at most
+    /// [`MAX_RATE_LIMIT_WAIT`](crate::step::MAX_RATE_LIMIT_WAIT)); it matters only on a retryable
+    /// error.
     pub fn with_retry_after(mut self, wait: Duration) -> Self {
         self.retry_after = Some(wait);
         self

@@ -104,7 +104,7 @@ pub struct OutboxRow {
     pub created_at: i64,
     /// When it was forwarded, in unix milliseconds; `None` while pending or dead.
     pub published_at: Option<i64>,
-    /// Failed forward attempts so far (reset by a replay).
+    /// Failed forward attempts so far (reset to 0 by [`Outbox::replay`] and [`Outbox::requeue`]).
     pub attempts: u32,
     /// When the alarm next tries it, in unix milliseconds; `None` once forwarded or dead.
     pub next_attempt_at: Option<i64>,

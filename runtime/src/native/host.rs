@@ -43,7 +43,7 @@ pub enum StepRecord {
         name: String,
         /// 1 for the first attempt, counting up through the retries.
         attempt: u32,
-        /// Virtual milliseconds since the engine started.
+        /// The virtual time of the attempt, in milliseconds.
         at: u64,
         /// The attempt's error; `None` if it succeeded.
         error: Option<String>,

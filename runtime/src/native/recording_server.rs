@@ -15,7 +15,7 @@ pub struct RecordedRequest {
     pub method: String,
     /// The path with its query string (`"/orders/A-1001/customer"`).
     pub path: String,
-    /// Headers in the order received, names as the client spelled them.
+    /// Headers in the order received, names as received.
     pub headers: Vec<(String, String)>,
     /// The body (`content-length` bytes; empty without one).
     pub body: Vec<u8>,
