@@ -27,7 +27,8 @@ use sluice::sql::Database;
 use sluice::workflow::Services;
 use std::fmt;
 
-pub const INSTALL_PATH: &str = "/slack/install";
+/// Where a browser starts an install (the wire crate's, shared with `incidentctl`).
+pub use incidentd_wire::slack_install::INSTALL_PATH;
 pub const CALLBACK_PATH: &str = "/slack/oauth/callback";
 /// How long an install link (its `state`) is good for; Slack's codes last as long.
 pub const STATE_LIFETIME_SECS: i64 = 600;
@@ -388,7 +389,7 @@ pub async fn complete(
         // A reinstall (new scopes, say, or after Slack disabled it) keeps the operator's
         // settings.
         settings: SettingsPatch::default(),
-        ..request.into_installation()
+        ..NewInstallation::from(request)
     };
     installation::store(db, key, &new, now_ms)
         .await
