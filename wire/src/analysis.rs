@@ -14,7 +14,9 @@ pub struct IncidentMetrics {
     pub time_to_mitigate_ms: Option<i64>,
     /// To the close (resolved or declined).
     pub time_to_resolve_ms: Option<i64>,
+    /// Moves from one status to another.
     pub status_changes: u32,
+    /// Messages in the timeline, from anyone.
     pub messages: u32,
 }
 
@@ -22,10 +24,15 @@ pub struct IncidentMetrics {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Postmortem {
+    /// What happened, in a paragraph.
     pub summary: String,
+    /// The moments that mattered, in order.
     pub timeline: Vec<Moment>,
+    /// Why it happened, as far as the record shows.
     pub root_cause: String,
+    /// Who and what was affected, and how much.
     pub impact: String,
+    /// What should be done so it does not happen again.
     pub action_items: Vec<ActionItem>,
 }
 
@@ -33,7 +40,9 @@ pub struct Postmortem {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Moment {
+    /// When, as the model read it from the timeline.
     pub at: String,
+    /// What happened then.
     pub event: String,
 }
 
@@ -41,6 +50,8 @@ pub struct Moment {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionItem {
+    /// What to do.
     pub title: String,
+    /// Who should do it, when the record names someone.
     pub owner: Option<String>,
 }

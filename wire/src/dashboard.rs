@@ -5,6 +5,11 @@
 //! The `schemars` limits are the published ones; the server enforces them on the text as sent
 //! (`incidentd_adapters::dashboard::receiver::requests`), then the core trims and checks again.
 
+// Not every field of these bodies has a doc comment, on purpose: schemars turns a field's
+// doc into its description in the published OpenAPI document (docs/openapi.json), which
+// this crate must not change.
+#![allow(missing_docs)]
+
 use incidentd_core::decide::{MAX_ID_CHARS, MAX_MESSAGE_CHARS, MAX_PROMPT_CHARS, MAX_TITLE_CHARS};
 use incidentd_core::model::{AffectedService, AffectionStatus, Severity, Status};
 use schemars::JsonSchema;

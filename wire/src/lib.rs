@@ -18,6 +18,8 @@
 //! - [`slack_ids`]: the stable ids incidentd's Slack messages and modals carry;
 //! - [`secret`]: a token that never reaches a log.
 
+#![warn(missing_docs)]
+
 pub mod admin;
 pub mod analysis;
 pub mod dashboard;

@@ -3,6 +3,11 @@
 //! (`incidentd_adapters::dashboard::receiver::list`); clients build it with
 //! [`ListQuery::to_query_string`], so both sides name the parameters alike.
 
+// Not every field of these bodies has a doc comment, on purpose: schemars turns a field's
+// doc into its description in the published OpenAPI document (docs/openapi.json), which
+// this crate must not change.
+#![allow(missing_docs)]
+
 use incidentd_core::model::{Severity, Status};
 use serde::{Deserialize, Serialize};
 

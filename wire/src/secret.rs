@@ -9,6 +9,7 @@ use std::fmt;
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a value that must stay out of logs.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }

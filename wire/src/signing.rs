@@ -11,10 +11,15 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
+/// The caller's tenant (client) id.
 pub const HEADER_CLIENT: &str = "x-incidentd-client";
+/// The acting user's id.
 pub const HEADER_USER: &str = "x-incidentd-user";
+/// Unix seconds when the request was signed.
 pub const HEADER_TIMESTAMP: &str = "x-incidentd-timestamp";
+/// `v1=<hex HMAC-SHA256>` over the canonical request.
 pub const HEADER_SIGNATURE: &str = "x-incidentd-signature";
+/// Unique per request: makes every signature unique, so a replay is recognised.
 pub const HEADER_NONCE: &str = "x-incidentd-nonce";
 
 /// Longest accepted nonce.
@@ -26,7 +31,9 @@ pub const WINDOW_SECS: i64 = 300;
 /// The authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthContext {
+    /// The tenant the request acts for.
     pub client_id: String,
+    /// The user the request acts as.
     pub user_id: String,
     /// The verified signature (hex): unique per request, so it identifies an exact replay.
     pub request_id: String,
@@ -35,12 +42,19 @@ pub struct AuthContext {
 /// Why a request was not authenticated. Shown to the caller: says what, never the secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuthError {
+    /// A required header is absent or blank.
     MissingHeader(&'static str),
+    /// The timestamp is not unix seconds.
     BadTimestamp,
+    /// The timestamp is outside the window (either way).
     Expired,
+    /// The signature is not `v1=` and 64 hex digits.
     BadSignatureFormat,
+    /// The nonce is empty, too long or not visible ASCII.
     BadNonce,
+    /// Well formed but wrong: another secret, or the request was altered.
     InvalidSignature,
+    /// The tenant has no signing secret.
     NotConfigured,
 }
 
@@ -69,14 +83,19 @@ impl fmt::Display for AuthError {
 
 /// The parts of a request the signature covers.
 pub struct SignedRequest<'a> {
+    /// The HTTP method (compared in upper case).
     pub method: &'a str,
     /// Path and query as sent (`/dashboard/incidents?x=1`).
     pub path: &'a str,
+    /// The tenant the request acts for.
     pub client_id: &'a str,
+    /// The user the request acts as.
     pub user_id: &'a str,
+    /// Unix seconds.
     pub timestamp: i64,
     /// Unique per request (any string of 1 to 128 visible ASCII characters).
     pub nonce: &'a str,
+    /// The body exactly as sent.
     pub body: &'a [u8],
 }
 

@@ -50,15 +50,22 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 /// The body of `POST /admin/slack/installations`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct ConnectRequest {
+    /// The incidentd tenant the workspace serves.
     pub tenant: String,
+    /// The Slack workspace (`T…`).
     pub team_id: String,
     #[serde(default)]
+    /// The Enterprise Grid organization (`E…`), when there is one.
     pub enterprise_id: Option<String>,
     #[serde(default)]
+    /// The Slack app's id (`A…`).
     pub app_id: Option<String>,
+    /// The bot's user id in the workspace (`U…` or `W…`).
     pub bot_user_id: String,
     #[serde(default)]
+    /// The scopes granted, as Slack lists them.
     pub scopes: String,
+    /// The bot token (`xoxb-…`): stored encrypted, never shown again.
     pub bot_token: Secret,
     /// Archive each incident's channel once the incident closes; absent (or `null`) keeps the
     /// stored setting, which is on for a new installation.
@@ -108,12 +115,15 @@ impl ConnectRequest {
 #[serde(deny_unknown_fields)]
 pub struct SettingsRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Archive each incident's channel once it closes; left out keeps the setting.
     pub archive_on_close: Option<bool>,
     #[serde(
         default,
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    /// The channel (`C…` or `G…`) high-severity incidents are announced in; `null` removes it,
+    /// left out keeps it.
     pub announcement_channel: Option<Option<String>>,
 }
 
@@ -131,6 +141,7 @@ impl SettingsRequest {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InstallationState {
+    /// Slack takes its calls.
     Active,
     /// Slack said the app was uninstalled or its bot token revoked; a reinstall restores it.
     Disabled,
@@ -139,14 +150,21 @@ pub enum InstallationState {
 /// An installation as the operator sees it: never the token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstallationSummary {
+    /// The incidentd tenant the workspace serves.
     pub tenant: String,
+    /// The Slack workspace (`T…`).
     pub team_id: String,
+    /// The Enterprise Grid organization (`E…`), when there is one.
     pub enterprise_id: Option<String>,
+    /// The Slack app's id (`A…`).
     pub app_id: Option<String>,
+    /// The bot's user id in the workspace.
     pub bot_user_id: String,
+    /// The scopes granted.
     pub scopes: String,
     /// Unix ms of the last install.
     pub installed_at: Option<i64>,
+    /// Whether Slack still takes its calls.
     pub state: InstallationState,
     /// `app_uninstalled` or `tokens_revoked` (what Slack sent), when disabled.
     pub disabled_reason: Option<String>,
@@ -154,14 +172,19 @@ pub struct InstallationSummary {
     pub disabled_at: Option<i64>,
     /// What to do about it, when disabled (the text failed Slack effects carry too).
     pub disabled_message: Option<String>,
+    /// Whether each incident's channel is archived once the incident closes.
     pub archive_on_close: bool,
+    /// The channel high-severity incidents are announced in, when one is set.
     pub announcement_channel: Option<String>,
 }
 
 /// What the route answers: the connection, never the token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connected {
+    /// The incidentd tenant now connected.
     pub tenant: String,
+    /// The Slack workspace.
     pub team_id: String,
+    /// The bot's user id in the workspace.
     pub bot_user_id: String,
 }

@@ -7,7 +7,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::fmt;
 
+/// `v0=<hex HMAC-SHA256>` over `v0:<timestamp>:<raw body>`.
 pub const HEADER_SIGNATURE: &str = "x-slack-signature";
+/// Unix seconds when Slack signed the request.
 pub const HEADER_TIMESTAMP: &str = "x-slack-request-timestamp";
 
 /// Accepted clock skew either way, in seconds (Slack's recommendation: five minutes).
@@ -19,6 +21,7 @@ const VERSION: &str = "v0";
 /// Why a request is not from Slack. Safe to log: never includes the secret or the signature.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SignatureError {
+    /// A required header is absent or blank.
     MissingHeader(&'static str),
     /// The timestamp is not unix seconds.
     BadTimestamp,
