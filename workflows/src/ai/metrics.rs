@@ -4,7 +4,7 @@
 use incidentd_core::model::{event_type, ActorKind, Status};
 use incidentd_core::{IncidentView, StatusUpdated, TimelineEntry};
 
-pub use incidentd_wire::analysis::IncidentMetrics;
+use incidentd_wire::analysis::IncidentMetrics;
 
 /// Whether a person made the change. Events recorded before actors were came from the
 /// dashboard API, i.e. from people.

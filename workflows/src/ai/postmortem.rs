@@ -1,7 +1,6 @@
 //! The post-incident review asked of the model: its request (rendered from the prompt files
 //! and the incident's record) and the strict schema its answer must fit.
 
-use super::metrics::IncidentMetrics;
 use super::record::{optional, timeline};
 use super::template::render;
 use incidentd_core::IncidentView;
@@ -9,6 +8,8 @@ use incidentd_llm::{ChatMessage, ChatRequest, ResponseSchema};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
+use incidentd_wire::analysis::IncidentMetrics;
+/// The answer's types are the wire crate's (the analysis reply carries them to clients).
 pub use incidentd_wire::analysis::{ActionItem, Moment, Postmortem};
 
 const INSTRUCTIONS: &str = include_str!("../../prompts/postmortem.md");

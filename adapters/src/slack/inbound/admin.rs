@@ -79,7 +79,7 @@ pub fn installation_summary(installation: &Installation) -> InstallationSummary 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slack::secret::Secret;
+    use incidentd_wire::secret::Secret;
 
     fn request() -> ConnectRequest {
         parse_connect(
