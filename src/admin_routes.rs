@@ -4,7 +4,7 @@
 //! rotate reply's new one.
 
 use crate::http;
-use incidentd_adapters::admin::requests::{self as admin_requests, parse};
+use incidentd_adapters::admin::requests::{self as admin_requests, parse, Validate};
 use incidentd_adapters::admin::secrets;
 use incidentd_adapters::admin::store::{self, Statement};
 use incidentd_adapters::dashboard::receiver::requests::MAX_BODY_BYTES;
@@ -139,7 +139,7 @@ impl Admin<'_> {
     }
 
     async fn rotate_secret(&self, tenant: &str) -> Handled {
-        let grace = parse::<admin_requests::RotateSecret>(&self.body)?.grace_secs()?;
+        let grace = parse::<admin_requests::RotateSecret>(&self.body)?.validate()?;
         self.tenant(tenant).await?;
         let secret = secrets::generate()?;
         let now_secs = now_ms() / 1_000;

@@ -5,9 +5,9 @@
 use crate::http;
 use crate::SIGNING_SECRET;
 use incidentd_adapters::admin::secrets;
-use incidentd_adapters::dashboard::receiver::list;
+use incidentd_adapters::dashboard::receiver::list::{self, ParseListQuery};
 use incidentd_adapters::dashboard::receiver::requests::{
-    self, parse_body, CreateIncident, DismissEffect, Replay, RetryEffect,
+    self, parse_body, CreateIncident, CreateIncidentChecks, DismissEffect, Replay, RetryEffect,
 };
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
 use incidentd_adapters::http::declare::declare;

@@ -12,7 +12,7 @@ use incidentd_adapters::dashboard::INDEX_DATABASE;
 use incidentd_adapters::http::operator::{verify_operator, ADMIN_TOKEN_SECRET};
 use incidentd_adapters::http::ApiError;
 use incidentd_adapters::slack::inbound::admin::{
-    ConnectRequest, Connected, InstallationSummary, SettingsRequest,
+    installation_summary, parse_connect, Connected, InstallationSummary, SettingsRequest,
 };
 use incidentd_adapters::slack::inbound::command_receiver::{self, handle_command};
 use incidentd_adapters::slack::inbound::event_receiver::{
@@ -267,7 +267,7 @@ pub async fn list_installations(req: Request, env: Env) -> Handled {
     let listed = installation::list(index_db(&services)?.as_ref())
         .await
         .map_err(internal)?;
-    let summaries: Vec<InstallationSummary> = listed.iter().map(InstallationSummary::of).collect();
+    let summaries: Vec<InstallationSummary> = listed.iter().map(installation_summary).collect();
     http::json(200, &json!({ "installations": summaries })).map_err(internal)
 }
 
@@ -279,7 +279,7 @@ pub async fn show_installation(req: Request, env: Env, tenant: &str) -> Handled 
         .await
         .map_err(internal)?
         .ok_or_else(no_installation)?;
-    let summary = InstallationSummary::of(&found);
+    let summary = installation_summary(&found);
     http::json(200, &json!({ "installation": summary })).map_err(internal)
 }
 
@@ -299,21 +299,24 @@ pub async fn update_installation(mut req: Request, env: Env, tenant: &str) -> Ha
     request
         .validate()
         .map_err(|e| ApiError::new(422, "INVALID_INPUT", e))?;
-    let updated =
-        installation::update_settings(index_db(&services)?.as_ref(), tenant, &request.patch())
-            .await
-            .map_err(internal)?
-            .ok_or_else(no_installation)?;
+    let updated = installation::update_settings(
+        index_db(&services)?.as_ref(),
+        tenant,
+        &installation::SettingsPatch::from(&request),
+    )
+    .await
+    .map_err(internal)?
+    .ok_or_else(no_installation)?;
     log::info(&format!("slack: settings of tenant {tenant} changed"));
-    let summary = InstallationSummary::of(&updated);
+    let summary = installation_summary(&updated);
     http::json(200, &json!({ "installation": summary })).map_err(internal)
 }
 
 pub async fn connect(mut req: Request, env: Env) -> Handled {
     let services = operator(&req, env)?;
     let body = body(&mut req).await?;
-    let request = ConnectRequest::parse(&body)
-        .map_err(|e| ApiError::new(400, "INVALID_JSON", e.to_string()))?;
+    let request =
+        parse_connect(&body).map_err(|e| ApiError::new(400, "INVALID_JSON", e.to_string()))?;
     request
         .validate()
         .map_err(|e| ApiError::new(422, "INVALID_INPUT", e))?;
@@ -333,7 +336,7 @@ pub async fn connect(mut req: Request, env: Env) -> Handled {
     {
         return Err(ApiError::new(404, "NOT_FOUND", "no such tenant"));
     }
-    let new = request.into_installation();
+    let new = installation::NewInstallation::from(request);
     let now_ms = Date::now().as_millis() as i64;
     installation::store(db.as_ref(), &key, &new, now_ms)
         .await

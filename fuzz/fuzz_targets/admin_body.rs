@@ -7,11 +7,11 @@
 use incidentd_adapters::http::operator::verify_operator;
 use incidentd_adapters::admin::requests::{
     check_id, parse, AddOverride, CreateTenant, PutEntryPoint, PutRotation, PutService,
-    PutStatusPage, RotateSecret,
+    PutStatusPage, RotateSecret, Validate,
 };
 use incidentd_adapters::admin::rotation::effective_assignee;
 use incidentd_adapters::http::ApiError;
-use incidentd_adapters::slack::inbound::admin::ConnectRequest;
+use incidentd_adapters::slack::inbound::admin::parse_connect;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 
@@ -37,7 +37,7 @@ fn refused_cleanly(e: &ApiError) {
 fn body(route: u8, body: &[u8], at_secs: u32) -> Result<(), ApiError> {
     match route % 8 {
         0 => parse::<CreateTenant>(body)?.validate().map(drop),
-        1 => parse::<RotateSecret>(body)?.grace_secs().map(drop),
+        1 => parse::<RotateSecret>(body)?.validate().map(drop),
         2 => parse::<PutStatusPage>(body)?.validate().map(drop),
         3 => parse::<PutService>(body)?.validate().map(drop),
         4 => {
@@ -52,7 +52,7 @@ fn body(route: u8, body: &[u8], at_secs: u32) -> Result<(), ApiError> {
         6 => parse::<PutEntryPoint>(body)?.validate().map(drop),
         _ => {
             // `POST /admin/slack/installations`: 400 when not the JSON, 422 when invalid.
-            let request = ConnectRequest::parse(body)
+            let request = parse_connect(body)
                 .map_err(|e| ApiError::new(400, "INVALID_JSON", e.to_string()))?;
             request
                 .validate()

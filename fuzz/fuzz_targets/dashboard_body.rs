@@ -5,7 +5,7 @@
 #![no_main]
 
 use incidentd_adapters::dashboard::receiver::requests::{
-    command, parse_body, CreateIncident, Replay,
+    command, parse_body, CreateIncident, CreateIncidentChecks, Replay,
 };
 use incidentd_adapters::http::ApiError;
 use incidentd_core::{Source, StartIncident};

@@ -1,5 +1,6 @@
 //! `incidentctl admin …`: the operator's tenant configuration (`/admin/*`, bearer token), built
-//! from the server's own request types so the CLI sends exactly what the API parses.
+//! from the wire types the server parses (`incidentd_wire::admin`, `slack_install`), so the CLI
+//! sends exactly what the API parses.
 
 use crate::client::{send_with_headers, Reply};
 use crate::paths::path_segment;
@@ -7,16 +8,15 @@ use crate::render::outcomes::failure_line;
 use crate::replies::Failed;
 use crate::requests::{self, ApiRequest};
 use clap::Subcommand;
-use incidentd_adapters::admin::requests::{
+use incidentd_wire::admin::{
     AddOverride, CreateTenant, EntryPointKind, PutEntryPoint, PutRotation, PutService,
     PutStatusPage, RotateSecret,
 };
-use incidentd_adapters::slack::inbound::admin::{
+use incidentd_wire::secret::Secret;
+use incidentd_wire::slack_install::{
     installation_path, ConnectRequest, InstallationState, InstallationSummary, SettingsRequest,
-    INSTALLATIONS_PATH,
+    INSTALLATIONS_PATH, INSTALL_PATH,
 };
-use incidentd_adapters::slack::inbound::oauth::INSTALL_PATH;
-use incidentd_adapters::slack::secret::Secret;
 use std::time::Duration;
 
 #[derive(Subcommand, Debug, Clone)]
@@ -540,7 +540,10 @@ mod tests {
             ((true, false), Some(true)),
             ((false, true), Some(false)),
         ] {
-            let parsed = ConnectRequest::parse(&connect(flags.0, flags.1).body).unwrap();
+            let parsed = incidentd_adapters::slack::inbound::admin::parse_connect(
+                &connect(flags.0, flags.1).body,
+            )
+            .unwrap();
             assert_eq!(
                 (parsed.archive_on_close, parsed.validate()),
                 (stored, Ok(()))

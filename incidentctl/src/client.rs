@@ -1,8 +1,8 @@
 //! Credentials, request signing and the HTTP send (see
-//! `incidentd_adapters::http::signed_request`). Knows nothing of routes or bodies: the
+//! `incidentd_wire::signing`). Knows nothing of routes or bodies: the
 //! end-to-end tests use it to send deliberately wrong requests too.
 
-use incidentd_adapters::http::signed_request::SignedRequest;
+use incidentd_wire::signing::SignedRequest;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::path::Path;

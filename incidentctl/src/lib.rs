@@ -2,7 +2,7 @@
 //! binary and by the end-to-end tests.
 //!
 //! - [`client`]: credentials, signing, the HTTP send;
-//! - [`paths`] and [`requests`]: the routes, with the receiver's own typed bodies;
+//! - [`paths`] and [`requests`]: the routes, with the wire crate's typed bodies;
 //! - [`args`]: command-line values parsed into the core's enums;
 //! - [`list`]: the incident list, one page or all of them;
 //! - [`replies`]: the replies, decoded into the core's types;

@@ -5,7 +5,7 @@ use crate::render::outcomes::failure_line;
 use crate::replies::{Failed, Listed};
 use crate::requests::list_incidents;
 use crate::{Client, Reply};
-use incidentd_adapters::dashboard::receiver::list::ListQuery;
+use incidentd_wire::list::ListQuery;
 
 /// Sends one list request and decodes the page (a refusal is its `failure_line`).
 fn one_page(
@@ -56,6 +56,7 @@ pub fn fetch(client: &Client, query: &ListQuery, all: bool) -> Result<Listed, St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use incidentd_adapters::dashboard::receiver::list::ParseListQuery;
     use serde_json::{json, Value};
 
     fn row(n: u32) -> Value {

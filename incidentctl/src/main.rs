@@ -17,10 +17,10 @@ use incidentctl::replies::{
 };
 use incidentctl::requests::{self, default_message_id, ApiRequest};
 use incidentctl::{args, dev_var, now_millis, send_as_operator, slack, Client, Credentials, Reply};
-use incidentd_adapters::dashboard::receiver::list::{self, ListFilters, ListQuery};
-use incidentd_adapters::slack::inbound::admin::{Connected, InstallationSummary};
 use incidentd_core::model::{AffectedService, AffectionStatus};
 use incidentd_core::{Severity, Status};
+use incidentd_wire::list::{self, ListFilters, ListQuery};
+use incidentd_wire::slack_install::{Connected, InstallationSummary};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -829,7 +829,7 @@ mod tests {
             (&json!("demo"), &json!("T1"), &json!("U2"), &json!("xoxb-3"))
         );
         let parsed =
-            incidentd_adapters::slack::inbound::admin::ConnectRequest::parse(&connect.request.body)
+            incidentd_adapters::slack::inbound::admin::parse_connect(&connect.request.body)
                 .unwrap();
         assert_eq!(
             parsed.validate(),

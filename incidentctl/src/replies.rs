@@ -26,7 +26,7 @@ pub struct Shown {
 }
 
 /// `GET /dashboard/incidents`: one page, or every page `list --all` followed.
-pub use incidentd_adapters::dashboard::receiver::list::IncidentPage as Listed;
+pub use incidentd_wire::list::IncidentPage as Listed;
 
 /// `GET /dashboard/incidents/:id/dead-letters`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]

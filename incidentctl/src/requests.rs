@@ -1,18 +1,18 @@
-//! The API's routes as typed requests. Bodies are the receiver's own request types
-//! (`incidentd_adapters::dashboard::receiver::requests`) serialized, so what the CLI sends is by
-//! construction what the server parses.
+//! The API's routes as typed requests. Bodies are the wire types the receiver parses
+//! (`incidentd_wire::dashboard`, `admin`, `slack_install`) serialized, so what the CLI sends is
+//! by construction what the server parses.
 
 use crate::paths::{
     dismiss_effect_path, incident_path, replay_path, retry_effect_path, INCIDENTS_PATH,
 };
-use incidentd_adapters::dashboard::receiver::list::ListQuery;
-use incidentd_adapters::dashboard::receiver::requests::{
+use incidentd_core::model::{AffectedService, AffectionStatus};
+use incidentd_core::{Severity, Status};
+use incidentd_wire::dashboard::{
     AddMessage, AddPrompt, CreateAffection, CreateIncident, DismissEffect, Replay, RetryEffect,
     SetAssignee, SetSeverity, UpdateAffection, UpdateStatus,
 };
-use incidentd_adapters::slack::inbound::admin::{ConnectRequest, INSTALLATIONS_PATH};
-use incidentd_core::model::{AffectedService, AffectionStatus};
-use incidentd_core::{Severity, Status};
+use incidentd_wire::list::ListQuery;
+use incidentd_wire::slack_install::{ConnectRequest, INSTALLATIONS_PATH};
 use serde::Serialize;
 
 /// A request ready to sign and send.
@@ -195,7 +195,9 @@ pub fn default_message_id(unix_millis: u128, pid: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use incidentd_adapters::dashboard::receiver::requests::{command, parse_body};
+    use incidentd_adapters::dashboard::receiver::requests::{
+        command, parse_body, CreateIncidentChecks,
+    };
     use incidentd_core::model::Impact;
     use incidentd_core::Command;
     use serde_json::{json, Value};

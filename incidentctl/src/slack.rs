@@ -7,9 +7,9 @@ use crate::client::{nonce, now_secs, send_with_headers, Reply};
 use crate::render::outcomes::failure_line;
 use crate::replies::Failed;
 use clap::{Args, Subcommand};
-use incidentd_adapters::slack::ids;
-use incidentd_adapters::slack::inbound::signature::{self, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use incidentd_core::Severity;
+use incidentd_wire::slack_ids as ids;
+use incidentd_wire::slack_signing::{self as signature, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -8,9 +8,11 @@
 
 use incidentd_adapters::admin::requests::{
     parse, AddOverride, CreateTenant, PutEntryPoint, PutRotation, PutService, PutStatusPage,
-    RotateSecret,
+    RotateSecret, Validate,
 };
-use incidentd_adapters::dashboard::receiver::requests::{command, parse_body, CreateIncident};
+use incidentd_adapters::dashboard::receiver::requests::{
+    command, parse_body, CreateIncident, CreateIncidentChecks,
+};
 use incidentd_adapters::http::ApiError;
 use incidentd_adapters::slack::ids;
 use incidentd_adapters::slack::inbound::command_receiver::handle_command;
@@ -140,7 +142,7 @@ fn admin_bodies_are_accepted_or_refused_with_400_413_or_422() {
         .run(&mutated(raw), |(i, body)| {
             let result = match i {
                 0 => parse::<CreateTenant>(&body).and_then(|r| r.validate().map(drop)),
-                1 => parse::<RotateSecret>(&body).and_then(|r| r.grace_secs().map(drop)),
+                1 => parse::<RotateSecret>(&body).and_then(|r| r.validate().map(drop)),
                 2 => parse::<PutStatusPage>(&body).and_then(|r| r.validate().map(drop)),
                 3 => parse::<PutService>(&body).and_then(|r| r.validate().map(drop)),
                 4 => parse::<PutRotation>(&body).and_then(|r| r.validate().map(drop)),

@@ -8,13 +8,14 @@
 //! (whose storage is gone by then).
 
 use crate::ai::budget;
-use crate::ai::metrics::{metrics, IncidentMetrics};
-use crate::ai::postmortem::{self, Postmortem};
+use crate::ai::metrics::metrics;
+use crate::ai::postmortem;
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
 use incidentd_adapters::slack::outbound::analysis_post::{post_analysis, AnalysisPost};
 use incidentd_adapters::slack::outbound::blocks::AnalysisDigest;
 use incidentd_core::{IncidentState, IncidentView};
 use incidentd_llm::LanguageModel;
+use incidentd_wire::analysis::{IncidentMetrics, Postmortem};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sluice::typed_step::StepContext;

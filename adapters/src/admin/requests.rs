@@ -1,19 +1,19 @@
-//! Request bodies of the admin API and their validation: unknown fields rejected, and every
-//! refusal a 422 whose message starts with the field it is about. They also serialize, so
-//! incidentctl sends exactly the shapes parsed here.
+//! Request bodies of the admin API as the server reads them: unknown fields rejected, and every
+//! refusal a 422 whose message starts with the field it is about. The body types are the wire
+//! crate's (`incidentd_wire::admin`), so incidentctl sends exactly the shapes parsed here.
 
 use super::rotation::{Override, Rotation};
 use crate::http::ApiError;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
-/// Default grace of a rotated signing secret, and the longest accepted.
-pub const DEFAULT_GRACE_SECS: u32 = 3_600;
-pub const MAX_GRACE_SECS: u32 = 30 * 86_400;
-/// Longest shift: four weeks.
-pub const MAX_SHIFT_HOURS: u32 = 28 * 24;
+pub use incidentd_wire::admin::{
+    AddOverride, CreateTenant, EntryPointKind, PutEntryPoint, PutRotation, PutService,
+    PutStatusPage, RotateSecret, DEFAULT_GRACE_SECS, MAX_GRACE_SECS, MAX_SERVICE_PROMPT_CHARS,
+    MAX_SHIFT_HOURS,
+};
+
 const MAX_MEMBERS: usize = 100;
 const MAX_TEXT: usize = 2_000;
 
@@ -21,50 +21,7 @@ pub fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
     ApiError::new(422, "INVALID_INPUT", format!("{field}: {message}"))
 }
 
-/// `POST /admin/tenants`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateTenant {
-    pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-/// `POST /admin/tenants/:id/signing-secret/rotate`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RotateSecret {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grace_seconds: Option<u32>,
-}
-
-/// `PUT /admin/tenants/:id/status-page`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PutStatusPage {
-    pub slug: String,
-    pub title: String,
-}
-
-/// `PUT /admin/tenants/:id/services/:service_id`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PutService {
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Guidance for the incident agent and triage about this service (owners, runbook
-    /// hints); shown to the model with the incidents that involve the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt: Option<String>,
-    pub public: bool,
-}
-
-/// Longest service prompt, in characters: what the agent's prompts show per service
-/// (`workflows/src/ai/guidance.rs`).
-pub const MAX_SERVICE_PROMPT_CHARS: usize = 1_000;
-
-/// A service as [`PutService::validate`] accepts it: trimmed text, an empty one as none.
+/// A service as [`PutService`]'s [`Validate`] accepts it: trimmed text, an empty one as none.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidService {
     pub name: String,
@@ -72,48 +29,13 @@ pub struct ValidService {
     pub prompt: Option<String>,
 }
 
-/// `PUT /admin/tenants/:id/rotations/:rotation_id`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PutRotation {
-    pub members: Vec<String>,
-    pub shift_hours: u32,
-    /// Local `HH:MM` in `time_zone`.
-    pub handoff_time: String,
-    /// IANA zone id.
-    pub time_zone: String,
-    /// `YYYY-MM-DD`: the first hand-off's local date.
-    pub starts_on: String,
-}
-
-/// `POST /admin/tenants/:id/rotations/:rotation_id/overrides`; RFC 3339 instants, `[from, to)`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct AddOverride {
-    pub user: String,
-    pub from: String,
-    pub to: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EntryPointKind {
-    User,
-    Rotation,
-}
-
-/// `PUT /admin/tenants/:id/entry-points/:entry_point_id`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PutEntryPoint {
-    pub kind: EntryPointKind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rotation_id: Option<String>,
-    #[serde(default)]
-    pub prompt: String,
-    pub fallback: bool,
+/// The server's checks of an admin request body beyond its shape: each refusal a 422 naming
+/// its field.
+pub trait Validate {
+    /// What the body describes once checked.
+    type Valid;
+    /// Checks the body and returns what it describes, trimmed.
+    fn validate(&self) -> Result<Self::Valid, ApiError>;
 }
 
 /// Whom an entry point pages.
@@ -163,9 +85,10 @@ fn check_user(field: &str, user: &str) -> Result<String, ApiError> {
     check_text(field, user, false, 128)
 }
 
-impl CreateTenant {
-    /// The id and the display name (the id when none is given).
-    pub fn validate(&self) -> Result<(String, String), ApiError> {
+/// The id and the display name (the id when none is given).
+impl Validate for CreateTenant {
+    type Valid = (String, String);
+    fn validate(&self) -> Result<(String, String), ApiError> {
         check_id("id", &self.id)?;
         let name = match &self.name {
             Some(name) => check_text("name", name, false, 200)?,
@@ -175,8 +98,10 @@ impl CreateTenant {
     }
 }
 
-impl RotateSecret {
-    pub fn grace_secs(&self) -> Result<u32, ApiError> {
+/// The grace in seconds: [`DEFAULT_GRACE_SECS`] when none is given.
+impl Validate for RotateSecret {
+    type Valid = u32;
+    fn validate(&self) -> Result<u32, ApiError> {
         let grace = self.grace_seconds.unwrap_or(DEFAULT_GRACE_SECS);
         if grace > MAX_GRACE_SECS {
             return Err(invalid(
@@ -188,9 +113,11 @@ impl RotateSecret {
     }
 }
 
-impl PutStatusPage {
-    /// The slug rules of migration 0003: `[a-z0-9][a-z0-9-]*`, at most 64 characters.
-    pub fn validate(&self) -> Result<(String, String), ApiError> {
+/// The slug and the title. The slug rules of migration 0003: `[a-z0-9][a-z0-9-]*`, at most 64
+/// characters.
+impl Validate for PutStatusPage {
+    type Valid = (String, String);
+    fn validate(&self) -> Result<(String, String), ApiError> {
         let slug = &self.slug;
         let ok = (1..=64).contains(&slug.len())
             && slug
@@ -204,8 +131,9 @@ impl PutStatusPage {
     }
 }
 
-impl PutService {
-    pub fn validate(&self) -> Result<ValidService, ApiError> {
+impl Validate for PutService {
+    type Valid = ValidService;
+    fn validate(&self) -> Result<ValidService, ApiError> {
         let optional = |field: &str, text: &Option<String>, max: usize| {
             text.as_deref()
                 .map(|t| check_text(field, t, true, max))
@@ -250,9 +178,10 @@ fn parse_instant(field: &str, instant: &str) -> Result<DateTime<Utc>, ApiError> 
         .map_err(|_| invalid(field, "an RFC 3339 instant, e.g. 2026-03-29T09:00:00Z"))
 }
 
-impl PutRotation {
-    /// The rotation (without overrides) it describes.
-    pub fn validate(&self) -> Result<Rotation, ApiError> {
+/// The rotation (without overrides) it describes.
+impl Validate for PutRotation {
+    type Valid = Rotation;
+    fn validate(&self) -> Result<Rotation, ApiError> {
         if self.members.is_empty() || self.members.len() > MAX_MEMBERS {
             return Err(invalid("members", format!("1 to {MAX_MEMBERS} users")));
         }
@@ -276,8 +205,9 @@ impl PutRotation {
     }
 }
 
-impl AddOverride {
-    pub fn validate(&self) -> Result<Override, ApiError> {
+impl Validate for AddOverride {
+    type Valid = Override;
+    fn validate(&self) -> Result<Override, ApiError> {
         let user = check_user("user", &self.user)?;
         let from = parse_instant("from", &self.from)?;
         let to = parse_instant("to", &self.to)?;
@@ -288,9 +218,10 @@ impl AddOverride {
     }
 }
 
-impl PutEntryPoint {
-    /// Whom it pages and its prompt.
-    pub fn validate(&self) -> Result<(Target, String), ApiError> {
+/// Whom it pages and its prompt.
+impl Validate for PutEntryPoint {
+    type Valid = (Target, String);
+    fn validate(&self) -> Result<(Target, String), ApiError> {
         let target = match (self.kind, &self.assignee, &self.rotation_id) {
             (EntryPointKind::User, Some(user), None) => Target::User(check_user("assignee", user)?),
             (EntryPointKind::User, None, _) => {
@@ -440,9 +371,9 @@ mod tests {
         let grace = RotateSecret {
             grace_seconds: Some(MAX_GRACE_SECS + 1),
         };
-        assert_eq!(field_of(grace.grace_secs().unwrap_err()), "grace_seconds");
+        assert_eq!(field_of(grace.validate().unwrap_err()), "grace_seconds");
         assert_eq!(
-            RotateSecret::default().grace_secs().unwrap(),
+            RotateSecret::default().validate().unwrap(),
             DEFAULT_GRACE_SECS
         );
     }

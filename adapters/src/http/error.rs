@@ -2,9 +2,9 @@
 //! and the matching 4xx/5xx status.
 
 use super::routes::Allow;
-use super::signed_request::AuthError;
 use crate::admin::error::AdminError;
 use incidentd_core::{DomainError, IncidentCallError};
+use incidentd_wire::signing::AuthError;
 use serde_json::json;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

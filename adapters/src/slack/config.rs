@@ -1,8 +1,8 @@
 //! The Slack integration's Worker variables and secrets, read in one place. Values that are
 //! secrets come back as [`Secret`], so a stray `{:?}` cannot print them.
 
-use crate::slack::secret::Secret;
 use crate::slack::token_crypto::{TokenCryptoError, TokenKey};
+use incidentd_wire::secret::Secret;
 use sluice::workflow::Services;
 
 /// Base URL of the Web API (methods are `<base>/<method>`); tests point it at a fake.

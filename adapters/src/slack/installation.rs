@@ -9,8 +9,8 @@
 //! stopped ([`Installation::disabled`]); storing the workspace again (a reinstall) restores it.
 
 use crate::slack::inbound::classify::BotIdentity;
-use crate::slack::secret::Secret;
 use crate::slack::token_crypto::{TokenCryptoError, TokenKey};
+use incidentd_wire::secret::Secret;
 use serde::{Deserialize, Serialize};
 use sluice::sql::{decode_rows, Database, SqlError, SqlErrorKind};
 use std::fmt;

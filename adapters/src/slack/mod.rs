@@ -6,8 +6,10 @@
 //!   contract, Block Kit messages, channels, posting exactly once, and the sender that turns
 //!   incident events into Slack effects.
 //!
-//! What both sides share stays here: configuration, the ids of incidentd's controls, the
-//! incident metadata keys, installations and their encrypted tokens.
+//! What both sides share stays here: configuration, the incident metadata keys, installations
+//! and their encrypted tokens. The ids of incidentd's controls, the v0 request signature and
+//! [`secret::Secret`] are the wire crate's (`incidentd_wire`), shared with `incidentctl`;
+//! [`ids`], [`inbound::signature`] and [`secret`] re-export them for the worker and the tests.
 
 pub mod config;
 pub mod ids;

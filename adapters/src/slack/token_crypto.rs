@@ -4,11 +4,11 @@
 //! or enterprise id) is authenticated with it, so a stored token copied onto another
 //! installation's row does not decrypt.
 
-use crate::slack::secret::Secret;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
+use incidentd_wire::secret::Secret;
 use std::fmt;
 
 const VERSION_PREFIX: &str = "v1:";

@@ -1,7 +1,6 @@
 //! `incidentctl analysis`: the measures, the review and its action items, as text.
 
-use incidentd_workflows::ai::metrics::IncidentMetrics;
-use incidentd_workflows::ai::postmortem::{ActionItem, Postmortem};
+use incidentd_wire::analysis::{ActionItem, IncidentMetrics, Postmortem};
 use serde::Deserialize;
 
 /// `GET …/analysis`.

@@ -5,9 +5,9 @@ use super::events::services_list;
 use super::text::{lines_or, quoted, shorten, SUMMARY_WIDTH};
 use super::timeline::timeline_line;
 use crate::replies::Listed;
-use incidentd_adapters::dashboard::receiver::list::IncidentSummary;
 use incidentd_core::model::Affection;
 use incidentd_core::{IncidentState, IncidentView};
+use incidentd_wire::list::IncidentSummary;
 
 /// `show`: the header, then the timeline one event per line.
 pub fn render_incident(view: &IncidentView, archived: bool) -> String {

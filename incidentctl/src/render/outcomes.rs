@@ -5,8 +5,8 @@ use crate::replies::{
     Applied, DismissedEffect, Failed, Replayed, RetriedEffect, Workflow, WorkflowError,
     WorkflowStatus,
 };
-use incidentd_adapters::slack::inbound::admin::Connected;
 use incidentd_core::object::LaneView;
+use incidentd_wire::slack_install::Connected;
 
 /// A change as `<what> (event #N)`, `<what>: no change` when nothing was written, or the
 /// original event of a duplicate message.

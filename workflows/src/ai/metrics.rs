@@ -3,20 +3,8 @@
 
 use incidentd_core::model::{event_type, ActorKind, Status};
 use incidentd_core::{IncidentView, StatusUpdated, TimelineEntry};
-use serde::{Deserialize, Serialize};
 
-/// Durations are milliseconds from the declaration; `None` when it never happened.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct IncidentMetrics {
-    /// To the first message from a person (the agent, triage and incidentd itself excluded).
-    pub time_to_first_human_response_ms: Option<i64>,
-    /// To the first move to mitigating (or straight to resolved).
-    pub time_to_mitigate_ms: Option<i64>,
-    /// To the close (resolved or declined).
-    pub time_to_resolve_ms: Option<i64>,
-    pub status_changes: u32,
-    pub messages: u32,
-}
+use incidentd_wire::analysis::IncidentMetrics;
 
 /// Whether a person made the change. Events recorded before actors were came from the
 /// dashboard API, i.e. from people.
@@ -34,6 +22,7 @@ fn status_of(entry: &TimelineEntry) -> Option<Status> {
         .map(|s| s.status)
 }
 
+/// The measures of `view`'s incident, from its timeline.
 pub fn metrics(view: &IncidentView) -> IncidentMetrics {
     let start = view.incident.created_at;
     let since = |entry: &TimelineEntry| Some(entry.at - start);

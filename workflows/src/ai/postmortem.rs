@@ -1,42 +1,19 @@
 //! The post-incident review asked of the model: its request (rendered from the prompt files
 //! and the incident's record) and the strict schema its answer must fit.
 
-use super::metrics::IncidentMetrics;
 use super::record::{optional, timeline};
 use super::template::render;
 use incidentd_core::IncidentView;
 use incidentd_llm::{ChatMessage, ChatRequest, ResponseSchema};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
+use incidentd_wire::analysis::IncidentMetrics;
+/// The answer's types are the wire crate's (the analysis reply carries them to clients).
+pub use incidentd_wire::analysis::{ActionItem, Moment, Postmortem};
+
 const INSTRUCTIONS: &str = include_str!("../../prompts/postmortem.md");
 const RECORD: &str = include_str!("../../prompts/postmortem-record.md");
-
-/// The model's answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Postmortem {
-    pub summary: String,
-    pub timeline: Vec<Moment>,
-    pub root_cause: String,
-    pub impact: String,
-    pub action_items: Vec<ActionItem>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Moment {
-    pub at: String,
-    pub event: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ActionItem {
-    pub title: String,
-    pub owner: Option<String>,
-}
 
 /// The schema in OpenAI's strict subset: every object closed, every property required,
 /// optional values as a null union.

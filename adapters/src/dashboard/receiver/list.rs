@@ -14,84 +14,13 @@ use crate::http::ApiError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use incidentd_core::model::{Severity, Status};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sluice::sql::{decode_rows, Database, SqlValue};
 
-/// Rows per page when `limit` is not given.
-pub const DEFAULT_LIMIT: u32 = 50;
-/// Most rows one page returns.
-pub const MAX_LIMIT: u32 = 200;
-/// Latest accepted time bound: 9999-12-31T23:59:59.999Z, in unix milliseconds.
-pub const MAX_TIME_MS: i64 = 253_402_300_799_999;
-/// Longest accepted `service` value (service ids are at most 64 characters).
-pub const MAX_SERVICE_CHARS: usize = 64;
-/// Longest cursor accepted (issued ones are about 140 characters).
-pub const MAX_CURSOR_CHARS: usize = 512;
-
-/// The query parameters, by name.
-pub mod param {
-    pub const STATUS: &str = "status";
-    pub const SEVERITY: &str = "severity";
-    pub const SERVICE: &str = "service";
-    pub const CREATED_AFTER: &str = "created_after";
-    pub const CREATED_BEFORE: &str = "created_before";
-    pub const LIMIT: &str = "limit";
-    pub const CURSOR: &str = "cursor";
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct IncidentSummary {
-    pub id: String,
-    pub status: Status,
-    pub severity: Severity,
-    pub assignee: Option<String>,
-    pub title: String,
-    pub description: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-/// One page: the rows and, when more follow, the cursor of the next page.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct IncidentPage {
-    pub incidents: Vec<IncidentSummary>,
-    /// Pass as `cursor` (with the same filters) for the next page; `null` on the last one.
-    pub next_cursor: Option<String>,
-}
-
-/// Which incidents: every filter given must hold (several statuses or severities: any of
-/// them).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ListFilters {
-    pub statuses: Vec<Status>,
-    pub severities: Vec<Severity>,
-    /// Incidents whose status-page affection names this service id.
-    pub service: Option<String>,
-    /// `created_at >= created_after` (unix ms).
-    pub created_after: Option<i64>,
-    /// `created_at < created_before` (unix ms).
-    pub created_before: Option<i64>,
-}
-
-/// A list request: filters, page size and where the page starts.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListQuery {
-    pub filters: ListFilters,
-    pub limit: u32,
-    /// The previous page's `next_cursor`, as given.
-    pub cursor: Option<String>,
-}
-
-impl Default for ListQuery {
-    fn default() -> Self {
-        ListQuery {
-            filters: ListFilters::default(),
-            limit: DEFAULT_LIMIT,
-            cursor: None,
-        }
-    }
-}
+pub use incidentd_wire::list::{
+    param, IncidentPage, IncidentSummary, ListFilters, ListQuery, DEFAULT_LIMIT, MAX_CURSOR_CHARS,
+    MAX_LIMIT, MAX_SERVICE_CHARS, MAX_TIME_MS,
+};
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(400, "INVALID_QUERY", message)
@@ -142,10 +71,15 @@ fn word<T: TryFrom<String>>(name: &str, value: &str, choices: &str) -> Result<T,
 const STATUS_WORDS: &str = "open, mitigating, resolved, declined";
 const SEVERITY_WORDS: &str = "low, medium, high";
 
-impl ListQuery {
+/// The server's reading of a list query string.
+pub trait ParseListQuery: Sized {
     /// Parses the query string (without `?`). Unknown parameters, repeated single-valued ones
     /// and empty values are refused (400 `INVALID_QUERY`), as unknown body fields are.
-    pub fn parse(query: &str) -> Result<ListQuery, ApiError> {
+    fn parse(query: &str) -> Result<Self, ApiError>;
+}
+
+impl ParseListQuery for ListQuery {
+    fn parse(query: &str) -> Result<ListQuery, ApiError> {
         let mut parsed = ListQuery::default();
         let mut seen_single: Vec<&'static str> = Vec::new();
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
@@ -216,56 +150,25 @@ impl ListQuery {
         }
         Ok(parsed)
     }
-
-    /// The query string (without `?`) that [`ListQuery::parse`] reads back as `self`; empty
-    /// when everything is default.
-    pub fn to_query_string(&self) -> String {
-        let mut out = form_urlencoded::Serializer::new(String::new());
-        let f = &self.filters;
-        for status in &f.statuses {
-            out.append_pair(param::STATUS, status.as_str());
-        }
-        for severity in &f.severities {
-            out.append_pair(param::SEVERITY, severity.as_str());
-        }
-        if let Some(service) = &f.service {
-            out.append_pair(param::SERVICE, service);
-        }
-        if let Some(after) = f.created_after {
-            out.append_pair(param::CREATED_AFTER, &after.to_string());
-        }
-        if let Some(before) = f.created_before {
-            out.append_pair(param::CREATED_BEFORE, &before.to_string());
-        }
-        if self.limit != DEFAULT_LIMIT {
-            out.append_pair(param::LIMIT, &self.limit.to_string());
-        }
-        if let Some(cursor) = &self.cursor {
-            out.append_pair(param::CURSOR, cursor);
-        }
-        out.finish()
-    }
 }
 
-impl ListFilters {
-    /// The filters in one canonical form (order and repeats do not matter), digested: what a
-    /// cursor is bound to.
-    fn digest(&self) -> String {
-        let mut statuses: Vec<&str> = self.statuses.iter().map(|s| s.as_str()).collect();
-        statuses.sort_unstable();
-        statuses.dedup();
-        let mut severities: Vec<&str> = self.severities.iter().map(|s| s.as_str()).collect();
-        severities.sort_unstable();
-        severities.dedup();
-        let canonical = serde_json::json!([
-            statuses,
-            severities,
-            self.service,
-            self.created_after,
-            self.created_before
-        ]);
-        hex::encode(&Sha256::digest(canonical.to_string().as_bytes())[..8])
-    }
+/// The filters in one canonical form (order and repeats do not matter), digested: what a
+/// cursor is bound to.
+fn filters_digest(filters: &ListFilters) -> String {
+    let mut statuses: Vec<&str> = filters.statuses.iter().map(|s| s.as_str()).collect();
+    statuses.sort_unstable();
+    statuses.dedup();
+    let mut severities: Vec<&str> = filters.severities.iter().map(|s| s.as_str()).collect();
+    severities.sort_unstable();
+    severities.dedup();
+    let canonical = serde_json::json!([
+        statuses,
+        severities,
+        filters.service,
+        filters.created_after,
+        filters.created_before
+    ]);
+    hex::encode(&Sha256::digest(canonical.to_string().as_bytes())[..8])
 }
 
 /// Where a page starts: strictly after the row with these keys (in descending order).
@@ -291,7 +194,7 @@ impl Cursor {
             "{CURSOR_VERSION}.{}.{}.{}",
             self.created_at,
             self.id,
-            filters.digest()
+            filters_digest(filters)
         );
         let token = format!("{payload}.{}", checksum(&payload));
         URL_SAFE_NO_PAD.encode(token)
@@ -327,7 +230,7 @@ impl Cursor {
         if !sluice::object::is_object_id(id) {
             return Err(invalid_cursor("not a cursor this server issued"));
         }
-        if digest != filters.digest() {
+        if digest != filters_digest(filters) {
             return Err(invalid_cursor("issued for other filters"));
         }
         Ok(Cursor {
@@ -744,26 +647,33 @@ mod tests {
             (URL_SAFE_NO_PAD.encode([0xff, 0xfe, 0x00]), "not a cursor"),
             (reencode(&raw.replacen('1', "2", 1)), "another version"),
             (
-                reencode(&checked(&format!("1.-5.{}.{}", id(1), filters.digest()))),
+                reencode(&checked(&format!(
+                    "1.-5.{}.{}",
+                    id(1),
+                    filters_digest(&filters)
+                ))),
                 "not a cursor",
             ),
             (
                 reencode(&checked(&format!(
                     "1.99999999999999999999.{}.{}",
                     id(1),
-                    filters.digest()
+                    filters_digest(&filters)
                 ))),
                 "not a cursor",
             ),
             (
-                reencode(&checked(&format!("1.5.' OR 1=1 --.{}", filters.digest()))),
+                reencode(&checked(&format!(
+                    "1.5.' OR 1=1 --.{}",
+                    filters_digest(&filters)
+                ))),
                 "not a cursor",
             ),
             (
                 reencode(&checked(&format!(
                     "1.5.{}.{}.extra",
                     id(1),
-                    filters.digest()
+                    filters_digest(&filters)
                 ))),
                 "not a cursor",
             ),

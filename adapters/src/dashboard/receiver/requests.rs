@@ -1,5 +1,6 @@
-//! Request bodies of the dashboard API: size limit, JSON syntax (400) versus shape (422),
-//! unknown fields rejected; each converts into a core command. They also serialize, so clients
+//! Request bodies of the dashboard API as the server reads them: size limit, JSON syntax (400)
+//! versus shape (422), unknown fields rejected; each converts into a core command. The body
+//! types themselves are the wire crate's (`incidentd_wire::dashboard`), so clients
 //! (incidentctl) send exactly the shapes parsed here.
 //!
 //! Text fields are checked here as sent, exactly as their schema (`openapi.rs`) says: at most
@@ -9,40 +10,16 @@
 
 use crate::http::ApiError;
 use incidentd_core::decide::{MAX_ID_CHARS, MAX_MESSAGE_CHARS, MAX_PROMPT_CHARS, MAX_TITLE_CHARS};
-use incidentd_core::model::{AffectedService, AffectionStatus, Severity, Status};
 use incidentd_core::Command;
-use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+
+pub use incidentd_wire::dashboard::{
+    AddMessage, AddPrompt, CreateAffection, CreateIncident, DismissEffect, Replay, RetryEffect,
+    SetAssignee, SetSeverity, UpdateAffection, UpdateStatus, IDEMPOTENCY_KEY, NOT_BLANK,
+};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// `POST /dashboard/incidents`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateIncident {
-    /// What is happening, in the reporter's words (not blank).
-    #[schemars(length(min = 1, max = MAX_PROMPT_CHARS), regex(pattern = NOT_BLANK))]
-    pub prompt: String,
-    /// Defaults to the prompt's first line (not blank when given).
-    #[serde(default)]
-    #[schemars(length(min = 1, max = MAX_TITLE_CHARS), regex(pattern = NOT_BLANK))]
-    pub title: Option<String>,
-    /// Defaults to `medium`.
-    #[serde(default)]
-    pub severity: Option<Severity>,
-    /// Retrying a create with the same key returns the same incident (1 to 128 of
-    /// `A-Z a-z 0-9 _ - . :`).
-    #[serde(default)]
-    #[schemars(regex(pattern = IDEMPOTENCY_KEY))]
-    pub idempotency_key: Option<String>,
-}
-
-/// A character other than white space somewhere (ECMA-262 `\S`): what "not blank" means.
-pub const NOT_BLANK: &str = r"\S";
-/// `idempotency_key`'s whole syntax.
-pub const IDEMPOTENCY_KEY: &str = r"^[A-Za-z0-9_.:-]{1,128}$";
 
 /// `value` as sent: at most `max` characters and, unless `may_be_empty`, not blank.
 fn check_text(field: &str, value: &str, max: usize, may_be_empty: bool) -> Result<(), ApiError> {
@@ -63,9 +40,16 @@ fn check_text(field: &str, value: &str, max: usize, may_be_empty: bool) -> Resul
     Ok(())
 }
 
-impl CreateIncident {
+/// The server's checks of a [`CreateIncident`] beyond its shape.
+pub trait CreateIncidentChecks {
     /// The text fields' limits, as the schema states them.
-    pub fn check(&self) -> Result<(), ApiError> {
+    fn check(&self) -> Result<(), ApiError>;
+    /// The idempotency key, when given and well formed (422 otherwise).
+    fn checked_idempotency_key(&self) -> Result<Option<&str>, ApiError>;
+}
+
+impl CreateIncidentChecks for CreateIncident {
+    fn check(&self) -> Result<(), ApiError> {
         check_text("prompt", &self.prompt, MAX_PROMPT_CHARS, false)?;
         if let Some(title) = &self.title {
             check_text("title", title, MAX_TITLE_CHARS, false)?;
@@ -73,7 +57,7 @@ impl CreateIncident {
         self.checked_idempotency_key().map(|_| ())
     }
 
-    pub fn checked_idempotency_key(&self) -> Result<Option<&str>, ApiError> {
+    fn checked_idempotency_key(&self) -> Result<Option<&str>, ApiError> {
         let Some(key) = self.idempotency_key.as_deref() else {
             return Ok(None);
         };
@@ -92,99 +76,6 @@ impl CreateIncident {
         }
     }
 }
-
-/// `POST /dashboard/incidents/:id/severity`.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SetSeverity {
-    pub severity: Severity,
-}
-
-/// `POST /dashboard/incidents/:id/assignee`; `null` unassigns (the field is required, so a
-/// forgotten field never unassigns by accident).
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SetAssignee {
-    #[serde(deserialize_with = "Option::deserialize")]
-    #[schemars(required, length(min = 1, max = MAX_ID_CHARS), regex(pattern = NOT_BLANK))]
-    pub assignee: Option<String>,
-}
-
-/// `POST /dashboard/incidents/:id/status`.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateStatus {
-    pub status: Status,
-    /// Why; may be empty, must be present.
-    #[schemars(length(max = MAX_MESSAGE_CHARS))]
-    pub message: String,
-}
-
-/// `POST /dashboard/incidents/:id/messages`.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddMessage {
-    #[schemars(length(min = 1, max = MAX_MESSAGE_CHARS), regex(pattern = NOT_BLANK))]
-    pub message: String,
-    /// Deduplicates retries: a known id is answered with the original event.
-    #[schemars(length(min = 1, max = MAX_ID_CHARS), regex(pattern = NOT_BLANK))]
-    pub message_id: String,
-}
-
-/// `POST /dashboard/incidents/:id/prompts`: ask the incident agent.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddPrompt {
-    #[schemars(length(min = 1, max = MAX_PROMPT_CHARS), regex(pattern = NOT_BLANK))]
-    pub prompt: String,
-    /// Deduplicates retries: a known id is answered with the original event.
-    #[schemars(length(min = 1, max = MAX_ID_CHARS), regex(pattern = NOT_BLANK))]
-    pub prompt_id: String,
-}
-
-/// `POST /dashboard/incidents/:id/affection`.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateAffection {
-    #[schemars(length(min = 1, max = MAX_TITLE_CHARS), regex(pattern = NOT_BLANK))]
-    pub title: String,
-    /// Services of the tenant's catalog (another id is a 422), at least one.
-    #[schemars(length(min = 1))]
-    pub services: Vec<AffectedService>,
-    #[schemars(length(min = 1, max = MAX_MESSAGE_CHARS), regex(pattern = NOT_BLANK))]
-    pub message: String,
-}
-
-/// `POST /dashboard/incidents/:id/affection/updates`.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateAffection {
-    #[schemars(length(min = 1, max = MAX_MESSAGE_CHARS), regex(pattern = NOT_BLANK))]
-    pub message: String,
-    #[serde(default)]
-    pub status: Option<AffectionStatus>,
-    /// Sets the impact of each service named (adding those not affected yet; another id than
-    /// the catalog's is a 422); the others keep theirs. Absent or null: no change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1))]
-    pub services: Option<Vec<AffectedService>>,
-}
-
-/// `POST /dashboard/incidents/:id/dead-letters/:event_id/replay`.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Replay {}
-
-/// `POST /dashboard/incidents/:id/failed-effects/:event_id/:effect/retry`.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RetryEffect {}
-
-/// `POST /dashboard/incidents/:id/failed-effects/:event_id/:effect/dismiss`: the operator gives
-/// up on the effect (recorded in the timeline as theirs); its lane goes on without it.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DismissEffect {}
 
 /// Parses the body of a change route into the core command, acting as `user`.
 pub fn command(route: &str, body: &[u8], user: &str) -> Result<Command, ApiError> {
@@ -302,6 +193,7 @@ pub fn json_object(body: &[u8]) -> Result<serde_json::Value, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use incidentd_core::model::Status;
 
     #[test]
     fn syntax_errors_are_400_and_shape_errors_422() {

@@ -17,7 +17,6 @@
 //! An incident id that is not the tenant's (another tenant's, or no incident at all) is
 //! refused by the incident object itself (`NotFound`): nothing is written and no modal opens.
 
-use crate::slack::ids::{self, StatusChangeContext, SuggestionEditContext, SuggestionRef};
 use crate::slack::inbound::interactions::{
     BlockActions, EditedFields, IncidentAction, Interaction, SubmittedView, SuggestionChoice,
     ViewPayload,
@@ -30,6 +29,9 @@ use crate::slack::inbound::tenant_access::{
 };
 use crate::slack::outbound::blocks;
 use incidentd_core::{Actor, Command, DomainError, Idempotency, Status};
+use incidentd_wire::slack_ids::{
+    self as ids, StatusChangeContext, SuggestionEditContext, SuggestionRef,
+};
 use serde_json::{json, Value};
 use sluice::object::ObjectNamespace;
 use sluice::sql::Database;

@@ -1,11 +1,13 @@
 //! Interactivity bodies (`POST /slack/interactions`): a form whose `payload` field is JSON.
 //! Parses `block_actions`, `view_submission` and `view_closed`, then reads incidentd's own
 //! controls back out of them ([`IncidentAction`], [`SubmittedView`]) by the ids in
-//! [`crate::slack::ids`].
+//! [`incidentd_wire::slack_ids`].
 
-use crate::slack::ids::{self, StatusChangeContext, SuggestionEditContext, SuggestionRef};
 use crate::slack::inbound::payload::{self, PayloadError};
 use incidentd_core::{AffectionStatus, Severity, Status};
+use incidentd_wire::slack_ids::{
+    self as ids, StatusChangeContext, SuggestionEditContext, SuggestionRef,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;

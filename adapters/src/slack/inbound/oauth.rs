@@ -15,11 +15,11 @@ use crate::slack::inbound::admin::{ConnectRequest, Connected};
 use crate::slack::installation::{self, NewInstallation, SettingsPatch, StoreError};
 use crate::slack::outbound::api::{log_warnings, CALL_TIMEOUT};
 use crate::slack::outbound::contract::{form_body, FORM_CONTENT_TYPE};
-use crate::slack::secret::Secret;
 use crate::slack::token_crypto::TokenKey;
 use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as BASE64_URL};
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use incidentd_wire::secret::Secret;
 use serde::Deserialize;
 use sha2::Sha256;
 use sluice::http::{HttpClient, HttpRequest};
@@ -27,7 +27,8 @@ use sluice::sql::Database;
 use sluice::workflow::Services;
 use std::fmt;
 
-pub const INSTALL_PATH: &str = "/slack/install";
+/// Where a browser starts an install (the wire crate's, shared with `incidentctl`).
+pub use incidentd_wire::slack_install::INSTALL_PATH;
 pub const CALLBACK_PATH: &str = "/slack/oauth/callback";
 /// How long an install link (its `state`) is good for; Slack's codes last as long.
 pub const STATE_LIFETIME_SECS: i64 = 600;
@@ -388,7 +389,7 @@ pub async fn complete(
         // A reinstall (new scopes, say, or after Slack disabled it) keeps the operator's
         // settings.
         settings: SettingsPatch::default(),
-        ..request.into_installation()
+        ..NewInstallation::from(request)
     };
     installation::store(db, key, &new, now_ms)
         .await

@@ -17,7 +17,6 @@
 //! Refusals are answers for the person (an ephemeral message), never errors; only an
 //! unreachable object is an error, so the route can answer 500 and Slack's user may retry.
 
-use crate::slack::ids::{self, SuggestionEditContext, SuggestionRef};
 use crate::slack::inbound::interactions::{EditedFields, SuggestionChoice};
 use crate::slack::outbound::blocks::{escape, suggestion_edit_modal};
 use crate::slack::outbound::suggestions::summary;
@@ -25,6 +24,7 @@ use incidentd_core::{
     Actor, AffectedService, DomainError, Idempotency, Impact, IncidentCallError, IncidentHandle,
     SuggestedChange, SuggestionOutcome,
 };
+use incidentd_wire::slack_ids::{self as ids, SuggestionEditContext, SuggestionRef};
 use serde_json::{json, Value};
 use sluice::object::ObjectNamespace;
 use std::fmt;

@@ -14,7 +14,7 @@
 use crate::slack::outbound::contract::{
     encoding, form_body, Encoding, FORM_CONTENT_TYPE, JSON_CONTENT_TYPE,
 };
-use crate::slack::secret::Secret;
+use incidentd_wire::secret::Secret;
 use serde_json::Value;
 use sluice::http::HttpClient;
 use sluice::prelude::*;

@@ -3,13 +3,15 @@
 //! before posting again; ephemeral answers and modals do not (they are not kept in history).
 //! User text is escaped for mrkdwn; lengths stay within Block Kit's limits.
 
-use crate::slack::ids::{self, StatusChangeContext, SuggestionEditContext, SuggestionRef};
 use crate::slack::outbound::metadata::PostedFor;
 use incidentd_core::decide::MAX_TITLE_CHARS;
 use incidentd_core::effects::impacts;
 use incidentd_core::{
     AffectedService, AffectionStatus, AffectionUpdated, Impact, IncidentState, Service, Severity,
     Status, SuggestedChange,
+};
+use incidentd_wire::slack_ids::{
+    self as ids, StatusChangeContext, SuggestionEditContext, SuggestionRef,
 };
 use serde_json::{json, Value};
 

@@ -2,12 +2,12 @@
 //! channel with Apply / Edit / Dismiss (Edit lets a person rewrite any kind before applying
 //! it). The buttons are handled by [`crate::slack::inbound::suggestion_actions`].
 
-use crate::slack::ids::SuggestionRef;
 use crate::slack::outbound::blocks::{self, SuggestionCard};
 use crate::slack::outbound::posting::post_once;
 use crate::slack::outbound::updates::Announced;
 use crate::slack::outbound::workspace::Workspace;
 use incidentd_core::{IncidentEvent, SuggestedChange, SuggestionAdded};
+use incidentd_wire::slack_ids::SuggestionRef;
 use sluice::prelude::*;
 
 /// The one line a person reads: the change, capitalised.
