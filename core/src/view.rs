@@ -22,7 +22,7 @@ pub(crate) fn split_actor(mut data: Value) -> (Value, Option<Actor>) {
     let actor = data
         .as_object_mut()
         .and_then(|map| map.remove(ACTOR_KEY))
-        .and_then(|actor| serde_json::from_value(actor).ok());
+        .and_then(|actor| sluice::json::from_value(&actor).ok());
     (data, actor)
 }
 
