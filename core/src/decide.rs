@@ -106,7 +106,7 @@ pub fn title_from_prompt(prompt: &str) -> String {
 
 /// A change to an incident, as a receiver or a workflow asks for it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     SetSeverity {
         severity: Severity,
@@ -162,7 +162,7 @@ pub enum Command {
 
 /// One field AI triage proposes, with the value it had at the declaration (`declared*`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "field", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum TriageProposal {
     /// Page another of the tenant's entry points.
     EntryPoint {

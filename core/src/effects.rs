@@ -44,9 +44,9 @@ impl<T: EventKind + DeserializeOwned> FromSenderCall for IncidentEvent<T> {
 
     fn from_call(call: &SenderCall) -> Result<Self, EffectError> {
         // A message that does not decode will never decode: retrying cannot help.
-        let message: IncidentMessage = serde_json::from_value((*call.message).clone())
+        let message: IncidentMessage = sluice::json::from_value(&call.message)
             .map_err(|e| EffectError::non_retryable(format!("not an incident message: {e}")))?;
-        let data = serde_json::from_value(message.data)
+        let data = sluice::json::from_value(&message.data)
             .map_err(|e| EffectError::non_retryable(format!("{} data: {e}", message.event_type)))?;
         Ok(IncidentEvent {
             incident_id: message.incident_id,

@@ -42,7 +42,7 @@ impl Conflict {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum DomainError {
     /// No incident lives at this id (or it belongs to another tenant).
     NotFound,

@@ -105,7 +105,7 @@ pub fn message_for(row: &OutboxRow, last: bool) -> Result<IncidentMessage, Strin
         .snapshot
         .clone()
         .ok_or_else(|| format!("event {} has no snapshot", row.event_id))?;
-    let incident: IncidentState = serde_json::from_value(snapshot)
+    let incident: IncidentState = sluice::json::from_value(&snapshot)
         .map_err(|e| format!("event {} snapshot: {e}", row.event_id))?;
     let (data, actor) = crate::view::split_actor(row.data.clone());
     Ok(IncidentMessage {

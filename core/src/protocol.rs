@@ -47,7 +47,7 @@ sluice::__private::inventory::submit! {
 /// Everything one can ask an Incident object. Every request but `Start` names the tenant
 /// it acts for; the object answers `NotFound` for another tenant's incident.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum IncidentRequest {
     Start {
         input: StartIncident,
@@ -157,7 +157,7 @@ pub enum IncidentRequest {
 
 /// The answer to each request kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "reply", content = "value", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum IncidentReply {
     Started(Started),
     Applied(Applied),

@@ -22,7 +22,7 @@ pub(crate) fn split_actor(mut data: Value) -> (Value, Option<Actor>) {
     let actor = data
         .as_object_mut()
         .and_then(|map| map.remove(ACTOR_KEY))
-        .and_then(|actor| serde_json::from_value(actor).ok());
+        .and_then(|actor| sluice::json::from_value(&actor).ok());
     (data, actor)
 }
 
@@ -79,12 +79,44 @@ pub struct IncidentView {
     pub timeline: Vec<TimelineEntry>,
 }
 
-/// What a closed incident leaves behind when its object's storage is deleted.
+/// What a closed incident leaves behind when its object's storage is deleted. Stored as the
+/// view's fields with `workflow_instance` beside them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "ArchivedFields", into = "ArchivedFields")]
 pub struct ArchivedIncident {
-    #[serde(flatten)]
     pub view: IncidentView,
     /// The last `IncidentWorkflow` instance its events went to (absent in older archives).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflow_instance: Option<String>,
+}
+
+/// An archive as stored: flat, as `#[serde(flatten)]` would write it, without its decoder,
+/// which buffers the whole archive into an intermediate tree first.
+#[derive(Serialize, Deserialize)]
+struct ArchivedFields {
+    incident: IncidentState,
+    timeline: Vec<TimelineEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    workflow_instance: Option<String>,
+}
+
+impl From<ArchivedFields> for ArchivedIncident {
+    fn from(fields: ArchivedFields) -> Self {
+        ArchivedIncident {
+            view: IncidentView {
+                incident: fields.incident,
+                timeline: fields.timeline,
+            },
+            workflow_instance: fields.workflow_instance,
+        }
+    }
+}
+
+impl From<ArchivedIncident> for ArchivedFields {
+    fn from(archived: ArchivedIncident) -> Self {
+        ArchivedFields {
+            incident: archived.view.incident,
+            timeline: archived.view.timeline,
+            workflow_instance: archived.workflow_instance,
+        }
+    }
 }

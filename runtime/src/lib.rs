@@ -71,6 +71,7 @@ pub mod error;
 pub mod event;
 pub mod fanout;
 pub mod http;
+pub mod json;
 pub mod log;
 pub mod manifest;
 pub mod object;
@@ -143,7 +144,7 @@ pub mod __private {
     pub fn decode_payload<T: crate::bounds::WorkflowPayload>(
         run: &WorkflowRun,
     ) -> Result<T, WorkflowError> {
-        serde_json::from_value(run.payload.clone())
+        crate::json::from_value(&run.payload)
             .map_err(|e| WorkflowError(format!("invalid workflow payload: {e}")))
     }
 }

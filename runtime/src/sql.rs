@@ -122,7 +122,7 @@ impl std::error::Error for SqlError {}
 pub fn decode_rows<T: DeserializeOwned>(rows: Vec<Row>) -> Result<Vec<T>, SqlError> {
     rows.into_iter()
         .map(|row| {
-            serde_json::from_value(serde_json::Value::Object(row))
+            crate::json::from_value(&serde_json::Value::Object(row))
                 .map_err(|e| SqlError::new(format!("row does not decode: {e}")))
         })
         .collect()

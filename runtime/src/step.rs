@@ -79,7 +79,8 @@ impl dyn Step + '_ {
                 .run_json(&step_name, config, attempt_effect(effect.clone()))
                 .await?;
             let Some(wait) = rate_limited(&value) else {
-                return serde_json::from_value(value).map_err(|e| StepError::Codec(e.to_string()));
+                return crate::json::from_value(&value)
+                    .map_err(|e| StepError::Codec(e.to_string()));
             };
             round += 1;
             if round > config.retries.limit {
@@ -104,7 +105,7 @@ impl dyn Step + '_ {
         timeout: Duration,
     ) -> Result<T, StepError> {
         let value = self.wait_for_event(name, event_type, timeout).await?;
-        serde_json::from_value(value).map_err(|e| StepError::Codec(e.to_string()))
+        crate::json::from_value(&value).map_err(|e| StepError::Codec(e.to_string()))
     }
 }
 

@@ -200,7 +200,7 @@ async fn handle(
         message = triage::triage(run, message).await;
     }
     if message.event_type == event_type::EFFECT_DISMISSED {
-        match serde_json::from_value::<EffectDismissed>(message.data.clone()) {
+        match sluice::json::from_value::<EffectDismissed>(&message.data) {
             Ok(dismissed) => {
                 lanes.dismiss(dismissed.event_id, &dismissed.effect);
             }

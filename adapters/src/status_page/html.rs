@@ -84,7 +84,11 @@ fn incident(out: &mut String, incident: &PublicIncident) {
             .iter()
             .map(|a| {
                 let status = ServiceStatus::from_impact(Some(a.impact));
-                format!("{} ({})", escape(&a.name), status.label().to_lowercase())
+                format!(
+                    "{} ({})",
+                    escape(&a.name),
+                    status.label().to_ascii_lowercase()
+                )
             })
             .collect();
         let verb = if incident.is_active() {

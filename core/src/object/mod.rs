@@ -38,7 +38,7 @@ use std::collections::BTreeMap;
 
 /// Outcome of `start`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", content = "incident", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Started {
     Created(IncidentState),
     /// `start` on an object that already holds an incident is a no-op returning it.
@@ -47,7 +47,7 @@ pub enum Started {
 
 /// How a repeated request is recognised.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Idempotency {
     /// No protection: each call is a new change (the same severity twice is still a no-op).
     None,

@@ -30,7 +30,7 @@ fn decode(row: SuggestionRow) -> Result<StoredSuggestion, SqlError> {
         .map_err(|e| SqlError::new(format!("stored suggestion does not decode: {e}")))?;
     let outcome = row
         .outcome
-        .map(|o| serde_json::from_value(serde_json::Value::String(o)))
+        .map(|o| sluice::json::from_value(&serde_json::Value::String(o)))
         .transpose()
         .map_err(|e| SqlError::new(format!("stored outcome does not decode: {e}")))?;
     Ok(StoredSuggestion {

@@ -193,7 +193,7 @@ mod tests {
             .iter()
             .map(|id| Service {
                 id: (*id).into(),
-                name: id.to_uppercase(),
+                name: id.to_ascii_uppercase(),
             })
             .collect();
         incident
@@ -244,7 +244,7 @@ mod tests {
     fn rendering_is_bounded_and_says_what_it_left_out() {
         let guide = |id: &str, prompt: String| ServiceGuide {
             id: id.into(),
-            name: id.to_uppercase(),
+            name: id.to_ascii_uppercase(),
             prompt,
         };
         assert_eq!(render(&[]), "none");

@@ -17,7 +17,7 @@ fn by_a_person(entry: &TimelineEntry) -> bool {
 
 fn status_of(entry: &TimelineEntry) -> Option<Status> {
     (entry.event_type == event_type::STATUS_UPDATE)
-        .then(|| serde_json::from_value::<StatusUpdated>(entry.data.clone()).ok())
+        .then(|| sluice::json::from_value::<StatusUpdated>(&entry.data).ok())
         .flatten()
         .map(|s| s.status)
 }

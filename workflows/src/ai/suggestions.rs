@@ -131,10 +131,10 @@ pub fn earlier(view: &IncidentView) -> Vec<(SuggestionAdded, Option<SuggestionRe
             .map(|e| e.data.clone())
     };
     let resolved: Vec<SuggestionResolved> = decode(event_type::SUGGESTION_RESOLVED)
-        .filter_map(|d| serde_json::from_value(d).ok())
+        .filter_map(|d| sluice::json::from_value(&d).ok())
         .collect();
     decode(event_type::SUGGESTION_ADDED)
-        .filter_map(|d| serde_json::from_value::<SuggestionAdded>(d).ok())
+        .filter_map(|d| sluice::json::from_value::<SuggestionAdded>(&d).ok())
         .map(|s| {
             let outcome = resolved
                 .iter()

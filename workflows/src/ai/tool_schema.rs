@@ -93,9 +93,7 @@ pub fn services(arguments: &Value, key: &str) -> Result<Vec<AffectedService>, St
     items
         .iter()
         .enumerate()
-        .map(|(i, item)| {
-            serde_json::from_value(item.clone()).map_err(|e| format!("`{key}[{i}]`: {e}"))
-        })
+        .map(|(i, item)| sluice::json::from_value(item).map_err(|e| format!("`{key}[{i}]`: {e}")))
         .collect()
 }
 

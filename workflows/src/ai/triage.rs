@@ -308,7 +308,7 @@ pub fn overlay(mut message: IncidentMessage, triaged: &Triaged) -> IncidentMessa
         incident.title = details.title.clone();
         incident.description = details.description.clone();
     }
-    if let Ok(mut created) = serde_json::from_value::<IncidentCreated>(message.data.clone()) {
+    if let Ok(mut created) = sluice::json::from_value::<IncidentCreated>(&message.data) {
         created.assignee = incident.assignee.clone();
         created.severity = incident.severity;
         created.title = incident.title.clone();

@@ -163,7 +163,7 @@ pub fn command(route: &str, body: &[u8], user: &str) -> Result<Command, ApiError
 /// the wrong shape is 422 `INVALID_INPUT`.
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let value = json_object(body)?;
-    serde_json::from_value(value).map_err(|e| ApiError::new(422, "INVALID_INPUT", e.to_string()))
+    sluice::json::from_value(&value).map_err(|e| ApiError::new(422, "INVALID_INPUT", e.to_string()))
 }
 
 /// The body as a JSON object: 413 over the size limit, 400 `INVALID_JSON` when it is not JSON,

@@ -7,8 +7,7 @@ use crate::slack::inbound::payload::{self, PayloadError};
 use serde::{Deserialize, Deserializer};
 
 /// One Events API request body.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum EventsBody {
     /// Sent when the Request URL is set: answer 200 with the challenge.
     UrlVerification {
@@ -22,14 +21,48 @@ pub enum EventsBody {
         minute_rate_limited: i64,
     },
     /// A type incidentd does not know: answer 200, do nothing.
-    #[serde(other)]
     Unknown,
 }
 
 impl EventsBody {
     pub fn parse(body: &[u8]) -> Result<EventsBody, PayloadError> {
-        payload::json(body)
+        payload::by_type(body, |kind, body| {
+            Ok(match kind {
+                "url_verification" => {
+                    let UrlVerification { challenge } = serde_json::from_slice(body)?;
+                    EventsBody::UrlVerification { challenge }
+                }
+                "event_callback" => EventsBody::EventCallback(serde_json::from_slice(body)?),
+                "app_rate_limited" => {
+                    let AppRateLimited {
+                        team_id,
+                        api_app_id,
+                        minute_rate_limited,
+                    } = serde_json::from_slice(body)?;
+                    EventsBody::AppRateLimited {
+                        team_id,
+                        api_app_id,
+                        minute_rate_limited,
+                    }
+                }
+                _ => EventsBody::Unknown,
+            })
+        })
+        .map_err(|e| PayloadError::Json(e.to_string()))
     }
+}
+
+// The fields of the envelopes that carry no event, as they are read (see `payload::by_type`).
+#[derive(Deserialize)]
+struct UrlVerification {
+    challenge: String,
+}
+
+#[derive(Deserialize)]
+struct AppRateLimited {
+    team_id: String,
+    api_app_id: String,
+    minute_rate_limited: i64,
 }
 
 /// The `event_callback` envelope.
@@ -50,6 +83,7 @@ pub struct EventCallback {
     pub authorizations: Vec<Authorization>,
     #[serde(default)]
     pub is_ext_shared_channel: bool,
+    #[serde(deserialize_with = "Event::deserialize_by_type")]
     pub event: Event,
 }
 
@@ -85,8 +119,7 @@ pub struct Authorization {
 }
 
 /// The inner event.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     AppMention(MessageEvent),
     Message(MessageEvent),
@@ -94,8 +127,24 @@ pub enum Event {
     /// names the workspace). Slack also sends `tokens_revoked`, in either order.
     AppUninstalled,
     TokensRevoked(TokensRevoked),
-    #[serde(other)]
     Other,
+}
+
+impl Event {
+    /// The envelope's `event`, kept as its text and then read by its `type`.
+    fn deserialize_by_type<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Event, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        payload::by_type(raw.get().as_bytes(), |kind, json| {
+            Ok(match kind {
+                "app_mention" => Event::AppMention(serde_json::from_slice(json)?),
+                "message" => Event::Message(serde_json::from_slice(json)?),
+                "app_uninstalled" => Event::AppUninstalled,
+                "tokens_revoked" => Event::TokensRevoked(serde_json::from_slice(json)?),
+                _ => Event::Other,
+            })
+        })
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 /// `tokens_revoked`: the user ids whose tokens no longer work, by kind (`oauth` for user

@@ -483,13 +483,9 @@ impl Receiver<'_> {
 fn modal_error(refused: &DomainError) -> String {
     match refused {
         DomainError::NotFound => "This incident no longer exists.".to_owned(),
-        other => {
-            let reason = other.to_string();
-            let mut chars = reason.chars();
-            match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect(),
-                None => "This change was refused.".to_owned(),
-            }
-        }
+        other => match blocks::capitalised(&other.to_string()) {
+            reason if reason.is_empty() => "This change was refused.".to_owned(),
+            reason => reason,
+        },
     }
 }

@@ -12,14 +12,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Interaction {
     BlockActions(Box<BlockActions>),
     ViewSubmission(Box<ViewPayload>),
     /// Sent only for views opened with `notify_on_close`.
     ViewClosed(Box<ViewPayload>),
-    #[serde(other)]
     Unknown,
 }
 
@@ -30,7 +28,15 @@ impl Interaction {
         let payload = fields
             .get("payload")
             .ok_or(PayloadError::MissingField("payload"))?;
-        payload::json(payload.as_bytes())
+        payload::by_type(payload.as_bytes(), |kind, json| {
+            Ok(match kind {
+                "block_actions" => Interaction::BlockActions(serde_json::from_slice(json)?),
+                "view_submission" => Interaction::ViewSubmission(serde_json::from_slice(json)?),
+                "view_closed" => Interaction::ViewClosed(serde_json::from_slice(json)?),
+                _ => Interaction::Unknown,
+            })
+        })
+        .map_err(|e| PayloadError::Json(e.to_string()))
     }
 }
 
@@ -66,32 +72,66 @@ pub struct PostedMessage {
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(from = "ActionFields")]
 pub struct Action {
     pub action_id: String,
     pub block_id: String,
-    #[serde(flatten)]
     pub element: Element,
 }
 
 /// The element that fired and what it holds now.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Element {
     Button {
-        #[serde(default)]
         value: Option<String>,
     },
     /// `selected_option` is null when the option was cleared.
     StaticSelect {
-        #[serde(default)]
         selected_option: Option<SelectedOption>,
     },
     UsersSelect {
-        #[serde(default)]
         selected_user: Option<String>,
     },
-    #[serde(other)]
     Other,
+}
+
+/// An action as Slack sends it: the element's `type` and its value fields side by side.
+/// Read flat and sorted afterwards, since serde's `flatten` of a tagged enum would buffer
+/// every action into an intermediate tree.
+#[derive(Deserialize)]
+struct ActionFields {
+    action_id: String,
+    block_id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    value: Option<String>,
+    #[serde(default)]
+    selected_option: Option<SelectedOption>,
+    #[serde(default)]
+    selected_user: Option<String>,
+}
+
+impl From<ActionFields> for Action {
+    fn from(fields: ActionFields) -> Action {
+        let element = match fields.kind.as_str() {
+            "button" => Element::Button {
+                value: fields.value,
+            },
+            "static_select" => Element::StaticSelect {
+                selected_option: fields.selected_option,
+            },
+            "users_select" => Element::UsersSelect {
+                selected_user: fields.selected_user,
+            },
+            _ => Element::Other,
+        };
+        Action {
+            action_id: fields.action_id,
+            block_id: fields.block_id,
+            element,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

@@ -334,7 +334,7 @@ async fn exchange(
         let code = answer["error"].as_str().unwrap_or("unknown");
         return Err(CallbackError::Refused(code.to_owned()));
     }
-    serde_json::from_value(answer).map_err(|e| CallbackError::Unusable(e.to_string()))
+    sluice::json::from_value(&answer).map_err(|e| CallbackError::Unusable(e.to_string()))
 }
 
 /// The installation Slack's answer describes, checked as the operator route checks its body.

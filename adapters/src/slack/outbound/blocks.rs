@@ -69,6 +69,16 @@ pub fn escape(text: &str) -> String {
 }
 
 /// `text` escaped and quoted line by line.
+/// `text` with its first letter in capitals. Our own sentences start with an ASCII letter;
+/// keeping to ASCII spares the worker Unicode's case tables.
+pub(crate) fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
 fn quote(text: &str) -> String {
     escape(text)
         .lines()

@@ -68,7 +68,8 @@ impl ChannelNames {
 /// Lowercase ASCII letters and digits, every other run of characters as one `-`.
 fn slug(title: &str) -> String {
     let mut slug = String::new();
-    for c in title.chars().flat_map(char::to_lowercase) {
+    // ASCII lowercasing is enough: only ASCII letters are kept.
+    for c in title.chars().map(|c| c.to_ascii_lowercase()) {
         if c.is_ascii_lowercase() || c.is_ascii_digit() {
             slug.push(c);
         } else if !slug.is_empty() && !slug.ends_with('-') {

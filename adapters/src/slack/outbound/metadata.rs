@@ -40,7 +40,7 @@ impl PostedFor {
         if metadata["event_type"] != EVENT_TYPE {
             return None;
         }
-        serde_json::from_value(metadata["event_payload"].clone()).ok()
+        sluice::json::from_value(&metadata["event_payload"]).ok()
     }
 
     /// The `ts` of the message already posted for this, in a `conversations.history` (or

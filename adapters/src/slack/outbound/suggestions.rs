@@ -12,12 +12,7 @@ use sluice::prelude::*;
 
 /// The one line a person reads: the change, capitalised.
 pub fn summary(change: &SuggestedChange) -> String {
-    let text = change.summary();
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => text,
-    }
+    blocks::capitalised(&change.summary())
 }
 
 pub async fn suggestion_added(
