@@ -1,13 +1,12 @@
 //! What the incident agent is asked when someone prompts it: the prompt files rendered with
 //! the incident's current record, and the tools it may call now.
 
-use super::guidance::{self, ServiceGuide};
+use super::guidance::ServiceGuide;
 use super::record::timeline;
 use super::template::{self, render};
 use super::tools::tools;
 use incidentd_core::IncidentView;
 use incidentd_llm::{ChatMessage, ChatRequest};
-use std::collections::BTreeMap;
 
 const INSTRUCTIONS: &str = include_str!("../../prompts/agent.md");
 const RECORD: &str = include_str!("../../prompts/agent-record.md");
@@ -22,21 +21,8 @@ pub fn request(
     guides: &[ServiceGuide],
 ) -> Result<ChatRequest, String> {
     let incident = &view.incident;
-    let affection = incident.affection.as_ref().map_or_else(
-        || "none".to_owned(),
-        |a| format!("\"{}\" ({})", a.title, a.status.as_str()),
-    );
-    let values = BTreeMap::from([
-        ("title", incident.title.clone()),
-        ("status", incident.status.as_str().to_owned()),
-        ("severity", incident.severity.as_str().to_owned()),
-        (
-            "assignee",
-            incident.assignee.clone().unwrap_or_else(|| "nobody".into()),
-        ),
-        ("affection", affection),
-        ("services", template::service_list(&incident.services)),
-        ("guidance", guidance::render(guides)),
+    let mut values = template::incident_values(incident, guides);
+    values.extend([
         ("timeline", timeline(view, RECENT_EVENTS)),
         ("user", user.to_owned()),
         ("prompt", prompt.to_owned()),

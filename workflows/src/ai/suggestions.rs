@@ -4,7 +4,7 @@
 //! tool call into a suggestion, or the reason it is dropped (a no-op, an invalid transition, a
 //! repeat of an earlier suggestion).
 
-use super::guidance::{self, ServiceGuide};
+use super::guidance::ServiceGuide;
 use super::record::timeline;
 use super::template::{self, render};
 use super::tool_schema::{
@@ -18,7 +18,7 @@ use incidentd_core::{IncidentView, SuggestedChange, SuggestionAdded, SuggestionR
 use incidentd_llm::{ChatMessage, ChatRequest, Tool, ToolCall};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 const INSTRUCTIONS: &str = include_str!("../../prompts/suggest.md");
 const RECORD: &str = include_str!("../../prompts/suggest-record.md");
@@ -187,21 +187,8 @@ pub fn request(
     guides: &[ServiceGuide],
 ) -> Result<ChatRequest, String> {
     let incident = &view.incident;
-    let affection = incident.affection.as_ref().map_or_else(
-        || "none".to_owned(),
-        |a| format!("\"{}\" ({})", a.title, a.status.as_str()),
-    );
-    let values = BTreeMap::from([
-        ("title", incident.title.clone()),
-        ("status", incident.status.as_str().to_owned()),
-        ("severity", incident.severity.as_str().to_owned()),
-        (
-            "assignee",
-            incident.assignee.clone().unwrap_or_else(|| "nobody".into()),
-        ),
-        ("affection", affection),
-        ("services", template::service_list(&incident.services)),
-        ("guidance", guidance::render(guides)),
+    let mut values = template::incident_values(incident, guides);
+    values.extend([
         ("earlier", earlier_text(view)),
         (
             "timeline",

@@ -2,7 +2,8 @@
 //! filled from the incident. A hole without a value, or a value without a hole, is an error:
 //! a typo in a template must fail its snapshot test, not reach the model.
 
-use incidentd_core::model::Service;
+use super::guidance::{self, ServiceGuide};
+use incidentd_core::model::{IncidentState, Service};
 use std::collections::BTreeMap;
 
 pub fn render(template: &str, values: &BTreeMap<&str, String>) -> Result<String, String> {
@@ -28,6 +29,30 @@ pub fn render(template: &str, values: &BTreeMap<&str, String>) -> Result<String,
         return Err(format!("the prompt template has no `{{{{{unused}}}}}`"));
     }
     Ok(out)
+}
+
+/// The holes every incident prompt fills the same way: the incident's title, status, severity,
+/// assignee, public incident (`affection`), the tenant's services and their guidance.
+pub fn incident_values(
+    incident: &IncidentState,
+    guides: &[ServiceGuide],
+) -> BTreeMap<&'static str, String> {
+    let affection = incident.affection.as_ref().map_or_else(
+        || "none".to_owned(),
+        |a| format!("\"{}\" ({})", a.title, a.status.as_str()),
+    );
+    BTreeMap::from([
+        ("title", incident.title.clone()),
+        ("status", incident.status.as_str().to_owned()),
+        ("severity", incident.severity.as_str().to_owned()),
+        (
+            "assignee",
+            incident.assignee.clone().unwrap_or_else(|| "nobody".into()),
+        ),
+        ("affection", affection),
+        ("services", service_list(&incident.services)),
+        ("guidance", guidance::render(guides)),
+    ])
 }
 
 /// The tenant's services as prompts show them: `id (name)`, comma-separated; `none`.
