@@ -1,9 +1,6 @@
 //! Every Block Kit builder, snapshot-tested (`tests/snapshots/`), and the controls it renders
 //! read back by the interaction parser.
 
-use incidentd_adapters::slack::ids::{
-    self, StatusChangeContext, SuggestionEditContext, SuggestionRef,
-};
 use incidentd_adapters::slack::inbound::interactions::{
     IncidentAction, Interaction, SuggestionChoice,
 };
@@ -12,6 +9,9 @@ use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_core::{
     AffectedService, AffectionStatus, AffectionUpdated, Impact, IncidentState, Service, Severity,
     Source, Status, SuggestedChange,
+};
+use incidentd_wire::slack_ids::{
+    self as ids, StatusChangeContext, SuggestionEditContext, SuggestionRef,
 };
 use insta::assert_json_snapshot;
 use serde_json::{json, Value};

@@ -4,8 +4,8 @@
 
 use incidentd_adapters::slack::outbound::api::{SlackApi, SlackCallError, NOT_IN_CONTRACT};
 use incidentd_adapters::slack::outbound::contract::{FORM_CONTENT_TYPE, JSON_CONTENT_TYPE};
-use incidentd_adapters::slack::secret::Secret;
 use incidentd_testkit::{ContractRule, FakeSlack, Fault, FAKE_BOT_TOKEN, FAKE_GENERAL_CHANNEL_ID};
+use incidentd_wire::secret::Secret;
 use pollster::block_on;
 use serde_json::{json, Value};
 use sluice::http::{HttpClient, HttpRequest};

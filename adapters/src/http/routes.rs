@@ -480,7 +480,7 @@ mod tests {
         for path in [
             crate::slack::inbound::oauth::INSTALL_PATH,
             crate::slack::inbound::oauth::CALLBACK_PATH,
-            crate::slack::inbound::admin::INSTALLATIONS_PATH,
+            incidentd_wire::slack_install::INSTALLATIONS_PATH,
         ] {
             assert!(ROUTES.iter().any(|r| r.path == path), "{path}");
         }

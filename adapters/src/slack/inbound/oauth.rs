@@ -11,7 +11,6 @@
 
 use crate::http::escape::escape;
 use crate::slack::config::{self, non_empty};
-use crate::slack::inbound::admin::{ConnectRequest, Connected};
 use crate::slack::installation::{self, NewInstallation, SettingsPatch, StoreError};
 use crate::slack::outbound::api::{log_warnings, CALL_TIMEOUT};
 use crate::slack::outbound::contract::{form_body, FORM_CONTENT_TYPE};
@@ -20,6 +19,7 @@ use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as BAS
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use incidentd_wire::secret::Secret;
+use incidentd_wire::slack_install::{ConnectRequest, Connected};
 use serde::Deserialize;
 use sha2::Sha256;
 use sluice::http::{HttpClient, HttpRequest};
