@@ -13,11 +13,9 @@ use incidentd_adapters::http::operator::{verify_operator, ADMIN_TOKEN_SECRET};
 use incidentd_adapters::http::ApiError;
 use incidentd_adapters::slack::inbound::admin::{installation_summary, parse_connect};
 use incidentd_adapters::slack::inbound::command_receiver::{self, handle_command};
-use incidentd_adapters::slack::inbound::event_receiver::{
-    handle_events, EventsOutcome, ReceiveError,
-};
+use incidentd_adapters::slack::inbound::event_receiver::{handle_events, EventsOutcome};
 use incidentd_adapters::slack::inbound::interaction_receiver::handle_interaction;
-use incidentd_adapters::slack::inbound::tenant_access::SlackAccess;
+use incidentd_adapters::slack::inbound::tenant_access::{ReceiveError, SlackAccess};
 use incidentd_adapters::slack::{config, installation};
 use incidentd_core::INCIDENT_OBJECT_BINDING;
 use incidentd_wire::slack_install::{Connected, InstallationSummary, SettingsRequest};

@@ -478,7 +478,7 @@ mod tests {
     #[test]
     fn the_named_path_constants_are_routes() {
         for path in [
-            crate::slack::inbound::oauth::INSTALL_PATH,
+            incidentd_wire::slack_install::INSTALL_PATH,
             crate::slack::inbound::oauth::CALLBACK_PATH,
             incidentd_wire::slack_install::INSTALLATIONS_PATH,
         ] {

@@ -218,7 +218,7 @@ fn incident_of(event: &MessageEvent, incidents: &impl IncidentLookup) -> Option<
 }
 
 /// `text` without user mentions (`<@U123>`, `<@U123|name>`), trimmed.
-pub fn without_mentions(text: &str) -> String {
+pub(crate) fn without_mentions(text: &str) -> String {
     let mut rest = text;
     let mut kept = String::new();
     while let Some(start) = rest.find("<@") {

@@ -27,8 +27,6 @@ use sluice::sql::Database;
 use sluice::workflow::Services;
 use std::fmt;
 
-/// Where a browser starts an install (the wire crate's, shared with `incidentctl`).
-pub use incidentd_wire::slack_install::INSTALL_PATH;
 pub const CALLBACK_PATH: &str = "/slack/oauth/callback";
 /// How long an install link (its `state`) is good for; Slack's codes last as long.
 pub const STATE_LIFETIME_SECS: i64 = 600;

@@ -56,13 +56,13 @@ impl SlackPost {
 
     /// `chat.update` arguments: metadata omitted, so the message keeps the one it was posted
     /// with (what the lookup before a re-post searches for).
-    pub fn update_args(&self, channel: &str, ts: &str) -> Value {
+    pub(crate) fn update_args(&self, channel: &str, ts: &str) -> Value {
         json!({ "channel": channel, "ts": ts, "text": self.text, "blocks": self.blocks })
     }
 }
 
 /// Escapes the three characters mrkdwn reserves, so user text cannot mention or link.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -108,7 +108,7 @@ fn option(label: &str, value: &str) -> Value {
     json!({ "text": plain(label), "value": value })
 }
 
-pub fn severity_label(severity: Severity) -> &'static str {
+pub(crate) fn severity_label(severity: Severity) -> &'static str {
     match severity {
         Severity::High => "🔴 High",
         Severity::Medium => "🟠 Medium",
@@ -116,7 +116,7 @@ pub fn severity_label(severity: Severity) -> &'static str {
     }
 }
 
-pub fn status_label(status: Status) -> &'static str {
+pub(crate) fn status_label(status: Status) -> &'static str {
     match status {
         Status::Open => "🚨 Open",
         Status::Mitigating => "🛠️ Mitigating",
@@ -138,7 +138,7 @@ fn person(slack_id: Option<&str>) -> String {
 }
 
 /// The statuses a person may move an incident to next, in lifecycle order.
-pub fn next_statuses(current: Status) -> Vec<Status> {
+pub(crate) fn next_statuses(current: Status) -> Vec<Status> {
     [Status::Mitigating, Status::Resolved, Status::Declined]
         .into_iter()
         .filter(|next| current.can_move_to(*next))

@@ -11,7 +11,7 @@ use incidentd_wire::slack_ids::SuggestionRef;
 use sluice::prelude::*;
 
 /// The one line a person reads: the change, capitalised.
-pub fn summary(change: &SuggestedChange) -> String {
+pub(crate) fn summary(change: &SuggestedChange) -> String {
     let text = change.summary();
     let mut chars = text.chars();
     match chars.next() {
@@ -20,7 +20,7 @@ pub fn summary(change: &SuggestedChange) -> String {
     }
 }
 
-pub async fn suggestion_added(
+pub(crate) async fn suggestion_added(
     ctx: &SendContext,
     workspace: &Workspace,
     event: &IncidentEvent<SuggestionAdded>,

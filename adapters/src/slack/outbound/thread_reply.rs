@@ -15,7 +15,7 @@ pub const PART: &str = "agent_reply";
 const SECTION_CHARS: usize = 3000;
 
 /// The `(channel, ts)` of the mention an agent message answers, when its id says so.
-pub fn prompt_of(message_id: &str) -> Option<(&str, &str)> {
+pub(crate) fn prompt_of(message_id: &str) -> Option<(&str, &str)> {
     let (channel, ts) = message_id.strip_prefix("agent:")?.split_once(':')?;
     let is_channel = channel.len() >= 2
         && channel.starts_with(['C', 'G', 'D'])
@@ -32,13 +32,13 @@ pub fn prompt_of(message_id: &str) -> Option<(&str, &str)> {
 
 /// The thread to answer in: only in one of the incident's own conversations (`own`), so a
 /// prompt id cannot make the bot post elsewhere in the workspace.
-pub fn place<'a>(message_id: &'a str, own: &[&str]) -> Option<Place<'a>> {
+pub(crate) fn place<'a>(message_id: &'a str, own: &[&str]) -> Option<Place<'a>> {
     let (channel, ts) = prompt_of(message_id)?;
     own.contains(&channel).then_some(Place::thread(channel, ts))
 }
 
 /// The answer as the bot's own message, in section blocks of at most Slack's size.
-pub fn post(incident_id: &str, event_id: i64, answer: &str) -> SlackPost {
+pub(crate) fn post(incident_id: &str, event_id: i64, answer: &str) -> SlackPost {
     SlackPost {
         text: escape(answer),
         blocks: sections(answer),
