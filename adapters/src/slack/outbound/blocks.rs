@@ -34,7 +34,7 @@ pub mod part {
 
 /// A message ready for `chat.postMessage` or `chat.update`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SlackPost {
+pub(crate) struct SlackPost {
     /// The notification and screen-reader text (Slack asks for it alongside blocks).
     pub text: String,
     pub blocks: Vec<Value>,
@@ -147,7 +147,7 @@ pub(crate) fn next_statuses(current: Status) -> Vec<Status> {
 
 /// What the announcement shows: the incident as of `event_id`, with Slack ids resolved.
 #[derive(Clone, Copy, Debug)]
-pub struct IncidentCard<'a> {
+pub(crate) struct IncidentCard<'a> {
     pub incident: &'a IncidentState,
     /// The event whose state this renders (it makes the block id new on every update).
     pub event_id: i64,
@@ -160,7 +160,7 @@ pub struct IncidentCard<'a> {
 /// The incident announcement (in the declaring thread and pinned in the incident channel):
 /// title, severity, status and assignee, with the controls to change them while it is open.
 /// Its metadata names the event it was first posted for, `posted_event_id`.
-pub fn announcement(card: IncidentCard, posted_event_id: i64) -> SlackPost {
+pub(crate) fn announcement(card: IncidentCard, posted_event_id: i64) -> SlackPost {
     let incident = card.incident;
     let mut blocks = vec![
         json!({ "type": "header", "text": plain(&clip(&incident.title, 150)) }),
@@ -226,7 +226,7 @@ fn controls(card: IncidentCard) -> Value {
 }
 
 /// The modal `views.open` shows when a status is chosen: the change waits for its message.
-pub fn status_change_modal(context: &StatusChangeContext, incident_title: &str) -> Value {
+pub(crate) fn status_change_modal(context: &StatusChangeContext, incident_title: &str) -> Value {
     let title = match context.status {
         Status::Open => "Reopen",
         Status::Mitigating => "Mark as mitigating",
@@ -352,7 +352,7 @@ fn impact_inputs(catalog: &[Service], chosen: &[AffectedService], hint: &str) ->
 /// incident can make now are offered; `None` when the change cannot be made any more (a closed
 /// incident, no status page to update, a status page already open), and then there is nothing
 /// to edit.
-pub fn suggestion_edit_modal(
+pub(crate) fn suggestion_edit_modal(
     context: &SuggestionEditContext,
     incident: &IncidentState,
     change: &SuggestedChange,
@@ -484,7 +484,7 @@ fn by(actor_slack_id: Option<&str>) -> String {
     actor_slack_id.map_or_else(String::new, |id| format!(" by <@{id}>"))
 }
 
-pub fn severity_note(
+pub(crate) fn severity_note(
     incident_id: &str,
     event_id: i64,
     severity: Severity,
@@ -498,7 +498,7 @@ pub fn severity_note(
     note(incident_id, event_id, part::SEVERITY_NOTE, text)
 }
 
-pub fn assignee_note(
+pub(crate) fn assignee_note(
     incident_id: &str,
     event_id: i64,
     assignee_slack_id: Option<&str>,
@@ -511,7 +511,7 @@ pub fn assignee_note(
     note(incident_id, event_id, part::ASSIGNEE_NOTE, text)
 }
 
-pub fn status_note(
+pub(crate) fn status_note(
     incident_id: &str,
     event_id: i64,
     status: Status,
@@ -529,7 +529,11 @@ pub fn status_note(
 
 /// A change of the public status page: its first update opens the public incident (its title
 /// and services), later ones move it forward, set services' impact or add a message.
-pub fn affection_note(incident_id: &str, event_id: i64, update: &AffectionUpdated) -> SlackPost {
+pub(crate) fn affection_note(
+    incident_id: &str,
+    event_id: i64,
+    update: &AffectionUpdated,
+) -> SlackPost {
     let status = update
         .status
         .map_or_else(|| "📣 Update".to_owned(), |s| affection_label(s).to_owned());
@@ -550,7 +554,7 @@ pub fn affection_note(incident_id: &str, event_id: i64, update: &AffectionUpdate
 /// A high-severity incident, announced in the tenant's announcement channel: what it is, where
 /// it is run, and how it stands (re-rendered as it changes). No controls: those are in the
 /// incident channel. Its metadata names the event it was first posted for.
-pub fn broadcast(card: IncidentCard, posted_event_id: i64) -> SlackPost {
+pub(crate) fn broadcast(card: IncidentCard, posted_event_id: i64) -> SlackPost {
     let incident = card.incident;
     let mut blocks = vec![
         section(&format!(
@@ -578,7 +582,7 @@ pub fn broadcast(card: IncidentCard, posted_event_id: i64) -> SlackPost {
 }
 
 /// Posted in the incident channel when it closes, before the channel is archived.
-pub fn closing_summary(
+pub(crate) fn closing_summary(
     card: IncidentCard,
     final_message: &str,
     archiving_channel: bool,
@@ -626,7 +630,11 @@ pub struct AnalysisDigest {
 }
 
 /// The post-incident analysis in the incident channel; `event_id` is the incident's last.
-pub fn analysis(incident: &IncidentState, event_id: i64, digest: &AnalysisDigest) -> SlackPost {
+pub(crate) fn analysis(
+    incident: &IncidentState,
+    event_id: i64,
+    digest: &AnalysisDigest,
+) -> SlackPost {
     let mut blocks = vec![
         json!({ "type": "header", "text": plain(&clip(&format!("Analysis: {}", incident.title), 150)) }),
     ];
@@ -676,7 +684,7 @@ pub fn analysis(incident: &IncidentState, event_id: i64, digest: &AnalysisDigest
 }
 
 /// A message added from the dashboard, mirrored into the incident channel.
-pub fn dashboard_message(
+pub(crate) fn dashboard_message(
     incident_id: &str,
     event_id: i64,
     author: &str,
@@ -694,7 +702,7 @@ pub fn dashboard_message(
 
 /// What the incident agent proposes, as a message with Apply / Edit / Dismiss.
 #[derive(Clone, Debug)]
-pub struct SuggestionCard<'a> {
+pub(crate) struct SuggestionCard<'a> {
     pub suggestion: &'a SuggestionRef,
     /// The incident event the suggestion answers (for the message's metadata).
     pub event_id: i64,
@@ -704,7 +712,7 @@ pub struct SuggestionCard<'a> {
     pub rationale: Option<&'a str>,
 }
 
-pub fn suggestion(card: &SuggestionCard) -> SlackPost {
+pub(crate) fn suggestion(card: &SuggestionCard) -> SlackPost {
     let value = serde_json::to_string(card.suggestion).expect("plain struct");
     let button = |label: &str, action_id: &str, style: Option<&str>| {
         let mut button = json!({ "type": "button", "text": plain(label), "action_id": action_id, "value": value });
@@ -746,7 +754,7 @@ fn ephemeral(text: &str, blocks: Vec<Value>) -> Value {
 }
 
 /// The answer to `/incident status`: the channel's incident, or how to declare one.
-pub fn status_answer(card: Option<IncidentCard>) -> Value {
+pub(crate) fn status_answer(card: Option<IncidentCard>) -> Value {
     let Some(card) = card else {
         return ephemeral(
             "This channel is not an incident channel.",
@@ -768,7 +776,7 @@ pub fn status_answer(card: Option<IncidentCard>) -> Value {
 }
 
 /// The answer to `/incident help` (and to `/incident` alone).
-pub fn help_answer() -> Value {
+pub(crate) fn help_answer() -> Value {
     let text = "*incidentd*\n\
         • `/incident <title>`: declare an incident\n\
         • `/incident status`: this channel's incident\n\
@@ -778,7 +786,7 @@ pub fn help_answer() -> Value {
 }
 
 /// The answer to `/incident <title>`: what was declared, and where it will be run.
-pub fn declared_answer(incident: &IncidentState) -> Value {
+pub(crate) fn declared_answer(incident: &IncidentState) -> Value {
     let text = format!(
         "🚨 Declared *{}* ({}).\nIts channel is being created; you will be invited to it.",
         escape(&incident.title),
@@ -791,7 +799,10 @@ pub fn declared_answer(incident: &IncidentState) -> Value {
 }
 
 /// A one-line ephemeral answer (a workspace that is not connected, a refusal, a failure).
-pub fn notice_answer(text: &str) -> Value {
+pub(crate) fn notice_answer(text: &str) -> Value {
     let text = escape(text);
     ephemeral(&text, vec![section(&text)])
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,11 +1,9 @@
-//! Every Block Kit builder, snapshot-tested (`tests/snapshots/`), and the controls it renders
-//! read back by the interaction parser.
+//! Every Block Kit builder, snapshot-tested (`snapshots/`), and the controls it renders read
+//! back by the interaction parser.
 
-use incidentd_adapters::slack::inbound::interactions::{
-    IncidentAction, Interaction, SuggestionChoice,
-};
-use incidentd_adapters::slack::outbound::blocks::{self, IncidentCard, SuggestionCard};
-use incidentd_adapters::slack::outbound::metadata::PostedFor;
+use crate::slack::inbound::interactions::{IncidentAction, Interaction, SuggestionChoice};
+use crate::slack::outbound::blocks::{self, IncidentCard, SuggestionCard};
+use crate::slack::outbound::metadata::PostedFor;
 use incidentd_core::{
     AffectedService, AffectionStatus, AffectionUpdated, Impact, IncidentState, Service, Severity,
     Source, Status, SuggestedChange,
