@@ -1,16 +1,16 @@
 //! What an Events API event means for incidents, decided purely: the caller says which
-//! conversations belong to incidents ([`IncidentLookup`]) and who the bot is ([`BotIdentity`]).
+//! conversations belong to incidents (`IncidentLookup`) and who the bot is ([`BotIdentity`]).
 //!
 //! | event | where | meaning |
 //! | --- | --- | --- |
-//! | `app_mention` by a person | not an incident's channel or thread | [`Classified::Declare`] |
-//! | `app_mention` by a person | an incident's channel, or its thread | [`Classified::Prompt`] |
-//! | `message` by a person, no subtype | an incident's channel, or its thread | [`Classified::Record`] |
-//! | anything by a bot (ours included), any subtype, other events | | [`Classified::Ignore`] |
+//! | `app_mention` by a person | not an incident's channel or thread | `Classified::Declare` |
+//! | `app_mention` by a person | an incident's channel, or its thread | `Classified::Prompt` |
+//! | `message` by a person, no subtype | an incident's channel, or its thread | `Classified::Record` |
+//! | anything by a bot (ours included), any subtype, other events | | `Classified::Ignore` |
 //!
 //! A mention arrives twice when `message.channels` is subscribed too (as `app_mention` and as
 //! `message`, in no fixed order, with different `event_id`s): in an incident channel it is
-//! both a prompt and a timeline message, and [`MessageKey`] makes recording it idempotent.
+//! both a prompt and a timeline message, and `MessageKey` makes recording it idempotent.
 
 use crate::slack::inbound::events::{Event, EventCallback, MessageEvent, ThreadPosition};
 use std::collections::HashMap;

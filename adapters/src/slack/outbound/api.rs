@@ -3,11 +3,11 @@
 //! ([`crate::slack::outbound::contract`], generated from `contracts/slack`): JSON (`application/json; charset=utf-8`)
 //! for a method whose contract takes JSON, a form for the others (the read methods, which do not
 //! read a JSON body at all). Every call has [`CALL_TIMEOUT`] unless the client was made with
-//! another ([`SlackApi::with_timeout`]). HTTP 429 and 5xx become retryable step errors (429
+//! another (`SlackApi::with_timeout`). HTTP 429 and 5xx become retryable step errors (429
 //! waiting `Retry-After`); `{"ok":false}` answers are [`SlackCallError::Api`] with Slack's
 //! error code, for the caller to judge. Warnings in any answer are logged (codes only).
 //!
-//! A method that is safe to repeat ([`SAFE_TO_REPEAT`]) is asked once more at once after a
+//! A method that is safe to repeat (`SAFE_TO_REPEAT`) is asked once more at once after a
 //! 5xx: a step makes several calls, and without this one passing 500 anywhere re-runs the whole
 //! step, so a few percent of failing calls add up to steps that exhaust their retries.
 
