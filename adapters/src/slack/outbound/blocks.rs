@@ -30,6 +30,8 @@ pub mod part {
     pub const SUGGESTION: &str = "suggestion";
     /// The post-incident analysis, once per incident.
     pub const ANALYSIS: &str = "analysis";
+    /// The agent's answer to a prompt made in Slack, in that prompt's thread.
+    pub const AGENT_REPLY: &str = "agent_reply";
 }
 
 /// A message ready for `chat.postMessage` or `chat.update`.

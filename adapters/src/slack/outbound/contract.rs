@@ -13,9 +13,9 @@ include!(concat!(
     "/../contracts/slack/methods.rs"
 ));
 
-pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 /// Without a charset: Slack answers a form that declares one with `superfluous_charset`.
-pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// How a method's arguments travel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,6 +15,6 @@ pub mod metadata;
 pub(crate) mod posting;
 pub(crate) mod sender;
 pub(crate) mod suggestions;
-pub mod thread_reply;
+pub(crate) mod thread_reply;
 pub(crate) mod updates;
 pub(crate) mod workspace;

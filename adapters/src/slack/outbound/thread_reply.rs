@@ -4,13 +4,11 @@
 //! that id. Any other id (a dashboard prompt's) gives no thread, and the answer goes to the
 //! incident channel like every other message.
 
-use crate::slack::outbound::blocks::{escape, SlackPost};
+use crate::slack::outbound::blocks::{escape, part, SlackPost};
 use crate::slack::outbound::metadata::PostedFor;
 use crate::slack::outbound::posting::Place;
 use serde_json::{json, Value};
 
-/// The `part` of an answer's metadata.
-pub const PART: &str = "agent_reply";
 /// Slack's limit on a section block's text.
 const SECTION_CHARS: usize = 3000;
 
@@ -42,7 +40,7 @@ pub(crate) fn post(incident_id: &str, event_id: i64, answer: &str) -> SlackPost 
     SlackPost {
         text: escape(answer),
         blocks: sections(answer),
-        posted_for: PostedFor::new(incident_id, event_id, PART),
+        posted_for: PostedFor::new(incident_id, event_id, part::AGENT_REPLY),
     }
 }
 
@@ -115,6 +113,9 @@ mod tests {
         assert_eq!(post.blocks.len(), 2);
         assert_eq!(post.blocks[1]["text"]["text"], "&lt;@U1&gt;");
         assert!(!post.text.contains("<@"));
-        assert_eq!(post.posted_for, PostedFor::new("inc-1", 9, PART));
+        assert_eq!(
+            post.posted_for,
+            PostedFor::new("inc-1", 9, part::AGENT_REPLY)
+        );
     }
 }
