@@ -12,6 +12,9 @@ use incidentd_adapters::dashboard::INDEX_DATABASE;
 use incidentd_adapters::http::operator::{verify_operator, ADMIN_TOKEN_SECRET};
 use incidentd_adapters::http::routes::{self, Params};
 use incidentd_adapters::http::ApiError;
+use incidentd_wire::admin::{
+    AddOverride, CreateTenant, PutEntryPoint, PutRotation, PutService, PutStatusPage, RotateSecret,
+};
 use serde_json::json;
 use sluice::cloudflare::CfServices;
 use sluice::sql::{Database, SqlValue};
@@ -112,7 +115,7 @@ impl Admin<'_> {
     }
 
     async fn create_tenant(&self) -> Handled {
-        let (id, name) = parse::<admin_requests::CreateTenant>(&self.body)?.validate()?;
+        let (id, name) = parse::<CreateTenant>(&self.body)?.validate()?;
         if store::tenant_exists(self.db.as_ref(), &id).await? {
             return Err(ApiError::new(
                 409,
@@ -139,7 +142,7 @@ impl Admin<'_> {
     }
 
     async fn rotate_secret(&self, tenant: &str) -> Handled {
-        let grace = parse::<admin_requests::RotateSecret>(&self.body)?.validate()?;
+        let grace = parse::<RotateSecret>(&self.body)?.validate()?;
         self.tenant(tenant).await?;
         let secret = secrets::generate()?;
         let now_secs = now_ms() / 1_000;
@@ -158,7 +161,7 @@ impl Admin<'_> {
     }
 
     async fn put_status_page(&self, tenant: &str) -> Handled {
-        let (slug, title) = parse::<admin_requests::PutStatusPage>(&self.body)?.validate()?;
+        let (slug, title) = parse::<PutStatusPage>(&self.body)?.validate()?;
         self.tenant(tenant).await?;
         if store::slug_owner(self.db.as_ref(), &slug)
             .await?
@@ -180,7 +183,7 @@ impl Admin<'_> {
     }
 
     async fn put_service(&self, tenant: &str, id: &str) -> Handled {
-        let request = parse::<admin_requests::PutService>(&self.body)?;
+        let request = parse::<PutService>(&self.body)?;
         let valid = request.validate()?;
         admin_requests::check_id("service_id", id)?;
         self.tenant(tenant).await?;
@@ -205,7 +208,7 @@ impl Admin<'_> {
     }
 
     async fn put_rotation(&self, tenant: &str, id: &str) -> Handled {
-        let rotation = parse::<admin_requests::PutRotation>(&self.body)?.validate()?;
+        let rotation = parse::<PutRotation>(&self.body)?.validate()?;
         admin_requests::check_id("rotation_id", id)?;
         self.tenant(tenant).await?;
         self.write(vec![store::put_rotation(tenant, id, &rotation)])
@@ -214,7 +217,7 @@ impl Admin<'_> {
     }
 
     async fn add_override(&self, tenant: &str, rotation: &str) -> Handled {
-        let o = parse::<admin_requests::AddOverride>(&self.body)?.validate()?;
+        let o = parse::<AddOverride>(&self.body)?.validate()?;
         self.tenant(tenant).await?;
         if !store::rotation_exists(self.db.as_ref(), tenant, rotation).await? {
             return Err(ApiError::new(
@@ -230,7 +233,7 @@ impl Admin<'_> {
     }
 
     async fn put_entry_point(&self, tenant: &str, id: &str) -> Handled {
-        let request = parse::<admin_requests::PutEntryPoint>(&self.body)?;
+        let request = parse::<PutEntryPoint>(&self.body)?;
         let (target, prompt) = request.validate()?;
         admin_requests::check_id("entry_point_id", id)?;
         self.tenant(tenant).await?;

@@ -6,17 +6,18 @@ use crate::http;
 use crate::SIGNING_SECRET;
 use incidentd_adapters::admin::secrets;
 use incidentd_adapters::dashboard::receiver::list::{self, ParseListQuery};
-use incidentd_adapters::dashboard::receiver::requests::{
-    self, parse_body, CreateIncident, CreateIncidentChecks, DismissEffect, Replay, RetryEffect,
-};
+use incidentd_adapters::dashboard::receiver::requests::{self, parse_body, CreateIncidentChecks};
 use incidentd_adapters::dashboard::{archive, INDEX_DATABASE};
 use incidentd_adapters::http::declare::declare;
 use incidentd_adapters::http::routes::{self, Handler, Params, Resolved};
-use incidentd_adapters::http::{signed_request, ApiError, AuthContext};
+use incidentd_adapters::http::ApiError;
 use incidentd_core::{
     Actor, ArchivedIncident, Conflict, DomainError, Idempotency, IncidentCallError, IncidentHandle,
     Source, StartIncident, Started, INCIDENT_OBJECT_BINDING,
 };
+use incidentd_wire::dashboard::{CreateIncident, DismissEffect, Replay, RetryEffect};
+use incidentd_wire::list::ListQuery;
+use incidentd_wire::signing::{self, AuthContext};
 use serde_json::json;
 use sluice::cloudflare::CfServices;
 use sluice::object::ObjectNamespace;
@@ -241,9 +242,9 @@ async fn authenticate(
     let method = req.method().to_string();
     let verify = |own: Option<&secrets::TenantSecrets>| {
         let accepted = secrets::accepted(own, worker_secret.as_deref(), now_secs);
-        signed_request::verify(&accepted, &method, &path_and_query, body, header, now_secs)
+        signing::verify(&accepted, &method, &path_and_query, body, header, now_secs)
     };
-    let client = match header(signed_request::HEADER_CLIENT).map(str::trim) {
+    let client = match header(signing::HEADER_CLIENT).map(str::trim) {
         Some(client) if !client.is_empty() => client.to_owned(),
         _ => return Ok(verify(None)?),
     };
@@ -380,7 +381,7 @@ async fn analysis(call: &Call, id: &str) -> Handled {
 
 /// One page of the caller's incidents (`query`: the raw query string, without `?`).
 async fn list(call: &Call, query: &str) -> Handled {
-    let query = list::ListQuery::parse(query)?;
+    let query = ListQuery::parse(query)?;
     let page =
         list::list_incidents(call.database()?.as_ref(), &call.auth.client_id, &query).await?;
     http::json(200, &page).map_err(internal)

@@ -11,18 +11,15 @@ use incidentd_adapters::dashboard::receiver::requests::MAX_BODY_BYTES as ADMIN_M
 use incidentd_adapters::dashboard::INDEX_DATABASE;
 use incidentd_adapters::http::operator::{verify_operator, ADMIN_TOKEN_SECRET};
 use incidentd_adapters::http::ApiError;
-use incidentd_adapters::slack::inbound::admin::{
-    installation_summary, parse_connect, Connected, InstallationSummary, SettingsRequest,
-};
+use incidentd_adapters::slack::inbound::admin::{installation_summary, parse_connect};
 use incidentd_adapters::slack::inbound::command_receiver::{self, handle_command};
-use incidentd_adapters::slack::inbound::event_receiver::{
-    handle_events, EventsOutcome, ReceiveError,
-};
+use incidentd_adapters::slack::inbound::event_receiver::{handle_events, EventsOutcome};
 use incidentd_adapters::slack::inbound::interaction_receiver::handle_interaction;
-use incidentd_adapters::slack::inbound::signature;
-use incidentd_adapters::slack::inbound::tenant_access::SlackAccess;
+use incidentd_adapters::slack::inbound::tenant_access::{ReceiveError, SlackAccess};
 use incidentd_adapters::slack::{config, installation};
 use incidentd_core::INCIDENT_OBJECT_BINDING;
+use incidentd_wire::slack_install::{Connected, InstallationSummary, SettingsRequest};
+use incidentd_wire::slack_signing;
 use serde_json::{json, Value};
 use sluice::cloudflare::CfServices;
 use sluice::log;
@@ -80,17 +77,17 @@ async fn verified(mut req: Request, env: Env, route: &str) -> Result<Verified, A
     let body = body(&mut req).await?;
     let services = CfServices::new(env.into());
     let (timestamp, sig) = (
-        header(&req, signature::HEADER_TIMESTAMP),
-        header(&req, signature::HEADER_SIGNATURE),
+        header(&req, slack_signing::HEADER_TIMESTAMP),
+        header(&req, slack_signing::HEADER_SIGNATURE),
     );
     let lookup = |name: &str| match name {
-        signature::HEADER_TIMESTAMP => timestamp.as_deref(),
-        signature::HEADER_SIGNATURE => sig.as_deref(),
+        slack_signing::HEADER_TIMESTAMP => timestamp.as_deref(),
+        slack_signing::HEADER_SIGNATURE => sig.as_deref(),
         _ => None,
     };
     let secret = config::signing_secret(&services);
     let now_ms = Date::now().as_millis() as i64;
-    if let Err(e) = signature::verify(
+    if let Err(e) = slack_signing::verify(
         secret.as_ref().map(|s| s.expose().as_bytes()),
         &body,
         lookup,

@@ -6,11 +6,11 @@
 //! fuzz/fuzz_targets/{dashboard_auth,slack_signature,admin_body}.rs.
 
 use incidentd_adapters::http::operator::verify_operator;
-use incidentd_adapters::http::signed_request::{
+use incidentd_wire::signing::{
     verify, SignedRequest, HEADER_CLIENT, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP,
     HEADER_USER,
 };
-use incidentd_adapters::slack::inbound::signature;
+use incidentd_wire::slack_signing;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
 
@@ -182,14 +182,14 @@ fn slack_signatures_refuse_every_single_byte_change() {
     runner
         .run(&strategy, |(secret, body, skew, xor)| {
             let timestamp = (NOW + skew).to_string();
-            let sig = signature::sign(&secret, NOW + skew, &body);
+            let sig = slack_signing::sign(&secret, NOW + skew, &body);
             let check = |body: &[u8], timestamp: &str, sig: &str| {
                 let header = |name: &str| match name {
-                    signature::HEADER_TIMESTAMP => Some(timestamp),
-                    signature::HEADER_SIGNATURE => Some(sig),
+                    slack_signing::HEADER_TIMESTAMP => Some(timestamp),
+                    slack_signing::HEADER_SIGNATURE => Some(sig),
                     _ => None,
                 };
-                signature::verify(Some(&secret), body, header, NOW).is_ok()
+                slack_signing::verify(Some(&secret), body, header, NOW).is_ok()
             };
             prop_assert!(check(&body, &timestamp, &sig));
             for changed in single_byte_changes(&body, xor) {
@@ -248,14 +248,14 @@ fn stale_future_and_extreme_timestamps_are_refused() {
                 NOW,
             );
             prop_assert!(verified.is_err());
-            let sig = signature::sign(b"secret", timestamp, b"");
+            let sig = slack_signing::sign(b"secret", timestamp, b"");
             let ts = timestamp.to_string();
             let header = |name: &str| match name {
-                signature::HEADER_TIMESTAMP => Some(ts.as_str()),
-                signature::HEADER_SIGNATURE => Some(sig.as_str()),
+                slack_signing::HEADER_TIMESTAMP => Some(ts.as_str()),
+                slack_signing::HEADER_SIGNATURE => Some(sig.as_str()),
                 _ => None,
             };
-            prop_assert!(signature::verify(Some(b"secret"), b"", header, NOW).is_err());
+            prop_assert!(slack_signing::verify(Some(b"secret"), b"", header, NOW).is_err());
             Ok(())
         })
         .unwrap();

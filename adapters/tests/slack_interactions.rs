@@ -1,11 +1,11 @@
 //! Interactivity payloads and slash commands from realistic fixtures (`fixtures/slack/`).
 
-use incidentd_adapters::slack::ids::SuggestionRef;
 use incidentd_adapters::slack::inbound::commands::{CommandBody, IncidentCommand};
 use incidentd_adapters::slack::inbound::interactions::{
     IncidentAction, Interaction, SubmittedView, SuggestionChoice,
 };
 use incidentd_core::{Severity, Status};
+use incidentd_wire::slack_ids::SuggestionRef;
 use serde_json::json;
 
 fn fixture(name: &str) -> Vec<u8> {

@@ -1,17 +1,17 @@
 //! The admin API's request handling before storage (`admin::requests`, `http::operator`,
-//! `slack::admin`): the operator's bearer token, path ids, and every body parser with its
+//! `slack::inbound::admin`): the operator's bearer token, path ids, and every body parser with its
 //! validation (and, for a valid rotation, who is on call). Any input is accepted or refused
 //! with a 4xx, never a panic; the token is accepted exactly when it is the configured one.
 #![no_main]
 
-use incidentd_adapters::http::operator::verify_operator;
-use incidentd_adapters::admin::requests::{
-    check_id, parse, AddOverride, CreateTenant, PutEntryPoint, PutRotation, PutService,
-    PutStatusPage, RotateSecret, Validate,
-};
+use incidentd_adapters::admin::requests::{check_id, parse, Validate};
 use incidentd_adapters::admin::rotation::effective_assignee;
+use incidentd_adapters::http::operator::verify_operator;
 use incidentd_adapters::http::ApiError;
 use incidentd_adapters::slack::inbound::admin::parse_connect;
+use incidentd_wire::admin::{
+    AddOverride, CreateTenant, PutEntryPoint, PutRotation, PutService, PutStatusPage, RotateSecret,
+};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 

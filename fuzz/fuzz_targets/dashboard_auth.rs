@@ -1,4 +1,4 @@
-//! Dashboard request signatures (`http::signed_request::verify`): arbitrary headers never
+//! Dashboard request signatures (`incidentd_wire::signing::verify`): arbitrary headers never
 //! panic and are accepted only with the HMAC of one accepted secret inside the window; a
 //! freshly signed request verifies, and every single-byte change of what it signs is refused.
 //!
@@ -7,12 +7,12 @@
 //! the body.
 #![no_main]
 
-use incidentd_adapters::http::signed_request::{
+use incidentd_fuzz::mutation::{flip, is_case_flip};
+use incidentd_fuzz::text_input::{fields, header, int, Flip};
+use incidentd_wire::signing::{
     verify, SignedRequest, HEADER_CLIENT, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP,
     HEADER_USER, MAX_NONCE_CHARS, WINDOW_SECS,
 };
-use incidentd_fuzz::mutation::{flip, is_case_flip};
-use incidentd_fuzz::text_input::{fields, header, int, Flip};
 use libfuzzer_sys::fuzz_target;
 
 fn header_of<'a>(headers: &'a [(&'static str, String)], name: &str) -> Option<&'a str> {

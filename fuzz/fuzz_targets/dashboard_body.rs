@@ -5,10 +5,11 @@
 #![no_main]
 
 use incidentd_adapters::dashboard::receiver::requests::{
-    command, parse_body, CreateIncident, CreateIncidentChecks, Replay,
+    command, parse_body, CreateIncidentChecks,
 };
 use incidentd_adapters::http::ApiError;
 use incidentd_core::{Source, StartIncident};
+use incidentd_wire::dashboard::{CreateIncident, Replay};
 use libfuzzer_sys::fuzz_target;
 
 const ROUTES: [&str; 7] = [

@@ -1,4 +1,4 @@
-//! Slack request signatures (`slack::signature::verify`): arbitrary headers and bodies never
+//! Slack request signatures (`incidentd_wire::slack_signing::verify`): arbitrary headers and bodies never
 //! panic and are accepted only with the v0 HMAC of the secret inside the window; a freshly
 //! signed request verifies, and every single-byte change of the body, the timestamp or the
 //! signature is refused.
@@ -7,11 +7,11 @@
 //! (`<part> <position> <xor>`), then the body.
 #![no_main]
 
-use incidentd_adapters::slack::inbound::signature::{
-    sign, verify, HEADER_SIGNATURE, HEADER_TIMESTAMP, WINDOW_SECS,
-};
 use incidentd_fuzz::mutation::{flip, is_case_flip};
 use incidentd_fuzz::text_input::{fields, header, int, Flip};
+use incidentd_wire::slack_signing::{
+    sign, verify, HEADER_SIGNATURE, HEADER_TIMESTAMP, WINDOW_SECS,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

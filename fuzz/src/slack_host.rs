@@ -6,12 +6,12 @@ use base64::Engine;
 use incidentd_adapters::slack::config;
 use incidentd_adapters::slack::inbound::tenant_access::ReceiveError;
 use incidentd_adapters::slack::installation::{self, NewInstallation};
-use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
+use incidentd_testkit::pipeline::{Pipeline, TENANT};
+use incidentd_wire::secret::Secret;
 use sluice::native::NativeServices;
 use sluice::outbox::OutboxPolicy;
 use sluice::workflow::Services;
-use incidentd_testkit::pipeline::{Pipeline, TENANT};
 use std::cell::RefCell;
 use std::rc::Rc;
 

@@ -7,8 +7,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use incidentd_adapters::slack::config;
 use incidentd_adapters::slack::installation::{self, NewInstallation, SettingsPatch};
-use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
+use incidentd_wire::secret::Secret;
 use sluice::outbox::OutboxPolicy;
 
 /// The token key the tests configure (`SLACK_TOKEN_KEY`), base64.

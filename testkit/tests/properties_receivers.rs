@@ -6,15 +6,11 @@
 //! transient failure (a 500 Slack would retry) and never a panic. The coverage-guided
 //! counterparts are fuzz/fuzz_targets/{dashboard_body,admin_body,slack_*}.rs.
 
-use incidentd_adapters::admin::requests::{
-    parse, AddOverride, CreateTenant, PutEntryPoint, PutRotation, PutService, PutStatusPage,
-    RotateSecret, Validate,
-};
+use incidentd_adapters::admin::requests::{parse, Validate};
 use incidentd_adapters::dashboard::receiver::requests::{
-    command, parse_body, CreateIncident, CreateIncidentChecks,
+    command, parse_body, CreateIncidentChecks,
 };
 use incidentd_adapters::http::ApiError;
-use incidentd_adapters::slack::ids;
 use incidentd_adapters::slack::inbound::command_receiver::handle_command;
 use incidentd_adapters::slack::inbound::event_receiver::handle_events;
 use incidentd_adapters::slack::inbound::interaction_receiver::handle_interaction;
@@ -22,6 +18,11 @@ use incidentd_adapters::slack::inbound::tenant_access::{ReceiveError, SlackAcces
 use incidentd_testkit::pipeline::Pipeline;
 use incidentd_testkit::slack_workspace::connected;
 use incidentd_testkit::{FakeSlack, FAKE_TEAM_ID};
+use incidentd_wire::admin::{
+    AddOverride, CreateTenant, PutEntryPoint, PutRotation, PutService, PutStatusPage, RotateSecret,
+};
+use incidentd_wire::dashboard::CreateIncident;
+use incidentd_wire::slack_ids as ids;
 use pollster::block_on;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRunner};

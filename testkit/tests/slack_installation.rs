@@ -4,9 +4,9 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use incidentd_adapters::slack::installation::{self, NewInstallation, StoreError};
-use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
 use incidentd_testkit::pipeline::database;
+use incidentd_wire::secret::Secret;
 use pollster::block_on;
 use sluice::sql::Database;
 

@@ -3,7 +3,6 @@
 //! incident as the Slack user, the status select opens the modal whose submission changes the
 //! status, and nothing is written for another tenant's incident or an unknown workspace.
 
-use incidentd_adapters::slack::ids::{self, StatusChangeContext, SuggestionRef};
 use incidentd_adapters::slack::inbound::interaction_receiver::{
     handle_interaction, InteractionOutcome, InteractionReply,
 };
@@ -16,6 +15,7 @@ use incidentd_core::{
 use incidentd_testkit::pipeline::Pipeline;
 use incidentd_testkit::slack_workspace::{connect_as, connected};
 use incidentd_testkit::{FakeSlack, Fault, FAKE_TEAM_ID};
+use incidentd_wire::slack_ids::{self as ids, StatusChangeContext, SuggestionRef};
 use pollster::block_on;
 use serde_json::{json, Value};
 use sluice::object::ObjectNamespace;

@@ -10,12 +10,12 @@ use incidentd_adapters::slack::inbound::oauth::{
 use incidentd_adapters::slack::installation::{
     self, DisabledReason, NewInstallation, SettingsPatch,
 };
-use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
 use incidentd_testkit::pipeline::database;
 use incidentd_testkit::{
     FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_OAUTH_CODE, FAKE_TEAM_ID,
 };
+use incidentd_wire::secret::Secret;
 use pollster::block_on;
 use sluice::native::{NativeHttp, NativeServices, SqliteDatabase};
 use sluice::sql::Database;
@@ -79,7 +79,7 @@ fn complete(
     db: &SqliteDatabase,
     slack: &FakeSlack,
     query: &CallbackQuery,
-) -> Result<incidentd_adapters::slack::inbound::admin::Connected, CallbackError> {
+) -> Result<incidentd_wire::slack_install::Connected, CallbackError> {
     block_on(oauth::complete(
         db,
         &NativeHttp,

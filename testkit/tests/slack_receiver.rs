@@ -9,10 +9,10 @@ use incidentd_adapters::slack::inbound::classify::{channel_identifier, IgnoreRea
 use incidentd_adapters::slack::inbound::event_receiver::{handle_events, EventsOutcome};
 use incidentd_adapters::slack::incident_keys as keys;
 use incidentd_adapters::slack::installation::{self, NewInstallation};
-use incidentd_adapters::slack::secret::Secret;
 use incidentd_adapters::slack::token_crypto::TokenKey;
 use incidentd_core::{ActorKind, DomainError, IncidentCallError, IncidentServices, Source};
 use incidentd_testkit::pipeline::{Pipeline, TENANT};
+use incidentd_wire::secret::Secret;
 use pollster::block_on;
 use serde_json::{json, Value};
 use sluice::object::ObjectNamespace;

@@ -3,7 +3,6 @@
 //! dismiss, edit any kind in a prefilled modal and apply the edited change, refusals) through
 //! the typed handle.
 
-use incidentd_adapters::slack::ids::{self, SuggestionEditContext, SuggestionRef};
 use incidentd_adapters::slack::inbound::interactions::{
     EditedFields, Interaction, SubmittedView, SuggestionChoice,
 };
@@ -20,6 +19,7 @@ use incidentd_core::{
 use incidentd_testkit::pipeline::{Pipeline, TENANT};
 use incidentd_testkit::slack_workspace::connected;
 use incidentd_testkit::{submitted_view_state, FakeSlack, Fault, ViewInput};
+use incidentd_wire::slack_ids::{self as ids, SuggestionEditContext, SuggestionRef};
 use pollster::block_on;
 use serde_json::{json, Value};
 

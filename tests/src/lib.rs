@@ -570,8 +570,8 @@ pub fn create_incident(client: &Client, prompt: &str) -> String {
 
 /// The tenant's whole list (`GET /dashboard/incidents`, every page) as summaries.
 pub fn list_summaries(client: &Client) -> Vec<serde_json::Value> {
-    let query = incidentd_adapters::dashboard::receiver::list::ListQuery {
-        limit: incidentd_adapters::dashboard::receiver::list::MAX_LIMIT,
+    let query = incidentd_wire::list::ListQuery {
+        limit: incidentd_wire::list::MAX_LIMIT,
         ..Default::default()
     };
     let listed = incidentctl::list::fetch(client, &query, true).expect("list request");

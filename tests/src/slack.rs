@@ -5,11 +5,11 @@
 
 use crate::{send_raw, LocalWorker};
 use incidentctl::slack::{Said, SlackRequest, Workspace};
-use incidentd_adapters::slack::inbound::admin::{ConnectRequest, INSTALLATIONS_PATH};
 use incidentd_adapters::slack::outbound::blocks::part;
 use incidentd_adapters::slack::outbound::metadata::PostedFor;
-use incidentd_adapters::slack::secret::Secret;
 use incidentd_testkit::{FakeChannel, FakeSlack, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_TEAM_ID};
+use incidentd_wire::secret::Secret;
+use incidentd_wire::slack_install::{ConnectRequest, INSTALLATIONS_PATH};
 use serde_json::{json, Value};
 
 pub const SIGNING_SECRET: &str = "e2e-slack-signing-secret-5f1c9a";

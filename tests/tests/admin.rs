@@ -3,8 +3,8 @@
 //! paging whoever is on call at declaration.
 
 use incidentctl::{Client, Credentials};
-use incidentd_adapters::http::signed_request::SignedRequest;
 use incidentd_e2e::{poll, send_raw, LocalWorker, TEST_ADMIN_TOKEN, TEST_SECRET};
+use incidentd_wire::signing::SignedRequest;
 use serde_json::{json, Value};
 use std::time::Duration;
 

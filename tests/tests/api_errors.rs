@@ -6,10 +6,10 @@
 //!
 //! Every case runs; the assertion at the end lists all the failing ones at once.
 
-use incidentd_adapters::http::signed_request::{
+use incidentd_e2e::{list_summaries, poll, send_raw, LocalWorker, AHEAD, TEST_SECRET};
+use incidentd_wire::signing::{
     SignedRequest, HEADER_CLIENT, HEADER_SIGNATURE, HEADER_TIMESTAMP, HEADER_USER,
 };
-use incidentd_e2e::{list_summaries, poll, send_raw, LocalWorker, AHEAD, TEST_SECRET};
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -12,9 +12,6 @@
 //! Every case runs; the assertion at the end lists all the failing ones at once.
 
 use incidentctl::slack::{severity_selected, slash_command, SlackRequest, Workspace};
-use incidentd_adapters::http::signed_request::SignedRequest;
-use incidentd_adapters::slack::ids;
-use incidentd_adapters::slack::inbound::signature::{sign, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use incidentd_core::Severity;
 use incidentd_e2e::slack::{
     connect, mention, new_mention, ADMIN_TOKEN, COMMANDS_PATH, EVENTS_PATH, INTERACTIONS_PATH,
@@ -22,6 +19,9 @@ use incidentd_e2e::slack::{
 };
 use incidentd_e2e::{create_incident, LocalWorker, AHEAD, TEST_SECRET};
 use incidentd_testkit::{FakeSlack, FAKE_APP_ID, FAKE_TEAM_ID};
+use incidentd_wire::signing::SignedRequest;
+use incidentd_wire::slack_ids as ids;
+use incidentd_wire::slack_signing::{sign, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

@@ -3,8 +3,8 @@
 //! the D1 index, and the list shows it. An effect that fails for good is listed and retried
 //! through the API. Plus the requests that must write nothing.
 
-use incidentd_adapters::http::signed_request::SignedRequest;
 use incidentd_e2e::{poll, send_raw, LocalWorker, TEST_SECRET};
+use incidentd_wire::signing::SignedRequest;
 use serde_json::{json, Value};
 use sluice::native::{RecordingServer, Scripted};
 use std::time::Duration;

@@ -5,7 +5,6 @@
 use incidentd_adapters::slack::inbound::oauth::{BOT_SCOPES, CALLBACK_PATH};
 use incidentd_adapters::slack::outbound::blocks::part;
 use incidentd_adapters::slack::outbound::metadata::PostedFor;
-use incidentd_adapters::slack::outbound::thread_reply;
 use incidentd_e2e::slack::{
     connect_with, deliver, new_mention, ADMIN_TOKEN, SIGNING_SECRET, TOKEN_KEY,
 };
@@ -355,7 +354,7 @@ fn the_agents_answer_to_a_slack_prompt_goes_in_that_prompts_thread() {
         (threaded.arg("channel"), threaded.arg("thread_ts")),
         (channel.as_str(), asked.as_str())
     );
-    assert_eq!(posted_part(&threaded).as_deref(), Some(thread_reply::PART));
+    assert_eq!(posted_part(&threaded).as_deref(), Some(part::AGENT_REPLY));
     let thread = slack.channel(&channel).unwrap();
     assert!(thread
         .messages

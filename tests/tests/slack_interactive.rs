@@ -6,7 +6,6 @@
 //! (status, severity, opening and updating the status page) are edited in their modal and
 //! applied as edited.
 
-use incidentd_adapters::slack::ids::{self, StatusChangeContext};
 use incidentd_adapters::slack::inbound::events::HEADER_RETRY_NUM;
 use incidentd_adapters::slack::outbound::metadata::PostedFor;
 use incidentd_e2e::slack::{
@@ -18,6 +17,7 @@ use incidentd_testkit::{
     schema_name, submitted_view_state, FakeChannel, FakeLlm, FakeMessage, FakeReply, FakeSlack,
     ViewInput, FAKE_BOT_TOKEN, FAKE_TEAM_ID,
 };
+use incidentd_wire::slack_ids::{self as ids, StatusChangeContext};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 
-pub use incidentd_wire::admin::{
+use incidentd_wire::admin::{
     AddOverride, CreateTenant, EntryPointKind, PutEntryPoint, PutRotation, PutService,
     PutStatusPage, RotateSecret, DEFAULT_GRACE_SECS, MAX_GRACE_SECS, MAX_SERVICE_PROMPT_CHARS,
     MAX_SHIFT_HOURS,

@@ -8,9 +8,7 @@ pub mod error;
 pub mod escape;
 pub mod operator;
 pub mod routes;
-pub mod signed_request;
 pub mod tenant;
 pub mod tenant_cache;
 
 pub use error::ApiError;
-pub use signed_request::{AuthContext, AuthError, SignedRequest};

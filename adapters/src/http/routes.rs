@@ -478,9 +478,9 @@ mod tests {
     #[test]
     fn the_named_path_constants_are_routes() {
         for path in [
-            crate::slack::inbound::oauth::INSTALL_PATH,
+            incidentd_wire::slack_install::INSTALL_PATH,
             crate::slack::inbound::oauth::CALLBACK_PATH,
-            crate::slack::inbound::admin::INSTALLATIONS_PATH,
+            incidentd_wire::slack_install::INSTALLATIONS_PATH,
         ] {
             assert!(ROUTES.iter().any(|r| r.path == path), "{path}");
         }

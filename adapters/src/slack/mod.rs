@@ -7,15 +7,13 @@
 //!   incident events into Slack effects.
 //!
 //! What both sides share stays here: configuration, the incident metadata keys, installations
-//! and their encrypted tokens. The ids of incidentd's controls, the v0 request signature and
-//! [`secret::Secret`] are the wire crate's (`incidentd_wire`), shared with `incidentctl`;
-//! [`ids`], [`inbound::signature`] and [`secret`] re-export them for the worker and the tests.
+//! and their encrypted tokens. The ids of incidentd's controls, the v0 request signature and the
+//! token wrapper `Secret` are the wire crate's (`incidentd_wire::{slack_ids, slack_signing,
+//! secret}`), shared with `incidentctl`.
 
 pub mod config;
-pub mod ids;
 pub mod inbound;
 pub mod incident_keys;
 pub mod installation;
 pub mod outbound;
-pub mod secret;
 pub mod token_crypto;

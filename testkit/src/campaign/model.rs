@@ -101,7 +101,8 @@ pub fn instance_of(schema: &Value, rng: &mut fastrand::Rng) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use incidentd_workflows::ai::postmortem::{self, Postmortem};
+    use incidentd_wire::analysis::Postmortem;
+    use incidentd_workflows::ai::postmortem;
     use incidentd_workflows::ai::triage::{self, TriageAnswer};
 
     #[test]

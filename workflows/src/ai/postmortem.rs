@@ -5,12 +5,9 @@ use super::record::{optional, timeline};
 use super::template::render;
 use incidentd_core::IncidentView;
 use incidentd_llm::{ChatMessage, ChatRequest, ResponseSchema};
+use incidentd_wire::analysis::IncidentMetrics;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-
-use incidentd_wire::analysis::IncidentMetrics;
-/// The answer's types are the wire crate's (the analysis reply carries them to clients).
-pub use incidentd_wire::analysis::{ActionItem, Moment, Postmortem};
 
 const INSTRUCTIONS: &str = include_str!("../../prompts/postmortem.md");
 const RECORD: &str = include_str!("../../prompts/postmortem-record.md");

@@ -17,9 +17,9 @@ use incidentd_core::model::{Severity, Status};
 use sha2::{Digest, Sha256};
 use sluice::sql::{decode_rows, Database, SqlValue};
 
-pub use incidentd_wire::list::{
-    param, IncidentPage, IncidentSummary, ListFilters, ListQuery, DEFAULT_LIMIT, MAX_CURSOR_CHARS,
-    MAX_LIMIT, MAX_SERVICE_CHARS, MAX_TIME_MS,
+use incidentd_wire::list::{
+    param, IncidentPage, IncidentSummary, ListFilters, ListQuery, MAX_CURSOR_CHARS, MAX_LIMIT,
+    MAX_SERVICE_CHARS, MAX_TIME_MS,
 };
 
 fn invalid(message: impl Into<String>) -> ApiError {

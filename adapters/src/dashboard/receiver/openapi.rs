@@ -6,18 +6,19 @@
 //! here from the validation they document, and the schema-driven check
 //! (tests/tests/schemathesis.rs) holds the server to them.
 
-use super::list::{
-    IncidentPage, DEFAULT_LIMIT, MAX_CURSOR_CHARS, MAX_LIMIT, MAX_SERVICE_CHARS, MAX_TIME_MS,
-};
-use super::requests::{
-    AddMessage, AddPrompt, CreateAffection, CreateIncident, DismissEffect, Replay, RetryEffect,
-    SetAssignee, SetSeverity, UpdateAffection, UpdateStatus, MAX_BODY_BYTES,
-};
-use crate::admin::requests::{MAX_GRACE_SECS, MAX_SERVICE_PROMPT_CHARS, MAX_SHIFT_HOURS};
+use super::requests::MAX_BODY_BYTES;
 use crate::http::routes::{Admin, Dashboard, Handler, Route, Slack, ROUTES};
 use crate::status_page::response::Document;
 use incidentd_core::object::{FailedEffect, LaneView};
 use incidentd_core::{Applied, IncidentState, IncidentView, TimelineEntry};
+use incidentd_wire::admin::{MAX_GRACE_SECS, MAX_SERVICE_PROMPT_CHARS, MAX_SHIFT_HOURS};
+use incidentd_wire::dashboard::{
+    AddMessage, AddPrompt, CreateAffection, CreateIncident, DismissEffect, Replay, RetryEffect,
+    SetAssignee, SetSeverity, UpdateAffection, UpdateStatus,
+};
+use incidentd_wire::list::{
+    IncidentPage, DEFAULT_LIMIT, MAX_CURSOR_CHARS, MAX_LIMIT, MAX_SERVICE_CHARS, MAX_TIME_MS,
+};
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::{json, Map, Value};

@@ -13,9 +13,9 @@ use incidentd_core::decide::{MAX_ID_CHARS, MAX_MESSAGE_CHARS, MAX_PROMPT_CHARS, 
 use incidentd_core::Command;
 use serde::de::DeserializeOwned;
 
-pub use incidentd_wire::dashboard::{
-    AddMessage, AddPrompt, CreateAffection, CreateIncident, DismissEffect, Replay, RetryEffect,
-    SetAssignee, SetSeverity, UpdateAffection, UpdateStatus, IDEMPOTENCY_KEY, NOT_BLANK,
+use incidentd_wire::dashboard::{
+    AddMessage, AddPrompt, CreateAffection, CreateIncident, SetAssignee, SetSeverity,
+    UpdateAffection, UpdateStatus,
 };
 
 /// Largest accepted request body.

@@ -9,9 +9,8 @@
 use crate::slack::inbound::payload::{self, PayloadError};
 use crate::slack::installation::{Installation, NewInstallation, Settings, SettingsPatch};
 
-pub use incidentd_wire::slack_install::{
-    installation_path, ConnectRequest, Connected, InstallationState, InstallationSummary,
-    SettingsRequest, INSTALLATIONS_PATH,
+use incidentd_wire::slack_install::{
+    ConnectRequest, InstallationState, InstallationSummary, SettingsRequest,
 };
 
 /// Reads the body of `POST /admin/slack/installations` (its shape only: see

@@ -1,16 +1,16 @@
 //! What an Events API event means for incidents, decided purely: the caller says which
-//! conversations belong to incidents ([`IncidentLookup`]) and who the bot is ([`BotIdentity`]).
+//! conversations belong to incidents (`IncidentLookup`) and who the bot is ([`BotIdentity`]).
 //!
 //! | event | where | meaning |
 //! | --- | --- | --- |
-//! | `app_mention` by a person | not an incident's channel or thread | [`Classified::Declare`] |
-//! | `app_mention` by a person | an incident's channel, or its thread | [`Classified::Prompt`] |
-//! | `message` by a person, no subtype | an incident's channel, or its thread | [`Classified::Record`] |
-//! | anything by a bot (ours included), any subtype, other events | | [`Classified::Ignore`] |
+//! | `app_mention` by a person | not an incident's channel or thread | `Classified::Declare` |
+//! | `app_mention` by a person | an incident's channel, or its thread | `Classified::Prompt` |
+//! | `message` by a person, no subtype | an incident's channel, or its thread | `Classified::Record` |
+//! | anything by a bot (ours included), any subtype, other events | | `Classified::Ignore` |
 //!
 //! A mention arrives twice when `message.channels` is subscribed too (as `app_mention` and as
 //! `message`, in no fixed order, with different `event_id`s): in an incident channel it is
-//! both a prompt and a timeline message, and [`MessageKey`] makes recording it idempotent.
+//! both a prompt and a timeline message, and `MessageKey` makes recording it idempotent.
 
 use crate::slack::inbound::events::{Event, EventCallback, MessageEvent, ThreadPosition};
 use std::collections::HashMap;
@@ -26,7 +26,7 @@ pub struct BotIdentity {
 
 /// Which conversations belong to incidents. Kept synchronous so classification stays pure:
 /// look the keys up first ([`channel_identifier`], [`thread_identifier`]), then classify.
-pub trait IncidentLookup {
+pub(crate) trait IncidentLookup {
     /// The incident whose dedicated channel is `channel`.
     fn by_channel(&self, channel: &str) -> Option<String>;
     /// The incident announced in the thread `thread_ts` of `channel` (the thread under the
@@ -40,19 +40,23 @@ pub fn channel_identifier(channel: &str) -> String {
 }
 
 /// The index identifier of the thread an incident was declared in (`slack-thread:C123:<ts>`).
-pub fn thread_identifier(channel: &str, thread_ts: &str) -> String {
+pub(crate) fn thread_identifier(channel: &str, thread_ts: &str) -> String {
     format!("slack-thread:{channel}:{thread_ts}")
 }
 
 /// An [`IncidentLookup`] from known identifiers (say, the rows the index returned).
 #[derive(Clone, Debug, Default)]
-pub struct KnownIncidents {
+pub(crate) struct KnownIncidents {
     by_identifier: HashMap<String, String>,
 }
 
 impl KnownIncidents {
     /// `identifier` ([`channel_identifier`] or [`thread_identifier`]) belongs to `incident_id`.
-    pub fn with(mut self, identifier: impl Into<String>, incident_id: impl Into<String>) -> Self {
+    pub(crate) fn with(
+        mut self,
+        identifier: impl Into<String>,
+        incident_id: impl Into<String>,
+    ) -> Self {
         self.by_identifier
             .insert(identifier.into(), incident_id.into());
         self
@@ -76,17 +80,17 @@ impl IncidentLookup for KnownIncidents {
 /// A Slack message's identity (`<channel>:<ts>`): the dedupe key of what it causes, whatever
 /// event or retry delivered it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MessageKey(pub String);
+pub(crate) struct MessageKey(pub String);
 
 impl MessageKey {
-    pub fn of(channel: &str, ts: &str) -> Self {
+    pub(crate) fn of(channel: &str, ts: &str) -> Self {
         MessageKey(format!("{channel}:{ts}"))
     }
 }
 
 /// Where a message was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SlackMessage {
+pub(crate) struct SlackMessage {
     pub user: String,
     pub channel: String,
     pub ts: String,
@@ -96,7 +100,7 @@ pub struct SlackMessage {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Classified {
+pub(crate) enum Classified {
     /// Declare an incident; `prompt` is the mention's text without `<@…>` mentions, trimmed.
     Declare {
         prompt: String,
@@ -138,7 +142,7 @@ pub enum IgnoreReason {
 }
 
 /// What `callback`'s event means for incidents.
-pub fn classify(
+pub(crate) fn classify(
     callback: &EventCallback,
     bot: &BotIdentity,
     incidents: &impl IncidentLookup,
@@ -218,7 +222,7 @@ fn incident_of(event: &MessageEvent, incidents: &impl IncidentLookup) -> Option<
 }
 
 /// `text` without user mentions (`<@U123>`, `<@U123|name>`), trimmed.
-pub fn without_mentions(text: &str) -> String {
+pub(crate) fn without_mentions(text: &str) -> String {
     let mut rest = text;
     let mut kept = String::new();
     while let Some(start) = rest.find("<@") {
@@ -234,3 +238,6 @@ pub fn without_mentions(text: &str) -> String {
     kept.push_str(rest);
     kept.trim().to_owned()
 }
+
+#[cfg(test)]
+mod tests;

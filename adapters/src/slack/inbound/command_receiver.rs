@@ -4,8 +4,8 @@
 //! | command | answer |
 //! | --- | --- |
 //! | `/incident <title>` | declares an incident as a mention does (the same declare path), then confirms |
-//! | `/incident status` | the channel's incident ([`blocks::status_answer`]), or how to declare one |
-//! | `/incident help`, `/incident`, another command | [`blocks::help_answer`] |
+//! | `/incident status` | the channel's incident (`blocks::status_answer`), or how to declare one |
+//! | `/incident help`, `/incident`, another command | `blocks::help_answer` |
 //!
 //! A slash command has no event id: the declaration's Incident object is named after the
 //! team and the command's `trigger_id` (`slack-command:<team>:<trigger_id>`), so a repeated

@@ -5,7 +5,7 @@
 use crate::slack::inbound::payload::{self, PayloadError};
 
 /// The command the app manifest registers.
-pub const COMMAND: &str = "/incident";
+pub(crate) const COMMAND: &str = "/incident";
 
 /// The fields incidentd uses (Slack also sends deprecated `token` and `user_name`).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -27,7 +27,7 @@ use incidentd_core::{Actor, Command, Idempotency};
 use sluice::object::ObjectNamespace;
 use sluice::sql::Database;
 
-pub use crate::slack::inbound::tenant_access::ReceiveError;
+use crate::slack::inbound::tenant_access::ReceiveError;
 
 /// What the request did.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -228,7 +228,7 @@ pub enum MessageSubtype {
 }
 
 impl MessageSubtype {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             MessageSubtype::BotMessage => "bot_message",
             MessageSubtype::MessageChanged => "message_changed",
@@ -256,7 +256,7 @@ impl<'de> Deserialize<'de> for MessageSubtype {
 }
 
 pub const HEADER_RETRY_NUM: &str = "x-slack-retry-num";
-pub const HEADER_RETRY_REASON: &str = "x-slack-retry-reason";
+pub(crate) const HEADER_RETRY_REASON: &str = "x-slack-retry-reason";
 
 /// Slack is redelivering an event (its first attempt failed or timed out). Do not drop it
 /// for that: the first attempt may never have arrived. Dedupe on `event_id` and on the

@@ -11,7 +11,7 @@
 //! | suggestion edit modal submitted | the suggestion applied as edited and its message re-rendered; a refusal is shown in the modal |
 //!
 //! The Web API calls made inside the request (`views.open`, `chat.update`) have
-//! [`IN_REQUEST_TIMEOUT`](crate::slack::inbound::tenant_access::IN_REQUEST_TIMEOUT), to answer within Slack's 3 s;
+//! `tenant_access::IN_REQUEST_TIMEOUT`, to answer within Slack's 3 s;
 //! everything else Slack shows is the sender's work, from the incident's outbox.
 //!
 //! An incident id that is not the tenant's (another tenant's, or no incident at all) is

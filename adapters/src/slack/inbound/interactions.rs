@@ -182,7 +182,7 @@ pub struct InputValue {
 }
 
 impl ViewState {
-    pub fn input(&self, block_id: &str, action_id: &str) -> Option<&InputValue> {
+    pub(crate) fn input(&self, block_id: &str, action_id: &str) -> Option<&InputValue> {
         self.values.get(block_id)?.get(action_id)
     }
 

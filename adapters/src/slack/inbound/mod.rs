@@ -11,6 +11,5 @@ pub mod interaction_receiver;
 pub mod interactions;
 pub mod oauth;
 pub mod payload;
-pub mod signature;
 pub mod suggestion_actions;
 pub mod tenant_access;

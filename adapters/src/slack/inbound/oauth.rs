@@ -11,7 +11,6 @@
 
 use crate::http::escape::escape;
 use crate::slack::config::{self, non_empty};
-use crate::slack::inbound::admin::{ConnectRequest, Connected};
 use crate::slack::installation::{self, NewInstallation, SettingsPatch, StoreError};
 use crate::slack::outbound::api::{log_warnings, CALL_TIMEOUT};
 use crate::slack::outbound::contract::{form_body, FORM_CONTENT_TYPE};
@@ -20,6 +19,7 @@ use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as BAS
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use incidentd_wire::secret::Secret;
+use incidentd_wire::slack_install::{ConnectRequest, Connected};
 use serde::Deserialize;
 use sha2::Sha256;
 use sluice::http::{HttpClient, HttpRequest};
@@ -27,8 +27,6 @@ use sluice::sql::Database;
 use sluice::workflow::Services;
 use std::fmt;
 
-/// Where a browser starts an install (the wire crate's, shared with `incidentctl`).
-pub use incidentd_wire::slack_install::INSTALL_PATH;
 pub const CALLBACK_PATH: &str = "/slack/oauth/callback";
 /// How long an install link (its `state`) is good for; Slack's codes last as long.
 pub const STATE_LIFETIME_SECS: i64 = 600;

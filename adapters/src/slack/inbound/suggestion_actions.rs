@@ -74,7 +74,11 @@ fn answer_or_error(e: IncidentCallError) -> Result<SuggestionAnswer, SuggestionA
 }
 
 /// The suggestion's message once resolved: what was suggested and who did what with it.
-pub fn resolved_message(change: &SuggestedChange, outcome: SuggestionOutcome, user: &str) -> Value {
+pub(crate) fn resolved_message(
+    change: &SuggestedChange,
+    outcome: SuggestionOutcome,
+    user: &str,
+) -> Value {
     let what = escape(&summary(change));
     let done = match outcome {
         SuggestionOutcome::Applied => format!("✅ Applied by <@{user}>"),
@@ -209,7 +213,7 @@ fn edited_services(fields: &EditedFields) -> Result<Vec<AffectedService>, Vec<(S
 
 /// The change the person made of `suggested` with the modal's `fields`; the errors name the
 /// inputs to fix.
-pub fn edited_change(
+pub(crate) fn edited_change(
     suggested: &SuggestedChange,
     fields: &EditedFields,
 ) -> Result<SuggestedChange, Vec<(String, String)>> {

@@ -84,7 +84,7 @@ pub struct SlackAccess {
 }
 
 /// Leaves Slack's 3 s budget room for the rest of the request.
-pub const IN_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const IN_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl SlackAccess {
     pub fn from_services(services: &dyn Services) -> SlackAccess {
@@ -166,13 +166,13 @@ pub(crate) struct TenantIncidents<'a> {
 }
 
 impl TenantIncidents<'_> {
-    pub fn tenant(&self) -> &str {
+    pub(crate) fn tenant(&self) -> &str {
         &self.installation.tenant_id
     }
 
     /// The incident `id` as the tenant sees it: another tenant's answers `NotFound` (the
     /// object checks), and so does an id that cannot name an object.
-    pub fn handle(&self, id: &str) -> Result<IncidentHandle, IncidentCallError> {
+    pub(crate) fn handle(&self, id: &str) -> Result<IncidentHandle, IncidentCallError> {
         let stub = self.incidents.get(id).map_err(|e| match e.kind {
             ObjectCallErrorKind::NotFound => IncidentCallError::Domain(DomainError::NotFound),
             ObjectCallErrorKind::Transport => IncidentCallError::Transport(e),
@@ -181,7 +181,7 @@ impl TenantIncidents<'_> {
     }
 
     /// The incident `id` and its timeline, as the tenant sees it.
-    pub async fn get(&self, id: &str) -> Result<IncidentView, IncidentCallError> {
+    pub(crate) async fn get(&self, id: &str) -> Result<IncidentView, IncidentCallError> {
         self.handle(id)?.get().await
     }
 
@@ -190,7 +190,7 @@ impl TenantIncidents<'_> {
     /// key (`Idempotency::None`); a control someone used carries the interaction's key, so a
     /// captured request replayed later (its signature stays valid for 5 minutes) cannot set
     /// an old value again.
-    pub async fn apply(
+    pub(crate) async fn apply(
         &self,
         id: &str,
         actor: Actor,
@@ -203,7 +203,7 @@ impl TenantIncidents<'_> {
     /// Declares an incident on the object named `object_name` (the same name on Slack's
     /// retries, so they reach the incident the first request made), with the tenant's entry
     /// points and services, then records where it came from.
-    pub async fn declare(
+    pub(crate) async fn declare(
         &self,
         object_name: &str,
         prompt: String,

@@ -45,7 +45,7 @@ impl SourceMessage {
     }
 }
 
-pub async fn incident_created(
+pub(crate) async fn incident_created(
     ctx: &SendContext,
     workspace: &Workspace,
     event: &IncidentEvent<IncidentCreated>,

@@ -3,11 +3,11 @@
 //! ([`crate::slack::outbound::contract`], generated from `contracts/slack`): JSON (`application/json; charset=utf-8`)
 //! for a method whose contract takes JSON, a form for the others (the read methods, which do not
 //! read a JSON body at all). Every call has [`CALL_TIMEOUT`] unless the client was made with
-//! another ([`SlackApi::with_timeout`]). HTTP 429 and 5xx become retryable step errors (429
+//! another (`SlackApi::with_timeout`). HTTP 429 and 5xx become retryable step errors (429
 //! waiting `Retry-After`); `{"ok":false}` answers are [`SlackCallError::Api`] with Slack's
 //! error code, for the caller to judge. Warnings in any answer are logged (codes only).
 //!
-//! A method that is safe to repeat ([`SAFE_TO_REPEAT`]) is asked once more at once after a
+//! A method that is safe to repeat (`SAFE_TO_REPEAT`) is asked once more at once after a
 //! 5xx: a step makes several calls, and without this one passing 500 anywhere re-runs the whole
 //! step, so a few percent of failing calls add up to steps that exhaust their retries.
 
@@ -29,7 +29,7 @@ pub const NOT_IN_CONTRACT: &str = "method_not_in_contract";
 /// The warning codes of an answer (`warning`, comma-separated, and
 /// `response_metadata.warnings`), once each, in order. Only codes are kept (`[a-z0-9_]`): the
 /// human-readable `messages` are not logged, so no message content can reach the log.
-pub fn warnings(answer: &Value) -> Vec<String> {
+pub(crate) fn warnings(answer: &Value) -> Vec<String> {
     let listed = answer["response_metadata"]["warnings"]
         .as_array()
         .into_iter()
@@ -51,7 +51,7 @@ pub fn warnings(answer: &Value) -> Vec<String> {
 }
 
 /// Logs the warnings Slack put in its answer to `method`, if any.
-pub fn log_warnings(method: &str, answer: &Value) {
+pub(crate) fn log_warnings(method: &str, answer: &Value) {
     let codes = warnings(answer);
     if !codes.is_empty() {
         sluice::log::info(&format!(
@@ -79,7 +79,7 @@ const TRANSIENT_CODES: [&str; 5] = [
 /// `already_archived`, or rewrites the same message). Not `chat.postMessage`,
 /// `conversations.create` or `views.open`: a 5xx leaves unknown whether they took effect, and
 /// their callers check before repeating them.
-pub const SAFE_TO_REPEAT: [&str; 8] = [
+pub(crate) const SAFE_TO_REPEAT: [&str; 8] = [
     "chat.update",
     "conversations.archive",
     "conversations.history",
@@ -148,7 +148,7 @@ impl SlackApi {
 
     /// The same client with another per-call timeout: a call made inside one of Slack's own
     /// 3 s requests (`views.open` with a trigger) must give up sooner than [`CALL_TIMEOUT`].
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+    pub(crate) fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
@@ -218,7 +218,7 @@ impl SlackApi {
     }
 
     /// Like [`SlackApi::call`], with the listed error codes meaning "already done".
-    pub async fn call_allowing(
+    pub(crate) async fn call_allowing(
         &self,
         method: &str,
         args: &Value,

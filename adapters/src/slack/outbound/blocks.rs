@@ -30,11 +30,13 @@ pub mod part {
     pub const SUGGESTION: &str = "suggestion";
     /// The post-incident analysis, once per incident.
     pub const ANALYSIS: &str = "analysis";
+    /// The agent's answer to a prompt made in Slack, in that prompt's thread.
+    pub const AGENT_REPLY: &str = "agent_reply";
 }
 
 /// A message ready for `chat.postMessage` or `chat.update`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SlackPost {
+pub(crate) struct SlackPost {
     /// The notification and screen-reader text (Slack asks for it alongside blocks).
     pub text: String,
     pub blocks: Vec<Value>,
@@ -56,13 +58,13 @@ impl SlackPost {
 
     /// `chat.update` arguments: metadata omitted, so the message keeps the one it was posted
     /// with (what the lookup before a re-post searches for).
-    pub fn update_args(&self, channel: &str, ts: &str) -> Value {
+    pub(crate) fn update_args(&self, channel: &str, ts: &str) -> Value {
         json!({ "channel": channel, "ts": ts, "text": self.text, "blocks": self.blocks })
     }
 }
 
 /// Escapes the three characters mrkdwn reserves, so user text cannot mention or link.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -118,7 +120,7 @@ fn option(label: &str, value: &str) -> Value {
     json!({ "text": plain(label), "value": value })
 }
 
-pub fn severity_label(severity: Severity) -> &'static str {
+pub(crate) fn severity_label(severity: Severity) -> &'static str {
     match severity {
         Severity::High => "🔴 High",
         Severity::Medium => "🟠 Medium",
@@ -126,7 +128,7 @@ pub fn severity_label(severity: Severity) -> &'static str {
     }
 }
 
-pub fn status_label(status: Status) -> &'static str {
+pub(crate) fn status_label(status: Status) -> &'static str {
     match status {
         Status::Open => "🚨 Open",
         Status::Mitigating => "🛠️ Mitigating",
@@ -148,7 +150,7 @@ fn person(slack_id: Option<&str>) -> String {
 }
 
 /// The statuses a person may move an incident to next, in lifecycle order.
-pub fn next_statuses(current: Status) -> Vec<Status> {
+pub(crate) fn next_statuses(current: Status) -> Vec<Status> {
     [Status::Mitigating, Status::Resolved, Status::Declined]
         .into_iter()
         .filter(|next| current.can_move_to(*next))
@@ -157,7 +159,7 @@ pub fn next_statuses(current: Status) -> Vec<Status> {
 
 /// What the announcement shows: the incident as of `event_id`, with Slack ids resolved.
 #[derive(Clone, Copy, Debug)]
-pub struct IncidentCard<'a> {
+pub(crate) struct IncidentCard<'a> {
     pub incident: &'a IncidentState,
     /// The event whose state this renders (it makes the block id new on every update).
     pub event_id: i64,
@@ -170,7 +172,7 @@ pub struct IncidentCard<'a> {
 /// The incident announcement (in the declaring thread and pinned in the incident channel):
 /// title, severity, status and assignee, with the controls to change them while it is open.
 /// Its metadata names the event it was first posted for, `posted_event_id`.
-pub fn announcement(card: IncidentCard, posted_event_id: i64) -> SlackPost {
+pub(crate) fn announcement(card: IncidentCard, posted_event_id: i64) -> SlackPost {
     let incident = card.incident;
     let mut blocks = vec![
         json!({ "type": "header", "text": plain(&clip(&incident.title, 150)) }),
@@ -236,7 +238,7 @@ fn controls(card: IncidentCard) -> Value {
 }
 
 /// The modal `views.open` shows when a status is chosen: the change waits for its message.
-pub fn status_change_modal(context: &StatusChangeContext, incident_title: &str) -> Value {
+pub(crate) fn status_change_modal(context: &StatusChangeContext, incident_title: &str) -> Value {
     let title = match context.status {
         Status::Open => "Reopen",
         Status::Mitigating => "Mark as mitigating",
@@ -362,7 +364,7 @@ fn impact_inputs(catalog: &[Service], chosen: &[AffectedService], hint: &str) ->
 /// incident can make now are offered; `None` when the change cannot be made any more (a closed
 /// incident, no status page to update, a status page already open), and then there is nothing
 /// to edit.
-pub fn suggestion_edit_modal(
+pub(crate) fn suggestion_edit_modal(
     context: &SuggestionEditContext,
     incident: &IncidentState,
     change: &SuggestedChange,
@@ -494,7 +496,7 @@ fn by(actor_slack_id: Option<&str>) -> String {
     actor_slack_id.map_or_else(String::new, |id| format!(" by <@{id}>"))
 }
 
-pub fn severity_note(
+pub(crate) fn severity_note(
     incident_id: &str,
     event_id: i64,
     severity: Severity,
@@ -508,7 +510,7 @@ pub fn severity_note(
     note(incident_id, event_id, part::SEVERITY_NOTE, text)
 }
 
-pub fn assignee_note(
+pub(crate) fn assignee_note(
     incident_id: &str,
     event_id: i64,
     assignee_slack_id: Option<&str>,
@@ -521,7 +523,7 @@ pub fn assignee_note(
     note(incident_id, event_id, part::ASSIGNEE_NOTE, text)
 }
 
-pub fn status_note(
+pub(crate) fn status_note(
     incident_id: &str,
     event_id: i64,
     status: Status,
@@ -539,7 +541,11 @@ pub fn status_note(
 
 /// A change of the public status page: its first update opens the public incident (its title
 /// and services), later ones move it forward, set services' impact or add a message.
-pub fn affection_note(incident_id: &str, event_id: i64, update: &AffectionUpdated) -> SlackPost {
+pub(crate) fn affection_note(
+    incident_id: &str,
+    event_id: i64,
+    update: &AffectionUpdated,
+) -> SlackPost {
     let status = update
         .status
         .map_or_else(|| "📣 Update".to_owned(), |s| affection_label(s).to_owned());
@@ -560,7 +566,7 @@ pub fn affection_note(incident_id: &str, event_id: i64, update: &AffectionUpdate
 /// A high-severity incident, announced in the tenant's announcement channel: what it is, where
 /// it is run, and how it stands (re-rendered as it changes). No controls: those are in the
 /// incident channel. Its metadata names the event it was first posted for.
-pub fn broadcast(card: IncidentCard, posted_event_id: i64) -> SlackPost {
+pub(crate) fn broadcast(card: IncidentCard, posted_event_id: i64) -> SlackPost {
     let incident = card.incident;
     let mut blocks = vec![
         section(&format!(
@@ -588,7 +594,7 @@ pub fn broadcast(card: IncidentCard, posted_event_id: i64) -> SlackPost {
 }
 
 /// Posted in the incident channel when it closes, before the channel is archived.
-pub fn closing_summary(
+pub(crate) fn closing_summary(
     card: IncidentCard,
     final_message: &str,
     archiving_channel: bool,
@@ -636,7 +642,11 @@ pub struct AnalysisDigest {
 }
 
 /// The post-incident analysis in the incident channel; `event_id` is the incident's last.
-pub fn analysis(incident: &IncidentState, event_id: i64, digest: &AnalysisDigest) -> SlackPost {
+pub(crate) fn analysis(
+    incident: &IncidentState,
+    event_id: i64,
+    digest: &AnalysisDigest,
+) -> SlackPost {
     let mut blocks = vec![
         json!({ "type": "header", "text": plain(&clip(&format!("Analysis: {}", incident.title), 150)) }),
     ];
@@ -686,7 +696,7 @@ pub fn analysis(incident: &IncidentState, event_id: i64, digest: &AnalysisDigest
 }
 
 /// A message added from the dashboard, mirrored into the incident channel.
-pub fn dashboard_message(
+pub(crate) fn dashboard_message(
     incident_id: &str,
     event_id: i64,
     author: &str,
@@ -704,7 +714,7 @@ pub fn dashboard_message(
 
 /// What the incident agent proposes, as a message with Apply / Edit / Dismiss.
 #[derive(Clone, Debug)]
-pub struct SuggestionCard<'a> {
+pub(crate) struct SuggestionCard<'a> {
     pub suggestion: &'a SuggestionRef,
     /// The incident event the suggestion answers (for the message's metadata).
     pub event_id: i64,
@@ -714,7 +724,7 @@ pub struct SuggestionCard<'a> {
     pub rationale: Option<&'a str>,
 }
 
-pub fn suggestion(card: &SuggestionCard) -> SlackPost {
+pub(crate) fn suggestion(card: &SuggestionCard) -> SlackPost {
     let value = serde_json::to_string(card.suggestion).expect("plain struct");
     let button = |label: &str, action_id: &str, style: Option<&str>| {
         let mut button = json!({ "type": "button", "text": plain(label), "action_id": action_id, "value": value });
@@ -756,7 +766,7 @@ fn ephemeral(text: &str, blocks: Vec<Value>) -> Value {
 }
 
 /// The answer to `/incident status`: the channel's incident, or how to declare one.
-pub fn status_answer(card: Option<IncidentCard>) -> Value {
+pub(crate) fn status_answer(card: Option<IncidentCard>) -> Value {
     let Some(card) = card else {
         return ephemeral(
             "This channel is not an incident channel.",
@@ -778,7 +788,7 @@ pub fn status_answer(card: Option<IncidentCard>) -> Value {
 }
 
 /// The answer to `/incident help` (and to `/incident` alone).
-pub fn help_answer() -> Value {
+pub(crate) fn help_answer() -> Value {
     let text = "*incidentd*\n\
         • `/incident <title>`: declare an incident\n\
         • `/incident status`: this channel's incident\n\
@@ -788,7 +798,7 @@ pub fn help_answer() -> Value {
 }
 
 /// The answer to `/incident <title>`: what was declared, and where it will be run.
-pub fn declared_answer(incident: &IncidentState) -> Value {
+pub(crate) fn declared_answer(incident: &IncidentState) -> Value {
     let text = format!(
         "🚨 Declared *{}* ({}).\nIts channel is being created; you will be invited to it.",
         escape(&incident.title),
@@ -801,7 +811,10 @@ pub fn declared_answer(incident: &IncidentState) -> Value {
 }
 
 /// A one-line ephemeral answer (a workspace that is not connected, a refusal, a failure).
-pub fn notice_answer(text: &str) -> Value {
+pub(crate) fn notice_answer(text: &str) -> Value {
     let text = escape(text);
     ephemeral(&text, vec![section(&text)])
 }
+
+#[cfg(test)]
+mod tests;

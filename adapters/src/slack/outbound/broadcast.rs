@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 /// Announces `incident` (as of `event_id`, whose channel is `channel`) in the tenant's
 /// announcement channel if it is high and not announced there yet. `metadata` is the
 /// incident's, as fresh as the caller has it.
-pub async fn announce_if_high(
+pub(crate) async fn announce_if_high(
     workspace: &Workspace,
     handle: &IncidentHandle,
     incident: &IncidentState,

@@ -16,13 +16,13 @@ use sluice::sql::Database;
 
 /// A created (or adopted) channel.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Created {
+pub(crate) struct Created {
     pub id: String,
     pub name: String,
 }
 
 /// Who is creating: the incident, and the workspace whose names it claims.
-pub struct Creator<'a> {
+pub(crate) struct Creator<'a> {
     pub incident_id: &'a str,
     pub team_id: &'a str,
     pub bot_user_id: &'a str,
@@ -35,7 +35,7 @@ const LIST_PAGE: u32 = 200;
 /// Pages read before giving up on finding a channel by name (50,000 public channels).
 const LIST_PAGES_MAX: usize = 250;
 
-pub async fn create(
+pub(crate) async fn create(
     api: &SlackApi,
     names: &ChannelNames,
     creator: &Creator<'_>,
@@ -121,7 +121,7 @@ async fn bots_channel_named(
 }
 
 /// Whether `id` is a Slack user id (`U…`/`W…`): incidents also carry dashboard user ids.
-pub fn is_slack_user(id: &str) -> bool {
+pub(crate) fn is_slack_user(id: &str) -> bool {
     id.len() >= 2
         && id.starts_with(['U', 'W'])
         && id
@@ -131,7 +131,7 @@ pub fn is_slack_user(id: &str) -> bool {
 
 /// Invites `users` (those that are Slack ids, other than the bot). A refusal (a deactivated
 /// user, say) is logged and skipped: the channel is useful without them.
-pub async fn invite(
+pub(crate) async fn invite(
     api: &SlackApi,
     channel: &str,
     users: &[&str],

@@ -7,7 +7,7 @@ use sluice::sql::{Database, SqlError};
 
 /// Claims `name` in Slack workspace `team_id` for `incident_id`; whether the incident holds it
 /// (now or from an earlier attempt).
-pub async fn claim(
+pub(crate) async fn claim(
     db: &dyn Database,
     team_id: &str,
     name: &str,
@@ -40,7 +40,7 @@ pub async fn claim(
 /// The name `incident_id` claimed first in workspace `team_id`, if any: a retry names the
 /// channel as the first attempt did, even if the incident's title changed in between (a retry
 /// of the declaration carries the title as declared, the first attempt carried triage's).
-pub async fn earlier_claim(
+pub(crate) async fn earlier_claim(
     db: &dyn Database,
     team_id: &str,
     incident_id: &str,

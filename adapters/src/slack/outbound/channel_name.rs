@@ -12,7 +12,7 @@ use crate::calendar::{date_of_days, MS_PER_DAY};
 use sha2::{Digest, Sha256};
 
 /// Slack's maximum channel name length.
-pub const MAX_LEN: usize = 80;
+pub(crate) const MAX_LEN: usize = 80;
 const PREFIX: &str = "inc-";
 /// Hex digits of the incident id's hash in the suffix (16^6: collisions are not a concern
 /// among incidents declared with the same title on the same day).
@@ -46,7 +46,7 @@ impl ChannelNames {
 impl ChannelNames {
     /// The names whose plain one is `plain` (a name the incident claimed earlier, made by
     /// [`ChannelNames::new`]): the suffixed name follows from it as it did then.
-    pub fn from_plain(incident_id: &str, plain: &str) -> Self {
+    pub(crate) fn from_plain(incident_id: &str, plain: &str) -> Self {
         let head_len = PREFIX.len() + 8;
         let (head, slug) = match plain.get(..head_len) {
             Some(head) => (head, plain[head_len..].trim_start_matches('-')),

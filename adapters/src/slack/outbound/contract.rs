@@ -13,13 +13,13 @@ include!(concat!(
     "/../contracts/slack/methods.rs"
 ));
 
-pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 /// Without a charset: Slack answers a form that declares one with `superfluous_charset`.
-pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// How a method's arguments travel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Encoding {
+pub(crate) enum Encoding {
     /// A JSON object body: nested values (`blocks`, `view`, `metadata`) stay JSON.
     Json,
     /// A form body: values that are JSON go as JSON text.
@@ -34,7 +34,7 @@ pub enum Encoding {
 /// Web API page), the arguments (channel ids, cursors) stay out of URLs that proxies and logs
 /// keep, and every call has one shape, with the token in the Authorization header, never in a
 /// query string.
-pub fn encoding(name: &str) -> Option<Encoding> {
+pub(crate) fn encoding(name: &str) -> Option<Encoding> {
     let types = slack_post_body_types(name)?;
     let takes = |media: &str| types.contains(&media);
     if takes("application/json") {
@@ -48,7 +48,7 @@ pub fn encoding(name: &str) -> Option<Encoding> {
 
 /// `args` (a JSON object) as a form body: strings as they are, numbers and booleans as their
 /// text, arrays and objects as JSON text; `null` leaves the argument out.
-pub fn form_body(args: &Value) -> Vec<u8> {
+pub(crate) fn form_body(args: &Value) -> Vec<u8> {
     let mut form = form_urlencoded::Serializer::new(String::new());
     for (name, value) in args.as_object().into_iter().flatten() {
         match value {

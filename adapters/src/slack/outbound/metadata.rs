@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The `event_type` of incidentd's messages.
-pub const EVENT_TYPE: &str = "incidentd_event";
+pub(crate) const EVENT_TYPE: &str = "incidentd_event";
 
 /// Which event a message is for, and which of that event's messages it is (one event can
 /// post several in one channel: a status note and the archive notice, say).
@@ -29,7 +29,7 @@ impl PostedFor {
     }
 
     /// The `metadata` argument of `chat.postMessage` / `chat.update`.
-    pub fn metadata(&self) -> Value {
+    pub(crate) fn metadata(&self) -> Value {
         serde_json::json!({ "event_type": EVENT_TYPE, "event_payload": self })
     }
 
@@ -44,14 +44,19 @@ impl PostedFor {
     }
 
     /// The `ts` of the message already posted for this, in a `conversations.history` (or
-    /// `.replies`) answer.
-    pub fn find_in(&self, history: &Value) -> Option<String> {
+    /// `.replies`) answer. Production code matches with [`PostedFor::find_matching`]; this
+    /// exact-match form is the tests'.
+    #[cfg(test)]
+    fn find_in(&self, history: &Value) -> Option<String> {
         PostedFor::find_matching(history, |p| p == self)
     }
 
     /// The `ts` of the first message of a `conversations.history` (or `.replies`) answer whose
     /// metadata `matches` (any event's post of one part, say).
-    pub fn find_matching(history: &Value, matches: impl Fn(&PostedFor) -> bool) -> Option<String> {
+    pub(crate) fn find_matching(
+        history: &Value,
+        matches: impl Fn(&PostedFor) -> bool,
+    ) -> Option<String> {
         history["messages"]
             .as_array()?
             .iter()

@@ -3,18 +3,18 @@
 //! updates, broadcast, suggestions, thread replies, the analysis post).
 
 pub mod analysis_post;
-pub mod announce;
+pub(crate) mod announce;
 pub mod api;
 pub mod blocks;
-pub mod broadcast;
-pub mod channel;
-pub mod channel_claims;
+pub(crate) mod broadcast;
+pub(crate) mod channel;
+pub(crate) mod channel_claims;
 pub mod channel_name;
 pub mod contract;
 pub mod metadata;
-pub mod posting;
-pub mod sender;
-pub mod suggestions;
-pub mod thread_reply;
-pub mod updates;
-pub mod workspace;
+pub(crate) mod posting;
+pub(crate) mod sender;
+pub(crate) mod suggestions;
+pub(crate) mod thread_reply;
+pub(crate) mod updates;
+pub(crate) mod workspace;

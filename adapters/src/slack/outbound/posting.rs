@@ -10,7 +10,7 @@ use sluice::prelude::*;
 
 /// Where a message goes: a channel, or a thread in it.
 #[derive(Clone, Copy, Debug)]
-pub struct Place<'a> {
+pub(crate) struct Place<'a> {
     pub channel: &'a str,
     pub thread_ts: Option<&'a str>,
     /// A thread reply also shown in the channel (`reply_broadcast`).
@@ -18,7 +18,7 @@ pub struct Place<'a> {
 }
 
 impl<'a> Place<'a> {
-    pub fn channel(channel: &'a str) -> Place<'a> {
+    pub(crate) fn channel(channel: &'a str) -> Place<'a> {
         Place {
             channel,
             thread_ts: None,
@@ -26,7 +26,7 @@ impl<'a> Place<'a> {
         }
     }
 
-    pub fn thread(channel: &'a str, thread_ts: &'a str) -> Place<'a> {
+    pub(crate) fn thread(channel: &'a str, thread_ts: &'a str) -> Place<'a> {
         Place {
             channel,
             thread_ts: Some(thread_ts),
@@ -35,13 +35,13 @@ impl<'a> Place<'a> {
     }
 
     /// This thread reply shown in the channel too, when `broadcast`.
-    pub fn broadcast_if(self, broadcast: bool) -> Place<'a> {
+    pub(crate) fn broadcast_if(self, broadcast: bool) -> Place<'a> {
         Place { broadcast, ..self }
     }
 }
 
 /// The ts of the first message in `place` whose metadata `matches`, if any.
-pub async fn find_where(
+pub(crate) async fn find_where(
     api: &SlackApi,
     place: Place<'_>,
     matches: impl Fn(&PostedFor) -> bool,
@@ -62,7 +62,7 @@ pub async fn find_where(
 }
 
 /// The ts of the message `posted_for` already in `place`, if any.
-pub async fn find(
+pub(crate) async fn find(
     api: &SlackApi,
     place: Place<'_>,
     posted_for: &PostedFor,
@@ -72,7 +72,7 @@ pub async fn find(
 
 /// Posts `post` in `place` unless it is there already; returns its ts. `may_exist` says an
 /// earlier attempt may have posted it.
-pub async fn post_once(
+pub(crate) async fn post_once(
     api: &SlackApi,
     place: Place<'_>,
     post: &SlackPost,

@@ -15,7 +15,7 @@ use sluice::prelude::*;
 use std::future::Future;
 
 #[derive(Default)]
-pub struct Slack;
+pub(crate) struct Slack;
 
 /// Runs `work` in the tenant's workspace; nothing when the tenant has not connected one.
 async fn in_workspace<F, Fut>(ctx: &SendContext, tenant: &str, work: F) -> Result<(), EffectError>

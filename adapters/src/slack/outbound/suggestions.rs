@@ -11,11 +11,11 @@ use incidentd_wire::slack_ids::SuggestionRef;
 use sluice::prelude::*;
 
 /// The one line a person reads: the change, capitalised.
-pub fn summary(change: &SuggestedChange) -> String {
+pub(crate) fn summary(change: &SuggestedChange) -> String {
     blocks::capitalised(&change.summary())
 }
 
-pub async fn suggestion_added(
+pub(crate) async fn suggestion_added(
     ctx: &SendContext,
     workspace: &Workspace,
     event: &IncidentEvent<SuggestionAdded>,

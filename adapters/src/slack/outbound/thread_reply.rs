@@ -4,18 +4,16 @@
 //! that id. Any other id (a dashboard prompt's) gives no thread, and the answer goes to the
 //! incident channel like every other message.
 
-use crate::slack::outbound::blocks::{escape, SlackPost};
+use crate::slack::outbound::blocks::{escape, part, SlackPost};
 use crate::slack::outbound::metadata::PostedFor;
 use crate::slack::outbound::posting::Place;
 use serde_json::{json, Value};
 
-/// The `part` of an answer's metadata.
-pub const PART: &str = "agent_reply";
 /// Slack's limit on a section block's text.
 const SECTION_CHARS: usize = 3000;
 
 /// The `(channel, ts)` of the mention an agent message answers, when its id says so.
-pub fn prompt_of(message_id: &str) -> Option<(&str, &str)> {
+pub(crate) fn prompt_of(message_id: &str) -> Option<(&str, &str)> {
     let (channel, ts) = message_id.strip_prefix("agent:")?.split_once(':')?;
     let is_channel = channel.len() >= 2
         && channel.starts_with(['C', 'G', 'D'])
@@ -32,17 +30,17 @@ pub fn prompt_of(message_id: &str) -> Option<(&str, &str)> {
 
 /// The thread to answer in: only in one of the incident's own conversations (`own`), so a
 /// prompt id cannot make the bot post elsewhere in the workspace.
-pub fn place<'a>(message_id: &'a str, own: &[&str]) -> Option<Place<'a>> {
+pub(crate) fn place<'a>(message_id: &'a str, own: &[&str]) -> Option<Place<'a>> {
     let (channel, ts) = prompt_of(message_id)?;
     own.contains(&channel).then_some(Place::thread(channel, ts))
 }
 
 /// The answer as the bot's own message, in section blocks of at most Slack's size.
-pub fn post(incident_id: &str, event_id: i64, answer: &str) -> SlackPost {
+pub(crate) fn post(incident_id: &str, event_id: i64, answer: &str) -> SlackPost {
     SlackPost {
         text: escape(answer),
         blocks: sections(answer),
-        posted_for: PostedFor::new(incident_id, event_id, PART),
+        posted_for: PostedFor::new(incident_id, event_id, part::AGENT_REPLY),
     }
 }
 
@@ -115,6 +113,9 @@ mod tests {
         assert_eq!(post.blocks.len(), 2);
         assert_eq!(post.blocks[1]["text"]["text"], "&lt;@U1&gt;");
         assert!(!post.text.contains("<@"));
-        assert_eq!(post.posted_for, PostedFor::new("inc-1", 9, PART));
+        assert_eq!(
+            post.posted_for,
+            PostedFor::new("inc-1", 9, part::AGENT_REPLY)
+        );
     }
 }

@@ -195,7 +195,7 @@ async fn refresh_and_note<T>(
 
 /// Re-renders and notes the change; raised to high, the incident is also shown in the
 /// declaring channel (its thread copy broadcast) and in the announcement channel.
-pub async fn severity_update(
+pub(crate) async fn severity_update(
     ctx: &SendContext,
     workspace: &Workspace,
     event: &IncidentEvent<SeverityUpdated>,
@@ -229,7 +229,7 @@ pub async fn severity_update(
 }
 
 /// A status-page change, noted in the incident channel (`AFFECTION_UPDATE`).
-pub async fn affection_update(
+pub(crate) async fn affection_update(
     ctx: &SendContext,
     workspace: &Workspace,
     event: &IncidentEvent<AffectionUpdated>,
@@ -240,7 +240,7 @@ pub async fn affection_update(
     Ok(())
 }
 
-pub async fn assignee_update(
+pub(crate) async fn assignee_update(
     ctx: &SendContext,
     workspace: &Workspace,
     event: &IncidentEvent<AssigneeUpdated>,
@@ -261,7 +261,7 @@ pub async fn assignee_update(
     .await
 }
 
-pub async fn status_update(
+pub(crate) async fn status_update(
     ctx: &SendContext,
     workspace: &Workspace,
     event: &IncidentEvent<StatusUpdated>,
@@ -320,7 +320,7 @@ async fn archive_channel(api: &SlackApi, channel: &str) -> Result<(), EffectErro
     }
 }
 
-pub async fn message_added(
+pub(crate) async fn message_added(
     ctx: &SendContext,
     workspace: &Workspace,
     event: &IncidentEvent<MessageAdded>,
@@ -364,7 +364,7 @@ pub async fn message_added(
 
 /// A prompt made in Slack (`prompt_id` = `<channel>:<ts>` of the mention) gets an `eyes`
 /// reaction: the person sees it was received while the agent works on the answer.
-pub async fn prompt_added(
+pub(crate) async fn prompt_added(
     ctx: &SendContext,
     workspace: &Workspace,
     event: &IncidentEvent<PromptAdded>,

@@ -8,13 +8,13 @@ use crate::slack::outbound::api::SlackApi;
 use sluice::prelude::*;
 use sluice::workflow::Services;
 
-pub struct Workspace {
+pub(crate) struct Workspace {
     pub installation: Installation,
     pub api: SlackApi,
 }
 
 /// The tenant's Slack, as a step finds it.
-pub enum Connection {
+pub(crate) enum Connection {
     /// The tenant never connected a workspace: nothing to do in Slack.
     None,
     /// Slack disabled the installation (uninstalled, token revoked): nothing can be done
@@ -25,7 +25,7 @@ pub enum Connection {
 
 impl Workspace {
     /// The tenant's Slack connection, with a client when it is active.
-    pub async fn connection(
+    pub(crate) async fn connection(
         services: &dyn Services,
         tenant: &str,
     ) -> Result<Connection, EffectError> {
@@ -57,7 +57,7 @@ impl Workspace {
     /// The tenant's workspace; `None` when the tenant has not connected Slack. A disabled
     /// installation fails at once, for good: retrying cannot reinstall the app, and the
     /// failure (kept as a failed effect, retryable once reinstalled) says what to do.
-    pub async fn of_tenant(
+    pub(crate) async fn of_tenant(
         services: &dyn Services,
         tenant: &str,
     ) -> Result<Option<Workspace>, EffectError> {

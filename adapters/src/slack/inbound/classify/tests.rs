@@ -1,10 +1,10 @@
 //! Events API bodies from realistic fixtures (`fixtures/slack/*.json`), parsed and classified.
 
-use incidentd_adapters::slack::inbound::classify::{
+use crate::slack::inbound::classify::{
     channel_identifier, classify, thread_identifier, BotIdentity, Classified, IgnoreReason,
     KnownIncidents, MessageKey,
 };
-use incidentd_adapters::slack::inbound::events::{
+use crate::slack::inbound::events::{
     Event, EventCallback, EventsBody, MessageSubtype, RetryReason, SlackRetry, ThreadPosition,
 };
 use std::collections::HashMap;

@@ -1,17 +1,15 @@
-//! Every Block Kit builder, snapshot-tested (`tests/snapshots/`), and the controls it renders
-//! read back by the interaction parser.
+//! Every Block Kit builder, snapshot-tested (`snapshots/`), and the controls it renders read
+//! back by the interaction parser.
 
-use incidentd_adapters::slack::ids::{
-    self, StatusChangeContext, SuggestionEditContext, SuggestionRef,
-};
-use incidentd_adapters::slack::inbound::interactions::{
-    IncidentAction, Interaction, SuggestionChoice,
-};
-use incidentd_adapters::slack::outbound::blocks::{self, IncidentCard, SuggestionCard};
-use incidentd_adapters::slack::outbound::metadata::PostedFor;
+use crate::slack::inbound::interactions::{IncidentAction, Interaction, SuggestionChoice};
+use crate::slack::outbound::blocks::{self, IncidentCard, SuggestionCard};
+use crate::slack::outbound::metadata::PostedFor;
 use incidentd_core::{
     AffectedService, AffectionStatus, AffectionUpdated, Impact, IncidentState, Service, Severity,
     Source, Status, SuggestedChange,
+};
+use incidentd_wire::slack_ids::{
+    self as ids, StatusChangeContext, SuggestionEditContext, SuggestionRef,
 };
 use insta::assert_json_snapshot;
 use serde_json::{json, Value};
