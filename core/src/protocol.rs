@@ -10,6 +10,12 @@
 //! Domain errors are part of the reply, so the transport only fails when the call itself did
 //! (the caller retries with the same idempotency key). The transport is the runtime's
 //! [`ObjectStub`]: `stub.fetch` today, swappable for RPC without touching this module.
+//!
+//! The enums use serde's default external tagging (`{"get":{"tenant":"t1"}}`): it decodes in
+//! one pass, where `#[serde(tag = ...)]` buffers every body and compiles a second decoder per
+//! variant into the worker. The protocol is never stored and both ends ship in one upload.
+//! A change of its text (as this one, from internal tags) must be deployed at once, not as a
+//! gradual deployment, where a worker of one version may call an object of the other.
 
 use crate::decide::{Command, StartIncident};
 use crate::effects::{SuggestedChange, SuggestionOutcome};
