@@ -48,7 +48,7 @@ impl EventsBody {
                 _ => EventsBody::Unknown,
             })
         })
-        .map_err(|e| PayloadError::Json(e.to_string()))
+        .map_err(PayloadError::from)
     }
 }
 

@@ -36,7 +36,7 @@ impl Interaction {
                 _ => Interaction::Unknown,
             })
         })
-        .map_err(|e| PayloadError::Json(e.to_string()))
+        .map_err(PayloadError::from)
     }
 }
 

@@ -23,8 +23,14 @@ impl fmt::Display for PayloadError {
     }
 }
 
+impl From<serde_json::Error> for PayloadError {
+    fn from(e: serde_json::Error) -> Self {
+        PayloadError::Json(e.to_string())
+    }
+}
+
 pub(crate) fn json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, PayloadError> {
-    serde_json::from_slice(bytes).map_err(|e| PayloadError::Json(e.to_string()))
+    Ok(serde_json::from_slice(bytes)?)
 }
 
 /// Decodes an object whose `type` field names its shape: reads `type` alone, then `decode`
